@@ -1,0 +1,142 @@
+package io.interchange.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The catalog of every configuration key the runtime reads; the README's reference is generated from it. */
+public final class Settings {
+
+    private static final Map<String, Setting> ALL = new LinkedHashMap<>();
+
+    public static final Setting DATA_DIR = declare("interchange.data-dir", "./data", false,
+            "Directory for the embedded H2 store, the embedded Kafka log and generated management credentials.");
+    public static final Setting HTTP_PORT = declare("interchange.http.port", "8080", false,
+            "Business HTTP port (webhooks under /webhooks/<system>).");
+    public static final Setting HTTP_MAX_BODY = declare("interchange.http.max-body-bytes", "1048576", false,
+            "Largest request body accepted on the business port; larger requests get 413.");
+    public static final Setting MANAGEMENT_PORT = declare("interchange.management.port", "9876", false,
+            "Management HTTP port: /observe/health, /observe/metrics, /observe/jolokia.");
+    public static final Setting MANAGEMENT_USER = declare("interchange.management.user", "operator", false,
+            "User name required by /observe/jolokia.");
+    public static final Setting MANAGEMENT_PASSWORD = declare("interchange.management.password", "", true,
+            "Password required by /observe/jolokia; Jolokia stays disabled while it is empty.");
+    public static final Setting JMX_PORT = declare("interchange.jmx.port", "9875", false,
+            "Port of the JMX RMI connector (registry and server) for jconsole/jmxterm; 0 disables remote JMX.");
+    public static final Setting JMX_HOST = declare("interchange.jmx.host", "127.0.0.1", false,
+            "Address the JMX connector binds to and advertises.");
+    public static final Setting JMX_USER = declare("interchange.jmx.user", "operator", false,
+            "User name required by the JMX connector.");
+    public static final Setting JMX_PASSWORD = declare("interchange.jmx.password", "", true,
+            "Password required by the JMX connector; while empty the connector only binds to loopback without authentication.");
+
+    public static final Setting STORE_URL = declare("interchange.store.url",
+            "jdbc:h2:file:${interchange.data-dir}/store/interchange;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH",
+            false, "JDBC URL of the store (H2 file by default; jdbc:postgresql://... in production).");
+    public static final Setting STORE_USER = declare("interchange.store.user", "sa", false, "Store user.");
+    public static final Setting STORE_PASSWORD = declare("interchange.store.password", "", true, "Store password.");
+    public static final Setting STORE_POOL_SIZE = declare("interchange.store.pool-size", "10", false,
+            "Maximum JDBC connections in the store pool.");
+
+    public static final Setting KAFKA_BOOTSTRAP = declare("interchange.kafka.bootstrap-servers", "", false,
+            "Kafka bootstrap servers; empty starts an embedded single-node broker under the data directory.");
+    public static final Setting KAFKA_EMBEDDED_PORT = declare("interchange.kafka.embedded-port", "9092", false,
+            "Port of the embedded broker when no bootstrap servers are configured (0 picks a free port).");
+    public static final Setting KAFKA_CONSUMER_GROUP = declare("interchange.kafka.consumer-group", "interchange", false,
+            "Consumer group shared by every instance of the runtime.");
+
+    public static final Setting MAPPINGS_DIR = declare("interchange.mappings.dir", "", false,
+            "Directory holding mappings and legal-entities.csv; empty uses the mappings bundled in the jar.");
+
+    public static final Setting BILLING_WEBHOOK_SECRET = declare("interchange.billing.webhook-secret", "", true,
+            "Signing secret of the billing platform's webhook endpoint (Stripe's whsec_...); webhooks are refused while empty.");
+    public static final Setting BILLING_SIGNATURE_TOLERANCE = declare("interchange.billing.signature-tolerance", "PT5M", false,
+            "Largest difference between a webhook's signed timestamp and now (ISO-8601 duration).");
+    public static final Setting BILLING_TOPIC = declare("interchange.billing.topic", "interchange.billing.v1", false,
+            "Kafka topic of canonical billing events.");
+    public static final Setting LEDGER_TOPIC = declare("interchange.ledger.topic", "interchange.ledger.v1", false,
+            "Kafka topic of ERP posting confirmations.");
+
+    public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
+            "How long a processed event id is remembered; a duplicate older than this is processed again.");
+    public static final Setting IDEMPOTENCY_LEASE = declare("interchange.idempotency.lease", "PT2M", false,
+            "How long an in-progress key blocks a duplicate before another attempt may take it over (crash recovery).");
+
+    public static final Setting S4_URL = declare("interchange.erp.s4.url",
+            "http://127.0.0.1:8090/sap/bc/srt/scs_ext/sap/journalentrybulkcreaterequest", false,
+            "SAP S/4HANA Journal Entry - Post SOAP endpoint.");
+    public static final Setting S4_USER = declare("interchange.erp.s4.user", "INTERCHANGE", false,
+            "SAP communication user.");
+    public static final Setting S4_PASSWORD = declare("interchange.erp.s4.password", "", true,
+            "SAP communication user's password.");
+    public static final Setting S4_LOGICAL_SYSTEM = declare("interchange.erp.s4.logical-system", "INTERCHNG", false,
+            "Logical system sent as OriginalReferenceDocumentLogicalSystem.");
+    public static final Setting S4_TIMEOUT = declare("interchange.erp.s4.timeout", "PT10S", false,
+            "Connect and response timeout of S/4HANA calls.");
+    public static final Setting LEGACY_URL = declare("interchange.erp.legacy.url", "http://127.0.0.1:8091/legacy/ledger", false,
+            "Legacy ERP ledger SOAP endpoint.");
+    public static final Setting LEGACY_USER = declare("interchange.erp.legacy.user", "INTERCHANGE", false,
+            "Legacy ERP user.");
+    public static final Setting LEGACY_PASSWORD = declare("interchange.erp.legacy.password", "", true,
+            "Legacy ERP password.");
+    public static final Setting LEGACY_TIMEOUT = declare("interchange.erp.legacy.timeout", "PT10S", false,
+            "Connect and response timeout of legacy ERP calls.");
+
+    /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
+    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting");
+
+    static {
+        for (String route : POLICY_ROUTES) {
+            routePolicy(route);
+        }
+    }
+
+    private Settings() {
+    }
+
+    /** The redelivery keys of one route, declared on first use: attempts, backoff and jitter. */
+    public static RoutePolicySettings routePolicy(String routeId) {
+        String p = "interchange.route." + routeId + ".";
+        return new RoutePolicySettings(
+                declareOnce(p + "max-attempts", "8", false, "Attempts (first try included) for transient failures of route " + routeId + "."),
+                declareOnce(p + "initial-delay", "PT1S", false, "First redelivery delay of route " + routeId + "."),
+                declareOnce(p + "multiplier", "2.0", false, "Backoff multiplier between redeliveries of route " + routeId + "."),
+                declareOnce(p + "max-delay", "PT60S", false, "Longest redelivery delay of route " + routeId + "."),
+                declareOnce(p + "jitter", "true", false, "Randomise each delay by +-15% (collision avoidance) on route " + routeId + "."));
+    }
+
+    /** The redelivery settings of one route. */
+    public record RoutePolicySettings(Setting maxAttempts, Setting initialDelay, Setting multiplier, Setting maxDelay,
+                                      Setting jitter) {
+    }
+
+    public static List<Setting> all() {
+        synchronized (ALL) {
+            return Collections.unmodifiableList(new ArrayList<>(ALL.values()));
+        }
+    }
+
+    public static Setting find(String key) {
+        synchronized (ALL) {
+            return ALL.get(key);
+        }
+    }
+
+    private static Setting declare(String key, String def, boolean secret, String description) {
+        Setting s = new Setting(key, def, secret, description);
+        synchronized (ALL) {
+            if (ALL.putIfAbsent(key, s) != null) {
+                throw new IllegalStateException("Configuration key declared twice: " + key);
+            }
+        }
+        return s;
+    }
+
+    private static Setting declareOnce(String key, String def, boolean secret, String description) {
+        synchronized (ALL) {
+            return ALL.computeIfAbsent(key, k -> new Setting(k, def, secret, description));
+        }
+    }
+}

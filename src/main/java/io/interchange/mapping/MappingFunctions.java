@@ -1,0 +1,80 @@
+package io.interchange.mapping;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.schibsted.spt.data.jslt.Function;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.Currency;
+import java.util.List;
+import java.util.UUID;
+
+/** The few functions mappings need beyond JSLT's built-ins: money formatting, required fields, stable ids. */
+final class MappingFunctions {
+
+    private MappingFunctions() {
+    }
+
+    /** Thrown by {@code required()} and caught by {@link Mapping}, which adds file and record. */
+    static final class MissingField extends RuntimeException {
+        final String field;
+
+        MissingField(String field) {
+            super("missing required field " + field, null, false, false);
+            this.field = field;
+        }
+    }
+
+    static List<Function> all() {
+        return List.of(
+                // required(value, "path"): the value, or a mapping error naming the path the sender must provide
+                fn("required", 2, (in, a) -> {
+                    if (a[0] == null || a[0].isNull() || (a[0].isTextual() && a[0].asText().isBlank())) {
+                        throw new MissingField(a[1].asText());
+                    }
+                    return a[0];
+                }),
+                // decimal(minor, "EUR"): minor units as a decimal string with the currency's fraction digits
+                fn("decimal", 2, (in, a) -> {
+                    if (a[0] == null || a[0].isNull()) return NullNode.instance;
+                    if (!a[0].isIntegralNumber()) {
+                        throw new IllegalArgumentException("decimal() expects an integer amount in minor units, got " + a[0]);
+                    }
+                    int digits = Currency.getInstance(a[1].asText().toUpperCase()).getDefaultFractionDigits();
+                    return new TextNode(BigDecimal.valueOf(a[0].asLong()).movePointLeft(Math.max(digits, 0)).toPlainString());
+                }),
+                // name-uuid("text"): a UUID derived from the text, so a replayed posting carries the same message UUID
+                fn("name-uuid", 1, (in, a) -> new TextNode(
+                        UUID.nameUUIDFromBytes(a[0].asText().getBytes(StandardCharsets.UTF_8)).toString())));
+    }
+
+    private interface Body {
+        JsonNode call(JsonNode input, JsonNode[] args);
+    }
+
+    private static Function fn(String name, int arity, Body body) {
+        return new Function() {
+            @Override
+            public String getName() {
+                return name;
+            }
+
+            @Override
+            public int getMinArguments() {
+                return arity;
+            }
+
+            @Override
+            public int getMaxArguments() {
+                return arity;
+            }
+
+            @Override
+            public JsonNode call(JsonNode input, JsonNode[] args) {
+                return body.call(input, args);
+            }
+        };
+    }
+}

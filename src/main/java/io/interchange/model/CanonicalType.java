@@ -1,0 +1,40 @@
+package io.interchange.model;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** Every canonical event type: its CloudEvents {@code type}, the object it carries and that object's schema version. */
+public enum CanonicalType {
+    INVOICE_FINALIZED("io.interchange.billing.invoice.finalized", Invoice.class, "urn:interchange:canonical:invoice:1"),
+    PAYMENT_SUCCEEDED("io.interchange.billing.payment.succeeded", Payment.class, "urn:interchange:canonical:payment:1"),
+    PAYMENT_FAILED("io.interchange.billing.payment.failed", Payment.class, "urn:interchange:canonical:payment:1"),
+    REFUND_CREATED("io.interchange.billing.refund.created", Refund.class, "urn:interchange:canonical:refund:1"),
+    LEDGER_POSTED("io.interchange.ledger.posting.confirmed", LedgerConfirmation.class,
+            "urn:interchange:canonical:ledger-confirmation:1");
+
+    private final String ceType;
+    private final Class<?> dataClass;
+    private final String dataSchema;
+
+    CanonicalType(String ceType, Class<?> dataClass, String dataSchema) {
+        this.ceType = ceType;
+        this.dataClass = dataClass;
+        this.dataSchema = dataSchema;
+    }
+
+    public String ceType() {
+        return ceType;
+    }
+
+    public Class<?> dataClass() {
+        return dataClass;
+    }
+
+    public String dataSchema() {
+        return dataSchema;
+    }
+
+    public static Optional<CanonicalType> byCeType(String type) {
+        return Arrays.stream(values()).filter(t -> t.ceType.equals(type)).findFirst();
+    }
+}

@@ -1,0 +1,139 @@
+package io.interchange.store;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Idempotency keys in the JDBC store, with a PENDING/DONE state, a lease and an expiry.
+ *
+ * <p>Written instead of Camel's {@code JdbcMessageIdRepository}, which checks with SELECT COUNT then INSERT in one
+ * transaction per message, keeps keys forever and, on PostgreSQL, aborts rather than reading a lost insert race as a
+ * duplicate. Here the key is claimed with one {@code INSERT ... ON CONFLICT DO NOTHING}; a key stays PENDING while the
+ * effect is under way and becomes DONE only when Camel confirms the exchange completed, so a process that dies in
+ * between leaves a PENDING key that a later delivery takes over once the lease has run out, instead of being lost as
+ * a "duplicate".
+ */
+public class IdempotencyStore extends ServiceSupport implements IdempotentRepository {
+
+    /** Exchange property set when {@link #add(Exchange, String)} refuses a key: {@link DuplicateState}. */
+    public static final String DUPLICATE_STATE = "InterchangeDuplicateState";
+
+    /** Why a key was refused. */
+    public enum DuplicateState {
+        /** the effect already happened */
+        DONE,
+        /** another delivery holds the key right now */
+        IN_PROGRESS
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(IdempotencyStore.class);
+
+    private final Jdbc jdbc;
+    private final Clock clock;
+    private final Duration ttl;
+    private final Duration lease;
+
+    IdempotencyStore(DataSource ds, Clock clock, Duration ttl, Duration lease) {
+        this.jdbc = new Jdbc(ds);
+        this.clock = clock;
+        this.ttl = ttl;
+        this.lease = lease;
+    }
+
+    @Override
+    public boolean add(String key) {
+        return claim(key) == null;
+    }
+
+    @Override
+    public boolean add(Exchange exchange, String key) {
+        DuplicateState state = claim(key);
+        if (state != null) {
+            exchange.setProperty(DUPLICATE_STATE, state);
+        }
+        return state == null;
+    }
+
+    /** Claims the key; returns null when this caller now holds it, else why it is refused. */
+    public DuplicateState claim(String key) {
+        Instant now = clock.instant();
+        int inserted = jdbc.update("INSERT INTO idempotency_key (key_value, state, created_at, updated_at, expires_at) "
+                + "VALUES (?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING", ps -> {
+            ps.setString(1, key);
+            ps.setTimestamp(2, Jdbc.ts(now));
+            ps.setTimestamp(3, Jdbc.ts(now));
+            ps.setTimestamp(4, Jdbc.ts(now.plus(ttl)));
+        });
+        if (inserted == 1) {
+            return null;
+        }
+        // Expired keys, and PENDING keys whose holder stopped renewing its lease, may be taken over; the conditional
+        // UPDATE lets exactly one contender win.
+        int takenOver = jdbc.update("UPDATE idempotency_key SET state = 'PENDING', updated_at = ?, expires_at = ? "
+                + "WHERE key_value = ? AND (expires_at < ? OR (state = 'PENDING' AND updated_at < ?))", ps -> {
+            ps.setTimestamp(1, Jdbc.ts(now));
+            ps.setTimestamp(2, Jdbc.ts(now.plus(ttl)));
+            ps.setString(3, key);
+            ps.setTimestamp(4, Jdbc.ts(now));
+            ps.setTimestamp(5, Jdbc.ts(now.minus(lease)));
+        });
+        if (takenOver == 1) {
+            LOG.warn("Idempotency key {} taken over (expired, or its previous holder stopped before finishing)", key);
+            return null;
+        }
+        String state = state(key);
+        return "DONE".equals(state) ? DuplicateState.DONE : DuplicateState.IN_PROGRESS;
+    }
+
+    /** PENDING, DONE, or null when unknown. */
+    public String state(String key) {
+        List<String> rows = jdbc.query("SELECT state FROM idempotency_key WHERE key_value = ?",
+                ps -> ps.setString(1, key), rs -> rs.getString(1));
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    /** Renews the lease of a PENDING key held by a long-running delivery (redeliveries with backoff). */
+    public void renew(String key) {
+        jdbc.update("UPDATE idempotency_key SET updated_at = ? WHERE key_value = ? AND state = 'PENDING'", ps -> {
+            ps.setTimestamp(1, Jdbc.ts(clock.instant()));
+            ps.setString(2, key);
+        });
+    }
+
+    @Override
+    public boolean contains(String key) {
+        return "DONE".equals(state(key));
+    }
+
+    @Override
+    public boolean remove(String key) {
+        return jdbc.update("DELETE FROM idempotency_key WHERE key_value = ?", ps -> ps.setString(1, key)) == 1;
+    }
+
+    @Override
+    public boolean confirm(String key) {
+        return jdbc.update("UPDATE idempotency_key SET state = 'DONE', updated_at = ? WHERE key_value = ?", ps -> {
+            ps.setTimestamp(1, Jdbc.ts(clock.instant()));
+            ps.setString(2, key);
+        }) == 1;
+    }
+
+    @Override
+    public void clear() {
+        jdbc.update("DELETE FROM idempotency_key", ps -> { });
+    }
+
+    /** Deletes keys past their expiry; returns how many. */
+    public int expire() {
+        return jdbc.update("DELETE FROM idempotency_key WHERE expires_at < ?", ps -> ps.setTimestamp(1, Jdbc.ts(clock.instant())));
+    }
+}
