@@ -22,7 +22,7 @@ CREATE TABLE dead_letter (
     error_class     VARCHAR(300)  NOT NULL,
     error_message   VARCHAR(4000) NOT NULL,
     attempts        INT           NOT NULL,
-    headers_json    VARCHAR(65536) NOT NULL,
+    headers_json    TEXT          NOT NULL,
     payload         BYTEA         NOT NULL,
     created_at      TIMESTAMP WITH TIME ZONE NOT NULL,
     updated_at      TIMESTAMP WITH TIME ZONE NOT NULL

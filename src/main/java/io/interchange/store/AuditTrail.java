@@ -22,7 +22,7 @@ public class AuditTrail {
 
     public void record(String actor, String action, String target, String detail) {
         jdbc.update("INSERT INTO audit_trail (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)", ps -> {
-            ps.setTimestamp(1, Jdbc.ts(clock.instant()));
+            ps.setObject(1, Jdbc.ts(clock.instant()));
             ps.setString(2, actor);
             ps.setString(3, action);
             ps.setString(4, target);

@@ -47,8 +47,8 @@ public class DeadLetterStore {
             ps.setInt(7, attempts);
             ps.setString(8, toJson(headers));
             ps.setBytes(9, payload);
-            ps.setTimestamp(10, Jdbc.ts(now));
-            ps.setTimestamp(11, Jdbc.ts(now));
+            ps.setObject(10, Jdbc.ts(now));
+            ps.setObject(11, Jdbc.ts(now));
         });
     }
 
@@ -60,7 +60,7 @@ public class DeadLetterStore {
             ps.setString(2, truncate(errorClass, 300));
             ps.setString(3, truncate(errorMessage == null ? "" : errorMessage, 4000));
             ps.setInt(4, attempts);
-            ps.setTimestamp(5, Jdbc.ts(clock.instant()));
+            ps.setObject(5, Jdbc.ts(clock.instant()));
             ps.setLong(6, id);
         });
     }
@@ -69,7 +69,7 @@ public class DeadLetterStore {
     public boolean transition(long id, String from, String to) {
         return jdbc.update("UPDATE dead_letter SET status = ?, updated_at = ? WHERE id = ? AND status = ?", ps -> {
             ps.setString(1, to);
-            ps.setTimestamp(2, Jdbc.ts(clock.instant()));
+            ps.setObject(2, Jdbc.ts(clock.instant()));
             ps.setLong(3, id);
             ps.setString(4, from);
         }) == 1;
@@ -110,6 +110,7 @@ public class DeadLetterStore {
     }
 
     private static String truncate(String s, int max) {
+        if (s == null) return "";
         return s.length() <= max ? s : s.substring(0, max - 1) + "…";
     }
 

@@ -36,7 +36,7 @@ public class ErpConfirmations {
             ps.setString(6, c.accountingDocument());
             ps.setString(7, c.fiscalYear());
             ps.setString(8, c.correlationId());
-            ps.setTimestamp(9, Jdbc.ts(c.createdAt() == null ? clock.instant() : c.createdAt()));
+            ps.setObject(9, Jdbc.ts(c.createdAt() == null ? clock.instant() : c.createdAt()));
         }) == 1;
     }
 

@@ -69,9 +69,9 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         int inserted = jdbc.update("INSERT INTO idempotency_key (key_value, state, created_at, updated_at, expires_at) "
                 + "VALUES (?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING", ps -> {
             ps.setString(1, key);
-            ps.setTimestamp(2, Jdbc.ts(now));
-            ps.setTimestamp(3, Jdbc.ts(now));
-            ps.setTimestamp(4, Jdbc.ts(now.plus(ttl)));
+            ps.setObject(2, Jdbc.ts(now));
+            ps.setObject(3, Jdbc.ts(now));
+            ps.setObject(4, Jdbc.ts(now.plus(ttl)));
         });
         if (inserted == 1) {
             return null;
@@ -80,11 +80,11 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         // UPDATE lets exactly one contender win.
         int takenOver = jdbc.update("UPDATE idempotency_key SET state = 'PENDING', updated_at = ?, expires_at = ? "
                 + "WHERE key_value = ? AND (expires_at < ? OR (state = 'PENDING' AND updated_at < ?))", ps -> {
-            ps.setTimestamp(1, Jdbc.ts(now));
-            ps.setTimestamp(2, Jdbc.ts(now.plus(ttl)));
+            ps.setObject(1, Jdbc.ts(now));
+            ps.setObject(2, Jdbc.ts(now.plus(ttl)));
             ps.setString(3, key);
-            ps.setTimestamp(4, Jdbc.ts(now));
-            ps.setTimestamp(5, Jdbc.ts(now.minus(lease)));
+            ps.setObject(4, Jdbc.ts(now));
+            ps.setObject(5, Jdbc.ts(now.minus(lease)));
         });
         if (takenOver == 1) {
             LOG.warn("Idempotency key {} taken over (expired, or its previous holder stopped before finishing)", key);
@@ -104,7 +104,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
     /** Renews the lease of a PENDING key held by a long-running delivery (redeliveries with backoff). */
     public void renew(String key) {
         jdbc.update("UPDATE idempotency_key SET updated_at = ? WHERE key_value = ? AND state = 'PENDING'", ps -> {
-            ps.setTimestamp(1, Jdbc.ts(clock.instant()));
+            ps.setObject(1, Jdbc.ts(clock.instant()));
             ps.setString(2, key);
         });
     }
@@ -122,7 +122,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
     @Override
     public boolean confirm(String key) {
         return jdbc.update("UPDATE idempotency_key SET state = 'DONE', updated_at = ? WHERE key_value = ?", ps -> {
-            ps.setTimestamp(1, Jdbc.ts(clock.instant()));
+            ps.setObject(1, Jdbc.ts(clock.instant()));
             ps.setString(2, key);
         }) == 1;
     }
@@ -134,6 +134,6 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
 
     /** Deletes keys past their expiry; returns how many. */
     public int expire() {
-        return jdbc.update("DELETE FROM idempotency_key WHERE expires_at < ?", ps -> ps.setTimestamp(1, Jdbc.ts(clock.instant())));
+        return jdbc.update("DELETE FROM idempotency_key WHERE expires_at < ?", ps -> ps.setObject(1, Jdbc.ts(clock.instant())));
     }
 }

@@ -5,8 +5,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -64,12 +65,14 @@ final class Jdbc {
         }
     }
 
-    static Timestamp ts(Instant i) {
-        return Timestamp.from(i);
+    // OffsetDateTime in UTC, not java.sql.Timestamp: Timestamp goes through the JVM's zone, and H2 then folds the
+    // repeated daylight-saving hour, which would shorten leases.
+    static OffsetDateTime ts(Instant i) {
+        return i.atOffset(ZoneOffset.UTC);
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {
-        Timestamp t = rs.getTimestamp(column);
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
         return t == null ? null : t.toInstant();
     }
 }

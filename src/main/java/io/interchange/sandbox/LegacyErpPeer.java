@@ -1,0 +1,120 @@
+package io.interchange.sandbox;
+
+import com.sun.net.httpserver.Headers;
+import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicLong;
+import org.w3c.dom.Element;
+
+/** In-process legacy ERP ledger SOAP 1.1 service (PostJournal) for legal entities not yet migrated to S/4HANA. */
+public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> {
+
+    public static final String PATH = "/legacy/ledger";
+    public static final String NS = "urn:interchange:legacy-erp:ledger:v1";
+    public static final String SOAP_ACTION = "\"urn:PostJournal\"";
+
+    /** One accepted journal; {@code rawXml} is the request as received. */
+    public record Posting(String company, String reference, String fiscalYear, String documentNumber,
+                          String currency, List<Line> lines, String rawXml) {
+        public Posting {
+            lines = List.copyOf(lines);
+        }
+    }
+
+    /** One journal line: side D (debit) or C (credit) with a positive amount. */
+    public record Line(String account, String side, BigDecimal amount) {
+    }
+
+    // one global range, never restarted (reset() keeps it), like the legacy system's document counter
+    private final AtomicLong documentSequence = new AtomicLong();
+
+    public LegacyErpPeer(int port, String user, String password, Map<String, String> companyCurrency) {
+        super(port, PATH, "soap", user, password, companyCurrency);
+    }
+
+    @Override
+    void checkHeaders(Headers headers) throws SoapFault {
+        String action = headers.getFirst("SOAPAction");
+        if (!SOAP_ACTION.equals(action)) {
+            throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + ", got " + action);
+        }
+    }
+
+    @Override
+    String handle(Element request, String rawXml) throws SoapFault {
+        expectElement(request, NS, "PostJournal");
+        List<String> problems = new ArrayList<>();
+        String company = field(request, "Company", "", problems);
+        String reference = field(request, "Reference", "", problems);
+        String currency = field(request, "Currency", "", problems);
+        String dateText = field(request, "PostingDate", "", problems);
+        LocalDate postingDate = date(dateText);
+        if (dateText != null && postingDate == null) {
+            problems.add("PostingDate '" + dateText + "' is not a date in yyyy-MM-dd format");
+        }
+        if (company != null && !companyExists(company)) {
+            problems.add("Unknown company " + company);
+        }
+        OptionalInt digits = fractionDigits(currency);
+        if (currency != null && digits.isEmpty()) {
+            problems.add("Unknown currency " + currency);
+        }
+        List<Element> lineElements = children(request, NS, "Line");
+        if (lineElements.isEmpty()) {
+            problems.add(missing(request, NS, "Line"));
+        }
+        List<Line> lines = new ArrayList<>();
+        BigDecimal debits = BigDecimal.ZERO;
+        BigDecimal credits = BigDecimal.ZERO;
+        for (int i = 0; i < lineElements.size(); i++) {
+            Element line = lineElements.get(i);
+            String prefix = "Line " + (i + 1) + ": ";
+            String account = field(line, "Account", prefix, problems);
+            String side = field(line, "Side", prefix, problems);
+            String amountText = field(line, "Amount", prefix, problems);
+            BigDecimal amount = decimal(amountText);
+            if (amountText != null && amount == null) {
+                problems.add(prefix + "Amount '" + amountText + "' is not a decimal");
+            } else if (amount != null && amount.signum() <= 0) {
+                problems.add(prefix + "Amount must be positive, got " + amount.toPlainString());
+            } else if (amount != null && digits.isPresent() && exceedsDigits(amount, digits.getAsInt())) {
+                problems.add(prefix + "Amount " + amount.toPlainString() + " has more than " + digits.getAsInt()
+                        + " decimals for " + currency);
+            }
+            if (side != null && !side.equals("D") && !side.equals("C")) {
+                problems.add(prefix + "Side must be D or C, got " + side);
+            }
+            if (amount != null && "D".equals(side)) {
+                debits = debits.add(amount);
+            } else if (amount != null && "C".equals(side)) {
+                credits = credits.add(amount);
+            }
+            lines.add(new Line(account, side, amount));
+        }
+        if (problems.isEmpty() && debits.compareTo(credits) != 0) {
+            problems.add("Journal not balanced: debits " + debits.toPlainString() + " != credits " + credits.toPlainString());
+        }
+        if (!problems.isEmpty()) {
+            String message = String.join("; ", problems);
+            reject(message);
+            throw SoapFault.client(message);
+        }
+        String fiscalYear = String.valueOf(postingDate.getYear());
+        String documentNumber = String.format("LG%08d", documentSequence.incrementAndGet());
+        record(new Posting(company, reference, fiscalYear, documentNumber, currency, lines, rawXml));
+        return "<l:PostJournalResponse xmlns:l=\"" + NS + "\">" + el("l:DocumentNumber", documentNumber)
+                + el("l:FiscalYear", fiscalYear) + "</l:PostJournalResponse>";
+    }
+
+    private static String field(Element parent, String name, String prefix, List<String> problems) {
+        String value = text(parent, NS, name);
+        if (value == null) {
+            problems.add(prefix + (child(parent, NS, name) == null ? missing(parent, NS, name) : name + " is empty"));
+        }
+        return value;
+    }
+}

@@ -1,0 +1,275 @@
+package io.interchange.sandbox;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.w3c.dom.Element;
+
+/** In-process SAP S/4HANA "Journal Entry – Post" (JournalEntryBulkCreateRequest) SOAP endpoint that validates and posts like SAP. */
+public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
+
+    public static final String PATH = "/sap/bc/srt/scs_ext/sap/journalentrybulkcreaterequest";
+    public static final String SFIN_NS = "http://sap.com/xi/SAPSCORE/SFIN";
+
+    private static final String NO_DOCUMENT = "0000000000";
+    private static final long NUMBER_RANGE_START = 100_000_000L;
+    private static final String REQUIRED = "055(00)";
+    private static final String NO_COMPANY = "165(F5)";
+    private static final String UNBALANCED = "702(F5)";
+    private static final String INVALID = "609(RW)";
+    private static final String POSTED = "614(RW)";
+
+    /** One accepted journal entry; {@code rawXml} is the whole request it arrived in. */
+    public record Posting(String messageId, String uuid, String companyCode, String fiscalYear,
+                          String accountingDocument, String documentReferenceId, String currency,
+                          List<Line> lines, String rawXml) {
+        public Posting {
+            lines = List.copyOf(lines);
+        }
+    }
+
+    /** One posted line; {@code glAccount} is null for tax lines. */
+    public record Line(String glAccount, BigDecimal amount, String debitCreditCode, boolean tax) {
+    }
+
+    private record Entry(String messageId, String uuid, String companyCode, String documentType,
+                         LocalDate documentDate, LocalDate postingDate, String documentReferenceId,
+                         String logicalSystem, List<EntryLine> lines) {
+    }
+
+    private record EntryLine(String label, String glAccount, String taxCode, BigDecimal amount, String currency,
+                             String debitCreditCode, boolean tax, boolean taxBasePresent, String taxBaseCurrency) {
+    }
+
+    private record Issue(String typeId, int severity, String note) {
+    }
+
+    // key company/fiscal year; SAP number ranges never restart, so reset() leaves them alone
+    private final ConcurrentMap<String, AtomicLong> numberRanges = new ConcurrentHashMap<>();
+
+    public S4HanaPeer(int port, String user, String password, Map<String, String> companyCodeCurrency) {
+        super(port, PATH, "soap-env", user, password, companyCodeCurrency);
+    }
+
+    @Override
+    String handle(Element request, String rawXml) throws SoapFault {
+        expectElement(request, SFIN_NS, "JournalEntryBulkCreateRequest");
+        String bulkId = requireText(require(request, null, "MessageHeader"), null, "ID");
+        List<Element> requests = children(request, null, "JournalEntryCreateRequest");
+        if (requests.isEmpty()) {
+            throw SoapFault.client(missing(request, null, "JournalEntryCreateRequest"));
+        }
+        // Deserialise everything first: a structural error rejects the whole message before anything is posted.
+        List<Entry> entries = new ArrayList<>();
+        for (Element r : requests) {
+            entries.add(parseEntry(r));
+        }
+        StringBuilder out = new StringBuilder("<n0:JournalEntryBulkCreateConfirmation xmlns:n0=\"" + SFIN_NS + "\">")
+                .append("<MessageHeader>").append(el("ID", newMessageId())).append(el("ReferenceID", bulkId))
+                .append(el("CreationDateTime", Instant.now().toString())).append("</MessageHeader>");
+        for (Entry entry : entries) {
+            out.append(post(entry, rawXml));
+        }
+        return out.append("</n0:JournalEntryBulkCreateConfirmation>").toString();
+    }
+
+    private String post(Entry e, String rawXml) {
+        List<Issue> issues = validate(e);
+        String document = NO_DOCUMENT;
+        String fiscalYear = "0000";
+        if (issues.isEmpty()) {
+            fiscalYear = String.valueOf(e.postingDate().getYear());
+            document = String.format("%010d", numberRanges
+                    .computeIfAbsent(e.companyCode() + "/" + fiscalYear, k -> new AtomicLong(NUMBER_RANGE_START))
+                    .incrementAndGet());
+            List<Line> lines = e.lines().stream()
+                    .map(l -> new Line(l.glAccount(), l.amount(), l.debitCreditCode(), l.tax())).toList();
+            record(new Posting(e.messageId(), e.uuid(), e.companyCode(), fiscalYear, document,
+                    e.documentReferenceId(), e.lines().get(0).currency(), lines, rawXml));
+            issues = List.of(new Issue(POSTED, 1, ("Document posted successfully: BKPFF " + document
+                    + e.companyCode() + fiscalYear + " " + (e.logicalSystem() == null ? "" : e.logicalSystem())).trim()));
+        } else {
+            issues.forEach(i -> reject(i.note()));
+        }
+        int maxSeverity = issues.stream().mapToInt(Issue::severity).max().orElse(1);
+        StringBuilder out = new StringBuilder("<JournalEntryCreateConfirmation><MessageHeader>")
+                .append(el("ReferenceID", e.messageId()));
+        if (e.uuid() != null) {
+            out.append(el("ReferenceUUID", e.uuid()));
+        }
+        out.append("</MessageHeader><JournalEntryCreateConfirmation>")
+                .append(el("AccountingDocument", document)).append(el("CompanyCode", e.companyCode()))
+                .append(el("FiscalYear", fiscalYear)).append("</JournalEntryCreateConfirmation><Log>")
+                .append(el("MaximumLogItemSeverityCode", String.valueOf(maxSeverity)));
+        for (Issue i : issues) {
+            out.append("<Item>").append(el("TypeID", i.typeId())).append(el("SeverityCode", String.valueOf(i.severity())))
+                    .append(el("Note", i.note())).append("</Item>");
+        }
+        return out.append("</Log></JournalEntryCreateConfirmation>").toString();
+    }
+
+    private List<Issue> validate(Entry e) {
+        List<Issue> issues = new ArrayList<>();
+        if (e.companyCode() == null) {
+            issues.add(error(REQUIRED, "Company code missing"));
+        } else if (!companyExists(e.companyCode())) {
+            issues.add(error(NO_COMPANY, "Company code " + e.companyCode() + " does not exist"));
+        }
+        if (e.documentDate() == null) {
+            issues.add(error(REQUIRED, "Document date missing"));
+        }
+        if (e.postingDate() == null) {
+            issues.add(error(REQUIRED, "Posting date missing"));
+        }
+        if (e.documentType() == null) {
+            issues.add(error(REQUIRED, "Accounting document type missing"));
+        }
+        if (e.lines().size() < 2) {
+            issues.add(error(REQUIRED, "At least 2 line items required, found " + e.lines().size()));
+        }
+        Set<String> currencies = new TreeSet<>();
+        BigDecimal balance = BigDecimal.ZERO;
+        boolean complete = true;
+        for (EntryLine l : e.lines()) {
+            if (!l.tax() && l.glAccount() == null) {
+                issues.add(error(REQUIRED, "G/L account missing in " + l.label()));
+            }
+            if (l.tax() && l.taxCode() == null) {
+                issues.add(error(REQUIRED, "Tax code missing in " + l.label()));
+            }
+            if (l.tax() && !l.taxBasePresent()) {
+                issues.add(error(REQUIRED, "Tax base amount missing in " + l.label()));
+            } else if (l.tax() && l.taxBaseCurrency() == null) {
+                issues.add(error(REQUIRED, "Currency missing for tax base amount in " + l.label()));
+            } else if (l.tax()) {
+                currencies.add(l.taxBaseCurrency());
+            }
+            if (l.amount() == null) {
+                issues.add(error(REQUIRED, "Amount missing in " + l.label()));
+                complete = false;
+                continue;
+            }
+            balance = balance.add(l.amount());
+            if (l.currency() == null) {
+                issues.add(error(REQUIRED, "Currency missing for amount in " + l.label()));
+                complete = false;
+            } else {
+                currencies.add(l.currency());
+                OptionalInt digits = fractionDigits(l.currency());
+                if (digits.isPresent() && exceedsDigits(l.amount(), digits.getAsInt())) {
+                    issues.add(error(INVALID, "Amount " + l.amount().toPlainString() + " in " + l.label()
+                            + " has more than " + digits.getAsInt() + " decimals for currency " + l.currency()));
+                }
+            }
+            String signProblem = signProblem(l);
+            if (signProblem != null) {
+                issues.add(error(INVALID, signProblem));
+            }
+        }
+        for (String currency : currencies) {
+            if (fractionDigits(currency).isEmpty()) {
+                issues.add(error(INVALID, "Currency " + currency + " is not defined"));
+            }
+        }
+        if (currencies.size() > 1) {
+            issues.add(error(INVALID, "All amounts of a journal entry must be in one transaction currency, found "
+                    + String.join(", ", currencies)));
+        } else if (complete && currencies.size() == 1 && balance.signum() != 0) {
+            issues.add(error(UNBALANCED, "Balance in transaction currency " + currencies.iterator().next()
+                    + " not zero: " + balance.toPlainString()));
+        }
+        return issues;
+    }
+
+    private static String signProblem(EntryLine l) {
+        int sign = l.amount().signum();
+        // Zero-rated tax lines are legitimate; G/L lines need an amount.
+        boolean zeroAllowed = l.tax() && sign == 0;
+        if (l.debitCreditCode() == null) {
+            return "Debit/credit code missing in " + l.label();
+        }
+        return switch (l.debitCreditCode()) {
+            case "S" -> sign > 0 || zeroAllowed ? null
+                    : "Debit/credit code S requires a positive amount in " + l.label() + ", found " + l.amount().toPlainString();
+            case "H" -> sign < 0 || zeroAllowed ? null
+                    : "Debit/credit code H requires a negative amount in " + l.label() + ", found " + l.amount().toPlainString();
+            default -> "Debit/credit code " + l.debitCreditCode() + " invalid in " + l.label() + " (S or H)";
+        };
+    }
+
+    private static Entry parseEntry(Element request) throws SoapFault {
+        Element header = require(request, null, "MessageHeader");
+        String messageId = requireText(header, null, "ID");
+        Element je = require(request, null, "JournalEntry");
+        List<EntryLine> lines = new ArrayList<>();
+        int n = 0;
+        for (Element item : children(je, null, "Item")) {
+            lines.add(parseLine(item, "item " + ++n, false));
+        }
+        n = 0;
+        for (Element item : children(je, null, "ProductTaxItem")) {
+            lines.add(parseLine(item, "tax item " + ++n, true));
+        }
+        return new Entry(messageId, text(header, null, "UUID"), text(je, null, "CompanyCode"),
+                text(je, null, "AccountingDocumentType"), parseDate(je, "DocumentDate"), parseDate(je, "PostingDate"),
+                text(je, null, "DocumentReferenceID"), text(je, null, "OriginalReferenceDocumentLogicalSystem"), lines);
+    }
+
+    private static EntryLine parseLine(Element line, String label, boolean tax) throws SoapFault {
+        Element amount = child(line, null, "AmountInTransactionCurrency");
+        Element base = tax ? child(line, null, "TaxBaseAmountInTransCrcy") : null;
+        if (base != null) {
+            parseAmount(base, label);
+        }
+        return new EntryLine(label, text(line, null, "GLAccount"), text(line, null, "TaxCode"),
+                amount == null ? null : parseAmount(amount, label), amount == null ? null : currency(amount),
+                text(line, null, "DebitCreditCode"), tax, base != null, base == null ? null : currency(base));
+    }
+
+    // A value the XML schema cannot take fails deserialisation in SAP's SOAP runtime, hence a fault rather than a log.
+    private static BigDecimal parseAmount(Element amount, String label) throws SoapFault {
+        String text = textOf(amount);
+        if (text == null) {
+            return null;
+        }
+        BigDecimal value = decimal(text);
+        if (value == null) {
+            throw SoapFault.client("Value '" + text + "' of " + amount.getLocalName() + " in " + label
+                    + " is not a valid xsd:decimal");
+        }
+        return value;
+    }
+
+    private static LocalDate parseDate(Element parent, String name) throws SoapFault {
+        String text = text(parent, null, name);
+        LocalDate value = date(text);
+        if (text != null && value == null) {
+            throw SoapFault.client("Value '" + text + "' of " + name + " is not a valid xsd:date (yyyy-MM-dd)");
+        }
+        return value;
+    }
+
+    private static String currency(Element amount) {
+        String code = amount.getAttribute("currencyCode").trim();
+        return code.isEmpty() ? null : code;
+    }
+
+    private static Issue error(String typeId, String note) {
+        return new Issue(typeId, 3, note);
+    }
+
+    private static String newMessageId() {
+        return UUID.randomUUID().toString().replace("-", "").toUpperCase(Locale.ROOT);
+    }
+}

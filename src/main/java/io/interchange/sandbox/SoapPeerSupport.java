@@ -1,0 +1,545 @@
+package io.interchange.sandbox;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.net.InetSocketAddress;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Currency;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.xml.sax.ErrorHandler;
+import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
+
+/** Shared plumbing of the simulated SOAP 1.1 peers: HTTP server, Basic auth, secure parsing, faults, fault injection and a thread-safe ledger. */
+public abstract class SoapPeerSupport<P> implements AutoCloseable {
+
+    public static final String SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/";
+
+    private static final int MAX_BODY_BYTES = 10 * 1024 * 1024;
+    private static final int THREADS = 8;
+    private static final Pattern XSD_DECIMAL = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)");
+    // DocumentBuilder is not thread-safe; one per pool thread avoids rebuilding the factory per request.
+    private static final ThreadLocal<DocumentBuilder> PARSER = ThreadLocal.withInitial(SoapPeerSupport::newSecureParser);
+
+    private final Logger log = LoggerFactory.getLogger(getClass());
+    private final int requestedPort;
+    private final String path;
+    private final String envPrefix;
+    private final byte[] expectedAuthorization;
+    private final Map<String, String> companyCurrency;
+
+    private final List<P> postings = new ArrayList<>();
+    private final List<String> rejections = new ArrayList<>();
+    private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger failuresLeft = new AtomicInteger();
+    private final AtomicInteger serverFaultsLeft = new AtomicInteger();
+    private volatile int failureStatus = 503;
+    private volatile Duration delay = Duration.ZERO;
+    private volatile boolean available = true;
+
+    private HttpServer server;
+    private ExecutorService executor;
+
+    SoapPeerSupport(int port, String path, String envPrefix, String user, String password,
+                    Map<String, String> companyCurrency) {
+        this.requestedPort = port;
+        this.path = path;
+        this.envPrefix = envPrefix;
+        this.expectedAuthorization = ("Basic " + Base64.getEncoder().encodeToString(
+                (Objects.requireNonNull(user) + ":" + Objects.requireNonNull(password)).getBytes(StandardCharsets.UTF_8)))
+                .getBytes(StandardCharsets.US_ASCII);
+        this.companyCurrency = Map.copyOf(companyCurrency);
+    }
+
+    /** Parses the SOAP Body's first element and returns the content of the response Body; business rules live here. */
+    abstract String handle(Element payload, String rawXml) throws SoapFault;
+
+    /** Checks transport headers before the body is read. */
+    void checkHeaders(Headers headers) throws SoapFault {
+    }
+
+    public synchronized void start() throws IOException {
+        if (server != null) {
+            throw new IllegalStateException(getClass().getSimpleName() + " already started");
+        }
+        String name = getClass().getSimpleName();
+        AtomicInteger threadNo = new AtomicInteger();
+        HttpServer created = HttpServer.create(new InetSocketAddress("127.0.0.1", requestedPort), 0);
+        executor = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, name + "-" + threadNo.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        created.setExecutor(executor);
+        created.createContext(path, this::serve);
+        created.start();
+        server = created;
+        log.info("Listening on {}", endpointUrl());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (server == null) {
+            return;
+        }
+        server.stop(0);
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        server = null;
+        executor = null;
+    }
+
+    /** The endpoint URL; with port 0 it is known only once started. */
+    public synchronized String endpointUrl() {
+        if (server == null && requestedPort == 0) {
+            throw new IllegalStateException(getClass().getSimpleName() + " not started");
+        }
+        return "http://127.0.0.1:" + (server == null ? requestedPort : server.getAddress().getPort()) + path;
+    }
+
+    /** The next {@code times} requests are answered with {@code httpStatus} and a short plain-text body. */
+    public void failNext(int times, int httpStatus) {
+        if (times < 0 || httpStatus < 100 || httpStatus > 599) {
+            throw new IllegalArgumentException("times >= 0 and 100 <= httpStatus <= 599 required");
+        }
+        failureStatus = httpStatus;
+        failuresLeft.set(times);
+    }
+
+    /** The next {@code times} authenticated requests are answered with a SOAP Server fault (HTTP 500). */
+    public void serverFaultNext(int times) {
+        if (times < 0) {
+            throw new IllegalArgumentException("times >= 0 required");
+        }
+        serverFaultsLeft.set(times);
+    }
+
+    /** Delay applied after processing and before answering, so a client timeout can still leave a posting behind. */
+    public void setDelay(Duration delay) {
+        this.delay = Objects.requireNonNull(delay);
+    }
+
+    public void setAvailable(boolean available) {
+        this.available = available;
+    }
+
+    public int requestCount() {
+        return requests.get();
+    }
+
+    public List<P> postings() {
+        synchronized (postings) {
+            return List.copyOf(postings);
+        }
+    }
+
+    public List<String> rejections() {
+        synchronized (rejections) {
+            return List.copyOf(rejections);
+        }
+    }
+
+    /** Clears ledger, rejections, counters and injected faults; document number ranges keep counting like a real system. */
+    public void reset() {
+        synchronized (postings) {
+            postings.clear();
+        }
+        synchronized (rejections) {
+            rejections.clear();
+        }
+        requests.set(0);
+        failuresLeft.set(0);
+        serverFaultsLeft.set(0);
+        delay = Duration.ZERO;
+        available = true;
+    }
+
+    final void record(P posting) {
+        synchronized (postings) {
+            postings.add(posting);
+        }
+    }
+
+    final void reject(String note) {
+        log.debug("Rejected: {}", note);
+        synchronized (rejections) {
+            rejections.add(note);
+        }
+    }
+
+    final boolean companyExists(String company) {
+        return companyCurrency.containsKey(company);
+    }
+
+    private void serve(HttpExchange exchange) {
+        requests.incrementAndGet();
+        Response response;
+        try {
+            response = respond(exchange);
+        } catch (RuntimeException e) {
+            log.error("Request processing failed", e);
+            response = fault(new SoapFault(500, "Server", "Internal error, try again"));
+        }
+        try {
+            Duration pause = delay;
+            if (!pause.isZero()) {
+                Thread.sleep(pause.toMillis());
+            }
+            byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", response.contentType());
+            response.headers().forEach(exchange.getResponseHeaders()::set);
+            exchange.sendResponseHeaders(response.status(), bytes.length == 0 ? -1 : bytes.length);
+            exchange.getResponseBody().write(bytes);
+        } catch (IOException e) {
+            log.debug("Client went away before the answer was written", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            exchange.close();
+        }
+    }
+
+    private Response respond(HttpExchange exchange) {
+        if (!available) {
+            return plain(503, "Service Unavailable");
+        }
+        if (consume(failuresLeft)) {
+            int status = failureStatus;
+            return plain(status, "Injected failure: HTTP " + status);
+        }
+        if (!path.equals(exchange.getRequestURI().getPath())) {
+            return plain(404, "Not Found");
+        }
+        if (!"POST".equals(exchange.getRequestMethod())) {
+            return new Response(405, "text/plain; charset=utf-8", "Method Not Allowed", Map.of("Allow", "POST"));
+        }
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (authorization == null
+                || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
+            return new Response(401, "text/plain; charset=utf-8", "Unauthorized",
+                    Map.of("WWW-Authenticate", "Basic realm=\"" + getClass().getSimpleName() + "\""));
+        }
+        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("text/xml")) {
+            return plain(415, "Content-Type must be text/xml (SOAP 1.1), got " + contentType);
+        }
+        try {
+            checkHeaders(exchange.getRequestHeaders());
+            if (consume(serverFaultsLeft)) {
+                throw new SoapFault(500, "Server", "Internal error, try again");
+            }
+            byte[] body = readBody(exchange.getRequestBody());
+            String raw = new String(body, charset(contentType));
+            return xml(200, envelope(handle(payload(parse(body, raw)), raw)));
+        } catch (SoapFault f) {
+            return fault(f);
+        } catch (IOException e) {
+            return fault(SoapFault.client("Request body could not be read: " + e.getMessage()));
+        }
+    }
+
+    private static byte[] readBody(InputStream in) throws IOException, SoapFault {
+        byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+        if (body.length > MAX_BODY_BYTES) {
+            throw new SoapFault(413, "Client", "Request larger than " + MAX_BODY_BYTES + " bytes");
+        }
+        return body;
+    }
+
+    private static Charset charset(String contentType) {
+        for (String param : contentType.split(";")) {
+            String p = param.trim();
+            if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+                try {
+                    return Charset.forName(p.substring(8).replace("\"", "").trim());
+                } catch (IllegalArgumentException e) {
+                    return StandardCharsets.UTF_8;
+                }
+            }
+        }
+        return StandardCharsets.UTF_8;
+    }
+
+    private static Document parse(byte[] body, String raw) throws SoapFault {
+        try {
+            return PARSER.get().parse(new InputSource(new ByteArrayInputStream(body)));
+        } catch (SAXException | IOException e) {
+            // The parser already refused the DTD; the status only tells the sender it was refused on policy.
+            if (raw.contains("<!DOCTYPE")) {
+                throw new SoapFault(400, "Client", "DOCTYPE declarations are not allowed");
+            }
+            throw SoapFault.client("Request is not well-formed XML: " + e.getMessage());
+        }
+    }
+
+    private static Element payload(Document document) throws SoapFault {
+        Element envelope = document.getDocumentElement();
+        if (!"Envelope".equals(envelope.getLocalName())) {
+            throw SoapFault.client("Root element must be a SOAP Envelope, found " + qname(envelope));
+        }
+        if (!SOAP11_NS.equals(envelope.getNamespaceURI())) {
+            throw new SoapFault(500, "VersionMismatch", "Envelope namespace must be " + SOAP11_NS);
+        }
+        Element body = child(envelope, SOAP11_NS, "Body");
+        if (body == null) {
+            throw SoapFault.client("SOAP Body missing");
+        }
+        Element first = firstElement(body.getFirstChild());
+        if (first == null) {
+            throw SoapFault.client("SOAP Body is empty");
+        }
+        return first;
+    }
+
+    private static DocumentBuilder newSecureParser() {
+        try {
+            // newDefaultInstance: the JDK parser, whatever else is on the classpath, so the features below are honoured.
+            DocumentBuilderFactory factory = DocumentBuilderFactory.newDefaultInstance();
+            factory.setNamespaceAware(true);
+            factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+            factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            factory.setFeature("http://xml.org/sax/features/external-general-entities", false);
+            factory.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
+            factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+            factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+            factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+            factory.setXIncludeAware(false);
+            factory.setExpandEntityReferences(false);
+            DocumentBuilder builder = factory.newDocumentBuilder();
+            builder.setEntityResolver((publicId, systemId) -> {
+                throw new SAXException("External entities are not allowed");
+            });
+            // The default handler prints every fatal error to stderr before throwing.
+            builder.setErrorHandler(new ErrorHandler() {
+                @Override
+                public void warning(SAXParseException e) {
+                }
+
+                @Override
+                public void error(SAXParseException e) throws SAXException {
+                    throw e;
+                }
+
+                @Override
+                public void fatalError(SAXParseException e) throws SAXException {
+                    throw e;
+                }
+            });
+            return builder;
+        } catch (ParserConfigurationException e) {
+            throw new IllegalStateException("Secure XML parser unavailable", e);
+        }
+    }
+
+    // ---- response writing ----
+
+    private String envelope(String bodyContent) {
+        return "<?xml version=\"1.0\" encoding=\"utf-8\"?><" + envPrefix + ":Envelope xmlns:" + envPrefix + "=\""
+                + SOAP11_NS + "\"><" + envPrefix + ":Header/><" + envPrefix + ":Body>" + bodyContent
+                + "</" + envPrefix + ":Body></" + envPrefix + ":Envelope>";
+    }
+
+    private Response fault(SoapFault f) {
+        String p = envPrefix;
+        return xml(f.status, envelope("<" + p + ":Fault><faultcode>" + p + ":" + f.code + "</faultcode>"
+                + "<faultstring xml:lang=\"en\">" + escape(f.getMessage()) + "</faultstring></" + p + ":Fault>"));
+    }
+
+    private static Response xml(int status, String body) {
+        return new Response(status, "text/xml; charset=utf-8", body, Map.of());
+    }
+
+    private static Response plain(int status, String body) {
+        return new Response(status, "text/plain; charset=utf-8", body, Map.of());
+    }
+
+    private static boolean consume(AtomicInteger counter) {
+        return counter.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+    }
+
+    private record Response(int status, String contentType, String body, Map<String, String> headers) {
+    }
+
+    /** A SOAP 1.1 fault with the HTTP status it is answered with. */
+    static final class SoapFault extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final String code;
+
+        SoapFault(int status, String code, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.code = code;
+        }
+
+        static SoapFault client(String message) {
+            return new SoapFault(500, "Client", message);
+        }
+    }
+
+    // ---- XML helpers shared by the peers ----
+
+    static String escape(String text) {
+        StringBuilder sb = new StringBuilder(text.length() + 16);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '&' -> sb.append("&amp;");
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&apos;");
+                default -> sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** {@code <name>value</name>} with the value escaped; empty element for null. */
+    static String el(String name, String value) {
+        return value == null ? "<" + name + "/>" : "<" + name + ">" + escape(value) + "</" + name + ">";
+    }
+
+    static Element child(Element parent, String ns, String local) {
+        for (Element e = firstElement(parent.getFirstChild()); e != null; e = firstElement(e.getNextSibling())) {
+            if (matches(e, ns, local)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    static List<Element> children(Element parent, String ns, String local) {
+        List<Element> found = new ArrayList<>();
+        for (Element e = firstElement(parent.getFirstChild()); e != null; e = firstElement(e.getNextSibling())) {
+            if (matches(e, ns, local)) {
+                found.add(e);
+            }
+        }
+        return found;
+    }
+
+    /** Trimmed text of the child, or null when it is absent or blank. */
+    static String text(Element parent, String ns, String local) {
+        Element e = child(parent, ns, local);
+        return e == null ? null : textOf(e);
+    }
+
+    /** Trimmed text of the element, or null when blank. */
+    static String textOf(Element e) {
+        String t = e.getTextContent().trim();
+        return t.isEmpty() ? null : t;
+    }
+
+    static Element require(Element parent, String ns, String local) throws SoapFault {
+        Element e = child(parent, ns, local);
+        if (e == null) {
+            throw SoapFault.client(missing(parent, ns, local));
+        }
+        return e;
+    }
+
+    static String requireText(Element parent, String ns, String local) throws SoapFault {
+        String t = textOf(require(parent, ns, local));
+        if (t == null) {
+            throw SoapFault.client("Element " + parent.getLocalName() + "/" + local + " is empty");
+        }
+        return t;
+    }
+
+    /** Describes a missing element, pointing out the common mistake of qualifying it with the wrong namespace. */
+    static String missing(Element parent, String ns, String local) {
+        String message = "Element " + parent.getLocalName() + "/" + local + " missing";
+        for (Element e = firstElement(parent.getFirstChild()); e != null; e = firstElement(e.getNextSibling())) {
+            if (local.equals(e.getLocalName())) {
+                return message + " (found " + qname(e) + ", expected "
+                        + (ns == null ? "no namespace" : "namespace " + ns) + ")";
+            }
+        }
+        return message;
+    }
+
+    static void expectElement(Element e, String ns, String local) throws SoapFault {
+        if (!matches(e, ns, local)) {
+            throw SoapFault.client("SOAP Body must contain {" + ns + "}" + local + ", found " + qname(e));
+        }
+    }
+
+    /** An xsd:decimal (no exponent), or null when the text is not one. */
+    static BigDecimal decimal(String text) {
+        return text != null && XSD_DECIMAL.matcher(text).matches() ? new BigDecimal(text) : null;
+    }
+
+    /** An xsd:date without time zone, or null when the text is not one. */
+    static LocalDate date(String text) {
+        try {
+            return text == null ? null : LocalDate.parse(text);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    /** ISO 4217 minor units of the currency, empty when the code is unknown. */
+    static OptionalInt fractionDigits(String currency) {
+        try {
+            int digits = Currency.getInstance(currency).getDefaultFractionDigits();
+            return OptionalInt.of(Math.max(digits, 0));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    static boolean exceedsDigits(BigDecimal amount, int digits) {
+        return amount.stripTrailingZeros().scale() > digits;
+    }
+
+    private static boolean matches(Element e, String ns, String local) {
+        return local.equals(e.getLocalName()) && Objects.equals(ns, e.getNamespaceURI());
+    }
+
+    private static Element firstElement(Node n) {
+        while (n != null && n.getNodeType() != Node.ELEMENT_NODE) {
+            n = n.getNextSibling();
+        }
+        return (Element) n;
+    }
+
+    private static String qname(Element e) {
+        return (e.getNamespaceURI() == null ? "" : "{" + e.getNamespaceURI() + "}") + e.getLocalName();
+    }
+}
