@@ -62,8 +62,10 @@ public final class RoutePolicies {
             if (key != null) {
                 idempotency.renew(key);
             }
+            Throwable cause = exchange.getException() != null ? exchange.getException()
+                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
             LOG.warn("Route {}: attempt {} of {} after transient failure: {}", routeId, attempt, maxAttempts,
-                    FailureClassifier.reason(exchange.getException()));
+                    FailureClassifier.reason(cause));
         });
         dlc.onPrepareFailure(exchange -> exchange.setProperty(ExchangeKeys.POLICY_ROUTE, routeId));
         dlc.logExhausted(false);

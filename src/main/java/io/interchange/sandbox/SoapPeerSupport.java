@@ -79,7 +79,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         this.expectedAuthorization = ("Basic " + Base64.getEncoder().encodeToString(
                 (Objects.requireNonNull(user) + ":" + Objects.requireNonNull(password)).getBytes(StandardCharsets.UTF_8)))
                 .getBytes(StandardCharsets.US_ASCII);
-        this.companyCurrency = Map.copyOf(companyCurrency);
+        this.companyCurrency = new java.util.concurrent.ConcurrentHashMap<>(companyCurrency);
     }
 
     /** Parses the SOAP Body's first element and returns the content of the response Body; business rules live here. */
@@ -175,6 +175,16 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     }
 
     /** Clears ledger, rejections, counters and injected faults; document number ranges keep counting like a real system. */
+    /** Adds a company (code) to the ERP's master data, e.g. after an operator fixed a missing company code. */
+    public void knowCompanyCode(String company, String currency) {
+        companyCurrency.put(company, currency);
+    }
+
+    /** Removes a company (code) from the ERP's master data, so postings to it are rejected as business errors. */
+    public void forgetCompanyCode(String company) {
+        companyCurrency.remove(company);
+    }
+
     public void reset() {
         synchronized (postings) {
             postings.clear();

@@ -75,6 +75,12 @@ public class DeadLetterStore {
         }) == 1;
     }
 
+    /** At start-up: replays cut off by a stop (status REPLAYING) go back to OPEN; returns how many. */
+    public int reopenInterruptedReplays() {
+        return jdbc.update("UPDATE dead_letter SET status = 'OPEN', updated_at = ? WHERE status = 'REPLAYING'",
+                ps -> ps.setObject(1, Jdbc.ts(clock.instant())));
+    }
+
     public Optional<DeadLetter> find(long id) {
         return jdbc.query("SELECT " + COLUMNS + " FROM dead_letter WHERE id = ?", ps -> ps.setLong(1, id), DeadLetterStore::row)
                 .stream().findFirst();

@@ -1,0 +1,44 @@
+package io.interchange.routes;
+
+import io.interchange.connectors.billing.BillingWebhook;
+import io.interchange.connectors.http.WebhookAnswers;
+import io.interchange.reliability.ExchangeKeys;
+import io.interchange.store.IdempotencyStore;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+
+/** Billing webhooks in: verify the Stripe signature, translate to canonical, publish once to the billing topic. */
+public class BillingWebhookRoute extends RouteBuilder {
+
+    public static final String ROUTE_ID = "billing.webhook-ingest";
+    public static final String PATH = "/webhooks/billing";
+
+    private final BillingWebhook webhook;
+    private final IdempotencyStore idempotency;
+    private final String topic;
+
+    public BillingWebhookRoute(BillingWebhook webhook, IdempotencyStore idempotency, String topic) {
+        this.webhook = webhook;
+        this.idempotency = idempotency;
+        this.topic = topic;
+    }
+
+    @Override
+    public void configure() {
+        from("platform-http:" + PATH + "?httpMethodRestrict=POST")
+                .routeId(ROUTE_ID)
+                .routeConfigurationId(WebhookAnswers.ID)
+                .process(webhook::receive).id("billing.verify-and-translate")
+                .idempotentConsumer(exchangeProperty(ExchangeKeys.IDEMPOTENCY_KEY), idempotency)
+                    .eager(true).removeOnFailure(true).skipDuplicate(false)
+                    .choice()
+                        .when(exchangeProperty(Exchange.DUPLICATE_MESSAGE).isEqualTo(true))
+                            .process(webhook::duplicate).id("billing.answer-duplicate")
+                        .otherwise()
+                            .process(webhook::toRecord).id("billing.to-canonical-record")
+                            .to("kafka:" + topic).id("kafka.publish-billing-event")
+                            .process(webhook::accepted).id("billing.answer-accepted")
+                    .end()
+                .end();
+    }
+}

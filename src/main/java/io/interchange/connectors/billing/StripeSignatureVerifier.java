@@ -1,0 +1,116 @@
+package io.interchange.connectors.billing;
+
+import io.interchange.connectors.http.WebhookRejection;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Verifies {@code Stripe-Signature} exactly as Stripe specifies: {@code t=<timestamp>} and one or more {@code v1=}
+ * HMAC-SHA256 signatures (hex) over {@code "<timestamp>.<raw body>"} with the endpoint's signing secret, compared in
+ * constant time; a timestamp older than the tolerance is refused to stop replays. Several secrets may be configured
+ * (comma-separated) while one is being rolled.
+ */
+public final class StripeSignatureVerifier {
+
+    public static final String HEADER = "Stripe-Signature";
+
+    private final List<byte[]> secrets;
+    private final Duration tolerance;
+    private final Clock clock;
+
+    public StripeSignatureVerifier(String secrets, Duration tolerance, Clock clock) {
+        this.secrets = new ArrayList<>();
+        for (String s : secrets.split(",")) {
+            if (!s.isBlank()) this.secrets.add(s.strip().getBytes(StandardCharsets.UTF_8));
+        }
+        this.tolerance = tolerance;
+        this.clock = clock;
+    }
+
+    /** Returns normally if the payload is authentic and fresh, else throws a 400 rejection saying why. */
+    public void verify(String header, byte[] payload) {
+        if (secrets.isEmpty()) {
+            throw new WebhookRejection(503, "webhook signing secret is not configured on this endpoint");
+        }
+        if (header == null || header.isBlank()) {
+            throw new WebhookRejection(400, "missing " + HEADER + " header");
+        }
+        Long timestamp = null;
+        List<String> v1 = new ArrayList<>();
+        for (String part : header.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq < 0) continue;
+            String k = part.substring(0, eq).strip();
+            String v = part.substring(eq + 1).strip();
+            if (k.equals("t")) {
+                try {
+                    timestamp = Long.parseLong(v);
+                } catch (NumberFormatException e) {
+                    throw new WebhookRejection(400, HEADER + " timestamp '" + abbreviate(v) + "' is not a number");
+                }
+            } else if (k.equals("v1")) {
+                v1.add(v);
+            }
+        }
+        if (timestamp == null) {
+            throw new WebhookRejection(400, HEADER + " header has no timestamp (t=)");
+        }
+        if (v1.isEmpty()) {
+            throw new WebhookRejection(400, HEADER + " header has no v1 signature");
+        }
+        byte[] signedPayload = concat((timestamp + ".").getBytes(StandardCharsets.UTF_8), payload);
+        boolean match = false;
+        for (byte[] secret : secrets) {
+            byte[] expected = hmac(secret, signedPayload);
+            for (String candidate : v1) {
+                byte[] given;
+                try {
+                    given = HexFormat.of().parseHex(candidate);
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                match |= MessageDigest.isEqual(expected, given);
+            }
+        }
+        if (!match) {
+            throw new WebhookRejection(400, "no v1 signature matches the payload; check that the endpoint's signing "
+                    + "secret is configured and that the body is sent unmodified");
+        }
+        // Checked after the signature, as Stripe does, so an attacker learns nothing from the timestamp answer.
+        long age = clock.instant().getEpochSecond() - timestamp;
+        if (age > tolerance.toSeconds()) {
+            throw new WebhookRejection(400, "timestamp " + timestamp + " is " + age + " s old, outside the tolerance of "
+                    + tolerance.toSeconds() + " s (replayed or delayed delivery)");
+        }
+    }
+
+    private static byte[] hmac(byte[] secret, byte[] data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return mac.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 20 ? s.substring(0, 20) + "…" : s;
+    }
+}

@@ -1,0 +1,78 @@
+package io.interchange.connectors.erp;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.config.Config;
+import io.interchange.config.Settings;
+import io.interchange.mapping.LegalEntity;
+import io.interchange.mapping.Mapping;
+import io.interchange.mapping.MappingEngine;
+import io.interchange.mapping.XmlWriter;
+import io.interchange.model.LedgerPosting;
+import io.interchange.reliability.PermanentFailure;
+import org.apache.camel.health.HealthCheck;
+import org.w3c.dom.Element;
+
+/**
+ * The legacy ERP's ledger SOAP service ({@code PostJournal}, namespace {@code urn:interchange:legacy-erp:ledger:v1})
+ * for entities not yet cut over; the request is built by {@code mappings/legacy-erp/post-journal.jslt}.
+ */
+public final class LegacyErpConnector implements ErpConnector {
+
+    public static final String SOAP_ACTION = "\"urn:PostJournal\"";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ErpEndpoint endpoint;
+    private final Mapping mapping;
+
+    public LegacyErpConnector(Config config, MappingEngine mappings) {
+        this.endpoint = new ErpEndpoint("legacyErp", config.get(Settings.LEGACY_URL),
+                config.getDuration(Settings.LEGACY_TIMEOUT), config.get(Settings.LEGACY_USER),
+                config.get(Settings.LEGACY_PASSWORD));
+        this.mapping = mappings.get("legacy-erp/post-journal");
+    }
+
+    public ErpEndpoint endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public String target() {
+        return LegalEntity.LEGACY;
+    }
+
+    @Override
+    public String endpointUri() {
+        return endpoint.camelUri();
+    }
+
+    @Override
+    public String request(LedgerPosting posting) {
+        ObjectNode input = JSON.createObjectNode();
+        input.set("posting", JSON.valueToTree(posting));
+        return SoapSupport.envelope(XmlWriter.write(mapping.apply(input, posting.postingId())));
+    }
+
+    @Override
+    public String[] requestHeaders() {
+        return new String[]{"SOAPAction", SOAP_ACTION};
+    }
+
+    @Override
+    public ErpAnswer read(int httpStatus, byte[] body) {
+        Element root = SoapSupport.successBody("legacy ERP", httpStatus, body);
+        if (!"PostJournalResponse".equals(root.getLocalName())) {
+            throw new PermanentFailure("legacy ERP answered " + root.getLocalName() + " instead of PostJournalResponse");
+        }
+        String document = SoapSupport.text(root, "DocumentNumber");
+        if (document == null || document.isBlank()) {
+            throw new PermanentFailure("legacy ERP answered without a DocumentNumber");
+        }
+        return new ErpAnswer(document, SoapSupport.text(root, "FiscalYear"), null);
+    }
+
+    @Override
+    public HealthCheck healthCheck() {
+        return endpoint.healthCheck();
+    }
+}

@@ -1,0 +1,38 @@
+package io.interchange.connectors.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.interchange.reliability.ExchangeKeys;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Writes the JSON answer of an HTTP endpoint; request headers are dropped so they are never echoed back. */
+public final class HttpAnswers {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private HttpAnswers() {
+    }
+
+    public static void json(Exchange exchange, int status, String outcome, String reason, Map<String, String> extra) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", outcome);
+        if (reason != null) body.put("reason", reason);
+        if (extra != null) body.putAll(extra);
+        String correlationId = exchange.getProperty(ExchangeKeys.CORRELATION_ID, String.class);
+        if (correlationId != null) body.put("correlationId", correlationId);
+        Message m = exchange.getMessage();
+        m.getHeaders().clear();
+        m.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        if (correlationId != null) m.setHeader(ExchangeKeys.CORRELATION_HEADER, correlationId);
+        try {
+            m.setBody(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.interchange.connectors.http;
+
+import io.interchange.reliability.ExchangeKeys;
+import io.interchange.reliability.FailureClassifier;
+import io.interchange.store.IdempotencyStore;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteConfigurationBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The error policy of webhook routes: the sender is the retry mechanism, so nothing is dead-lettered here.
+ * A {@link WebhookRejection} becomes its 4xx with the reason; a transient failure (store or Kafka down) a 503 with
+ * Retry-After after releasing the idempotency key, so the sender's retry is processed, never taken for a duplicate.
+ */
+public class WebhookAnswers extends RouteConfigurationBuilder {
+
+    public static final String ID = "webhook-answers";
+    private static final Logger LOG = LoggerFactory.getLogger(WebhookAnswers.class);
+
+    private final IdempotencyStore idempotency;
+
+    public WebhookAnswers(IdempotencyStore idempotency) {
+        this.idempotency = idempotency;
+    }
+
+    @Override
+    public void configuration() {
+        routeConfiguration(ID)
+                .onException(WebhookRejection.class).handled(true).process(this::reject).end()
+                .onException(Exception.class).handled(true).process(this::fail).end();
+    }
+
+    private void reject(Exchange exchange) {
+        WebhookRejection r = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, WebhookRejection.class);
+        LOG.warn("Webhook refused with {}: {}", r.status(), r.getMessage());
+        HttpAnswers.json(exchange, r.status(), "rejected", r.getMessage(), null);
+        if (r.status() == 503) exchange.getMessage().setHeader("Retry-After", "30");
+    }
+
+    private void fail(Exchange exchange) {
+        Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String key = exchange.getProperty(ExchangeKeys.IDEMPOTENCY_KEY, String.class);
+        if (key != null) {
+            try {
+                idempotency.remove(key);
+            } catch (RuntimeException e) {
+                // the key then stays PENDING and is taken over after its lease, so the retry still gets through
+                LOG.warn("Could not release idempotency key {}: {}", key, e.getMessage());
+            }
+        }
+        if (FailureClassifier.isTransient(t)) {
+            LOG.warn("Webhook not accepted, sender will retry: {}", FailureClassifier.reason(t));
+            HttpAnswers.json(exchange, 503, "unavailable", "temporarily unable to accept the event; retry later", null);
+            exchange.getMessage().setHeader("Retry-After", "10");
+        } else {
+            LOG.error("Webhook failed unexpectedly", t);
+            HttpAnswers.json(exchange, 500, "error", "internal error; quote the correlation id when reporting it", null);
+        }
+    }
+}

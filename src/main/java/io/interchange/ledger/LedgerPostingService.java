@@ -1,0 +1,130 @@
+package io.interchange.ledger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.mapping.LegalEntity;
+import io.interchange.mapping.LegalEntityTable;
+import io.interchange.mapping.Mapping;
+import io.interchange.mapping.MappingEngine;
+import io.interchange.model.CanonicalType;
+import io.interchange.model.Envelope;
+import io.interchange.model.LedgerConfirmation;
+import io.interchange.model.LedgerPosting;
+import io.interchange.reliability.PermanentFailure;
+import io.interchange.store.ErpConfirmations;
+
+import java.io.IOException;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns canonical billing events into balanced ledger postings for the right ERP: resolves the legal entity in the
+ * routing table, applies {@code mappings/ledger/posting-rules.jslt}, and records what the ERP confirmed.
+ */
+public final class LedgerPostingService {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Mapping rules;
+    private final LegalEntityTable entities;
+    private final Map<String, ErpConnector> connectors;
+    private final ErpConfirmations confirmations;
+
+    public LedgerPostingService(MappingEngine mappings, LegalEntityTable entities, Map<String, ErpConnector> connectors,
+                                ErpConfirmations confirmations) {
+        this.rules = mappings.get("ledger/posting-rules");
+        this.entities = entities;
+        this.connectors = connectors;
+        this.confirmations = confirmations;
+    }
+
+    /** The idempotency key of the posting for a source event. */
+    public static String postingKey(String eventId) {
+        return "ledger:" + eventId;
+    }
+
+    /**
+     * The posting for a canonical event, or empty when the event has no ledger effect (a failed payment attempt).
+     * Unknown legal entities, unknown event types and unbalanced postings are permanent failures.
+     */
+    public Optional<LedgerPosting> prepare(Envelope envelope, byte[] data) {
+        if (envelope.id() == null || envelope.type() == null) {
+            throw new PermanentFailure("record has no ce_id or ce_type header: not a canonical event");
+        }
+        if (CanonicalType.byCeType(envelope.type()).isEmpty()) {
+            throw new PermanentFailure("unknown canonical event type " + envelope.type());
+        }
+        LegalEntity entity = entities.find(envelope.legalEntity()).orElseThrow(() -> new PermanentFailure(
+                "unknown legal entity '" + envelope.legalEntity() + "': not in mappings/legal-entities.csv"));
+        JsonNode canonical;
+        try {
+            canonical = JSON.readTree(data);
+        } catch (IOException e) {
+            throw new PermanentFailure("canonical event " + envelope.id() + " is not valid JSON: " + e.getMessage());
+        }
+        ObjectNode input = JSON.createObjectNode();
+        input.putObject("event").put("id", envelope.id()).put("type", envelope.type()).put("source", envelope.source())
+                .put("subject", envelope.subject());
+        input.set("data", canonical);
+        input.putObject("entity").put("id", entity.id()).put("companyCode", entity.companyCode())
+                .put("legacyCompany", entity.legacyCompany()).put("currency", entity.currency())
+                .put("taxRegion", entity.taxRegion());
+        input.put("erpTarget", entity.erpTargetOn(postingDate(canonical, envelope)));
+        JsonNode out = rules.apply(input, envelope.id());
+        if (out == null || out.isNull()) {
+            return Optional.empty();
+        }
+        LedgerPosting posting = rules.apply(input, LedgerPosting.class, envelope.id());
+        if (posting.lines().size() < 2 || posting.imbalanceMinor() != 0) {
+            throw new PermanentFailure("posting " + posting.postingId() + " is not balanced (debits - credits = "
+                    + posting.imbalanceMinor() + " minor units over " + posting.lines().size() + " lines)");
+        }
+        return Optional.of(posting);
+    }
+
+    public ErpConnector connectorFor(LedgerPosting posting) {
+        ErpConnector c = connectors.get(posting.erpTarget());
+        if (c == null) {
+            throw new PermanentFailure("no ERP connector for target " + posting.erpTarget());
+        }
+        return c;
+    }
+
+    /** A confirmation recorded earlier for this posting (a replay or redelivery after the ERP already posted). */
+    public Optional<ErpConfirmations.Confirmation> existing(LedgerPosting posting) {
+        return confirmations.find(postingKey(posting.sourceEventId()));
+    }
+
+    /** Records the ERP's answer; the first record for a posting wins. */
+    public ErpConfirmations.Confirmation record(LedgerPosting posting, ErpConnector.ErpAnswer answer, String correlationId) {
+        var c = new ErpConfirmations.Confirmation(postingKey(posting.sourceEventId()), posting.sourceEventId(),
+                posting.legalEntity(), posting.erpTarget(),
+                answer.companyCode() == null ? posting.companyCode() : answer.companyCode(),
+                answer.accountingDocument(), answer.fiscalYear() == null ? posting.postingDate().substring(0, 4) : answer.fiscalYear(),
+                correlationId, null);
+        confirmations.record(c);
+        return confirmations.find(c.postingKey()).orElse(c);
+    }
+
+    public static LedgerConfirmation event(LedgerPosting posting, ErpConfirmations.Confirmation c) {
+        return new LedgerConfirmation(posting.postingId(), posting.sourceEventId(), posting.legalEntity(),
+                c.erpTarget(), c.companyCode(), c.accountingDocument(), c.fiscalYear());
+    }
+
+    private static LocalDate postingDate(JsonNode canonical, Envelope envelope) {
+        String date = canonical.path("issuedOn").asText(canonical.path("occurredOn").asText(""));
+        try {
+            return LocalDate.parse(date);
+        } catch (DateTimeParseException e) {
+            try {
+                return LocalDate.parse(envelope.time().substring(0, 10));
+            } catch (RuntimeException e2) {
+                throw new PermanentFailure("canonical event " + envelope.id() + " has no posting date");
+            }
+        }
+    }
+}

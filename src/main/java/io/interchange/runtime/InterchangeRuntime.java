@@ -1,0 +1,246 @@
+package io.interchange.runtime;
+
+import io.interchange.config.Config;
+import io.interchange.config.Settings;
+import io.interchange.connectors.billing.BillingEventTranslator;
+import io.interchange.connectors.billing.BillingWebhook;
+import io.interchange.connectors.billing.StripeSignatureVerifier;
+import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.connectors.erp.LegacyErpConnector;
+import io.interchange.connectors.erp.S4HanaConnector;
+import io.interchange.connectors.http.WebhookAnswers;
+import io.interchange.ledger.LedgerPostingService;
+import io.interchange.management.DeadLetterOperations;
+import io.interchange.management.JmxConnector;
+import io.interchange.mapping.LegalEntityTable;
+import io.interchange.mapping.MappingEngine;
+import io.interchange.mapping.MappingSource;
+import io.interchange.reliability.DeadLetterRecorder;
+import io.interchange.reliability.RoutePolicies;
+import io.interchange.routes.BillingWebhookRoute;
+import io.interchange.routes.LedgerPostingRoute;
+import io.interchange.routes.StoreMaintenanceRoute;
+import io.interchange.sandbox.EmbeddedKafka;
+import io.interchange.store.Store;
+import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckHelper;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.management.ObjectName;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** Assembles and runs the runtime: store, mappings, Kafka, connectors, routes, management and JMX. */
+public final class InterchangeRuntime implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InterchangeRuntime.class);
+
+    private final Config config;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private Store store;
+    private Main main;
+    private String bootstrapServers;
+    private JmxConnector jmx;
+
+    private InterchangeRuntime(Config config) {
+        this.config = config;
+    }
+
+    /** Starts everything and returns once the routes run; on failure, what was started is stopped again. */
+    public static InterchangeRuntime start(Config config) throws Exception {
+        InterchangeRuntime rt = new InterchangeRuntime(config);
+        try {
+            rt.doStart();
+            return rt;
+        } catch (Exception | Error e) {
+            rt.close();
+            throw e;
+        }
+    }
+
+    private void doStart() throws Exception {
+        long started = System.nanoTime();
+        Clock clock = Clock.systemUTC();
+        Path dataDir = config.getPath(Settings.DATA_DIR);
+        Files.createDirectories(dataDir);
+
+        store = Store.open(config, clock);
+        resources.add(store);
+        int reopened = store.deadLetters().reopenInterruptedReplays();
+        if (reopened > 0) LOG.warn("{} replay(s) interrupted by the last stop are open again", reopened);
+
+        MappingSource source = config.isSet(Settings.MAPPINGS_DIR)
+                ? MappingSource.directory(config.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled();
+        MappingEngine mappings = MappingEngine.load(source);
+        LegalEntityTable entities = LegalEntityTable.load(source);
+        LOG.info("Mappings: {} compiled from {}; {} legal entities", mappings.all().size(), source, entities.all().size());
+
+        bootstrapServers = config.get(Settings.KAFKA_BOOTSTRAP);
+        if (bootstrapServers.isBlank()) {
+            EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), config.getInt(Settings.KAFKA_EMBEDDED_PORT));
+            resources.add(kafka);
+            bootstrapServers = kafka.bootstrapServers();
+            LOG.info("Embedded Kafka on {}", bootstrapServers);
+        }
+
+        S4HanaConnector s4 = new S4HanaConnector(config, mappings, clock);
+        LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
+        List<ErpConnector> erps = List.of(s4, legacy);
+        LedgerPostingService posting = new LedgerPostingService(mappings, entities,
+                Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
+        BillingWebhook webhook = new BillingWebhook(
+                new StripeSignatureVerifier(config.get(Settings.BILLING_WEBHOOK_SECRET),
+                        config.getDuration(Settings.BILLING_SIGNATURE_TOLERANCE), clock),
+                new BillingEventTranslator(mappings, source));
+        RoutePolicies policies = new RoutePolicies(config, store.idempotency());
+
+        main = new Main();
+        main.setOverrideProperties(camelProperties(dataDir));
+        main.bind(RoutePolicies.RECORDER, new DeadLetterRecorder(store.deadLetters()));
+        main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
+        main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
+        main.configure().addRoutesBuilder(new WebhookAnswers(store.idempotency()));
+        main.configure().addRoutesBuilder(new BillingWebhookRoute(webhook, store.idempotency(),
+                config.get(Settings.BILLING_TOPIC)));
+        main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
+                config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),
+                config.get(Settings.KAFKA_CONSUMER_GROUP)));
+        main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
+        main.start();
+
+        CamelContext context = main.getCamelContext();
+        HealthCheckRegistry health = HealthCheckRegistry.get(context);
+        health.register(storeHealthCheck());
+        for (ErpConnector erp : erps) health.register(erp.healthCheck());
+
+        DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
+        context.getManagementStrategy().getManagementAgent()
+                .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
+
+        int jmxPort = config.getInt(Settings.JMX_PORT);
+        if (jmxPort > 0) {
+            jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, config.get(Settings.JMX_USER),
+                    config.get(Settings.JMX_PASSWORD));
+        }
+        LOG.info("Interchange started in {} ms: webhooks on :{}{}, management on :{}/observe, JMX {}",
+                (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT), BillingWebhookRoute.PATH,
+                config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url());
+    }
+
+    private Properties camelProperties(Path dataDir) throws IOException {
+        Properties p = new Properties();
+        p.put("camel.main.name", "interchange");
+        p.put("camel.main.jmxEnabled", "true");
+        p.put("camel.main.startupSummaryLevel", "Brief");
+        p.put("camel.main.shutdownTimeout", "15");
+        // flows put correlationId in the MDC; Camel carries it across asynchronous hand-offs (Kafka callbacks)
+        p.put("camel.main.useMdcLogging", "true");
+        p.put("camel.main.mdcLoggingKeysPattern", "correlationId");
+        p.put("camel.server.enabled", "true");
+        p.put("camel.server.port", config.get(Settings.HTTP_PORT));
+        p.put("camel.server.maxBodySize", config.get(Settings.HTTP_MAX_BODY));
+        p.put("camel.management.enabled", "true");
+        p.put("camel.management.port", config.get(Settings.MANAGEMENT_PORT));
+        p.put("camel.management.healthCheckEnabled", "true");
+        p.put("camel.management.metricsEnabled", "true");
+        p.put("camel.metrics.enabled", "true");
+        p.put("camel.metrics.enableRoutePolicy", "true");
+        p.put("camel.health.exposureLevel", "full");
+        p.put("camel.health.producersEnabled", "false");
+        if (config.isSet(Settings.MANAGEMENT_PASSWORD)) {
+            p.put("camel.management.jolokiaEnabled", "true");
+            p.put("camel.management.authenticationEnabled", "true");
+            p.put("camel.management.authenticationPath", "/observe/jolokia/*");
+            p.put("camel.management.basicPropertiesFile", managementUsers(dataDir).toString());
+        } else {
+            LOG.warn("Jolokia is disabled: set interchange.management.password to enable /observe/jolokia");
+        }
+        p.put("camel.component.kafka.brokers", bootstrapServers);
+        // acks=all with idempotence: a published event survives a broker failover and is never written twice
+        p.put("camel.component.kafka.requestRequiredAcks", "all");
+        p.put("camel.component.kafka.enableIdempotence", "true");
+        p.put("camel.component.kafka.lingerMs", "5");
+        p.put("camel.component.kafka.maxPollRecords", "100");
+        return p;
+    }
+
+    /** Vert.x property-file users for the management server, written owner-readable only. */
+    private Path managementUsers(Path dataDir) throws IOException {
+        Path file = dataDir.resolve("management-users.properties");
+        String user = config.get(Settings.MANAGEMENT_USER);
+        String content = "user." + user + "=" + config.get(Settings.MANAGEMENT_PASSWORD) + ",operator\n"
+                + "role.operator=*\n";
+        Files.deleteIfExists(file);
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(file);
+        }
+        Files.writeString(file, content);
+        return file;
+    }
+
+    private AbstractHealthCheck storeHealthCheck() {
+        return new AbstractHealthCheck("connectors", "store") {
+            @Override
+            protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+                if (store.isHealthy()) builder.up();
+                else builder.message("store not reachable").down();
+            }
+        };
+    }
+
+    public CamelContext camelContext() {
+        return main.getCamelContext();
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** True when every readiness check is up. */
+    public boolean isReady() {
+        return main != null && main.getCamelContext() != null
+                && HealthCheckHelper.invokeReadiness(main.getCamelContext()).stream()
+                .allMatch(r -> r.getState() == org.apache.camel.health.HealthCheck.State.UP);
+    }
+
+    @Override
+    public void close() {
+        if (jmx != null) jmx.close();
+        if (main != null) {
+            try {
+                main.stop();
+            } catch (Exception e) {
+                LOG.warn("Stopping Camel: {}", e.getMessage());
+            }
+        }
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("Stopping {}: {}", resources.get(i).getClass().getSimpleName(), e.getMessage());
+            }
+        }
+    }
+}

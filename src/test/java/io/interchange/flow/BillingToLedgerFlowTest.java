@@ -1,0 +1,247 @@
+package io.interchange.flow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.ledger.LedgerPostingService;
+import io.interchange.sandbox.S4HanaPeer;
+import io.interchange.store.DeadLetter;
+import io.interchange.testkit.Databases;
+import io.interchange.testkit.Events;
+import io.interchange.testkit.RuntimeKit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The billing flow end to end on real Kafka, PostgreSQL and SOAP peers: webhook in, journal entry out, once. */
+class BillingToLedgerFlowTest {
+
+    static RuntimeKit kit;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        kit = RuntimeKit.start(Databases.Backend.POSTGRES, Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (kit != null) kit.close();
+    }
+
+    @BeforeEach
+    void resetPeers() {
+        kit.s4.reset();
+        kit.legacy.reset();
+    }
+
+    @Test
+    void signedInvoicePaidPostsOneBalancedJournalEntryAndPublishesOneCanonicalEvent() throws Exception {
+        ObjectNode event = Events.invoicePaid("DE01");
+        String id = event.get("id").asText();
+
+        HttpResponse<String> answer = kit.sendSigned(Events.bytes(event));
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).path("status").asText()).isEqualTo("accepted");
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 1);
+        S4HanaPeer.Posting posting = kit.s4.postings().get(0);
+        assertThat(posting.companyCode()).isEqualTo("1010");
+        assertThat(posting.currency()).isEqualTo("EUR");
+        assertThat(posting.lines()).extracting(S4HanaPeer.Line::amount)
+                .containsExactly(new BigDecimal("119.00"), new BigDecimal("-119.00"));
+        assertThat(posting.lines().stream().map(S4HanaPeer.Line::amount).reduce(BigDecimal.ZERO, BigDecimal::add))
+                .isZero();
+        assertThat(posting.lines()).extracting(S4HanaPeer.Line::glAccount).containsExactly("11001020", "12100000");
+
+        List<ConsumerRecord<String, byte[]>> records = recordsFor("interchange.billing.v1", id);
+        assertThat(records).hasSize(1);
+        ConsumerRecord<String, byte[]> r = records.get(0);
+        assertThat(r.key()).isEqualTo("cust-000042");
+        assertThat(RuntimeKit.header(r, "ce_specversion")).isEqualTo("1.0");
+        assertThat(RuntimeKit.header(r, "ce_type")).isEqualTo("io.interchange.billing.payment.succeeded");
+        assertThat(RuntimeKit.header(r, "ce_source")).isEqualTo("/billing/stripe");
+        assertThat(RuntimeKit.header(r, "ce_legalentity")).isEqualTo("DE01");
+        assertThat(RuntimeKit.header(r, "ce_correlationid")).isNotBlank();
+        assertThat(JSON.readTree(r.value()).path("amountMinor").asLong()).isEqualTo(11900);
+
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).isPresent());
+        var confirmation = kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).orElseThrow();
+        assertThat(confirmation.accountingDocument()).isEqualTo(posting.accountingDocument());
+        assertThat(confirmation.fiscalYear()).isEqualTo(posting.fiscalYear());
+        List<ConsumerRecord<String, byte[]>> confirmations = kit.readTopic("interchange.ledger.v1", Duration.ofSeconds(2))
+                .stream().filter(c -> json(c.value()).path("sourceEventId").asText().equals(id)).toList();
+        assertThat(confirmations).hasSize(1);
+        assertThat(JSON.readTree(confirmations.get(0).value()).path("accountingDocument").asText())
+                .isEqualTo(posting.accountingDocument());
+    }
+
+    @Test
+    void anEntityNotYetCutOverPostsToTheLegacyErp() throws Exception {
+        ObjectNode event = Events.invoiceFinalized("FR01");
+        assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.legacy.postings().size() == 1);
+        assertThat(kit.legacy.postings().get(0).company()).isEqualTo("FR-01");
+        assertThat(kit.s4.postings()).isEmpty();
+    }
+
+    @Test
+    void theSameEventDeliveredTwiceOrConcurrentlyPostsOnce() throws Exception {
+        ObjectNode event = Events.invoicePaid("DE01");
+        byte[] body = Events.bytes(event);
+        assertThat(kit.sendSigned(body).statusCode()).isEqualTo(200);
+        HttpResponse<String> second = kit.sendSigned(body);
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(second.body()).path("status").asText()).isEqualTo("duplicate");
+
+        ObjectNode concurrent = Events.invoicePaid("DE01");
+        byte[] concurrentBody = Events.bytes(concurrent);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            answers.add(pool.submit((Callable<HttpResponse<String>>) () -> kit.sendSigned(concurrentBody)));
+        }
+        List<Integer> statuses = new ArrayList<>();
+        for (Future<HttpResponse<String>> f : answers) statuses.add(f.get().statusCode());
+        pool.shutdown();
+        assertThat(statuses).containsOnly(200, 409).contains(200);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 2);
+        Thread.sleep(1500);
+        assertThat(kit.s4.postings()).hasSize(2);
+        assertThat(recordsFor("interchange.billing.v1", event.get("id").asText())).hasSize(1);
+        assertThat(recordsFor("interchange.billing.v1", concurrent.get("id").asText())).hasSize(1);
+    }
+
+    @Test
+    void badInputIsRefusedWithAReasonAndLeavesNothingBehind() throws Exception {
+        ObjectNode event = Events.invoicePaid("DE01");
+        byte[] body = Events.bytes(event);
+        long now = Instant.now().getEpochSecond();
+
+        var wrongSecret = kit.postWebhook(body, RuntimeKit.sign("whsec_wrong", now, body));
+        assertThat(wrongSecret.statusCode()).isEqualTo(400);
+        assertThat(wrongSecret.body()).contains("no v1 signature matches");
+
+        var stale = kit.postWebhook(body, RuntimeKit.sign(RuntimeKit.SECRET, now - 600, body));
+        assertThat(stale.statusCode()).isEqualTo(400);
+        assertThat(stale.body()).contains("outside the tolerance");
+
+        var unsigned = kit.postWebhook(body, null);
+        assertThat(unsigned.statusCode()).isEqualTo(400);
+        assertThat(unsigned.body()).contains("missing Stripe-Signature header");
+
+        byte[] malformed = "{\"id\": \"evt_1\", \"type\": ".getBytes();
+        var bad = kit.sendSigned(malformed);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("malformed JSON");
+
+        ObjectNode missing = Events.invoicePaid("DE01");
+        ((ObjectNode) missing.path("data").path("object")).remove("customer");
+        var noCustomer = kit.sendSigned(Events.bytes(missing));
+        assertThat(noCustomer.statusCode()).isEqualTo(400);
+        assertThat(noCustomer.body()).contains("data.object.customer");
+
+        ObjectNode noEntity = Events.invoicePaid("DE01");
+        ((ObjectNode) noEntity.path("data").path("object").path("metadata")).remove("legal_entity");
+        var entityMissing = kit.sendSigned(Events.bytes(noEntity));
+        assertThat(entityMissing.statusCode()).isEqualTo(400);
+        assertThat(entityMissing.body()).contains("data.object.metadata.legal_entity");
+
+        Thread.sleep(1500);
+        for (ObjectNode e : List.of(event, missing, noEntity)) {
+            String id = e.get("id").asText();
+            assertThat(kit.runtime.store().idempotency().state("billing:stripe:" + id)).isNull();
+            assertThat(recordsFor("interchange.billing.v1", id)).isEmpty();
+        }
+        assertThat(kit.s4.postings()).isEmpty();
+    }
+
+    @Test
+    void unknownLegalEntityIsDeadLetteredWithThatReason() throws Exception {
+        ObjectNode event = Events.invoicePaid("ZZ99");
+        String id = event.get("id").asText();
+        assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
+        DeadLetter dl = awaitDeadLetter(id);
+        assertThat(dl.errorMessage()).contains("unknown legal entity 'ZZ99'");
+        assertThat(dl.failureKind()).isEqualTo("PERMANENT");
+        assertThat(dl.attempts()).isEqualTo(1);
+        assertThat(dl.routeId()).isEqualTo("billing.ledger-posting");
+        assertThat(dl.correlationId()).isNotBlank();
+        assertThat(JSON.readTree(dl.payload()).path("amountMinor").asLong()).isEqualTo(11900);
+        assertThat(dl.headers()).containsEntry("ce_id", id);
+        assertThat(kit.s4.postings()).isEmpty();
+    }
+
+    @Test
+    void erpAnswering503ForAWhileIsPostedOnceAfterRetries() throws Exception {
+        kit.s4.failNext(3, 503);
+        ObjectNode event = Events.invoicePaid("DE01");
+        assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 1);
+        assertThat(kit.s4.requestCount()).isEqualTo(4);
+        Thread.sleep(1000);
+        assertThat(kit.s4.postings()).hasSize(1);
+    }
+
+    @Test
+    void erpBusinessFaultIsDeadLetteredWithoutRetries() throws Exception {
+        // US01 is cut over to company code 1710; this peer rejects the posting as a business error when it is unknown
+        ObjectNode event = Events.invoicePaid("US01");
+        ((ObjectNode) event.path("data").path("object")).put("currency", "usd");
+        String id = event.get("id").asText();
+        kit.s4.forgetCompanyCode("1710");
+        try {
+            assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
+            DeadLetter dl = awaitDeadLetter(id);
+            assertThat(dl.errorMessage()).contains("S/4HANA rejected the journal entry").contains("1710");
+            assertThat(dl.failureKind()).isEqualTo("PERMANENT");
+            assertThat(dl.attempts()).isEqualTo(1);
+            assertThat(kit.s4.requestCount()).isEqualTo(1);
+            assertThat(kit.s4.postings()).isEmpty();
+        } finally {
+            kit.s4.knowCompanyCode("1710", "USD");
+        }
+    }
+
+    private DeadLetter awaitDeadLetter(String eventId) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> findDeadLetter(eventId) != null);
+        return findDeadLetter(eventId);
+    }
+
+    static DeadLetter findDeadLetter(String eventId) {
+        return kit.runtime.store().deadLetters().list(null, DeadLetter.OPEN, 1000).stream()
+                .filter(d -> eventId.equals(d.headers().get("ce_id"))).findFirst().orElse(null);
+    }
+
+    private List<ConsumerRecord<String, byte[]>> recordsFor(String topic, String ceId) {
+        return kit.readTopic(topic, Duration.ofSeconds(2)).stream()
+                .filter(r -> ceId.equals(RuntimeKit.header(r, "ce_id"))).toList();
+    }
+
+    static JsonNode json(byte[] b) {
+        try {
+            return JSON.readTree(b);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.interchange.testkit;
+
+import io.interchange.config.Config;
+import io.interchange.runtime.InterchangeRuntime;
+import io.interchange.sandbox.EmbeddedKafka;
+import io.interchange.sandbox.LegacyErpPeer;
+import io.interchange.sandbox.S4HanaPeer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+/**
+ * A whole runtime for tests: real embedded Kafka, a real store (PostgreSQL or H2), the S/4HANA and legacy ERP
+ * SOAP peers on loopback, and helpers to send signed webhooks and read topics.
+ */
+public final class RuntimeKit implements AutoCloseable {
+
+    public static final String SECRET = "whsec_test_" + UUID.randomUUID();
+    public static final String ERP_USER = "INTERCHANGE";
+    public static final String ERP_PASSWORD = "erp-" + UUID.randomUUID();
+    public static final String JMX_PASSWORD = "jmx-" + UUID.randomUUID();
+
+    public final EmbeddedKafka kafka;
+    public final S4HanaPeer s4;
+    public final LegacyErpPeer legacy;
+    public final InterchangeRuntime runtime;
+    public final int httpPort;
+    public final int managementPort;
+    public final int jmxPort;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private RuntimeKit(EmbeddedKafka kafka, S4HanaPeer s4, LegacyErpPeer legacy, InterchangeRuntime runtime,
+                       int httpPort, int managementPort, int jmxPort) {
+        this.kafka = kafka;
+        this.s4 = s4;
+        this.legacy = legacy;
+        this.runtime = runtime;
+        this.httpPort = httpPort;
+        this.managementPort = managementPort;
+        this.jmxPort = jmxPort;
+    }
+
+    /** Starts the peers, Kafka and the runtime on the given store backend, with fast retry policies. */
+    public static RuntimeKit start(Databases.Backend backend, Map<String, String> extra) throws Exception {
+        Path dir = Files.createTempDirectory("interchange-kit");
+        EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
+        S4HanaPeer s4 = new S4HanaPeer(0, ERP_USER, ERP_PASSWORD, new HashMap<>(Map.of("1010", "EUR", "1710", "USD")));
+        s4.start();
+        LegacyErpPeer legacy = new LegacyErpPeer(0, ERP_USER, ERP_PASSWORD,
+                new HashMap<>(Map.of("DE-01", "EUR", "US-01", "USD", "GB-01", "GBP", "FR-01", "EUR")));
+        legacy.start();
+        int httpPort = freePort();
+        int managementPort = freePort();
+        int jmxPort = freePort();
+        Map<String, String> values = new HashMap<>();
+        values.put("interchange.data-dir", dir.resolve("data").toString());
+        values.put("interchange.http.port", String.valueOf(httpPort));
+        values.put("interchange.management.port", String.valueOf(managementPort));
+        values.put("interchange.management.password", "mgmt-" + UUID.randomUUID());
+        values.put("interchange.jmx.port", String.valueOf(jmxPort));
+        values.put("interchange.jmx.password", JMX_PASSWORD);
+        values.put("interchange.kafka.bootstrap-servers", kafka.bootstrapServers());
+        values.put("interchange.kafka.consumer-group", "interchange-test-" + UUID.randomUUID());
+        values.put("interchange.billing.webhook-secret", SECRET);
+        values.put("interchange.erp.s4.url", s4.endpointUrl());
+        values.put("interchange.erp.s4.password", ERP_PASSWORD);
+        values.put("interchange.erp.s4.timeout", "PT3S");
+        values.put("interchange.erp.legacy.url", legacy.endpointUrl());
+        values.put("interchange.erp.legacy.password", ERP_PASSWORD);
+        values.put("interchange.route.billing.ledger-posting.max-attempts", "6");
+        values.put("interchange.route.billing.ledger-posting.initial-delay", "PT0.1S");
+        values.put("interchange.route.billing.ledger-posting.max-delay", "PT0.4S");
+        values.putAll(extra);
+        Config config = Databases.config(backend, values);
+        InterchangeRuntime runtime = InterchangeRuntime.start(config);
+        return new RuntimeKit(kafka, s4, legacy, runtime, httpPort, managementPort, jmxPort);
+    }
+
+    public HttpResponse<String> postWebhook(byte[] body, String signatureHeader) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/webhooks/billing"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json; charset=utf-8")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (signatureHeader != null) b.header("Stripe-Signature", signatureHeader);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Signs and sends as the billing platform would. */
+    public HttpResponse<String> sendSigned(byte[] body) throws Exception {
+        return postWebhook(body, sign(SECRET, Instant.now().getEpochSecond(), body));
+    }
+
+    public HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Stripe's scheme, computed independently of the runtime's verifier. */
+    public static String sign(String secret, long t, byte[] body) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        mac.update((t + ".").getBytes(StandardCharsets.UTF_8));
+        return "t=" + t + ",v1=" + HexFormat.of().formatHex(mac.doFinal(body));
+    }
+
+    /** Every record on a topic from the beginning, read until {@code quiet} passes without new records. */
+    public List<ConsumerRecord<String, byte[]>> readTopic(String topic, Duration quiet) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long idleUntil = System.nanoTime() + quiet.toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < idleUntil && System.nanoTime() < deadline) {
+                var records = c.poll(Duration.ofMillis(200));
+                records.forEach(out::add);
+                if (!records.isEmpty()) idleUntil = System.nanoTime() + quiet.toNanos();
+            }
+        }
+        return out;
+    }
+
+    public static String header(ConsumerRecord<?, ?> r, String name) {
+        var h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+        s4.close();
+        legacy.close();
+        kafka.close();
+    }
+}
