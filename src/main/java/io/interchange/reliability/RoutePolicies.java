@@ -39,7 +39,6 @@ public final class RoutePolicies {
         if (maxAttempts < 1) {
             throw new IllegalArgumentException(keys.maxAttempts().key() + " must be at least 1");
         }
-        int maxRedeliveries = maxAttempts - 1;
 
         DeadLetterChannelBuilder dlc = new DeadLetterChannelBuilder("bean:" + RECORDER);
         dlc.useOriginalMessage();
@@ -52,9 +51,10 @@ public final class RoutePolicies {
         if (config.getBoolean(keys.jitter())) {
             dlc.useCollisionAvoidance();
         }
-        // retryWhile replaces maximumRedeliveries in Camel, so the attempt limit is part of the predicate.
+        // retryWhile replaces maximumRedeliveries in Camel, so the attempt limit is part of the predicate; attempts
+        // are counted in an exchange property because routes replace message headers (Camel's counter lives there).
         dlc.setRetryWhilePredicate(exchange -> FailureClassifier.isTransient(exchange.getException())
-                && exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) < maxRedeliveries);
+                && exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class) < maxAttempts);
         dlc.onRedelivery(exchange -> {
             int attempt = exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class) + 1;
             exchange.setProperty(ExchangeKeys.ATTEMPTS, attempt);
