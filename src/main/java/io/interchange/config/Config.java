@@ -52,6 +52,11 @@ public final class Config {
         return new Config(readFile(configFile), System.getenv(), System.getProperties(), overrides);
     }
 
+    /** Resolution with an explicit environment and system properties (tests). */
+    static Config load(Path configFile, Map<String, String> env, Properties system, Map<String, String> overrides) {
+        return new Config(readFile(configFile), env, system, overrides);
+    }
+
     /** For tests and embedding: only the given values over the defaults, nothing from the environment. */
     public static Config of(Map<String, String> values) {
         return new Config(Map.of(), Map.of(), new Properties(), values);
