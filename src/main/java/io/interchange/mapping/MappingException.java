@@ -9,6 +9,7 @@ public class MappingException extends RuntimeException {
     private final String mapping;
     private final String field;
     private final String record;
+    private final String reason;
 
     public MappingException(String mapping, String field, String record, String reason, Throwable cause) {
         super("mapping " + mapping + (field == null ? "" : ", field " + field)
@@ -18,8 +19,6 @@ public class MappingException extends RuntimeException {
         this.record = record;
         this.reason = reason;
     }
-
-    private final String reason;
 
     public String mapping() {
         return mapping;

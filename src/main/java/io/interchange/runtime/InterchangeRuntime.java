@@ -172,6 +172,10 @@ public final class InterchangeRuntime implements AutoCloseable {
         p.put("camel.component.kafka.requestRequiredAcks", "all");
         p.put("camel.component.kafka.enableIdempotence", "true");
         p.put("camel.component.kafka.lingerMs", "5");
+        // bounded waits while the broker is unreachable: a webhook gets its 503 instead of hanging for a minute
+        p.put("camel.component.kafka.maxBlockMs", "5000");
+        p.put("camel.component.kafka.requestTimeoutMs", "5000");
+        p.put("camel.component.kafka.deliveryTimeoutMs", "10000");
         p.put("camel.component.kafka.maxPollRecords", "100");
         return p;
     }

@@ -91,14 +91,23 @@ public final class Sandbox implements AutoCloseable {
         return sb;
     }
 
-    /** Runs until the process is stopped (Ctrl-C), printing the summary. */
+    /** Runs until the process is stopped (Ctrl-C), printing the summary; every half minute an ERP hiccups. */
     public void runUntilStopped() throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             close();
             stopped.countDown();
         }, "sandbox-shutdown"));
+        long ticks = 0;
         while (!stopped.await(SUMMARY_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            ticks++;
+            if (ticks % 6 == 3) {
+                out.println("[sandbox] S/4HANA answers 503 to the next 3 requests: watch the retries recover");
+                s4.failNext(3, 503);
+            } else if (ticks % 6 == 0) {
+                out.println("[sandbox] the legacy ERP answers a SOAP Server fault to the next 2 requests");
+                legacy.serverFaultNext(2);
+            }
             out.println(summary());
         }
     }

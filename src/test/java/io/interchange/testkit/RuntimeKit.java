@@ -43,7 +43,8 @@ public final class RuntimeKit implements AutoCloseable {
     public static final String ERP_PASSWORD = "erp-" + UUID.randomUUID();
     public static final String JMX_PASSWORD = "jmx-" + UUID.randomUUID();
 
-    public final EmbeddedKafka kafka;
+    public EmbeddedKafka kafka;
+    private final Path dir;
     public final S4HanaPeer s4;
     public final LegacyErpPeer legacy;
     public final InterchangeRuntime runtime;
@@ -52,8 +53,9 @@ public final class RuntimeKit implements AutoCloseable {
     public final int jmxPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private RuntimeKit(EmbeddedKafka kafka, S4HanaPeer s4, LegacyErpPeer legacy, InterchangeRuntime runtime,
+    private RuntimeKit(Path dir, EmbeddedKafka kafka, S4HanaPeer s4, LegacyErpPeer legacy, InterchangeRuntime runtime,
                        int httpPort, int managementPort, int jmxPort) {
+        this.dir = dir;
         this.kafka = kafka;
         this.s4 = s4;
         this.legacy = legacy;
@@ -96,7 +98,13 @@ public final class RuntimeKit implements AutoCloseable {
         values.putAll(extra);
         Config config = Databases.config(backend, values);
         InterchangeRuntime runtime = InterchangeRuntime.start(config);
-        return new RuntimeKit(kafka, s4, legacy, runtime, httpPort, managementPort, jmxPort);
+        return new RuntimeKit(dir, kafka, s4, legacy, runtime, httpPort, managementPort, jmxPort);
+    }
+
+    /** Starts the broker again on its log directory and port, after a test stopped it with {@code kafka.close()}. */
+    public void restartKafka() {
+        int port = Integer.parseInt(kafka.bootstrapServers().substring(kafka.bootstrapServers().lastIndexOf(':') + 1));
+        kafka = EmbeddedKafka.start(dir.resolve("kafka"), port);
     }
 
     public HttpResponse<String> postWebhook(byte[] body, String signatureHeader) throws Exception {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.interchange.reliability.ExchangeKeys;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.slf4j.MDC;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,7 +24,11 @@ public final class HttpAnswers {
         if (reason != null) body.put("reason", reason);
         if (extra != null) body.putAll(extra);
         String correlationId = exchange.getProperty(ExchangeKeys.CORRELATION_ID, String.class);
-        if (correlationId != null) body.put("correlationId", correlationId);
+        if (correlationId != null) {
+            body.put("correlationId", correlationId);
+            // the answer may be written on another thread (Kafka callback): keep the id on its log lines too
+            MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
+        }
         Message m = exchange.getMessage();
         m.getHeaders().clear();
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, status);

@@ -33,8 +33,8 @@ public class WebhookAnswers extends RouteConfigurationBuilder {
 
     private void reject(Exchange exchange) {
         WebhookRejection r = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, WebhookRejection.class);
-        LOG.warn("Webhook refused with {}: {}", r.status(), r.getMessage());
         HttpAnswers.json(exchange, r.status(), "rejected", r.getMessage(), null);
+        LOG.warn("Webhook refused with {}: {}", r.status(), r.getMessage());
         if (r.status() == 503) exchange.getMessage().setHeader("Retry-After", "30");
     }
 
@@ -50,12 +50,12 @@ public class WebhookAnswers extends RouteConfigurationBuilder {
             }
         }
         if (FailureClassifier.isTransient(t)) {
-            LOG.warn("Webhook not accepted, sender will retry: {}", FailureClassifier.reason(t));
             HttpAnswers.json(exchange, 503, "unavailable", "temporarily unable to accept the event; retry later", null);
             exchange.getMessage().setHeader("Retry-After", "10");
+            LOG.warn("Webhook not accepted, sender will retry: {}", FailureClassifier.reason(t));
         } else {
-            LOG.error("Webhook failed unexpectedly", t);
             HttpAnswers.json(exchange, 500, "error", "internal error; quote the correlation id when reporting it", null);
+            LOG.error("Webhook failed unexpectedly", t);
         }
     }
 }
