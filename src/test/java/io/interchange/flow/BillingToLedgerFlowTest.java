@@ -69,7 +69,7 @@ class BillingToLedgerFlowTest {
                 .containsExactly(new BigDecimal("119.00"), new BigDecimal("-119.00"));
         assertThat(posting.lines().stream().map(S4HanaPeer.Line::amount).reduce(BigDecimal.ZERO, BigDecimal::add))
                 .isZero();
-        assertThat(posting.lines()).extracting(S4HanaPeer.Line::glAccount).containsExactly("11001020", "12100000");
+        assertThat(posting.lines()).extracting(S4HanaPeer.Line::glAccount).containsExactly("11001020", "12600000");
 
         List<ConsumerRecord<String, byte[]>> records = recordsFor("interchange.billing.v1", id);
         assertThat(records).hasSize(1);
