@@ -7,6 +7,7 @@ import io.interchange.model.CanonicalType;
 import io.interchange.model.Envelope;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.ExchangeKeys;
+import io.interchange.reliability.IdempotentStep;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.store.ErpConfirmations;
 import io.interchange.store.IdempotencyStore;
@@ -66,8 +67,8 @@ public class LedgerPostingRoute extends RouteBuilder {
                 .errorHandler(policies.forRoute(ROUTE_ID))
                 .process(this::begin).id("ledger.prepare-posting")
                 .filter(exchangeProperty(POSTING).isNotNull())
-                    .idempotentConsumer(exchangeProperty(ExchangeKeys.IDEMPOTENCY_KEY), idempotency)
-                        .eager(true).removeOnFailure(true)
+                    .process(new IdempotentStep(idempotency)).id("ledger.claim-posting")
+                    .filter(exchangeProperty(IdempotentStep.ALREADY_DONE).isNull())
                         .process(this::reuseConfirmation).id("ledger.check-earlier-confirmation")
                         .choice()
                             .when(exchangeProperty(CONFIRMATION).isNull())

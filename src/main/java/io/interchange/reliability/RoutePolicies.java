@@ -58,7 +58,8 @@ public final class RoutePolicies {
         dlc.onRedelivery(exchange -> {
             int attempt = exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class) + 1;
             exchange.setProperty(ExchangeKeys.ATTEMPTS, attempt);
-            String key = exchange.getProperty(ExchangeKeys.IDEMPOTENCY_KEY, String.class);
+            // only a key this exchange holds: renewing one it waits for would keep a dead holder's lease alive
+            String key = exchange.getProperty(IdempotentStep.CLAIMED, String.class);
             if (key != null) {
                 idempotency.renew(key);
             }
