@@ -19,10 +19,13 @@ public final class Settings {
             "Largest request body accepted on the business port; larger requests get 413.");
     public static final Setting MANAGEMENT_PORT = declare("interchange.management.port", "9876", false,
             "Management HTTP port: /observe/health, /observe/metrics, /observe/jolokia.");
+    public static final Setting MANAGEMENT_HOST = declare("interchange.management.host", "127.0.0.1", false,
+            "Address the management port binds to; use 0.0.0.0 (with a password) to let Prometheus or probes reach it.");
     public static final Setting MANAGEMENT_USER = declare("interchange.management.user", "operator", false,
-            "User name required by /observe/jolokia.");
+            "User name required by every /observe endpoint once a management password is set.");
     public static final Setting MANAGEMENT_PASSWORD = declare("interchange.management.password", "", true,
-            "Password required by /observe/jolokia; Jolokia stays disabled while it is empty.");
+            "Password required by every /observe endpoint; while empty, Jolokia is disabled and health and metrics are "
+                    + "served without credentials, so keep the port on loopback.");
     public static final Setting JMX_PORT = declare("interchange.jmx.port", "9875", false,
             "Port of the JMX RMI connector (registry and server) for jconsole/jmxterm; 0 disables remote JMX.");
     public static final Setting JMX_HOST = declare("interchange.jmx.host", "127.0.0.1", false,

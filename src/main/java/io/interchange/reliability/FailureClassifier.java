@@ -19,12 +19,17 @@ public final class FailureClassifier {
 
     /**
      * Transient: our own {@link TransientFailure}, I/O failures (connection refused, timeouts, reset), store outages,
-     * Kafka's retriable errors. Permanent: {@link PermanentFailure}, mapping errors and anything unrecognised, because
+     * Kafka's retriable errors. Permanent: {@link PermanentFailure}, mapping errors, TLS handshake failures (an
+     * untrusted or mismatched certificate) and anything unrecognised, because
      * retrying an unknown error for minutes hides a bug that an operator should see in the dead-letter store.
      */
     public static boolean isTransient(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof PermanentFailure || t instanceof MappingException) return false;
+            // a certificate the peer cannot prove is a configuration problem; retrying would only hide it
+            if (t instanceof javax.net.ssl.SSLHandshakeException || t instanceof javax.net.ssl.SSLPeerUnverifiedException) {
+                return false;
+            }
             if (t instanceof TransientFailure || t instanceof IOException || t instanceof StoreException
                     || t instanceof SQLTransientException || t instanceof RetriableException
                     || t instanceof TimeoutException) {

@@ -53,6 +53,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     private Main main;
     private String bootstrapServers;
     private JmxConnector jmx;
+    private Path managementUsers;
 
     private InterchangeRuntime(Config config) {
         this.config = config;
@@ -107,7 +108,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         RoutePolicies policies = new RoutePolicies(config, store.idempotency());
 
         main = new Main();
-        main.setOverrideProperties(camelProperties(dataDir));
+        main.setOverrideProperties(camelProperties());
         main.bind(RoutePolicies.RECORDER, new DeadLetterRecorder(store.deadLetters()));
         main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
         main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
@@ -118,7 +119,11 @@ public final class InterchangeRuntime implements AutoCloseable {
                 config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),
                 config.get(Settings.KAFKA_CONSUMER_GROUP)));
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
-        main.start();
+        try {
+            main.start();
+        } finally {
+            if (managementUsers != null) Files.deleteIfExists(managementUsers);
+        }
 
         CamelContext context = main.getCamelContext();
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
@@ -139,7 +144,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                 config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url());
     }
 
-    private Properties camelProperties(Path dataDir) throws IOException {
+    private Properties camelProperties() throws IOException {
         Properties p = new Properties();
         p.put("camel.main.name", "interchange");
         p.put("camel.main.jmxEnabled", "true");
@@ -159,13 +164,19 @@ public final class InterchangeRuntime implements AutoCloseable {
         p.put("camel.metrics.enableRoutePolicy", "true");
         p.put("camel.health.exposureLevel", "full");
         p.put("camel.health.producersEnabled", "false");
+        p.put("camel.management.host", config.get(Settings.MANAGEMENT_HOST));
         if (config.isSet(Settings.MANAGEMENT_PASSWORD)) {
             p.put("camel.management.jolokiaEnabled", "true");
             p.put("camel.management.authenticationEnabled", "true");
-            p.put("camel.management.authenticationPath", "/observe/jolokia/*");
-            p.put("camel.management.basicPropertiesFile", managementUsers(dataDir).toString());
+            p.put("camel.management.authenticationPath", "/observe/*");
+            managementUsers = managementUsers();
+            p.put("camel.management.basicPropertiesFile", managementUsers.toString());
+        } else if (!isLoopback(config.get(Settings.MANAGEMENT_HOST))) {
+            throw new IllegalArgumentException("interchange.management.password must be set when the management port "
+                    + "binds to " + config.get(Settings.MANAGEMENT_HOST) + " (not loopback)");
         } else {
-            LOG.warn("Jolokia is disabled: set interchange.management.password to enable /observe/jolokia");
+            LOG.warn("Management port on loopback without credentials; Jolokia is disabled. Set "
+                    + "interchange.management.password to require credentials and enable /observe/jolokia");
         }
         p.put("camel.component.kafka.brokers", bootstrapServers);
         // acks=all with idempotence: a published event survives a broker failover and is never written twice
@@ -180,20 +191,30 @@ public final class InterchangeRuntime implements AutoCloseable {
         return p;
     }
 
-    /** Vert.x property-file users for the management server, written owner-readable only. */
-    private Path managementUsers(Path dataDir) throws IOException {
-        Path file = dataDir.resolve("management-users.properties");
-        String user = config.get(Settings.MANAGEMENT_USER);
-        String content = "user." + user + "=" + config.get(Settings.MANAGEMENT_PASSWORD) + ",operator\n"
-                + "role.operator=*\n";
-        Files.deleteIfExists(file);
+    /**
+     * Vert.x's property-file authentication needs the password in a file: it is written owner-readable only to a
+     * temporary file and deleted once the management server has read it (see {@link #doStart()}).
+     */
+    private Path managementUsers() throws IOException {
+        Path file;
         try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            file = Files.createTempFile("interchange-management", ".properties",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
-            Files.createFile(file);
+            file = Files.createTempFile("interchange-management", ".properties");
         }
-        Files.writeString(file, content);
+        Files.writeString(file, "user." + config.get(Settings.MANAGEMENT_USER) + "="
+                + config.get(Settings.MANAGEMENT_PASSWORD) + ",operator\nrole.operator=*\n");
+        file.toFile().deleteOnExit();
         return file;
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private AbstractHealthCheck storeHealthCheck() {

@@ -1,6 +1,7 @@
 package io.interchange.testkit;
 
 import io.interchange.config.Config;
+import io.interchange.config.Settings;
 import io.interchange.runtime.InterchangeRuntime;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.sandbox.LegacyErpPeer;
@@ -121,9 +122,12 @@ public final class RuntimeKit implements AutoCloseable {
         return postWebhook(body, sign(SECRET, Instant.now().getEpochSecond(), body));
     }
 
+    /** GET on the management port with the configured management credentials. */
     public HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        String basic = java.util.Base64.getEncoder().encodeToString((runtime.config().get(Settings.MANAGEMENT_USER) + ":"
+                + runtime.config().get(Settings.MANAGEMENT_PASSWORD)).getBytes(StandardCharsets.UTF_8));
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+                .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Stripe's scheme, computed independently of the runtime's verifier. */
