@@ -62,11 +62,11 @@ public class DeadLetterOperations {
         List<DeadLetter> items = store.list(blankToNull(routeId), DeadLetter.OPEN, Math.max(1, Math.min(limit, MAX_LIST)));
         if (items.isEmpty()) return "no open dead letters" + (blankToNull(routeId) == null ? "" : " on route " + routeId);
         return items.stream().map(d -> "#" + d.id() + " " + d.createdAt() + " " + d.routeId() + " " + d.failureKind()
-                        + " attempts=" + d.attempts() + " cid=" + d.correlationId() + " : " + d.errorMessage())
+                        + " attempts=" + d.attempts() + " cid=" + d.correlationId() + " : " + PersonalData.mask(d.errorMessage()))
                 .collect(Collectors.joining("\n"));
     }
 
-    @ManagedOperation(description = "Everything stored for one dead letter: route, error, attempts, headers and the original payload")
+    @ManagedOperation(description = "Everything stored for one dead letter: route, error, attempts, headers and the original payload (personal data masked)")
     public String show(long id) {
         Optional<DeadLetter> found = store.find(id);
         if (found.isEmpty()) return "no dead letter #" + id;
@@ -84,9 +84,9 @@ public class DeadLetterOperations {
                 .append("updated:        ").append(d.updatedAt()).append('\n')
                 .append("headers:\n");
         d.headers().forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append('\n'));
-        sb.append("payload (").append(d.payload().length).append(" bytes):\n")
+        sb.append("payload (").append(d.payload().length).append(" bytes, personal data masked):\n")
                 .append(new String(d.payload(), StandardCharsets.UTF_8));
-        return sb.toString();
+        return PersonalData.mask(sb.toString());
     }
 
     @ManagedOperation(description = "Replay one open dead letter through its original route and idempotency key")

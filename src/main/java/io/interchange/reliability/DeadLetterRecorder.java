@@ -1,5 +1,6 @@
 package io.interchange.reliability;
 
+import io.interchange.management.PersonalData;
 import io.interchange.store.DeadLetterStore;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -41,7 +42,8 @@ public class DeadLetterRecorder implements Processor {
         if (replayOf != null) {
             store.failedAgain(replayOf, kind, failure == null ? "" : failure.getClass().getName(), reason, attempts);
             exchange.setProperty(ExchangeKeys.DEAD_LETTER_ID, replayOf);
-            LOG.error("Replay of dead letter {} on route {} failed again ({}): {}", replayOf, route, kind, reason);
+            LOG.error("Replay of dead letter {} on route {} failed again ({}): {}", replayOf, route, kind,
+                    PersonalData.mask(reason));
             return;
         }
         byte[] payload = in.getBody(byte[].class);
@@ -49,7 +51,8 @@ public class DeadLetterRecorder implements Processor {
                 failure == null ? "" : failure.getClass().getName(), reason, attempts, headers(in),
                 payload == null ? new byte[0] : payload);
         exchange.setProperty(ExchangeKeys.DEAD_LETTER_ID, id);
-        LOG.error("Dead-lettered on route {} as #{} after {} attempt(s) ({}): {}", route, id, attempts, kind, reason);
+        LOG.error("Dead-lettered on route {} as #{} after {} attempt(s) ({}): {}", route, id, attempts, kind,
+                PersonalData.mask(reason));
     }
 
     /** The message's own headers as text; Camel's internal headers are not part of the original message. */
