@@ -31,6 +31,8 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
 
     // one global range, never restarted (reset() keeps it), like the legacy system's document counter
     private final AtomicLong documentSequence = new AtomicLong();
+    private final java.util.concurrent.ConcurrentMap<String, String[]> byReference = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger duplicateReferences = new java.util.concurrent.atomic.AtomicInteger();
 
     public LegacyErpPeer(int port, String user, String password, Map<String, String> companyCurrency) {
         super(port, PATH, "soap", user, password, companyCurrency);
@@ -104,10 +106,25 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
             throw SoapFault.client(message);
         }
         String fiscalYear = String.valueOf(postingDate.getYear());
+        // the ledger keeps references unique: a second journal with one is refused, naming the document it has
+        String[] existing = byReference.get(reference);
+        if (existing != null) {
+            duplicateReferences.incrementAndGet();
+            throw new SoapFault(500, "Client.DuplicateReference", "Reference " + reference + " already posted as document "
+                    + existing[0] + " in fiscal year " + existing[1]);
+        }
         String documentNumber = String.format("LG%08d", documentSequence.incrementAndGet());
+        if (byReference.putIfAbsent(reference, new String[]{documentNumber, fiscalYear}) != null) {
+            throw new SoapFault(500, "Client.DuplicateReference", "Reference " + reference + " is being posted");
+        }
         record(new Posting(company, reference, fiscalYear, documentNumber, currency, lines, rawXml));
         return "<l:PostJournalResponse xmlns:l=\"" + NS + "\">" + el("l:DocumentNumber", documentNumber)
                 + el("l:FiscalYear", fiscalYear) + "</l:PostJournalResponse>";
+    }
+
+    /** Journals refused because their reference was already posted. */
+    public int duplicateReferences() {
+        return duplicateReferences.get();
     }
 
     private static String field(Element parent, String name, String prefix, List<String> problems) {

@@ -1,6 +1,7 @@
 package io.interchange.sandbox;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.w3c.dom.Element;
 
@@ -57,6 +59,14 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
 
     // key company/fiscal year; SAP number ranges never restart, so reset() leaves them alone
     private final ConcurrentMap<String, AtomicLong> numberRanges = new ConcurrentHashMap<>();
+    // SAP's idempotency framework for synchronous services: a request with the UUID of one already processed within
+    // the retention window (transaction WSIDPADMIN) is not processed again; the original response is returned
+    private final ConcurrentMap<String, Processed> processedByUuid = new ConcurrentHashMap<>();
+    private final AtomicInteger idempotentReplays = new AtomicInteger();
+    private volatile Duration idempotencyWindow = Duration.ofHours(24);
+
+    private record Processed(String response, Instant at) {
+    }
 
     public S4HanaPeer(int port, String user, String password, Map<String, String> companyCodeCurrency) {
         super(port, PATH, "soap-env", user, password, companyCodeCurrency);
@@ -84,7 +94,28 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
         return out.append("</n0:JournalEntryBulkCreateConfirmation>").toString();
     }
 
+    /** How long a processed MessageHeader/UUID is remembered (SAP: WSIDPADMIN); zero turns idempotency off. */
+    public void setIdempotencyWindow(Duration window) {
+        this.idempotencyWindow = window;
+    }
+
+    /** Requests answered from the idempotency store instead of being posted again. */
+    public int idempotentReplays() {
+        return idempotentReplays.get();
+    }
+
     private String post(Entry e, String rawXml) {
+        if (e.uuid() != null && !idempotencyWindow.isZero()) {
+            Processed earlier = processedByUuid.get(e.uuid());
+            if (earlier != null && earlier.at().plus(idempotencyWindow).isAfter(Instant.now())) {
+                idempotentReplays.incrementAndGet();
+                return earlier.response();
+            }
+        }
+        return process(e, rawXml);
+    }
+
+    private String process(Entry e, String rawXml) {
         List<Issue> issues = validate(e);
         String document = NO_DOCUMENT;
         String fiscalYear = "0000";
@@ -116,7 +147,12 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
             out.append("<Item>").append(el("TypeID", i.typeId())).append(el("SeverityCode", String.valueOf(i.severity())))
                     .append(el("Note", i.note())).append("</Item>");
         }
-        return out.append("</Log></JournalEntryCreateConfirmation>").toString();
+        String response = out.append("</Log></JournalEntryCreateConfirmation>").toString();
+        // only what was posted is remembered: a rejected request changed nothing and may be sent again once fixed
+        if (maxSeverity < 3 && e.uuid() != null) {
+            processedByUuid.put(e.uuid(), new Processed(response, Instant.now()));
+        }
+        return response;
     }
 
     private List<Issue> validate(Entry e) {

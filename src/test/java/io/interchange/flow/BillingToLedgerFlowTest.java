@@ -127,6 +127,7 @@ class BillingToLedgerFlowTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 2);
         Thread.sleep(1500);
         assertThat(kit.s4.postings()).hasSize(2);
+        assertThat(kit.s4.requestCount()).as("each posting sent once, not deduplicated by the ERP").isEqualTo(2);
         assertThat(recordsFor("interchange.billing.v1", event.get("id").asText())).hasSize(1);
         assertThat(recordsFor("interchange.billing.v1", concurrent.get("id").asText())).hasSize(1);
     }
@@ -220,6 +221,40 @@ class BillingToLedgerFlowTest {
         } finally {
             kit.s4.knowCompanyCode("1710", "USD");
         }
+    }
+
+    @Test
+    void anS4AnswerLostAfterPostingIsRecoveredFromSapsIdempotencyNotPostedTwice() throws Exception {
+        int replaysBefore = kit.s4.idempotentReplays();
+        kit.s4.setDelay(Duration.ofSeconds(4)); // longer than the runtime's ERP timeout (PT3S): the answer is lost
+        ObjectNode event = Events.invoicePaid("DE01");
+        String id = event.get("id").asText();
+        assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> kit.s4.requestCount() >= 1);
+        kit.s4.setDelay(Duration.ZERO);
+
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).isPresent());
+        assertThat(kit.s4.postings()).hasSize(1);
+        assertThat(kit.s4.idempotentReplays() - replaysBefore).isEqualTo(1);
+        assertThat(kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).orElseThrow()
+                .accountingDocument()).isEqualTo(kit.s4.postings().get(0).accountingDocument());
+    }
+
+    @Test
+    void aLegacyAnswerLostAfterPostingIsRecoveredFromItsDuplicateReferenceNotPostedTwice() throws Exception {
+        kit.legacy.setDelay(Duration.ofSeconds(4));
+        ObjectNode event = Events.invoiceFinalized("FR01");
+        String id = event.get("id").asText();
+        assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> kit.legacy.requestCount() >= 1);
+        kit.legacy.setDelay(Duration.ZERO);
+
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).isPresent());
+        assertThat(kit.legacy.postings()).hasSize(1);
+        assertThat(kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).orElseThrow()
+                .accountingDocument()).isEqualTo(kit.legacy.postings().get(0).documentNumber());
     }
 
     private DeadLetter awaitDeadLetter(String eventId) {

@@ -13,6 +13,9 @@ import io.interchange.reliability.PermanentFailure;
 import org.apache.camel.health.HealthCheck;
 import org.w3c.dom.Element;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * The legacy ERP's ledger SOAP service ({@code PostJournal}, namespace {@code urn:interchange:legacy-erp:ledger:v1})
  * for entities not yet cut over; the request is built by {@code mappings/legacy-erp/post-journal.jslt}.
@@ -60,6 +63,10 @@ public final class LegacyErpConnector implements ErpConnector {
 
     @Override
     public ErpAnswer read(int httpStatus, byte[] body) {
+        ErpAnswer alreadyPosted = duplicateReference(httpStatus, body);
+        if (alreadyPosted != null) {
+            return alreadyPosted;
+        }
         Element root = SoapSupport.successBody("legacy ERP", httpStatus, body);
         if (!"PostJournalResponse".equals(root.getLocalName())) {
             throw new PermanentFailure("legacy ERP answered " + root.getLocalName() + " instead of PostJournalResponse");
@@ -70,6 +77,25 @@ public final class LegacyErpConnector implements ErpConnector {
         }
         return new ErpAnswer(document, SoapSupport.text(root, "FiscalYear"), null);
     }
+
+    /**
+     * The ledger refuses a second journal with the same reference (our posting id) and names the document it already
+     * has: after a lost answer or a crash between posting and recording, that document is the confirmation.
+     */
+    private static ErpAnswer duplicateReference(int httpStatus, byte[] body) {
+        if (httpStatus != 500 || body == null) return null;
+        try {
+            Element env = SoapSupport.parse(body).getDocumentElement();
+            String code = SoapSupport.text(env, "faultcode");
+            if (code == null || !code.endsWith("Client.DuplicateReference")) return null;
+            Matcher m = ALREADY_POSTED.matcher(String.valueOf(SoapSupport.text(env, "faultstring")));
+            return m.find() ? new ErpAnswer(m.group(1), m.group(2), null) : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static final Pattern ALREADY_POSTED = Pattern.compile("already posted as document (\\S+) in fiscal year (\\d{4})");
 
     @Override
     public HealthCheck healthCheck() {
