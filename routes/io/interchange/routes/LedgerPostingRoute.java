@@ -87,6 +87,9 @@ public class LedgerPostingRoute extends RouteBuilder {
                     .routeId("erp." + erp.target().toLowerCase() + ".post-journal")
                     .errorHandler(noErrorHandler())
                     .process(e -> soapRequest(e, erp)).id("erp." + erp.target().toLowerCase() + ".build-request")
+                    // the ERP's rate limit holds for retries and backlogs too; the caller's thread waits its turn
+                    .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false)
+                        .id("erp." + erp.target().toLowerCase() + ".rate-limit")
                     .to(erp.endpointUri()).id("erp." + erp.target().toLowerCase() + ".soap-call")
                     .process(e -> readAnswer(e, erp)).id("erp." + erp.target().toLowerCase() + ".read-confirmation");
         }

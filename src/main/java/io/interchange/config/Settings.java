@@ -78,6 +78,8 @@ public final class Settings {
             "Logical system sent as OriginalReferenceDocumentLogicalSystem.");
     public static final Setting S4_TIMEOUT = declare("interchange.erp.s4.timeout", "PT10S", false,
             "Connect and response timeout of S/4HANA calls.");
+    public static final Setting S4_MAX_RATE = declare("interchange.erp.s4.max-rate", "50", false,
+            "Most S/4HANA requests per second from one instance (the ERP is protected even while a backlog drains).");
     public static final Setting LEGACY_URL = declare("interchange.erp.legacy.url", "http://127.0.0.1:8091/legacy/ledger", false,
             "Legacy ERP ledger SOAP endpoint.");
     public static final Setting LEGACY_USER = declare("interchange.erp.legacy.user", "INTERCHANGE", false,
@@ -86,6 +88,9 @@ public final class Settings {
             "Legacy ERP password.");
     public static final Setting LEGACY_TIMEOUT = declare("interchange.erp.legacy.timeout", "PT10S", false,
             "Connect and response timeout of legacy ERP calls.");
+
+    public static final Setting LEGACY_MAX_RATE = declare("interchange.erp.legacy.max-rate", "20", false,
+            "Most legacy ERP requests per second from one instance.");
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting");

@@ -15,6 +15,9 @@ public interface ErpConnector {
     /** The Camel endpoint URI of the SOAP service (credentials are not in it). */
     String endpointUri();
 
+    /** Most requests per second one instance may send. */
+    int maxRate();
+
     /** The SOAP request for one posting, envelope included. */
     String request(LedgerPosting posting);
 

@@ -27,8 +27,9 @@ public final class ErpEndpoint {
     private final Duration timeout;
     private final String user;
     private final String password;
+    private final int maxRate;
 
-    public ErpEndpoint(String name, String url, Duration timeout, String user, String password) {
+    public ErpEndpoint(String name, String url, Duration timeout, String user, String password, int maxRate) {
         this.name = name;
         this.url = URI.create(url);
         if (this.url.getScheme() == null || !this.url.getScheme().startsWith("http")) {
@@ -37,6 +38,15 @@ public final class ErpEndpoint {
         this.timeout = timeout;
         this.user = user;
         this.password = password;
+        if (maxRate < 1) {
+            throw new IllegalArgumentException(name + " max-rate must be at least 1 request per second");
+        }
+        this.maxRate = maxRate;
+    }
+
+    /** Most requests per second this instance sends to the ERP. */
+    public int maxRate() {
+        return maxRate;
     }
 
     /** Registry name of the client configurer that carries the credentials. */

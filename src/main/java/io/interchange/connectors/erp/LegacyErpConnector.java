@@ -31,7 +31,8 @@ public final class LegacyErpConnector implements ErpConnector {
     public LegacyErpConnector(Config config, MappingEngine mappings) {
         this.endpoint = new ErpEndpoint("legacyErp", config.get(Settings.LEGACY_URL),
                 config.getDuration(Settings.LEGACY_TIMEOUT), config.get(Settings.LEGACY_USER),
-                config.get(Settings.LEGACY_PASSWORD));
+                config.get(Settings.LEGACY_PASSWORD),
+                config.getInt(Settings.LEGACY_MAX_RATE));
         this.mapping = mappings.get("legacy-erp/post-journal");
     }
 
@@ -47,6 +48,11 @@ public final class LegacyErpConnector implements ErpConnector {
     @Override
     public String endpointUri() {
         return endpoint.camelUri();
+    }
+
+    @Override
+    public int maxRate() {
+        return endpoint.maxRate();
     }
 
     @Override

@@ -38,7 +38,8 @@ public final class S4HanaConnector implements ErpConnector {
 
     public S4HanaConnector(Config config, MappingEngine mappings, Clock clock) {
         this.endpoint = new ErpEndpoint("s4hana", config.get(Settings.S4_URL), config.getDuration(Settings.S4_TIMEOUT),
-                config.get(Settings.S4_USER), config.get(Settings.S4_PASSWORD));
+                config.get(Settings.S4_USER), config.get(Settings.S4_PASSWORD),
+                config.getInt(Settings.S4_MAX_RATE));
         this.mapping = mappings.get("sap/journal-entry");
         this.logicalSystem = config.get(Settings.S4_LOGICAL_SYSTEM);
         this.user = config.get(Settings.S4_USER);
@@ -57,6 +58,11 @@ public final class S4HanaConnector implements ErpConnector {
     @Override
     public String endpointUri() {
         return endpoint.camelUri();
+    }
+
+    @Override
+    public int maxRate() {
+        return endpoint.maxRate();
     }
 
     @Override
