@@ -5,7 +5,6 @@ import io.interchange.config.Settings;
 import io.interchange.store.IdempotencyStore;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
-import org.apache.camel.Predicate;
 import org.apache.camel.builder.DeadLetterChannelBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -3,7 +3,6 @@ package io.interchange.store;
 import javax.sql.DataSource;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 
 /** What the ERP answered for each posted ledger posting: accounting document number and fiscal year. */
