@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.schibsted.spt.data.jslt.Expression;
@@ -14,11 +17,19 @@ import java.util.stream.Collectors;
 /** One compiled mapping: a JSLT expression from a file in {@code mappings/}, applied to JSON. Thread-safe. */
 public final class Mapping {
 
-    /** Strict: a mapping that emits a field the canonical model lacks, or a wrong type, is an error. */
+    /**
+     * Strict, with no coercion at all: a field the canonical model lacks, a fraction where minor units go (refused, not
+     * truncated), a number or boolean where an id or text goes: each is an error naming the field.
+     */
     static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .withCoercionConfig(LogicalType.Textual, c -> c
+                    .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .build();
 
     private final String id;
@@ -39,10 +50,15 @@ public final class Mapping {
             return expression.apply(input);
         } catch (MappingFunctions.MissingField e) {
             throw new MappingException(file(), e.field, record, "missing required field", null);
+        } catch (MappingFunctions.WrongType e) {
+            throw new MappingException(file(), e.field, record, e.getMessage(), null);
         } catch (JsltException e) {
             Throwable cause = e.getCause();
             if (cause instanceof MappingFunctions.MissingField mf) {
                 throw new MappingException(file(), mf.field, record, "missing required field", null);
+            }
+            if (cause instanceof MappingFunctions.WrongType wt) {
+                throw new MappingException(file(), wt.field, record, wt.getMessage(), null);
             }
             throw new MappingException(file(), null, record, e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -59,8 +75,10 @@ public final class Mapping {
             String field = e.getPath().stream()
                     .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining(".")).replace(".[", "[");
+            String message = String.valueOf(e.getOriginalMessage())
+                    .replaceAll("\\s*\\(but (could|might) if coercion[^)]*\\)", "");
             throw new MappingException(file(), field.isEmpty() ? null : field, record,
-                    "result does not fit " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
+                    "result does not fit " + type.getSimpleName() + ": " + message, e);
         } catch (Exception e) {
             throw new MappingException(file(), null, record, e.getMessage(), e);
         }

@@ -27,6 +27,16 @@ final class MappingFunctions {
         }
     }
 
+    /** Thrown by {@code integer()} when a value is present but not a whole number. */
+    static final class WrongType extends RuntimeException {
+        final String field;
+
+        WrongType(String field, String message) {
+            super(message, null, false, false);
+            this.field = field;
+        }
+    }
+
     static List<Function> all() {
         return List.of(
                 // required(value, "path"): the value, or a mapping error naming the path the sender must provide
@@ -34,6 +44,12 @@ final class MappingFunctions {
                     if (a[0] == null || a[0].isNull() || (a[0].isTextual() && a[0].asText().isBlank())) {
                         throw new MissingField(a[1].asText());
                     }
+                    return a[0];
+                }),
+                // integer(value, "path"): the value if it is a whole JSON number (JSLT arithmetic would accept "119")
+                fn("integer", 2, (in, a) -> {
+                    if (a[0] == null || a[0].isNull()) throw new MissingField(a[1].asText());
+                    if (!a[0].isIntegralNumber()) throw new WrongType(a[1].asText(), "must be an integer");
                     return a[0];
                 }),
                 // decimal(minor, "EUR"): minor units as a decimal string with the currency's fraction digits

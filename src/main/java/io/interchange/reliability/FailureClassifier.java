@@ -26,6 +26,7 @@ public final class FailureClassifier {
     public static boolean isTransient(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof PermanentFailure || t instanceof MappingException) return false;
+            if (t instanceof StoreException se) return se.isTransient();
             // a certificate the peer cannot prove is a configuration problem; retrying would only hide it
             if (t instanceof javax.net.ssl.SSLHandshakeException || t instanceof javax.net.ssl.SSLPeerUnverifiedException) {
                 return false;

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.nio.charset.Charset;
@@ -67,6 +68,9 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     private volatile int failureStatus = 503;
     private volatile Duration delay = Duration.ZERO;
     private volatile boolean available = true;
+    private final Object rawLock = new Object();
+    private RawAnswer rawAnswer;
+    private int rawAnswersLeft;
 
     private HttpServer server;
     private ExecutorService executor;
@@ -149,6 +153,77 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         serverFaultsLeft.set(times);
     }
 
+    /**
+     * The next {@code times} requests, whatever they are, get this status, content type and body, byte for byte, and
+     * are not processed: for tests of what a client does with a hostile or broken answer.
+     */
+    public void answerNextWith(int status, String contentType, byte[] body, int times) {
+        answerNextWith(RawAnswer.complete(status, contentType, body), times);
+    }
+
+    /** The next {@code times} requests get {@code answer} (see {@link RawAnswer}) and are not processed. */
+    public void answerNextWith(RawAnswer answer, int times) {
+        if (times < 0) {
+            throw new IllegalArgumentException("times >= 0 required");
+        }
+        synchronized (rawLock) {
+            rawAnswer = Objects.requireNonNull(answer);
+            rawAnswersLeft = times;
+        }
+    }
+
+    /** How many of the answers set by {@link #answerNextWith} are still to be given. */
+    public int rawAnswersLeft() {
+        synchronized (rawLock) {
+            return rawAnswersLeft;
+        }
+    }
+
+    /**
+     * A raw HTTP answer: status, optional content type and headers, and the body, of which only {@code writeBytes}
+     * are written; when that is less than the body, the Content-Length still announces the whole body and the
+     * connection is dropped after a silence of {@code stall} (a half-written answer, or a peer that hangs mid-answer).
+     */
+    public record RawAnswer(int status, String contentType, byte[] body, Map<String, String> headers, int writeBytes,
+                            Duration stall) {
+        public RawAnswer {
+            if (status < 100 || status > 599) {
+                throw new IllegalArgumentException("100 <= status <= 599 required");
+            }
+            body = body == null ? new byte[0] : body.clone();
+            headers = Map.copyOf(headers == null ? Map.of() : headers);
+            if (writeBytes < 0 || writeBytes > body.length) {
+                throw new IllegalArgumentException("0 <= writeBytes <= body length required");
+            }
+            stall = stall == null ? Duration.ZERO : stall;
+        }
+
+        /** The whole answer. */
+        public static RawAnswer complete(int status, String contentType, byte[] body) {
+            byte[] b = body == null ? new byte[0] : body;
+            return new RawAnswer(status, contentType, b, Map.of(), b.length, Duration.ZERO);
+        }
+
+        /** Announces the whole body but writes only {@code writeBytes} of it, then drops the connection. */
+        public static RawAnswer truncated(int status, String contentType, byte[] body, int writeBytes) {
+            return new RawAnswer(status, contentType, body, Map.of(), writeBytes, Duration.ZERO);
+        }
+
+        /** Writes the headers and {@code writeBytes} of the body, then is silent for {@code stall} and drops the connection. */
+        public static RawAnswer stalled(int status, String contentType, byte[] body, int writeBytes, Duration stall) {
+            return new RawAnswer(status, contentType, body, Map.of(), writeBytes, stall);
+        }
+
+        public RawAnswer withHeaders(Map<String, String> extra) {
+            return new RawAnswer(status, contentType, body, extra, writeBytes, stall);
+        }
+
+        @Override
+        public byte[] body() {
+            return body.clone();
+        }
+    }
+
     /** Delay applied after processing and before answering, so a client timeout can still leave a posting behind. */
     public void setDelay(Duration delay) {
         this.delay = Objects.requireNonNull(delay);
@@ -193,6 +268,10 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             rejections.clear();
         }
         requests.set(0);
+        synchronized (rawLock) {
+            rawAnswer = null;
+            rawAnswersLeft = 0;
+        }
         failuresLeft.set(0);
         serverFaultsLeft.set(0);
         delay = Duration.ZERO;
@@ -218,6 +297,11 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
 
     private void serve(HttpExchange exchange) {
         requests.incrementAndGet();
+        RawAnswer raw = takeRawAnswer();
+        if (raw != null) {
+            answerRaw(exchange, raw);
+            return;
+        }
         Response response;
         try {
             response = respond(exchange);
@@ -240,6 +324,48 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            exchange.close();
+        }
+    }
+
+    private RawAnswer takeRawAnswer() {
+        synchronized (rawLock) {
+            if (rawAnswersLeft == 0) {
+                return null;
+            }
+            rawAnswersLeft--;
+            return rawAnswer;
+        }
+    }
+
+    private void answerRaw(HttpExchange exchange, RawAnswer raw) {
+        try {
+            try {
+                readBody(exchange.getRequestBody());
+            } catch (IOException | SoapFault e) {
+                log.debug("Request body not read before a raw answer", e);
+            }
+            if (raw.contentType() != null) {
+                exchange.getResponseHeaders().set("Content-Type", raw.contentType());
+            }
+            raw.headers().forEach(exchange.getResponseHeaders()::set);
+            byte[] body = raw.body;
+            boolean bodyless = body.length == 0 || raw.status() == 204 || raw.status() == 304 || raw.status() < 200;
+            exchange.sendResponseHeaders(raw.status(), bodyless ? -1 : body.length);
+            if (!bodyless) {
+                OutputStream out = exchange.getResponseBody();
+                out.write(body, 0, raw.writeBytes());
+                out.flush();
+                if (raw.writeBytes() < body.length && !raw.stall().isZero()) {
+                    Thread.sleep(raw.stall().toMillis());
+                }
+            }
+        } catch (IOException e) {
+            log.debug("Raw answer not completely written (as intended when it is truncated)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            // closing with fewer bytes written than announced drops the connection: the client sees a cut answer
             exchange.close();
         }
     }

@@ -1,8 +1,23 @@
 package io.interchange.store;
 
-/** A store operation failed (connection lost, database down); callers treat it as transient. */
+import java.sql.SQLException;
+
+/**
+ * A store operation failed. Transient when the database was unreachable or busy (the caller retries); permanent when
+ * the data itself was refused (SQLSTATE class 22 data exception, 23 integrity violation, 42 syntax or access), which
+ * no retry can change.
+ */
 public class StoreException extends RuntimeException {
+
+    private final boolean transientFailure;
+
     public StoreException(String message, Throwable cause) {
         super(message, cause);
+        String state = cause instanceof SQLException sql ? sql.getSQLState() : null;
+        this.transientFailure = state == null || !(state.startsWith("22") || state.startsWith("23") || state.startsWith("42"));
+    }
+
+    public boolean isTransient() {
+        return transientFailure;
     }
 }

@@ -15,4 +15,14 @@ class PersonalDataTest {
                 "\"customer_name\":\"***\"", "***@***");
         assertThat(masked).doesNotContain("anna.berg", "Berg", "ops+billing");
     }
+
+    @Test
+    void longTextWithoutAtSignsIsMaskedInLinearTime() {
+        String hostile = "a".repeat(2_000_000) + " x@y.z " + "b.".repeat(500_000);
+        long start = System.nanoTime();
+        String masked = PersonalData.mask(hostile);
+        // a quadratic pattern takes minutes on this; a linear one milliseconds
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(5));
+        assertThat(masked.length()).isLessThan(70_000);
+    }
 }

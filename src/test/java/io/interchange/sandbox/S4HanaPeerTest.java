@@ -70,14 +70,38 @@ class S4HanaPeerTest {
     }
 
     @Test
-    void samePayloadTwiceIsPostedTwice() throws Exception {
+    void aRepeatedMessageUuidIsAnsweredWithTheOriginalConfirmationNotPostedAgain() throws Exception {
         String body = envelope(entry("MSG-1", "1010", "2025-03-14",
                 item("1", "0012100000", "5.00", "S") + item("2", "0041000000", "-5.00", "H")));
-        post(body, "INTERCHANGE", "secret");
-        post(body, "INTERCHANGE", "secret");
+        HttpResponse<String> first = post(body, "INTERCHANGE", "secret");
+        HttpResponse<String> again = post(body, "INTERCHANGE", "secret");
+
+        assertThat(peer.postings()).extracting(S4HanaPeer.Posting::accountingDocument).containsExactly("0100000001");
+        assertThat(again.body()).contains("<AccountingDocument>0100000001</AccountingDocument>");
+        assertThat(peer.idempotentReplays()).isEqualTo(1);
+        assertThat(first.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void theSameEntryWithAnotherUuidIsPostedAgain() throws Exception {
+        String lines = item("1", "0012100000", "5.00", "S") + item("2", "0041000000", "-5.00", "H");
+        post(envelope(entry("MSG-1", "1010", "2025-03-14", lines)), "INTERCHANGE", "secret");
+        post(envelope(entry("MSG-2", "1010", "2025-03-14", lines)), "INTERCHANGE", "secret");
 
         assertThat(peer.postings()).extracting(S4HanaPeer.Posting::accountingDocument)
                 .containsExactly("0100000001", "0100000002");
+    }
+
+    @Test
+    void aRejectedEntryIsNotRememberedSoItCanBeSentAgainOnceFixed() throws Exception {
+        String body = envelope(entry("MSG-3", "1010", "2025-03-14",
+                item("1", "0012100000", "5.00", "S") + item("2", "0041000000", "-5.00", "H")));
+        peer.forgetCompanyCode("1010");
+        assertThat(post(body, "INTERCHANGE", "secret").body()).contains("<MaximumLogItemSeverityCode>3");
+        peer.knowCompanyCode("1010", "EUR");
+        assertThat(post(body, "INTERCHANGE", "secret").body()).contains("<MaximumLogItemSeverityCode>1");
+        assertThat(peer.postings()).hasSize(1);
+        assertThat(peer.idempotentReplays()).isZero();
     }
 
     @Test

@@ -46,6 +46,7 @@ public final class BillingWebhook {
         String correlationId = given != null && SAFE_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
         exchange.setProperty(ExchangeKeys.CORRELATION_ID, correlationId);
         MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
+        checkContentType(in.getHeader(Exchange.CONTENT_TYPE, String.class));
         byte[] body = in.getBody(byte[].class);
         if (body == null || body.length == 0) {
             throw new WebhookRejection(400, "empty body: expected a Stripe event as JSON");
@@ -57,6 +58,22 @@ public final class BillingWebhook {
         exchange.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, ingestKey(translated.sourceEventId()));
         LOG.info("Billing event {} ({}) for entity {} received", translated.sourceEventId(),
                 event.path("type").asText(), translated.envelope().legalEntity());
+    }
+
+    /** 415 unless the body is declared as JSON in UTF-8 (the default charset of application/json). */
+    static void checkContentType(String contentType) {
+        String[] parts = contentType == null ? new String[]{""} : contentType.split(";");
+        boolean json = parts[0].strip().equalsIgnoreCase("application/json");
+        for (int i = 1; json && i < parts.length; i++) {
+            String p = parts[i].strip();
+            if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+                json = p.substring(8).replace("\"", "").strip().equalsIgnoreCase("utf-8");
+            }
+        }
+        if (!json) {
+            throw new WebhookRejection(415, "Content-Type must be application/json (UTF-8), got "
+                    + (contentType == null ? "none" : "'" + (contentType.length() > 80 ? contentType.substring(0, 80) + "…" : contentType) + "'"));
+        }
     }
 
     /** Replaces the HTTP message with the canonical Kafka record: CloudEvents binary headers, key = customer. */

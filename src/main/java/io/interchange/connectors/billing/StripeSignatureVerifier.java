@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * Verifies {@code Stripe-Signature} exactly as Stripe specifies: {@code t=<timestamp>} and one or more {@code v1=}
  * HMAC-SHA256 signatures (hex) over {@code "<timestamp>.<raw body>"} with the endpoint's signing secret, compared in
- * constant time; a timestamp older than the tolerance is refused to stop replays. Several secrets may be configured
- * (comma-separated) while one is being rolled.
+ * constant time; a timestamp further from now than the tolerance, in the past or in the future, is refused to stop
+ * replays. Several secrets may be configured (comma-separated) while one is being rolled.
  */
 public final class StripeSignatureVerifier {
 
@@ -86,10 +86,22 @@ public final class StripeSignatureVerifier {
                     + "secret is configured and that the body is sent unmodified");
         }
         // Checked after the signature, as Stripe does, so an attacker learns nothing from the timestamp answer.
-        long age = clock.instant().getEpochSecond() - timestamp;
-        if (age > tolerance.toSeconds()) {
-            throw new WebhookRejection(400, "timestamp " + timestamp + " is " + age + " s old, outside the tolerance of "
-                    + tolerance.toSeconds() + " s (replayed or delayed delivery)");
+        // Both directions: a signature dated ahead would otherwise stay replayable for as long as it is ahead.
+        long now = clock.instant().getEpochSecond();
+        long limit = tolerance.toSeconds();
+        if (timestamp < now - limit) {
+            String age;
+            try {
+                age = Math.subtractExact(now, timestamp) + " s old";
+            } catch (ArithmeticException e) {
+                age = "far in the past";
+            }
+            throw new WebhookRejection(400, "timestamp " + timestamp + " is " + age + ", outside the tolerance of "
+                    + limit + " s (replayed or delayed delivery)");
+        }
+        if (timestamp > now + limit) {
+            throw new WebhookRejection(400, "timestamp " + timestamp + " is ahead of this endpoint's clock by more than "
+                    + "the tolerance of " + limit + " s, outside the tolerance (check the sender's clock)");
         }
     }
 

@@ -101,7 +101,8 @@ public final class LegacyErpConnector implements ErpConnector {
         }
     }
 
-    private static final Pattern ALREADY_POSTED = Pattern.compile("already posted as document (\\S+) in fiscal year (\\d{4})");
+    private static final Pattern ALREADY_POSTED =
+            Pattern.compile("already posted as document ([A-Za-z0-9/\\-]{1,40}) in fiscal year (\\d{4})(?!\\d)");
 
     @Override
     public HealthCheck healthCheck() {

@@ -6,10 +6,14 @@ package io.interchange.connectors.http;
  */
 public class WebhookRejection extends RuntimeException {
 
+    /** Longest reason given back (and logged): a reason quoting hostile input must not echo megabytes of it. */
+    static final int MAX_REASON_CHARS = 1000;
+
     private final int status;
 
     public WebhookRejection(int status, String reason) {
-        super(reason, null, false, false);
+        super(reason != null && reason.length() > MAX_REASON_CHARS
+                ? reason.substring(0, MAX_REASON_CHARS) + "… (" + reason.length() + " characters)" : reason, null, false, false);
         this.status = status;
     }
 
