@@ -2,9 +2,8 @@ package io.interchange.routes;
 
 import io.interchange.connectors.billing.BillingWebhook;
 import io.interchange.connectors.http.WebhookAnswers;
-import io.interchange.reliability.ExchangeKeys;
+import io.interchange.reliability.IdempotentStep;
 import io.interchange.store.IdempotencyStore;
-import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 
 /** Billing webhooks in: verify the Stripe signature, translate to canonical, publish once to the billing topic. */
@@ -29,16 +28,14 @@ public class BillingWebhookRoute extends RouteBuilder {
                 .routeId(ROUTE_ID)
                 .routeConfigurationId(WebhookAnswers.ID)
                 .process(webhook::receive).id("billing.verify-and-translate")
-                .idempotentConsumer(exchangeProperty(ExchangeKeys.IDEMPOTENCY_KEY), idempotency)
-                    .eager(true).removeOnFailure(true).skipDuplicate(false)
-                    .choice()
-                        .when(exchangeProperty(Exchange.DUPLICATE_MESSAGE).isEqualTo(true))
-                            .process(webhook::duplicate).id("billing.answer-duplicate")
-                        .otherwise()
-                            .process(webhook::toRecord).id("billing.to-canonical-record")
-                            .to("kafka:" + topic).id("kafka.publish-billing-event")
-                            .process(webhook::accepted).id("billing.answer-accepted")
-                    .end()
+                .process(IdempotentStep.reportingHolder(idempotency)).id("billing.claim-event")
+                .choice()
+                    .when(IdempotentStep::isDuplicate)
+                        .process(webhook::duplicate).id("billing.answer-duplicate")
+                    .otherwise()
+                        .process(webhook::toRecord).id("billing.to-canonical-record")
+                        .to("kafka:" + topic).id("kafka.publish-billing-event")
+                        .process(webhook::accepted).id("billing.answer-accepted")
                 .end();
     }
 }

@@ -67,7 +67,7 @@ public class LedgerPostingRoute extends RouteBuilder {
                 .errorHandler(policies.forRoute(ROUTE_ID))
                 .process(this::begin).id("ledger.prepare-posting")
                 .filter(exchangeProperty(POSTING).isNotNull())
-                    .process(new IdempotentStep(idempotency)).id("ledger.claim-posting")
+                    .process(IdempotentStep.waitingForHolder(idempotency)).id("ledger.claim-posting")
                     .filter(exchangeProperty(IdempotentStep.ALREADY_DONE).isNull())
                         .process(this::reuseConfirmation).id("ledger.check-earlier-confirmation")
                         .choice()

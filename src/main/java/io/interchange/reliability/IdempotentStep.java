@@ -7,13 +7,16 @@ import org.apache.camel.support.ExchangeHelper;
 import org.apache.camel.support.SynchronizationAdapter;
 
 /**
- * Claims the exchange's idempotency key for a consumer that must not skip a key held by someone else.
+ * Claims the exchange's idempotency key; the key becomes DONE when the exchange completes and is released when it
+ * fails, is dead-lettered or is answered by an error policy, so a retry or a replay can claim it again.
  *
- * <p>Camel's idempotent consumer treats a key held by another delivery as a duplicate and skips it; for a Kafka
- * consumer that commits the offset, so if the holder died the event would never take effect. Here a held key is a
- * transient failure: the route's policy retries this step, which claims again and takes over once the holder's lease
- * has run out. A key already DONE sets {@link #ALREADY_DONE}. The key becomes DONE when the exchange completes, and is
- * released when it fails or is dead-lettered, so a replay can claim it again.
+ * <p>Written instead of Camel's idempotent consumer, which gets both cases of a key held by another delivery wrong
+ * for money: with {@code skipDuplicate} it skips the event (on a Kafka consumer the offset is then committed, and if
+ * the holder died the event never takes effect); without it, it confirms the holder's key when the duplicate's
+ * exchange completes, so the holder's failure can no longer release it. Here a held key never completes anything:
+ * {@link #waitingForHolder} makes it a transient failure (the route's policy retries, and the key is taken over once
+ * the holder's lease runs out); {@link #reportingHolder} sets {@link IdempotencyStore#DUPLICATE_STATE} for the route
+ * to answer (a webhook answers 409 so the sender retries). A key already DONE sets {@link #ALREADY_DONE}.
  */
 public final class IdempotentStep implements Processor {
 
@@ -21,11 +24,30 @@ public final class IdempotentStep implements Processor {
     public static final String ALREADY_DONE = "InterchangeAlreadyDone";
     /** Exchange property holding the key this exchange has claimed (and so may renew). */
     public static final String CLAIMED = "InterchangeClaimedKey";
+    /** Exchange property an error policy sets when it answers a failure: the key is released, not confirmed. */
+    public static final String RELEASE = "InterchangeReleaseKey";
 
     private final IdempotencyStore store;
+    private final boolean waitForHolder;
 
-    public IdempotentStep(IdempotencyStore store) {
+    private IdempotentStep(IdempotencyStore store, boolean waitForHolder) {
         this.store = store;
+        this.waitForHolder = waitForHolder;
+    }
+
+    /** For consumers that must not move on past a held key (Kafka): a held key is a transient failure. */
+    public static IdempotentStep waitingForHolder(IdempotencyStore store) {
+        return new IdempotentStep(store, true);
+    }
+
+    /** For request/response edges: a held key is reported in {@link IdempotencyStore#DUPLICATE_STATE}. */
+    public static IdempotentStep reportingHolder(IdempotencyStore store) {
+        return new IdempotentStep(store, false);
+    }
+
+    /** True when this exchange neither holds the key nor may act (done already, or held elsewhere). */
+    public static boolean isDuplicate(Exchange exchange) {
+        return exchange.getProperty(IdempotencyStore.DUPLICATE_STATE) != null;
     }
 
     @Override
@@ -34,23 +56,30 @@ public final class IdempotentStep implements Processor {
         if (key == null) {
             throw new PermanentFailure("no idempotency key on the exchange");
         }
-        if (Boolean.TRUE.equals(exchange.getProperty(ALREADY_DONE)) || exchange.getProperty(CLAIMED) != null) {
+        if (exchange.getProperty(CLAIMED) != null) {
             return;
         }
+        exchange.removeProperty(IdempotencyStore.DUPLICATE_STATE);
         IdempotencyStore.DuplicateState state = store.claim(key);
         if (state == IdempotencyStore.DuplicateState.DONE) {
             exchange.setProperty(ALREADY_DONE, true);
+            exchange.setProperty(IdempotencyStore.DUPLICATE_STATE, state);
             return;
         }
         if (state == IdempotencyStore.DuplicateState.IN_PROGRESS) {
-            throw new TransientFailure("key " + key + " is held by another delivery; waiting for it to finish or for "
-                    + "its lease to run out");
+            if (waitForHolder) {
+                throw new TransientFailure("key " + key + " is held by another delivery; waiting for it to finish or for "
+                        + "its lease to run out");
+            }
+            exchange.setProperty(IdempotencyStore.DUPLICATE_STATE, state);
+            return;
         }
         exchange.setProperty(CLAIMED, key);
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onComplete(Exchange done) {
-                if (ExchangeHelper.isFailureHandled(done)) {
+                // handled failures (dead-lettered, or answered by an error policy) release the key like failures
+                if (ExchangeHelper.isFailureHandled(done) || Boolean.TRUE.equals(done.getProperty(RELEASE))) {
                     store.remove(key);
                 } else {
                     store.confirm(key);

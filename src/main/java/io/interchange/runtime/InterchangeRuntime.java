@@ -112,7 +112,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         main.bind(RoutePolicies.RECORDER, new DeadLetterRecorder(store.deadLetters()));
         main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
         main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
-        main.configure().addRoutesBuilder(new WebhookAnswers(store.idempotency()));
+        main.configure().addRoutesBuilder(new WebhookAnswers());
         main.configure().addRoutesBuilder(new BillingWebhookRoute(webhook, store.idempotency(),
                 config.get(Settings.BILLING_TOPIC)));
         main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,

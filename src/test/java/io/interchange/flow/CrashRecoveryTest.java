@@ -60,6 +60,30 @@ class CrashRecoveryTest {
     }
 
     @Test
+    void aWebhookKeyLeftPendingByADeadDeliveryIsAnswered409UntilItsLeaseRunsOutThenProcessedOnce() throws Exception {
+        ObjectNode event = Events.invoicePaid("DE01");
+        String id = event.get("id").asText();
+        assertThat(kit.runtime.store().idempotency().claim("billing:stripe:" + id)).isNull();
+        // stop the lease running out between the answers below: this test asks twice quickly, well inside PT1S
+        var first = kit.sendSigned(Events.bytes(event));
+        var second = kit.sendSigned(Events.bytes(event));
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(409);
+        // a 409 must not complete anything: the dead holder's key stays PENDING, not DONE
+        assertThat(second.statusCode()).as(second.body()).isIn(409, 200);
+        if (second.statusCode() == 200) {
+            assertThat(second.body()).contains("accepted");
+        }
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500)).until(() ->
+                "DONE".equals(kit.runtime.store().idempotency().state("billing:stripe:" + id))
+                        || kit.sendSigned(Events.bytes(event)).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 1);
+        Thread.sleep(1000);
+        assertThat(kit.s4.postings()).hasSize(1);
+        assertThat(kit.readTopic("interchange.billing.v1", Duration.ofSeconds(1)).stream()
+                .filter(r -> id.equals(RuntimeKit.header(r, "ce_id"))).count()).isEqualTo(1);
+    }
+
+    @Test
     void aRedeliveredRecordOfAPostedEventIsNotPostedAgain() throws Exception {
         ObjectNode event = Events.invoiceFinalized("DE01");
         String id = event.get("id").asText();

@@ -1,8 +1,7 @@
 package io.interchange.connectors.http;
 
-import io.interchange.reliability.ExchangeKeys;
 import io.interchange.reliability.FailureClassifier;
-import io.interchange.store.IdempotencyStore;
+import io.interchange.reliability.IdempotentStep;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteConfigurationBuilder;
 import org.slf4j.Logger;
@@ -11,18 +10,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The error policy of webhook routes: the sender is the retry mechanism, so nothing is dead-lettered here.
  * A {@link WebhookRejection} becomes its 4xx with the reason; a transient failure (store or Kafka down) a 503 with
- * Retry-After after releasing the idempotency key, so the sender's retry is processed, never taken for a duplicate.
+ * Retry-After, and the idempotency key is released, so the sender's retry is processed, never taken for a duplicate.
  */
 public class WebhookAnswers extends RouteConfigurationBuilder {
 
     public static final String ID = "webhook-answers";
     private static final Logger LOG = LoggerFactory.getLogger(WebhookAnswers.class);
-
-    private final IdempotencyStore idempotency;
-
-    public WebhookAnswers(IdempotencyStore idempotency) {
-        this.idempotency = idempotency;
-    }
 
     @Override
     public void configuration() {
@@ -39,16 +32,9 @@ public class WebhookAnswers extends RouteConfigurationBuilder {
     }
 
     private void fail(Exchange exchange) {
+        // the idempotency key, if one was claimed, is released (not confirmed) when this exchange completes
+        exchange.setProperty(IdempotentStep.RELEASE, true);
         Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        String key = exchange.getProperty(ExchangeKeys.IDEMPOTENCY_KEY, String.class);
-        if (key != null) {
-            try {
-                idempotency.remove(key);
-            } catch (RuntimeException e) {
-                // the key then stays PENDING and is taken over after its lease, so the retry still gets through
-                LOG.warn("Could not release idempotency key {}: {}", key, e.getMessage());
-            }
-        }
         if (FailureClassifier.isTransient(t)) {
             HttpAnswers.json(exchange, 503, "unavailable", "temporarily unable to accept the event; retry later", null);
             exchange.getMessage().setHeader("Retry-After", "10");
