@@ -49,6 +49,9 @@ public final class Settings {
             "Port of the embedded broker when no bootstrap servers are configured (0 picks a free port).");
     public static final Setting KAFKA_CONSUMER_GROUP = declare("interchange.kafka.consumer-group", "interchange", false,
             "Consumer group shared by every instance of the runtime.");
+    public static final Setting KAFKA_SESSION_TIMEOUT = declare("interchange.kafka.session-timeout", "PT10S", false,
+            "How long the group waits for a silent instance (killed, hung, cut off) before giving its partitions to the "
+                    + "others; also how long a restarted instance waits for the partitions of the process it replaces.");
 
     public static final Setting MAPPINGS_DIR = declare("interchange.mappings.dir", "", false,
             "Directory holding mappings and legal-entities.csv; empty uses the mappings bundled in the jar.");

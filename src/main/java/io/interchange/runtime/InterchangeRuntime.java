@@ -188,6 +188,10 @@ public final class InterchangeRuntime implements AutoCloseable {
         p.put("camel.component.kafka.requestTimeoutMs", "5000");
         p.put("camel.component.kafka.deliveryTimeoutMs", "10000");
         p.put("camel.component.kafka.maxPollRecords", "100");
+        // a killed instance's partitions wait this long for it (Kafka's default, 45 s, stalls postings after a crash)
+        long session = config.getDuration(Settings.KAFKA_SESSION_TIMEOUT).toMillis();
+        p.put("camel.component.kafka.sessionTimeoutMs", String.valueOf(session));
+        p.put("camel.component.kafka.heartbeatIntervalMs", String.valueOf(Math.max(500, session / 3)));
         return p;
     }
 

@@ -1,0 +1,57 @@
+package io.interchange.fault;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The fault suite's knobs, from the system properties failsafe passes (see pom.xml). */
+final class FaultSettings {
+
+    private FaultSettings() {
+    }
+
+    /** The packaged runtime: {@code interchange.jar}, with its {@code lib/} beside it. */
+    static Path jar() {
+        String value = System.getProperty("interchange.jar");
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException("system property interchange.jar is not set; run the fault suite with "
+                    + "mvn verify (failsafe sets it to the packaged jar)");
+        }
+        Path jar = Path.of(value).toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("interchange.jar " + jar + " does not exist; package the runtime first");
+        }
+        return jar;
+    }
+
+    /** Events per scenario: 3000 for the quick run, 100,000 with -Pfault-full. */
+    static int events() {
+        return Integer.getInteger("fault.events", 3000);
+    }
+
+    /** Webhooks per second the generator sends. */
+    static double rate() {
+        return Double.parseDouble(System.getProperty("fault.rate", "150"));
+    }
+
+    /** How long the stream lasts at the configured rate. */
+    static Duration streamDuration() {
+        return Duration.ofMillis(Math.round(events() * 1000.0 / rate()));
+    }
+
+    /**
+     * A fault window that is {@code quick} in the quick run and grows with the stream (square root of its length),
+     * never beyond {@code max}.
+     */
+    static Duration scaled(Duration quick, Duration max) {
+        double factor = Math.sqrt(Math.max(1.0, events() / 3000.0));
+        long ms = Math.round(quick.toMillis() * factor);
+        return Duration.ofMillis(Math.min(ms, max.toMillis()));
+    }
+
+    /** The file each scenario appends its report to. */
+    static Path reportFile() {
+        String value = System.getProperty("fault.report");
+        return value == null || value.isBlank() ? jar().getParent().resolve("fault-report.txt") : Path.of(value);
+    }
+}
