@@ -12,11 +12,18 @@ public interface ErpConnector {
     /** {@code S4HANA} or {@code LEGACY}, as in the legal-entity table. */
     String target();
 
+    /** Where and how the ERP is reached: URL, timeouts, credentials, rate. */
+    ErpEndpoint endpoint();
+
     /** The Camel endpoint URI of the SOAP service (credentials are not in it). */
-    String endpointUri();
+    default String endpointUri() {
+        return endpoint().camelUri();
+    }
 
     /** Most requests per second one instance may send. */
-    int maxRate();
+    default int maxRate() {
+        return endpoint().maxRate();
+    }
 
     /** The SOAP request for one posting, envelope included. */
     String request(LedgerPosting posting);
@@ -27,7 +34,9 @@ public interface ErpConnector {
     /** Reads the answer; returns the confirmation, or throws a transient or permanent failure saying why. */
     ErpAnswer read(int httpStatus, byte[] body);
 
-    HealthCheck healthCheck();
+    default HealthCheck healthCheck() {
+        return endpoint().healthCheck();
+    }
 
     /** What the ERP confirmed for a posting. */
     record ErpAnswer(String accountingDocument, String fiscalYear, String companyCode) {

@@ -10,7 +10,6 @@ import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.XmlWriter;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.PermanentFailure;
-import org.apache.camel.health.HealthCheck;
 import org.w3c.dom.Element;
 
 import java.util.regex.Matcher;
@@ -36,6 +35,7 @@ public final class LegacyErpConnector implements ErpConnector {
         this.mapping = mappings.get("legacy-erp/post-journal");
     }
 
+    @Override
     public ErpEndpoint endpoint() {
         return endpoint;
     }
@@ -43,16 +43,6 @@ public final class LegacyErpConnector implements ErpConnector {
     @Override
     public String target() {
         return LegalEntity.LEGACY;
-    }
-
-    @Override
-    public String endpointUri() {
-        return endpoint.camelUri();
-    }
-
-    @Override
-    public int maxRate() {
-        return endpoint.maxRate();
     }
 
     @Override
@@ -103,9 +93,4 @@ public final class LegacyErpConnector implements ErpConnector {
 
     private static final Pattern ALREADY_POSTED =
             Pattern.compile("already posted as document ([A-Za-z0-9/\\-]{1,40}) in fiscal year (\\d{4})(?!\\d)");
-
-    @Override
-    public HealthCheck healthCheck() {
-        return endpoint.healthCheck();
-    }
 }

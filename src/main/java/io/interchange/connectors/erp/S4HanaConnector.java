@@ -10,7 +10,6 @@ import io.interchange.mapping.XmlWriter;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.PermanentFailure;
-import org.apache.camel.health.HealthCheck;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
@@ -46,6 +45,7 @@ public final class S4HanaConnector implements ErpConnector {
         this.clock = clock;
     }
 
+    @Override
     public ErpEndpoint endpoint() {
         return endpoint;
     }
@@ -53,16 +53,6 @@ public final class S4HanaConnector implements ErpConnector {
     @Override
     public String target() {
         return LegalEntity.S4HANA;
-    }
-
-    @Override
-    public String endpointUri() {
-        return endpoint.camelUri();
-    }
-
-    @Override
-    public int maxRate() {
-        return endpoint.maxRate();
     }
 
     @Override
@@ -99,10 +89,5 @@ public final class S4HanaConnector implements ErpConnector {
             throw new PermanentFailure("S/4HANA rejected the journal entry: " + (notes.isEmpty() ? "no reason given" : String.join("; ", notes)));
         }
         return new ErpAnswer(document, SoapSupport.text(root, "FiscalYear"), SoapSupport.text(root, "CompanyCode"));
-    }
-
-    @Override
-    public HealthCheck healthCheck() {
-        return endpoint.healthCheck();
     }
 }
