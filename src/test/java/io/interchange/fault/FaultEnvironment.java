@@ -246,6 +246,7 @@ public final class FaultEnvironment implements AutoCloseable {
                 .setCleanDataDirectory(false)
                 .setPort(pgPort)
                 .setServerConfig("synchronous_commit", "on")
+                .setServerConfig("fsync", "on") // zonky starts with -F; a crash test needs real flushes
                 .setRegisterShutdownHook(true)
                 .setPGStartupWait(Duration.ofSeconds(30))
                 .start();

@@ -83,6 +83,8 @@ public final class Databases {
             try {
                 EmbeddedPostgres pg = EmbeddedPostgres.builder()
                         .setServerConfig("synchronous_commit", "on")
+                        // zonky also starts the server with -F (fsync off); durability tests need both on
+                        .setServerConfig("fsync", "on")
                         .setRegisterShutdownHook(false)
                         .start();
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
