@@ -7,6 +7,9 @@ import com.schibsted.spt.data.jslt.Function;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.Currency;
 import java.util.List;
 import java.util.UUID;
@@ -51,6 +54,19 @@ final class MappingFunctions {
                     if (a[0] == null || a[0].isNull()) throw new MissingField(a[1].asText());
                     if (!a[0].isIntegralNumber()) throw new WrongType(a[1].asText(), "must be an integer");
                     return a[0];
+                }),
+                // utc-date(seconds): the UTC calendar date of a Unix timestamp; JSLT's format-time builds a
+                // SimpleDateFormat on every call, a quarter of a mapping's cost
+                fn("utc-date", 1, (in, a) -> {
+                    if (a[0] == null || a[0].isNull()) return NullNode.instance;
+                    if (!a[0].isIntegralNumber() || !a[0].canConvertToLong()) {
+                        throw new IllegalArgumentException("utc-date() expects whole Unix seconds, got " + a[0]);
+                    }
+                    long seconds = a[0].asLong();
+                    if (seconds < -62_135_596_800L || seconds > 253_402_300_799L) {
+                        throw new IllegalArgumentException("utc-date(): " + seconds + " is outside years 1-9999");
+                    }
+                    return new TextNode(LocalDate.ofInstant(Instant.ofEpochSecond(seconds), ZoneOffset.UTC).toString());
                 }),
                 // decimal(minor, "EUR"): minor units as a decimal string with the currency's fraction digits
                 fn("decimal", 2, (in, a) -> {

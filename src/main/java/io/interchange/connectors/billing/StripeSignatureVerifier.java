@@ -23,14 +23,27 @@ public final class StripeSignatureVerifier {
 
     public static final String HEADER = "Stripe-Signature";
 
-    private final List<byte[]> secrets;
+    /** A keyed HMAC-SHA256 per secret and thread: creating and keying a Mac per request was a third of the cost. */
+    private static ThreadLocal<Mac> macPerThread(byte[] secret) {
+        return ThreadLocal.withInitial(() -> {
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+                return mac;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 unavailable", e);
+            }
+        });
+    }
+
+    private final List<ThreadLocal<Mac>> secrets;
     private final Duration tolerance;
     private final Clock clock;
 
     public StripeSignatureVerifier(String secrets, Duration tolerance, Clock clock) {
         this.secrets = new ArrayList<>();
         for (String s : secrets.split(",")) {
-            if (!s.isBlank()) this.secrets.add(s.strip().getBytes(StandardCharsets.UTF_8));
+            if (!s.isBlank()) this.secrets.add(macPerThread(s.strip().getBytes(StandardCharsets.UTF_8)));
         }
         this.tolerance = tolerance;
         this.clock = clock;
@@ -67,10 +80,12 @@ public final class StripeSignatureVerifier {
         if (v1.isEmpty()) {
             throw new WebhookRejection(400, HEADER + " header has no v1 signature");
         }
-        byte[] signedPayload = concat((timestamp + ".").getBytes(StandardCharsets.UTF_8), payload);
+        byte[] signedPrefix = (timestamp + ".").getBytes(StandardCharsets.UTF_8);
         boolean match = false;
-        for (byte[] secret : secrets) {
-            byte[] expected = hmac(secret, signedPayload);
+        for (ThreadLocal<Mac> secret : secrets) {
+            Mac mac = secret.get();
+            mac.update(signedPrefix);
+            byte[] expected = mac.doFinal(payload); // doFinal also resets the Mac for the next call
             for (String candidate : v1) {
                 byte[] given;
                 try {
@@ -103,23 +118,6 @@ public final class StripeSignatureVerifier {
             throw new WebhookRejection(400, "timestamp " + timestamp + " is ahead of this endpoint's clock by more than "
                     + "the tolerance of " + limit + " s, outside the tolerance (check the sender's clock)");
         }
-    }
-
-    private static byte[] hmac(byte[] secret, byte[] data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return mac.doFinal(data);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = new byte[a.length + b.length];
-        System.arraycopy(a, 0, out, 0, a.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 
     private static String abbreviate(String s) {
