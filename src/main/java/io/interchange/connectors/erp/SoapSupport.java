@@ -14,6 +14,7 @@ import javax.xml.parsers.DocumentBuilder;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -99,26 +100,11 @@ public final class SoapSupport {
         }
         Element env = doc.getDocumentElement();
         Element first = firstBodyElement(env, SOAP11_NS);
-        if (first != null && "Fault".equals(first.getLocalName()) && SOAP11_NS.equals(first.getNamespaceURI())) {
-            String code = text(first, "faultcode");
-            String reason = abbreviate(text(first, "faultstring"));
-            String local = code == null ? "" : code.substring(code.indexOf(':') + 1);
-            String message = system + " SOAP fault " + code + ": " + reason;
-            // SOAP 1.1: Server faults may succeed later; Client (and VersionMismatch, MustUnderstand) will not.
-            if (local.startsWith("Server")) throw new TransientFailure(message);
-            throw new PermanentFailure(message);
-        }
-        Element fault12 = firstBodyElement(env, SOAP12_NS);
-        if (fault12 != null && "Fault".equals(fault12.getLocalName()) && SOAP12_NS.equals(fault12.getNamespaceURI())) {
-            // SOAP 1.2 (a misconfigured service or gateway): Receiver may succeed later; Sender, VersionMismatch,
-            // MustUnderstand and DataEncodingUnknown will not
-            String code = text(fault12, "Value");
-            String reason = abbreviate(text(fault12, "Text"));
-            String local = code == null ? "" : code.substring(code.indexOf(':') + 1);
-            String message = system + " SOAP 1.2 fault " + code + ": " + reason;
-            if (local.equals("Receiver")) throw new TransientFailure(message);
-            throw new PermanentFailure(message);
-        }
+        // SOAP 1.1: Server faults may succeed later; Client (and VersionMismatch, MustUnderstand) will not.
+        throwIfFault(system, "SOAP fault ", first, SOAP11_NS, "faultcode", "faultstring", c -> c.startsWith("Server"));
+        // SOAP 1.2 (a misconfigured service or gateway): Receiver may succeed later; Sender, VersionMismatch,
+        // MustUnderstand and DataEncodingUnknown will not
+        throwIfFault(system, "SOAP 1.2 fault ", firstBodyElement(env, SOAP12_NS), SOAP12_NS, "Value", "Text", "Receiver"::equals);
         if (status >= 500) {
             throw new TransientFailure(system + " answered HTTP " + status + snippet(body));
         }
@@ -136,6 +122,19 @@ public final class SoapSupport {
         checkValueLengths(system, first);
         checkConfirmationValues(system, first);
         return first;
+    }
+
+    /** Throws the classified failure when {@code element} is a Fault of that SOAP version. */
+    private static void throwIfFault(String system, String label, Element element, String ns, String codeTag,
+                                     String textTag, Predicate<String> transientCode) {
+        if (element == null || !"Fault".equals(element.getLocalName()) || !ns.equals(element.getNamespaceURI())) {
+            return;
+        }
+        String code = text(element, codeTag);
+        String local = code == null ? "" : code.substring(code.indexOf(':') + 1);
+        String message = system + " " + label + code + ": " + abbreviate(text(element, textTag));
+        if (transientCode.test(local)) throw new TransientFailure(message);
+        throw new PermanentFailure(message);
     }
 
     /**
