@@ -34,7 +34,9 @@ public class BillingWebhookRoute extends RouteBuilder {
                         .process(webhook::duplicate).id("billing.answer-duplicate")
                     .otherwise()
                         .process(webhook::toRecord).id("billing.to-canonical-record")
-                        .to("kafka:" + topic).id("kafka.publish-billing-event")
+                        // the request's worker thread waits for the acknowledgement anyway: waiting on it directly
+                        // saves a hand-off to Camel's callback pool and back
+                        .to("kafka:" + topic + "?synchronous=true").id("kafka.publish-billing-event")
                         .process(webhook::accepted).id("billing.answer-accepted")
                 .end();
     }

@@ -17,6 +17,13 @@ public final class Settings {
             "Business HTTP port (webhooks under /webhooks/<system>).");
     public static final Setting HTTP_MAX_BODY = declare("interchange.http.max-body-bytes", "1048576", false,
             "Largest request body accepted on the business port; larger requests get 413.");
+    public static final Setting HTTP_WORKER_THREADS = declare("interchange.http.worker-threads", "64", false,
+            "Threads that run webhook requests (each waits on the store's group commit and the Kafka acknowledgement, "
+                    + "so concurrency, not CPU, bounds throughput when there are too few).");
+    public static final Setting FLOWS = declare("interchange.flows", "billing-webhook,billing-ledger", false,
+            "Business flows this instance runs, comma-separated: billing-webhook (POST /webhooks/billing), "
+                    + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic). "
+                    + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting MANAGEMENT_PORT = declare("interchange.management.port", "9876", false,
             "Management HTTP port: /observe/health, /observe/metrics, /observe/jolokia.");
     public static final Setting MANAGEMENT_HOST = declare("interchange.management.host", "127.0.0.1", false,
@@ -62,6 +69,14 @@ public final class Settings {
             "Largest difference between a webhook's signed timestamp and now (ISO-8601 duration).");
     public static final Setting BILLING_TOPIC = declare("interchange.billing.topic", "interchange.billing.v1", false,
             "Kafka topic of canonical billing events.");
+    public static final Setting BILLING_STREAM_TOPIC = declare("interchange.billing.stream-topic", "stripe.events", false,
+            "Kafka topic of raw Stripe event JSON (one event per record, as a Stripe-to-Kafka relay writes them) that "
+                    + "the billing-stream flow reads; the topic's access control stands in for webhook signatures.");
+    public static final Setting BILLING_STREAM_BATCH = declare("interchange.billing.stream-batch", "500", false,
+            "Most records the billing-stream flow takes per poll: one group commit of their keys and one batch of "
+                    + "Kafka sends each.");
+    public static final Setting BILLING_STREAM_CONSUMERS = declare("interchange.billing.stream-consumers", "2", false,
+            "Consumer threads of the billing-stream flow (partitions are shared among them and among instances).");
     public static final Setting LEDGER_TOPIC = declare("interchange.ledger.topic", "interchange.ledger.v1", false,
             "Kafka topic of ERP posting confirmations.");
 
@@ -69,6 +84,10 @@ public final class Settings {
             "How long a processed event id is remembered; a duplicate older than this is processed again.");
     public static final Setting IDEMPOTENCY_LEASE = declare("interchange.idempotency.lease", "PT2M", false,
             "How long an in-progress key blocks a duplicate before another attempt may take it over (crash recovery).");
+    public static final Setting IDEMPOTENCY_GROUP_COMMIT = declare("interchange.idempotency.group-commit-max", "256", false,
+            "Most idempotency keys claimed (or confirmed) in one store transaction: concurrent deliveries share one "
+                    + "durable commit instead of paying one each; each still waits for its own key's commit. 1 = one "
+                    + "transaction per key.");
 
     public static final Setting S4_URL = declare("interchange.erp.s4.url",
             "http://127.0.0.1:8090/sap/bc/srt/scs_ext/sap/journalentrybulkcreaterequest", false,
@@ -96,7 +115,7 @@ public final class Settings {
             "Most legacy ERP requests per second from one instance.");
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
-    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting");
+    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stream-event");
 
     static {
         for (String route : POLICY_ROUTES) {

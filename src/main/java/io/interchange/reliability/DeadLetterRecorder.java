@@ -28,6 +28,7 @@ public class DeadLetterRecorder implements Processor {
 
     @Override
     public void process(Exchange exchange) {
+        ExchangeKeys.mdc(exchange);
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String route = exchange.getProperty(ExchangeKeys.POLICY_ROUTE, String.class);
         if (route == null) {

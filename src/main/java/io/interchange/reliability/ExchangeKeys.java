@@ -20,4 +20,18 @@ public final class ExchangeKeys {
 
     private ExchangeKeys() {
     }
+
+    /**
+     * Puts the exchange's correlation id in the logging MDC of the current thread. Steps that may run on another
+     * thread than the one that received the message (after a Kafka acknowledgement, in an error handler) call it
+     * before they log. Cheaper than Camel's MDC logging, which copies and pattern-matches the MDC around every step.
+     */
+    public static void mdc(org.apache.camel.Exchange exchange) {
+        String id = exchange.getProperty(CORRELATION_ID, String.class);
+        if (id != null) {
+            org.slf4j.MDC.put(CORRELATION_ID, id);
+        } else {
+            org.slf4j.MDC.remove(CORRELATION_ID);
+        }
+    }
 }

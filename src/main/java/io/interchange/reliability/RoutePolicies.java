@@ -55,6 +55,7 @@ public final class RoutePolicies {
         dlc.setRetryWhilePredicate(exchange -> FailureClassifier.isTransient(exchange.getException())
                 && exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class) < maxAttempts);
         dlc.onRedelivery(exchange -> {
+            ExchangeKeys.mdc(exchange);
             int attempt = exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class) + 1;
             exchange.setProperty(ExchangeKeys.ATTEMPTS, attempt);
             // only a key this exchange holds: renewing one it waits for would keep a dead holder's lease alive

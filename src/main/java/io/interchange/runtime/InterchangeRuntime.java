@@ -2,6 +2,7 @@ package io.interchange.runtime;
 
 import io.interchange.config.Config;
 import io.interchange.config.Settings;
+import io.interchange.connectors.billing.BillingEventStream;
 import io.interchange.connectors.billing.BillingEventTranslator;
 import io.interchange.connectors.billing.BillingWebhook;
 import io.interchange.connectors.billing.StripeSignatureVerifier;
@@ -17,11 +18,13 @@ import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingSource;
 import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
+import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.store.Store;
+import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -38,9 +41,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Assembles and runs the runtime: store, mappings, Kafka, connectors, routes, management and JMX. */
 public final class InterchangeRuntime implements AutoCloseable {
@@ -49,6 +55,7 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private final Config config;
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private final List<BillingEventStream> streams = new ArrayList<>();
     private Store store;
     private Main main;
     private String bootstrapServers;
@@ -98,7 +105,6 @@ public final class InterchangeRuntime implements AutoCloseable {
 
         S4HanaConnector s4 = new S4HanaConnector(config, mappings, clock);
         LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
-        List<ErpConnector> erps = List.of(s4, legacy);
         LedgerPostingService posting = new LedgerPostingService(mappings, entities,
                 Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
         BillingWebhook webhook = new BillingWebhook(
@@ -107,17 +113,35 @@ public final class InterchangeRuntime implements AutoCloseable {
                 new BillingEventTranslator(mappings, source));
         RoutePolicies policies = new RoutePolicies(config, store.idempotency());
 
+        Set<String> flows = flows();
         main = new Main();
         main.setOverrideProperties(camelProperties());
         main.bind(RoutePolicies.RECORDER, new DeadLetterRecorder(store.deadLetters()));
-        main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
-        main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
+        // webhook requests run on Vert.x worker threads, each blocked on the store and the Kafka acknowledgement
+        main.bind("interchangeVertxOptions", new VertxOptions().setWorkerPoolSize(config.getInt(Settings.HTTP_WORKER_THREADS)));
         main.configure().addRoutesBuilder(new WebhookAnswers());
-        main.configure().addRoutesBuilder(new BillingWebhookRoute(webhook, store.idempotency(),
-                config.get(Settings.BILLING_TOPIC)));
-        main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
-                config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),
-                config.get(Settings.KAFKA_CONSUMER_GROUP)));
+        if (flows.contains(FLOW_WEBHOOK)) {
+            main.configure().addRoutesBuilder(new BillingWebhookRoute(webhook, store.idempotency(),
+                    config.get(Settings.BILLING_TOPIC)));
+        }
+        if (flows.contains(FLOW_STREAM)) {
+            BillingEventStream stream = new BillingEventStream(new BillingEventTranslator(mappings, source),
+                    store.idempotency(), config.get(Settings.BILLING_TOPIC),
+                    config.getDuration(Settings.routePolicy(BillingEventStreamRoute.SINGLE_ID).initialDelay()).toMillis());
+            streams.add(stream);
+            main.configure().addRoutesBuilder(new BillingEventStreamRoute(stream, webhook, store.idempotency(), policies,
+                    config.get(Settings.BILLING_STREAM_TOPIC), config.get(Settings.BILLING_TOPIC),
+                    config.get(Settings.KAFKA_CONSUMER_GROUP), config.getInt(Settings.BILLING_STREAM_BATCH),
+                    config.getInt(Settings.BILLING_STREAM_CONSUMERS)));
+        }
+        List<ErpConnector> erps = flows.contains(FLOW_LEDGER) ? List.of(s4, legacy) : List.of();
+        if (flows.contains(FLOW_LEDGER)) {
+            main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
+            main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
+            main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
+                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),
+                    config.get(Settings.KAFKA_CONSUMER_GROUP)));
+        }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
             main.start();
@@ -144,15 +168,36 @@ public final class InterchangeRuntime implements AutoCloseable {
                 config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url());
     }
 
+    static final String FLOW_WEBHOOK = "billing-webhook";
+    static final String FLOW_LEDGER = "billing-ledger";
+    static final String FLOW_STREAM = "billing-stream";
+
+    private Set<String> flows() {
+        Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM);
+        Set<String> flows = new LinkedHashSet<>();
+        for (String f : config.get(Settings.FLOWS).split(",")) {
+            if (f.isBlank()) continue;
+            if (!known.contains(f.strip())) {
+                throw new IllegalArgumentException("interchange.flows: unknown flow '" + f.strip() + "'; known flows: "
+                        + String.join(", ", new TreeSet<>(known)));
+            }
+            flows.add(f.strip());
+        }
+        if (flows.isEmpty()) throw new IllegalArgumentException("interchange.flows names no flow; known flows: "
+                + String.join(", ", new TreeSet<>(known)));
+        LOG.info("Flows: {}", String.join(", ", flows));
+        return flows;
+    }
+
     private Properties camelProperties() throws IOException {
         Properties p = new Properties();
         p.put("camel.main.name", "interchange");
         p.put("camel.main.jmxEnabled", "true");
         p.put("camel.main.startupSummaryLevel", "Brief");
         p.put("camel.main.shutdownTimeout", "15");
-        // flows put correlationId in the MDC; Camel carries it across asynchronous hand-offs (Kafka callbacks)
-        p.put("camel.main.useMdcLogging", "true");
-        p.put("camel.main.mdcLoggingKeysPattern", "correlationId");
+        // flows put correlationId in the MDC themselves (ExchangeKeys.mdc) where a step may change threads; Camel's
+        // own MDC logging copies and pattern-matches the MDC around every step, a sixth of the webhook's CPU time
+        p.put("camel.main.useMdcLogging", "false");
         p.put("camel.server.enabled", "true");
         p.put("camel.server.port", config.get(Settings.HTTP_PORT));
         p.put("camel.server.maxBodySize", config.get(Settings.HTTP_MAX_BODY));
@@ -182,7 +227,9 @@ public final class InterchangeRuntime implements AutoCloseable {
         // acks=all with idempotence: a published event survives a broker failover and is never written twice
         p.put("camel.component.kafka.requestRequiredAcks", "all");
         p.put("camel.component.kafka.enableIdempotence", "true");
-        p.put("camel.component.kafka.lingerMs", "5");
+        // a short linger: batches still form under load (sends queue behind in-flight requests), and a webhook does not
+        // wait 5 ms for company that is not coming
+        p.put("camel.component.kafka.lingerMs", "1");
         // bounded waits while the broker is unreachable: a webhook gets its 503 instead of hanging for a minute
         p.put("camel.component.kafka.maxBlockMs", "5000");
         p.put("camel.component.kafka.requestTimeoutMs", "5000");
@@ -257,6 +304,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     @Override
     public void close() {
         if (jmx != null) jmx.close();
+        streams.forEach(BillingEventStream::stopping);
         if (main != null) {
             try {
                 main.stop();

@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,7 +23,7 @@ import java.util.List;
  * between leaves a PENDING key that a later delivery takes over once the lease has run out, instead of being lost as
  * a "duplicate".
  */
-public class IdempotencyStore extends ServiceSupport implements IdempotentRepository {
+public class IdempotencyStore extends ServiceSupport implements IdempotentRepository, AutoCloseable {
 
     /** Exchange property set when {@link #add(Exchange, String)} refuses a key: {@link DuplicateState}. */
     public static final String DUPLICATE_STATE = "InterchangeDuplicateState";
@@ -41,12 +42,29 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
     private final Clock clock;
     private final Duration ttl;
     private final Duration lease;
+    private final GroupCommit commits;
+    private final GroupCommit.Statement claimStatement;
+    private final GroupCommit.Statement confirmStatement;
 
-    IdempotencyStore(DataSource ds, Clock clock, Duration ttl, Duration lease) {
+    IdempotencyStore(DataSource ds, Clock clock, Duration ttl, Duration lease, int groupCommitMax) {
         this.jdbc = new Jdbc(ds);
         this.clock = clock;
         this.ttl = ttl;
         this.lease = lease;
+        this.claimStatement = new GroupCommit.Statement("INSERT INTO idempotency_key (key_value, state, created_at, "
+                + "updated_at, expires_at) VALUES (?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING", (ps, key, now) -> {
+                    ps.setString(1, key);
+                    ps.setObject(2, Jdbc.ts(now));
+                    ps.setObject(3, Jdbc.ts(now));
+                    ps.setObject(4, Jdbc.ts(now.plus(ttl)));
+                });
+        this.confirmStatement = new GroupCommit.Statement(
+                "UPDATE idempotency_key SET state = 'DONE', updated_at = ? WHERE key_value = ?", (ps, key, now) -> {
+                    ps.setObject(1, Jdbc.ts(now));
+                    ps.setString(2, key);
+                });
+        // the two statements every delivery runs are group-committed; the rare ones (take-over, release) are not
+        this.commits = new GroupCommit("idempotency", ds, clock, groupCommitMax);
     }
 
     @Override
@@ -65,17 +83,28 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
 
     /** Claims the key; returns null when this caller now holds it, else why it is refused. */
     public DuplicateState claim(String key) {
+        return commits.submit(claimStatement, key) == 1 ? null : claimTaken(key);
+    }
+
+    /**
+     * Claims the keys of a batch in one group commit; the answer at each position is null when this caller now holds
+     * that key, else why it is refused. Keys repeated in the batch are claimed once (the later ones are IN_PROGRESS).
+     */
+    public List<DuplicateState> claimAll(List<String> keys) {
+        int[] inserted = commits.submitAll(claimStatement, keys);
+        List<DuplicateState> out = new ArrayList<>(keys.size());
+        for (int i = 0; i < inserted.length; i++) out.add(inserted[i] == 1 ? null : claimTaken(keys.get(i)));
+        return out;
+    }
+
+    /** Marks the keys DONE in one group commit. */
+    public void confirmAll(List<String> keys) {
+        commits.submitAll(confirmStatement, keys);
+    }
+
+    /** The key exists already: take it over if it expired or its holder is gone, else say why it is refused. */
+    private DuplicateState claimTaken(String key) {
         Instant now = clock.instant();
-        int inserted = jdbc.update("INSERT INTO idempotency_key (key_value, state, created_at, updated_at, expires_at) "
-                + "VALUES (?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING", ps -> {
-            ps.setString(1, key);
-            ps.setObject(2, Jdbc.ts(now));
-            ps.setObject(3, Jdbc.ts(now));
-            ps.setObject(4, Jdbc.ts(now.plus(ttl)));
-        });
-        if (inserted == 1) {
-            return null;
-        }
         // Expired keys, and PENDING keys whose holder stopped renewing its lease, may be taken over; the conditional
         // UPDATE lets exactly one contender win.
         int takenOver = jdbc.update("UPDATE idempotency_key SET state = 'PENDING', updated_at = ?, expires_at = ? "
@@ -121,15 +150,18 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
 
     @Override
     public boolean confirm(String key) {
-        return jdbc.update("UPDATE idempotency_key SET state = 'DONE', updated_at = ? WHERE key_value = ?", ps -> {
-            ps.setObject(1, Jdbc.ts(clock.instant()));
-            ps.setString(2, key);
-        }) == 1;
+        return commits.submit(confirmStatement, key) == 1;
     }
 
     @Override
     public void clear() {
         jdbc.update("DELETE FROM idempotency_key", ps -> { });
+    }
+
+    /** Stops the group-commit writers once the statements already submitted have run. */
+    @Override
+    public void close() {
+        commits.close();
     }
 
     /** Deletes keys past their expiry; returns how many. */

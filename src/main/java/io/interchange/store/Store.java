@@ -21,7 +21,8 @@ public final class Store implements AutoCloseable {
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
         this.idempotency = new IdempotencyStore(dataSource, clock,
-                config.getDuration(Settings.IDEMPOTENCY_TTL), config.getDuration(Settings.IDEMPOTENCY_LEASE));
+                config.getDuration(Settings.IDEMPOTENCY_TTL), config.getDuration(Settings.IDEMPOTENCY_LEASE),
+                config.getInt(Settings.IDEMPOTENCY_GROUP_COMMIT));
         this.deadLetters = new DeadLetterStore(dataSource, clock);
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
@@ -83,6 +84,7 @@ public final class Store implements AutoCloseable {
 
     @Override
     public void close() {
+        idempotency.close();
         dataSource.close();
     }
 }

@@ -13,8 +13,14 @@ public class StoreException extends RuntimeException {
 
     public StoreException(String message, Throwable cause) {
         super(message, cause);
-        String state = cause instanceof SQLException sql ? sql.getSQLState() : null;
-        this.transientFailure = state == null || !(state.startsWith("22") || state.startsWith("23") || state.startsWith("42"));
+        this.transientFailure = cause instanceof StoreException se ? se.transientFailure
+                : !(cause instanceof SQLException sql) || isTransient(sql);
+    }
+
+    /** False for SQLSTATE classes 22, 23 and 42: the data or the statement was refused. */
+    static boolean isTransient(SQLException e) {
+        String state = e.getSQLState();
+        return state == null || !(state.startsWith("22") || state.startsWith("23") || state.startsWith("42"));
     }
 
     public boolean isTransient() {

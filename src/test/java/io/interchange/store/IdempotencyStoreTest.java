@@ -231,4 +231,47 @@ class IdempotencyStoreTest {
         assertThat(ids.state("b")).isNull();
         assertThat(ids.add("a")).isTrue();
     }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void concurrentClaimsShareCommitsAndEachKeyIsWonOnce(Backend backend) throws Exception {
+        IdempotencyStore ids = fresh(backend);
+        int threads = 16;
+        int keys = 200;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            // every key is claimed by two threads at once: exactly one wins, the other sees it in progress
+            List<java.util.concurrent.Future<DuplicateState>> results = new java.util.ArrayList<>();
+            for (int k = 0; k < keys; k++) {
+                String key = "evt_c" + k;
+                results.add(pool.submit(() -> ids.claim(key)));
+                results.add(pool.submit(() -> ids.claim(key)));
+            }
+            for (int k = 0; k < keys; k++) {
+                List<DuplicateState> pair = java.util.Arrays.asList(results.get(2 * k).get(), results.get(2 * k + 1).get());
+                assertThat(pair).as("key %d", k).containsExactlyInAnyOrder(null, DuplicateState.IN_PROGRESS);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aBatchClaimWithARefusedKeyFailsThatKeyAloneAndRepeatsAreClaimedOnce(Backend backend) {
+        IdempotencyStore ids = fresh(backend);
+        ids.claim("evt_b1");
+        ids.confirm("evt_b1");
+        List<DuplicateState> states = ids.claimAll(List.of("evt_b1", "evt_b2", "evt_b2", "evt_b3"));
+        assertThat(states).containsExactly(DuplicateState.DONE, null, DuplicateState.IN_PROGRESS, null);
+
+        // a key longer than the column is a data error (SQLSTATE 22): only its caller fails, and permanently
+        String tooLong = "k".repeat(400);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ids.claimAll(List.of("evt_b4", tooLong)))
+                .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.isTransient()).isFalse());
+        assertThat(ids.state("evt_b4")).isEqualTo("PENDING");
+        ids.confirmAll(List.of("evt_b2", "evt_b3", "evt_b4"));
+        assertThat(ids.state("evt_b3")).isEqualTo("DONE");
+        assertThat(ids.state("evt_b4")).isEqualTo("DONE");
+    }
 }

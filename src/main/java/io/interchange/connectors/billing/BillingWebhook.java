@@ -56,7 +56,7 @@ public final class BillingWebhook {
         var translated = translator.translate(event, correlationId);
         exchange.setProperty(TRANSLATED, translated);
         exchange.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, ingestKey(translated.sourceEventId()));
-        LOG.info("Billing event {} ({}) for entity {} received", translated.sourceEventId(),
+        LOG.debug("Billing event {} ({}) for entity {} received", translated.sourceEventId(),
                 event.path("type").asText(), translated.envelope().legalEntity());
     }
 
@@ -87,8 +87,11 @@ public final class BillingWebhook {
     }
 
     public void accepted(Exchange exchange) {
+        ExchangeKeys.mdc(exchange);
         var t = exchange.getProperty(TRANSLATED, BillingEventTranslator.Translated.class);
-        LOG.info("Billing event {} published as {}", t.sourceEventId(), t.envelope().type());
+        // one line per accepted event (received, duplicate and refused ones have their own)
+        LOG.info("Billing event {} for entity {} published as {}", t.sourceEventId(), t.envelope().legalEntity(),
+                t.envelope().type());
         HttpAnswers.json(exchange, 200, "accepted", null, Map.of("id", t.sourceEventId()));
     }
 

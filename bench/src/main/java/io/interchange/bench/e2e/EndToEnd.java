@@ -1,0 +1,450 @@
+package io.interchange.bench.e2e;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The end-to-end benchmark: Interchange against (a) the same flows on plain Camel defaults and (b) a hand-written
+ * baseline, side by side in one run, on a durable embedded PostgreSQL and an embedded Kafka broker, each system under
+ * test in its own JVM. Prints a table of medians with their spread (min–max over the repetitions) and ratios, and
+ * writes it to {@code results/e2e-<date>.txt}. See bench/README.md.
+ */
+public final class EndToEnd {
+
+    enum Variant {
+        PLAIN("plain Camel"), HAND("hand-written"), OURS("Interchange");
+        final String label;
+        Variant(String label) { this.label = label; }
+    }
+
+    private final Map<String, String> opts;
+    private final Infra infra;
+    private final Path logs;
+    /** metric -> variant -> one value per repetition */
+    private final Map<String, Map<Variant, List<Double>>> results = new LinkedHashMap<>();
+    private final List<String> checks = new ArrayList<>();
+
+    private EndToEnd(Map<String, String> opts, Infra infra, Path logs) {
+        this.opts = opts;
+        this.infra = infra;
+        this.logs = logs;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new HashMap<>(Map.of("scenarios", "ingest,drain", "reps", "3",
+                "drain-events", "1000000", "step-seconds", "6", "drain-cap-seconds", "180", "latency-seconds", "20",
+                "variants", "plain,hand,ours", "out", "results"));
+        for (int i = 0; i + 1 < args.length; i += 2) opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        if (System.getProperty("interchange.jar") == null) {
+            throw new IllegalArgumentException("-Dinterchange.jar=<path to the packaged runtime> is required");
+        }
+        Path work = Files.createTempDirectory("interchange-e2e");
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd_HHmmss"));
+        long started = System.nanoTime();
+        try (Infra infra = new Infra(work)) {
+            EndToEnd run = new EndToEnd(opts, infra, work.resolve("logs"));
+            List<Variant> variants = new ArrayList<>();
+            for (String v : opts.get("variants").split(",")) variants.add(Variant.valueOf(v.strip().toUpperCase()));
+            int reps = Integer.parseInt(opts.get("reps"));
+            Set<String> scenarios = Set.of(opts.get("scenarios").split(","));
+            if (scenarios.contains("ingest")) {
+                for (int rep = 1; rep <= reps; rep++) {
+                    for (Variant v : rotate(variants, rep)) run.ingest(v, rep);
+                }
+            }
+            if (scenarios.contains("drain")) {
+                String source = run.preload(Integer.parseInt(opts.get("drain-events")));
+                for (int rep = 1; rep <= reps; rep++) {
+                    for (Variant v : rotate(variants, rep)) run.drain(v, rep, source);
+                }
+            }
+            String table = run.table(variants, opts, (System.nanoTime() - started) / 60e9);
+            System.out.println(table);
+            Path out = Path.of(opts.get("out"));
+            Files.createDirectories(out);
+            Path file = out.resolve("e2e-" + stamp + ".txt");
+            Files.writeString(file, table);
+            System.out.println("written to " + file + "; process logs in " + work.resolve("logs"));
+        }
+        System.exit(0);
+    }
+
+    /** Each repetition starts with another variant, so a drift of the machine does not always hit the same one. */
+    private static List<Variant> rotate(List<Variant> variants, int rep) {
+        List<Variant> out = new ArrayList<>(variants);
+        java.util.Collections.rotate(out, -(rep - 1));
+        return out;
+    }
+
+    private void record(String metric, Variant v, double value) {
+        results.computeIfAbsent(metric, k -> new LinkedHashMap<>()).computeIfAbsent(v, k -> new ArrayList<>()).add(value);
+    }
+
+    private void log(String line) {
+        System.out.println("[" + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_TIME).substring(0, 8) + "] " + line);
+    }
+
+    // ---------------------------------------------------------------- systems under test
+
+    private ServerProcess launch(Variant v, String mode, int rep, String jdbcUrl, String topic, String sourceTopic,
+                                 String group, int httpPort) throws Exception {
+        String name = v.name().toLowerCase() + "-" + mode + "-" + rep;
+        Path log = logs.resolve(name + ".log");
+        String cp = System.getProperty("java.class.path");
+        if (v == Variant.OURS) {
+            int management = Infra.freePort();
+            Map<String, String> env = new HashMap<>();
+            env.put("INTERCHANGE_STORE_URL", jdbcUrl);
+            env.put("INTERCHANGE_STORE_USER", "postgres");
+            env.put("INTERCHANGE_KAFKA_BOOTSTRAP_SERVERS", infra.bootstrap());
+            env.put("INTERCHANGE_BILLING_TOPIC", topic);
+            env.put("INTERCHANGE_BILLING_WEBHOOK_SECRET", Events.SECRET);
+            env.put("INTERCHANGE_HTTP_PORT", String.valueOf(httpPort));
+            env.put("INTERCHANGE_MANAGEMENT_PORT", String.valueOf(management));
+            env.put("INTERCHANGE_JMX_PORT", "0");
+            env.put("INTERCHANGE_DATA_DIR", infra.workDir.resolve("data-" + name).toString());
+            env.put("INTERCHANGE_FLOWS", mode.equals("ingest") ? "billing-webhook" : "billing-stream");
+            env.put("INTERCHANGE_KAFKA_CONSUMER_GROUP", group == null ? "e2e" : group);
+            if (sourceTopic != null) env.put("INTERCHANGE_BILLING_STREAM_TOPIC", sourceTopic);
+            ServerProcess p = ServerProcess.launch(name, List.of("-jar", System.getProperty("interchange.jar")), env, log);
+            return p.awaitReady(ServerProcess.httpOk("http://127.0.0.1:" + management + "/observe/health"), Duration.ofSeconds(90));
+        }
+        String main = v == Variant.PLAIN ? PlainCamelFlows.class.getName() : HandWrittenFlows.class.getName();
+        List<String> cmd = new ArrayList<>(List.of("-cp", cp, main, mode));
+        if (mode.equals("ingest")) {
+            cmd.addAll(List.of(String.valueOf(httpPort), jdbcUrl, infra.bootstrap(), topic));
+        } else {
+            cmd.addAll(List.of(jdbcUrl, infra.bootstrap(), sourceTopic, topic, group));
+            if (v == Variant.HAND) cmd.add(opts.getOrDefault("drain-threads", "2"));
+        }
+        ServerProcess p = ServerProcess.launch(name, cmd, Map.of(), log);
+        return p.awaitReady(p.logContains("READY"), Duration.ofSeconds(90));
+    }
+
+    // ---------------------------------------------------------------- webhook ingest
+
+    private void ingest(Variant v, int rep) throws Exception {
+        String db = "e2e_ingest_" + v.name().toLowerCase() + "_" + rep;
+        String topic = "bench.ingest." + v.name().toLowerCase() + "." + rep;
+        String url = infra.newDatabase(db);
+        infra.createTopic(topic, 6);
+        int port = Infra.freePort();
+        double stepSeconds = Double.parseDouble(opts.get("step-seconds"));
+        long p99Limit = 50_000;
+        log("ingest " + v.label + " #" + rep + ": starting");
+        Events events = new Events(rep * 31L + v.ordinal(), "i" + v.name().charAt(0) + rep + "x");
+        try (ServerProcess server = launch(v, "ingest", rep, url, topic, null, null, port); Load load = new Load(events, port)) {
+            record("start to ready (s)", v, server.secondsToReady());
+            log("  ready in " + String.format("%.2f", server.secondsToReady()) + " s; warming up");
+            // the JIT compiles for the first half minute or so; until then every variant is slow and CPU-bound
+            double warmSeconds = Double.parseDouble(opts.getOrDefault("warmup-seconds", "60"));
+            for (double rate : new double[]{500, 1000, 2000}) {
+                Load.Result warm = load.run(rate, warmSeconds / 3);
+                log(String.format("  warm-up at %.0f ev/s: p99 %.1f ms, %d errors", rate, warm.p99Micros() / 1e3, warm.errors()));
+            }
+            Thread.sleep(2000);
+            if (opts.containsKey("fixed-rate")) { // profiling aid: one long step at a given rate
+                long cpu0 = server.cpuMicros();
+                Load.Result r = load.run(Double.parseDouble(opts.get("fixed-rate")), stepSeconds);
+                log(String.format("  fixed %s ev/s: p50 %.1f ms, p99 %.1f ms, %d errors, %.0f CPU µs/event",
+                        opts.get("fixed-rate"), r.p50Micros() / 1e3, r.p99Micros() / 1e3, r.errors(),
+                        (double) (server.cpuMicros() - cpu0) / r.sent()));
+                return;
+            }
+            double rate = Double.parseDouble(opts.getOrDefault("start-rate", "1000"));
+            Load.Result best = null;
+            long bestCpu = 0;
+            double rssMax = 0;
+            double failed = Double.NaN;
+            while (rate <= 100_000) {
+                long cpu0 = server.cpuMicros();
+                Load.Result r = load.run(rate, stepSeconds);
+                long cpu = server.cpuMicros() - cpu0;
+                rssMax = Math.max(rssMax, server.rssMiB());
+                log(String.format("  %6.0f ev/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d errors, %.0f CPU µs/event -> %s",
+                        rate, r.p50Micros() / 1e3, r.p99Micros() / 1e3, r.maxMicros() / 1e3, r.errors(),
+                        (double) cpu / r.sent(), r.holds(p99Limit) ? "holds" : "does not hold"));
+                Thread.sleep(2000);
+                if (!r.holds(p99Limit)) {
+                    failed = rate;
+                    break;
+                }
+                best = r;
+                bestCpu = cpu;
+                rate *= 1.5;
+            }
+            double lo = best == null ? 0 : best.rate();
+            for (int i = 0; i < 2 && best != null && !Double.isNaN(failed); i++) {
+                double mid = (lo + failed) / 2;
+                long cpu0 = server.cpuMicros();
+                Load.Result r = load.run(mid, stepSeconds);
+                long cpu = server.cpuMicros() - cpu0;
+                rssMax = Math.max(rssMax, server.rssMiB());
+                log(String.format("  %6.0f ev/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d errors, %.0f CPU µs/event -> %s",
+                        mid, r.p50Micros() / 1e3, r.p99Micros() / 1e3, r.maxMicros() / 1e3, r.errors(),
+                        (double) cpu / r.sent(), r.holds(p99Limit) ? "holds" : "does not hold"));
+                Thread.sleep(2000);
+                if (r.holds(p99Limit)) {
+                    lo = mid;
+                    best = r;
+                    bestCpu = cpu;
+                } else {
+                    failed = mid;
+                }
+            }
+            if (best != null) {
+                record("ingest: max rate at p99 <= 50 ms (events/s)", v, best.rate());
+                record("ingest: p99 at that rate (ms)", v, best.p99Micros() / 1e3);
+                record("ingest: CPU per event at that rate (µs)", v, (double) bestCpu / best.sent());
+            }
+            record("ingest: resident memory under load (MiB)", v, rssMax);
+            Thread.sleep(3000);
+            // exactly once: every fresh event answered 200 is on the topic, once; duplicates added nothing
+            long records = infra.records(topic);
+            Set<String> distinct = distinctIds(topic);
+            boolean ok = records == distinct.size() && distinct.size() >= load.acceptedFresh.size()
+                    && distinct.size() <= load.freshSent();
+            String check = String.format("ingest %s #%d: %d fresh events sent, %d answered 200, %d records, %d distinct -> %s",
+                    v.label, rep, load.freshSent(), load.acceptedFresh.size(), records, distinct.size(),
+                    ok ? "exactly once" : "MISMATCH");
+            checks.add(check);
+            log("  " + check);
+        } finally {
+            infra.dropDatabase(db);
+            infra.deleteTopic(topic);
+        }
+    }
+
+    /** The CloudEvents ids of all records on the topic. */
+    private Set<String> distinctIds(String topic) {
+        Set<String> ids = new HashSet<>();
+        try (KafkaConsumer<byte[], byte[]> c = consumer(infra.bootstrap())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            c.partitionsFor(topic).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    Header h = r.headers().lastHeader("ce_id");
+                    ids.add(h == null ? "?" + r.partition() + "/" + r.offset() : new String(h.value(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static KafkaProducer<String, byte[]> producer(String bootstrap, int lingerMs) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.LINGER_MS_CONFIG, lingerMs, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    // ---------------------------------------------------------------- Kafka drain
+
+    private String preload(int n) throws Exception {
+        String source = "bench.stripe-events";
+        infra.createTopic(source, 6);
+        Events events = new Events(7, "drn0");
+        log("drain: preloading " + n + " events of " + events.averageSize() + " bytes on 6 partitions");
+        try (KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 20)) {
+            for (long i = 0; i < n; i++) {
+                producer.send(new ProducerRecord<>(source, "c" + (i % 64), events.body(i)));
+                if (i > 0 && i % 200_000 == 0) log("  " + i + " preloaded");
+            }
+            producer.flush();
+        }
+        log("  " + infra.records(source) + " records on " + source);
+        return source;
+    }
+
+    private void drain(Variant v, int rep, String source) throws Exception {
+        String name = v.name().toLowerCase();
+        String db = "e2e_drain_" + name + "_" + rep;
+        String topic = "bench.drain." + name + "." + rep;
+        String group = "e2e-drain-" + name + "-" + rep;
+        String url = infra.newDatabase(db);
+        infra.createTopic(topic, 6);
+        long total = infra.records(source);
+        double cap = Double.parseDouble(opts.get("drain-cap-seconds"));
+        log("drain " + v.label + " #" + rep + ": " + total + " events");
+        try (ServerProcess server = launch(v, "drain", rep, url, topic, source, group, 0)) {
+            long t1 = 0;
+            long c1 = 0;
+            long cpu1 = 0;
+            long done;
+            long now;
+            long lastLog = System.nanoTime();
+            while (true) {
+                Thread.sleep(250);
+                done = infra.records(topic);
+                now = System.nanoTime();
+                if (t1 == 0 && done > 0) {
+                    t1 = now;
+                    c1 = done;
+                    cpu1 = server.cpuMicros();
+                }
+                if (done >= total) break;
+                if (t1 != 0 && (now - t1) / 1e9 > cap) break;
+                if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
+                if (now - lastLog > 15e9) {
+                    log("  " + done + " / " + total + " published");
+                    lastLog = now;
+                }
+            }
+            long cpu = server.cpuMicros() - cpu1;
+            double seconds = (now - t1) / 1e9;
+            double rate = (done - c1) / seconds;
+            boolean capped = done < total;
+            record("drain: events/s", v, rate);
+            record("drain: CPU per event (µs)", v, (double) cpu / Math.max(1, done - c1));
+            log(String.format("  %d events in %.1f s: %.0f events/s, %.0f CPU µs/event%s", done - c1, seconds, rate,
+                    (double) cpu / Math.max(1, done - c1), capped ? " (stopped at the time cap)" : ""));
+            if (capped) {
+                checks.add(String.format("drain %s #%d: stopped at the %.0f s cap after %d of %d events (rate from the "
+                        + "part drained; exactly-once not checked)", v.label, rep, cap, done, total));
+                return;
+            }
+            Thread.sleep(1000);
+            long after = infra.records(topic);
+            checks.add(String.format("drain %s #%d: %d events in, %d records out -> %s", v.label, rep, total, after,
+                    after == total ? "exactly once" : "MISMATCH"));
+            // end-to-end latency at half the drain rate
+            double half = rate / 2;
+            long p99 = latencyAt(half, source, topic, v, rep);
+            record("drain: p99 end-to-end at half that rate (ms)", v, p99 / 1e3);
+        } finally {
+            infra.dropDatabase(db);
+            infra.deleteTopic(topic);
+        }
+    }
+
+    /** Sends fresh events at a constant rate to the source topic; p99 of send-due to seen-on-output, in µs. */
+    private long latencyAt(double rate, String source, String topic, Variant v, int rep) throws Exception {
+        double seconds = Double.parseDouble(opts.get("latency-seconds"));
+        int total = (int) (rate * seconds);
+        Events events = new Events(11L * rep + v.ordinal(), "l" + v.name().charAt(0) + rep + "y");
+        Map<String, Long> due = new ConcurrentHashMap<>();
+        long[] latencies = new long[total];
+        int[] seen = {0};
+        int[] unmatched = {0};
+        Thread reader = new Thread(() -> {
+            try (KafkaConsumer<byte[], byte[]> c = consumer(infra.bootstrap())) {
+                List<TopicPartition> parts = new ArrayList<>();
+                c.partitionsFor(topic).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
+                c.assign(parts);
+                c.seekToEnd(parts);
+                parts.forEach(c::position);
+                synchronized (seen) { seen.notifyAll(); }
+                long deadline = System.nanoTime() + (long) ((seconds + 30) * 1e9);
+                while (seen[0] < total && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
+                        long at = System.nanoTime();
+                        Header h = r.headers().lastHeader("ce_id");
+                        Long d = h == null ? null : due.remove(new String(h.value(), StandardCharsets.UTF_8));
+                        if (d == null && unmatched[0]++ < 3) {
+                            log("  unmatched record on " + topic + ": ce_id " + (h == null ? "none" : new String(h.value(), StandardCharsets.UTF_8)));
+                        }
+                        if (d != null && seen[0] < total) latencies[seen[0]++] = (at - d) / 1000;
+                    }
+                }
+            }
+        });
+        synchronized (seen) {
+            reader.start();
+            seen.wait(10_000);
+        }
+        try (KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 0)) {
+            long start = System.nanoTime() + 1_000_000;
+            for (int i = 0; i < total; i++) {
+                long d = start + (long) (i * 1e9 / rate);
+                long wait;
+                while ((wait = d - System.nanoTime()) > 50_000) LockSupport.parkNanos(Math.min(wait - 20_000, 500_000));
+                due.put(events.id(i), d);
+                producer.send(new ProducerRecord<>(source, "c" + (i % 64), events.body(i)));
+            }
+        }
+        reader.join();
+        int lost = total - seen[0];
+        long p99 = Stats.percentile(latencies, seen[0], 99);
+        log(String.format("  half rate %.0f events/s for %.0f s: p50 %.1f ms, p99 %.1f ms%s", rate, seconds,
+                Stats.percentile(latencies, seen[0], 50) / 1e3, p99 / 1e3, lost > 0 ? ", " + lost + " NOT SEEN" : ""));
+        if (lost > 0) checks.add(String.format("drain %s #%d: %d of %d half-rate events not seen within 30 s", v.label, rep, lost, total));
+        return lost > 0 ? Long.MAX_VALUE / 2 : p99;
+    }
+
+    // ---------------------------------------------------------------- report
+
+    private String table(List<Variant> variants, Map<String, String> opts, double minutes) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Interchange end-to-end benchmark, ").append(java.time.Instant.now()).append('\n');
+        sb.append("# options: ").append(new java.util.TreeMap<>(opts)).append('\n');
+        sb.append("# machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores; run took ")
+                .append(String.format("%.1f", minutes)).append(" min; each system under test in its own JVM (")
+                .append(String.join(" ", ServerProcess.JVM_FLAGS)).append(")\n");
+        sb.append("# values: median (min–max) over the repetitions; ratios are of medians\n\n");
+        sb.append(String.format("| %-48s |", "metric"));
+        for (Variant v : variants) sb.append(String.format(" %-24s |", v.label));
+        boolean ratios = variants.contains(Variant.OURS);
+        if (ratios) sb.append(" ours / plain Camel | ours / hand-written |");
+        sb.append('\n').append("|").append("-".repeat(50)).append("|");
+        for (Variant ignored : variants) sb.append("-".repeat(26)).append("|");
+        if (ratios) sb.append("-".repeat(20)).append("|").append("-".repeat(21)).append("|");
+        sb.append('\n');
+        results.forEach((metric, byVariant) -> {
+            sb.append(String.format("| %-48s |", metric));
+            for (Variant v : variants) {
+                List<Double> vals = byVariant.getOrDefault(v, List.of());
+                sb.append(String.format(" %-24s |", Stats.spread(vals, metric.contains("(s)") ? "%.2f" : "%.0f")));
+            }
+            if (ratios) {
+                double ours = Stats.median(byVariant.getOrDefault(Variant.OURS, List.of()));
+                double plain = Stats.median(byVariant.getOrDefault(Variant.PLAIN, List.of()));
+                double hand = Stats.median(byVariant.getOrDefault(Variant.HAND, List.of()));
+                sb.append(String.format(" %-18s | %-19s |", ratio(ours, plain), ratio(ours, hand)));
+            }
+            sb.append('\n');
+        });
+        sb.append("\nCorrectness checks:\n");
+        checks.forEach(c -> sb.append("- ").append(c).append('\n'));
+        return sb.toString();
+    }
+
+    private static String ratio(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) || b == 0 ? "n/a" : String.format("%.2f×", a / b);
+    }
+}
