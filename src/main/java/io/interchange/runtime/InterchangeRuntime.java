@@ -1,6 +1,7 @@
 package io.interchange.runtime;
 
 import io.interchange.config.Config;
+import io.interchange.config.ConfigurationException;
 import io.interchange.config.Settings;
 import io.interchange.connectors.billing.BillingEventTranslator;
 import io.interchange.connectors.billing.BillingWebhook;
@@ -12,6 +13,7 @@ import io.interchange.connectors.http.WebhookAnswers;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.management.DeadLetterOperations;
 import io.interchange.management.JmxConnector;
+import io.interchange.management.TlsIdentity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingSource;
@@ -74,6 +76,17 @@ public final class InterchangeRuntime implements AutoCloseable {
     private void doStart() throws Exception {
         long started = System.nanoTime();
         Clock clock = Clock.systemUTC();
+        // keystores are checked before anything starts, so a bad one stops start-up at once with the key to fix
+        TlsIdentity managementTls = TlsIdentity.fromConfig(config, Settings.MANAGEMENT_TLS_KEYSTORE,
+                Settings.MANAGEMENT_TLS_KEYSTORE_PASSWORD);
+        int jmxPort = config.getInt(Settings.JMX_PORT);
+        TlsIdentity jmxTls = jmxPort > 0
+                ? TlsIdentity.fromConfig(config, Settings.JMX_TLS_KEYSTORE, Settings.JMX_TLS_KEYSTORE_PASSWORD) : null;
+        for (TlsIdentity tls : new TlsIdentity[]{managementTls, jmxTls}) {
+            if (tls != null && tls.hasInvalidCertificate(clock.instant())) {
+                LOG.warn("A TLS certificate is expired or not valid yet; clients will refuse it: {}", tls.describe());
+            }
+        }
         Path dataDir = config.getPath(Settings.DATA_DIR);
         Files.createDirectories(dataDir);
 
@@ -110,6 +123,10 @@ public final class InterchangeRuntime implements AutoCloseable {
         main = new Main();
         main.setOverrideProperties(camelProperties());
         main.bind(RoutePolicies.RECORDER, new DeadLetterRecorder(store.deadLetters()));
+        if (managementTls != null) {
+            main.bind("interchangeManagementServerFactory", new ManagementServerFactory(managementTls));
+            LOG.info("Management port serves HTTPS only, certificate {}", managementTls.describe());
+        }
         main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
         main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
         main.configure().addRoutesBuilder(new WebhookAnswers());
@@ -134,14 +151,15 @@ public final class InterchangeRuntime implements AutoCloseable {
         context.getManagementStrategy().getManagementAgent()
                 .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
 
-        int jmxPort = config.getInt(Settings.JMX_PORT);
         if (jmxPort > 0) {
             jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, config.get(Settings.JMX_USER),
-                    config.get(Settings.JMX_PASSWORD));
+                    config.get(Settings.JMX_PASSWORD), jmxTls);
         }
-        LOG.info("Interchange started in {} ms: webhooks on :{}{}, management on :{}/observe, JMX {}",
+        LOG.info("Interchange started in {} ms: webhooks on :{}{}, management on {}://{}:{}/observe, JMX {}{}",
                 (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT), BillingWebhookRoute.PATH,
-                config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url());
+                managementTls == null ? "http" : "https", config.get(Settings.MANAGEMENT_HOST),
+                config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url(),
+                jmx == null ? "" : jmxTls == null ? " (no TLS)" : " (TLS)");
     }
 
     private Properties camelProperties() throws IOException {
@@ -172,7 +190,7 @@ public final class InterchangeRuntime implements AutoCloseable {
             managementUsers = managementUsers();
             p.put("camel.management.basicPropertiesFile", managementUsers.toString());
         } else if (!isLoopback(config.get(Settings.MANAGEMENT_HOST))) {
-            throw new IllegalArgumentException("interchange.management.password must be set when the management port "
+            throw new ConfigurationException("interchange.management.password must be set when the management port "
                     + "binds to " + config.get(Settings.MANAGEMENT_HOST) + " (not loopback)");
         } else {
             LOG.warn("Management port on loopback without credentials; Jolokia is disabled. Set "
