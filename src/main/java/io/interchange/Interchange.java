@@ -1,6 +1,7 @@
 package io.interchange;
 
 import io.interchange.config.Config;
+import io.interchange.config.ConfigurationException;
 import io.interchange.runtime.InterchangeRuntime;
 import io.interchange.sandbox.Sandbox;
 
@@ -55,11 +56,19 @@ public final class Interchange {
             config.describe().forEach((k, v) -> System.out.println(k + "=" + v));
             return;
         }
-        if (sandbox) {
-            Sandbox.start(config, 5.0, System.out).runUntilStopped();
+        InterchangeRuntime runtime;
+        try {
+            if (sandbox) {
+                Sandbox.start(config, 5.0, System.out).runUntilStopped();
+                return;
+            }
+            runtime = InterchangeRuntime.start(config);
+        } catch (ConfigurationException e) {
+            // a setting to fix, named in the message: no stack trace, no usage text
+            System.err.println("interchange: cannot start: " + e.getMessage());
+            System.exit(2);
             return;
         }
-        InterchangeRuntime runtime = InterchangeRuntime.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();

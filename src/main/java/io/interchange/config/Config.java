@@ -127,9 +127,9 @@ public final class Config {
         return out;
     }
 
-    private IllegalArgumentException invalid(Setting s, String expected) {
+    private ConfigurationException invalid(Setting s, String expected) {
         String shown = s.secret() ? "****" : "'" + get(s) + "'";
-        return new IllegalArgumentException("Configuration key " + s.key() + " (env " + s.envName() + ") is "
+        return new ConfigurationException("Configuration key " + s.key() + " (env " + s.envName() + ") is "
                 + shown + "; expected " + expected);
     }
 

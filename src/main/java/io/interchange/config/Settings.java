@@ -33,6 +33,11 @@ public final class Settings {
     public static final Setting MANAGEMENT_PASSWORD = declare("interchange.management.password", "", true,
             "Password required by every /observe endpoint; while empty, Jolokia is disabled and health and metrics are "
                     + "served without credentials, so keep the port on loopback.");
+    public static final Setting MANAGEMENT_TLS_KEYSTORE = declare("interchange.management.tls.keystore", "", false,
+            "PKCS12 keystore (certificate and private key) for the management port; when set the port serves HTTPS only, "
+                    + "when empty plain HTTP.");
+    public static final Setting MANAGEMENT_TLS_KEYSTORE_PASSWORD = declare("interchange.management.tls.keystore-password",
+            "", true, "Password of the management keystore and of its private key.");
     public static final Setting JMX_PORT = declare("interchange.jmx.port", "9875", false,
             "Port of the JMX RMI connector (registry and server) for jconsole/jmxterm; 0 disables remote JMX.");
     public static final Setting JMX_HOST = declare("interchange.jmx.host", "127.0.0.1", false,
@@ -41,6 +46,14 @@ public final class Settings {
             "User name required by the JMX connector.");
     public static final Setting JMX_PASSWORD = declare("interchange.jmx.password", "", true,
             "Password required by the JMX connector; while empty the connector only binds to loopback without authentication.");
+    public static final Setting JMX_TLS_KEYSTORE = declare("interchange.jmx.tls.keystore",
+            "${interchange.management.tls.keystore}", false,
+            "PKCS12 keystore for the JMX connector; when set the RMI registry and the connection speak TLS only "
+                    + "(clients need -s in jmxterm and the certificate in their trust store). Defaults to the management "
+                    + "keystore, so one keystore protects both; set it empty to keep JMX without TLS.");
+    public static final Setting JMX_TLS_KEYSTORE_PASSWORD = declare("interchange.jmx.tls.keystore-password",
+            "${interchange.management.tls.keystore-password}", true,
+            "Password of the JMX keystore and of its private key; defaults to the management keystore's password.");
 
     public static final Setting STORE_URL = declare("interchange.store.url",
             "jdbc:h2:file:${interchange.data-dir}/store/interchange;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH",

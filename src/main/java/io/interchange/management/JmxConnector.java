@@ -1,21 +1,28 @@
 package io.interchange.management;
 
+import io.interchange.config.ConfigurationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.management.remote.JMXAuthenticator;
 import javax.management.remote.JMXConnectorServer;
-import javax.management.remote.JMXConnectorServerFactory;
 import javax.management.remote.JMXPrincipal;
 import javax.management.remote.JMXServiceURL;
+import javax.management.remote.rmi.RMIConnectorServer;
+import javax.management.remote.rmi.RMIJRMPServerImpl;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.rmi.ssl.SslRMIClientSocketFactory;
 import javax.security.auth.Subject;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.rmi.AlreadyBoundException;
 import java.rmi.registry.LocateRegistry;
 import java.rmi.registry.Registry;
+import java.rmi.server.RMIClientSocketFactory;
 import java.rmi.server.RMIServerSocketFactory;
 import java.rmi.server.UnicastRemoteObject;
 import java.security.MessageDigest;
@@ -26,6 +33,11 @@ import java.util.Set;
 /**
  * The remote JMX connector for operators (jconsole, jmxterm): RMI registry and server on one port, bound to the
  * configured address, with user and password checked here so credentials come from configuration like every secret.
+ *
+ * <p>With a {@link TlsIdentity}, both the RMI registry and the connection carrying credentials and operations speak
+ * TLS only, as the JDK's agent does with {@code com.sun.management.jmxremote.ssl=true} and
+ * {@code com.sun.management.jmxremote.registry.ssl=true}: the stubs name {@link SslRMIClientSocketFactory}, so a
+ * client needs the certificate in its default trust store ({@code -Djavax.net.ssl.trustStore=...}).
  */
 public final class JmxConnector implements AutoCloseable {
 
@@ -41,26 +53,50 @@ public final class JmxConnector implements AutoCloseable {
         this.url = url;
     }
 
-    /** Starts the connector; an empty password means no authentication, which is only allowed on loopback. */
+    /** Starts the connector without TLS; see {@link #start(String, int, String, String, TlsIdentity)}. */
     public static JmxConnector start(String host, int port, String user, String password) throws IOException {
+        return start(host, port, user, password, null);
+    }
+
+    /**
+     * Starts the connector; an empty password means no authentication, which is only allowed on loopback. With a TLS
+     * identity, registry and connector accept TLS connections only.
+     */
+    public static JmxConnector start(String host, int port, String user, String password, TlsIdentity tls)
+            throws IOException {
         InetAddress address = InetAddress.getByName(host);
         boolean authenticated = password != null && !password.isEmpty();
         if (!authenticated && !address.isLoopbackAddress()) {
-            throw new IllegalArgumentException("interchange.jmx.password must be set when JMX binds to " + host
+            throw new ConfigurationException("interchange.jmx.password must be set when JMX binds to " + host
                     + " (a non-loopback address)");
         }
-        RMIServerSocketFactory sockets = p -> new ServerSocket(p, 50, address);
-        Registry registry = LocateRegistry.createRegistry(port, null, sockets);
-        String url = "service:jmx:rmi://" + host + ":" + port + "/jndi/rmi://" + host + ":" + port + "/jmxrmi";
+        // one factory instance for registry and connector: RMI then serves both on the one port
+        RMIServerSocketFactory sockets = tls == null ? p -> new ServerSocket(p, 50, address) : new TlsServerSockets(tls, address);
+        RMIClientSocketFactory clientSockets = tls == null ? null : new SslRMIClientSocketFactory();
         Map<String, Object> env = new HashMap<>();
-        env.put("jmx.remote.rmi.server.socket.factory", sockets);
         if (authenticated) {
             env.put(JMXConnectorServer.AUTHENTICATOR, authenticator(user, password));
         }
-        JMXConnectorServer server = JMXConnectorServerFactory.newJMXConnectorServer(new JMXServiceURL(url), env,
-                ManagementFactory.getPlatformMBeanServer());
-        server.start();
-        LOG.info("JMX connector listening on {}:{} ({})", host, port, authenticated ? "user " + user : "no authentication, loopback only");
+        // Built as the JDK's agent does: the connector's stub is bound straight into the local registry object, not
+        // through a JNDI URL, which would be an RMI call from this JVM to its own (TLS-only) registry.
+        Registry registry = LocateRegistry.createRegistry(port, clientSockets, sockets);
+        String url = "service:jmx:rmi://" + host + ":" + port + "/jndi/rmi://" + host + ":" + port + "/jmxrmi";
+        JMXConnectorServer server = null;
+        try {
+            RMIJRMPServerImpl rmiServer = new RMIJRMPServerImpl(port, clientSockets, sockets, env);
+            server = new RMIConnectorServer(new JMXServiceURL("rmi", host, port), env, rmiServer,
+                    ManagementFactory.getPlatformMBeanServer());
+            server.start();
+            registry.bind("jmxrmi", rmiServer.toStub());
+        } catch (IOException | AlreadyBoundException | RuntimeException e) {
+            if (server != null) server.stop();
+            UnicastRemoteObject.unexportObject(registry, true);
+            if (e instanceof RuntimeException r) throw r;
+            throw e instanceof IOException io ? io : new IOException("Cannot start the JMX connector", e);
+        }
+        LOG.info("JMX connector listening on {}:{} ({}; {})", host, port,
+                authenticated ? "user " + user : "no authentication, loopback only",
+                tls == null ? "no TLS" : "TLS for registry and connection, certificate " + tls.describe());
         return new JmxConnector(server, registry, url);
     }
 
@@ -79,6 +115,37 @@ public final class JmxConnector implements AutoCloseable {
             }
             throw new SecurityException("Invalid JMX credentials");
         };
+    }
+
+    /**
+     * TLS server sockets bound to the connector's address. Equal instances make RMI share one listening port between
+     * registry and connector, so equality is identity of the SSL context and address.
+     */
+    private static final class TlsServerSockets implements RMIServerSocketFactory {
+        private final SSLContext ssl;
+        private final InetAddress address;
+
+        TlsServerSockets(TlsIdentity tls, InetAddress address) {
+            this.ssl = tls.sslContext();
+            this.address = address;
+        }
+
+        @Override
+        public ServerSocket createServerSocket(int port) throws IOException {
+            SSLServerSocket socket = (SSLServerSocket) ssl.getServerSocketFactory().createServerSocket(port, 50, address);
+            socket.setNeedClientAuth(false);
+            return socket;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TlsServerSockets t && t.ssl == ssl && t.address.equals(address);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(ssl) * 31 + address.hashCode();
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.interchange.runtime;
 
 import io.interchange.config.Config;
+import io.interchange.config.ConfigurationException;
 import io.interchange.config.Settings;
 import io.interchange.connectors.billing.BillingEventStream;
 import io.interchange.connectors.billing.BillingEventTranslator;
@@ -13,6 +14,7 @@ import io.interchange.connectors.http.WebhookAnswers;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.management.DeadLetterOperations;
 import io.interchange.management.JmxConnector;
+import io.interchange.management.TlsIdentity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingSource;
@@ -81,6 +83,17 @@ public final class InterchangeRuntime implements AutoCloseable {
     private void doStart() throws Exception {
         long started = System.nanoTime();
         Clock clock = Clock.systemUTC();
+        // keystores are checked before anything starts, so a bad one stops start-up at once with the key to fix
+        TlsIdentity managementTls = TlsIdentity.fromConfig(config, Settings.MANAGEMENT_TLS_KEYSTORE,
+                Settings.MANAGEMENT_TLS_KEYSTORE_PASSWORD);
+        int jmxPort = config.getInt(Settings.JMX_PORT);
+        TlsIdentity jmxTls = jmxPort > 0
+                ? TlsIdentity.fromConfig(config, Settings.JMX_TLS_KEYSTORE, Settings.JMX_TLS_KEYSTORE_PASSWORD) : null;
+        for (TlsIdentity tls : new TlsIdentity[]{managementTls, jmxTls}) {
+            if (tls != null && tls.hasInvalidCertificate(clock.instant())) {
+                LOG.warn("A TLS certificate is expired or not valid yet; clients will refuse it: {}", tls.describe());
+            }
+        }
         Path dataDir = config.getPath(Settings.DATA_DIR);
         Files.createDirectories(dataDir);
 
@@ -119,6 +132,10 @@ public final class InterchangeRuntime implements AutoCloseable {
         main.bind(RoutePolicies.RECORDER, new DeadLetterRecorder(store.deadLetters()));
         // webhook requests run on Vert.x worker threads, each blocked on the store and the Kafka acknowledgement
         main.bind("interchangeVertxOptions", new VertxOptions().setWorkerPoolSize(config.getInt(Settings.HTTP_WORKER_THREADS)));
+        if (managementTls != null) {
+            main.bind("interchangeManagementServerFactory", new ManagementServerFactory(managementTls));
+            LOG.info("Management port serves HTTPS only, certificate {}", managementTls.describe());
+        }
         main.configure().addRoutesBuilder(new WebhookAnswers());
         if (flows.contains(FLOW_WEBHOOK)) {
             main.configure().addRoutesBuilder(new BillingWebhookRoute(webhook, store.idempotency(),
@@ -158,14 +175,15 @@ public final class InterchangeRuntime implements AutoCloseable {
         context.getManagementStrategy().getManagementAgent()
                 .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
 
-        int jmxPort = config.getInt(Settings.JMX_PORT);
         if (jmxPort > 0) {
             jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, config.get(Settings.JMX_USER),
-                    config.get(Settings.JMX_PASSWORD));
+                    config.get(Settings.JMX_PASSWORD), jmxTls);
         }
-        LOG.info("Interchange started in {} ms: webhooks on :{}{}, management on :{}/observe, JMX {}",
+        LOG.info("Interchange started in {} ms: webhooks on :{}{}, management on {}://{}:{}/observe, JMX {}{}",
                 (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT), BillingWebhookRoute.PATH,
-                config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url());
+                managementTls == null ? "http" : "https", config.get(Settings.MANAGEMENT_HOST),
+                config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url(),
+                jmx == null ? "" : jmxTls == null ? " (no TLS)" : " (TLS)");
     }
 
     static final String FLOW_WEBHOOK = "billing-webhook";
@@ -178,12 +196,12 @@ public final class InterchangeRuntime implements AutoCloseable {
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;
             if (!known.contains(f.strip())) {
-                throw new IllegalArgumentException("interchange.flows: unknown flow '" + f.strip() + "'; known flows: "
+                throw new ConfigurationException("interchange.flows: unknown flow '" + f.strip() + "'; known flows: "
                         + String.join(", ", new TreeSet<>(known)));
             }
             flows.add(f.strip());
         }
-        if (flows.isEmpty()) throw new IllegalArgumentException("interchange.flows names no flow; known flows: "
+        if (flows.isEmpty()) throw new ConfigurationException("interchange.flows names no flow; known flows: "
                 + String.join(", ", new TreeSet<>(known)));
         LOG.info("Flows: {}", String.join(", ", flows));
         return flows;
@@ -217,7 +235,7 @@ public final class InterchangeRuntime implements AutoCloseable {
             managementUsers = managementUsers();
             p.put("camel.management.basicPropertiesFile", managementUsers.toString());
         } else if (!isLoopback(config.get(Settings.MANAGEMENT_HOST))) {
-            throw new IllegalArgumentException("interchange.management.password must be set when the management port "
+            throw new ConfigurationException("interchange.management.password must be set when the management port "
                     + "binds to " + config.get(Settings.MANAGEMENT_HOST) + " (not loopback)");
         } else {
             LOG.warn("Management port on loopback without credentials; Jolokia is disabled. Set "

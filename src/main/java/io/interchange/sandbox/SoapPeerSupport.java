@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Currency;
 import java.util.List;
@@ -63,6 +64,10 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     private final List<P> postings = new ArrayList<>();
     private final List<String> rejections = new ArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private volatile boolean recordArrivals;
+    private final Object arrivalLock = new Object();
+    private long[] arrivals = new long[1024];
+    private int arrivalCount;
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private final AtomicInteger serverFaultsLeft = new AtomicInteger();
     private volatile int failureStatus = 503;
@@ -237,6 +242,31 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         return requests.get();
     }
 
+    /**
+     * Whether to keep the arrival time ({@link System#nanoTime()}) of every request, answered or refused, so a test
+     * can measure the request rate the ERP sees; off by default, as the list grows with every request.
+     */
+    public void recordArrivals(boolean on) {
+        this.recordArrivals = on;
+    }
+
+    /** Arrival times of the requests since recording began (or the last {@link #reset()}), in ascending order. */
+    public long[] arrivals() {
+        long[] copy;
+        synchronized (arrivalLock) {
+            copy = Arrays.copyOf(arrivals, arrivalCount);
+        }
+        Arrays.sort(copy);
+        return copy;
+    }
+
+    private void recordArrival(long nanos) {
+        synchronized (arrivalLock) {
+            if (arrivalCount == arrivals.length) arrivals = Arrays.copyOf(arrivals, arrivals.length * 2);
+            arrivals[arrivalCount++] = nanos;
+        }
+    }
+
     public List<P> postings() {
         synchronized (postings) {
             return List.copyOf(postings);
@@ -268,6 +298,9 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             rejections.clear();
         }
         requests.set(0);
+        synchronized (arrivalLock) {
+            arrivalCount = 0;
+        }
         synchronized (rawLock) {
             rawAnswer = null;
             rawAnswersLeft = 0;
@@ -297,6 +330,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
 
     private void serve(HttpExchange exchange) {
         requests.incrementAndGet();
+        if (recordArrivals) recordArrival(System.nanoTime());
         RawAnswer raw = takeRawAnswer();
         if (raw != null) {
             answerRaw(exchange, raw);

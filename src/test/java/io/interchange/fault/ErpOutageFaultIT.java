@@ -1,29 +1,46 @@
 package io.interchange.fault;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * S/4HANA answers 503 for a while under load (about 20 s in the quick run, longer in the full one), then comes back.
- * The ledger route's policy is configured so the outage fits its retry budget; webhooks keep being accepted meanwhile,
- * and after recovery everything is posted, once.
+ * S/4HANA answers 503 for a while under load ({@code fault.erp-outage-seconds}: 20 s in the quick run, 180 s with
+ * -Pfault-full), then comes back. The ledger route's policy is given enough attempts to outlast the outage; webhooks
+ * keep being accepted meanwhile; after recovery everything is posted, once; and S/4HANA never receives more requests
+ * than the rate limit the runtime's throttle reports (read over Jolokia), measured at the peer over the whole scenario.
  */
 class ErpOutageFaultIT extends FaultScenario {
 
+    /** S/4HANA's limit here: low enough that draining the outage's backlog runs into it, so the rate check bites. */
+    static final int S4_MAX_RATE = 30;
+    /**
+     * The throttle counts requests when it lets them pass, the peer when they arrive; a pause (GC, scheduling) between
+     * the two on a busy machine can bring arrivals closer together. Windows this much shorter than the throttle's
+     * period absorb that; an overrun of more than about a tenth of the limit still fails.
+     */
+    static final Duration ARRIVAL_JITTER = Duration.ofMillis(100);
+    static final Duration MAX_DELAY = Duration.ofSeconds(5);
+
     @Test
-    void postingsWaitOutAnS4OutageAndArePostedOnceAfterIt() throws Exception {
+    void postingsWaitOutAnS4OutageAndArePostedOnceAfterItNeverAboveTheRateLimit() throws Exception {
         environment("erp-outage");
+        Duration outage = FaultSettings.erpOutage();
         RuntimeProcess rt = runtime("a", Map.of(
-                "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_ATTEMPTS", "100",
+                "INTERCHANGE_ERP_S4_MAX_RATE", String.valueOf(S4_MAX_RATE),
+                "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_ATTEMPTS", String.valueOf(attemptsToOutlast(outage)),
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_INITIAL_DELAY", "PT0.2S",
-                "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_DELAY", "PT5S")).awaitReady(READY);
+                "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_DELAY", MAX_DELAY.toString())).awaitReady(READY);
+        env.s4.recordArrivals(true);
         load("ErpOutageFaultIT", 20L, List.of(rt.webhookUrl()));
-        Duration outage = FaultSettings.scaled(Duration.ofSeconds(20), Duration.ofSeconds(120));
 
         generator.awaitProgress(0.25, streamTimeout());
         awaitPostings(0, 20, Duration.ofSeconds(120));
@@ -44,21 +61,89 @@ class ErpOutageFaultIT extends FaultScenario {
         int refused = env.s4.requestCount() - s4Requests;
         env.s4.setAvailable(true);
         long up = System.currentTimeMillis();
+        long upNanos = System.nanoTime();
 
         assertThat(generator.awaitFinished(streamTimeout())).as("stream finished").isTrue();
         LedgerCheck.Result r = check.drain(drainTimeout(), stallTimeout());
+
+        Throttle limit = s4Throttle(rt);
+        long[] arrivals = env.s4.arrivals();
+        int peak = peakRequests(arrivals, limit.period().minus(ARRIVAL_JITTER));
+        int peakFullPeriod = peakRequests(arrivals, limit.period());
+        long[] afterRecovery = Arrays.stream(arrivals).filter(t -> t >= upNanos).toArray();
+        double drainRate = afterRecovery.length < 2 ? 0
+                : (afterRecovery.length - 1) * 1e9 / (afterRecovery[afterRecovery.length - 1] - afterRecovery[0]);
+        long resumed = firstS4PostingAfter(up);
 
         check.extra("S/4HANA unavailable (s)", seconds(down, up));
         check.extra("  S/4 requests refused with 503", refused);
         check.extra("  S/4 / legacy postings during the outage (from +1 s)", s4During + " / " + legacyDuring);
         check.extra("  webhooks accepted during the outage", acceptedDuring);
-        check.extra("  S/4 postings resumed after (s)", seconds(up, firstS4PostingAfter(up)) + " after recovery");
+        check.extra("  S/4 postings resumed after (s)", seconds(up, resumed) + " after recovery");
         check.extra("transient-failure retries (log lines)", rt.countLogLines("after transient failure"));
+        check.extra("S/4 rate limit in the runtime (configured " + S4_MAX_RATE + "/s)",
+                limit.maximumRequests() + " per " + limit.period().toMillis() + " ms (" + limit.mode() + ")");
+        check.extra("  peak S/4 requests at the peer in any " + limit.period().minus(ARRIVAL_JITTER).toMillis()
+                + " / " + limit.period().toMillis() + " ms", peak + " / " + peakFullPeriod);
+        check.extra("  shortest span of " + (limit.maximumRequests() + 1) + " consecutive S/4 requests (ms)",
+                shortestSpan(arrivals, (int) limit.maximumRequests() + 1));
+        check.extra("  S/4 requests after recovery / average rate", afterRecovery.length
+                + String.format(" / %.1f per s", drainRate));
         String table = check.report(r);
 
         LedgerCheck.assertExactlyOnce(r, table);
         assertThat(s4During).as("S/4 postings while it was unavailable\n" + table).isZero();
         assertThat(acceptedDuring).as("webhooks keep being accepted during an ERP outage\n" + table).isPositive();
+        assertThat(resumed).as("S/4 postings resumed after recovery\n" + table).isPositive();
+        assertThat(limit.maximumRequests()).as("the runtime's S/4 throttle holds the configured limit\n" + table)
+                .isEqualTo(S4_MAX_RATE);
+        assertThat(limit.period()).as("the throttle's period\n" + table).isEqualTo(Duration.ofSeconds(1));
+        assertThat((long) peak).as("S/4 requests in any " + limit.period().minus(ARRIVAL_JITTER).toMillis()
+                + " ms, never above the limit\n" + table).isLessThanOrEqualTo(limit.maximumRequests());
+        assertThat((long) peakFullPeriod).as("draining the backlog ran into the limit, so the check above means something\n"
+                + table).isGreaterThanOrEqualTo((long) Math.ceil(0.8 * limit.maximumRequests()));
+    }
+
+    /**
+     * Attempts whose backoff (0.2 s doubling to {@link #MAX_DELAY}, jitter down to -15%) adds up to at least twice the
+     * outage, and never fewer than the 100 this scenario always had.
+     */
+    static int attemptsToOutlast(Duration outage) {
+        double perAttemptFloor = MAX_DELAY.toMillis() / 1000.0 * 0.85;
+        return (int) Math.max(100, 6 + Math.ceil(2.0 * outage.toSeconds() / perAttemptFloor));
+    }
+
+    /** The most arrivals within any window of the given length (arrivals sorted ascending, in nanoseconds). */
+    static int peakRequests(long[] arrivals, Duration window) {
+        long w = window.toNanos();
+        int peak = 0;
+        for (int first = 0, last = 0; last < arrivals.length; last++) {
+            while (arrivals[last] - arrivals[first] >= w) first++;
+            peak = Math.max(peak, last - first + 1);
+        }
+        return peak;
+    }
+
+    /** The shortest time in which {@code n} consecutive requests arrived, in milliseconds ("-" if fewer arrived). */
+    static String shortestSpan(long[] arrivals, int n) {
+        long shortest = Long.MAX_VALUE;
+        for (int i = 0; i + n - 1 < arrivals.length; i++) {
+            shortest = Math.min(shortest, arrivals[i + n - 1] - arrivals[i]);
+        }
+        return shortest == Long.MAX_VALUE ? "-" : String.format("%.1f", shortest / 1e6);
+    }
+
+    record Throttle(long maximumRequests, Duration period, String mode) {
+    }
+
+    /** The S/4HANA throttle as the running process has it, read over Jolokia on the management port. */
+    private static Throttle s4Throttle(RuntimeProcess rt) throws Exception {
+        HttpResponse<String> response = rt.management("/observe/jolokia/read/org.apache.camel:context=interchange,"
+                + "type=processors,name=%22erp.s4hana.rate-limit%22");
+        JsonNode value = new ObjectMapper().readTree(response.body()).path("value");
+        assertThat(value.has("MaximumRequests")).as("Jolokia answer " + response.body()).isTrue();
+        return new Throttle(value.path("MaximumRequests").asLong(), Duration.ofMillis(value.path("TimePeriodMillis").asLong()),
+                value.path("Mode").asText());
     }
 
     private long firstS4PostingAfter(long millis) {

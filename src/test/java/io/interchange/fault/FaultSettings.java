@@ -49,6 +49,14 @@ final class FaultSettings {
         return Duration.ofMillis(Math.min(ms, max.toMillis()));
     }
 
+    /** How long S/4HANA is down in ErpOutageFaultIT: 20 s in the quick run, 180 s with -Pfault-full. */
+    static Duration erpOutage() {
+        String value = System.getProperty("fault.erp-outage-seconds", "20");
+        long seconds = Long.parseLong(value.isBlank() ? "20" : value.trim());
+        if (seconds < 2) throw new IllegalArgumentException("fault.erp-outage-seconds must be at least 2, not " + value);
+        return Duration.ofSeconds(seconds);
+    }
+
     /** The file each scenario appends its report to. */
     static Path reportFile() {
         String value = System.getProperty("fault.report");
