@@ -144,6 +144,9 @@ final class GroupCommit implements AutoCloseable {
             } catch (SQLException e) {
                 rollbackQuietly(c);
                 if (batch.size() > 1 && !StoreException.isTransient(e)) {
+                    // each row in a transaction of its own: on PostgreSQL one failed statement aborts the whole
+                    // transaction, so rows written before it in the same one would be rolled back with it
+                    c.setAutoCommit(true);
                     writeOneByOne(c, batch, now);
                     return;
                 }
@@ -158,6 +161,7 @@ final class GroupCommit implements AutoCloseable {
         }
     }
 
+    /** On a connection in auto-commit mode: every row is committed or refused alone. */
     private void writeOneByOne(Connection c, List<Pending> batch, Instant now) throws SQLException {
         for (Pending p : batch) {
             try (PreparedStatement ps = c.prepareStatement(p.statement().sql())) {

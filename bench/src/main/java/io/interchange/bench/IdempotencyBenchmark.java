@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.infra.Blackhole;
 
 import java.io.IOException;
@@ -41,6 +42,10 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code claimConfirm_ours}: the product's per-message cost, {@code claim(key)} then {@code confirm(key)}.</li>
  *   <li>{@code claim_ours}: diagnostic, the claim alone (one INSERT ... ON CONFLICT through the store's pool).</li>
+ *   <li>{@code claimConfirmAll100_ours}: the stream flow's path, 100 keys claimed in one group commit and confirmed
+ *       in another; against {@code insert_jdbcBatch100}, which claims only.</li>
+ *   <li>{@code claimConfirm_ours16Threads}: the webhook path under load, 16 threads whose claims and confirmations
+ *       share group commits (scores summed over the threads).</li>
  *   <li>{@code insert_jdbcPerTx}: plain JDBC, the same INSERT with the same parameters, one transaction per key.</li>
  *   <li>{@code insert_jdbcBatch100}: plain JDBC, the same INSERT batched, 100 keys per transaction.</li>
  *   <li>{@code add_camelJdbcMessageIdRepository}: Camel's JdbcMessageIdRepository ({@code add} = SELECT COUNT then
@@ -184,6 +189,27 @@ public class IdempotencyBenchmark {
         IdempotencyStore.DuplicateState refused = pg.store.idempotency().claim(keys.next());
         if (refused != null) throw new IllegalStateException("fresh key refused: " + refused);
         return refused;
+    }
+
+    /** A stream batch: 100 keys claimed in one group commit, then confirmed in another (BillingEventStream's path). */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void claimConfirmAll100_ours(Postgres pg, Keys keys, Blackhole bh) {
+        IdempotencyStore store = pg.store.idempotency();
+        java.util.List<String> batch = new java.util.ArrayList<>(BATCH);
+        for (int i = 0; i < BATCH; i++) batch.add(keys.next());
+        for (IdempotencyStore.DuplicateState refused : store.claimAll(batch)) {
+            if (refused != null) throw new IllegalStateException("fresh key refused: " + refused);
+        }
+        store.confirmAll(batch);
+        bh.consume(batch);
+    }
+
+    /** The webhook path under load: 16 concurrent deliveries, each claim + confirm, sharing group commits. */
+    @Benchmark
+    @Threads(16)
+    public void claimConfirm_ours16Threads(Postgres pg, Keys keys, Blackhole bh) {
+        claimConfirm_ours(pg, keys, bh);
     }
 
     @Benchmark
