@@ -46,7 +46,8 @@ public class BillingEventStreamRoute extends RouteBuilder {
         // manual commits per partition once a batch is published (see BillingEventStream#commitOffsets); the stream
         // has its own consumer group, apart from the ledger consumer's
         from("kafka:" + sourceTopic + "?groupId=" + consumerGroup + "-billing-stream&autoOffsetReset=earliest"
-                + "&batching=true&maxPollRecords=" + batch + "&pollTimeoutMs=500&batchingIntervalMs=100"
+                // a batch completes when it is full or 10 ms after its first record: large under load, prompt when idle
+                + "&batching=true&maxPollRecords=" + batch + "&pollTimeoutMs=100&batchingIntervalMs=10"
                 + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
                 + "&consumersCount=" + consumers)
                 .routeId(CONSUMER_ID)

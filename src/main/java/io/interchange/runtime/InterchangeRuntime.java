@@ -330,6 +330,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                 LOG.warn("Stopping Camel: {}", e.getMessage());
             }
         }
+        streams.forEach(BillingEventStream::close);
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();

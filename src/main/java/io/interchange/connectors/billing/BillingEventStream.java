@@ -47,6 +47,7 @@ public final class BillingEventStream {
     private final String billingTopic;
     private final long initialBackoffMs;
     private volatile boolean stopping;
+    private volatile ProducerTemplate template;
 
     public BillingEventStream(BillingEventTranslator translator, IdempotencyStore idempotency, String billingTopic,
                               long initialBackoffMs) {
@@ -59,6 +60,18 @@ public final class BillingEventStream {
     /** Lets a batch that is waiting out a store or broker outage give up, so the consumer can stop. */
     public void stopping() {
         stopping = true;
+    }
+
+    /** Stops the stream's producer template (its Kafka producers). */
+    public void close() {
+        ProducerTemplate t = template;
+        if (t != null) {
+            try {
+                t.stop();
+            } catch (RuntimeException e) {
+                LOG.debug("Stopping the stream's producer template: {}", e.getMessage());
+            }
+        }
     }
 
     /** The single-event route's translation step: the record's body is one Stripe event. */
@@ -81,8 +94,8 @@ public final class BillingEventStream {
         List<?> records = batchExchange.getMessage().getBody(List.class);
         if (records == null || records.isEmpty()) return;
         CamelContext context = batchExchange.getContext();
-        ProducerTemplate template = context.createProducerTemplate();
-        try {
+        ProducerTemplate template = template(context);
+        {
             List<Exchange> ok = new ArrayList<>(records.size());
             List<BillingEventTranslator.Translated> translated = new ArrayList<>(records.size());
             int oneByOne = 0;
@@ -101,9 +114,22 @@ public final class BillingEventStream {
             LOG.info("Stream batch of {} record(s): {} published, {} already published, {} one by one",
                     records.size(), outcome.published(), outcome.duplicates(), oneByOne + outcome.held());
             commitOffsets(records);
-        } finally {
-            template.stop();
         }
+    }
+
+    /**
+     * One template for the stream's life: a template's producers (a Kafka client each) are created when first used,
+     * so a template per batch would start a Kafka producer per batch.
+     */
+    private ProducerTemplate template(CamelContext context) {
+        ProducerTemplate t = template;
+        if (t == null) {
+            synchronized (this) {
+                if (template == null) template = context.createProducerTemplate();
+                t = template;
+            }
+        }
+        return t;
     }
 
     private record Outcome(int published, int duplicates, int held) { }
