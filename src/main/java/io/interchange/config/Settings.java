@@ -88,8 +88,10 @@ public final class Settings {
     public static final Setting BILLING_STREAM_BATCH = declare("interchange.billing.stream-batch", "500", false,
             "Most records the billing-stream flow takes per poll: one group commit of their keys and one batch of "
                     + "Kafka sends each.");
-    public static final Setting BILLING_STREAM_CONSUMERS = declare("interchange.billing.stream-consumers", "2", false,
-            "Consumer threads of the billing-stream flow (partitions are shared among them and among instances).");
+    public static final Setting BILLING_STREAM_CONSUMERS = declare("interchange.billing.stream-consumers", "6", false,
+            "Consumer threads of the billing-stream flow: up to one per partition of the stream topic this instance "
+                    + "reads (partitions are shared among them and among instances; a thread without one idles). "
+                    + "While one batch waits for its commit and acknowledgements, the others work.");
     public static final Setting LEDGER_TOPIC = declare("interchange.ledger.topic", "interchange.ledger.v1", false,
             "Kafka topic of ERP posting confirmations.");
 

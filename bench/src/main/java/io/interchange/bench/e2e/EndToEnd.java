@@ -57,7 +57,7 @@ public final class EndToEnd {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = new HashMap<>(Map.of("scenarios", "ingest,drain", "reps", "3",
-                "drain-events", "1000000", "step-seconds", "6", "drain-cap-seconds", "180", "latency-seconds", "20",
+                "drain-events", "1000000", "step-seconds", "6", "drain-cap-seconds", "300", "latency-seconds", "20",
                 "variants", "plain,hand,ours", "out", "results"));
         for (int i = 0; i + 1 < args.length; i += 2) opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         if (System.getProperty("interchange.jar") == null) {
@@ -78,9 +78,14 @@ public final class EndToEnd {
                 }
             }
             if (scenarios.contains("drain")) {
-                String source = run.preload(Integer.parseInt(opts.get("drain-events")));
                 for (int rep = 1; rep <= reps; rep++) {
-                    for (Variant v : rotate(variants, rep)) run.drain(v, rep, source);
+                    for (Variant v : rotate(variants, rep)) {
+                        // a topic of its own per drain: every drain reads exactly N events
+                        String source = run.preload(Integer.parseInt(opts.get("drain-events")),
+                                "bench.stripe-events." + v.name().toLowerCase() + "." + rep);
+                        run.drain(v, rep, source);
+                        infra.deleteTopic(source);
+                    }
                 }
             }
             String table = run.table(variants, opts, (System.nanoTime() - started) / 60e9);
@@ -129,6 +134,7 @@ public final class EndToEnd {
             env.put("INTERCHANGE_JMX_PORT", "0");
             env.put("INTERCHANGE_DATA_DIR", infra.workDir.resolve("data-" + name).toString());
             env.put("INTERCHANGE_FLOWS", mode.equals("ingest") ? "billing-webhook" : "billing-stream");
+            env.put("INTERCHANGE_BILLING_STREAM_CONSUMERS", opts.getOrDefault("drain-threads", "6"));
             env.put("INTERCHANGE_KAFKA_CONSUMER_GROUP", group == null ? "e2e" : group);
             if (sourceTopic != null) env.put("INTERCHANGE_BILLING_STREAM_TOPIC", sourceTopic);
             ServerProcess p = ServerProcess.launch(name, List.of("-jar", System.getProperty("interchange.jar")), env, log);
@@ -140,7 +146,7 @@ public final class EndToEnd {
             cmd.addAll(List.of(String.valueOf(httpPort), jdbcUrl, infra.bootstrap(), topic));
         } else {
             cmd.addAll(List.of(jdbcUrl, infra.bootstrap(), sourceTopic, topic, group));
-            if (v == Variant.HAND) cmd.add(opts.getOrDefault("drain-threads", "2"));
+            if (v == Variant.HAND) cmd.add(opts.getOrDefault("drain-threads", "6"));
         }
         ServerProcess p = ServerProcess.launch(name, cmd, Map.of(), log);
         return p.awaitReady(p.logContains("READY"), Duration.ofSeconds(90));
@@ -276,8 +282,7 @@ public final class EndToEnd {
 
     // ---------------------------------------------------------------- Kafka drain
 
-    private String preload(int n) throws Exception {
-        String source = "bench.stripe-events";
+    private String preload(int n, String source) throws Exception {
         infra.createTopic(source, 6);
         Events events = new Events(7, "drn0");
         log("drain: preloading " + n + " events of " + events.averageSize() + " bytes on 6 partitions");
