@@ -11,20 +11,8 @@
 # /tmp/build-bench-main), never into the checkout's target/, and started from there as a separate process.
 set -euo pipefail
 
-bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-main="$(dirname "$bench")"
-main_build_dir="${MAIN_BUILD_DIR:-/tmp/build-bench-main}"
-
-mvn_build() { # offline first; online once if a dependency is not in the local repository yet
-  mvn -B -q -o "$@" || { echo "offline build failed; retrying online" >&2; mvn -B -q "$@"; }
-}
-
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-  echo "== building the runtime (into $main_build_dir) and installing it"
-  (cd "$main" && mvn_build install -DskipTests -Dbuild.dir="$main_build_dir")
-  echo "== building bench/target/benchmarks.jar"
-  (cd "$bench" && mvn_build package)
-fi
+# shellcheck source=build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build.sh"
 
 load="$(cut -d' ' -f1 /proc/loadavg)"
 if awk -v l="$load" 'BEGIN { exit !(l > 0.7) }'; then

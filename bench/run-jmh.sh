@@ -11,23 +11,12 @@
 # installed into the local Maven repository as io.interchange:interchange:0.1.0-SNAPSHOT, which the benchmarks use.
 set -euo pipefail
 
-bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-main="$(dirname "$bench")"
-main_build_dir="${MAIN_BUILD_DIR:-/tmp/build-bench-main}"
+# shellcheck source=build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/build.sh"
 # one fork, short warm-up and measurement: enough for steady state here, and the whole set stays under ~7 minutes
 # shellcheck disable=SC2206
 jmh_opts=(${JMH_OPTS:--f 1 -wi 3 -i 5 -w 2s -r 2s})
 
-mvn_build() { # offline first; online once if a dependency (JMH, camel-sql) is not in the local repository yet
-  mvn -B -q -o "$@" || { echo "offline build failed; retrying online" >&2; mvn -B -q "$@"; }
-}
-
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-  echo "== building the runtime (into $main_build_dir) and installing it"
-  (cd "$main" && mvn_build install -DskipTests -Dbuild.dir="$main_build_dir")
-  echo "== building bench/target/benchmarks.jar"
-  (cd "$bench" && mvn_build package)
-fi
 
 cd "$bench"
 mkdir -p results

@@ -103,6 +103,9 @@ public final class Settings {
             "Most idempotency keys claimed (or confirmed) in one store transaction: concurrent deliveries share one "
                     + "durable commit instead of paying one each; each still waits for its own key's commit. 1 = one "
                     + "transaction per key.");
+    public static final Setting IDEMPOTENCY_GROUP_WRITERS = declare("interchange.idempotency.group-commit-writers", "2", false,
+            "Threads (each with a store connection) writing group commits: while one batch waits for its flush, the "
+                    + "next is written. At most the store pool size.");
 
     public static final Setting S4_URL = declare("interchange.erp.s4.url",
             "http://127.0.0.1:8090/sap/bc/srt/scs_ext/sap/journalentrybulkcreaterequest", false,

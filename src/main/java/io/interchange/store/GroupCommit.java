@@ -54,16 +54,23 @@ final class GroupCommit implements AutoCloseable {
     private final Clock clock;
     private final int maxBatch;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-    private final Thread writer;
+    private final List<Thread> writers = new ArrayList<>();
     private volatile boolean running = true;
 
-    GroupCommit(String name, DataSource ds, Clock clock, int maxBatch) {
+    /**
+     * @param writers threads that each take the waiting rows and commit them; more than one lets the next batch be
+     *                written while the previous one waits for its flush (PostgreSQL flushes concurrent commits together)
+     */
+    GroupCommit(String name, DataSource ds, Clock clock, int maxBatch, int writers) {
         this.ds = ds;
         this.clock = clock;
         this.maxBatch = Math.max(1, maxBatch);
-        this.writer = new Thread(this::run, "interchange-group-commit-" + name);
-        writer.setDaemon(true);
-        writer.start();
+        for (int i = 0; i < Math.max(1, writers); i++) {
+            Thread writer = new Thread(this::run, "interchange-group-commit-" + name + "-" + i);
+            writer.setDaemon(true);
+            writer.start();
+            this.writers.add(writer);
+        }
     }
 
     /** Runs the statement for this key in the next group commit; returns its update count once committed. */
@@ -120,6 +127,8 @@ final class GroupCommit implements AutoCloseable {
         Instant now = clock.instant();
         Map<Statement, List<Pending>> byStatement = new LinkedHashMap<>();
         for (Pending p : batch) byStatement.computeIfAbsent(p.statement(), k -> new ArrayList<>()).add(p);
+        // rows in key order: two writers' transactions then lock the same keys in the same order and cannot deadlock
+        byStatement.values().forEach(rows -> rows.sort(java.util.Comparator.comparing(Pending::key)));
         try (Connection c = ds.getConnection()) {
             Map<Pending, Integer> counts = new HashMap<>();
             try {
@@ -184,11 +193,13 @@ final class GroupCommit implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        writer.interrupt();
-        try {
-            writer.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        writers.forEach(Thread::interrupt);
+        for (Thread writer : writers) {
+            try {
+                writer.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

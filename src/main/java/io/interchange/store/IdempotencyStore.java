@@ -46,7 +46,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
     private final GroupCommit.Statement claimStatement;
     private final GroupCommit.Statement confirmStatement;
 
-    IdempotencyStore(DataSource ds, Clock clock, Duration ttl, Duration lease, int groupCommitMax) {
+    IdempotencyStore(DataSource ds, Clock clock, Duration ttl, Duration lease, int groupCommitMax, int writers) {
         this.jdbc = new Jdbc(ds);
         this.clock = clock;
         this.ttl = ttl;
@@ -64,7 +64,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
                     ps.setString(2, key);
                 });
         // the two statements every delivery runs are group-committed; the rare ones (take-over, release) are not
-        this.commits = new GroupCommit("idempotency", ds, clock, groupCommitMax);
+        this.commits = new GroupCommit("idempotency", ds, clock, groupCommitMax, writers);
     }
 
     @Override

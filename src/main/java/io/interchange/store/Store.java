@@ -22,7 +22,7 @@ public final class Store implements AutoCloseable {
         this.dataSource = dataSource;
         this.idempotency = new IdempotencyStore(dataSource, clock,
                 config.getDuration(Settings.IDEMPOTENCY_TTL), config.getDuration(Settings.IDEMPOTENCY_LEASE),
-                config.getInt(Settings.IDEMPOTENCY_GROUP_COMMIT));
+                config.getInt(Settings.IDEMPOTENCY_GROUP_COMMIT), config.getInt(Settings.IDEMPOTENCY_GROUP_WRITERS));
         this.deadLetters = new DeadLetterStore(dataSource, clock);
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);

@@ -183,50 +183,35 @@ public final class EndToEnd {
                 return;
             }
             double rate = Double.parseDouble(opts.getOrDefault("start-rate", "1000"));
-            Load.Result best = null;
-            long bestCpu = 0;
+            Step best = null;
             double rssMax = 0;
             double failed = Double.NaN;
-            while (rate <= 100_000) {
-                long cpu0 = server.cpuMicros();
-                Load.Result r = load.run(rate, stepSeconds);
-                long cpu = server.cpuMicros() - cpu0;
-                rssMax = Math.max(rssMax, server.rssMiB());
-                log(String.format("  %6.0f ev/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d errors, %.0f CPU µs/event -> %s",
-                        rate, r.p50Micros() / 1e3, r.p99Micros() / 1e3, r.maxMicros() / 1e3, r.errors(),
-                        (double) cpu / r.sent(), r.holds(p99Limit) ? "holds" : "does not hold"));
-                Thread.sleep(2000);
-                if (!r.holds(p99Limit)) {
+            while (rate <= 100_000) { // climb by x1.5 until the p99 or an error says no
+                Step s = step(server, load, rate, stepSeconds, p99Limit);
+                rssMax = Math.max(rssMax, s.rssMiB());
+                if (!s.holds()) {
                     failed = rate;
                     break;
                 }
-                best = r;
-                bestCpu = cpu;
+                best = s;
                 rate *= 1.5;
             }
-            double lo = best == null ? 0 : best.rate();
-            for (int i = 0; i < 2 && best != null && !Double.isNaN(failed); i++) {
+            double lo = best == null ? 0 : best.result().rate();
+            for (int i = 0; i < 2 && best != null && !Double.isNaN(failed); i++) { // then bisect twice
                 double mid = (lo + failed) / 2;
-                long cpu0 = server.cpuMicros();
-                Load.Result r = load.run(mid, stepSeconds);
-                long cpu = server.cpuMicros() - cpu0;
-                rssMax = Math.max(rssMax, server.rssMiB());
-                log(String.format("  %6.0f ev/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d errors, %.0f CPU µs/event -> %s",
-                        mid, r.p50Micros() / 1e3, r.p99Micros() / 1e3, r.maxMicros() / 1e3, r.errors(),
-                        (double) cpu / r.sent(), r.holds(p99Limit) ? "holds" : "does not hold"));
-                Thread.sleep(2000);
-                if (r.holds(p99Limit)) {
+                Step s = step(server, load, mid, stepSeconds, p99Limit);
+                rssMax = Math.max(rssMax, s.rssMiB());
+                if (s.holds()) {
                     lo = mid;
-                    best = r;
-                    bestCpu = cpu;
+                    best = s;
                 } else {
                     failed = mid;
                 }
             }
             if (best != null) {
-                record("ingest: max rate at p99 <= 50 ms (events/s)", v, best.rate());
-                record("ingest: p99 at that rate (ms)", v, best.p99Micros() / 1e3);
-                record("ingest: CPU per event at that rate (µs)", v, (double) bestCpu / best.sent());
+                record("ingest: max rate at p99 <= 50 ms (events/s)", v, best.result().rate());
+                record("ingest: p99 at that rate (ms)", v, best.result().p99Micros() / 1e3);
+                record("ingest: CPU per event at that rate (µs)", v, best.cpuPerEvent());
             }
             record("ingest: resident memory under load (MiB)", v, rssMax);
             Thread.sleep(3000);
@@ -244,6 +229,22 @@ public final class EndToEnd {
             infra.dropDatabase(db);
             infra.deleteTopic(topic);
         }
+    }
+
+    private record Step(Load.Result result, double cpuPerEvent, double rssMiB, boolean holds) { }
+
+    /** One constant-rate step: the load's result, the server's CPU per event and its resident memory after it. */
+    private Step step(ServerProcess server, Load load, double rate, double seconds, long p99Limit) throws InterruptedException {
+        long cpu0 = server.cpuMicros();
+        Load.Result r = load.run(rate, seconds);
+        double cpuPerEvent = (double) (server.cpuMicros() - cpu0) / r.sent();
+        double rss = server.rssMiB();
+        boolean holds = r.holds(p99Limit);
+        log(String.format("  %6.0f ev/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d errors, %.0f CPU µs/event -> %s",
+                rate, r.p50Micros() / 1e3, r.p99Micros() / 1e3, r.maxMicros() / 1e3, r.errors(), cpuPerEvent,
+                holds ? "holds" : "does not hold"));
+        Thread.sleep(2000); // let a backlog from an overloaded step clear before the next
+        return new Step(r, cpuPerEvent, rss, holds);
     }
 
     /** The CloudEvents ids of all records on the topic. */
