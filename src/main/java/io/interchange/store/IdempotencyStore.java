@@ -23,7 +23,7 @@ import java.util.List;
  * between leaves a PENDING key that a later delivery takes over once the lease has run out, instead of being lost as
  * a "duplicate".
  */
-public class IdempotencyStore extends ServiceSupport implements IdempotentRepository, AutoCloseable {
+public class IdempotencyStore extends ServiceSupport implements IdempotentRepository {
 
     /** Exchange property set when {@link #add(Exchange, String)} refuses a key: {@link DuplicateState}. */
     public static final String DUPLICATE_STATE = "InterchangeDuplicateState";

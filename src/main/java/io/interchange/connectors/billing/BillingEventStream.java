@@ -3,6 +3,7 @@ package io.interchange.connectors.billing;
 import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.reliability.ExchangeKeys;
 import io.interchange.reliability.FailureClassifier;
+import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.IdempotencyStore;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -95,26 +96,24 @@ public final class BillingEventStream {
         if (records == null || records.isEmpty()) return;
         CamelContext context = batchExchange.getContext();
         ProducerTemplate template = template(context);
-        {
-            List<Exchange> ok = new ArrayList<>(records.size());
-            List<BillingEventTranslator.Translated> translated = new ArrayList<>(records.size());
-            int oneByOne = 0;
-            for (Object o : records) {
-                Exchange record = (Exchange) o;
-                try {
-                    translated.add(translate(record.getMessage().getBody(byte[].class), UUID.randomUUID().toString()));
-                    ok.add(record);
-                } catch (RuntimeException e) {
-                    // refused input: the single-event route dead-letters it with its payload and this reason
-                    single(template, record);
-                    oneByOne++;
-                }
+        List<Exchange> ok = new ArrayList<>(records.size());
+        List<BillingEventTranslator.Translated> translated = new ArrayList<>(records.size());
+        int oneByOne = 0;
+        for (Object o : records) {
+            Exchange record = (Exchange) o;
+            try {
+                translated.add(translate(record.getMessage().getBody(byte[].class), UUID.randomUUID().toString()));
+                ok.add(record);
+            } catch (RuntimeException e) {
+                // refused input: the single-event route dead-letters it with its payload and this reason
+                single(template, record);
+                oneByOne++;
             }
-            Outcome outcome = publishOnce(template, ok, translated, context);
-            LOG.info("Stream batch of {} record(s): {} published, {} already published, {} one by one",
-                    records.size(), outcome.published(), outcome.duplicates(), oneByOne + outcome.held());
-            commitOffsets(records);
         }
+        Outcome outcome = publishOnce(template, ok, translated, context);
+        LOG.info("Stream batch of {} record(s): {} published, {} already published, {} one by one",
+                records.size(), outcome.published(), outcome.duplicates(), oneByOne + outcome.held());
+        commitOffsets(records);
     }
 
     /**
@@ -195,7 +194,7 @@ public final class BillingEventStream {
 
     private BillingEventTranslator.Translated translate(byte[] body, String correlationId) {
         if (body == null || body.length == 0) {
-            throw new io.interchange.reliability.PermanentFailure("empty record: expected a Stripe event as JSON");
+            throw new PermanentFailure("empty record: expected a Stripe event as JSON");
         }
         return translator.translate(translator.parse(body), correlationId);
     }
