@@ -20,8 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ErpOutageFaultIT extends FaultScenario {
 
-    /** S/4HANA's limit here: low enough that draining the outage's backlog runs into it, so the rate check bites. */
-    static final int S4_MAX_RATE = 30;
     /**
      * The throttle counts requests when it lets them pass, the peer when they arrive; a pause (GC, scheduling) between
      * the two on a busy machine can bring arrivals closer together. Windows this much shorter than the throttle's
@@ -34,8 +32,10 @@ class ErpOutageFaultIT extends FaultScenario {
     void postingsWaitOutAnS4OutageAndArePostedOnceAfterItNeverAboveTheRateLimit() throws Exception {
         environment("erp-outage");
         Duration outage = FaultSettings.erpOutage();
+        // S/4HANA's limit: low enough that draining the outage's backlog runs into it, so the rate check bites
+        int s4MaxRate = FaultSettings.erpMaxRate();
         RuntimeProcess rt = runtime("a", Map.of(
-                "INTERCHANGE_ERP_S4_MAX_RATE", String.valueOf(S4_MAX_RATE),
+                "INTERCHANGE_ERP_S4_MAX_RATE", String.valueOf(s4MaxRate),
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_ATTEMPTS", String.valueOf(attemptsToOutlast(outage)),
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_INITIAL_DELAY", "PT0.2S",
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_DELAY", MAX_DELAY.toString())).awaitReady(READY);
@@ -81,7 +81,7 @@ class ErpOutageFaultIT extends FaultScenario {
         check.extra("  webhooks accepted during the outage", acceptedDuring);
         check.extra("  S/4 postings resumed after (s)", seconds(up, resumed) + " after recovery");
         check.extra("transient-failure retries (log lines)", rt.countLogLines("after transient failure"));
-        check.extra("S/4 rate limit in the runtime (configured " + S4_MAX_RATE + "/s)",
+        check.extra("S/4 rate limit in the runtime (configured " + s4MaxRate + "/s)",
                 limit.maximumRequests() + " per " + limit.period().toMillis() + " ms (" + limit.mode() + ")");
         check.extra("  peak S/4 requests at the peer in any " + limit.period().minus(ARRIVAL_JITTER).toMillis()
                 + " / " + limit.period().toMillis() + " ms", peak + " / " + peakFullPeriod);
@@ -96,7 +96,7 @@ class ErpOutageFaultIT extends FaultScenario {
         assertThat(acceptedDuring).as("webhooks keep being accepted during an ERP outage\n" + table).isPositive();
         assertThat(resumed).as("S/4 postings resumed after recovery\n" + table).isPositive();
         assertThat(limit.maximumRequests()).as("the runtime's S/4 throttle holds the configured limit\n" + table)
-                .isEqualTo(S4_MAX_RATE);
+                .isEqualTo(s4MaxRate);
         assertThat(limit.period()).as("the throttle's period\n" + table).isEqualTo(Duration.ofSeconds(1));
         assertThat((long) peak).as("S/4 requests in any " + limit.period().minus(ARRIVAL_JITTER).toMillis()
                 + " ms, never above the limit\n" + table).isLessThanOrEqualTo(limit.maximumRequests());

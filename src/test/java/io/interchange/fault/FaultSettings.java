@@ -57,6 +57,17 @@ final class FaultSettings {
         return Duration.ofSeconds(seconds);
     }
 
+    /**
+     * S/4HANA's rate limit in ErpOutageFaultIT: 30/s in the quick run, 100/s with -Pfault-full, so that the backlog of
+     * a long outage drains into the limit within minutes instead of the better part of an hour.
+     */
+    static int erpMaxRate() {
+        String value = System.getProperty("fault.erp-max-rate", "30");
+        int rate = Integer.parseInt(value.isBlank() ? "30" : value.trim());
+        if (rate < 1) throw new IllegalArgumentException("fault.erp-max-rate must be at least 1, not " + value);
+        return rate;
+    }
+
     /** The file each scenario appends its report to. */
     static Path reportFile() {
         String value = System.getProperty("fault.report");
