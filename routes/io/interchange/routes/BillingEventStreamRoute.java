@@ -53,6 +53,12 @@ public class BillingEventStreamRoute extends RouteBuilder {
                 .routeId(CONSUMER_ID)
                 .process(stream::processBatch).id("billing.stream-publish-batch");
 
+        // batchWithIndividualHeaders: each record of the list keeps its own CloudEvents headers and key (without it,
+        // Camel gives every record of the batch the outer message's headers)
+        from(BillingEventStream.PUBLISH)
+                .routeId("billing.stream-publish")
+                .to("kafka:" + billingTopic + "?batchWithIndividualHeaders=true").id("kafka.publish-stream-batch");
+
         from(BillingEventStream.SINGLE)
                 .routeId(SINGLE_ID)
                 .errorHandler(policies.forRoute(SINGLE_ID))

@@ -2,8 +2,8 @@ package io.interchange.routes;
 
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.kafka.CloudEventHeaders;
+import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
-import io.interchange.model.CanonicalType;
 import io.interchange.model.Envelope;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.ExchangeKeys;
@@ -11,19 +11,21 @@ import io.interchange.reliability.IdempotentStep;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.store.ErpConfirmations;
 import io.interchange.store.IdempotencyStore;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.component.kafka.KafkaConstants;
 import org.slf4j.MDC;
 
-import java.time.Instant;
 import java.util.List;
 
 /**
  * Canonical billing events to the ERP ledger: route by legal entity to S/4HANA or the legacy ERP, post each event
  * exactly once, record the ERP's confirmation and publish it to the ledger topic.
+ *
+ * <p>The consumer takes a poll's batch at a time ({@link LedgerBatch}: bulk requests where the ERP takes them); what
+ * the batch cannot settle, and every replay, goes through the single-posting route {@link #ROUTE_ID}, with its
+ * redelivery and dead-letter policy. Both reach an ERP through its own route ({@code erp.<target>.post-journal}),
+ * whose throttle holds the ERP's rate limit for all of them.
  */
 public class LedgerPostingRoute extends RouteBuilder {
 
@@ -33,8 +35,6 @@ public class LedgerPostingRoute extends RouteBuilder {
     static final String CONFIRMATION = "InterchangeErpConfirmation";
     static final String ENVELOPE = "InterchangeEnvelope";
     static final String ERP_TARGET = "InterchangeErpTarget";
-    static final String ERP_ANSWER = "InterchangeErpAnswer";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LedgerPostingService service;
     private final List<ErpConnector> connectors;
@@ -43,9 +43,16 @@ public class LedgerPostingRoute extends RouteBuilder {
     private final String billingTopic;
     private final String ledgerTopic;
     private final String consumerGroup;
+    private final LedgerBatch batch;
+    private final int batchSize;
+    private final int consumers;
 
     public LedgerPostingRoute(LedgerPostingService service, List<ErpConnector> connectors, IdempotencyStore idempotency,
-                              RoutePolicies policies, String billingTopic, String ledgerTopic, String consumerGroup) {
+                              RoutePolicies policies, String billingTopic, String ledgerTopic, String consumerGroup,
+                              LedgerBatch batch, int batchSize, int consumers) {
+        this.batch = batch;
+        this.batchSize = batchSize;
+        this.consumers = consumers;
         this.service = service;
         this.connectors = connectors;
         this.idempotency = idempotency;
@@ -57,21 +64,34 @@ public class LedgerPostingRoute extends RouteBuilder {
 
     @Override
     public void configure() {
-        // breakOnFirstError: if even the dead-letter store cannot take a failure, the record is read again, not skipped
-        from("kafka:" + billingTopic + "?groupId=" + consumerGroup + "&autoOffsetReset=earliest&breakOnFirstError=true")
+        // breakOnFirstError: if even the dead-letter store cannot take a failure, the batch is read again, not
+        // skipped; offsets are committed by LedgerBatch once the batch is settled (see KafkaBatches#commitOffsets)
+        from("kafka:" + billingTopic + "?groupId=" + consumerGroup + "&autoOffsetReset=earliest"
+                // a batch completes when it is full or 10 ms after its first record: large in a backlog, prompt when idle
+                + "&batching=true&maxPollRecords=" + batchSize + "&pollTimeoutMs=100&batchingIntervalMs=10"
+                + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
+                + "&consumersCount=" + consumers)
                 .routeId(CONSUMER_ID)
-                .to("direct:" + ROUTE_ID).id("billing.to-ledger-posting");
+                .process(batch::process).id("ledger.post-batch");
 
-        from("direct:" + ROUTE_ID)
+        // batchWithIndividualHeaders: each record of the list keeps its own CloudEvents headers and key
+        from(LedgerBatch.PUBLISH)
+                .routeId("billing.ledger-publish")
+                .to("kafka:" + ledgerTopic + "?batchWithIndividualHeaders=true").id("kafka.publish-ledger-confirmations");
+
+        from(LedgerBatch.SINGLE)
                 .routeId(ROUTE_ID)
                 .errorHandler(policies.forRoute(ROUTE_ID))
                 .process(this::begin).id("ledger.prepare-posting")
+                .process(LedgerBatch::failedInBulk).id("ledger.bulk-attempt")
                 .filter(exchangeProperty(POSTING).isNotNull())
                     .process(IdempotentStep.waitingForHolder(idempotency)).id("ledger.claim-posting")
                     .filter(exchangeProperty(IdempotentStep.ALREADY_DONE).isNull())
                         .process(this::reuseConfirmation).id("ledger.check-earlier-confirmation")
                         .choice()
                             .when(exchangeProperty(CONFIRMATION).isNull())
+                                .process(e -> e.setProperty(ErpConnector.POSTINGS,
+                                        List.of(e.getProperty(POSTING, LedgerPosting.class)))).id("ledger.one-entry")
                                 .toD("direct:erp.${exchangeProperty." + ERP_TARGET + "}").id("erp.post-journal")
                                 .process(this::recordConfirmation).id("ledger.record-confirmation")
                         .end()
@@ -101,7 +121,8 @@ public class LedgerPostingRoute extends RouteBuilder {
         String correlationId = envelope.correlationId() != null ? envelope.correlationId() : envelope.id();
         exchange.setProperty(ExchangeKeys.CORRELATION_ID, correlationId);
         MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
-        exchange.setProperty(ExchangeKeys.ATTEMPTS, 1);
+        // 1, or more when a redelivery runs this again
+        exchange.setProperty(ExchangeKeys.ATTEMPTS, exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class));
         exchange.setProperty(ENVELOPE, envelope);
         if (envelope.id() != null) {
             exchange.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, LedgerPostingService.postingKey(envelope.id()));
@@ -125,25 +146,32 @@ public class LedgerPostingRoute extends RouteBuilder {
         });
     }
 
-    private void soapRequest(Exchange exchange, ErpConnector erp) {
-        LedgerPosting p = exchange.getProperty(POSTING, LedgerPosting.class);
+    private static void soapRequest(Exchange exchange, ErpConnector erp) {
         Message m = exchange.getMessage();
         m.getHeaders().clear();
         m.setHeader(Exchange.CONTENT_TYPE, "text/xml; charset=utf-8");
         String[] headers = erp.requestHeaders();
         for (int i = 0; i + 1 < headers.length; i += 2) m.setHeader(headers[i], headers[i + 1]);
-        m.setBody(erp.request(p));
+        m.setBody(erp.request(postings(exchange)));
     }
 
-    private void readAnswer(Exchange exchange, ErpConnector erp) {
+    private static void readAnswer(Exchange exchange, ErpConnector erp) {
         int status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-        exchange.setProperty(ERP_ANSWER, erp.read(status, exchange.getMessage().getBody(byte[].class)));
+        exchange.setProperty(ErpConnector.ANSWERS,
+                erp.readAll(status, exchange.getMessage().getBody(byte[].class), postings(exchange)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<LedgerPosting> postings(Exchange exchange) {
+        return exchange.getProperty(ErpConnector.POSTINGS, List.class);
     }
 
     /** A node of its own so that a store failure here is retried without posting to the ERP again. */
     private void recordConfirmation(Exchange exchange) {
         LedgerPosting p = exchange.getProperty(POSTING, LedgerPosting.class);
-        var answer = exchange.getProperty(ERP_ANSWER, ErpConnector.ErpAnswer.class);
+        // one posting, one answer: a rejection is a permanent failure, dead-lettered with its reason
+        ErpConnector.ErpAnswer answer = ((ErpConnector.EntryAnswer) exchange.getProperty(ErpConnector.ANSWERS, List.class)
+                .get(0)).orThrow();
         ErpConfirmations.Confirmation c = service.record(p, answer,
                 exchange.getProperty(ExchangeKeys.CORRELATION_ID, String.class));
         log.info("Posting {} confirmed by {}: document {} fiscal year {}", p.postingId(), p.erpTarget(),
@@ -151,16 +179,9 @@ public class LedgerPostingRoute extends RouteBuilder {
         exchange.setProperty(CONFIRMATION, c);
     }
 
-    private void confirmationRecord(Exchange exchange) throws Exception {
-        LedgerPosting p = exchange.getProperty(POSTING, LedgerPosting.class);
-        Envelope source = exchange.getProperty(ENVELOPE, Envelope.class);
-        var c = exchange.getProperty(CONFIRMATION, ErpConfirmations.Confirmation.class);
-        Message m = exchange.getMessage();
-        m.getHeaders().clear();
-        CanonicalType type = CanonicalType.LEDGER_POSTED;
-        CloudEventHeaders.write(new Envelope(p.postingId(), "/interchange/ledger", type.ceType(), source.subject(),
-                Instant.now().toString(), type.dataSchema(), source.correlationId(), p.legalEntity()), m);
-        m.setHeader(KafkaConstants.KEY, source.subject());
-        m.setBody(JSON.writeValueAsBytes(LedgerPostingService.event(p, c)));
+    private void confirmationRecord(Exchange exchange) {
+        LedgerPostingService.confirmationRecord(exchange.getProperty(POSTING, LedgerPosting.class),
+                exchange.getProperty(ENVELOPE, Envelope.class),
+                exchange.getProperty(CONFIRMATION, ErpConfirmations.Confirmation.class), exchange.getMessage());
     }
 }

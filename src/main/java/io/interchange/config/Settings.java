@@ -94,6 +94,12 @@ public final class Settings {
                     + "While one batch waits for its commit and acknowledgements, the others work.");
     public static final Setting LEDGER_TOPIC = declare("interchange.ledger.topic", "interchange.ledger.v1", false,
             "Kafka topic of ERP posting confirmations.");
+    public static final Setting LEDGER_BATCH = declare("interchange.ledger.batch", "500", false,
+            "Most billing events the billing-ledger flow takes per poll: their posting keys are claimed in one group "
+                    + "commit and their journal entries sent in bulk requests where the ERP takes them.");
+    public static final Setting LEDGER_CONSUMERS = declare("interchange.ledger.consumers", "2", false,
+            "Consumer threads of the billing-ledger flow: up to one per partition of the billing topic this instance "
+                    + "reads. A customer's events stay on one partition, so they are posted in order either way.");
 
     public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
             "How long a processed event id is remembered; a duplicate older than this is processed again.");
@@ -119,7 +125,12 @@ public final class Settings {
     public static final Setting S4_TIMEOUT = declare("interchange.erp.s4.timeout", "PT10S", false,
             "Connect and response timeout of S/4HANA calls.");
     public static final Setting S4_MAX_RATE = declare("interchange.erp.s4.max-rate", "50", false,
-            "Most S/4HANA requests per second from one instance (the ERP is protected even while a backlog drains).");
+            "Most S/4HANA requests per second from one instance (the ERP is protected even while a backlog drains); "
+                    + "a bulk request counts as one.");
+    public static final Setting S4_BULK_SIZE = declare("interchange.erp.s4.bulk-size", "50", false,
+            "Most journal entries per JournalEntryBulkCreateRequest (1 to 500); 1 sends every posting alone. An "
+                    + "entry S/4HANA rejects, or a bulk request that fails as a whole, is posted again alone under the "
+                    + "route's redelivery and dead-letter policy (the entries' UUIDs keep that from posting twice).");
     public static final Setting LEGACY_URL = declare("interchange.erp.legacy.url", "http://127.0.0.1:8091/legacy/ledger", false,
             "Legacy ERP ledger SOAP endpoint.");
     public static final Setting LEGACY_USER = declare("interchange.erp.legacy.user", "INTERCHANGE", false,

@@ -3,7 +3,9 @@ package io.interchange.ledger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.Mapping;
@@ -15,9 +17,15 @@ import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.ErpConfirmations;
 
+import org.apache.camel.Message;
+import org.apache.camel.component.kafka.KafkaConstants;
+
 import java.io.IOException;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -99,15 +107,61 @@ public final class LedgerPostingService {
         return confirmations.find(postingKey(posting.sourceEventId()));
     }
 
+    /** Confirmations recorded earlier for any of these postings, by posting key (one query per 200 postings). */
+    public Map<String, ErpConfirmations.Confirmation> existingAll(List<LedgerPosting> postings) {
+        List<String> keys = new ArrayList<>(postings.size());
+        for (LedgerPosting p : postings) keys.add(postingKey(p.sourceEventId()));
+        return confirmations.findAll(keys);
+    }
+
     /** Records the ERP's answer; the first record for a posting wins. */
     public ErpConfirmations.Confirmation record(LedgerPosting posting, ErpConnector.ErpAnswer answer, String correlationId) {
-        var c = new ErpConfirmations.Confirmation(postingKey(posting.sourceEventId()), posting.sourceEventId(),
+        var c = confirmation(posting, answer, correlationId);
+        confirmations.record(c);
+        return confirmations.find(c.postingKey()).orElse(c);
+    }
+
+    /**
+     * Records the ERP's answers in one transaction (lists in the same order); the first record for a posting wins,
+     * and where an earlier one exists it is what is returned.
+     */
+    public List<ErpConfirmations.Confirmation> recordAll(List<LedgerPosting> postings, List<ErpConnector.ErpAnswer> answers,
+                                                         List<String> correlationIds) {
+        List<ErpConfirmations.Confirmation> all = new ArrayList<>(postings.size());
+        for (int i = 0; i < postings.size(); i++) {
+            all.add(confirmation(postings.get(i), answers.get(i), correlationIds.get(i)));
+        }
+        boolean[] added = confirmations.recordAll(all);
+        for (int i = 0; i < all.size(); i++) {
+            if (!added[i]) all.set(i, confirmations.find(all.get(i).postingKey()).orElse(all.get(i)));
+        }
+        return all;
+    }
+
+    private static ErpConfirmations.Confirmation confirmation(LedgerPosting posting, ErpConnector.ErpAnswer answer,
+                                                              String correlationId) {
+        return new ErpConfirmations.Confirmation(postingKey(posting.sourceEventId()), posting.sourceEventId(),
                 posting.legalEntity(), posting.erpTarget(),
                 answer.companyCode() == null ? posting.companyCode() : answer.companyCode(),
                 answer.accountingDocument(), answer.fiscalYear() == null ? posting.postingDate().substring(0, 4) : answer.fiscalYear(),
                 correlationId, null);
-        confirmations.record(c);
-        return confirmations.find(c.postingKey()).orElse(c);
+    }
+
+    /**
+     * Writes the ledger topic's record of a confirmed posting into {@code m}: CloudEvents headers of a
+     * {@code ledger.posted} event, key = the source event's subject (the customer), body = the confirmation JSON.
+     */
+    public static void confirmationRecord(LedgerPosting p, Envelope source, ErpConfirmations.Confirmation c, Message m) {
+        m.getHeaders().clear();
+        CanonicalType type = CanonicalType.LEDGER_POSTED;
+        CloudEventHeaders.write(new Envelope(p.postingId(), "/interchange/ledger", type.ceType(), source.subject(),
+                Instant.now().toString(), type.dataSchema(), source.correlationId(), p.legalEntity()), m);
+        m.setHeader(KafkaConstants.KEY, source.subject());
+        try {
+            m.setBody(JSON.writeValueAsBytes(event(p, c)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("confirmation of " + p.postingId() + " could not be written as JSON", e);
+        }
     }
 
     public static LedgerConfirmation event(LedgerPosting posting, ErpConfirmations.Confirmation c) {

@@ -11,6 +11,7 @@ import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyErpConnector;
 import io.interchange.connectors.erp.S4HanaConnector;
 import io.interchange.connectors.http.WebhookAnswers;
+import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.management.DeadLetterOperations;
 import io.interchange.management.JmxConnector;
@@ -58,6 +59,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     private final Config config;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<BillingEventStream> streams = new ArrayList<>();
+    private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
     private Store store;
     private Main main;
     private String bootstrapServers;
@@ -143,7 +145,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         }
         if (flows.contains(FLOW_STREAM)) {
             BillingEventStream stream = new BillingEventStream(new BillingEventTranslator(mappings, source),
-                    store.idempotency(), config.get(Settings.BILLING_TOPIC),
+                    store.idempotency(),
                     config.getDuration(Settings.routePolicy(BillingEventStreamRoute.SINGLE_ID).initialDelay()).toMillis());
             streams.add(stream);
             main.configure().addRoutesBuilder(new BillingEventStreamRoute(stream, webhook, store.idempotency(), policies,
@@ -155,9 +157,12 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LEDGER)) {
             main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
             main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
+            LedgerBatch batch = new LedgerBatch(posting, erps, store.idempotency());
+            ledgerBatches.add(batch);
             main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),
-                    config.get(Settings.KAFKA_CONSUMER_GROUP)));
+                    config.get(Settings.KAFKA_CONSUMER_GROUP), batch, config.getInt(Settings.LEDGER_BATCH),
+                    config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
@@ -331,6 +336,7 @@ public final class InterchangeRuntime implements AutoCloseable {
             }
         }
         streams.forEach(BillingEventStream::close);
+        ledgerBatches.forEach(LedgerBatch::close);
         for (int i = resources.size() - 1; i >= 0; i--) {
             try {
                 resources.get(i).close();

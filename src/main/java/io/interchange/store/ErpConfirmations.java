@@ -2,7 +2,15 @@ package io.interchange.store;
 
 import javax.sql.DataSource;
 import java.time.Clock;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** What the ERP answered for each posted ledger posting: accounting document number and fiscal year. */
@@ -22,29 +30,64 @@ public class ErpConfirmations {
         this.clock = clock;
     }
 
+    private static final String INSERT = "INSERT INTO erp_confirmation (posting_key, event_id, legal_entity, erp_target, "
+            + "company_code, accounting_document, fiscal_year, correlation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            + "ON CONFLICT DO NOTHING";
+    /** Keys per SELECT ... IN (...) of {@link #findAll}. */
+    private static final int FIND_CHUNK = 200;
+
     /** Records a confirmation; a second record for the same posting key is ignored. Returns true if new. */
     public boolean record(Confirmation c) {
-        return jdbc.update("INSERT INTO erp_confirmation (posting_key, event_id, legal_entity, erp_target, company_code, "
-                + "accounting_document, fiscal_year, correlation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                + "ON CONFLICT DO NOTHING", ps -> {
-            ps.setString(1, c.postingKey());
-            ps.setString(2, c.eventId());
-            ps.setString(3, c.legalEntity());
-            ps.setString(4, c.erpTarget());
-            ps.setString(5, c.companyCode());
-            ps.setString(6, c.accountingDocument());
-            ps.setString(7, c.fiscalYear());
-            ps.setString(8, c.correlationId());
-            ps.setObject(9, Jdbc.ts(c.createdAt() == null ? clock.instant() : c.createdAt()));
-        }) == 1;
+        return jdbc.update(INSERT, ps -> bind(ps, c)) == 1;
+    }
+
+    /**
+     * Records confirmations in one transaction; a second record for the same posting key is ignored. Returns, per
+     * confirmation, whether it was new.
+     */
+    public boolean[] recordAll(List<Confirmation> all) {
+        int[] counts = jdbc.updateAll(INSERT, all, this::bind);
+        boolean[] added = new boolean[counts.length];
+        for (int i = 0; i < counts.length; i++) added[i] = counts[i] == 1;
+        return added;
+    }
+
+    private void bind(PreparedStatement ps, Confirmation c) throws SQLException {
+        ps.setString(1, c.postingKey());
+        ps.setString(2, c.eventId());
+        ps.setString(3, c.legalEntity());
+        ps.setString(4, c.erpTarget());
+        ps.setString(5, c.companyCode());
+        ps.setString(6, c.accountingDocument());
+        ps.setString(7, c.fiscalYear());
+        ps.setString(8, c.correlationId());
+        ps.setObject(9, Jdbc.ts(c.createdAt() == null ? clock.instant() : c.createdAt()));
     }
 
     public Optional<Confirmation> find(String postingKey) {
         return jdbc.query("SELECT * FROM erp_confirmation WHERE posting_key = ?", ps -> ps.setString(1, postingKey),
-                rs -> new Confirmation(rs.getString("posting_key"), rs.getString("event_id"), rs.getString("legal_entity"),
-                        rs.getString("erp_target"), rs.getString("company_code"), rs.getString("accounting_document"),
-                        rs.getString("fiscal_year"), rs.getString("correlation_id"), Jdbc.instant(rs, "created_at")))
-                .stream().findFirst();
+                ErpConfirmations::read).stream().findFirst();
+    }
+
+    /** The confirmations recorded for any of these posting keys, by key. */
+    public Map<String, Confirmation> findAll(Collection<String> postingKeys) {
+        Map<String, Confirmation> found = new HashMap<>();
+        List<String> keys = List.copyOf(postingKeys);
+        for (int from = 0; from < keys.size(); from += FIND_CHUNK) {
+            List<String> chunk = keys.subList(from, Math.min(keys.size(), from + FIND_CHUNK));
+            String sql = "SELECT * FROM erp_confirmation WHERE posting_key IN ("
+                    + String.join(", ", Collections.nCopies(chunk.size(), "?")) + ")";
+            jdbc.query(sql, ps -> {
+                for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
+            }, ErpConfirmations::read).forEach(c -> found.put(c.postingKey(), c));
+        }
+        return found;
+    }
+
+    private static Confirmation read(ResultSet rs) throws SQLException {
+        return new Confirmation(rs.getString("posting_key"), rs.getString("event_id"), rs.getString("legal_entity"),
+                rs.getString("erp_target"), rs.getString("company_code"), rs.getString("accounting_document"),
+                rs.getString("fiscal_year"), rs.getString("correlation_id"), Jdbc.instant(rs, "created_at"));
     }
 
     public long count() {

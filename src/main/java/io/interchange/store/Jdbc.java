@@ -18,6 +18,10 @@ final class Jdbc {
         void bind(PreparedStatement ps) throws SQLException;
     }
 
+    interface RowBinder<T> {
+        void bind(PreparedStatement ps, T row) throws SQLException;
+    }
+
     interface RowMapper<T> {
         T map(ResultSet rs) throws SQLException;
     }
@@ -32,6 +36,34 @@ final class Jdbc {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             binder.bind(ps);
             return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("Store update failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The statement once per row, in one transaction (one commit for all); the update count of each row. */
+    <T> int[] updateAll(String sql, List<T> rows, RowBinder<T> binder) {
+        if (rows.isEmpty()) return new int[0];
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (T row : rows) {
+                    binder.bind(ps, row);
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                c.commit();
+                return counts;
+            } catch (SQLException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is broken; the pool discards it
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
         } catch (SQLException e) {
             throw new StoreException("Store update failed: " + e.getMessage(), e);
         }

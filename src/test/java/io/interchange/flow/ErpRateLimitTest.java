@@ -20,7 +20,9 @@ class ErpRateLimitTest {
 
     @BeforeAll
     static void start() throws Exception {
-        kit = RuntimeKit.start(Databases.Backend.H2, Map.of("interchange.erp.s4.max-rate", "5"));
+        // one entry per request: the backlog is 20 requests (a bulk request counts as one against the limit)
+        kit = RuntimeKit.start(Databases.Backend.H2, Map.of("interchange.erp.s4.max-rate", "5",
+                "interchange.erp.s4.bulk-size", "1"));
     }
 
     @AfterAll

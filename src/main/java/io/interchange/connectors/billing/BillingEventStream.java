@@ -1,6 +1,7 @@
 package io.interchange.connectors.billing;
 
 import io.interchange.connectors.kafka.CloudEventHeaders;
+import io.interchange.connectors.kafka.KafkaBatches;
 import io.interchange.reliability.ExchangeKeys;
 import io.interchange.reliability.FailureClassifier;
 import io.interchange.reliability.PermanentFailure;
@@ -10,16 +11,13 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
 import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -39,22 +37,24 @@ public final class BillingEventStream {
 
     /** The single-event route: a dead letter's replay goes through it. */
     public static final String SINGLE = "direct:billing.stream-event";
+    /**
+     * The route that sends a batch's records to the billing topic (a Kafka producer owned by a route, not by the
+     * template: a template's Kafka producer did not survive the consumer route being stopped and started).
+     */
+    public static final String PUBLISH = "direct:billing.stream-publish";
 
     private static final Logger LOG = LoggerFactory.getLogger(BillingEventStream.class);
     private static final long MAX_BACKOFF_MS = 30_000;
 
     private final BillingEventTranslator translator;
     private final IdempotencyStore idempotency;
-    private final String billingTopic;
     private final long initialBackoffMs;
+    private final KafkaBatches.Template template = new KafkaBatches.Template();
     private volatile boolean stopping;
-    private volatile ProducerTemplate template;
 
-    public BillingEventStream(BillingEventTranslator translator, IdempotencyStore idempotency, String billingTopic,
-                              long initialBackoffMs) {
+    public BillingEventStream(BillingEventTranslator translator, IdempotencyStore idempotency, long initialBackoffMs) {
         this.translator = translator;
         this.idempotency = idempotency;
-        this.billingTopic = billingTopic;
         this.initialBackoffMs = Math.max(10, initialBackoffMs);
     }
 
@@ -65,14 +65,7 @@ public final class BillingEventStream {
 
     /** Stops the stream's producer template (its Kafka producers). */
     public void close() {
-        ProducerTemplate t = template;
-        if (t != null) {
-            try {
-                t.stop();
-            } catch (RuntimeException e) {
-                LOG.debug("Stopping the stream's producer template: {}", e.getMessage());
-            }
-        }
+        template.close();
     }
 
     /** The single-event route's translation step: the record's body is one Stripe event. */
@@ -95,7 +88,7 @@ public final class BillingEventStream {
         List<?> records = batchExchange.getMessage().getBody(List.class);
         if (records == null || records.isEmpty()) return;
         CamelContext context = batchExchange.getContext();
-        ProducerTemplate template = template(context);
+        ProducerTemplate template = this.template.get(context);
         List<Exchange> ok = new ArrayList<>(records.size());
         List<BillingEventTranslator.Translated> translated = new ArrayList<>(records.size());
         int oneByOne = 0;
@@ -113,22 +106,7 @@ public final class BillingEventStream {
         Outcome outcome = publishOnce(template, ok, translated, context);
         LOG.info("Stream batch of {} record(s): {} published, {} already published, {} one by one",
                 records.size(), outcome.published(), outcome.duplicates(), oneByOne + outcome.held());
-        commitOffsets(records);
-    }
-
-    /**
-     * One template for the stream's life: a template's producers (a Kafka client each) are created when first used,
-     * so a template per batch would start a Kafka producer per batch.
-     */
-    private ProducerTemplate template(CamelContext context) {
-        ProducerTemplate t = template;
-        if (t == null) {
-            synchronized (this) {
-                if (template == null) template = context.createProducerTemplate();
-                t = template;
-            }
-        }
-        return t;
+        KafkaBatches.commitOffsets(records);
     }
 
     private record Outcome(int published, int duplicates, int held) { }
@@ -161,12 +139,9 @@ public final class BillingEventStream {
                     }
                 }
                 if (!out.isEmpty()) {
-                    // one exchange whose body is the list of records: the Kafka producer sends them as a batch and
-                    // completes when every one is acknowledged (acks=all)
-                    // batchWithIndividualHeaders: each record keeps its own CloudEvents headers and key (without it, Camel
-                    // gives every record of the batch the outer message's headers)
-                    Exchange sent = template.send("kafka:" + billingTopic + "?batchWithIndividualHeaders=true",
-                            e -> e.getMessage().setBody(out));
+                    // one exchange whose body is the list of records: the publish route's Kafka producer sends them
+                    // as a batch and completes when every one is acknowledged (acks=all)
+                    Exchange sent = template.send(PUBLISH, e -> e.getMessage().setBody(out));
                     if (sent.getException() != null) throw sent.getException();
                     idempotency.confirmAll(claimed);
                 }
@@ -208,37 +183,6 @@ public final class BillingEventStream {
     }
 
     private static void single(ProducerTemplate template, Exchange record) {
-        Exchange result = template.send(SINGLE, e -> {
-            record.getMessage().getHeaders().forEach((k, v) -> {
-                if (!k.startsWith("kafka.") && !k.startsWith("Camel")) e.getMessage().setHeader(k, v);
-            });
-            e.getMessage().setBody(record.getMessage().getBody(byte[].class));
-        });
-        if (result.getException() != null) {
-            // not even the dead-letter store took it: fail the batch, its offsets stay uncommitted
-            throw new IllegalStateException("stream record at offset "
-                    + record.getMessage().getHeader(KafkaConstants.OFFSET) + " could not be handled: "
-                    + result.getException().getMessage(), result.getException());
-        }
-    }
-
-    /**
-     * Commits, per partition, the offset of the batch's last record there. Camel's automatic batch commit is not
-     * used: in 4.18 it commits the consumer's position, past records fetched but not yet processed (CAMEL-23994).
-     */
-    private static void commitOffsets(List<?> records) {
-        Map<Integer, Exchange> lastPerPartition = new LinkedHashMap<>();
-        for (Object o : records) {
-            Exchange e = (Exchange) o;
-            lastPerPartition.put(e.getMessage().getHeader(KafkaConstants.PARTITION, Integer.class), e);
-        }
-        for (Exchange last : lastPerPartition.values()) {
-            KafkaManualCommit commit = last.getMessage().getHeader(KafkaConstants.MANUAL_COMMIT, KafkaManualCommit.class);
-            if (commit == null) {
-                throw new IllegalStateException("no manual commit on the stream record: the consumer must run with "
-                        + "allowManualCommit=true and autoCommitEnable=false");
-            }
-            commit.commit();
-        }
+        KafkaBatches.forward(template, SINGLE, record);
     }
 }

@@ -1,13 +1,21 @@
 package io.interchange.connectors.erp;
 
 import io.interchange.model.LedgerPosting;
+import io.interchange.reliability.PermanentFailure;
 import org.apache.camel.health.HealthCheck;
+
+import java.util.List;
 
 /**
  * An ERP that takes ledger postings, with the same small set of parts for every ERP: its endpoint, the request it
  * builds, how it reads (and classifies) the answer, and its health check.
  */
 public interface ErpConnector {
+
+    /** Exchange property of the ERP route: the postings one request carries (a list of at most {@link #maxBulk()}). */
+    String POSTINGS = "InterchangeErpPostings";
+    /** Exchange property the ERP route sets: one {@link EntryAnswer} per posting, in the order of {@link #POSTINGS}. */
+    String ANSWERS = "InterchangeErpAnswers";
 
     /** {@code S4HANA} or {@code LEGACY}, as in the legal-entity table. */
     String target();
@@ -25,14 +33,36 @@ public interface ErpConnector {
         return endpoint().maxRate();
     }
 
+    /** Most postings one request may carry: 1 unless the ERP takes several in one message. */
+    default int maxBulk() {
+        return 1;
+    }
+
     /** The SOAP request for one posting, envelope included. */
-    String request(LedgerPosting posting);
+    default String request(LedgerPosting posting) {
+        return request(List.of(posting));
+    }
+
+    /** The SOAP request for these postings (one to {@link #maxBulk()}), envelope included. */
+    String request(List<LedgerPosting> postings);
 
     /** Headers the service requires besides Content-Type (e.g. SOAPAction), as name/value pairs. */
     String[] requestHeaders();
 
-    /** Reads the answer; returns the confirmation, or throws a transient or permanent failure saying why. */
+    /** Reads the answer to a request for one posting; returns the confirmation, or throws a failure saying why. */
     ErpAnswer read(int httpStatus, byte[] body);
+
+    /**
+     * Reads the answer to a request for these postings: one {@link EntryAnswer} per posting, in their order. A failure
+     * of the whole message (unreachable, a fault, an answer that is not a confirmation of every entry) is thrown; an
+     * entry the ERP rejected on its own is an answer with a rejection, the others stay posted.
+     */
+    default List<EntryAnswer> readAll(int httpStatus, byte[] body, List<LedgerPosting> postings) {
+        if (postings.size() != 1) {
+            throw new IllegalArgumentException(target() + " takes one posting per request, not " + postings.size());
+        }
+        return List.of(EntryAnswer.posted(read(httpStatus, body)));
+    }
 
     default HealthCheck healthCheck() {
         return endpoint().healthCheck();
@@ -40,5 +70,22 @@ public interface ErpConnector {
 
     /** What the ERP confirmed for a posting. */
     record ErpAnswer(String accountingDocument, String fiscalYear, String companyCode) {
+    }
+
+    /** The ERP's answer for one posting of a request: posted ({@code answer}) or rejected with a reason. */
+    record EntryAnswer(ErpAnswer answer, String rejection) {
+        public static EntryAnswer posted(ErpAnswer answer) {
+            return new EntryAnswer(answer, null);
+        }
+
+        public static EntryAnswer rejected(String reason) {
+            return new EntryAnswer(null, reason);
+        }
+
+        /** The confirmation, or the rejection as a permanent failure (for a request of one posting). */
+        public ErpAnswer orThrow() {
+            if (answer == null) throw new PermanentFailure(rejection);
+            return answer;
+        }
     }
 }

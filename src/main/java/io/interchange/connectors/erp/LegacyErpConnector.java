@@ -12,6 +12,7 @@ import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.PermanentFailure;
 import org.w3c.dom.Element;
 
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -46,7 +47,11 @@ public final class LegacyErpConnector implements ErpConnector {
     }
 
     @Override
-    public String request(LedgerPosting posting) {
+    public String request(List<LedgerPosting> postings) {
+        if (postings.size() != 1) {
+            throw new IllegalArgumentException("the legacy ERP takes one journal per request, not " + postings.size());
+        }
+        LedgerPosting posting = postings.get(0);
         ObjectNode input = JSON.createObjectNode();
         input.set("posting", JSON.valueToTree(posting));
         return SoapSupport.envelope(XmlWriter.write(mapping.apply(input, posting.postingId())));

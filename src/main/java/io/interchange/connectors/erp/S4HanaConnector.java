@@ -13,16 +13,25 @@ import io.interchange.reliability.PermanentFailure;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 
 /**
  * SAP S/4HANA Journal Entry – Post over SOAP: the {@code JournalEntryBulkCreateRequest} in namespace
  * {@code http://sap.com/xi/SAPSCORE/SFIN}, each entry built by {@code mappings/sap/journal-entry.jslt}, and its
  * confirmation read from the Log (severity 3 is a business rejection, permanent).
+ *
+ * <p>Up to {@code interchange.erp.s4.bulk-size} entries travel in one bulk request. S/4HANA answers one
+ * JournalEntryCreateConfirmation per entry, matched back by its MessageHeader ReferenceID; each entry is posted or
+ * rejected on its own. Every entry carries a UUID derived from its posting id, so an entry sent again (after a lost
+ * answer, alone or in another bulk) is answered from SAP's idempotency store instead of being posted twice.
  */
 public final class S4HanaConnector implements ErpConnector {
 
@@ -34,6 +43,7 @@ public final class S4HanaConnector implements ErpConnector {
     private final String logicalSystem;
     private final String user;
     private final Clock clock;
+    private final int maxBulk;
 
     public S4HanaConnector(Config config, MappingEngine mappings, Clock clock) {
         this.endpoint = new ErpEndpoint("s4hana", config.get(Settings.S4_URL), config.getDuration(Settings.S4_TIMEOUT),
@@ -43,6 +53,15 @@ public final class S4HanaConnector implements ErpConnector {
         this.logicalSystem = config.get(Settings.S4_LOGICAL_SYSTEM);
         this.user = config.get(Settings.S4_USER);
         this.clock = clock;
+        this.maxBulk = config.getInt(Settings.S4_BULK_SIZE);
+        if (maxBulk < 1 || maxBulk > 500) {
+            throw new IllegalArgumentException(Settings.S4_BULK_SIZE.key() + " must be between 1 and 500, not " + maxBulk);
+        }
+    }
+
+    @Override
+    public int maxBulk() {
+        return maxBulk;
     }
 
     @Override
@@ -56,17 +75,28 @@ public final class S4HanaConnector implements ErpConnector {
     }
 
     @Override
-    public String request(LedgerPosting posting) {
+    public String request(List<LedgerPosting> postings) {
+        if (postings.isEmpty() || postings.size() > maxBulk) {
+            throw new IllegalArgumentException("a bulk request carries 1 to " + maxBulk + " entries, not " + postings.size());
+        }
         String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
-        ObjectNode input = JSON.createObjectNode();
-        input.set("posting", JSON.valueToTree(posting));
-        input.putObject("context").put("now", now).put("logicalSystem", logicalSystem).put("user", user);
-        String entry = XmlWriter.write(mapping.apply(input, posting.postingId()));
-        // The bulk wrapper is protocol, not business mapping: one entry per message until batching lands.
-        String bulkId = UUID.randomUUID().toString().replace("-", "");
-        return SoapSupport.envelope("<sfin:JournalEntryBulkCreateRequest xmlns:sfin=\"" + SFIN_NS + "\">"
-                + "<MessageHeader><ID>" + bulkId + "</ID><CreationDateTime>" + now + "</CreationDateTime></MessageHeader>"
-                + entry + "</sfin:JournalEntryBulkCreateRequest>");
+        // The bulk wrapper is protocol, not business mapping: each entry is the mapping's, the wrapper is built here.
+        StringBuilder xml = new StringBuilder(2048 * postings.size())
+                .append("<sfin:JournalEntryBulkCreateRequest xmlns:sfin=\"").append(SFIN_NS).append("\">")
+                .append("<MessageHeader><ID>").append(UUID.randomUUID().toString().replace("-", ""))
+                .append("</ID><CreationDateTime>").append(now).append("</CreationDateTime></MessageHeader>");
+        for (LedgerPosting posting : postings) {
+            ObjectNode input = JSON.createObjectNode();
+            input.set("posting", JSON.valueToTree(posting));
+            input.putObject("context").put("now", now).put("logicalSystem", logicalSystem).put("user", user);
+            xml.append(XmlWriter.write(mapping.apply(input, posting.postingId())));
+        }
+        return SoapSupport.envelope(xml.append("</sfin:JournalEntryBulkCreateRequest>").toString());
+    }
+
+    /** The entry's MessageHeader ID, as journal-entry.jslt builds it: the posting id's name-based UUID, no dashes. */
+    static String entryMessageId(LedgerPosting posting) {
+        return UUID.nameUUIDFromBytes(posting.postingId().getBytes(StandardCharsets.UTF_8)).toString().replace("-", "");
     }
 
     @Override
@@ -76,18 +106,77 @@ public final class S4HanaConnector implements ErpConnector {
 
     @Override
     public ErpAnswer read(int httpStatus, byte[] body) {
+        return readOne(httpStatus, body).orThrow();
+    }
+
+    /** The answer to a request of one entry, whichever reference S/4HANA gave it. */
+    private static EntryAnswer readOne(int httpStatus, byte[] body) {
+        List<Element> entries = entryConfirmations(confirmationRoot(httpStatus, body));
+        if (entries.size() > 1) {
+            throw new PermanentFailure("S/4HANA confirmed " + entries.size() + " journal entries for a request of one");
+        }
+        return entries.isEmpty() ? entry(confirmationRoot(httpStatus, body)) : entry(entries.get(0));
+    }
+
+    @Override
+    public List<EntryAnswer> readAll(int httpStatus, byte[] body, List<LedgerPosting> postings) {
+        if (postings.size() == 1) return List.of(readOne(httpStatus, body));
+        Element root = confirmationRoot(httpStatus, body);
+        Map<String, EntryAnswer> byReference = new HashMap<>();
+        for (Element confirmation : entryConfirmations(root)) {
+            String reference = SoapSupport.text(child(confirmation, "MessageHeader"), "ReferenceID");
+            if (reference != null) byReference.put(reference.toUpperCase(Locale.ROOT), entry(confirmation));
+        }
+        List<EntryAnswer> answers = new ArrayList<>(postings.size());
+        for (LedgerPosting posting : postings) {
+            EntryAnswer answer = byReference.get(entryMessageId(posting).toUpperCase(Locale.ROOT));
+            if (answer == null) {
+                // whether S/4HANA posted it is unknown: the whole answer fails, and each entry is asked for again alone
+                throw new PermanentFailure("S/4HANA's bulk confirmation has no entry for posting " + posting.postingId()
+                        + " (" + byReference.size() + " of " + postings.size() + " entries confirmed)");
+            }
+            answers.add(answer);
+        }
+        return answers;
+    }
+
+    private static Element confirmationRoot(int httpStatus, byte[] body) {
         Element root = SoapSupport.successBody("S/4HANA", httpStatus, body);
         if (!"JournalEntryBulkCreateConfirmation".equals(root.getLocalName())) {
             throw new PermanentFailure("S/4HANA answered " + root.getLocalName() + " instead of JournalEntryBulkCreateConfirmation");
         }
-        String severity = SoapSupport.text(root, "MaximumLogItemSeverityCode");
-        String document = SoapSupport.text(root, "AccountingDocument");
+        return root;
+    }
+
+    /** The per-entry JournalEntryCreateConfirmation children of the bulk confirmation. */
+    private static List<Element> entryConfirmations(Element root) {
+        List<Element> entries = new ArrayList<>();
+        for (org.w3c.dom.Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e && "JournalEntryCreateConfirmation".equals(e.getLocalName())) entries.add(e);
+        }
+        return entries;
+    }
+
+    private static Element child(Element parent, String localName) {
+        for (org.w3c.dom.Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e && localName.equals(e.getLocalName())) return e;
+        }
+        return parent;
+    }
+
+    /** One entry's outcome: severity 3 or 4, or no document number, is a business rejection of that entry. */
+    private static EntryAnswer entry(Element confirmation) {
+        String severity = SoapSupport.text(confirmation, "MaximumLogItemSeverityCode");
+        String document = SoapSupport.text(confirmation, "AccountingDocument");
         if ("3".equals(severity) || "4".equals(severity) || document == null || document.matches("0+")) {
             List<String> notes = new ArrayList<>();
-            NodeList items = root.getElementsByTagNameNS("*", "Note");
+            NodeList items = confirmation.getElementsByTagNameNS("*", "Note");
             for (int i = 0; i < items.getLength(); i++) notes.add(items.item(i).getTextContent().strip());
-            throw new PermanentFailure("S/4HANA rejected the journal entry: " + (notes.isEmpty() ? "no reason given" : String.join("; ", notes)));
+            return EntryAnswer.rejected("S/4HANA rejected the journal entry: "
+                    + (notes.isEmpty() ? "no reason given" : String.join("; ", notes)));
         }
-        return new ErpAnswer(document, SoapSupport.text(root, "FiscalYear"), SoapSupport.text(root, "CompanyCode"));
+        SoapSupport.checkConfirmationValues("S/4HANA", confirmation);
+        return EntryAnswer.posted(new ErpAnswer(document, SoapSupport.text(confirmation, "FiscalYear"),
+                SoapSupport.text(confirmation, "CompanyCode")));
     }
 }

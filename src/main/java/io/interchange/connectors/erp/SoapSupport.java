@@ -159,7 +159,7 @@ public final class SoapSupport {
      * document number, fiscal year or company code cannot be one is refused here as permanent, instead of failing
      * later in the store, where it would be retried and the journal entry posted again.
      */
-    private static void checkConfirmationValues(String system, Element body) {
+    static void checkConfirmationValues(String system, Element body) {
         checkValue(system, body, "AccountingDocument", DOCUMENT_NUMBER, "a document number of up to 40 letters and digits");
         checkValue(system, body, "DocumentNumber", DOCUMENT_NUMBER, "a document number of up to 40 letters and digits");
         checkValue(system, body, "FiscalYear", FISCAL_YEAR, "a four-digit year");

@@ -1,0 +1,382 @@
+package io.interchange.ledger;
+
+import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.connectors.kafka.CloudEventHeaders;
+import io.interchange.connectors.kafka.KafkaBatches;
+import io.interchange.model.Envelope;
+import io.interchange.model.LedgerPosting;
+import io.interchange.reliability.ExchangeKeys;
+import io.interchange.reliability.FailureClassifier;
+import io.interchange.reliability.PermanentFailure;
+import io.interchange.store.ErpConfirmations;
+import io.interchange.store.IdempotencyStore;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.DefaultMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The billing-ledger flow's fast path, a poll's batch of canonical events at a time: every event is mapped to its
+ * posting, the batch's posting keys are claimed in one group commit, journal entries go to an ERP that takes several
+ * per message in bulk requests (through the same ERP route, so its rate limit holds), the confirmations are recorded
+ * in one transaction and published as one batch of Kafka sends, the keys confirmed in one group commit, and only then
+ * the batch's offsets committed.
+ *
+ * <p>Everything the fast path cannot settle goes one by one through the single-posting route ({@link #SINGLE}), which
+ * carries the redelivery and dead-letter policy and through which an operator replays: events that cannot be mapped,
+ * postings for an ERP that takes one entry per request, keys another delivery holds, entries the ERP rejected, and
+ * every entry of a bulk request that failed as a whole (unreachable, timed out, garbage). Sending an entry again is
+ * safe: its UUID (S/4HANA) or reference (legacy ERP) makes the ERP answer with the document it already posted.
+ *
+ * <p>A customer's events are posted in their order: once one of a customer's events leaves the fast path, the
+ * customer's later events in the batch follow it one by one.
+ */
+public final class LedgerBatch {
+
+    /** The single-posting route: a dead letter's replay goes through it too. */
+    public static final String SINGLE = "direct:billing.ledger-posting";
+    /**
+     * Exchange property of a posting handed to the single route after its bulk request failed: the failure, which
+     * the single route takes as its first attempt's (see {@link #failedInBulk}), so the route's policy counts the bulk
+     * request as one attempt: a permanent failure is dead-lettered without another request, a transient one retried.
+     */
+    public static final String BULK_FAILURE = "InterchangeBulkFailure";
+    /**
+     * The route that sends a batch's confirmation records to the ledger topic (a Kafka producer owned by a route,
+     * not by the template: a template's Kafka producer did not survive the consumer route being stopped and started).
+     */
+    public static final String PUBLISH = "direct:billing.ledger-publish";
+
+    private static final Logger LOG = LoggerFactory.getLogger(LedgerBatch.class);
+    private static final int PROGRESS_BATCH = 50;
+
+    private final LedgerPostingService service;
+    private final Map<String, ErpConnector> connectors;
+    private final IdempotencyStore idempotency;
+    private final KafkaBatches.Template template = new KafkaBatches.Template();
+
+    public LedgerBatch(LedgerPostingService service, List<ErpConnector> connectors, IdempotencyStore idempotency) {
+        this.service = service;
+        this.connectors = new LinkedHashMap<>();
+        for (ErpConnector c : connectors) this.connectors.put(c.target(), c);
+        this.idempotency = idempotency;
+    }
+
+    /** Stops the flow's producer template (its Kafka producer). */
+    public void close() {
+        template.close();
+    }
+
+    /**
+     * One event of the batch on its way. {@code envelope} is null when the record has no readable CloudEvents headers;
+     * {@code posting} is null when the event has no ledger effect or cannot be mapped ({@code refused}).
+     */
+    private static final class Item {
+        final Exchange record;
+        final int index;
+        final Envelope envelope;
+        final LedgerPosting posting;
+        final boolean refused;
+        final String correlationId;
+        String key;
+        ErpConfirmations.Confirmation confirmation;
+
+        Item(Exchange record, int index, Envelope envelope, LedgerPosting posting, boolean refused) {
+            this.record = record;
+            this.index = index;
+            this.envelope = envelope;
+            this.posting = posting;
+            this.refused = refused;
+            this.correlationId = envelope == null ? null
+                    : envelope.correlationId() != null ? envelope.correlationId() : envelope.id();
+        }
+    }
+
+    /** A record leaving the fast path, with the failure of its bulk request if it had one. */
+    private record Diverted(Exchange record, int index, Exception failure) { }
+
+    /** The records leaving the fast path, and from which position in the batch each customer's events follow them. */
+    private static final class OneByOne {
+        final List<Diverted> records = new ArrayList<>();
+        private final Map<String, Integer> customerFrom = new HashMap<>();
+
+        void add(Item item, Exception failure) {
+            records.add(new Diverted(item.record, item.index, failure));
+            String customer = item.envelope == null ? null : item.envelope.subject();
+            if (customer != null) customerFrom.merge(customer, item.index, Math::min);
+        }
+
+        /** True when an earlier event of this item's customer left the fast path: this one must follow it. */
+        boolean follows(Item item) {
+            Integer from = item.envelope == null || item.envelope.subject() == null ? null
+                    : customerFrom.get(item.envelope.subject());
+            return from != null && from < item.index;
+        }
+    }
+
+    /**
+     * The single route's first step after reading the event: rethrows the failure of the bulk request the posting
+     * was in, once, so that it counts as the posting's first attempt.
+     */
+    public static void failedInBulk(Exchange exchange) throws Exception {
+        Exception failure = exchange.getProperty(BULK_FAILURE, Exception.class);
+        if (failure != null) {
+            exchange.removeProperty(BULK_FAILURE);
+            throw failure;
+        }
+    }
+
+    /** What happened to a batch's events, for its log line. */
+    private static final class Tally {
+        int posted;
+        int requests;
+        int reused;
+        int alreadyDone;
+        int noEffect;
+    }
+
+    /** The batch consumer's step: the body is the poll's list of record exchanges. */
+    public void process(Exchange batchExchange) {
+        List<?> records = batchExchange.getMessage().getBody(List.class);
+        if (records == null || records.isEmpty()) return;
+        CamelContext context = batchExchange.getContext();
+        ProducerTemplate producer = template.get(context);
+        Tally tally = new Tally();
+        OneByOne oneByOne = new OneByOne();
+        List<Item> bulk = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            Item item = map((Exchange) records.get(i), i);
+            if (item.refused || (item.posting != null
+                    && (service.connectorFor(item.posting).maxBulk() < 2 || oneByOne.follows(item)))) {
+                // the single route maps it again and dead-letters it with the reason, or posts it alone
+                oneByOne.add(item, null);
+            } else if (item.posting == null) {
+                tally.noEffect++;
+                LOG.debug("Event {} ({}) has no ledger effect", item.envelope.id(), item.envelope.type());
+            } else {
+                bulk.add(item);
+            }
+        }
+        List<Item> claimed = claim(bulk, oneByOne, tally);
+        try {
+            post(claimed, context, producer, oneByOne, tally);
+        } finally {
+            // one by one in the batch's order: a customer's events stay in order
+            oneByOne.records.sort(Comparator.comparingInt(Diverted::index));
+            for (Diverted d : oneByOne.records) {
+                KafkaBatches.forward(producer, SINGLE, d.record(),
+                        d.failure() == null ? Map.of() : Map.of(BULK_FAILURE, d.failure()));
+            }
+        }
+        MDC.remove(ExchangeKeys.CORRELATION_ID);
+        // a progress line for backlogs; single events at a low rate have their own lines
+        if (records.size() >= PROGRESS_BATCH || !oneByOne.records.isEmpty()) {
+            LOG.info("Ledger batch of {} event(s): {} posted in {} bulk request(s), {} confirmed earlier, {} already "
+                            + "posted, {} without ledger effect, {} one by one", records.size(), tally.posted,
+                    tally.requests, tally.reused, tally.alreadyDone, tally.noEffect, oneByOne.records.size());
+        }
+        KafkaBatches.commitOffsets(records);
+    }
+
+    /** The event and its posting, if it has one. */
+    private Item map(Exchange record, int index) {
+        Envelope envelope = null;
+        try {
+            Message in = record.getMessage();
+            envelope = CloudEventHeaders.read(in);
+            LedgerPosting posting = service.prepare(envelope, in.getBody(byte[].class)).orElse(null);
+            if (posting != null) service.connectorFor(posting);
+            return new Item(record, index, envelope, posting, false);
+        } catch (RuntimeException e) {
+            LOG.debug("Event at position {} of the batch not mapped ({}); the single route takes it", index, e.getMessage());
+            return new Item(record, index, envelope, null, true);
+        }
+    }
+
+    /** Claims the keys; returns the items this batch now holds, in their order. */
+    private List<Item> claim(List<Item> bulk, OneByOne oneByOne, Tally tally) {
+        if (bulk.isEmpty()) return List.of();
+        List<String> keys = new ArrayList<>(bulk.size());
+        for (Item item : bulk) keys.add(LedgerPostingService.postingKey(item.envelope.id()));
+        List<IdempotencyStore.DuplicateState> states;
+        try {
+            states = idempotency.claimAll(keys);
+        } catch (RuntimeException e) {
+            LOG.warn("Ledger batch: posting keys could not be claimed ({}); posting {} event(s) one by one",
+                    FailureClassifier.reason(e), bulk.size());
+            for (Item item : bulk) oneByOne.add(item, null);
+            return List.of();
+        }
+        List<Item> claimed = new ArrayList<>(bulk.size());
+        for (int i = 0; i < bulk.size(); i++) {
+            Item item = bulk.get(i);
+            IdempotencyStore.DuplicateState state = states.get(i);
+            if (state == IdempotencyStore.DuplicateState.DONE) {
+                tally.alreadyDone++;
+                continue;
+            }
+            if (state == null) item.key = keys.get(i);
+            if (state == IdempotencyStore.DuplicateState.IN_PROGRESS || oneByOne.follows(item)) {
+                // another delivery holds it (the single route waits for it), or an earlier event of the customer left
+                release(item);
+                oneByOne.add(item, null);
+            } else {
+                claimed.add(item);
+            }
+        }
+        return claimed;
+    }
+
+    /**
+     * Posts the claimed items in bulk, records and publishes the confirmations, confirms the keys. On a failure of
+     * the store or the broker, the items not yet confirmed are released and go one by one.
+     */
+    private void post(List<Item> claimed, CamelContext context, ProducerTemplate producer, OneByOne oneByOne, Tally tally) {
+        if (claimed.isEmpty()) return;
+        List<Item> confirmed = new ArrayList<>(claimed.size());
+        try {
+            Map<String, ErpConfirmations.Confirmation> earlier = service.existingAll(postings(claimed));
+            List<Item> toPost = new ArrayList<>();
+            for (Item item : claimed) {
+                item.confirmation = earlier.get(item.key);
+                if (item.confirmation != null) {
+                    tally.reused++;
+                    confirmed.add(item);
+                } else {
+                    toPost.add(item);
+                }
+            }
+            Map<String, List<Item>> byTarget = new LinkedHashMap<>();
+            for (Item item : toPost) byTarget.computeIfAbsent(item.posting.erpTarget(), t -> new ArrayList<>()).add(item);
+            for (var target : byTarget.entrySet()) {
+                confirmed.addAll(postInBulk(connectors.get(target.getKey()), target.getValue(), producer, oneByOne, tally));
+            }
+            // keep the batch's order on the ledger topic
+            confirmed.sort(Comparator.comparingInt(claimed::indexOf));
+            publish(confirmed, context, producer);
+            List<String> keys = new ArrayList<>(confirmed.size());
+            for (Item item : confirmed) keys.add(item.key);
+            idempotency.confirmAll(keys);
+        } catch (RuntimeException e) {
+            LOG.warn("Ledger batch: {} posting(s) not settled ({}); each goes on one by one, reusing a confirmation "
+                    + "already recorded", claimed.size(), FailureClassifier.reason(e));
+            for (Item item : claimed) {
+                if (item.key != null) {
+                    release(item);
+                    oneByOne.add(item, null);
+                }
+            }
+        }
+    }
+
+    /** One target's items in requests of up to its bulk size; returns the items whose confirmation is now recorded. */
+    private List<Item> postInBulk(ErpConnector erp, List<Item> items, ProducerTemplate producer, OneByOne oneByOne,
+                                  Tally tally) {
+        List<Item> confirmed = new ArrayList<>(items.size());
+        List<Item> chunk = new ArrayList<>(erp.maxBulk());
+        for (int next = 0; next < items.size() || !chunk.isEmpty(); ) {
+            while (next < items.size() && chunk.size() < erp.maxBulk()) {
+                Item item = items.get(next++);
+                if (oneByOne.follows(item)) {
+                    release(item);
+                    oneByOne.add(item, null);
+                } else {
+                    chunk.add(item);
+                }
+            }
+            if (chunk.isEmpty()) break;
+            Exchange sent = producer.send("direct:erp." + erp.target(), e -> {
+                e.setProperty(ErpConnector.POSTINGS, postings(chunk));
+                e.setProperty(ExchangeKeys.CORRELATION_ID, chunk.get(0).correlationId);
+            });
+            tally.requests++;
+            if (sent.getException() != null) {
+                LOG.warn("Bulk request of {} journal entries to {} failed ({}); each goes on alone as its first attempt's "
+                        + "failure", chunk.size(), erp.target(), FailureClassifier.reason(sent.getException()));
+                for (Item item : chunk) {
+                    release(item);
+                    oneByOne.add(item, sent.getException());
+                }
+                chunk.clear();
+                continue;
+            }
+            @SuppressWarnings("unchecked")
+            List<ErpConnector.EntryAnswer> answers = sent.getProperty(ErpConnector.ANSWERS, List.class);
+            List<Item> posted = new ArrayList<>(chunk.size());
+            List<ErpConnector.ErpAnswer> postedAnswers = new ArrayList<>(chunk.size());
+            for (int i = 0; i < chunk.size(); i++) {
+                Item item = chunk.get(i);
+                ErpConnector.EntryAnswer answer = answers.get(i);
+                if (answer.answer() != null) {
+                    posted.add(item);
+                    postedAnswers.add(answer.answer());
+                } else {
+                    // the single route dead-letters it with this reason, without sending it again
+                    release(item);
+                    oneByOne.add(item, new PermanentFailure(answer.rejection()));
+                }
+            }
+            chunk.clear();
+            if (posted.isEmpty()) continue;
+            List<String> correlationIds = new ArrayList<>(posted.size());
+            for (Item item : posted) correlationIds.add(item.correlationId);
+            List<ErpConfirmations.Confirmation> recorded = service.recordAll(postings(posted), postedAnswers, correlationIds);
+            for (int i = 0; i < posted.size(); i++) {
+                Item item = posted.get(i);
+                item.confirmation = recorded.get(i);
+                MDC.put(ExchangeKeys.CORRELATION_ID, item.correlationId);
+                LOG.info("Posting {} confirmed by {}: document {} fiscal year {}", item.posting.postingId(),
+                        item.posting.erpTarget(), item.confirmation.accountingDocument(), item.confirmation.fiscalYear());
+            }
+            MDC.remove(ExchangeKeys.CORRELATION_ID);
+            tally.posted += posted.size();
+            confirmed.addAll(posted);
+        }
+        return confirmed;
+    }
+
+    /** The confirmations to the ledger topic, one batch of sends completing when every one is acknowledged. */
+    private void publish(List<Item> confirmed, CamelContext context, ProducerTemplate producer) {
+        if (confirmed.isEmpty()) return;
+        List<Message> out = new ArrayList<>(confirmed.size());
+        for (Item item : confirmed) {
+            Message m = new DefaultMessage(context);
+            LedgerPostingService.confirmationRecord(item.posting, item.envelope, item.confirmation, m);
+            out.add(m);
+        }
+        Exchange sent = producer.send(PUBLISH, e -> e.getMessage().setBody(out));
+        if (sent.getException() != null) {
+            throw sent.getException() instanceof RuntimeException re ? re
+                    : new IllegalStateException(sent.getException().getMessage(), sent.getException());
+        }
+    }
+
+    private void release(Item item) {
+        if (item.key == null) return;
+        try {
+            idempotency.remove(item.key);
+        } catch (RuntimeException e) {
+            // its lease runs out instead; the single route then takes it over
+            LOG.warn("Posting key {} not released ({}); it is taken over when its lease runs out", item.key,
+                    FailureClassifier.reason(e));
+        }
+        item.key = null;
+    }
+
+    private static List<LedgerPosting> postings(List<Item> items) {
+        List<LedgerPosting> out = new ArrayList<>(items.size());
+        for (Item item : items) out.add(item.posting);
+        return out;
+    }
+}
