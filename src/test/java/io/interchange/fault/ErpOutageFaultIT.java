@@ -36,6 +36,9 @@ class ErpOutageFaultIT extends FaultScenario {
         int s4MaxRate = FaultSettings.erpMaxRate();
         RuntimeProcess rt = runtime("a", Map.of(
                 "INTERCHANGE_ERP_S4_MAX_RATE", String.valueOf(s4MaxRate),
+                // two entries per bulk request: the backlog still drains in enough requests to run into the limit
+                // (a bulk request counts as one), and the outage still meets bulk requests and their fallback
+                "INTERCHANGE_ERP_S4_BULK_SIZE", "2",
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_ATTEMPTS", String.valueOf(attemptsToOutlast(outage)),
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_INITIAL_DELAY", "PT0.2S",
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_DELAY", MAX_DELAY.toString())).awaitReady(READY);

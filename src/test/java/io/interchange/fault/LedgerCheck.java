@@ -199,8 +199,11 @@ final class LedgerCheck {
                 dupSamples.add("S/4HANA " + e + " documents " + s4.stream().filter(x -> e.s4Uuid().equals(x.uuid()))
                         .map(S4HanaPeer.Posting::accountingDocument).toList());
             }
+            // rawXml is the whole request, which may carry several entries: read this entry's header text, the first
+            // after its MessageHeader ID
+            int entry = Math.max(0, p.rawXml().indexOf(">" + p.messageId() + "<"));
             Matcher m = HEADER_TEXT.matcher(p.rawXml());
-            if (!m.find() || !m.group(1).equals(e.kind.name())) headerMismatch++;
+            if (!m.find(entry) || !m.group(1).equals(e.kind.name())) headerMismatch++;
         }
         for (int i = 0; i < legacy.size(); i++) {
             LegacyErpPeer.Posting p = legacy.get(i);

@@ -19,15 +19,18 @@ class ScaleOutFaultIT extends FaultScenario {
 
     private static final String LEDGER_ROUTE = "billing.ledger-posting";
     private static final String EXCHANGES = "camel_exchanges_total";
+    /** Ledger consumer threads per instance: each is a member of the consumer group. */
+    private static final int CONSUMERS = 2;
 
     @Test
     void twoInstancesShareTheWorkKeepOrderAndTheSurvivorTakesOver() throws Exception {
         environment("scale-out");
-        RuntimeProcess a = runtime("a", Map.of());
-        RuntimeProcess b = runtime("b", Map.of());
+        Map<String, String> settings = Map.of("INTERCHANGE_LEDGER_CONSUMERS", String.valueOf(CONSUMERS));
+        RuntimeProcess a = runtime("a", settings);
+        RuntimeProcess b = runtime("b", settings);
         a.awaitReady(READY);
         b.awaitReady(READY);
-        long groupFormed = awaitGroup(2, Duration.ofSeconds(90));
+        long groupFormed = awaitGroup(2 * CONSUMERS, Duration.ofSeconds(90));
         load("ScaleOutFaultIT", 2L, List.of(a.webhookUrl(), b.webhookUrl()));
         check.extra("consumer group before the kill", env.groupAssignment().values());
 
@@ -43,13 +46,13 @@ class ScaleOutFaultIT extends FaultScenario {
         long killedAt = System.currentTimeMillis();
         b.kill9();
         generator.setTargets(List.of(a.webhookUrl()));
-        long takenOver = awaitGroup(1, Duration.ofSeconds(120));
+        long takenOver = awaitGroup(CONSUMERS, Duration.ofSeconds(120));
         Map<String, Set<Integer>> after = env.groupAssignment();
 
         assertThat(generator.awaitFinished(streamTimeout())).as("stream finished").isTrue();
         LedgerCheck.Result r = check.drain(drainTimeout(), stallTimeout());
 
-        check.extra("group of 2 formed after start (s)", groupFormed < 0 ? "never" : "yes");
+        check.extra("group of " + 2 * CONSUMERS + " consumers (2 instances) formed after start", groupFormed < 0 ? "never" : "yes");
         check.extra(EXCHANGES + " " + LEDGER_ROUTE + " a / b", (long) metricA + " / " + (long) metricB);
         check.extra("postings confirmed before the kill a / b (log)", postedA + " / " + postedB);
         check.extra("webhooks published by b before the kill", acceptedB);
@@ -67,8 +70,8 @@ class ScaleOutFaultIT extends FaultScenario {
         assertThat(r.invoiceOrderViolations).as("INVOICE posted after its PAYMENT/REFUND\n" + table).isZero();
         assertThat(r.customerOrderViolations).as("a customer's postings out of order\n" + table).isZero();
         assertThat(takenOver).as("survivor took over every partition\n" + table).isPositive();
-        assertThat(after).as("consumer group after the kill\n" + table).hasSize(1);
-        assertThat(after.values().iterator().next()).hasSize(FaultEnvironment.PARTITIONS);
+        assertThat(after).as("consumer group after the kill: the survivor's consumers\n" + table).hasSize(CONSUMERS);
+        assertThat(after.values().stream().mapToInt(Set::size).sum()).isEqualTo(FaultEnvironment.PARTITIONS);
     }
 
     /** Waits until the group has exactly {@code members} members holding all partitions; when, or -1. */
