@@ -28,15 +28,16 @@ import java.util.Map;
 
 /**
  * The billing-ledger flow's fast path, a poll's batch of canonical events at a time: every event is mapped to its
- * posting, the batch's posting keys are claimed in one group commit, journal entries go to an ERP that takes several
- * per message in bulk requests (through the same ERP route, so its rate limit holds), the confirmations are recorded
- * in one transaction and published as one batch of Kafka sends, the keys confirmed in one group commit, and only then
- * the batch's offsets committed.
+ * posting, the batch's posting keys are claimed in one group commit, journal entries go to each ERP in requests of up
+ * to its bulk size (S/4HANA: several entries per JournalEntryBulkCreateRequest; the legacy ERP: one journal per
+ * request), through the ERP's route so that its rate limit holds, the confirmations are recorded in one transaction
+ * and published as one batch of Kafka sends, the keys confirmed in one group commit, and only then the batch's offsets
+ * committed.
  *
  * <p>Everything the fast path cannot settle goes one by one through the single-posting route ({@link #SINGLE}), which
  * carries the redelivery and dead-letter policy and through which an operator replays: events that cannot be mapped,
- * postings for an ERP that takes one entry per request, keys another delivery holds, entries the ERP rejected, and
- * every entry of a bulk request that failed as a whole (unreachable, timed out, garbage). Sending an entry again is
+ * keys another delivery holds, entries the ERP rejected, and every entry of a request that failed as a whole
+ * (unreachable, timed out, garbage). Sending an entry again is
  * safe: its UUID (S/4HANA) or reference (legacy ERP) makes the ERP answer with the document it already posted.
  *
  * <p>A customer's events are posted in their order: once one of a customer's events leaves the fast path, the
@@ -157,9 +158,8 @@ public final class LedgerBatch {
         List<Item> bulk = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {
             Item item = map((Exchange) records.get(i), i);
-            if (item.refused || (item.posting != null
-                    && (service.connectorFor(item.posting).maxBulk() < 2 || oneByOne.follows(item)))) {
-                // the single route maps it again and dead-letters it with the reason, or posts it alone
+            if (item.refused || (item.posting != null && oneByOne.follows(item))) {
+                // the single route maps it again and dead-letters it with the reason, or posts it in order
                 oneByOne.add(item, null);
             } else if (item.posting == null) {
                 tally.noEffect++;

@@ -51,7 +51,7 @@ class LedgerBulkPostingTest {
     }
 
     @Test
-    void aBacklogIsPostedInBulkRequestsEachEntryOnceAndTheLegacyErpOneByOne() throws Exception {
+    void aBacklogIsPostedInBulkRequestsEachEntryOnceAndTheLegacyErpOneJournalPerRequest() throws Exception {
         List<String> s4Events = new ArrayList<>();
         List<String> legacyEvents = new ArrayList<>();
         int ledgerRecordsBefore = ledgerRecords().size();
