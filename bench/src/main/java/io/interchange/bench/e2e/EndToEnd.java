@@ -462,7 +462,7 @@ public final class EndToEnd {
     }
 
     private ServerProcess launchPost(Variant v, int rep, String jdbcUrl, String source, String ledger, String group,
-                                     String erpUrl) throws Exception {
+                                     ErpPeer erp) throws Exception {
         String name = v.name().toLowerCase() + "-post-" + rep;
         String threads = opts.getOrDefault("post-threads", "6");
         String bulk = opts.getOrDefault("post-bulk", "50");
@@ -471,9 +471,12 @@ public final class EndToEnd {
             env.put("INTERCHANGE_FLOWS", "billing-ledger");
             env.put("INTERCHANGE_BILLING_TOPIC", source);
             env.put("INTERCHANGE_LEDGER_TOPIC", ledger);
-            env.put("INTERCHANGE_ERP_S4_URL", erpUrl);
+            env.put("INTERCHANGE_ERP_S4_URL", erp.url());
             env.put("INTERCHANGE_ERP_S4_USER", ErpPeer.USER);
             env.put("INTERCHANGE_ERP_S4_PASSWORD", ErpPeer.PASSWORD);
+            env.put("INTERCHANGE_ERP_LEGACY_URL", erp.legacyUrl());
+            env.put("INTERCHANGE_ERP_LEGACY_USER", ErpPeer.USER);
+            env.put("INTERCHANGE_ERP_LEGACY_PASSWORD", ErpPeer.PASSWORD);
             // the runtime, not the ERP's rate limit, is to bound throughput, as in the baselines (which have none)
             env.put("INTERCHANGE_ERP_S4_MAX_RATE", "100000");
             // batched posting, being added to the ledger route; a runtime that does not know them yet ignores them
@@ -482,7 +485,7 @@ public final class EndToEnd {
             env.put("INTERCHANGE_LEDGER_CONSUMERS", threads);
             return launchOurs(name, env);
         }
-        List<String> args = new ArrayList<>(List.of("post", jdbcUrl, infra.bootstrap(), source, ledger, group, erpUrl,
+        List<String> args = new ArrayList<>(List.of("post", jdbcUrl, infra.bootstrap(), source, ledger, group, erp.url(),
                 ErpPeer.USER, ErpPeer.PASSWORD));
         if (v == Variant.HAND) args.addAll(List.of(threads, bulk));
         return launchBaseline(v, name, args);
@@ -503,7 +506,7 @@ public final class EndToEnd {
         long total = infra.records(source);
         double cap = Double.parseDouble(opts.get("post-cap-seconds"));
         log("post " + v.label + " #" + rep + ": " + total + " events");
-        try (ErpPeer peer = new ErpPeer(); ServerProcess server = launchPost(v, rep, url, source, ledger, group, peer.url())) {
+        try (ErpPeer peer = new ErpPeer(); ServerProcess server = launchPost(v, rep, url, source, ledger, group, peer)) {
             long t1 = 0;
             long c1 = 0;
             long cpu1 = 0;
@@ -558,12 +561,13 @@ public final class EndToEnd {
             rows = infra.count(url, "SELECT COUNT(*) FROM erp_confirmation");
             records = infra.records(ledger);
             boolean ok = postings == total && distinct == total && rows == total && records == total
-                    && peer.rejections() == 0;
+                    && peer.rejections() == 0 && peer.legacyPostings() == 0;
             checks.add(String.format("post %s #%d: %d events in; S/4HANA: %d postings, %d distinct UUIDs (%d duplicates), "
                             + "%d rejected, %d answered from its idempotency store, %d SOAP requests (%.1f entries each); "
-                            + "%d confirmation rows, %d ledger records -> %s", v.label, rep, total, postings, distinct,
-                    postings - distinct, peer.rejections(), peer.replays(), peer.requests(),
-                    (double) postings / Math.max(1, peer.requests()), rows, records, ok ? "exactly once" : "MISMATCH"));
+                            + "legacy ERP: %d; %d confirmation rows, %d ledger records -> %s", v.label, rep, total, postings,
+                    distinct, postings - distinct, peer.rejections(), peer.replays(), peer.requests(),
+                    (double) postings / Math.max(1, peer.requests()), peer.legacyPostings(), rows, records,
+                    ok ? "exactly once" : "MISMATCH"));
         } finally {
             infra.dropDatabase(db);
             infra.deleteTopic(ledger);

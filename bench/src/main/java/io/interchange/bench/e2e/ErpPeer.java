@@ -3,6 +3,7 @@ package io.interchange.bench.e2e;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingSource;
+import io.interchange.sandbox.LegacyErpPeer;
 import io.interchange.sandbox.S4HanaPeer;
 
 import java.io.IOException;
@@ -17,6 +18,9 @@ import java.util.Set;
  * the harness JVM on a free port, fresh per run (its postings, request count and idempotency store start empty),
  * knowing the company codes of the legal-entity table. SAP's idempotency window stays as shipped (24 h): a journal
  * entry sent again with the same UUID is answered from it, not posted twice, and counted as a replay.
+ *
+ * <p>An idle legacy ERP peer runs beside it: no bench entity posts there, but the runtime's health (its readiness)
+ * includes the legacy ERP's, as in production, where both are up.
  */
 final class ErpPeer implements AutoCloseable {
 
@@ -24,18 +28,32 @@ final class ErpPeer implements AutoCloseable {
     static final String PASSWORD = "bench-s4-password";
 
     private final S4HanaPeer peer;
+    private final LegacyErpPeer legacy;
 
     ErpPeer() throws IOException {
         Map<String, String> companies = new HashMap<>();
+        Map<String, String> legacyCompanies = new HashMap<>();
         for (LegalEntity e : LegalEntityTable.load(MappingSource.bundled()).all().values()) {
             companies.put(e.companyCode(), e.currency());
+            legacyCompanies.put(e.legacyCompany(), e.currency());
         }
         peer = new S4HanaPeer(0, USER, PASSWORD, companies);
         peer.start();
+        legacy = new LegacyErpPeer(0, USER, PASSWORD, legacyCompanies);
+        legacy.start();
     }
 
     String url() {
         return peer.endpointUrl();
+    }
+
+    String legacyUrl() {
+        return legacy.endpointUrl();
+    }
+
+    /** Entries the legacy ERP took: must stay 0, every bench entity posts to S/4HANA. */
+    int legacyPostings() {
+        return legacy.postings().size();
     }
 
     /** Journal entries posted so far. */
@@ -67,6 +85,7 @@ final class ErpPeer implements AutoCloseable {
 
     @Override
     public void close() {
+        legacy.close();
         peer.close();
     }
 }
