@@ -318,19 +318,38 @@ public final class EndToEnd {
                 i -> new ProducerRecord<>(source, "c" + (i % 64), events.body(i)));
     }
 
-    /** A fresh topic of 6 partitions holding n records; its name. */
+    /**
+     * A fresh topic of 6 partitions holding n records; its name. A send can fail on a topic this new (the broker not
+     * yet leader of a partition the producer already writes to: the batch is retried until it expires); the records
+     * that failed are sent again by a new producer, so every variant gets all n, and a preload that still falls short
+     * stops the run instead of measuring a smaller N unnoticed.
+     */
     private String preload(String what, int n, String source, LongFunction<ProducerRecord<String, byte[]>> record)
             throws Exception {
         infra.createTopic(source, 6);
         log(what + " on 6 partitions");
-        try (KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 20)) {
-            for (long i = 0; i < n; i++) {
-                producer.send(record.apply(i));
-                if (i > 0 && i % 200_000 == 0) log("  " + i + " preloaded");
+        java.util.Queue<Long> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<Long> pending = null; // null: all of 0..n-1
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try (KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 20)) {
+                long count = pending == null ? n : pending.size();
+                for (long k = 0; k < count; k++) {
+                    long i = pending == null ? k : pending.get((int) k);
+                    producer.send(record.apply(i), (md, e) -> {
+                        if (e != null) failed.add(i);
+                    });
+                    if (k > 0 && k % 200_000 == 0) log("  " + k + " preloaded");
+                }
+                producer.flush();
             }
-            producer.flush();
+            if (failed.isEmpty()) break;
+            pending = new ArrayList<>(failed);
+            failed.clear();
+            log("  " + pending.size() + " records were not written; sending them again");
         }
-        log("  " + infra.records(source) + " records on " + source);
+        long records = infra.records(source);
+        log("  " + records + " records on " + source);
+        if (records != n) throw new IllegalStateException("preloaded " + records + " records instead of " + n + " on " + source);
         return source;
     }
 
