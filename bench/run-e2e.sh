@@ -2,9 +2,14 @@
 # End-to-end benchmark: Interchange against the same flows on plain Camel defaults and a hand-written baseline, side
 # by side in one run, on a durable embedded PostgreSQL and an embedded Kafka broker (see README.md, "End to end").
 #
-#   bench/run-e2e.sh                                   # everything: 3 repetitions, 1,000,000 events to drain (~60 min)
+#   bench/run-e2e.sh                                   # everything: 3 repetitions, 1,000,000 events to drain (~60 min),
+#                                                      # then 100,000 postings to S/4HANA per variant
 #   bench/run-e2e.sh --scenarios ingest --reps 1       # one scenario, one repetition
 #   bench/run-e2e.sh --drain-events 200000             # a shorter drain
+#   bench/run-e2e.sh --scenarios post --reps 1 --post-events 20000
+#                                                      # ERP posting only: canonical invoices to SAP journal entries
+#                                                      # at the in-process S/4HANA peer (default 100,000 postings,
+#                                                      # --post-cap-seconds 300, --post-bulk 50, --post-threads 6)
 #   SKIP_BUILD=1 bench/run-e2e.sh ...                  # reuse the jars built last time
 #
 # Prints the table and writes it to bench/results/e2e-<date>.txt. The runtime is built into MAIN_BUILD_DIR (default

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
 
 /**
  * The end-to-end benchmark: Interchange against (a) the same flows on plain Camel defaults and (b) a hand-written
@@ -56,9 +57,9 @@ public final class EndToEnd {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new HashMap<>(Map.of("scenarios", "ingest,drain", "reps", "3",
+        Map<String, String> opts = new HashMap<>(Map.of("scenarios", "ingest,drain,post", "reps", "3",
                 "drain-events", "1000000", "step-seconds", "6", "drain-cap-seconds", "300", "latency-seconds", "20",
-                "variants", "plain,hand,ours", "out", "results"));
+                "variants", "plain,hand,ours", "out", "results", "post-events", "100000", "post-cap-seconds", "300"));
         for (int i = 0; i + 1 < args.length; i += 2) opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         if (System.getProperty("interchange.jar") == null) {
             throw new IllegalArgumentException("-Dinterchange.jar=<path to the packaged runtime> is required");
@@ -81,9 +82,19 @@ public final class EndToEnd {
                 for (int rep = 1; rep <= reps; rep++) {
                     for (Variant v : rotate(variants, rep)) {
                         // a topic of its own per drain: every drain reads exactly N events
-                        String source = run.preload(Integer.parseInt(opts.get("drain-events")),
+                        String source = run.preloadStripe(Integer.parseInt(opts.get("drain-events")),
                                 "bench.stripe-events." + v.name().toLowerCase() + "." + rep);
                         run.drain(v, rep, source);
+                        infra.deleteTopic(source);
+                    }
+                }
+            }
+            if (scenarios.contains("post")) {
+                for (int rep = 1; rep <= reps; rep++) {
+                    for (Variant v : rotate(variants, rep)) {
+                        String source = run.preloadCanonical(Integer.parseInt(opts.get("post-events")),
+                                "bench.billing." + v.name().toLowerCase() + "." + rep, rep * 13L + v.ordinal());
+                        run.post(v, rep, source);
                         infra.deleteTopic(source);
                     }
                 }
@@ -119,36 +130,53 @@ public final class EndToEnd {
     private ServerProcess launch(Variant v, String mode, int rep, String jdbcUrl, String topic, String sourceTopic,
                                  String group, int httpPort) throws Exception {
         String name = v.name().toLowerCase() + "-" + mode + "-" + rep;
-        Path log = logs.resolve(name + ".log");
-        String cp = System.getProperty("java.class.path");
         if (v == Variant.OURS) {
-            int management = Infra.freePort();
-            Map<String, String> env = new HashMap<>();
-            env.put("INTERCHANGE_STORE_URL", jdbcUrl);
-            env.put("INTERCHANGE_STORE_USER", "postgres");
-            env.put("INTERCHANGE_KAFKA_BOOTSTRAP_SERVERS", infra.bootstrap());
+            Map<String, String> env = oursEnv(name, jdbcUrl, group, httpPort);
             env.put("INTERCHANGE_BILLING_TOPIC", topic);
             env.put("INTERCHANGE_BILLING_WEBHOOK_SECRET", Events.SECRET);
-            env.put("INTERCHANGE_HTTP_PORT", String.valueOf(httpPort));
-            env.put("INTERCHANGE_MANAGEMENT_PORT", String.valueOf(management));
-            env.put("INTERCHANGE_JMX_PORT", "0");
-            env.put("INTERCHANGE_DATA_DIR", infra.workDir.resolve("data-" + name).toString());
             env.put("INTERCHANGE_FLOWS", mode.equals("ingest") ? "billing-webhook" : "billing-stream");
             env.put("INTERCHANGE_BILLING_STREAM_CONSUMERS", opts.getOrDefault("drain-threads", "6"));
-            env.put("INTERCHANGE_KAFKA_CONSUMER_GROUP", group == null ? "e2e" : group);
             if (sourceTopic != null) env.put("INTERCHANGE_BILLING_STREAM_TOPIC", sourceTopic);
-            ServerProcess p = ServerProcess.launch(name, List.of("-jar", System.getProperty("interchange.jar")), env, log);
-            return p.awaitReady(ServerProcess.httpOk("http://127.0.0.1:" + management + "/observe/health"), Duration.ofSeconds(90));
+            return launchOurs(name, env);
         }
-        String main = v == Variant.PLAIN ? PlainCamelFlows.class.getName() : HandWrittenFlows.class.getName();
-        List<String> cmd = new ArrayList<>(List.of("-cp", cp, main, mode));
+        List<String> args = new ArrayList<>(List.of(mode));
         if (mode.equals("ingest")) {
-            cmd.addAll(List.of(String.valueOf(httpPort), jdbcUrl, infra.bootstrap(), topic));
+            args.addAll(List.of(String.valueOf(httpPort), jdbcUrl, infra.bootstrap(), topic));
         } else {
-            cmd.addAll(List.of(jdbcUrl, infra.bootstrap(), sourceTopic, topic, group));
-            if (v == Variant.HAND) cmd.add(opts.getOrDefault("drain-threads", "6"));
+            args.addAll(List.of(jdbcUrl, infra.bootstrap(), sourceTopic, topic, group));
+            if (v == Variant.HAND) args.add(opts.getOrDefault("drain-threads", "6"));
         }
-        ServerProcess p = ServerProcess.launch(name, cmd, Map.of(), log);
+        return launchBaseline(v, name, args);
+    }
+
+    /** The runtime's settings every scenario shares: store, broker, ports, data directory, consumer group. */
+    private Map<String, String> oursEnv(String name, String jdbcUrl, String group, int httpPort) throws Exception {
+        Map<String, String> env = new HashMap<>();
+        env.put("INTERCHANGE_STORE_URL", jdbcUrl);
+        env.put("INTERCHANGE_STORE_USER", "postgres");
+        env.put("INTERCHANGE_KAFKA_BOOTSTRAP_SERVERS", infra.bootstrap());
+        env.put("INTERCHANGE_HTTP_PORT", String.valueOf(httpPort));
+        env.put("INTERCHANGE_MANAGEMENT_PORT", String.valueOf(Infra.freePort()));
+        env.put("INTERCHANGE_JMX_PORT", "0");
+        env.put("INTERCHANGE_DATA_DIR", infra.workDir.resolve("data-" + name).toString());
+        env.put("INTERCHANGE_KAFKA_CONSUMER_GROUP", group == null ? "e2e" : group);
+        return env;
+    }
+
+    /** The packaged runtime, configured by its environment only; ready when its health endpoint answers 200. */
+    private ServerProcess launchOurs(String name, Map<String, String> env) throws Exception {
+        ServerProcess p = ServerProcess.launch(name, List.of("-jar", System.getProperty("interchange.jar")), env,
+                logs.resolve(name + ".log"));
+        String health = "http://127.0.0.1:" + env.get("INTERCHANGE_MANAGEMENT_PORT") + "/observe/health";
+        return p.awaitReady(ServerProcess.httpOk(health), Duration.ofSeconds(90));
+    }
+
+    /** A baseline's main class with the same JVM flags and the harness's class path; ready when it prints READY. */
+    private ServerProcess launchBaseline(Variant v, String name, List<String> args) throws Exception {
+        String main = v == Variant.PLAIN ? PlainCamelFlows.class.getName() : HandWrittenFlows.class.getName();
+        List<String> cmd = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"), main));
+        cmd.addAll(args);
+        ServerProcess p = ServerProcess.launch(name, cmd, Map.of(), logs.resolve(name + ".log"));
         return p.awaitReady(p.logContains("READY"), Duration.ofSeconds(90));
     }
 
@@ -283,18 +311,45 @@ public final class EndToEnd {
 
     // ---------------------------------------------------------------- Kafka drain
 
-    private String preload(int n, String source) throws Exception {
-        infra.createTopic(source, 6);
+    /** Raw Stripe events, as a Stripe-to-Kafka relay writes them, for the drain. */
+    private String preloadStripe(int n, String source) throws Exception {
         Events events = new Events(7, "drn0");
-        log("drain: preloading " + n + " events of " + events.averageSize() + " bytes on 6 partitions");
-        try (KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 20)) {
-            for (long i = 0; i < n; i++) {
-                producer.send(new ProducerRecord<>(source, "c" + (i % 64), events.body(i)));
-                if (i > 0 && i % 200_000 == 0) log("  " + i + " preloaded");
+        return preload("drain: preloading " + n + " Stripe events of " + events.averageSize() + " bytes", n, source,
+                i -> new ProducerRecord<>(source, "c" + (i % 64), events.body(i)));
+    }
+
+    /**
+     * A fresh topic of 6 partitions holding n records; its name. A send can fail on a topic this new (the broker not
+     * yet leader of a partition the producer already writes to: the batch is retried until it expires); the records
+     * that failed are sent again by a new producer, so every variant gets all n, and a preload that still falls short
+     * stops the run instead of measuring a smaller N unnoticed.
+     */
+    private String preload(String what, int n, String source, LongFunction<ProducerRecord<String, byte[]>> record)
+            throws Exception {
+        infra.createTopic(source, 6);
+        log(what + " on 6 partitions");
+        java.util.Queue<Long> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<Long> pending = null; // null: all of 0..n-1
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try (KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 20)) {
+                long count = pending == null ? n : pending.size();
+                for (long k = 0; k < count; k++) {
+                    long i = pending == null ? k : pending.get((int) k);
+                    producer.send(record.apply(i), (md, e) -> {
+                        if (e != null) failed.add(i);
+                    });
+                    if (k > 0 && k % 200_000 == 0) log("  " + k + " preloaded");
+                }
+                producer.flush();
             }
-            producer.flush();
+            if (failed.isEmpty()) break;
+            pending = new ArrayList<>(failed);
+            failed.clear();
+            log("  " + pending.size() + " records were not written; sending them again");
         }
-        log("  " + infra.records(source) + " records on " + source);
+        long records = infra.records(source);
+        log("  " + records + " records on " + source);
+        if (records != n) throw new IllegalStateException("preloaded " + records + " records instead of " + n + " on " + source);
         return source;
     }
 
@@ -411,6 +466,131 @@ public final class EndToEnd {
                 Stats.percentile(latencies, seen[0], 50) / 1e3, p99 / 1e3, lost > 0 ? ", " + lost + " NOT SEEN" : ""));
         if (lost > 0) checks.add(String.format("drain %s #%d: %d of %d half-rate events not seen within 30 s", v.label, rep, lost, total));
         return lost > 0 ? Long.MAX_VALUE / 2 : p99;
+    }
+
+    // ---------------------------------------------------------------- ERP posting
+
+    /**
+     * Canonical invoices as the webhook route publishes them to the billing topic; ids of their own per run (the
+     * prefix), as the peer and the stores are fresh anyway but a stray record must not look like one of this run.
+     */
+    private String preloadCanonical(int n, String source, long seed) throws Exception {
+        CanonicalRecords records = new CanonicalRecords(new Events(seed, "pst" + (char) ('a' + seed % 26)));
+        return preload("post: preloading " + n + " canonical invoice events (S/4HANA entities only)", n, source,
+                i -> records.record(source, i));
+    }
+
+    private ServerProcess launchPost(Variant v, int rep, String jdbcUrl, String source, String ledger, String group,
+                                     ErpPeer erp) throws Exception {
+        String name = v.name().toLowerCase() + "-post-" + rep;
+        String threads = opts.getOrDefault("post-threads", "6");
+        String bulk = opts.getOrDefault("post-bulk", "50");
+        if (v == Variant.OURS) {
+            Map<String, String> env = oursEnv(name, jdbcUrl, group, 0);
+            env.put("INTERCHANGE_FLOWS", "billing-ledger");
+            env.put("INTERCHANGE_BILLING_TOPIC", source);
+            env.put("INTERCHANGE_LEDGER_TOPIC", ledger);
+            env.put("INTERCHANGE_ERP_S4_URL", erp.url());
+            env.put("INTERCHANGE_ERP_S4_USER", ErpPeer.USER);
+            env.put("INTERCHANGE_ERP_S4_PASSWORD", ErpPeer.PASSWORD);
+            env.put("INTERCHANGE_ERP_LEGACY_URL", erp.legacyUrl());
+            env.put("INTERCHANGE_ERP_LEGACY_USER", ErpPeer.USER);
+            env.put("INTERCHANGE_ERP_LEGACY_PASSWORD", ErpPeer.PASSWORD);
+            // the runtime, not the ERP's rate limit, is to bound throughput, as in the baselines (which have none)
+            env.put("INTERCHANGE_ERP_S4_MAX_RATE", "100000");
+            // batched posting, being added to the ledger route; a runtime that does not know them yet ignores them
+            env.put("INTERCHANGE_ERP_S4_BULK_SIZE", bulk);
+            env.put("INTERCHANGE_LEDGER_BATCH", "500");
+            env.put("INTERCHANGE_LEDGER_CONSUMERS", threads);
+            return launchOurs(name, env);
+        }
+        List<String> args = new ArrayList<>(List.of("post", jdbcUrl, infra.bootstrap(), source, ledger, group, erp.url(),
+                ErpPeer.USER, ErpPeer.PASSWORD));
+        if (v == Variant.HAND) args.addAll(List.of(threads, bulk));
+        return launchBaseline(v, name, args);
+    }
+
+    /**
+     * Drains the topic into journal entries at a fresh S/4HANA peer: postings per second from the first posting to
+     * the N-th (start-up excluded, as in the drain), CPU per posting of the system under test, SOAP requests the peer
+     * received; then exactly once: N postings of N distinct UUIDs, N confirmation rows, N ledger records.
+     */
+    private void post(Variant v, int rep, String source) throws Exception {
+        String name = v.name().toLowerCase();
+        String db = "e2e_post_" + name + "_" + rep;
+        String ledger = "bench.ledger." + name + "." + rep;
+        String group = "e2e-post-" + name + "-" + rep;
+        String url = infra.newDatabase(db);
+        infra.createTopic(ledger, 6);
+        long total = infra.records(source);
+        double cap = Double.parseDouble(opts.get("post-cap-seconds"));
+        log("post " + v.label + " #" + rep + ": " + total + " events");
+        try (ErpPeer peer = new ErpPeer(); ServerProcess server = launchPost(v, rep, url, source, ledger, group, peer)) {
+            long t1 = 0;
+            long c1 = 0;
+            long cpu1 = 0;
+            long done;
+            long now;
+            long lastLog = System.nanoTime();
+            long started = lastLog;
+            while (true) {
+                Thread.sleep(250);
+                done = peer.postings();
+                now = System.nanoTime();
+                if (t1 == 0 && done > 0) {
+                    t1 = now;
+                    c1 = done;
+                    cpu1 = server.cpuMicros();
+                }
+                if (done >= total) break;
+                if ((now - (t1 == 0 ? started : t1)) / 1e9 > cap) break;
+                if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
+                if (now - lastLog > 15e9) {
+                    log("  " + done + " / " + total + " posted, " + peer.requests() + " SOAP requests");
+                    lastLog = now;
+                }
+            }
+            long cpu = server.cpuMicros() - cpu1;
+            double seconds = (now - t1) / 1e9;
+            long posted = Math.max(1, done - c1);
+            double rate = t1 == 0 ? 0 : (done - c1) / seconds;
+            boolean capped = done < total;
+            record("post: postings/s", v, rate);
+            record("post: CPU per posting (µs)", v, (double) cpu / posted);
+            record("post: SOAP requests received by S/4HANA", v, peer.requests());
+            log(String.format("  %d postings in %.1f s: %.0f postings/s, %.0f CPU µs/posting, %d SOAP requests%s",
+                    done - c1, seconds, rate, (double) cpu / posted, peer.requests(),
+                    capped ? " (stopped at the time cap)" : ""));
+            if (capped) {
+                checks.add(String.format("post %s #%d: INCOMPLETE, stopped at the %.0f s cap after %d of %d postings "
+                        + "(rate from the part posted; exactly-once not checked)", v.label, rep, cap, done, total));
+                return;
+            }
+            // the last confirmations and ledger records follow the last posting; give them a moment
+            long rows = 0;
+            long records = 0;
+            for (long until = System.nanoTime() + 30_000_000_000L; System.nanoTime() < until; Thread.sleep(250)) {
+                rows = infra.count(url, "SELECT COUNT(*) FROM erp_confirmation");
+                records = infra.records(ledger);
+                if (rows >= total && records >= total) break;
+            }
+            Thread.sleep(1000);
+            int postings = peer.postings();
+            int distinct = peer.distinctUuids();
+            rows = infra.count(url, "SELECT COUNT(*) FROM erp_confirmation");
+            records = infra.records(ledger);
+            boolean ok = postings == total && distinct == total && rows == total && records == total
+                    && peer.rejections() == 0 && peer.legacyPostings() == 0;
+            checks.add(String.format("post %s #%d: %d events in; S/4HANA: %d postings, %d distinct UUIDs (%d duplicates), "
+                            + "%d rejected, %d answered from its idempotency store, %d SOAP requests (%.1f entries each); "
+                            + "legacy ERP: %d; %d confirmation rows, %d ledger records -> %s", v.label, rep, total, postings,
+                    distinct, postings - distinct, peer.rejections(), peer.replays(), peer.requests(),
+                    (double) postings / Math.max(1, peer.requests()), peer.legacyPostings(), rows, records,
+                    ok ? "exactly once" : "MISMATCH"));
+        } finally {
+            infra.dropDatabase(db);
+            infra.deleteTopic(ledger);
+        }
     }
 
     // ---------------------------------------------------------------- report

@@ -83,8 +83,21 @@ final class Infra implements AutoCloseable {
         }
     }
 
+    /** Creates the topic and waits (up to 10 s) until every partition has a leader, so the first sends find one. */
     void createTopic(String topic, int partitions) throws Exception {
         admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try {
+                var parts = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+                if (parts.size() == partitions && parts.stream().allMatch(p -> p.leader() != null && p.leader().id() >= 0)) {
+                    return;
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                // not known to the broker's metadata yet
+            }
+            Thread.sleep(50);
+        }
     }
 
     void deleteTopic(String topic) {

@@ -49,13 +49,21 @@ final class ServerProcess implements AutoCloseable {
         return new ServerProcess(name, pb.start(), log, t0);
     }
 
-    /** Waits until the check passes; records the time to ready (from launch). */
+    /**
+     * Waits until the check passes; records the time to ready (from launch). A process that never gets ready is
+     * stopped here: the caller has no handle to close yet, and it would otherwise outlive the run.
+     */
     ServerProcess awaitReady(BooleanSupplier ready, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!ready.getAsBoolean()) {
-            if (!process.isAlive()) throw new IllegalStateException(name + " exited (" + process.exitValue() + "); see " + log);
-            if (System.nanoTime() > deadline) throw new IllegalStateException(name + " not ready after " + timeout + "; see " + log);
-            Thread.sleep(20);
+        try {
+            while (!ready.getAsBoolean()) {
+                if (!process.isAlive()) throw new IllegalStateException(name + " exited (" + process.exitValue() + "); see " + log);
+                if (System.nanoTime() > deadline) throw new IllegalStateException(name + " not ready after " + timeout + "; see " + log);
+                Thread.sleep(20);
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
         }
         readyNanos = System.nanoTime();
         return this;

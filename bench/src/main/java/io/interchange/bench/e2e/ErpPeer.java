@@ -1,0 +1,91 @@
+package io.interchange.bench.e2e;
+
+import io.interchange.mapping.LegalEntity;
+import io.interchange.mapping.LegalEntityTable;
+import io.interchange.mapping.MappingSource;
+import io.interchange.sandbox.LegacyErpPeer;
+import io.interchange.sandbox.S4HanaPeer;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The S/4HANA of one post run: the runtime's own simulated "Journal Entry – Post" service ({@link S4HanaPeer}) in
+ * the harness JVM on a free port, fresh per run (its postings, request count and idempotency store start empty),
+ * knowing the company codes of the legal-entity table. SAP's idempotency window stays as shipped (24 h): a journal
+ * entry sent again with the same UUID is answered from it, not posted twice, and counted as a replay.
+ *
+ * <p>An idle legacy ERP peer runs beside it: no bench entity posts there, but the runtime's health (its readiness)
+ * includes the legacy ERP's, as in production, where both are up.
+ */
+final class ErpPeer implements AutoCloseable {
+
+    static final String USER = "BENCH_COMM";
+    static final String PASSWORD = "bench-s4-password";
+
+    private final S4HanaPeer peer;
+    private final LegacyErpPeer legacy;
+
+    ErpPeer() throws IOException {
+        Map<String, String> companies = new HashMap<>();
+        Map<String, String> legacyCompanies = new HashMap<>();
+        for (LegalEntity e : LegalEntityTable.load(MappingSource.bundled()).all().values()) {
+            companies.put(e.companyCode(), e.currency());
+            legacyCompanies.put(e.legacyCompany(), e.currency());
+        }
+        peer = new S4HanaPeer(0, USER, PASSWORD, companies);
+        peer.start();
+        legacy = new LegacyErpPeer(0, USER, PASSWORD, legacyCompanies);
+        legacy.start();
+    }
+
+    String url() {
+        return peer.endpointUrl();
+    }
+
+    String legacyUrl() {
+        return legacy.endpointUrl();
+    }
+
+    /** Entries the legacy ERP took: must stay 0, every bench entity posts to S/4HANA. */
+    int legacyPostings() {
+        return legacy.postings().size();
+    }
+
+    /** Journal entries posted so far. */
+    int postings() {
+        return peer.postings().size();
+    }
+
+    /** HTTP requests received, whatever their answer: one per SOAP call, so it shows how much was batched. */
+    int requests() {
+        return peer.requestCount();
+    }
+
+    /** Entries sent again with a UUID already posted, answered from the idempotency store. */
+    int replays() {
+        return peer.idempotentReplays();
+    }
+
+    int rejections() {
+        return peer.rejections().size();
+    }
+
+    /** Distinct MessageHeader UUIDs among the postings (one per canonical posting: a name-based UUID of its id). */
+    int distinctUuids() {
+        List<S4HanaPeer.Posting> all = peer.postings();
+        Set<String> ids = new HashSet<>(all.size() * 2);
+        for (S4HanaPeer.Posting p : all) ids.add(p.uuid());
+        return ids.size();
+    }
+
+    @Override
+    public void close() {
+        legacy.close();
+        peer.close();
+    }
+}
