@@ -91,6 +91,7 @@ public final class LedgerBatch {
         final boolean refused;
         final String correlationId;
         String key;
+        ErpConnector.ErpAnswer answer;
         ErpConfirmations.Confirmation confirmation;
 
         Item(Exchange record, int index, Envelope envelope, LedgerPosting posting, boolean refused) {
@@ -182,7 +183,7 @@ public final class LedgerBatch {
         MDC.remove(ExchangeKeys.CORRELATION_ID);
         // a progress line for backlogs; single events at a low rate have their own lines
         if (records.size() >= PROGRESS_BATCH || !oneByOne.records.isEmpty()) {
-            LOG.info("Ledger batch of {} event(s): {} posted in {} bulk request(s), {} confirmed earlier, {} already "
+            LOG.info("Ledger batch of {} event(s): {} posted in {} request(s), {} confirmed earlier, {} already "
                             + "posted, {} without ledger effect, {} one by one", records.size(), tally.posted,
                     tally.requests, tally.reused, tally.alreadyDone, tally.noEffect, oneByOne.records.size());
         }
@@ -259,9 +260,14 @@ public final class LedgerBatch {
             }
             Map<String, List<Item>> byTarget = new LinkedHashMap<>();
             for (Item item : toPost) byTarget.computeIfAbsent(item.posting.erpTarget(), t -> new ArrayList<>()).add(item);
+            List<Item> posted = new ArrayList<>(toPost.size());
             for (var target : byTarget.entrySet()) {
-                confirmed.addAll(postInBulk(connectors.get(target.getKey()), target.getValue(), producer, oneByOne, tally));
+                posted.addAll(postInBulk(connectors.get(target.getKey()), target.getValue(), producer, oneByOne, tally));
             }
+            // one transaction for the whole batch: were the process to die before it, the ERPs' idempotency (S/4HANA
+            // by entry UUID, the legacy ERP by reference) answers the postings sent again with the same documents
+            record(posted);
+            confirmed.addAll(posted);
             // keep the batch's order on the ledger topic
             confirmed.sort(Comparator.comparingInt(claimed::indexOf));
             publish(confirmed, context, producer);
@@ -280,10 +286,10 @@ public final class LedgerBatch {
         }
     }
 
-    /** One target's items in requests of up to its bulk size; returns the items whose confirmation is now recorded. */
+    /** One target's items in requests of up to its bulk size; returns the items the ERP posted, with its answers. */
     private List<Item> postInBulk(ErpConnector erp, List<Item> items, ProducerTemplate producer, OneByOne oneByOne,
                                   Tally tally) {
-        List<Item> confirmed = new ArrayList<>(items.size());
+        List<Item> accepted = new ArrayList<>(items.size());
         List<Item> chunk = new ArrayList<>(erp.maxBulk());
         for (int next = 0; next < items.size() || !chunk.isEmpty(); ) {
             while (next < items.size() && chunk.size() < erp.maxBulk()) {
@@ -302,8 +308,8 @@ public final class LedgerBatch {
             });
             tally.requests++;
             if (sent.getException() != null) {
-                LOG.warn("Bulk request of {} journal entries to {} failed ({}); each goes on alone as its first attempt's "
-                        + "failure", chunk.size(), erp.target(), FailureClassifier.reason(sent.getException()));
+                LOG.warn("Request of {} journal entry(ies) to {} failed ({}); each goes on alone with this as its first "
+                        + "attempt's failure", chunk.size(), erp.target(), FailureClassifier.reason(sent.getException()));
                 for (Item item : chunk) {
                     release(item);
                     oneByOne.add(item, sent.getException());
@@ -314,13 +320,12 @@ public final class LedgerBatch {
             @SuppressWarnings("unchecked")
             List<ErpConnector.EntryAnswer> answers = sent.getProperty(ErpConnector.ANSWERS, List.class);
             List<Item> posted = new ArrayList<>(chunk.size());
-            List<ErpConnector.ErpAnswer> postedAnswers = new ArrayList<>(chunk.size());
             for (int i = 0; i < chunk.size(); i++) {
                 Item item = chunk.get(i);
                 ErpConnector.EntryAnswer answer = answers.get(i);
                 if (answer.answer() != null) {
+                    item.answer = answer.answer();
                     posted.add(item);
-                    postedAnswers.add(answer.answer());
                 } else {
                     // the single route dead-letters it with this reason, without sending it again
                     release(item);
@@ -328,22 +333,30 @@ public final class LedgerBatch {
                 }
             }
             chunk.clear();
-            if (posted.isEmpty()) continue;
-            List<String> correlationIds = new ArrayList<>(posted.size());
-            for (Item item : posted) correlationIds.add(item.correlationId);
-            List<ErpConfirmations.Confirmation> recorded = service.recordAll(postings(posted), postedAnswers, correlationIds);
-            for (int i = 0; i < posted.size(); i++) {
-                Item item = posted.get(i);
-                item.confirmation = recorded.get(i);
-                MDC.put(ExchangeKeys.CORRELATION_ID, item.correlationId);
-                LOG.info("Posting {} confirmed by {}: document {} fiscal year {}", item.posting.postingId(),
-                        item.posting.erpTarget(), item.confirmation.accountingDocument(), item.confirmation.fiscalYear());
-            }
-            MDC.remove(ExchangeKeys.CORRELATION_ID);
             tally.posted += posted.size();
-            confirmed.addAll(posted);
+            accepted.addAll(posted);
         }
-        return confirmed;
+        return accepted;
+    }
+
+    /** Records the ERPs' answers of the batch's postings in one transaction. */
+    private void record(List<Item> posted) {
+        if (posted.isEmpty()) return;
+        List<ErpConnector.ErpAnswer> answers = new ArrayList<>(posted.size());
+        List<String> correlationIds = new ArrayList<>(posted.size());
+        for (Item item : posted) {
+            answers.add(item.answer);
+            correlationIds.add(item.correlationId);
+        }
+        List<ErpConfirmations.Confirmation> recorded = service.recordAll(postings(posted), answers, correlationIds);
+        for (int i = 0; i < posted.size(); i++) {
+            Item item = posted.get(i);
+            item.confirmation = recorded.get(i);
+            MDC.put(ExchangeKeys.CORRELATION_ID, item.correlationId);
+            LOG.info("Posting {} confirmed by {}: document {} fiscal year {}", item.posting.postingId(),
+                    item.posting.erpTarget(), item.confirmation.accountingDocument(), item.confirmation.fiscalYear());
+        }
+        MDC.remove(ExchangeKeys.CORRELATION_ID);
     }
 
     /** The confirmations to the ledger topic, one batch of sends completing when every one is acknowledged. */
