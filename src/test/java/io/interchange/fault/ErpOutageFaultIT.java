@@ -33,7 +33,7 @@ class ErpOutageFaultIT extends FaultScenario {
         environment("erp-outage");
         Duration outage = FaultSettings.erpOutage();
         // S/4HANA's limit: low enough that draining the outage's backlog runs into it, so the rate check bites
-        int s4MaxRate = FaultSettings.erpMaxRate();
+        int s4MaxRate = FaultSettings.erpOutageMaxRate();
         RuntimeProcess rt = runtime("a", Map.of(
                 "INTERCHANGE_ERP_S4_MAX_RATE", String.valueOf(s4MaxRate),
                 // two entries per bulk request: the backlog still drains in enough requests to run into the limit

@@ -61,10 +61,10 @@ final class FaultSettings {
      * S/4HANA's rate limit in ErpOutageFaultIT: 30/s in the quick run, 100/s with -Pfault-full, so that the backlog of
      * a long outage drains into the limit within minutes instead of the better part of an hour.
      */
-    static int erpMaxRate() {
-        String value = System.getProperty("fault.erp-max-rate", "30");
+    static int erpOutageMaxRate() {
+        String value = System.getProperty("fault.erp-outage-max-rate", "30");
         int rate = Integer.parseInt(value.isBlank() ? "30" : value.trim());
-        if (rate < 1) throw new IllegalArgumentException("fault.erp-max-rate must be at least 1, not " + value);
+        if (rate < 1) throw new IllegalArgumentException("fault.erp-outage-max-rate must be at least 1, not " + value);
         return rate;
     }
 
