@@ -63,14 +63,11 @@ public final class LedgerBatch {
     private static final int PROGRESS_BATCH = 50;
 
     private final LedgerPostingService service;
-    private final Map<String, ErpConnector> connectors;
     private final IdempotencyStore idempotency;
     private final KafkaBatches.Template template = new KafkaBatches.Template();
 
-    public LedgerBatch(LedgerPostingService service, List<ErpConnector> connectors, IdempotencyStore idempotency) {
+    public LedgerBatch(LedgerPostingService service, IdempotencyStore idempotency) {
         this.service = service;
-        this.connectors = new LinkedHashMap<>();
-        for (ErpConnector c : connectors) this.connectors.put(c.target(), c);
         this.idempotency = idempotency;
     }
 
@@ -262,7 +259,8 @@ public final class LedgerBatch {
             for (Item item : toPost) byTarget.computeIfAbsent(item.posting.erpTarget(), t -> new ArrayList<>()).add(item);
             List<Item> posted = new ArrayList<>(toPost.size());
             for (var target : byTarget.entrySet()) {
-                posted.addAll(postInBulk(connectors.get(target.getKey()), target.getValue(), producer, oneByOne, tally));
+                posted.addAll(postInBulk(service.connectorFor(target.getValue().get(0).posting), target.getValue(), producer,
+                        oneByOne, tally));
             }
             // one transaction for the whole batch: were the process to die before it, the ERPs' idempotency (S/4HANA
             // by entry UUID, the legacy ERP by reference) answers the postings sent again with the same documents

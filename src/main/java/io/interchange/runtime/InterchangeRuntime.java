@@ -157,7 +157,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LEDGER)) {
             main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
             main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
-            LedgerBatch batch = new LedgerBatch(posting, erps, store.idempotency());
+            LedgerBatch batch = new LedgerBatch(posting, store.idempotency());
             ledgerBatches.add(batch);
             main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),

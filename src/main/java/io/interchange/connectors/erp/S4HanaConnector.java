@@ -111,11 +111,12 @@ public final class S4HanaConnector implements ErpConnector {
 
     /** The answer to a request of one entry, whichever reference S/4HANA gave it. */
     private static EntryAnswer readOne(int httpStatus, byte[] body) {
-        List<Element> entries = entryConfirmations(confirmationRoot(httpStatus, body));
+        Element root = confirmationRoot(httpStatus, body);
+        List<Element> entries = entryConfirmations(root);
         if (entries.size() > 1) {
             throw new PermanentFailure("S/4HANA confirmed " + entries.size() + " journal entries for a request of one");
         }
-        return entries.isEmpty() ? entry(confirmationRoot(httpStatus, body)) : entry(entries.get(0));
+        return entry(entries.isEmpty() ? root : entries.get(0));
     }
 
     @Override
@@ -124,7 +125,8 @@ public final class S4HanaConnector implements ErpConnector {
         Element root = confirmationRoot(httpStatus, body);
         Map<String, EntryAnswer> byReference = new HashMap<>();
         for (Element confirmation : entryConfirmations(root)) {
-            String reference = SoapSupport.text(child(confirmation, "MessageHeader"), "ReferenceID");
+            // the entry's MessageHeader comes first, so its ReferenceID is the first in the entry
+            String reference = SoapSupport.text(confirmation, "ReferenceID");
             if (reference != null) byReference.put(reference.toUpperCase(Locale.ROOT), entry(confirmation));
         }
         List<EntryAnswer> answers = new ArrayList<>(postings.size());
@@ -155,13 +157,6 @@ public final class S4HanaConnector implements ErpConnector {
             if (n instanceof Element e && "JournalEntryCreateConfirmation".equals(e.getLocalName())) entries.add(e);
         }
         return entries;
-    }
-
-    private static Element child(Element parent, String localName) {
-        for (org.w3c.dom.Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
-            if (n instanceof Element e && localName.equals(e.getLocalName())) return e;
-        }
-        return parent;
     }
 
     /** One entry's outcome: severity 3 or 4, or no document number, is a business rejection of that entry. */

@@ -364,40 +364,16 @@ public final class EndToEnd {
         double cap = Double.parseDouble(opts.get("drain-cap-seconds"));
         log("drain " + v.label + " #" + rep + ": " + total + " events");
         try (ServerProcess server = launch(v, "drain", rep, url, topic, source, group, 0)) {
-            long t1 = 0;
-            long c1 = 0;
-            long cpu1 = 0;
-            long done;
-            long now;
-            long lastLog = System.nanoTime();
-            while (true) {
-                Thread.sleep(250);
-                done = infra.records(topic);
-                now = System.nanoTime();
-                if (t1 == 0 && done > 0) {
-                    t1 = now;
-                    c1 = done;
-                    cpu1 = server.cpuMicros();
-                }
-                if (done >= total) break;
-                if (t1 != 0 && (now - t1) / 1e9 > cap) break;
-                if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
-                if (now - lastLog > 15e9) {
-                    log("  " + done + " / " + total + " published");
-                    lastLog = now;
-                }
-            }
-            long cpu = server.cpuMicros() - cpu1;
-            double seconds = (now - t1) / 1e9;
-            double rate = (done - c1) / seconds;
-            boolean capped = done < total;
+            Progress p = measure(server, () -> infra.records(topic), total, cap, done -> done + " / " + total + " published");
+            double rate = p.rate();
+            boolean capped = p.capped(total);
             record("drain: events/s", v, rate);
-            record("drain: CPU per event (µs)", v, (double) cpu / Math.max(1, done - c1));
-            log(String.format("  %d events in %.1f s: %.0f events/s, %.0f CPU µs/event%s", done - c1, seconds, rate,
-                    (double) cpu / Math.max(1, done - c1), capped ? " (stopped at the time cap)" : ""));
+            record("drain: CPU per event (µs)", v, p.cpuPerItem());
+            log(String.format("  %d events in %.1f s: %.0f events/s, %.0f CPU µs/event%s", p.counted(), p.seconds(), rate,
+                    p.cpuPerItem(), capped ? " (stopped at the time cap)" : ""));
             if (capped) {
                 checks.add(String.format("drain %s #%d: stopped at the %.0f s cap after %d of %d events (rate from the "
-                        + "part drained; exactly-once not checked)", v.label, rep, cap, done, total));
+                        + "part drained; exactly-once not checked)", v.label, rep, cap, p.done(), total));
                 return;
             }
             Thread.sleep(1000);
@@ -526,44 +502,19 @@ public final class EndToEnd {
         double cap = Double.parseDouble(opts.get("post-cap-seconds"));
         log("post " + v.label + " #" + rep + ": " + total + " events");
         try (ErpPeer peer = new ErpPeer(); ServerProcess server = launchPost(v, rep, url, source, ledger, group, peer)) {
-            long t1 = 0;
-            long c1 = 0;
-            long cpu1 = 0;
-            long done;
-            long now;
-            long lastLog = System.nanoTime();
-            long started = lastLog;
-            while (true) {
-                Thread.sleep(250);
-                done = peer.postings();
-                now = System.nanoTime();
-                if (t1 == 0 && done > 0) {
-                    t1 = now;
-                    c1 = done;
-                    cpu1 = server.cpuMicros();
-                }
-                if (done >= total) break;
-                if ((now - (t1 == 0 ? started : t1)) / 1e9 > cap) break;
-                if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
-                if (now - lastLog > 15e9) {
-                    log("  " + done + " / " + total + " posted, " + peer.requests() + " SOAP requests");
-                    lastLog = now;
-                }
-            }
-            long cpu = server.cpuMicros() - cpu1;
-            double seconds = (now - t1) / 1e9;
-            long posted = Math.max(1, done - c1);
-            double rate = t1 == 0 ? 0 : (done - c1) / seconds;
-            boolean capped = done < total;
+            Progress p = measure(server, peer::postings, total, cap,
+                    done -> done + " / " + total + " posted, " + peer.requests() + " SOAP requests");
+            double rate = p.rate();
+            boolean capped = p.capped(total);
             record("post: postings/s", v, rate);
-            record("post: CPU per posting (µs)", v, (double) cpu / posted);
+            record("post: CPU per posting (µs)", v, p.cpuPerItem());
             record("post: SOAP requests received by S/4HANA", v, peer.requests());
             log(String.format("  %d postings in %.1f s: %.0f postings/s, %.0f CPU µs/posting, %d SOAP requests%s",
-                    done - c1, seconds, rate, (double) cpu / posted, peer.requests(),
+                    p.counted(), p.seconds(), rate, p.cpuPerItem(), peer.requests(),
                     capped ? " (stopped at the time cap)" : ""));
             if (capped) {
                 checks.add(String.format("post %s #%d: INCOMPLETE, stopped at the %.0f s cap after %d of %d postings "
-                        + "(rate from the part posted; exactly-once not checked)", v.label, rep, cap, done, total));
+                        + "(rate from the part posted; exactly-once not checked)", v.label, rep, cap, p.done(), total));
                 return;
             }
             // the last confirmations and ledger records follow the last posting; give them a moment
@@ -591,6 +542,71 @@ public final class EndToEnd {
             infra.dropDatabase(db);
             infra.deleteTopic(ledger);
         }
+    }
+
+    /** How many items the system under test has put out so far (records on a topic, postings at a peer). */
+    private interface Count {
+        long get() throws Exception;
+    }
+
+    /**
+     * What a drain-like run measured: from the first item seen ({@code first}, with the system's CPU then) to the last
+     * poll ({@code last}, {@code done} items).
+     */
+    private record Progress(long first, long last, long firstCount, long done, long cpuMicros) {
+        long counted() {
+            return done - firstCount;
+        }
+
+        double seconds() {
+            return (last - first) / 1e9;
+        }
+
+        double rate() {
+            return first == 0 ? 0 : counted() / seconds();
+        }
+
+        double cpuPerItem() {
+            return (double) cpuMicros / Math.max(1, counted());
+        }
+
+        boolean capped(long total) {
+            return done < total;
+        }
+    }
+
+    /**
+     * Polls {@code count} every 250 ms until it reaches {@code total} or {@code cap} seconds have passed since the first
+     * item (or since the start, if none came), failing if the system under test dies; a progress line every 15 s.
+     * Start-up is excluded: rate and CPU count from the first item seen.
+     */
+    private Progress measure(ServerProcess server, Count count, long total, double cap,
+                             LongFunction<String> progress) throws Exception {
+        long first = 0;
+        long firstCount = 0;
+        long cpuFirst = 0;
+        long done;
+        long now;
+        long lastLog = System.nanoTime();
+        long started = lastLog;
+        while (true) {
+            Thread.sleep(250);
+            done = count.get();
+            now = System.nanoTime();
+            if (first == 0 && done > 0) {
+                first = now;
+                firstCount = done;
+                cpuFirst = server.cpuMicros();
+            }
+            if (done >= total) break;
+            if ((now - (first == 0 ? started : first)) / 1e9 > cap) break;
+            if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
+            if (now - lastLog > 15e9) {
+                log("  " + progress.apply(done));
+                lastLog = now;
+            }
+        }
+        return new Progress(first, now, firstCount, done, server.cpuMicros() - cpuFirst);
     }
 
     // ---------------------------------------------------------------- report
