@@ -80,6 +80,13 @@ public final class Settings {
             "Signing secret of the billing platform's webhook endpoint (Stripe's whsec_...); webhooks are refused while empty.");
     public static final Setting BILLING_SIGNATURE_TOLERANCE = declare("interchange.billing.signature-tolerance", "PT5M", false,
             "Largest difference between a webhook's signed timestamp and now (ISO-8601 duration).");
+    public static final Setting BILLING_LIVEMODE = declare("interchange.billing.livemode", "any", false,
+            "Which Stripe events the billing edges take: true (live mode only; recommended in production), false (test "
+                    + "mode only) or any (both, the mode recorded on the canonical event as ce_livemode). An event of the "
+                    + "other mode is acknowledged and parked with that reason.");
+    public static final Setting BILLING_API_VERSION = declare("interchange.billing.api-version", "", false,
+            "Stripe API version of events that carry no api_version: the version the webhook endpoint is pinned to. "
+                    + "Events name their own version otherwise; one not in mappings/stripe/api-versions.csv is parked.");
     public static final Setting BILLING_TOPIC = declare("interchange.billing.topic", "interchange.billing.v1", false,
             "Kafka topic of canonical billing events.");
     public static final Setting BILLING_STREAM_TOPIC = declare("interchange.billing.stream-topic", "stripe.events", false,
@@ -144,7 +151,7 @@ public final class Settings {
             "Most legacy ERP requests per second from one instance.");
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
-    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stream-event");
+    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event");
 
     static {
         for (String route : POLICY_ROUTES) {

@@ -76,7 +76,7 @@ public final class LedgerPostingService {
         }
         ObjectNode input = JSON.createObjectNode();
         input.putObject("event").put("id", envelope.id()).put("type", envelope.type()).put("source", envelope.source())
-                .put("subject", envelope.subject());
+                .put("subject", envelope.subject()).put("date", eventDate(envelope));
         input.set("data", canonical);
         input.putObject("entity").put("id", entity.id()).put("companyCode", entity.companyCode())
                 .put("legacyCompany", entity.legacyCompany()).put("currency", entity.currency())
@@ -169,8 +169,17 @@ public final class LedgerPostingService {
                 c.erpTarget(), c.companyCode(), c.accountingDocument(), c.fiscalYear());
     }
 
+    /** The UTC date of the source event (when an invoice was voided or written off), or null. */
+    private static String eventDate(Envelope envelope) {
+        return envelope.time() != null && envelope.time().length() >= 10 ? envelope.time().substring(0, 10) : null;
+    }
+
+    /** Invoices post on their date of issue, except what happens to them later (void, write-off): on that day. */
     private static LocalDate postingDate(JsonNode canonical, Envelope envelope) {
-        String date = canonical.path("issuedOn").asText(canonical.path("occurredOn").asText(""));
+        boolean later = CanonicalType.INVOICE_VOIDED.ceType().equals(envelope.type())
+                || CanonicalType.INVOICE_UNCOLLECTIBLE.ceType().equals(envelope.type());
+        String date = later ? String.valueOf(eventDate(envelope))
+                : canonical.path("issuedOn").asText(canonical.path("occurredOn").asText(""));
         try {
             return LocalDate.parse(date);
         } catch (DateTimeParseException e) {

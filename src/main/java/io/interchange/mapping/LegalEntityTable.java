@@ -10,7 +10,9 @@ import java.util.Optional;
 /** The legal-entity routing table, {@code mappings/legal-entities.csv}: entity to ERP, company code, currency, tax region. */
 public final class LegalEntityTable {
 
-    static final String HEADER = "legal_entity,company_code,legacy_company,currency,tax_region,s4_cutover_date";
+    static final String FILE = "legal-entities.csv";
+    static final String[] COLUMNS = {"legal_entity", "company_code", "legacy_company", "currency", "tax_region",
+            "s4_cutover_date"};
 
     private final Map<String, LegalEntity> entities;
 
@@ -19,38 +21,29 @@ public final class LegalEntityTable {
     }
 
     public static LegalEntityTable load(MappingSource source) {
-        return parse(source.read("legal-entities.csv"));
+        return parse(source.read(FILE));
     }
 
     /** Parses the CSV; a malformed row fails start-up with its line number. */
     static LegalEntityTable parse(String csv) {
         Map<String, LegalEntity> out = new LinkedHashMap<>();
-        String[] lines = csv.split("\\R");
-        boolean header = false;
-        for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) continue;
-            if (!header) {
-                if (!line.equals(HEADER)) {
-                    throw new IllegalArgumentException("legal-entities.csv line " + (i + 1) + ": expected header '" + HEADER + "'");
-                }
-                header = true;
-                continue;
-            }
-            String[] f = line.split(",", -1);
-            if (f.length != 6 || f[0].isBlank() || f[1].isBlank() || f[3].isBlank()) {
-                throw new IllegalArgumentException("legal-entities.csv line " + (i + 1)
-                        + ": expected 6 columns with legal_entity, company_code and currency set");
+        for (CsvTable.Row row : CsvTable.parse(FILE, csv, COLUMNS)) {
+            if (row.get("legal_entity").isBlank() || row.get("company_code").isBlank() || row.get("currency").isBlank()) {
+                throw new IllegalArgumentException("mappings/" + FILE + " line " + row.line()
+                        + ": legal_entity, company_code and currency must be set");
             }
             LocalDate cutover;
             try {
-                cutover = f[5].isBlank() ? null : LocalDate.parse(f[5].strip());
+                cutover = row.get("s4_cutover_date").isBlank() ? null : LocalDate.parse(row.get("s4_cutover_date"));
             } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("legal-entities.csv line " + (i + 1) + ": cutover date '" + f[5] + "' is not yyyy-MM-dd");
+                throw new IllegalArgumentException("mappings/" + FILE + " line " + row.line() + ": cutover date '"
+                        + row.get("s4_cutover_date") + "' is not yyyy-MM-dd");
             }
-            LegalEntity e = new LegalEntity(f[0].strip(), f[1].strip(), f[2].strip(), f[3].strip(), f[4].strip(), cutover);
+            LegalEntity e = new LegalEntity(row.get("legal_entity"), row.get("company_code"), row.get("legacy_company"),
+                    row.get("currency"), row.get("tax_region"), cutover);
             if (out.put(e.id(), e) != null) {
-                throw new IllegalArgumentException("legal-entities.csv line " + (i + 1) + ": entity " + e.id() + " listed twice");
+                throw new IllegalArgumentException("mappings/" + FILE + " line " + row.line() + ": entity " + e.id()
+                        + " listed twice");
             }
         }
         return new LegalEntityTable(Collections.unmodifiableMap(out));

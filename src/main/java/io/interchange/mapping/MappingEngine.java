@@ -39,12 +39,15 @@ public final class MappingEngine {
         }
         Map<String, Mapping> out = new LinkedHashMap<>();
         for (JsonNode entry : catalog.path("mappings")) {
+            if (entry.path("module").asBoolean()) continue; // functions other mappings import, not a mapping itself
             String id = entry.path("id").asText();
             String file = id + ".jslt";
             try {
                 var expr = new Parser(new StringReader(source.read(file)))
                         .withSource(file)
                         .withFunctions(MappingFunctions.all())
+                        // `import "stripe/common.jslt" as common` reads from the same mappings as the importer
+                        .withResourceResolver(name -> new StringReader(source.read(name)))
                         .compile();
                 out.put(id, new Mapping(id, expr));
             } catch (JsltException e) {

@@ -6,9 +6,14 @@ import java.util.Optional;
 /** Every canonical event type: its CloudEvents {@code type}, the object it carries and that object's schema version. */
 public enum CanonicalType {
     INVOICE_FINALIZED("io.interchange.billing.invoice.finalized", Invoice.class, "urn:interchange:canonical:invoice:1"),
+    INVOICE_VOIDED("io.interchange.billing.invoice.voided", Invoice.class, "urn:interchange:canonical:invoice:1"),
+    INVOICE_UNCOLLECTIBLE("io.interchange.billing.invoice.uncollectible", Invoice.class,
+            "urn:interchange:canonical:invoice:1"),
     PAYMENT_SUCCEEDED("io.interchange.billing.payment.succeeded", Payment.class, "urn:interchange:canonical:payment:1"),
     PAYMENT_FAILED("io.interchange.billing.payment.failed", Payment.class, "urn:interchange:canonical:payment:1"),
     REFUND_CREATED("io.interchange.billing.refund.created", Refund.class, "urn:interchange:canonical:refund:1"),
+    REFUND_UPDATED("io.interchange.billing.refund.updated", Refund.class, "urn:interchange:canonical:refund:1"),
+    REFUND_FAILED("io.interchange.billing.refund.failed", Refund.class, "urn:interchange:canonical:refund:1"),
     LEDGER_POSTED("io.interchange.ledger.posting.confirmed", LedgerConfirmation.class,
             "urn:interchange:canonical:ledger-confirmation:1");
 

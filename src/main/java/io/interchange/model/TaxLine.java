@@ -1,5 +1,8 @@
 package io.interchange.model;
 
-/** Tax charged on an invoice for one rate; amounts in minor units. */
-public record TaxLine(String taxRateId, String taxCode, long taxableMinor, long amountMinor, boolean inclusive) {
+/**
+ * Tax charged on an invoice for one rate; amounts in minor units. {@code taxableMinor} is null when the billing
+ * platform does not give the tax base (never invented as 0).
+ */
+public record TaxLine(String taxRateId, String taxCode, Long taxableMinor, long amountMinor, boolean inclusive) {
 }

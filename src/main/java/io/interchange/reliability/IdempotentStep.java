@@ -6,6 +6,8 @@ import org.apache.camel.Processor;
 import org.apache.camel.support.ExchangeHelper;
 import org.apache.camel.support.SynchronizationAdapter;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * Claims the exchange's idempotency key; the key becomes DONE when the exchange completes and is released when it
  * fails, is dead-lettered or is answered by an error policy, so a retry or a replay can claim it again.
@@ -26,6 +28,8 @@ public final class IdempotentStep implements Processor {
     public static final String CLAIMED = "InterchangeClaimedKey";
     /** Exchange property an error policy sets when it answers a failure: the key is released, not confirmed. */
     public static final String RELEASE = "InterchangeReleaseKey";
+    /** Exchange property holding the {@link Claim} of the key, so an answer can release it before it is written. */
+    private static final String CLAIM = "InterchangeClaim";
 
     private final IdempotencyStore store;
     private final boolean waitForHolder;
@@ -75,21 +79,59 @@ public final class IdempotentStep implements Processor {
             return;
         }
         exchange.setProperty(CLAIMED, key);
+        Claim claim = new Claim(store, key);
+        exchange.setProperty(CLAIM, claim);
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onComplete(Exchange done) {
                 // handled failures (dead-lettered, or answered by an error policy) release the key like failures
                 if (ExchangeHelper.isFailureHandled(done) || Boolean.TRUE.equals(done.getProperty(RELEASE))) {
-                    store.remove(key);
+                    claim.release();
                 } else {
-                    store.confirm(key);
+                    claim.confirm();
                 }
             }
 
             @Override
             public void onFailure(Exchange failed) {
-                store.remove(key);
+                claim.release();
             }
         });
+    }
+
+    /**
+     * Releases the key this exchange holds at once, before its answer is written, so a sender retrying as soon as it
+     * reads the answer finds the key free (completion hooks run after the answer is on its way). The exchange's
+     * completion then leaves the key alone: a second removal could delete another delivery's fresh claim.
+     */
+    public static void releaseNow(Exchange exchange) {
+        exchange.setProperty(RELEASE, true);
+        Claim claim = exchange.getProperty(CLAIM, Claim.class);
+        if (claim == null) return;
+        try {
+            claim.release();
+        } catch (RuntimeException e) {
+            // the store is what failed: the key's lease runs out instead, and the retry takes it over then
+        }
+    }
+
+    /** A claimed key, settled (confirmed or released) exactly once. */
+    private static final class Claim {
+        private final IdempotencyStore store;
+        private final String key;
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        Claim(IdempotencyStore store, String key) {
+            this.store = store;
+            this.key = key;
+        }
+
+        void confirm() {
+            if (settled.compareAndSet(false, true)) store.confirm(key);
+        }
+
+        void release() {
+            if (settled.compareAndSet(false, true)) store.remove(key);
+        }
     }
 }

@@ -23,6 +23,7 @@ import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
+import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.sandbox.EmbeddedKafka;
@@ -122,10 +123,13 @@ public final class InterchangeRuntime implements AutoCloseable {
         LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
         LedgerPostingService posting = new LedgerPostingService(mappings, entities,
                 Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
+        BillingEventTranslator translator = new BillingEventTranslator(mappings, source, store.billingReferences(),
+                BillingEventTranslator.Livemode.parse(config.get(Settings.BILLING_LIVEMODE)),
+                config.get(Settings.BILLING_API_VERSION));
         BillingWebhook webhook = new BillingWebhook(
                 new StripeSignatureVerifier(config.get(Settings.BILLING_WEBHOOK_SECRET),
                         config.getDuration(Settings.BILLING_SIGNATURE_TOLERANCE), clock),
-                new BillingEventTranslator(mappings, source));
+                translator, store.idempotency(), store.deadLetters());
         RoutePolicies policies = new RoutePolicies(config, store.idempotency());
 
         Set<String> flows = flows();
@@ -143,12 +147,16 @@ public final class InterchangeRuntime implements AutoCloseable {
             main.configure().addRoutesBuilder(new BillingWebhookRoute(webhook, store.idempotency(),
                     config.get(Settings.BILLING_TOPIC)));
         }
+        if (flows.contains(FLOW_WEBHOOK) || flows.contains(FLOW_STREAM)) {
+            // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
+            main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
+                    config.get(Settings.BILLING_TOPIC)));
+        }
         if (flows.contains(FLOW_STREAM)) {
-            BillingEventStream stream = new BillingEventStream(new BillingEventTranslator(mappings, source),
-                    store.idempotency(),
-                    config.getDuration(Settings.routePolicy(BillingEventStreamRoute.SINGLE_ID).initialDelay()).toMillis());
+            BillingEventStream stream = new BillingEventStream(translator, store.idempotency(),
+                    config.getDuration(Settings.routePolicy(BillingWebhook.EVENT_ROUTE_ID).initialDelay()).toMillis());
             streams.add(stream);
-            main.configure().addRoutesBuilder(new BillingEventStreamRoute(stream, webhook, store.idempotency(), policies,
+            main.configure().addRoutesBuilder(new BillingEventStreamRoute(stream,
                     config.get(Settings.BILLING_STREAM_TOPIC), config.get(Settings.BILLING_TOPIC),
                     config.get(Settings.KAFKA_CONSUMER_GROUP), config.getInt(Settings.BILLING_STREAM_BATCH),
                     config.getInt(Settings.BILLING_STREAM_CONSUMERS)));

@@ -309,7 +309,7 @@ public final class BillingSimulator implements AutoCloseable {
         if (invoice.paid()) {
             long refundable = invoice.refundableMinor();
             long amount = Math.max(1, Math.round(refundable * (0.1 + 0.4 * random.nextDouble())));
-            event = events.chargeRefunded(invoice, amount, nowSeconds());
+            event = events.refundCreated(invoice, amount, nowSeconds());
             stillOpen = invoice.refundableMinor() > 0 && random.nextDouble() < 0.2;
         } else if (random.nextDouble() < 0.82) {
             event = events.invoicePaid(invoice, nowSeconds());

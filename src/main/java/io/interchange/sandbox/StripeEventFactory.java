@@ -37,7 +37,6 @@ public final class StripeEventFactory {
     private static final String UPPER_ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     private static final Pattern QUANTITY_AND_PRICE = Pattern.compile("^\\d+ x | \\(at .*\\)$");
     private static final long DAY = 86_400;
-    private static final int EMBEDDED_LIST_LIMIT = 10;
     private static final Map<String, String> ACCOUNT_NAMES = Map.of(
             "DE", "Acme Software GmbH", "US", "Acme Software Inc.", "GB", "Acme Software Ltd", "FR", "Acme Software SAS");
 
@@ -247,42 +246,47 @@ public final class StripeEventFactory {
     }
 
     /**
-     * {@code charge.refunded}: a refund of {@code amountMinor} of the charge that paid the invoice; the charge's
-     * {@code amount_refunded} is cumulative and {@code previous_attributes} holds its value before this refund.
+     * {@code refund.created}: a refund of {@code amountMinor} of the charge that paid the invoice, as its own Refund
+     * object. Stripe copies no metadata to it: its legal entity is found through the payment it refunds.
      */
-    public ObjectNode chargeRefunded(StripeInvoice invoice, long amountMinor, long at) {
+    public ObjectNode refundCreated(StripeInvoice invoice, long amountMinor, long at) {
         if (invoice.chargeId() == null) {
             throw new IllegalStateException("invoice " + invoice.id + " was not paid by a charge");
         }
         if (amountMinor <= 0 || amountMinor > invoice.refundableMinor()) {
             throw new IllegalArgumentException("refund of " + amountMinor + " outside 1.." + invoice.refundableMinor());
         }
-        long before = invoice.amountRefunded;
-        ObjectNode previous = JSON.createObjectNode();
-        previous.put("amount_refunded", before);
-        ObjectNode previousRefunds = previous.putObject("refunds");
-        ArrayNode previousData = previousRefunds.putArray("data");
-        invoice.refunds.stream().limit(EMBEDDED_LIST_LIMIT).forEach(r -> previousData.add(r.deepCopy()));
-        previousRefunds.put("total_count", invoice.refunds.size());
-
         ObjectNode refund = JSON.createObjectNode();
         refund.put("id", newId("re_"));
         refund.put("object", "refund");
         refund.put("amount", amountMinor);
+        refund.put("balance_transaction", newId("txn_"));
         refund.put("charge", invoice.chargeId);
         refund.put("created", at);
         refund.put("currency", currency(invoice));
+        refund.putNull("destination_details");
         refund.putObject("metadata");
         refund.put("payment_intent", invoice.paymentIntentId);
         refund.put("reason", "requested_by_customer");
+        refund.putNull("receipt_number");
+        refund.putNull("source_transfer_reversal");
         refund.put("status", "succeeded");
-        invoice.refunds.add(0, refund); // Stripe lists newest first
+        refund.putNull("transfer_reversal");
+        invoice.refunds.add(0, refund);
         invoice.amountRefunded += amountMinor;
+        return event("refund.created", at, refund, null);
+    }
 
-        if (invoice.refundableMinor() == 0) {
-            previous.put("refunded", false);
+    /**
+     * {@code charge.refunded}: the charge after a refund, as Stripe sends it since API 2022-11-15: the cumulative
+     * {@code amount_refunded}, no embedded refunds and no {@code previous_attributes}. Sent beside
+     * {@link #refundCreated}, which carries the refund itself.
+     */
+    public ObjectNode chargeRefunded(StripeInvoice invoice, long at) {
+        if (invoice.chargeId() == null || invoice.amountRefunded == 0) {
+            throw new IllegalStateException("invoice " + invoice.id + " has no refunded charge");
         }
-        return event("charge.refunded", at, chargeObject(invoice), previous);
+        return event("charge.refunded", at, chargeObject(invoice), null);
     }
 
     /** The event as Stripe sends it on the wire: UTF-8, pretty-printed with two-space indentation. */
@@ -435,13 +439,7 @@ public final class StripeEventFactory {
         c.put("payment_intent", inv.paymentIntentId);
         c.put("refunded", inv.amountRefunded == total);
         c.put("status", "succeeded");
-        ObjectNode refunds = c.putObject("refunds");
-        refunds.put("object", "list");
-        ArrayNode data = refunds.putArray("data");
-        inv.refunds.stream().limit(EMBEDDED_LIST_LIMIT).forEach(r -> data.add(r.deepCopy()));
-        refunds.put("has_more", inv.refunds.size() > EMBEDDED_LIST_LIMIT);
-        refunds.put("total_count", inv.refunds.size());
-        refunds.put("url", "/v1/charges/" + inv.chargeId + "/refunds");
+        // no embedded refunds: Stripe stopped including Charge.refunds in API 2022-11-15
         return c;
     }
 

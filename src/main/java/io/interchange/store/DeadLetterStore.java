@@ -86,6 +86,15 @@ public class DeadLetterStore {
                 .stream().findFirst();
     }
 
+    /** The open dead letter of a route holding this idempotency key (an event parked before), if any. */
+    public Optional<DeadLetter> findOpen(String routeId, String idempotencyKey) {
+        return jdbc.query("SELECT " + COLUMNS + " FROM dead_letter WHERE route_id = ? AND idempotency_key = ? "
+                + "AND status = 'OPEN' ORDER BY id LIMIT 1", ps -> {
+            ps.setString(1, routeId);
+            ps.setString(2, idempotencyKey);
+        }, DeadLetterStore::row).stream().findFirst();
+    }
+
     /** Dead letters in a status, of one route or all (routeId null), newest first. */
     public List<DeadLetter> list(String routeId, String status, int limit) {
         String sql = "SELECT " + COLUMNS + " FROM dead_letter WHERE status = ?"

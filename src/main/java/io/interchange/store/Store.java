@@ -17,6 +17,7 @@ public final class Store implements AutoCloseable {
     private final DeadLetterStore deadLetters;
     private final AuditTrail audit;
     private final ErpConfirmations confirmations;
+    private final BillingReferences billingReferences;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -26,6 +27,7 @@ public final class Store implements AutoCloseable {
         this.deadLetters = new DeadLetterStore(dataSource, clock);
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
+        this.billingReferences = new BillingReferences(dataSource, clock);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -67,6 +69,10 @@ public final class Store implements AutoCloseable {
 
     public AuditTrail audit() {
         return audit;
+    }
+
+    public BillingReferences billingReferences() {
+        return billingReferences;
     }
 
     public ErpConfirmations confirmations() {

@@ -48,7 +48,7 @@ public final class LoadGenerator implements AutoCloseable {
             return switch (stripeType) {
                 case "invoice.finalized" -> INVOICE;
                 case "invoice.paid" -> PAYMENT;
-                case "charge.refunded" -> REFUND;
+                case "refund.created" -> REFUND;
                 default -> NONE;
             };
         }
@@ -405,7 +405,7 @@ public final class LoadGenerator implements AutoCloseable {
             } else if (stage == Stage.PAID && random.nextDouble() < 0.25 && open.refundableMinor() > 0) {
                 long amount = Math.max(1, Math.round(open.refundableMinor() * (0.1 + 0.4 * random.nextDouble())));
                 stage = Stage.NONE;
-                event = factory.chargeRefunded(open, amount, now);
+                event = factory.refundCreated(open, amount, now);
             } else {
                 open = factory.issue(spec(now));
                 stage = Stage.FINALIZED;

@@ -39,8 +39,8 @@ class BillingEventStreamTest {
         kit = RuntimeKit.start(Databases.Backend.POSTGRES, Map.of(
                 "interchange.flows", "billing-webhook,billing-ledger,billing-stream",
                 "interchange.billing.stream-topic", STREAM,
-                "interchange.route.billing.stream-event.initial-delay", "PT0.1S",
-                "interchange.route.billing.stream-event.max-delay", "PT0.2S"));
+                "interchange.route.billing.stripe-event.initial-delay", "PT0.1S",
+                "interchange.route.billing.stripe-event.max-delay", "PT0.2S"));
     }
 
     @AfterAll
@@ -65,7 +65,7 @@ class BillingEventStreamTest {
         }
 
         await().atMost(Duration.ofSeconds(60)).until(() ->
-                kit.runtime.store().deadLetters().count("billing.stream-event", DeadLetter.OPEN) == 1);
+                kit.runtime.store().deadLetters().count("billing.stripe-event", DeadLetter.OPEN) == 1);
         var canonical = kit.readTopic("interchange.billing.v1", Duration.ofSeconds(3));
         Map<String, Long> perId = canonical.stream().collect(Collectors.groupingBy(r -> String.valueOf(RuntimeKit.header(r, "ce_id")),
                 Collectors.counting()));
@@ -79,7 +79,7 @@ class BillingEventStreamTest {
                     .isEqualTo(source.path("data").path("object").path("metadata").path("legal_entity").asText());
             assertThat(r.key()).isEqualTo(RuntimeKit.header(r, "ce_subject")).isNotBlank();
         }
-        var dead = kit.runtime.store().deadLetters().list("billing.stream-event", DeadLetter.OPEN, 10);
+        var dead = kit.runtime.store().deadLetters().list("billing.stripe-event", DeadLetter.OPEN, 10);
         assertThat(dead).hasSize(1);
         assertThat(dead.get(0).payload()).isEqualTo(malformed);
         assertThat(dead.get(0).errorMessage()).contains("malformed JSON");

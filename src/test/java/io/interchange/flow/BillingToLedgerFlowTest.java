@@ -155,25 +155,72 @@ class BillingToLedgerFlowTest {
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).contains("malformed JSON");
 
-        ObjectNode missing = Events.invoicePaid("DE01");
-        ((ObjectNode) missing.path("data").path("object")).remove("customer");
-        var noCustomer = kit.sendSigned(Events.bytes(missing));
-        assertThat(noCustomer.statusCode()).isEqualTo(400);
-        assertThat(noCustomer.body()).contains("data.object.customer");
-
-        ObjectNode noEntity = Events.invoicePaid("DE01");
-        ((ObjectNode) noEntity.path("data").path("object").path("metadata")).remove("legal_entity");
-        var entityMissing = kit.sendSigned(Events.bytes(noEntity));
-        assertThat(entityMissing.statusCode()).isEqualTo(400);
-        assertThat(entityMissing.body()).contains("data.object.metadata.legal_entity");
+        ObjectNode wrongType = Events.invoicePaid("DE01");
+        ((ObjectNode) wrongType.path("data").path("object")).put("amount_paid", "11900");
+        var notStripe = kit.sendSigned(Events.bytes(wrongType));
+        assertThat(notStripe.statusCode()).isEqualTo(400);
+        assertThat(notStripe.body()).contains("data.object.amount_paid is a string, not integer");
 
         Thread.sleep(1500);
-        for (ObjectNode e : List.of(event, missing, noEntity)) {
+        for (ObjectNode e : List.of(event, wrongType)) {
             String id = e.get("id").asText();
             assertThat(kit.runtime.store().idempotency().state("billing:stripe:" + id)).isNull();
             assertThat(recordsFor("interchange.billing.v1", id)).isEmpty();
         }
         assertThat(kit.s4.postings()).isEmpty();
+    }
+
+    @Test
+    void aGenuineEventThatCannotBeProcessedIsAcknowledgedParkedAndPostedOnceOnReplay() throws Exception {
+        // Stripe copies no metadata to related objects: an invoice without legal_entity is genuine, not malformed
+        ObjectNode noEntity = Events.invoicePaid("DE01");
+        ((ObjectNode) noEntity.path("data").path("object").path("metadata")).remove("legal_entity");
+        // an invoice this runtime has not seen (one it published before would lend its entity: rule related-object)
+        ((ObjectNode) noEntity.path("data").path("object")).put("id", "in_" + noEntity.get("id").asText().substring(4));
+        String id = noEntity.get("id").asText();
+        var parked = kit.sendSigned(Events.bytes(noEntity));
+        assertThat(parked.statusCode()).as(parked.body()).isEqualTo(200);
+        assertThat(JSON.readTree(parked.body()).path("status").asText()).isEqualTo("parked");
+        assertThat(JSON.readTree(parked.body()).path("reason").asText()).contains("no legal entity found");
+        // a second delivery of the same event is not parked twice
+        assertThat(kit.sendSigned(Events.bytes(noEntity)).statusCode()).isEqualTo(200);
+        List<DeadLetter> open = kit.runtime.store().deadLetters().list("billing.stripe-event", DeadLetter.OPEN, 10)
+                .stream().filter(d -> ("billing:stripe:" + id).equals(d.idempotencyKey())).toList();
+        assertThat(open).singleElement().satisfies(d -> {
+            assertThat(d.failureKind()).isEqualTo("PERMANENT");
+            assertThat(d.errorMessage()).contains("tried object.metadata, subscription.metadata");
+        });
+        assertThat(recordsFor("interchange.billing.v1", id)).isEmpty();
+        assertThat(kit.runtime.store().idempotency().state("billing:stripe:" + id)).isNull();
+
+        // the merchant's fix (here: the table of Connect accounts would do too) is a corrected event; the replay of
+        // the original still parks, and says so, until the cause is fixed
+        var operations = new io.interchange.management.DeadLetterOperations(kit.runtime.camelContext(),
+                kit.runtime.store().deadLetters(), kit.runtime.store().audit());
+        assertThat(operations.replay(open.get(0).id())).contains("failed again").contains("no legal entity found");
+
+        // a genuine event whose customer is null (a deleted customer, a guest) is accepted: the customer is optional
+        ObjectNode noCustomer = Events.invoicePaid("DE01");
+        ((ObjectNode) noCustomer.path("data").path("object")).putNull("customer");
+        var accepted = kit.sendSigned(Events.bytes(noCustomer));
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+        assertThat(JSON.readTree(accepted.body()).path("status").asText()).isEqualTo("accepted");
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 1);
+    }
+
+    @Test
+    void eventTypesWithoutEffectAreAcknowledgedAndLeaveNothingBehind() throws Exception {
+        ObjectNode updated = Events.invoicePaid("DE01");
+        updated.put("type", "invoice.updated");
+        String id = updated.get("id").asText();
+        var answer = kit.sendSigned(Events.bytes(updated));
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).path("status").asText()).isEqualTo("ignored");
+        Thread.sleep(500);
+        assertThat(recordsFor("interchange.billing.v1", id)).isEmpty();
+        assertThat(kit.runtime.store().idempotency().state("billing:stripe:" + id)).isNull();
+        assertThat(kit.runtime.store().deadLetters().list(null, DeadLetter.OPEN, 100))
+                .noneMatch(d -> ("billing:stripe:" + id).equals(d.idempotencyKey()));
     }
 
     @Test

@@ -50,8 +50,9 @@ class StoreTest {
         Store first = Store.open(config, clock);
         try {
             assertThat(first.isHealthy()).isTrue();
-            assertThat(migrations(first)).containsExactly("1:true");
-            for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation")) {
+            assertThat(migrations(first)).containsExactly("1:true", "2:true");
+            for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
+                    "billing_reference")) {
                 assertThat(count(first, table)).as(table).isZero();
             }
             first.audit().record("alice", "REPLAY", "dead-letter:1", "before restart");
@@ -63,7 +64,7 @@ class StoreTest {
 
         try (Store second = Store.open(config, clock)) {
             assertThat(second.isHealthy()).isTrue();
-            assertThat(migrations(second)).containsExactly("1:true");
+            assertThat(migrations(second)).containsExactly("1:true", "2:true");
             assertThat(second.audit().recent(10)).extracting(AuditTrail.Entry::detail).containsExactly("before restart");
             assertThat(second.idempotency().state("evt_1")).isEqualTo("PENDING");
         }

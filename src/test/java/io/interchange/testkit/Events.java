@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.UUID;
 
-/** Stripe events for tests, made from the mapping fixtures with a fresh event id, today's date and a chosen entity. */
+/**
+ * Stripe events for tests (API 2024-06-20, as Stripe sends them), made from the normaliser's fixtures with a fresh
+ * event id, today's date and a chosen entity in the object's metadata.
+ */
 public final class Events {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -16,15 +19,18 @@ public final class Events {
     }
 
     public static ObjectNode invoicePaid(String legalEntity) {
-        return from("stripe/payment.fixtures/paid.input.json", legalEntity);
+        return from("stripe/normalise-2024.fixtures/invoice-paid.input.json", legalEntity);
     }
 
     public static ObjectNode invoiceFinalized(String legalEntity) {
-        return from("stripe/invoice.fixtures/finalized.input.json", legalEntity);
+        return from("stripe/normalise-2024.fixtures/invoice-finalized.input.json", legalEntity);
     }
 
-    public static ObjectNode chargeRefunded(String legalEntity) {
-        return from("stripe/refund.fixtures/partial-refund.input.json", legalEntity);
+    /** A refund.created of a charge; its entity in the refund's metadata (the chain's first rule). */
+    public static ObjectNode refundCreated(String legalEntity) {
+        ObjectNode e = from("stripe/normalise-2024.fixtures/refund-created.input.json", legalEntity);
+        ((ObjectNode) e.path("data").path("object")).put("id", "re_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24));
+        return e;
     }
 
     public static ObjectNode from(String fixture, String legalEntity) {
@@ -34,6 +40,7 @@ public final class Events {
             long now = Instant.now().getEpochSecond();
             e.put("created", now);
             ObjectNode obj = (ObjectNode) e.path("data").path("object");
+            if (!obj.path("metadata").isObject()) obj.putObject("metadata");
             ((ObjectNode) obj.path("metadata")).put("legal_entity", legalEntity);
             if (obj.has("status_transitions")) {
                 ObjectNode st = (ObjectNode) obj.path("status_transitions");

@@ -2,10 +2,10 @@ package io.interchange.connectors.billing;
 
 import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.connectors.kafka.KafkaBatches;
-import io.interchange.reliability.ExchangeKeys;
 import io.interchange.reliability.FailureClassifier;
 import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.IdempotencyStore;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -14,7 +14,6 @@ import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,17 +25,16 @@ import java.util.UUID;
  * sent to the billing topic as one batch of Kafka sends, their keys confirmed in one group commit, and only then the
  * batch's offsets committed. The same event arriving by webhook and by stream has one key, so it is published once.
  *
- * <p>A record that cannot be translated, and a record whose key another delivery holds, leave the batch and go one
- * by one through the single-event route ({@link #SINGLE}), whose policy retries or dead-letters it with its original
- * payload and reason, and through which an operator replays it. A failure that concerns the whole batch (store or
+ * <p>A record of a type without effect is skipped. A record that cannot be translated (refused or parked), and a
+ * record whose key another delivery holds, leave the batch and go one by one through the single-event route
+ * ({@link BillingWebhook#EVENT_ROUTE}), whose policy retries or dead-letters it with its original payload and reason,
+ * and through which an operator replays it. A failure that concerns the whole batch (store or
  * Kafka unreachable) releases the batch's keys and is retried with backoff without committing any offset: the batch
  * is neither skipped nor half-published; at worst, after a crash, some of its events are published again, which the
  * ledger's own idempotency absorbs.
  */
 public final class BillingEventStream {
 
-    /** The single-event route: a dead letter's replay goes through it. */
-    public static final String SINGLE = "direct:billing.stream-event";
     /**
      * The route that sends a batch's records to the billing topic (a Kafka producer owned by a route, not by the
      * template: a template's Kafka producer did not survive the consumer route being stopped and started).
@@ -68,21 +66,6 @@ public final class BillingEventStream {
         template.close();
     }
 
-    /** The single-event route's translation step: the record's body is one Stripe event. */
-    public void translateOne(Exchange exchange) {
-        Message in = exchange.getMessage();
-        String correlationId = exchange.getProperty(ExchangeKeys.CORRELATION_ID, String.class);
-        if (correlationId == null) {
-            correlationId = UUID.randomUUID().toString();
-            exchange.setProperty(ExchangeKeys.CORRELATION_ID, correlationId);
-        }
-        MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
-        exchange.setProperty(ExchangeKeys.ATTEMPTS, exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class));
-        BillingEventTranslator.Translated t = translate(in.getBody(byte[].class), correlationId);
-        exchange.setProperty(BillingWebhook.TRANSLATED, t);
-        exchange.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, BillingWebhook.ingestKey(t.sourceEventId()));
-    }
-
     /** The batch consumer's step: the body is the poll's list of record exchanges. */
     public void processBatch(Exchange batchExchange) throws InterruptedException {
         List<?> records = batchExchange.getMessage().getBody(List.class);
@@ -92,20 +75,28 @@ public final class BillingEventStream {
         List<Exchange> ok = new ArrayList<>(records.size());
         List<BillingEventTranslator.Translated> translated = new ArrayList<>(records.size());
         int oneByOne = 0;
+        int ignored = 0;
         for (Object o : records) {
             Exchange record = (Exchange) o;
             try {
-                translated.add(translate(record.getMessage().getBody(byte[].class), UUID.randomUUID().toString()));
+                byte[] body = record.getMessage().getBody(byte[].class);
+                if (body == null || body.length == 0) throw new PermanentFailure("empty record");
+                JsonNode event = translator.parse(body);
+                if (translator.ignored(event)) {
+                    ignored++;
+                    continue;
+                }
+                translated.add(translator.translate(event, UUID.randomUUID().toString()));
                 ok.add(record);
             } catch (RuntimeException e) {
-                // refused input: the single-event route dead-letters it with its payload and this reason
+                // refused or parked: the single-event route dead-letters it with its payload and this reason
                 single(template, record);
                 oneByOne++;
             }
         }
         Outcome outcome = publishOnce(template, ok, translated, context);
-        LOG.info("Stream batch of {} record(s): {} published, {} already published, {} one by one",
-                records.size(), outcome.published(), outcome.duplicates(), oneByOne + outcome.held());
+        LOG.info("Stream batch of {} record(s): {} published, {} already published, {} without effect, {} one by one",
+                records.size(), outcome.published(), outcome.duplicates(), ignored, oneByOne + outcome.held());
         KafkaBatches.commitOffsets(records);
     }
 
@@ -167,13 +158,6 @@ public final class BillingEventStream {
         }
     }
 
-    private BillingEventTranslator.Translated translate(byte[] body, String correlationId) {
-        if (body == null || body.length == 0) {
-            throw new PermanentFailure("empty record: expected a Stripe event as JSON");
-        }
-        return translator.translate(translator.parse(body), correlationId);
-    }
-
     private static Message record(CamelContext context, BillingEventTranslator.Translated t) {
         Message m = new DefaultMessage(context);
         CloudEventHeaders.write(t.envelope(), m);
@@ -183,6 +167,6 @@ public final class BillingEventStream {
     }
 
     private static void single(ProducerTemplate template, Exchange record) {
-        KafkaBatches.forward(template, SINGLE, record);
+        KafkaBatches.forward(template, BillingWebhook.EVENT_ROUTE, record);
     }
 }

@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.config.ConfigurationException;
 import io.interchange.connectors.http.WebhookRejection;
+import io.interchange.mapping.CsvTable;
 import io.interchange.mapping.Mapping;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingException;
@@ -19,21 +22,31 @@ import io.interchange.model.Envelope;
 import io.interchange.model.Invoice;
 import io.interchange.model.Payment;
 import io.interchange.model.Refund;
+import io.interchange.store.BillingReferences;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Translates a verified Stripe event into a canonical event: parses the JSON strictly, picks the mapping for the
- * event type from {@code mappings/stripe/events.csv}, maps, and checks the result. Every refusal is a 400 (413 for an
- * event too large to publish) that says what to fix.
+ * Translates a verified Stripe event into a canonical event. What the sender got wrong is refused with a 4xx that says
+ * what to fix: a body that is not a Stripe event, or a field of another type than Stripe's spec declares
+ * ({@code mappings/stripe/field-types.csv}). A genuine event this runtime cannot process is parked with its reason
+ * ({@link ParkedEvent}): a type {@code mappings/stripe/events.csv} does not handle, an API version
+ * {@code mappings/stripe/api-versions.csv} does not know, the wrong mode, no legal entity, a mapping gap, totals that do
+ * not reconcile. Types listed without effect are {@linkplain #ignored ignored}.
+ *
+ * <p>The steps of a translation: the event's API version picks the normaliser that brings it to one intermediate
+ * shape; the legal-entity chain ({@code mappings/stripe/legal-entity-chain.csv}) finds its entity; the type's mapping
+ * gives the canonical object, which is checked before it is published.
  */
 public final class BillingEventTranslator {
 
@@ -59,7 +72,38 @@ public final class BillingEventTranslator {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .build();
 
-    private record Route(String mapping, CanonicalType type) {
+    /** Which events of which mode this instance takes: {@code true} (live only), {@code false} (test only) or any. */
+    public enum Livemode {
+        TRUE, FALSE, ANY;
+
+        public static Livemode parse(String value) {
+            return switch (value.strip().toLowerCase()) {
+                case "true" -> TRUE;
+                case "false" -> FALSE;
+                case "any" -> ANY;
+                default -> throw new ConfigurationException("interchange.billing.livemode must be true, false or any, not '"
+                        + value + "'");
+            };
+        }
+
+        boolean accepts(boolean live) {
+            return this == ANY || (this == TRUE) == live;
+        }
+    }
+
+    /** A line of events.csv; {@code type} null means acknowledged without effect. */
+    private record Route(String object, String mapping, CanonicalType type) {
+    }
+
+    /** Where events.csv is looked up: a type for one shape, or for every shape ({@code *}). */
+    private static String routeKey(String type, String shape) {
+        return type + "|" + shape;
+    }
+
+    /** The line of events.csv for this type in this shape (or for every shape), or null. */
+    private Route route(String type, String shape) {
+        Route r = shape == null ? null : routes.get(routeKey(type, shape));
+        return r != null ? r : routes.get(routeKey(type, "*"));
     }
 
     /** A translated event: the envelope, the canonical object and its JSON. */
@@ -68,14 +112,39 @@ public final class BillingEventTranslator {
 
     private final MappingEngine mappings;
     private final Map<String, Route> routes;
+    private final StripeFieldTypes fieldTypes;
+    private final StripeApiVersions versions;
+    private final LegalEntityChain entityChain;
+    private final BillingReferences references;
+    private final Livemode livemode;
 
-    public BillingEventTranslator(MappingEngine mappings, MappingSource source) {
+    /**
+     * @param references    where the legal entity, customer and invoice of published invoices and payments are kept
+     *                      (their payments and refunds find theirs there); null where no store is at hand (benchmarks
+     *                      of the translation alone)
+     * @param livemode      which mode's events this instance takes
+     * @param pinnedVersion the API version of events that carry none (the endpoint's pinned version), or blank
+     */
+    public BillingEventTranslator(MappingEngine mappings, MappingSource source, BillingReferences references,
+                                  Livemode livemode, String pinnedVersion) {
         this.mappings = mappings;
-        this.routes = readRoutes(source.read("stripe/events.csv"));
-        routes.values().forEach(r -> mappings.get(r.mapping)); // fail at start-up on a missing mapping
+        this.routes = readRoutes(source);
+        this.fieldTypes = new StripeFieldTypes(source);
+        this.versions = new StripeApiVersions(source, pinnedVersion);
+        this.entityChain = new LegalEntityChain(source, references);
+        this.references = references;
+        this.livemode = livemode;
+        // fail at start-up on a missing mapping
+        routes.values().forEach(r -> {
+            if (r.mapping != null) mappings.get(r.mapping);
+        });
+        versions.normalisers().forEach(mappings::get);
     }
 
-    /** Parses the raw body; 400 if it is not a Stripe event. Returns the event's id and type. */
+    /**
+     * Parses the raw body; 400 if it is not a Stripe event: not UTF-8 JSON, or without the id, type, created and
+     * data.object every Stripe event has.
+     */
     public JsonNode parse(byte[] body) {
         String text;
         try {
@@ -104,38 +173,13 @@ public final class BillingEventTranslator {
         if (!event.path("id").isTextual() || event.path("id").asText().isBlank()) {
             throw new WebhookRejection(400, "missing required field id (the event id)");
         }
-        if (!EVENT_ID.matcher(event.path("id").asText()).matches()) {
-            throw new WebhookRejection(400, "event id '" + abbreviate(printable(event.path("id").asText()))
+        String id = event.path("id").asText();
+        if (!EVENT_ID.matcher(id).matches()) {
+            throw new WebhookRejection(400, "event id '" + abbreviate(printable(id))
                     + "' is not an event id: 1 to 200 letters, digits, '_', '-', '.' or ':'");
         }
-        if (!event.path("type").isTextual()) {
+        if (!event.path("type").isTextual() || event.path("type").asText().isBlank()) {
             throw new WebhookRejection(400, "missing required field type (the event type)");
-        }
-        if (!routes.containsKey(event.path("type").asText())) {
-            throw new WebhookRejection(400, "event type '" + abbreviate(printable(event.path("type").asText()))
-                    + "' is not handled by this endpoint; handled types: " + String.join(", ", routes.keySet()));
-        }
-        return event;
-    }
-
-    /**
-     * Maps a parsed event to its canonical form; 400 naming the field when the event lacks what the mapping needs or
-     * gives it something that is not a valid canonical value, 413 when the canonical event is too large to publish.
-     * An unknown (but well-formed) legal entity is not refused here: it is a routing decision, dead-lettered later.
-     */
-    public Translated translate(JsonNode event, String correlationId) {
-        String id = event.path("id").asText();
-        Route route = routes.get(event.path("type").asText());
-        JsonNode entityNode = event.path("data").path("object").path("metadata").path("legal_entity");
-        String legalEntity = entityNode.isTextual() ? entityNode.asText() : "";
-        if (legalEntity.isBlank()) {
-            throw new WebhookRejection(400, "event " + id + ": missing required field data.object.metadata.legal_entity"
-                    + (entityNode.isMissingNode() || entityNode.isNull() || entityNode.isTextual() ? "" : " (a string)"));
-        }
-        if (legalEntity.length() > MAX_LEGAL_ENTITY_LENGTH || CanonicalChecks.hasControl(legalEntity)) {
-            throw new WebhookRejection(400, "event " + id + ": data.object.metadata.legal_entity '"
-                    + abbreviate(printable(legalEntity)) + "' is not a legal entity: at most " + MAX_LEGAL_ENTITY_LENGTH
-                    + " characters, no control characters");
         }
         JsonNode createdNode = event.path("created");
         if (createdNode.isMissingNode() || createdNode.isNull()) {
@@ -146,23 +190,80 @@ public final class BillingEventTranslator {
             throw new WebhookRejection(400, "event " + id + ": created " + abbreviate(createdNode.toString())
                     + " is not a Unix timestamp (whole seconds) between 2000-01-01 and 9999-12-31");
         }
-        Mapping mapping = mappings.get(route.mapping);
+        JsonNode object = event.path("data").path("object");
+        if (!object.isObject() || object.isEmpty()) {
+            throw new WebhookRejection(400, "event " + id + ": missing required field data.object (the event's object)");
+        }
+        if (event.has("livemode") && !event.get("livemode").isBoolean()) {
+            throw new WebhookRejection(400, "event " + id + ": livemode is not a boolean");
+        }
+        if (event.hasNonNull("api_version") && !event.get("api_version").isTextual()) {
+            throw new WebhookRejection(400, "event " + id + ": api_version is not a string");
+        }
+        return event;
+    }
+
+    /** True when the event's type is acknowledged without effect (listed in events.csv with no mapping). */
+    public boolean ignored(JsonNode event) {
+        StripeApiVersions.Version version = versions.find(event.path("api_version").asText(null));
+        Route route = route(event.path("type").asText(), version == null ? null : version.shape());
+        return route != null && route.type == null;
+    }
+
+    /**
+     * Maps a parsed event to its canonical form. 400 naming the field when the event breaks Stripe's declared types or
+     * gives a value no Stripe event has, 413 when the canonical event is too large to publish; {@link ParkedEvent} when
+     * it is a genuine event this runtime cannot process (see the class comment). An unknown (but well-formed) legal
+     * entity is not refused here: it is a routing decision, dead-lettered by the ledger.
+     */
+    public Translated translate(JsonNode event, String correlationId) {
+        String id = event.path("id").asText();
+        String type = event.path("type").asText();
+        StripeApiVersions.Version version = versions.require(id, event.path("api_version").asText(null));
+        Route route = route(type, version.shape());
+        if (route == null) {
+            throw new ParkedEvent("event " + id + ": event type '" + abbreviate(printable(type)) + "' is not handled by "
+                    + "this runtime (mappings/stripe/events.csv); handled: " + handledTypes());
+        }
+        if (route.type == null) {
+            throw new IllegalStateException("event type " + type + " has no effect; callers check ignored() first");
+        }
+        JsonNode object = event.path("data").path("object");
+        String objectName = object.path("object").isTextual() ? object.path("object").asText() : route.object;
+        if (!objectName.equals(route.object)) {
+            throw new WebhookRejection(400, "event " + id + ": a " + type + " event carries a " + route.object
+                    + ", not a " + abbreviate(printable(objectName)));
+        }
+        fieldTypes.check(id, route.object, object);
+        boolean live = event.path("livemode").asBoolean(true);
+        if (!livemode.accepts(live)) {
+            throw new ParkedEvent("event " + id + " is a " + (live ? "live-mode" : "test-mode") + " event, and this "
+                    + "instance takes " + (livemode == Livemode.TRUE ? "live-mode" : "test-mode")
+                    + " events only (interchange.billing.livemode)");
+        }
+        JsonNode intermediate = map(mappings.get(version.normaliser()), event, id);
+        LegalEntityChain.Resolution entity = entityChain.resolve(id, intermediate);
+        ObjectNode input = JSON.createObjectNode();
+        input.set("event", intermediate);
+        input.put("legalEntity", entity.legalEntity());
+        input.put("globalCustomerId", entity.globalCustomerId());
+        if (entity.related() != null) input.set("related", JSON.valueToTree(entity.related()));
         Object canonical;
         try {
-            canonical = mapping.apply(event, route.type.dataClass(), id);
+            canonical = mappings.get(route.mapping).apply(input, route.type.dataClass(), id);
         } catch (MappingException e) {
-            throw new WebhookRejection(400, "event " + id + ": " + e.reason());
+            throw new ParkedEvent("event " + id + ": " + e.reason());
         }
         String problem = CanonicalChecks.problem(canonical);
         if (problem != null) {
             throw new WebhookRejection(400, "event " + id + ": " + problem);
         }
         if (canonical instanceof Invoice inv && inv.inconsistency() != null) {
-            throw new WebhookRejection(400, "event " + id + ": invoice " + inv.invoiceId()
-                    + " does not add up: " + inv.inconsistency());
+            throw new ParkedEvent("event " + id + ": invoice " + inv.invoiceId() + " does not add up: " + inv.inconsistency());
         }
         Envelope envelope = new Envelope(id, SOURCE, route.type.ceType(), customer(canonical).globalId(),
-                Instant.ofEpochSecond(createdNode.asLong()).toString(), route.type.dataSchema(), correlationId, legalEntity);
+                Instant.ofEpochSecond(event.path("created").asLong()).toString(), route.type.dataSchema(), correlationId,
+                entity.legalEntity(), entity.rule(), live);
         byte[] json;
         try {
             json = JSON.writeValueAsBytes(canonical);
@@ -173,7 +274,47 @@ public final class BillingEventTranslator {
             throw new WebhookRejection(413, "event " + id + " is too large: its canonical " + route.type.name()
                     .toLowerCase() + " would be " + json.length + " bytes, more than " + MAX_CANONICAL_BYTES);
         }
+        if (references != null) references.recordAll(references(intermediate, canonical, entity.legalEntity()));
         return new Translated(envelope, canonical, json, id);
+    }
+
+    /**
+     * What later events will need to know of this one's objects: an invoice's entity and customer under its id, a
+     * payment's under each of its Stripe ids (charge, PaymentIntent), for the InvoicePayments and refunds that name them.
+     */
+    private static List<BillingReferences.Reference> references(JsonNode intermediate, Object canonical, String entity) {
+        List<BillingReferences.Reference> out = new ArrayList<>();
+        JsonNode o = intermediate.path("object");
+        if (canonical instanceof Invoice i) {
+            out.add(new BillingReferences.Reference(i.invoiceId(), entity, i.customer().globalId(), i.customer().systemId(),
+                    i.invoiceId(), i.number()));
+        } else if (canonical instanceof Payment p && Payment.SUCCEEDED.equals(p.status())) {
+            for (String id : new String[]{o.path("payment").asText(null), o.path("charge").asText(null),
+                    o.path("paymentIntent").asText(null)}) {
+                if (id != null && !id.isBlank()) {
+                    out.add(new BillingReferences.Reference(id, entity, p.customer().globalId(), p.customer().systemId(),
+                            p.invoiceId(), p.invoiceNumber()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode map(Mapping mapping, JsonNode input, String id) {
+        try {
+            return mapping.apply(input, id);
+        } catch (MappingException e) {
+            throw new ParkedEvent("event " + id + ": " + e.reason());
+        }
+    }
+
+    private String handledTypes() {
+        List<String> handled = new ArrayList<>();
+        routes.forEach((key, r) -> {
+            String t = key.substring(0, key.indexOf('|'));
+            if (r.type != null && !handled.contains(t)) handled.add(t);
+        });
+        return String.join(", ", handled);
     }
 
     private static CustomerRef customer(Object canonical) {
@@ -183,16 +324,27 @@ public final class BillingEventTranslator {
         throw new IllegalStateException("No customer on " + canonical.getClass());
     }
 
-    private static Map<String, Route> readRoutes(String csv) {
+    private static Map<String, Route> readRoutes(MappingSource source) {
         Map<String, Route> out = new LinkedHashMap<>();
-        for (String line : csv.split("\\R")) {
-            line = line.strip();
-            if (line.isEmpty() || line.startsWith("#") || line.startsWith("stripe_type,")) continue;
-            String[] f = line.split(",");
-            if (f.length != 3) {
-                throw new IllegalArgumentException("mappings/stripe/events.csv: bad line '" + line + "'");
+        for (CsvTable.Row row : CsvTable.read(source, "stripe/events.csv", "stripe_type", "shape", "object", "mapping",
+                "canonical_type")) {
+            boolean none = row.get("mapping").equals("-");
+            if (none != row.get("canonical_type").equals("NONE")) {
+                throw new IllegalArgumentException("mappings/stripe/events.csv line " + row.line()
+                        + ": mapping '-' goes with canonical_type NONE, and only with it");
             }
-            out.put(f[0].strip(), new Route(f[1].strip(), CanonicalType.valueOf(f[2].strip())));
+            CanonicalType type;
+            try {
+                type = none ? null : CanonicalType.valueOf(row.get("canonical_type"));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("mappings/stripe/events.csv line " + row.line() + ": unknown canonical type "
+                        + row.get("canonical_type"));
+            }
+            if (out.put(routeKey(row.get("stripe_type"), row.get("shape")),
+                    new Route(row.get("object"), none ? null : row.get("mapping"), type)) != null) {
+                throw new IllegalArgumentException("mappings/stripe/events.csv line " + row.line() + ": type "
+                        + row.get("stripe_type") + " listed twice for shape " + row.get("shape"));
+            }
         }
         return Collections.unmodifiableMap(out);
     }

@@ -44,14 +44,16 @@ final class CanonicalChecks {
         String p = first(id("invoiceId", i.invoiceId(), true), id("number", i.number(), true), customer(i.customer()),
                 currency(i.currency()), id("status", i.status(), true), date("issuedOn", i.issuedOn(), true),
                 date("dueOn", i.dueOn(), false), amount("subtotalMinor", i.subtotalMinor(), true),
-                amount("discountMinor", i.discountMinor(), false), amount("taxMinor", i.taxMinor(), true),
-                amount("totalMinor", i.totalMinor(), true));
+                amount("discountMinor", i.discountMinor(), false), amount("creditsMinor", i.creditsMinor(), false),
+                amount("taxMinor", i.taxMinor(), true), amount("inclusiveTaxMinor", i.inclusiveTaxMinor(), true),
+                amount("totalMinor", i.totalMinor(), true), amount("remainingMinor", i.remainingMinor(), true));
         if (p != null) return p;
         for (int n = 0; n < i.lines().size(); n++) {
             InvoiceLine l = i.lines().get(n);
             String at = "lines[" + n + "].";
             p = first(id(at + "lineId", l.lineId(), true), id(at + "productId", l.productId(), false),
                     amount(at + "amountMinor", l.amountMinor(), true), amount(at + "taxMinor", l.taxMinor(), true),
+                    amount(at + "inclusiveTaxMinor", l.inclusiveTaxMinor(), true),
                     l.quantity() < 0 ? at + "quantity " + l.quantity() + " is negative" : null);
             if (p != null) return p;
         }
@@ -59,7 +61,8 @@ final class CanonicalChecks {
             TaxLine t = i.taxes().get(n);
             String at = "taxes[" + n + "].";
             p = first(id(at + "taxRateId", t.taxRateId(), false), id(at + "taxCode", t.taxCode(), false),
-                    amount(at + "taxableMinor", t.taxableMinor(), true), amount(at + "amountMinor", t.amountMinor(), true));
+                    t.taxableMinor() == null ? null : amount(at + "taxableMinor", t.taxableMinor(), true),
+                    amount(at + "amountMinor", t.amountMinor(), true));
             if (p != null) return p;
         }
         return null;
@@ -75,12 +78,14 @@ final class CanonicalChecks {
     private static String refund(Refund r) {
         return first(id("refundId", r.refundId(), true), id("paymentId", r.paymentId(), true),
                 id("invoiceId", r.invoiceId(), false), customer(r.customer()), currency(r.currency()),
-                amount("amountMinor", r.amountMinor(), false), date("occurredOn", r.occurredOn(), true));
+                amount("amountMinor", r.amountMinor(), false), date("occurredOn", r.occurredOn(), true),
+                id("status", r.status(), true));
     }
 
     private static String customer(CustomerRef c) {
         if (c == null) return "missing customer";
-        return first(id("customer.globalId", c.globalId(), true), id("customer.systemId", c.systemId(), true));
+        // the billing customer may be null at Stripe (guest payments, deleted customers): the global id is what keys
+        return first(id("customer.globalId", c.globalId(), true), id("customer.systemId", c.systemId(), false));
     }
 
     private static String id(String field, String value, boolean required) {

@@ -32,8 +32,9 @@ public class WebhookAnswers extends RouteConfigurationBuilder {
     }
 
     private void fail(Exchange exchange) {
-        // the idempotency key, if one was claimed, is released (not confirmed) when this exchange completes
-        exchange.setProperty(IdempotentStep.RELEASE, true);
+        // the idempotency key, if one was claimed, is released before the answer goes out, so the retry it asks for
+        // is processed, not answered 409 because the key is still held
+        IdempotentStep.releaseNow(exchange);
         Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (FailureClassifier.isTransient(t)) {
             HttpAnswers.json(exchange, 503, "unavailable", "temporarily unable to accept the event; retry later", null);

@@ -19,6 +19,8 @@ public final class CloudEventHeaders {
     public static final String DATA_SCHEMA = "ce_dataschema";
     public static final String CORRELATION_ID = "ce_correlationid";
     public static final String LEGAL_ENTITY = "ce_legalentity";
+    public static final String LEGAL_ENTITY_RULE = "ce_legalentityrule";
+    public static final String LIVEMODE = "ce_livemode";
     public static final String CONTENT_TYPE = "content-type";
 
     private CloudEventHeaders() {
@@ -35,13 +37,17 @@ public final class CloudEventHeaders {
         m.setHeader(DATA_SCHEMA, e.dataSchema());
         m.setHeader(CORRELATION_ID, e.correlationId());
         m.setHeader(LEGAL_ENTITY, e.legalEntity());
+        if (e.legalEntityRule() != null) m.setHeader(LEGAL_ENTITY_RULE, e.legalEntityRule());
+        if (e.livemode() != null) m.setHeader(LIVEMODE, e.livemode().toString());
         m.setHeader(CONTENT_TYPE, Envelope.CONTENT_TYPE);
     }
 
     /** Reads the envelope from headers of a consumed record (Kafka header values arrive as byte[]). */
     public static Envelope read(Message m) {
+        String livemode = text(m, LIVEMODE);
         return new Envelope(text(m, ID), text(m, SOURCE), text(m, TYPE), text(m, SUBJECT), text(m, TIME),
-                text(m, DATA_SCHEMA), text(m, CORRELATION_ID), text(m, LEGAL_ENTITY));
+                text(m, DATA_SCHEMA), text(m, CORRELATION_ID), text(m, LEGAL_ENTITY), text(m, LEGAL_ENTITY_RULE),
+                livemode == null ? null : Boolean.valueOf(livemode));
     }
 
     private static String text(Message m, String name) {

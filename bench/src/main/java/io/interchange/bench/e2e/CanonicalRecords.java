@@ -34,7 +34,8 @@ final class CanonicalRecords {
     CanonicalRecords(Events events) {
         this.events = events;
         MappingSource source = MappingSource.bundled();
-        this.translator = new BillingEventTranslator(MappingEngine.load(source), source);
+        this.translator = new BillingEventTranslator(MappingEngine.load(source), source, null,
+                BillingEventTranslator.Livemode.ANY, "");
         this.entities = LegalEntityTable.load(source);
     }
 

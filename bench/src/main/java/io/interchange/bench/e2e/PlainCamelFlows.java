@@ -46,7 +46,8 @@ public final class PlainCamelFlows {
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         MappingSource source = MappingSource.bundled();
-        BillingEventTranslator translator = new BillingEventTranslator(MappingEngine.load(source), source);
+        BillingEventTranslator translator = new BillingEventTranslator(MappingEngine.load(source), source, null,
+                BillingEventTranslator.Livemode.ANY, "");
         StripeSignatureVerifier verifier = new StripeSignatureVerifier(Events.SECRET, Duration.ofMinutes(5), Clock.systemUTC());
         boolean ingest = mode.equals("ingest");
         String jdbcUrl = ingest ? args[2] : args[1];

@@ -1,0 +1,56 @@
+package io.interchange.store;
+
+import javax.sql.DataSource;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The legal entity, customer and invoice of billing objects (Stripe invoice, charge and PaymentIntent ids), recorded
+ * when an invoice or a payment is published: Stripe copies an invoice's metadata neither to its payments nor to
+ * refunds of them, so those find theirs here.
+ */
+public class BillingReferences {
+
+    /** What is known of one billing object. */
+    public record Reference(String objectId, String legalEntity, String globalCustomerId, String customerId,
+                            String invoiceId, String invoiceNumber) {
+    }
+
+    private final Jdbc jdbc;
+    private final Clock clock;
+
+    BillingReferences(DataSource ds, Clock clock) {
+        this.jdbc = new Jdbc(ds);
+        this.clock = clock;
+    }
+
+    /** Records references in one transaction; the first record of an object id stands. */
+    public void recordAll(List<Reference> references) {
+        if (references.isEmpty()) return;
+        jdbc.updateAll("INSERT INTO billing_reference (object_id, legal_entity, global_customer_id, customer_id, "
+                + "invoice_id, invoice_number, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                references, (ps, r) -> {
+                    ps.setString(1, r.objectId());
+                    ps.setString(2, r.legalEntity());
+                    ps.setString(3, r.globalCustomerId());
+                    ps.setString(4, r.customerId());
+                    ps.setString(5, r.invoiceId());
+                    ps.setString(6, r.invoiceNumber());
+                    ps.setObject(7, Jdbc.ts(clock.instant()));
+                });
+    }
+
+    public Optional<Reference> find(String objectId) {
+        if (objectId == null || objectId.isBlank()) return Optional.empty();
+        return jdbc.query("SELECT * FROM billing_reference WHERE object_id = ?", ps -> ps.setString(1, objectId),
+                BillingReferences::read).stream().findFirst();
+    }
+
+    private static Reference read(ResultSet rs) throws SQLException {
+        return new Reference(rs.getString("object_id"), rs.getString("legal_entity"), rs.getString("global_customer_id"),
+                rs.getString("customer_id"), rs.getString("invoice_id"), rs.getString("invoice_number"));
+    }
+}

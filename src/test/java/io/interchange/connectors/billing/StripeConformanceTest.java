@@ -1,0 +1,186 @@
+package io.interchange.connectors.billing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.interchange.connectors.http.WebhookRejection;
+import io.interchange.ledger.LedgerPostingService;
+import io.interchange.mapping.LegalEntityTable;
+import io.interchange.mapping.MappingEngine;
+import io.interchange.mapping.MappingSource;
+import io.interchange.model.Invoice;
+import io.interchange.model.LedgerLine;
+import io.interchange.model.LedgerPosting;
+import io.interchange.store.Store;
+import io.interchange.testkit.Databases;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every Stripe event of {@code src/test/resources/stripe/<family>/} (shapes from Stripe's published types and
+ * fixtures, one family per supported API version; see SOURCES.md there) through the billing edge's translation and
+ * the ledger's posting rules: each is published, acknowledged without effect, or parked, as
+ * {@code expectations.csv} says, never refused; each published invoice's posting is balanced and its receivable is
+ * Stripe's own total. Also fails when a supported API version has no fixtures.
+ */
+class StripeConformanceTest {
+
+    static final Path CORPUS = Path.of("src/test/resources/stripe");
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final MappingSource SOURCE = MappingSource.directory(Path.of("mappings"));
+    static final MappingEngine ENGINE = MappingEngine.load(SOURCE);
+    /** The API versions families of mappings/stripe/api-versions.csv, each with a directory of fixtures. */
+    static final List<String> FAMILIES = List.of("2024-06-20", "acacia", "basil", "clover", "dahlia");
+
+    static Store store;
+
+    @BeforeAll
+    static void open() {
+        store = Store.open(Databases.config(Databases.Backend.H2));
+    }
+
+    @AfterAll
+    static void close() {
+        if (store != null) store.close();
+    }
+
+    @Test
+    void everySupportedApiVersionHasFixturesOfTheEventsThatPostMoney() throws IOException {
+        String versions = Files.readString(Path.of("mappings/stripe/api-versions.csv"));
+        for (String family : FAMILIES) {
+            assertThat(versions).as("api-versions.csv names %s", family).contains(family.contains("-") ? family : "*." + family);
+            for (String required : List.of("invoice-finalized-basic", "invoice-finalized-inclusive-tax", "invoice-paid",
+                    "invoice-voided", "refund-created", "invoice-updated")) {
+                assertThat(CORPUS.resolve(family).resolve(required + ".json")).as("fixture of %s", family).exists();
+            }
+        }
+        // and no fixture family without a version the runtime reads
+        try (Stream<Path> dirs = Files.list(CORPUS)) {
+            assertThat(dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).toList())
+                    .containsExactlyInAnyOrderElementsOf(FAMILIES);
+        }
+    }
+
+    @Test
+    void everyFixtureIsPublishedIgnoredOrParkedAsExpectedAndNoneIsRefused() throws IOException {
+        Map<String, String[]> expectations = expectations();
+        BillingEventTranslator translator = new BillingEventTranslator(ENGINE, SOURCE, store.billingReferences(),
+                BillingEventTranslator.Livemode.ANY, "");
+        LedgerPostingService ledger = new LedgerPostingService(ENGINE, LegalEntityTable.load(SOURCE), Map.of(),
+                store.confirmations());
+        List<String> violations = new ArrayList<>();
+        Map<String, Integer> outcomes = new LinkedHashMap<>();
+        int files = 0;
+        for (String family : FAMILIES) {
+            for (Path file : events(family)) {
+                files++;
+                String name = file.getFileName().toString().replace(".json", "");
+                String[] expected = expectations.getOrDefault(family + "/" + name, expectations.get(name));
+                if (expected == null) {
+                    violations.add(family + "/" + name + ": no line in expectations.csv");
+                    continue;
+                }
+                byte[] body = Files.readAllBytes(file);
+                String outcome;
+                String detail = "";
+                try {
+                    JsonNode event = translator.parse(body);
+                    if (translator.ignored(event)) {
+                        outcome = "ignored";
+                    } else {
+                        var t = translator.translate(event, "conformance");
+                        outcome = "published";
+                        detail = checkPosting(ledger, t, event, family + "/" + name, violations);
+                    }
+                } catch (ParkedEvent e) {
+                    outcome = "parked";
+                    detail = e.getMessage();
+                } catch (WebhookRejection e) {
+                    outcome = "refused " + e.status();
+                    detail = e.getMessage();
+                }
+                outcomes.merge(outcome, 1, Integer::sum);
+                if (!outcome.equals(expected[0])) {
+                    violations.add(family + "/" + name + ": " + outcome + ", expected " + expected[0] + " " + detail);
+                } else if (!expected[1].isEmpty() && !detail.contains(expected[1])) {
+                    violations.add(family + "/" + name + ": " + outcome + " without '" + expected[1] + "': " + detail);
+                }
+            }
+        }
+        System.out.printf("Stripe conformance: %d events of %d API version families: %s; %d violation(s)%n", files,
+                FAMILIES.size(), outcomes, violations.size());
+        assertThat(violations).as(String.join("\n", violations)).isEmpty();
+    }
+
+    /** The posting of a published event: balanced; an invoice's receivable equals Stripe's total. */
+    private static String checkPosting(LedgerPostingService ledger, BillingEventTranslator.Translated t, JsonNode event,
+                                       String name, List<String> violations) {
+        Optional<LedgerPosting> posting;
+        try {
+            posting = ledger.prepare(t.envelope(), t.json());
+        } catch (RuntimeException e) {
+            violations.add(name + ": no posting: " + e.getMessage());
+            return "";
+        }
+        if (posting.isEmpty()) return "no ledger effect";
+        LedgerPosting p = posting.get();
+        if (p.imbalanceMinor() != 0) violations.add(name + ": posting not balanced by " + p.imbalanceMinor());
+        if (t.canonical() instanceof Invoice inv && event.path("type").asText().equals("invoice.finalized")) {
+            long stripeTotal = event.path("data").path("object").path("total").asLong();
+            long receivable = p.lines().stream().filter(l -> l.account().equals("12600000"))
+                    .mapToLong(l -> LedgerLine.DEBIT.equals(l.side()) ? l.amountMinor() : -l.amountMinor()).sum();
+            if (receivable != stripeTotal) {
+                violations.add(name + ": receivable " + receivable + " is not Stripe's total " + stripeTotal);
+            }
+            long tax = p.lines().stream().filter(LedgerLine::tax).mapToLong(LedgerLine::amountMinor).sum();
+            // total_excluding_tax excludes exclusive and inclusive tax alike
+            long stripeTax = event.path("data").path("object").path("total").asLong()
+                    - event.path("data").path("object").path("total_excluding_tax").asLong(inv.totalMinor());
+            if (!event.path("data").path("object").path("total_excluding_tax").isNull() && Math.abs(tax) != Math.abs(stripeTax)) {
+                violations.add(name + ": output tax " + tax + " is not Stripe's " + stripeTax);
+            }
+        }
+        return p.kind() + " " + p.lines().size() + " lines";
+    }
+
+    /** Event files of a family, invoices before the payments and refunds that refer to them. */
+    static List<Path> events(String family) throws IOException {
+        try (Stream<Path> s = Files.list(CORPUS.resolve(family))) {
+            return s.filter(p -> p.toString().endsWith(".json") && !p.toString().contains(".lines-page"))
+                    .sorted(Comparator.comparing((Path p) -> order(p.getFileName().toString())).thenComparing(Path::toString))
+                    .toList();
+        }
+    }
+
+    private static int order(String name) {
+        if (name.startsWith("invoice-finalized")) return 0;
+        if (name.startsWith("invoice-paid")) return 1;
+        if (name.startsWith("invoice-payment-paid")) return 1;
+        if (name.startsWith("refund")) return 3;
+        return 2;
+    }
+
+    /** case,outcome,reason: the outcome every family's file of that name must have, and a text its reason holds. */
+    static Map<String, String[]> expectations() throws IOException {
+        Map<String, String[]> out = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(CORPUS.resolve("expectations.csv"))) {
+            if (line.isBlank() || line.startsWith("#") || line.startsWith("case,")) continue;
+            String[] f = line.split(",", 3);
+            out.put(f[0], new String[]{f[1], f.length > 2 ? f[2] : ""});
+        }
+        return out;
+    }
+}
