@@ -12,6 +12,7 @@ import io.interchange.model.LedgerLine;
 import io.interchange.model.LedgerPosting;
 import io.interchange.store.Store;
 import io.interchange.testkit.Databases;
+import io.interchange.testkit.StripeFixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,12 +39,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class StripeConformanceTest {
 
-    static final Path CORPUS = Path.of("src/test/resources/stripe");
     static final ObjectMapper JSON = new ObjectMapper();
     static final MappingSource SOURCE = MappingSource.directory(Path.of("mappings"));
     static final MappingEngine ENGINE = MappingEngine.load(SOURCE);
-    /** The API versions families of mappings/stripe/api-versions.csv, each with a directory of fixtures. */
-    static final List<String> FAMILIES = List.of("2024-06-20", "acacia", "basil", "clover", "dahlia");
 
     static Store store;
 
@@ -60,23 +58,22 @@ class StripeConformanceTest {
     @Test
     void everySupportedApiVersionHasFixturesOfTheEventsThatPostMoney() throws IOException {
         String versions = Files.readString(Path.of("mappings/stripe/api-versions.csv"));
-        for (String family : FAMILIES) {
+        for (String family : StripeFixtures.FAMILIES) {
             assertThat(versions).as("api-versions.csv names %s", family).contains(family.contains("-") ? family : "*." + family);
             for (String required : List.of("invoice-finalized-basic", "invoice-finalized-inclusive-tax", "invoice-paid",
                     "invoice-voided", "refund-created", "invoice-updated")) {
-                assertThat(CORPUS.resolve(family).resolve(required + ".json")).as("fixture of %s", family).exists();
+                assertThat(StripeFixtures.CORPUS.resolve(family).resolve(required + ".json")).as("fixture of %s", family).exists();
             }
         }
         // and no fixture family without a version the runtime reads
-        try (Stream<Path> dirs = Files.list(CORPUS)) {
+        try (Stream<Path> dirs = Files.list(StripeFixtures.CORPUS)) {
             assertThat(dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).toList())
-                    .containsExactlyInAnyOrderElementsOf(FAMILIES);
+                    .containsExactlyInAnyOrderElementsOf(StripeFixtures.FAMILIES);
         }
     }
 
     @Test
     void everyFixtureIsPublishedIgnoredOrParkedAsExpectedAndNoneIsRefused() throws IOException {
-        Map<String, String[]> expectations = expectations();
         BillingEventTranslator translator = new BillingEventTranslator(ENGINE, SOURCE, store.billingReferences(),
                 BillingEventTranslator.Livemode.ANY, "");
         LedgerPostingService ledger = new LedgerPostingService(ENGINE, LegalEntityTable.load(SOURCE), Map.of(),
@@ -84,11 +81,11 @@ class StripeConformanceTest {
         List<String> violations = new ArrayList<>();
         Map<String, Integer> outcomes = new LinkedHashMap<>();
         int files = 0;
-        for (String family : FAMILIES) {
-            for (Path file : events(family)) {
+        for (String family : StripeFixtures.FAMILIES) {
+            for (Path file : StripeFixtures.events(family)) {
                 files++;
-                String name = file.getFileName().toString().replace(".json", "");
-                String[] expected = expectations.getOrDefault(family + "/" + name, expectations.get(name));
+                String name = StripeFixtures.name(file);
+                StripeFixtures.Expectation expected = StripeFixtures.expectation(family, file);
                 if (expected == null) {
                     violations.add(family + "/" + name + ": no line in expectations.csv");
                     continue;
@@ -113,15 +110,15 @@ class StripeConformanceTest {
                     detail = e.getMessage();
                 }
                 outcomes.merge(outcome, 1, Integer::sum);
-                if (!outcome.equals(expected[0])) {
-                    violations.add(family + "/" + name + ": " + outcome + ", expected " + expected[0] + " " + detail);
-                } else if (!expected[1].isEmpty() && !detail.contains(expected[1])) {
-                    violations.add(family + "/" + name + ": " + outcome + " without '" + expected[1] + "': " + detail);
+                if (!outcome.equals(expected.outcome())) {
+                    violations.add(family + "/" + name + ": " + outcome + ", expected " + expected.outcome() + " " + detail);
+                } else if (!expected.reason().isEmpty() && !detail.contains(expected.reason())) {
+                    violations.add(family + "/" + name + ": " + outcome + " without '" + expected.reason() + "': " + detail);
                 }
             }
         }
         System.out.printf("Stripe conformance: %d events of %d API version families: %s; %d violation(s)%n", files,
-                FAMILIES.size(), outcomes, violations.size());
+                StripeFixtures.FAMILIES.size(), outcomes, violations.size());
         assertThat(violations).as(String.join("\n", violations)).isEmpty();
     }
 
@@ -154,33 +151,5 @@ class StripeConformanceTest {
             }
         }
         return p.kind() + " " + p.lines().size() + " lines";
-    }
-
-    /** Event files of a family, invoices before the payments and refunds that refer to them. */
-    static List<Path> events(String family) throws IOException {
-        try (Stream<Path> s = Files.list(CORPUS.resolve(family))) {
-            return s.filter(p -> p.toString().endsWith(".json") && !p.toString().contains(".lines-page"))
-                    .sorted(Comparator.comparing((Path p) -> order(p.getFileName().toString())).thenComparing(Path::toString))
-                    .toList();
-        }
-    }
-
-    private static int order(String name) {
-        if (name.startsWith("invoice-finalized")) return 0;
-        if (name.startsWith("invoice-paid")) return 1;
-        if (name.startsWith("invoice-payment-paid")) return 1;
-        if (name.startsWith("refund")) return 3;
-        return 2;
-    }
-
-    /** case,outcome,reason: the outcome every family's file of that name must have, and a text its reason holds. */
-    static Map<String, String[]> expectations() throws IOException {
-        Map<String, String[]> out = new LinkedHashMap<>();
-        for (String line : Files.readAllLines(CORPUS.resolve("expectations.csv"))) {
-            if (line.isBlank() || line.startsWith("#") || line.startsWith("case,")) continue;
-            String[] f = line.split(",", 3);
-            out.put(f[0], new String[]{f[1], f.length > 2 ? f[2] : ""});
-        }
-        return out;
     }
 }
