@@ -14,6 +14,16 @@ public enum CanonicalType {
     REFUND_CREATED("io.interchange.billing.refund.created", Refund.class, "urn:interchange:canonical:refund:1"),
     REFUND_UPDATED("io.interchange.billing.refund.updated", Refund.class, "urn:interchange:canonical:refund:1"),
     REFUND_FAILED("io.interchange.billing.refund.failed", Refund.class, "urn:interchange:canonical:refund:1"),
+    CREDIT_NOTE_ISSUED("io.interchange.billing.credit-note.issued", CreditMemo.class,
+            "urn:interchange:canonical:credit-memo:1"),
+    CREDIT_NOTE_VOIDED("io.interchange.billing.credit-note.voided", CreditMemo.class,
+            "urn:interchange:canonical:credit-memo:1"),
+    DISPUTE_OPENED("io.interchange.billing.dispute.opened", Dispute.class, "urn:interchange:canonical:dispute:1"),
+    DISPUTE_FUNDS_WITHDRAWN("io.interchange.billing.dispute.funds-withdrawn", Dispute.class,
+            "urn:interchange:canonical:dispute:1"),
+    DISPUTE_FUNDS_REINSTATED("io.interchange.billing.dispute.funds-reinstated", Dispute.class,
+            "urn:interchange:canonical:dispute:1"),
+    DISPUTE_CLOSED("io.interchange.billing.dispute.closed", Dispute.class, "urn:interchange:canonical:dispute:1"),
     LEDGER_POSTED("io.interchange.ledger.posting.confirmed", LedgerConfirmation.class,
             "urn:interchange:canonical:ledger-confirmation:1");
 

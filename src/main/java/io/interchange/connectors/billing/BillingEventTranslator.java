@@ -17,7 +17,9 @@ import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingException;
 import io.interchange.mapping.MappingSource;
 import io.interchange.model.CanonicalType;
+import io.interchange.model.CreditMemo;
 import io.interchange.model.CustomerRef;
+import io.interchange.model.Dispute;
 import io.interchange.model.Envelope;
 import io.interchange.model.Invoice;
 import io.interchange.model.Payment;
@@ -261,6 +263,10 @@ public final class BillingEventTranslator {
         if (canonical instanceof Invoice inv && inv.inconsistency() != null) {
             throw new ParkedEvent("event " + id + ": invoice " + inv.invoiceId() + " does not add up: " + inv.inconsistency());
         }
+        if (canonical instanceof CreditMemo cm && cm.inconsistency() != null) {
+            throw new ParkedEvent("event " + id + ": credit note " + cm.creditNoteId() + " does not add up: "
+                    + cm.inconsistency());
+        }
         Envelope envelope = new Envelope(id, SOURCE, route.type.ceType(), customer(canonical).globalId(),
                 Instant.ofEpochSecond(event.path("created").asLong()).toString(), route.type.dataSchema(), correlationId,
                 entity.legalEntity(), entity.rule(), live);
@@ -321,6 +327,8 @@ public final class BillingEventTranslator {
         if (canonical instanceof Invoice i) return i.customer();
         if (canonical instanceof Payment p) return p.customer();
         if (canonical instanceof Refund r) return r.customer();
+        if (canonical instanceof CreditMemo c) return c.customer();
+        if (canonical instanceof Dispute d) return d.customer();
         throw new IllegalStateException("No customer on " + canonical.getClass());
     }
 

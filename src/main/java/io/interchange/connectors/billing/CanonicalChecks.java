@@ -1,6 +1,8 @@
 package io.interchange.connectors.billing;
 
+import io.interchange.model.CreditMemo;
 import io.interchange.model.CustomerRef;
+import io.interchange.model.Dispute;
 import io.interchange.model.Invoice;
 import io.interchange.model.InvoiceLine;
 import io.interchange.model.Payment;
@@ -37,6 +39,8 @@ final class CanonicalChecks {
         if (canonical instanceof Invoice i) return invoice(i);
         if (canonical instanceof Payment p) return payment(p);
         if (canonical instanceof Refund r) return refund(r);
+        if (canonical instanceof CreditMemo c) return creditMemo(c);
+        if (canonical instanceof Dispute d) return dispute(d);
         return "unexpected canonical type " + canonical.getClass().getSimpleName();
     }
 
@@ -80,6 +84,33 @@ final class CanonicalChecks {
                 id("invoiceId", r.invoiceId(), false), customer(r.customer()), currency(r.currency()),
                 amount("amountMinor", r.amountMinor(), false), date("occurredOn", r.occurredOn(), true),
                 id("status", r.status(), true));
+    }
+
+    private static String creditMemo(CreditMemo c) {
+        String p = first(id("creditNoteId", c.creditNoteId(), true), id("number", c.number(), true),
+                id("invoiceId", c.invoiceId(), true), customer(c.customer()), currency(c.currency()),
+                id("type", c.type(), true), date("issuedOn", c.issuedOn(), true),
+                amount("subtotalMinor", c.subtotalMinor(), false), amount("discountMinor", c.discountMinor(), false),
+                amount("creditsMinor", c.creditsMinor(), false), amount("shippingMinor", c.shippingMinor(), false),
+                amount("taxMinor", c.taxMinor(), false), amount("inclusiveTaxMinor", c.inclusiveTaxMinor(), false),
+                amount("totalMinor", c.totalMinor(), false), amount("prePaymentMinor", c.prePaymentMinor(), false),
+                amount("refundedMinor", c.refundedMinor(), false), amount("outOfBandMinor", c.outOfBandMinor(), false),
+                amount("creditedMinor", c.creditedMinor(), true));
+        if (p != null) return p;
+        for (int n = 0; n < c.taxes().size(); n++) {
+            TaxLine t = c.taxes().get(n);
+            p = first(t.taxableMinor() == null ? null : amount("taxes[" + n + "].taxableMinor", t.taxableMinor(), false),
+                    amount("taxes[" + n + "].amountMinor", t.amountMinor(), false));
+            if (p != null) return p;
+        }
+        return null;
+    }
+
+    private static String dispute(Dispute d) {
+        return first(id("disputeId", d.disputeId(), true), id("paymentId", d.paymentId(), true), customer(d.customer()),
+                currency(d.currency()), amount("amountMinor", d.amountMinor(), false),
+                amount("movedMinor", d.movedMinor(), true), amount("feeMinor", d.feeMinor(), false),
+                id("status", d.status(), true), date("occurredOn", d.occurredOn(), true));
     }
 
     private static String customer(CustomerRef c) {

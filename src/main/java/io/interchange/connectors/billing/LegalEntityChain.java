@@ -75,14 +75,15 @@ final class LegalEntityChain {
 
     /**
      * What was recorded of the object itself or the object it belongs to: an invoice (published before), the invoice an
-     * InvoicePayment pays, the payment (charge, then PaymentIntent) a refund returns.
+     * InvoicePayment pays or a credit note credits, the payment (charge, then PaymentIntent) a refund returns or a
+     * dispute contests.
      */
     private BillingReferences.Reference related(JsonNode object) {
         if (references == null) return null;
         String[] ids = switch (object.path("kind").asText()) {
             case "invoice" -> new String[]{object.path("id").asText(null)};
-            case "invoice_payment" -> new String[]{object.path("invoice").asText(null)};
-            case "refund" -> new String[]{object.path("charge").asText(null), object.path("paymentIntent").asText(null)};
+            case "invoice_payment", "credit_note" -> new String[]{object.path("invoice").asText(null)};
+            case "refund", "dispute" -> new String[]{object.path("charge").asText(null), object.path("paymentIntent").asText(null)};
             default -> new String[0];
         };
         for (String id : ids) {
