@@ -221,6 +221,10 @@ class BillingToLedgerFlowTest {
         assertThat(kit.runtime.store().idempotency().state("billing:stripe:" + id)).isNull();
         assertThat(kit.runtime.store().deadLetters().list(null, DeadLetter.OPEN, 100))
                 .noneMatch(d -> ("billing:stripe:" + id).equals(d.idempotencyKey()));
+        // operators see what was acknowledged without effect, by outcome and type
+        String metrics = kit.get("/observe/metrics").body();
+        assertThat(metrics).containsPattern("interchange_billing_events_acknowledged_total\\{[^}]*outcome=\"ignored\""
+                + "[^}]*type=\"invoice.updated\"[^}]*} [1-9]");
     }
 
     @Test
