@@ -87,6 +87,17 @@ public final class Settings {
     public static final Setting BILLING_API_VERSION = declare("interchange.billing.api-version", "", false,
             "Stripe API version of events that carry no api_version: the version the webhook endpoint is pinned to. "
                     + "Events name their own version otherwise; one not in mappings/stripe/api-versions.csv is parked.");
+    public static final Setting BILLING_API_URL = declare("interchange.billing.api-url", "https://api.stripe.com", false,
+            "Base URL of the billing platform's REST API (Stripe's), read where an event is not enough: the rest of an "
+                    + "invoice's lines, a customer's metadata for its legal entity.");
+    public static final Setting BILLING_API_KEY = declare("interchange.billing.api-key", "", true,
+            "Secret (or restricted, read-only) API key for the billing platform's REST API; while empty the API is not "
+                    + "read, and events that need it are parked with that reason.");
+    public static final Setting BILLING_API_TIMEOUT = declare("interchange.billing.api-timeout", "PT10S", false,
+            "Connect and response timeout of billing API calls.");
+    public static final Setting BILLING_API_MAX_RATE = declare("interchange.billing.api-max-rate", "20", false,
+            "Most billing API requests per second from one instance (Stripe allows 25 per endpoint and 100 in all in live "
+                    + "mode, 25 in a sandbox); a 429 is waited out and retried.");
     public static final Setting BILLING_TOPIC = declare("interchange.billing.topic", "interchange.billing.v1", false,
             "Kafka topic of canonical billing events.");
     public static final Setting BILLING_STREAM_TOPIC = declare("interchange.billing.stream-topic", "stripe.events", false,

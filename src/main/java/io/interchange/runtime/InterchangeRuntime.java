@@ -6,6 +6,7 @@ import io.interchange.config.Settings;
 import io.interchange.connectors.billing.BillingEventStream;
 import io.interchange.connectors.billing.BillingEventTranslator;
 import io.interchange.connectors.billing.BillingWebhook;
+import io.interchange.connectors.billing.StripeApi;
 import io.interchange.connectors.billing.StripeSignatureVerifier;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyErpConnector;
@@ -23,6 +24,7 @@ import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
+import io.interchange.routes.StripeApiRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
@@ -123,9 +125,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
         LedgerPostingService posting = new LedgerPostingService(mappings, entities,
                 Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
+        StripeApi stripeApi = new StripeApi(config.get(Settings.BILLING_API_URL), config.get(Settings.BILLING_API_KEY),
+                config.getDuration(Settings.BILLING_API_TIMEOUT), config.getInt(Settings.BILLING_API_MAX_RATE));
         BillingEventTranslator translator = new BillingEventTranslator(mappings, source, store.billingReferences(),
                 BillingEventTranslator.Livemode.parse(config.get(Settings.BILLING_LIVEMODE)),
-                config.get(Settings.BILLING_API_VERSION));
+                config.get(Settings.BILLING_API_VERSION), stripeApi);
         BillingWebhook webhook = new BillingWebhook(
                 new StripeSignatureVerifier(config.get(Settings.BILLING_WEBHOOK_SECRET),
                         config.getDuration(Settings.BILLING_SIGNATURE_TOLERANCE), clock),
@@ -151,6 +155,8 @@ public final class InterchangeRuntime implements AutoCloseable {
             // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC)));
+            main.bind(StripeApi.CLIENT_BEAN, stripeApi.clientConfigurer());
+            main.configure().addRoutesBuilder(new StripeApiRoute(stripeApi));
         }
         if (flows.contains(FLOW_STREAM)) {
             BillingEventStream stream = new BillingEventStream(translator, store.idempotency(),
@@ -180,6 +186,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         }
 
         CamelContext context = main.getCamelContext();
+        stripeApi.start(context);
+        if (!stripeApi.enabled()) {
+            LOG.info("Billing API not configured (interchange.billing.api-key): events that need it (invoices with more "
+                    + "lines than the event holds, entities only in customer metadata) are parked");
+        }
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         health.register(storeHealthCheck());
         for (ErpConnector erp : erps) health.register(erp.healthCheck());

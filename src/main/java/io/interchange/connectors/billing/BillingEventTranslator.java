@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.config.ConfigurationException;
 import io.interchange.connectors.http.WebhookRejection;
@@ -24,6 +25,7 @@ import io.interchange.model.Envelope;
 import io.interchange.model.Invoice;
 import io.interchange.model.Payment;
 import io.interchange.model.Refund;
+import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.BillingReferences;
 
 import java.nio.ByteBuffer;
@@ -119,6 +121,7 @@ public final class BillingEventTranslator {
     private final LegalEntityChain entityChain;
     private final BillingReferences references;
     private final Livemode livemode;
+    private final StripeApi api;
 
     /**
      * @param references    where the legal entity, customer and invoice of published invoices and payments are kept
@@ -126,16 +129,19 @@ public final class BillingEventTranslator {
      *                      of the translation alone)
      * @param livemode      which mode's events this instance takes
      * @param pinnedVersion the API version of events that carry none (the endpoint's pinned version), or blank
+     * @param api           the billing platform's REST API, read where an event is not enough; null where there is
+     *                      none (events that need it are then parked)
      */
     public BillingEventTranslator(MappingEngine mappings, MappingSource source, BillingReferences references,
-                                  Livemode livemode, String pinnedVersion) {
+                                  Livemode livemode, String pinnedVersion, StripeApi api) {
         this.mappings = mappings;
         this.routes = readRoutes(source);
         this.fieldTypes = new StripeFieldTypes(source);
         this.versions = new StripeApiVersions(source, pinnedVersion);
-        this.entityChain = new LegalEntityChain(source, references);
+        this.entityChain = new LegalEntityChain(source, references, api);
         this.references = references;
         this.livemode = livemode;
+        this.api = api;
         // fail at start-up on a missing mapping
         routes.values().forEach(r -> {
             if (r.mapping != null) mappings.get(r.mapping);
@@ -236,7 +242,8 @@ public final class BillingEventTranslator {
             throw new WebhookRejection(400, "event " + id + ": a " + type + " event carries a " + route.object
                     + ", not a " + abbreviate(printable(objectName)));
         }
-        fieldTypes.check(id, route.object, object);
+        event = withAllLines(id, event, version.apiVersion());
+        fieldTypes.check(id, route.object, event.path("data").path("object"));
         boolean live = event.path("livemode").asBoolean(true);
         if (!livemode.accepts(live)) {
             throw new ParkedEvent("event " + id + " is a " + (live ? "live-mode" : "test-mode") + " event, and this "
@@ -244,7 +251,7 @@ public final class BillingEventTranslator {
                     + " events only (interchange.billing.livemode)");
         }
         JsonNode intermediate = map(mappings.get(version.normaliser()), event, id);
-        LegalEntityChain.Resolution entity = entityChain.resolve(id, intermediate);
+        LegalEntityChain.Resolution entity = entityChain.resolve(id, intermediate, version.apiVersion());
         ObjectNode input = JSON.createObjectNode();
         input.set("event", intermediate);
         input.put("legalEntity", entity.legalEntity());
@@ -304,6 +311,38 @@ public final class BillingEventTranslator {
             }
         }
         return out;
+    }
+
+    /**
+     * The event with all of its invoice's lines: Stripe embeds "the first handful" and says {@code has_more}; the rest
+     * are read from its API, in the event's API version, so the normaliser sees one complete invoice. Without the API
+     * the event stays as it is, and the invoice mapping parks it.
+     */
+    private JsonNode withAllLines(String id, JsonNode event, String apiVersion) {
+        JsonNode invoice = event.path("data").path("object");
+        JsonNode lines = invoice.path("lines");
+        if (!"invoice".equals(invoice.path("object").asText()) || !lines.path("has_more").asBoolean(false)
+                || api == null || !api.enabled() || !lines.path("data").isArray()) {
+            return event;
+        }
+        JsonNode embedded = lines.path("data");
+        String last = embedded.isEmpty() ? null : embedded.get(embedded.size() - 1).path("id").asText(null);
+        List<JsonNode> rest;
+        try {
+            rest = api.invoiceLines(invoice.path("id").asText(), last, apiVersion);
+        } catch (ParkedEvent e) {
+            throw e;
+        } catch (PermanentFailure e) {
+            throw new ParkedEvent("event " + id + ": the rest of invoice " + invoice.path("id").asText()
+                    + "'s lines could not be read: " + e.getMessage());
+        }
+        ObjectNode complete = event.deepCopy();
+        ObjectNode completeLines = (ObjectNode) complete.path("data").path("object").path("lines");
+        ArrayNode all = completeLines.putArray("data");
+        embedded.forEach(all::add);
+        rest.forEach(all::add);
+        completeLines.put("has_more", false);
+        return complete;
     }
 
     private static JsonNode map(Mapping mapping, JsonNode input, String id) {

@@ -22,6 +22,7 @@ final class LegalEntityChain {
     static final String ACCOUNTS_FILE = "stripe/connect-accounts.csv";
     static final String REFERENCE = "reference";
     static final String CONNECT_ACCOUNT = "connect-account";
+    static final String CUSTOMER_METADATA = "customer-metadata";
 
     /** What the chain found: the entity, the rule that named it, the global customer id, and the related object's record. */
     record Resolution(String legalEntity, String rule, String globalCustomerId, BillingReferences.Reference related) {
@@ -33,14 +34,18 @@ final class LegalEntityChain {
     private final List<Rule> rules = new ArrayList<>();
     private final Map<String, String> accounts = new HashMap<>();
     private final BillingReferences references;
+    private final StripeApi api;
 
-    LegalEntityChain(MappingSource source, BillingReferences references) {
+    LegalEntityChain(MappingSource source, BillingReferences references, StripeApi api) {
         this.references = references;
+        this.api = api;
         for (CsvTable.Row row : CsvTable.read(source, FILE, "rule", "source")) {
             String src = row.get("source");
-            if (!src.equals(REFERENCE) && !src.equals(CONNECT_ACCOUNT) && !src.startsWith("object.")) {
+            if (!src.equals(REFERENCE) && !src.equals(CONNECT_ACCOUNT) && !src.equals(CUSTOMER_METADATA)
+                    && !src.startsWith("object.")) {
                 throw new IllegalArgumentException("mappings/" + FILE + " line " + row.line() + ": source '" + src
-                        + "' is neither a field of the event (object.…), " + REFERENCE + " nor " + CONNECT_ACCOUNT);
+                        + "' is neither a field of the event (object.…), " + REFERENCE + ", " + CUSTOMER_METADATA
+                        + " nor " + CONNECT_ACCOUNT);
             }
             rules.add(new Rule(row.get("rule"), src, src.split("\\.")));
         }
@@ -49,14 +54,22 @@ final class LegalEntityChain {
         }
     }
 
-    /** Resolves the entity of an intermediate event (see stripe/normalise-*); parks the event when no rule does. */
-    Resolution resolve(String eventId, JsonNode event) {
+    /**
+     * Resolves the entity of an intermediate event (see stripe/normalise-*); parks the event when no rule does.
+     * {@code apiVersion} is the version the billing API renders objects in when a rule reads it.
+     */
+    Resolution resolve(String eventId, JsonNode event, String apiVersion) {
         JsonNode object = event.path("object");
         BillingReferences.Reference related = related(object);
+        JsonNode customer = null;
         for (Rule rule : rules) {
             String entity = switch (rule.source) {
                 case REFERENCE -> related == null ? null : related.legalEntity();
                 case CONNECT_ACCOUNT -> accounts.get(event.path("account").asText(""));
+                case CUSTOMER_METADATA -> {
+                    customer = customer(object, apiVersion);
+                    yield customer == null ? null : textOrNull(customer.path("metadata").path("legal_entity"));
+                }
                 default -> text(event, rule.path);
             };
             if (entity == null || entity.isBlank()) continue;
@@ -66,7 +79,13 @@ final class LegalEntityChain {
                         + " is not a legal entity: at most " + BillingEventTranslator.MAX_LEGAL_ENTITY_LENGTH
                         + " characters, no control characters");
             }
-            return new Resolution(entity, rule.name, globalCustomerId(object, related), related);
+            String globalId = globalCustomerId(object, related);
+            if (rule.source.equals(CUSTOMER_METADATA) && customer != null
+                    && textOrNull(customer.path("metadata").path("global_customer_id")) != null
+                    && globalId.startsWith("billing:")) {
+                globalId = customer.path("metadata").path("global_customer_id").asText();
+            }
+            return new Resolution(entity, rule.name, globalId, related);
         }
         throw new ParkedEvent("event " + eventId + ": no legal entity found; tried " + String.join(", ",
                 rules.stream().map(r -> r.name).toList()) + " (mappings/" + FILE + "). Add legal_entity to the "
@@ -102,6 +121,23 @@ final class LegalEntityChain {
         if (related != null) return related.globalCustomerId();
         String customer = object.path("customer").asText("");
         return customer.isBlank() ? "billing:guest" : "billing:" + customer;
+    }
+
+    /** The object's billing customer as the API has it, or null without a customer, an API or a customer there. */
+    private JsonNode customer(JsonNode object, String apiVersion) {
+        String id = object.path("customer").asText("");
+        if (id.isBlank() || api == null || !api.enabled()) return null;
+        try {
+            return api.customer(id, apiVersion);
+        } catch (ParkedEvent e) {
+            throw e;
+        } catch (io.interchange.reliability.PermanentFailure e) {
+            return null; // a deleted customer, say: the next rule may still know the entity
+        }
+    }
+
+    private static String textOrNull(JsonNode n) {
+        return n.isTextual() && !n.asText().isBlank() ? n.asText() : null;
     }
 
     private static String text(JsonNode event, String[] path) {

@@ -19,8 +19,8 @@ final class StripeApiVersions {
     private static final Pattern DATE = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
     private static final Pattern RELEASE = Pattern.compile("\\*\\.([a-z]+)");
 
-    /** A supported version: the shape of its objects and the mapping that normalises them. */
-    record Version(String shape, String normaliser) {
+    /** A supported version (as the event names it, or the pinned one): its objects' shape and their normaliser. */
+    record Version(String apiVersion, String shape, String normaliser) {
     }
 
     private record Rule(String version, String release, Version target) {
@@ -37,7 +37,7 @@ final class StripeApiVersions {
     StripeApiVersions(MappingSource source, String pinnedVersion) {
         for (CsvTable.Row row : CsvTable.read(source, FILE, "api_version", "shape", "normaliser")) {
             String v = row.get("api_version");
-            Version target = new Version(row.get("shape"), row.get("normaliser"));
+            Version target = new Version(null, row.get("shape"), row.get("normaliser"));
             var release = RELEASE.matcher(v);
             if (release.matches()) {
                 rules.add(new Rule(v, release.group(1), target));
@@ -66,7 +66,7 @@ final class StripeApiVersions {
     Version find(String apiVersion) {
         String v = apiVersion == null || apiVersion.isBlank() ? pinned : apiVersion;
         Rule rule = v == null ? null : rule(v);
-        return rule == null ? null : rule.target;
+        return rule == null ? null : new Version(v, rule.target.shape(), rule.target.normaliser());
     }
 
     /** The version of an event's api_version (null: the pinned version); parks the event if it is not supported. */
@@ -83,7 +83,7 @@ final class StripeApiVersions {
                     + "' is not supported (mappings/stripe/api-versions.csv: " + supported() + "); pin the webhook "
                     + "endpoint to a supported version, then replay");
         }
-        return rule.target;
+        return new Version(v, rule.target.shape(), rule.target.normaliser());
     }
 
     private Rule rule(String v) {

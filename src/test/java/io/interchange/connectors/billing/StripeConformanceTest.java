@@ -75,7 +75,7 @@ class StripeConformanceTest {
     @Test
     void everyFixtureIsPublishedIgnoredOrParkedAsExpectedAndNoneIsRefused() throws IOException {
         BillingEventTranslator translator = new BillingEventTranslator(ENGINE, SOURCE, store.billingReferences(),
-                BillingEventTranslator.Livemode.ANY, "");
+                BillingEventTranslator.Livemode.ANY, "", null);
         LedgerPostingService ledger = new LedgerPostingService(ENGINE, LegalEntityTable.load(SOURCE), Map.of(),
                 store.confirmations());
         List<String> violations = new ArrayList<>();

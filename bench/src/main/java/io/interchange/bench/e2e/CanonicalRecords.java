@@ -35,7 +35,7 @@ final class CanonicalRecords {
         this.events = events;
         MappingSource source = MappingSource.bundled();
         this.translator = new BillingEventTranslator(MappingEngine.load(source), source, null,
-                BillingEventTranslator.Livemode.ANY, "");
+                BillingEventTranslator.Livemode.ANY, "", null);
         this.entities = LegalEntityTable.load(source);
     }
 

@@ -73,7 +73,7 @@ public final class HandWrittenFlows {
         String bootstrap = ingest ? args[3] : args[2];
         MappingSource source = MappingSource.bundled();
         BillingEventTranslator translator = new BillingEventTranslator(MappingEngine.load(source), source, null,
-                BillingEventTranslator.Livemode.ANY, "");
+                BillingEventTranslator.Livemode.ANY, "", null);
         try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "")) {
             c.createStatement().execute("CREATE TABLE IF NOT EXISTS bench_key (key_value VARCHAR(200) PRIMARY KEY, "
                     + "state VARCHAR(10) NOT NULL, updated_at TIMESTAMP NOT NULL)");

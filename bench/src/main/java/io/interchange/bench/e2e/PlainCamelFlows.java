@@ -47,7 +47,7 @@ public final class PlainCamelFlows {
         String mode = args[0];
         MappingSource source = MappingSource.bundled();
         BillingEventTranslator translator = new BillingEventTranslator(MappingEngine.load(source), source, null,
-                BillingEventTranslator.Livemode.ANY, "");
+                BillingEventTranslator.Livemode.ANY, "", null);
         StripeSignatureVerifier verifier = new StripeSignatureVerifier(Events.SECRET, Duration.ofMinutes(5), Clock.systemUTC());
         boolean ingest = mode.equals("ingest");
         String jdbcUrl = ingest ? args[2] : args[1];
