@@ -76,12 +76,12 @@ public final class LedgerPostingService {
         }
         ObjectNode input = JSON.createObjectNode();
         input.putObject("event").put("id", envelope.id()).put("type", envelope.type()).put("source", envelope.source())
-                .put("subject", envelope.subject()).put("date", eventDate(envelope));
+                .put("subject", envelope.subject()).put("date", eventDate(envelope, entity));
         input.set("data", canonical);
         input.putObject("entity").put("id", entity.id()).put("companyCode", entity.companyCode())
                 .put("legacyCompany", entity.legacyCompany()).put("currency", entity.currency())
                 .put("taxRegion", entity.taxRegion());
-        input.put("erpTarget", entity.erpTargetOn(postingDate(canonical, envelope)));
+        input.put("erpTarget", entity.erpTargetOn(postingDate(canonical, envelope, entity)));
         JsonNode out = rules.apply(input, envelope.id());
         if (out == null || out.isNull()) {
             return Optional.empty();
@@ -169,16 +169,20 @@ public final class LedgerPostingService {
                 c.erpTarget(), c.companyCode(), c.accountingDocument(), c.fiscalYear());
     }
 
-    /** The UTC date of the source event (when an invoice was voided or written off), or null. */
-    private static String eventDate(Envelope envelope) {
-        return envelope.time() != null && envelope.time().length() >= 10 ? envelope.time().substring(0, 10) : null;
+    /** The date of the source event (when an invoice was voided or written off) in the entity's zone, or null. */
+    private static String eventDate(Envelope envelope, LegalEntity entity) {
+        try {
+            return Instant.parse(envelope.time()).atZone(entity.timeZone()).toLocalDate().toString();
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** Invoices post on their date of issue, except what happens to them later (void, write-off): on that day. */
-    private static LocalDate postingDate(JsonNode canonical, Envelope envelope) {
+    private static LocalDate postingDate(JsonNode canonical, Envelope envelope, LegalEntity entity) {
         boolean later = CanonicalType.INVOICE_VOIDED.ceType().equals(envelope.type())
                 || CanonicalType.INVOICE_UNCOLLECTIBLE.ceType().equals(envelope.type());
-        String date = later ? String.valueOf(eventDate(envelope))
+        String date = later ? String.valueOf(eventDate(envelope, entity))
                 : canonical.path("issuedOn").asText(canonical.path("occurredOn").asText(""));
         try {
             return LocalDate.parse(date);

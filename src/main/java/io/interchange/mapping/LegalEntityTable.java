@@ -1,6 +1,9 @@
 package io.interchange.mapping;
 
+import java.time.DateTimeException;
 import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,7 +15,7 @@ public final class LegalEntityTable {
 
     static final String FILE = "legal-entities.csv";
     static final String[] COLUMNS = {"legal_entity", "company_code", "legacy_company", "currency", "tax_region",
-            "s4_cutover_date"};
+            "s4_cutover_date", "time_zone"};
 
     private final Map<String, LegalEntity> entities;
 
@@ -39,8 +42,15 @@ public final class LegalEntityTable {
                 throw new IllegalArgumentException("mappings/" + FILE + " line " + row.line() + ": cutover date '"
                         + row.get("s4_cutover_date") + "' is not yyyy-MM-dd");
             }
+            ZoneId zone;
+            try {
+                zone = row.get("time_zone").isBlank() ? ZoneOffset.UTC : ZoneId.of(row.get("time_zone"));
+            } catch (DateTimeException e) {
+                throw new IllegalArgumentException("mappings/" + FILE + " line " + row.line() + ": time zone '"
+                        + row.get("time_zone") + "' is not an IANA time zone (e.g. Europe/Berlin)");
+            }
             LegalEntity e = new LegalEntity(row.get("legal_entity"), row.get("company_code"), row.get("legacy_company"),
-                    row.get("currency"), row.get("tax_region"), cutover);
+                    row.get("currency"), row.get("tax_region"), cutover, zone);
             if (out.put(e.id(), e) != null) {
                 throw new IllegalArgumentException("mappings/" + FILE + " line " + row.line() + ": entity " + e.id()
                         + " listed twice");

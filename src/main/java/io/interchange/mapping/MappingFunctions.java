@@ -9,6 +9,7 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Currency;
 import java.util.List;
@@ -55,18 +56,21 @@ final class MappingFunctions {
                     if (!a[0].isIntegralNumber()) throw new WrongType(a[1].asText(), "must be an integer");
                     return a[0];
                 }),
-                // utc-date(seconds): the UTC calendar date of a Unix timestamp; JSLT's format-time builds a
-                // SimpleDateFormat on every call, a quarter of a mapping's cost
-                fn("utc-date", 1, (in, a) -> {
+                // local-date(seconds, "Europe/Berlin"): the calendar date of a Unix timestamp in a time zone (a legal
+                // entity's books run in its own zone: 23:30 UTC on the 31st is already the 1st in Berlin); JSLT's
+                // format-time would build a SimpleDateFormat on every call, a quarter of a mapping's cost
+                fn("local-date", 2, (in, a) -> {
                     if (a[0] == null || a[0].isNull()) return NullNode.instance;
                     if (!a[0].isIntegralNumber() || !a[0].canConvertToLong()) {
-                        throw new IllegalArgumentException("utc-date() expects whole Unix seconds, got " + a[0]);
+                        throw new IllegalArgumentException("local-date() expects whole Unix seconds, got " + a[0]);
                     }
                     long seconds = a[0].asLong();
                     if (seconds < -62_135_596_800L || seconds > 253_402_300_799L) {
-                        throw new IllegalArgumentException("utc-date(): " + seconds + " is outside years 1-9999");
+                        throw new IllegalArgumentException("local-date(): " + seconds + " is outside years 1-9999");
                     }
-                    return new TextNode(LocalDate.ofInstant(Instant.ofEpochSecond(seconds), ZoneOffset.UTC).toString());
+                    ZoneId zone = a[1] == null || a[1].isNull() || a[1].asText().isBlank() ? ZoneOffset.UTC
+                            : ZoneId.of(a[1].asText());
+                    return new TextNode(LocalDate.ofInstant(Instant.ofEpochSecond(seconds), zone).toString());
                 }),
                 // decimal(minor, "EUR"): minor units as a decimal string with the currency's fraction digits
                 fn("decimal", 2, (in, a) -> {

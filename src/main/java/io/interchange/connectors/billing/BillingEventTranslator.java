@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.config.ConfigurationException;
 import io.interchange.connectors.http.WebhookRejection;
 import io.interchange.mapping.CsvTable;
+import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.Mapping;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingException;
@@ -122,6 +123,7 @@ public final class BillingEventTranslator {
     private final BillingReferences references;
     private final Livemode livemode;
     private final StripeApi api;
+    private final LegalEntityTable entities;
 
     /**
      * @param references    where the legal entity, customer and invoice of published invoices and payments are kept
@@ -139,6 +141,7 @@ public final class BillingEventTranslator {
         this.fieldTypes = new StripeFieldTypes(source);
         this.versions = new StripeApiVersions(source, pinnedVersion);
         this.entityChain = new LegalEntityChain(source, references, api);
+        this.entities = LegalEntityTable.load(source);
         this.references = references;
         this.livemode = livemode;
         this.api = api;
@@ -255,6 +258,9 @@ public final class BillingEventTranslator {
         ObjectNode input = JSON.createObjectNode();
         input.set("event", intermediate);
         input.put("legalEntity", entity.legalEntity());
+        // the entity's documents are dated by its own calendar; an entity the table does not know (the ledger will
+        // dead-letter it) by UTC's
+        input.put("timeZone", entities.find(entity.legalEntity()).map(e -> e.timeZone().getId()).orElse("UTC"));
         input.put("globalCustomerId", entity.globalCustomerId());
         if (entity.related() != null) input.set("related", JSON.valueToTree(entity.related()));
         Object canonical;
