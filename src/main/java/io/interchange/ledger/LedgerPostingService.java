@@ -178,10 +178,17 @@ public final class LedgerPostingService {
         }
     }
 
-    /** Invoices post on their date of issue, except what happens to them later (void, write-off): on that day. */
+    /**
+     * Events that happen to a document after its issue (a void, a write-off, an overpayment): posted on the event's
+     * day, as the posting rules date them, not on the document's.
+     */
+    private static final java.util.Set<String> DATED_BY_EVENT = java.util.Set.of(
+            CanonicalType.INVOICE_VOIDED.ceType(), CanonicalType.INVOICE_UNCOLLECTIBLE.ceType(),
+            CanonicalType.INVOICE_OVERPAID.ceType(), CanonicalType.CREDIT_NOTE_VOIDED.ceType());
+
+    /** Documents post on their date of issue, events that happen to them later on their own day. */
     private static LocalDate postingDate(JsonNode canonical, Envelope envelope, LegalEntity entity) {
-        boolean later = CanonicalType.INVOICE_VOIDED.ceType().equals(envelope.type())
-                || CanonicalType.INVOICE_UNCOLLECTIBLE.ceType().equals(envelope.type());
+        boolean later = DATED_BY_EVENT.contains(envelope.type());
         String date = later ? String.valueOf(eventDate(envelope, entity))
                 : canonical.path("issuedOn").asText(canonical.path("occurredOn").asText(""));
         try {

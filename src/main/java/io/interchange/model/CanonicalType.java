@@ -7,6 +7,7 @@ import java.util.Optional;
 public enum CanonicalType {
     INVOICE_FINALIZED("io.interchange.billing.invoice.finalized", Invoice.class, "urn:interchange:canonical:invoice:1"),
     INVOICE_VOIDED("io.interchange.billing.invoice.voided", Invoice.class, "urn:interchange:canonical:invoice:1"),
+    INVOICE_OVERPAID("io.interchange.billing.invoice.overpaid", Invoice.class, "urn:interchange:canonical:invoice:1"),
     INVOICE_UNCOLLECTIBLE("io.interchange.billing.invoice.uncollectible", Invoice.class,
             "urn:interchange:canonical:invoice:1"),
     PAYMENT_SUCCEEDED("io.interchange.billing.payment.succeeded", Payment.class, "urn:interchange:canonical:payment:1"),

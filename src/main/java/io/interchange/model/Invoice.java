@@ -6,11 +6,12 @@ import java.util.List;
  * Canonical invoice, version 1: amounts in minor units. Line amounts and the subtotal are as the billing platform
  * gives them, so they include inclusive tax; {@code taxMinor} is the exclusive tax (added to the total),
  * {@code inclusiveTaxMinor} the tax already inside the lines. {@code creditsMinor} are pre-tax credits that are not
- * discounts (credit grants), {@code remainingMinor} what is still owed.
+ * discounts (credit grants), {@code remainingMinor} what is still owed, {@code overpaidMinor} what was paid beyond the
+ * total (from API basil on, credited to the customer's balance).
  */
 public record Invoice(String invoiceId, String number, CustomerRef customer, String currency, String status,
                       long subtotalMinor, long discountMinor, long creditsMinor, long taxMinor, long inclusiveTaxMinor,
-                      long totalMinor, long remainingMinor, String issuedOn, String dueOn, List<InvoiceLine> lines,
+                      long totalMinor, long remainingMinor, long overpaidMinor, String issuedOn, String dueOn, List<InvoiceLine> lines,
                       List<TaxLine> taxes) {
 
     public Invoice {

@@ -50,7 +50,8 @@ final class CanonicalChecks {
                 date("dueOn", i.dueOn(), false), amount("subtotalMinor", i.subtotalMinor(), true),
                 amount("discountMinor", i.discountMinor(), false), amount("creditsMinor", i.creditsMinor(), false),
                 amount("taxMinor", i.taxMinor(), true), amount("inclusiveTaxMinor", i.inclusiveTaxMinor(), true),
-                amount("totalMinor", i.totalMinor(), true), amount("remainingMinor", i.remainingMinor(), true));
+                amount("totalMinor", i.totalMinor(), true), amount("remainingMinor", i.remainingMinor(), true),
+                amount("overpaidMinor", i.overpaidMinor(), false));
         if (p != null) return p;
         for (int n = 0; n < i.lines().size(); n++) {
             InvoiceLine l = i.lines().get(n);
