@@ -56,7 +56,9 @@ final class MappingFunctions {
                     return a[0];
                 }),
                 // utc-date(seconds): the UTC calendar date of a Unix timestamp; JSLT's format-time builds a
-                // SimpleDateFormat on every call, a quarter of a mapping's cost
+                // SimpleDateFormat on every call, a quarter of a mapping's cost. Whole seconds outside years 1-9999
+                // give "@<seconds>", which is no date: like a timestamp of -1 (1969-12-31), it is for whoever checks
+                // the result to refuse (the billing edge's canonical checks), not a mapping failure
                 fn("utc-date", 1, (in, a) -> {
                     if (a[0] == null || a[0].isNull()) return NullNode.instance;
                     if (!a[0].isIntegralNumber() || !a[0].canConvertToLong()) {
@@ -64,7 +66,7 @@ final class MappingFunctions {
                     }
                     long seconds = a[0].asLong();
                     if (seconds < -62_135_596_800L || seconds > 253_402_300_799L) {
-                        throw new IllegalArgumentException("utc-date(): " + seconds + " is outside years 1-9999");
+                        return new TextNode("@" + seconds);
                     }
                     return new TextNode(LocalDate.ofInstant(Instant.ofEpochSecond(seconds), ZoneOffset.UTC).toString());
                 }),
