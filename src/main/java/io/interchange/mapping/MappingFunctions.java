@@ -58,7 +58,10 @@ final class MappingFunctions {
                 }),
                 // local-date(seconds, "Europe/Berlin"): the calendar date of a Unix timestamp in a time zone (a legal
                 // entity's books run in its own zone: 23:30 UTC on the 31st is already the 1st in Berlin); JSLT's
-                // format-time would build a SimpleDateFormat on every call, a quarter of a mapping's cost
+                // format-time would build a SimpleDateFormat on every call, a quarter of a mapping's cost. Whole
+                // seconds outside years 1-9999 give "@<seconds>", which is no date: like a timestamp of -1
+                // (1969-12-31) it is for whoever checks the result to refuse (the billing edge's canonical checks,
+                // with a 400 naming the field), not a mapping failure (which would park a genuine event)
                 fn("local-date", 2, (in, a) -> {
                     if (a[0] == null || a[0].isNull()) return NullNode.instance;
                     if (!a[0].isIntegralNumber() || !a[0].canConvertToLong()) {
@@ -66,7 +69,7 @@ final class MappingFunctions {
                     }
                     long seconds = a[0].asLong();
                     if (seconds < -62_135_596_800L || seconds > 253_402_300_799L) {
-                        throw new IllegalArgumentException("local-date(): " + seconds + " is outside years 1-9999");
+                        return new TextNode("@" + seconds);
                     }
                     ZoneId zone = a[1] == null || a[1].isNull() || a[1].asText().isBlank() ? ZoneOffset.UTC
                             : ZoneId.of(a[1].asText());

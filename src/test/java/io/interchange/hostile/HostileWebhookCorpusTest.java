@@ -43,9 +43,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Sends every entry of {@code corpus/billing-webhook.jsonl} (see {@link CorpusGenerator}) to a running runtime and
- * checks each answer, then that nothing was left half-way: no idempotency key or Kafka record for a refused webhook,
- * a dead letter with its reason for each accepted one that cannot be posted, every other accepted one posted, and no
- * 5xx, crash or hang. All violations are collected and reported together.
+ * checks each answer, then that nothing was left half-way: no idempotency key or Kafka record for a refused webhook;
+ * nothing at all kept for an ignored one; for a parked one exactly one open dead letter of {@code billing.stripe-event}
+ * with its raw body and reason, and no Kafka record or idempotency key; a ledger dead letter with its reason for each
+ * accepted one that cannot be posted, every other accepted one posted; and no 5xx, crash or hang. All violations are
+ * collected and reported together.
  */
 class HostileWebhookCorpusTest {
 
@@ -54,6 +56,10 @@ class HostileWebhookCorpusTest {
     private static final String WRONG_SECRET = "whsec_wrong_" + RuntimeKit.SECRET.substring(11);
     private static final String DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8";
     private static final String BILLING_TOPIC = "interchange.billing.v1";
+    /** Where a parked event is kept (and replayed from). */
+    private static final String PARKED_ROUTE = "billing.stripe-event";
+    /** Where an accepted event that cannot be posted is dead-lettered. */
+    private static final String LEDGER_ROUTE = "billing.ledger-posting";
     /** A refusal says why in a sentence or two; it never echoes the input back. */
     private static final int MAX_ANSWER_CHARS = 2000;
 
@@ -94,6 +100,8 @@ class HostileWebhookCorpusTest {
 
             Set<String> acceptedIds = new HashSet<>();
             Map<String, Sent> deadLetterExpected = new LinkedHashMap<>();
+            Map<String, List<Sent>> parkedExpected = new LinkedHashMap<>();
+            Set<String> ignoredIds = new HashSet<>();
             Set<String> refusedIds = new HashSet<>();
             for (Sent s : sent) {
                 String id = s.eventId();
@@ -104,10 +112,19 @@ class HostileWebhookCorpusTest {
                         acceptedIds.add(id);
                         deadLetterExpected.put(id, s);
                     }
+                    case "parked" -> parkedExpected.computeIfAbsent(id, k -> new ArrayList<>()).add(s);
+                    case "ignored" -> ignoredIds.add(id);
                     default -> refusedIds.add(id);
                 }
             }
+            // parked and ignored events are acknowledged, but nothing of them may be published or marked done
+            Set<String> unpublishedIds = new HashSet<>(ignoredIds);
+            unpublishedIds.addAll(parkedExpected.keySet());
+            for (String id : unpublishedIds) {
+                if (acceptedIds.contains(id)) throw new IllegalStateException("event " + id + " is expected both accepted and not");
+            }
             refusedIds.removeAll(acceptedIds); // a refused replay of an accepted event carries an accepted id
+            refusedIds.removeAll(unpublishedIds); // and of a parked one, a parked id
             Set<String> postedIds = new HashSet<>();
             for (Sent s : sent) {
                 if (s.expect().equals("accepted") && "accepted".equals(s.entry().path("expectOutcome").asText())
@@ -117,12 +134,15 @@ class HostileWebhookCorpusTest {
             }
 
             checkDeadLetters(kit, deadLetterExpected);
+            checkParked(kit, parkedExpected);
             checkPostings(kit, postedIds);
-            checkKafka(kit, acceptedIds, refusedIds);
-            checkIdempotencyKeys(kit, acceptedIds, refusedIds);
+            checkKafka(kit, acceptedIds, refusedIds, unpublishedIds);
+            checkIdempotencyKeys(kit, acceptedIds, refusedIds, unpublishedIds);
             checkStillServing(kit);
 
             long refused = sent.stream().filter(s -> s.status() >= 400 && s.status() < 500).count();
+            Map<String, Integer> byExpectation = new TreeMap<>();
+            sent.forEach(s -> byExpectation.merge(s.expect(), 1, Integer::sum));
             long fiveXx = sent.stream().filter(s -> s.status() >= 500).count();
             long noAnswer = sent.stream().filter(s -> s.failure() != null).count();
             long httpLayer = sent.stream().filter(s -> s.entry().path("httpLayer").asBoolean()).count();
@@ -131,8 +151,12 @@ class HostileWebhookCorpusTest {
             sent.forEach(s -> byStatus.merge(s.failure() != null ? "no answer" : String.valueOf(s.status()), 1, Integer::sum));
             sent.forEach(s -> byCategory.merge(s.entry().path("category").asText(), 1, Integer::sum));
             Sent slowest = sent.stream().max((a, b) -> Long.compare(a.millis(), b.millis())).orElseThrow();
-            System.out.printf("hostile inputs: %d sent, %d refused 4xx, %d dead-lettered, %d 5xx%n",
-                    sent.size(), refused, deadLetterExpected.size(), fiveXx);
+            System.out.printf("hostile inputs: %d sent, %d refused 4xx, %d ignored, %d parked (%d events), %d dead-lettered "
+                            + "by the ledger, %d 5xx%n", sent.size(), refused,
+                    sent.stream().filter(s -> s.json() != null && "ignored".equals(s.json().path("status").asText())).count(),
+                    sent.stream().filter(s -> s.json() != null && "parked".equals(s.json().path("status").asText())).count(),
+                    parkedExpected.size(), deadLetterExpected.size(), fiveXx);
+            System.out.printf("  expected %s%n", byExpectation);
             System.out.printf("  answers by status %s; %d without an answer; %d refused by the HTTP server itself "
                             + "(413/431/405/404, no JSON body); %d accepted as valid or duplicates%n",
                     byStatus, noAnswer, httpLayer, sent.stream().filter(s -> s.expect().equals("accepted")).count());
@@ -291,13 +315,43 @@ class HostileWebhookCorpusTest {
                     violations.add(name + ": expected 200 " + expected + ", got " + s.status() + " " + abbreviate(s.answer()));
                 }
             }
+            case "ignored" -> {
+                String outcome = s.json() == null ? null : s.json().path("status").asText(null);
+                if (s.status() != 200 || !"ignored".equals(outcome)) {
+                    violations.add(name + ": expected 200 ignored, got " + s.status() + " " + abbreviate(s.answer()));
+                }
+            }
+            case "parked" -> {
+                String outcome = s.json() == null ? null : s.json().path("status").asText(null);
+                if (s.status() != 200 || !"parked".equals(outcome)) {
+                    violations.add(name + ": expected 200 parked, got " + s.status() + " " + abbreviate(s.answer()));
+                    return;
+                }
+                if (s.answer().length() > MAX_ANSWER_CHARS) {
+                    violations.add(name + ": the answer is " + s.answer().length() + " characters long (echoes the input?)");
+                }
+                String reason = s.json().path("reason").asText("");
+                String expected = entry.path("expectReason").asText();
+                if (expected.isEmpty() || !reason.contains(expected)) {
+                    violations.add(name + ": parked reason does not mention '" + expected + "': " + abbreviate(reason));
+                }
+                if (s.json().path("deadLetter").asText("").isBlank()) {
+                    violations.add(name + ": parked without naming its dead letter: " + abbreviate(s.answer()));
+                }
+            }
             default -> violations.add(name + ": unknown expectation " + s.expect());
         }
     }
 
+    /** The ledger's dead letters (by the event's ce_id header); parked events are {@link #checkParked}'s. */
     private void checkDeadLetters(RuntimeKit kit, Map<String, Sent> expected) {
         awaitOrViolation("dead letters for " + expected.size() + " accepted events that cannot be posted", Duration.ofSeconds(60),
                 () -> deadLettersById(kit).keySet().containsAll(expected.keySet()));
+        for (DeadLetter d : kit.runtime.store().deadLetters().list(null, DeadLetter.OPEN, 100_000)) {
+            if (!d.routeId().equals(LEDGER_ROUTE) && !d.routeId().equals(PARKED_ROUTE)) {
+                violations.add("unexpected dead letter #" + d.id() + " on route " + d.routeId() + ": " + abbreviate(d.errorMessage()));
+            }
+        }
         Map<String, List<DeadLetter>> byId = deadLettersById(kit);
         for (Map.Entry<String, Sent> e : expected.entrySet()) {
             List<DeadLetter> found = byId.getOrDefault(e.getKey(), List.of());
@@ -322,6 +376,54 @@ class HostileWebhookCorpusTest {
         }
     }
 
+    /**
+     * Every parked event is kept exactly once (however often it was delivered) as an open dead letter of the
+     * single-event route, keyed by its idempotency key, with the raw body as sent and the reason it was answered with;
+     * and nothing else is kept there.
+     */
+    private void checkParked(RuntimeKit kit, Map<String, List<Sent>> expected) {
+        Map<String, List<DeadLetter>> byKey = new HashMap<>();
+        for (DeadLetter d : kit.runtime.store().deadLetters().list(PARKED_ROUTE, DeadLetter.OPEN, 100_000)) {
+            byKey.computeIfAbsent(String.valueOf(d.idempotencyKey()), k -> new ArrayList<>()).add(d);
+        }
+        for (Map.Entry<String, List<Sent>> e : expected.entrySet()) {
+            String key = "billing:stripe:" + e.getKey();
+            Sent first = e.getValue().get(0);
+            String name = first.name();
+            List<DeadLetter> found = byKey.getOrDefault(key, List.of());
+            if (found.size() != 1) {
+                violations.add(name + ": expected one open dead letter on " + PARKED_ROUTE + " for " + key + ", found "
+                        + found.size() + " (" + e.getValue().size() + " deliveries)");
+                continue;
+            }
+            DeadLetter dl = found.get(0);
+            String reason = first.entry().path("expectReason").asText();
+            if (dl.errorMessage() == null || dl.errorMessage().isBlank() || !dl.errorMessage().contains(reason)) {
+                violations.add(name + ": parked dead letter's error does not mention '" + reason + "': " + abbreviate(dl.errorMessage()));
+            }
+            if (!"PERMANENT".equals(dl.failureKind()) || dl.correlationId() == null || dl.correlationId().isBlank()) {
+                violations.add(name + ": parked dead letter " + dl.failureKind() + " with correlation id " + dl.correlationId());
+            }
+            if (!java.util.Arrays.equals(dl.payload(), first.body())) {
+                violations.add(name + ": parked dead letter does not hold the body as sent (" + (dl.payload() == null ? "none"
+                        : dl.payload().length + " bytes") + " for " + first.body().length + ")");
+            }
+            for (Sent s : e.getValue()) {
+                String named = s.json() == null ? null : s.json().path("deadLetter").asText(null);
+                if (named != null && !named.equals(String.valueOf(dl.id()))) {
+                    violations.add(s.name() + ": answered parked as dead letter " + named + ", but the event's is #" + dl.id());
+                }
+            }
+        }
+        for (Map.Entry<String, List<DeadLetter>> e : byKey.entrySet()) {
+            String id = e.getKey().startsWith("billing:stripe:") ? e.getKey().substring("billing:stripe:".length()) : null;
+            if (id == null || !expected.containsKey(id)) {
+                violations.add("unexpected parked dead letter(s) for " + abbreviate(e.getKey()) + ": "
+                        + abbreviate(e.getValue().get(0).errorMessage()));
+            }
+        }
+    }
+
     private void checkPostings(RuntimeKit kit, Set<String> postedIds) {
         var confirmations = kit.runtime.store().confirmations();
         awaitOrViolation(postedIds.size() + " accepted events posted", Duration.ofSeconds(60),
@@ -333,7 +435,7 @@ class HostileWebhookCorpusTest {
         }
     }
 
-    private void checkKafka(RuntimeKit kit, Set<String> acceptedIds, Set<String> refusedIds) {
+    private void checkKafka(RuntimeKit kit, Set<String> acceptedIds, Set<String> refusedIds, Set<String> unpublishedIds) {
         Map<String, Integer> counts = new HashMap<>();
         for (ConsumerRecord<String, byte[]> r : kit.readTopic(BILLING_TOPIC, Duration.ofSeconds(3))) {
             counts.merge(String.valueOf(RuntimeKit.header(r, "ce_id")), 1, Integer::sum);
@@ -341,6 +443,8 @@ class HostileWebhookCorpusTest {
         for (Map.Entry<String, Integer> c : counts.entrySet()) {
             if (refusedIds.contains(c.getKey())) {
                 violations.add("Kafka record for refused event " + c.getKey());
+            } else if (unpublishedIds.contains(c.getKey())) {
+                violations.add("Kafka record for parked or ignored event " + c.getKey());
             } else if (!acceptedIds.contains(c.getKey()) && !c.getKey().startsWith("evt_still_serving")) {
                 violations.add("Kafka record for event " + abbreviate(c.getKey()) + " that no corpus entry expects to be accepted");
             } else if (c.getValue() != 1) {
@@ -352,14 +456,18 @@ class HostileWebhookCorpusTest {
         }
     }
 
-    private void checkIdempotencyKeys(RuntimeKit kit, Set<String> acceptedIds, Set<String> refusedIds) throws Exception {
+    private void checkIdempotencyKeys(RuntimeKit kit, Set<String> acceptedIds, Set<String> refusedIds,
+                                      Set<String> unpublishedIds) throws Exception {
         awaitOrViolation("no PENDING idempotency key", Duration.ofSeconds(30),
                 () -> keys(kit).values().stream().noneMatch("PENDING"::equals));
         for (Map.Entry<String, String> k : keys(kit).entrySet()) {
             String key = k.getKey();
             String id = key.startsWith("billing:stripe:") ? key.substring("billing:stripe:".length())
                     : key.startsWith("ledger:") ? key.substring("ledger:".length()) : null;
-            if (id == null || refusedIds.contains(id) || (!acceptedIds.contains(id) && !id.startsWith("evt_still_serving"))) {
+            if (id != null && unpublishedIds.contains(id)) {
+                // a parked event must stay replayable, an ignored one has nothing to remember
+                violations.add("idempotency key " + key + " is " + k.getValue() + " for a parked or ignored event");
+            } else if (id == null || refusedIds.contains(id) || (!acceptedIds.contains(id) && !id.startsWith("evt_still_serving"))) {
                 violations.add("idempotency key " + abbreviate(key) + " (" + k.getValue() + ") left for an input that was not accepted");
             } else if (!"DONE".equals(k.getValue())) {
                 violations.add("idempotency key " + key + " is " + k.getValue());
@@ -386,9 +494,10 @@ class HostileWebhookCorpusTest {
                 () -> kit.runtime.store().confirmations().find(key).isPresent());
     }
 
+    /** The ledger's open dead letters by the canonical event's id (ce_id header). */
     private static Map<String, List<DeadLetter>> deadLettersById(RuntimeKit kit) {
         Map<String, List<DeadLetter>> out = new HashMap<>();
-        for (DeadLetter d : kit.runtime.store().deadLetters().list(null, DeadLetter.OPEN, 100_000)) {
+        for (DeadLetter d : kit.runtime.store().deadLetters().list(LEDGER_ROUTE, DeadLetter.OPEN, 100_000)) {
             out.computeIfAbsent(String.valueOf(d.headers().get("ce_id")), k -> new ArrayList<>()).add(d);
         }
         return out;
