@@ -209,6 +209,39 @@ class BillingToLedgerFlowTest {
     }
 
     @Test
+    void aRefundThatArrivesBeforeItsPaymentIsParkedAndPostedOnceWhenReplayedAfterThePayment() throws Exception {
+        // Stripe does not order deliveries: the refund of a payment may come first, and names only the charge
+        String suffix = Long.toString(System.nanoTime(), 36);
+        ObjectNode paid = Events.invoicePaid("DE01");
+        ObjectNode invoice = (ObjectNode) paid.path("data").path("object");
+        invoice.put("id", "in_order" + suffix).put("charge", "ch_order" + suffix).put("payment_intent", "pi_order" + suffix);
+        ObjectNode refund = Events.refundCreated("DE01");
+        ObjectNode refundObject = (ObjectNode) refund.path("data").path("object");
+        refundObject.putObject("metadata"); // as Stripe sends it: no legal_entity of its own
+        refundObject.put("charge", "ch_order" + suffix).put("payment_intent", "pi_order" + suffix);
+        String refundEvent = refund.get("id").asText();
+
+        var early = JSON.readTree(kit.sendSigned(Events.bytes(refund)).body());
+        assertThat(early.path("status").asText()).isEqualTo("parked");
+        long deadLetter = early.path("deadLetter").asLong();
+        assertThat(JSON.readTree(kit.sendSigned(Events.bytes(paid)).body()).path("status").asText()).isEqualTo("accepted");
+
+        var operations = new io.interchange.management.DeadLetterOperations(kit.runtime.camelContext(),
+                kit.runtime.store().deadLetters(), kit.runtime.store().audit());
+        assertThat(operations.replay(deadLetter)).startsWith("replayed");
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(refundEvent)).isPresent());
+        assertThat(kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(refundEvent)).orElseThrow()
+                .legalEntity()).isEqualTo("DE01");
+        List<ConsumerRecord<String, byte[]>> records = recordsFor("interchange.billing.v1", refundEvent);
+        assertThat(records).hasSize(1);
+        assertThat(RuntimeKit.header(records.get(0), "ce_legalentityrule")).isEqualTo("related-object");
+        // a second replay, or a redelivery by Stripe, has no second effect
+        assertThat(JSON.readTree(kit.sendSigned(Events.bytes(refund)).body()).path("status").asText()).isEqualTo("duplicate");
+        assertThat(recordsFor("interchange.billing.v1", refundEvent)).hasSize(1);
+    }
+
+    @Test
     void eventTypesWithoutEffectAreAcknowledgedAndLeaveNothingBehind() throws Exception {
         ObjectNode updated = Events.invoicePaid("DE01");
         updated.put("type", "invoice.updated");
