@@ -58,6 +58,9 @@ public final class Settings {
     public static final Setting STORE_URL = declare("interchange.store.url",
             "jdbc:h2:file:${interchange.data-dir}/store/interchange;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH",
             false, "JDBC URL of the store (H2 file by default; jdbc:postgresql://... in production).");
+    public static final Setting STORE_SCHEMA = declare("interchange.store.schema", "interchange", false,
+            "Database schema the store's tables live in, created by the migration when missing, so the store can share a "
+                    + "database with other applications; 'public' is where versions before it created them.");
     public static final Setting STORE_USER = declare("interchange.store.user", "sa", false, "Store user.");
     public static final Setting STORE_PASSWORD = declare("interchange.store.password", "", true, "Store password.");
     public static final Setting STORE_POOL_SIZE = declare("interchange.store.pool-size", "10", false,

@@ -4,9 +4,15 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.interchange.config.Config;
 import io.interchange.config.Settings;
+import io.interchange.config.ConfigurationException;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 
 import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 
 /** The one JDBC store (H2 by default, PostgreSQL by configuration) with its schema migrated at start-up. */
@@ -45,14 +51,85 @@ public final class Store implements AutoCloseable {
         hc.setConnectionTimeout(5_000);
         // short validation so a store outage fails requests quickly (the sender then retries) instead of hanging
         hc.setValidationTimeout(2_000);
+        String schema = config.get(Settings.STORE_SCHEMA).strip();
+        if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) {
+            throw new ConfigurationException(Settings.STORE_SCHEMA.key() + " '" + schema + "' is not a schema name: "
+                    + "lower-case letters, digits and '_', starting with a letter or '_'");
+        }
+        HikariDataSource bootstrap = new HikariDataSource(hc);
+        try {
+            refuseTablesLeftInPublic(bootstrap, schema);
+            // the schema must exist before connections are opened in it: Flyway creates it, on a pool without one
+            flyway(bootstrap, schema).migrate();
+        } catch (FlywayException e) {
+            bootstrap.close();
+            throw explained(e, schema);
+        } catch (RuntimeException e) {
+            bootstrap.close();
+            throw e;
+        }
+        bootstrap.close();
+        // every connection works in the store's schema, so its SQL names tables without a schema
+        hc.setSchema(schema);
         HikariDataSource ds = new HikariDataSource(hc);
         try {
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
             return new Store(ds, config, clock);
         } catch (RuntimeException e) {
             ds.close();
             throw e;
         }
+    }
+
+    private static Flyway flyway(DataSource ds, String schema) {
+        return Flyway.configure().dataSource(ds).locations("classpath:db/migration")
+                .schemas(schema).defaultSchema(schema).createSchemas(true).load();
+    }
+
+    /**
+     * An earlier version kept the store in the database's default schema ({@code public}). Starting in a new, empty
+     * schema beside it would forget every idempotency key and dead letter (and post again what was posted): refuse,
+     * and say how to go on.
+     */
+    private static void refuseTablesLeftInPublic(DataSource ds, String schema) {
+        if (schema.equals("public")) return;
+        try (Connection c = ds.getConnection()) {
+            DatabaseMetaData md = c.getMetaData();
+            boolean oldStore = hasTable(md, "public", "idempotency_key") && hasTable(md, "public", "flyway_schema_history");
+            boolean newStore = hasTable(md, schema, "flyway_schema_history");
+            if (oldStore && !newStore) {
+                throw new ConfigurationException("the store's tables are in schema public, where an earlier version "
+                        + "created them, not in " + Settings.STORE_SCHEMA.key() + "=" + schema + ". Either set "
+                        + Settings.STORE_SCHEMA.key() + "=public to keep them there, or move them (stop every instance, "
+                        + "then: CREATE SCHEMA " + schema + "; ALTER TABLE public.<table> SET SCHEMA " + schema
+                        + " for idempotency_key, dead_letter, audit_trail, erp_confirmation, billing_reference and "
+                        + "flyway_schema_history) and start again");
+            }
+        } catch (SQLException e) {
+            throw new StoreException("Store unreachable: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean hasTable(DatabaseMetaData md, String schema, String table) throws SQLException {
+        for (String s : new String[]{schema, schema.toUpperCase()}) {
+            try (ResultSet rs = md.getTables(null, s, table, null)) {
+                if (rs.next()) return true;
+            }
+            try (ResultSet rs = md.getTables(null, s, table.toUpperCase(), null)) {
+                if (rs.next()) return true;
+            }
+        }
+        return false;
+    }
+
+    /** Flyway's refusals, said in the store's terms with the setting to change. */
+    private static RuntimeException explained(FlywayException e, String schema) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("non-empty schema")) {
+            return new ConfigurationException("schema " + schema + " already holds tables that are not the store's ("
+                    + m.strip() + "). Give the store a schema of its own: set " + Settings.STORE_SCHEMA.key()
+                    + " to an unused name (it is created)", e);
+        }
+        return new StoreException("Store migration failed in schema " + schema + ": " + m, e);
     }
 
     public DataSource dataSource() {

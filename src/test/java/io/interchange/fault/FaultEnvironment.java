@@ -268,8 +268,11 @@ public final class FaultEnvironment implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + pgPort + "/" + database;
     }
 
+    /** A connection to the store's database, in the store's schema (interchange.store.schema's default). */
     public Connection storeConnection() throws SQLException {
-        return DriverManager.getConnection(storeUrl(), STORE_USER, storePassword);
+        Connection c = DriverManager.getConnection(storeUrl(), STORE_USER, storePassword);
+        c.setSchema("interchange");
+        return c;
     }
 
     /** One row of the store's dead_letter table. */

@@ -27,6 +27,7 @@ import java.util.TimeZone;
 
 import static io.interchange.store.StoreFixture.START;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.SoftAssertions.assertSoftly;
 
 /** Migration, the audit trail and ERP confirmations, on both backends. */
@@ -68,6 +69,68 @@ class StoreTest {
             assertThat(second.audit().recent(10)).extracting(AuditTrail.Entry::detail).containsExactly("before restart");
             assertThat(second.idempotency().state("evt_1")).isEqualTo("PENDING");
         }
+    }
+
+    // ------------------------------------------------------------------------------------------- schema
+
+    @Test
+    void aPostgresDatabaseSharedWithAnotherApplicationTakesTheStoreInASchemaOfItsOwn() throws Exception {
+        String database = Databases.createPostgresDatabase();
+        try (Connection c = DriverManager.getConnection(Databases.postgresUrl(database), "postgres", "");
+             Statement s = c.createStatement()) {
+            // another application's tables in public, one of them named like a table of the store
+            s.execute("CREATE TABLE public.customers (id INT PRIMARY KEY)");
+            s.execute("CREATE TABLE public.audit_trail (id INT PRIMARY KEY, what TEXT)");
+        }
+        Config config = Config.of(Map.of(Settings.STORE_URL.key(), Databases.postgresUrl(database),
+                Settings.STORE_USER.key(), "postgres"));
+        try (Store store = Store.open(config, Clock.systemUTC())) {
+            store.audit().record("alice", "REPLAY", "dead-letter:1", "in the store's own schema");
+            assertThat(migrations(store)).containsExactly("1:true", "2:true");
+        }
+        try (Connection c = DriverManager.getConnection(Databases.postgresUrl(database), "postgres", "");
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT table_schema, COUNT(*) FROM information_schema.tables "
+                     + "WHERE table_schema IN ('public', 'interchange') GROUP BY table_schema ORDER BY table_schema")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:6");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1) + ":" + rs.getInt(2)).as("the other application's tables untouched").isEqualTo("public:2");
+        }
+    }
+
+    @Test
+    void aStoreLeftInPublicByAnEarlierVersionIsNotForgottenButRefusedWithWhatToDo() throws Exception {
+        String database = Databases.createPostgresDatabase();
+        Map<String, String> values = Map.of(Settings.STORE_URL.key(), Databases.postgresUrl(database),
+                Settings.STORE_USER.key(), "postgres");
+        Map<String, String> inPublic = new java.util.HashMap<>(values);
+        inPublic.put(Settings.STORE_SCHEMA.key(), "public");
+        try (Store old = Store.open(Config.of(inPublic), Clock.systemUTC())) {
+            old.idempotency().claim("billing:stripe:evt_before_upgrade");
+        }
+        assertThatThrownBy(() -> Store.open(Config.of(values), Clock.systemUTC()))
+                .isInstanceOf(io.interchange.config.ConfigurationException.class)
+                .hasMessageContaining("in schema public").hasMessageContaining("interchange.store.schema=public")
+                .hasMessageContaining("ALTER TABLE public.<table> SET SCHEMA interchange");
+        try (Store kept = Store.open(Config.of(inPublic), Clock.systemUTC())) {
+            assertThat(kept.idempotency().state("billing:stripe:evt_before_upgrade")).isEqualTo("PENDING");
+        }
+    }
+
+    @Test
+    void aSchemaHoldingOtherTablesIsRefusedNamingTheSettingToChange() throws Exception {
+        String database = Databases.createPostgresDatabase();
+        try (Connection c = DriverManager.getConnection(Databases.postgresUrl(database), "postgres", "");
+             Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA billing");
+            s.execute("CREATE TABLE billing.invoices (id INT PRIMARY KEY)");
+        }
+        Config config = Config.of(Map.of(Settings.STORE_URL.key(), Databases.postgresUrl(database),
+                Settings.STORE_USER.key(), "postgres", Settings.STORE_SCHEMA.key(), "billing"));
+        assertThatThrownBy(() -> Store.open(config, Clock.systemUTC()))
+                .isInstanceOf(io.interchange.config.ConfigurationException.class)
+                .hasMessageContaining("schema billing already holds tables").hasMessageContaining("interchange.store.schema");
     }
 
     private static List<String> migrations(Store store) throws Exception {

@@ -521,14 +521,14 @@ public final class EndToEnd {
             long rows = 0;
             long records = 0;
             for (long until = System.nanoTime() + 30_000_000_000L; System.nanoTime() < until; Thread.sleep(250)) {
-                rows = infra.count(url, "SELECT COUNT(*) FROM erp_confirmation");
+                rows = infra.count(url, "SELECT COUNT(*) FROM interchange.erp_confirmation");
                 records = infra.records(ledger);
                 if (rows >= total && records >= total) break;
             }
             Thread.sleep(1000);
             int postings = peer.postings();
             int distinct = peer.distinctUuids();
-            rows = infra.count(url, "SELECT COUNT(*) FROM erp_confirmation");
+            rows = infra.count(url, "SELECT COUNT(*) FROM interchange.erp_confirmation");
             records = infra.records(ledger);
             boolean ok = postings == total && distinct == total && rows == total && records == total
                     && peer.rejections() == 0 && peer.legacyPostings() == 0;
