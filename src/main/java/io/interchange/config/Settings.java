@@ -164,6 +164,12 @@ public final class Settings {
     public static final Setting LEGACY_MAX_RATE = declare("interchange.erp.legacy.max-rate", "20", false,
             "Most legacy ERP requests per second from one instance.");
 
+    public static final Setting SANDBOX_STRIPE_API_VERSION = declare("interchange.sandbox.stripe-api-version",
+            "2026-07-29.dahlia", false,
+            "Sandbox only (--sandbox): the Stripe API version the simulated billing platform renders its events in, "
+                    + "one of 2024-06-20, 2025-02-24.acacia, 2025-05-28.basil, 2025-12-15.clover, 2026-07-29.dahlia. "
+                    + "From basil, invoices are paid by InvoicePayments (invoice_payment.paid, partial payments among them).");
+
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event");
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,6 +22,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,7 +34,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Simulated Stripe billing platform for the sandbox: a steady, signed stream of billing webhooks to one endpoint. */
+/**
+ * Simulated Stripe billing platform for the sandbox: a steady, signed stream of billing webhooks to one endpoint, in the
+ * shapes of one Stripe API version ({@link StripeEventFactory}).
+ */
 public final class BillingSimulator implements AutoCloseable {
 
     public static final String USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)";
@@ -52,10 +57,15 @@ public final class BillingSimulator implements AutoCloseable {
      * @param failed                 deliveries given up after 5xx answers or connection errors
      * @param retried                attempts beyond the first
      * @param recentRejections       the last few rejections: status, kind, event id and response body
-     * @param sentPerLegalEntity     deliveries started per {@code metadata.legal_entity}
+     * @param sentPerLegalEntity     deliveries started per legal entity of the billed customer (whether or not the
+     *                               event itself names it: refunds, disputes, InvoicePayments and credit notes do not)
+     * @param ledgerPerLegalEntity   of those, the genuine events with a ledger effect (money invoiced, paid, refunded,
+     *                               credited, written off or moved by a dispute): one journal entry each is expected
+     * @param sentPerType            genuine events sent per Stripe event type (no re-deliveries or wrongly signed ones)
      */
     public record Stats(long sent, long accepted, long duplicatesAcknowledged, long rejected, long failed, long retried,
-                        List<String> recentRejections, Map<String, Long> sentPerLegalEntity) {
+                        List<String> recentRejections, Map<String, Long> sentPerLegalEntity,
+                        Map<String, Long> ledgerPerLegalEntity, Map<String, Long> sentPerType) {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(BillingSimulator.class);
@@ -73,6 +83,7 @@ public final class BillingSimulator implements AutoCloseable {
     private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration MAX_SLEEP = Duration.ofMillis(50);
     private static final int MAX_OPEN_INVOICES = 500;
+    private static final int NEXT_STEP_CANDIDATES = 6;
     private static final int REDELIVERY_CANDIDATES = 64;
     private static final int RECENT_REJECTIONS = 10;
     private static final int REASON_CHARS = 300;
@@ -81,6 +92,29 @@ public final class BillingSimulator implements AutoCloseable {
     }
 
     private record Customer(String id, String globalId, Entity entity) {
+    }
+
+    /**
+     * One invoice's life: what the simulator does next with it waits until every delivery of its previous step is
+     * settled, so the receiver has seen an invoice before its payments and credit notes, and a payment before its
+     * refunds and disputes (they find their legal entity through them). {@code pending} and {@code broken} are written
+     * by HTTP completion threads; the rest only by the simulator thread.
+     */
+    private static final class Lifecycle {
+        final Customer customer;
+        final StripeInvoice invoice;
+        final AtomicInteger pending = new AtomicInteger();
+        volatile boolean broken;
+        boolean done;
+
+        Lifecycle(Customer customer, StripeInvoice invoice) {
+            this.customer = customer;
+            this.invoice = invoice;
+        }
+
+        boolean ready() {
+            return pending.get() == 0 && !broken && !done;
+        }
     }
 
     private enum Kind {
@@ -98,16 +132,21 @@ public final class BillingSimulator implements AutoCloseable {
         final String type;
         final String legalEntity;
         final byte[] body;
+        final Lifecycle lifecycle; // null for deliveries no later step waits for
+        final boolean ledgerEffect;
         // handed between the simulator thread and HTTP completion threads through thread-safe queues and futures
         int attempts;
         long dueNanos;
 
-        Delivery(Kind kind, String eventId, String type, String legalEntity, byte[] body) {
+        Delivery(Kind kind, String eventId, String type, String legalEntity, byte[] body, Lifecycle lifecycle,
+                 boolean ledgerEffect) {
             this.kind = kind;
             this.eventId = eventId;
             this.type = type;
             this.legalEntity = legalEntity;
             this.body = body;
+            this.lifecycle = lifecycle;
+            this.ledgerEffect = ledgerEffect;
         }
     }
 
@@ -123,7 +162,8 @@ public final class BillingSimulator implements AutoCloseable {
     private final String wrongSecret;
     private final String v0Secret;
     private final List<Customer> customers = new ArrayList<>();
-    private final List<StripeInvoice> openInvoices = new ArrayList<>();
+    private final List<Lifecycle> lifecycles = new ArrayList<>();
+    private final Deque<Delivery> outbox = new ArrayDeque<>(); // the rest of the current step's events, sent in turn
     private long generated;
     private int nextBadKind;
 
@@ -142,6 +182,8 @@ public final class BillingSimulator implements AutoCloseable {
     private final AtomicLong retried = new AtomicLong();
     private final Deque<String> recentRejections = new ArrayDeque<>(); // guarded by itself
     private final Map<String, AtomicLong> sentPerEntity = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> ledgerPerEntity = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> sentPerType = new ConcurrentHashMap<>();
 
     private Thread thread;
     private volatile boolean running;
@@ -151,20 +193,32 @@ public final class BillingSimulator implements AutoCloseable {
         this(webhookUrl, signingSecret, seed, eventsPerSecond, DEFAULT_BAD_EVENT_INTERVAL);
     }
 
+    /** Events in the factory's default API version ({@value StripeEventFactory#API_VERSION}). */
+    public BillingSimulator(URI webhookUrl, String signingSecret, long seed, double eventsPerSecond,
+                            Duration badEventInterval) {
+        this(webhookUrl, signingSecret, seed, eventsPerSecond, badEventInterval, StripeEventFactory.API_VERSION);
+    }
+
     /**
-     * Events follow customer lifecycles across four legal entities (invoice finalized, then mostly paid, sometimes
-     * declined and retried, occasionally partly refunded). Up to {@value #MAX_IN_FLIGHT} deliveries are in flight, so,
-     * as with Stripe, arrival order is not guaranteed; each attempt is signed afresh and non-2xx answers are retried with
-     * backoff, except 4xx answers to an unknown entity or a wrong signature (a 409 to a re-delivery is retried).
+     * Events follow invoice lifecycles of customers across four legal entities: subscription invoices (some naming
+     * their entity only in the subscription's metadata) and one-off invoices, some with a discount, finalized, then
+     * mostly paid (from basil sometimes in two partial payments), sometimes declined and retried, credited before
+     * payment, voided or written off; paid ones are sometimes partly refunded, credited with a refund, or disputed (won
+     * or lost). Refunds, credit notes and disputes come more often than in a real account, so that a short run shows
+     * every kind. An invoice's next step waits until the receiver has answered its previous one; apart from that up to
+     * {@value #MAX_IN_FLIGHT} deliveries are in flight, so, as with Stripe, arrival order is not guaranteed. Each attempt
+     * is signed afresh and non-2xx answers are retried with backoff, except 4xx answers to an unknown entity or a wrong
+     * signature (a 409 to a re-delivery is retried).
      *
      * @param seed             makes the generated stream (customers, amounts, ids, bad-delivery slots) reproducible
      * @param badEventInterval how often one deliberately bad delivery is made, counted in events at the given rate, in
      *                         turn: an invoice for {@value #UNKNOWN_LEGAL_ENTITY} (to be dead-lettered), one with a wrong
      *                         signature (to be answered 400), and an exact re-delivery of an accepted event (a duplicate,
      *                         to be answered 2xx without reposting)
+     * @param apiVersion       the Stripe API version of the events, one of {@link StripeEventFactory#API_VERSIONS}
      */
     public BillingSimulator(URI webhookUrl, String signingSecret, long seed, double eventsPerSecond,
-                            Duration badEventInterval) {
+                            Duration badEventInterval, String apiVersion) {
         this.webhookUrl = Objects.requireNonNull(webhookUrl, "webhookUrl");
         if (!webhookUrl.isAbsolute() || !webhookUrl.getScheme().matches("https?")) {
             throw new IllegalArgumentException("webhook URL must be an absolute http(s) URL: " + webhookUrl);
@@ -187,7 +241,7 @@ public final class BillingSimulator implements AutoCloseable {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         this.random = new Random(seed);
-        this.events = new StripeEventFactory(random);
+        this.events = new StripeEventFactory(random, apiVersion);
         this.wrongSecret = "whsec_" + events.newId("");
         // Stripe adds a v0 signature to test-mode deliveries; receivers must ignore it
         this.v0Secret = "whsec_" + events.newId("");
@@ -209,8 +263,8 @@ public final class BillingSimulator implements AutoCloseable {
         thread = new Thread(this::run, "billing-simulator");
         thread.setDaemon(true);
         thread.start();
-        LOG.info("Billing simulator posting {} events/s to {} (one bad delivery every {} events)",
-                eventsPerSecond, webhookUrl, badEventEvery);
+        LOG.info("Billing simulator posting {} events/s of Stripe API {} to {} (one bad delivery every {} events)",
+                eventsPerSecond, events.apiVersion(), webhookUrl, badEventEvery);
     }
 
     /** Stops the stream and abandons requests in flight and retries not yet due. */
@@ -238,15 +292,24 @@ public final class BillingSimulator implements AutoCloseable {
         LOG.info("Billing simulator stopped: {}", stats());
     }
 
+    /** The Stripe API version of the events sent. */
+    public String apiVersion() {
+        return events.apiVersion();
+    }
+
     public Stats stats() {
-        Map<String, Long> perEntity = new TreeMap<>();
-        sentPerEntity.forEach((entity, count) -> perEntity.put(entity, count.get()));
         List<String> reasons;
         synchronized (recentRejections) {
             reasons = List.copyOf(recentRejections);
         }
         return new Stats(sent.get(), accepted.get(), duplicatesAcknowledged.get(), rejected.get(), failed.get(),
-                retried.get(), reasons, Collections.unmodifiableMap(perEntity));
+                retried.get(), reasons, snapshot(sentPerEntity), snapshot(ledgerPerEntity), snapshot(sentPerType));
+    }
+
+    private static Map<String, Long> snapshot(Map<String, AtomicLong> counters) {
+        Map<String, Long> out = new TreeMap<>();
+        counters.forEach((key, count) -> out.put(key, count.get()));
+        return Collections.unmodifiableMap(out);
     }
 
     private void run() {
@@ -263,7 +326,13 @@ public final class BillingSimulator implements AutoCloseable {
                     next = now - next > TimeUnit.SECONDS.toNanos(1) ? now + period : next + period;
                     Delivery delivery = nextDelivery();
                     sent.incrementAndGet();
-                    sentPerEntity.computeIfAbsent(delivery.legalEntity, e -> new AtomicLong()).incrementAndGet();
+                    count(sentPerEntity, delivery.legalEntity);
+                    if (delivery.kind == Kind.NORMAL || delivery.kind == Kind.UNKNOWN_ENTITY) {
+                        count(sentPerType, delivery.type);
+                        if (delivery.ledgerEffect) {
+                            count(ledgerPerEntity, delivery.legalEntity);
+                        }
+                    }
                     send(delivery);
                 } else {
                     long wake = retry != null && retry.dueNanos - next < 0 ? retry.dueNanos : next;
@@ -278,6 +347,10 @@ public final class BillingSimulator implements AutoCloseable {
         }
     }
 
+    private static void count(Map<String, AtomicLong> counters, String key) {
+        counters.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+    }
+
     private Delivery nextDelivery() {
         generated++;
         if (generated % badEventEvery == 0) {
@@ -285,45 +358,135 @@ public final class BillingSimulator implements AutoCloseable {
             if (kind == Kind.UNKNOWN_ENTITY) {
                 Customer stranger = new Customer(events.newCustomerId(), "cust-" + (900_000 + random.nextInt(99_999)),
                         UNKNOWN_ENTITY);
-                return newDelivery(Kind.UNKNOWN_ENTITY, finalized(stranger));
+                return newDelivery(Kind.UNKNOWN_ENTITY, stranger.entity().id(), finalized(stranger), null);
             }
             if (kind == Kind.BAD_SIGNATURE) {
-                return newDelivery(Kind.BAD_SIGNATURE, finalized(customers.get(random.nextInt(customers.size()))));
+                Customer customer = customers.get(random.nextInt(customers.size()));
+                return newDelivery(Kind.BAD_SIGNATURE, customer.entity().id(), finalized(customer), null);
             }
             Delivery original = redeliveryCandidate();
             if (original != null) {
-                return new Delivery(Kind.REDELIVERY, original.eventId, original.type, original.legalEntity, original.body);
+                return new Delivery(Kind.REDELIVERY, original.eventId, original.type, original.legalEntity, original.body,
+                        null, false);
             }
         }
-        boolean followUp = !openInvoices.isEmpty()
-                && (openInvoices.size() >= MAX_OPEN_INVOICES || random.nextDouble() < 0.5);
-        if (!followUp) {
-            StripeInvoice invoice = newInvoice(customers.get(random.nextInt(customers.size())));
-            openInvoices.add(invoice);
-            return newDelivery(Kind.NORMAL, events.invoiceFinalized(invoice, nowSeconds()));
+        if (outbox.isEmpty()) {
+            nextStep();
         }
-        int index = random.nextInt(openInvoices.size());
-        StripeInvoice invoice = openInvoices.get(index);
-        ObjectNode event;
-        boolean stillOpen;
-        if (invoice.paid()) {
+        return outbox.poll();
+    }
+
+    /** Queues the events of the next step: a new invoice, or what happens next to one whose last step was answered. */
+    private void nextStep() {
+        lifecycles.removeIf(l -> l.done || l.broken);
+        Lifecycle lifecycle = null;
+        if (!lifecycles.isEmpty() && (lifecycles.size() >= MAX_OPEN_INVOICES || random.nextDouble() < 0.6)) {
+            // one of the oldest invoices not waiting for an answer, so that lives run their course in a short run
+            List<Lifecycle> oldest = new ArrayList<>(NEXT_STEP_CANDIDATES);
+            for (Iterator<Lifecycle> it = lifecycles.iterator(); it.hasNext() && oldest.size() < NEXT_STEP_CANDIDATES; ) {
+                Lifecycle candidate = it.next();
+                if (candidate.ready()) {
+                    oldest.add(candidate);
+                }
+            }
+            lifecycle = oldest.isEmpty() ? null : oldest.get(random.nextInt(oldest.size()));
+        }
+        List<ObjectNode> step = lifecycle == null ? List.of() : followUp(lifecycle, nowSeconds());
+        if (step.isEmpty()) {
+            Customer customer = customers.get(random.nextInt(customers.size()));
+            lifecycle = new Lifecycle(customer, newInvoice(customer));
+            lifecycles.add(lifecycle);
+            step = List.of(events.invoiceFinalized(lifecycle.invoice, nowSeconds()));
+        }
+        lifecycle.pending.addAndGet(step.size());
+        for (ObjectNode event : step) {
+            outbox.add(newDelivery(Kind.NORMAL, lifecycle.customer.entity().id(), event, lifecycle));
+        }
+    }
+
+    /**
+     * What happens next to an invoice whose previous events were answered: its events, or none when its life is over
+     * (marked done). Rates per step, roughly: an open invoice is mostly paid (from basil a fifth of them in two partial
+     * payments), sometimes declined (about one attempt in six; written off after {@value #MAX_ATTEMPTS} attempts),
+     * credited before payment, voided (5 %) or, if sent for payment, written off (8 %); of paid invoices about 16 % are
+     * partly refunded, 10 % credited with a refund and 5 % disputed (won or lost, even odds), more than in a real
+     * account so that a short run shows every kind.
+     */
+    private List<ObjectNode> followUp(Lifecycle lifecycle, long now) {
+        StripeInvoice invoice = lifecycle.invoice;
+        double r = random.nextDouble();
+        if (invoice.disputeOpen()) {
+            lifecycle.done = true;
+            return r < 0.5
+                    ? List.of(events.chargeDisputeFundsReinstated(invoice, now), events.chargeDisputeClosed(invoice, now + 1))
+                    : List.of(events.chargeDisputeClosed(invoice, now));
+        }
+        if (invoice.open()) {
+            boolean automatic = invoice.spec().kind() == InvoiceSpec.Kind.SUBSCRIPTION;
+            boolean untouched = invoice.paymentCount() == 0 && invoice.creditNoteCount() == 0;
+            if (automatic && invoice.attemptCount() >= MAX_ATTEMPTS) {
+                // after the last smart retry the subscription's setting marks the invoice uncollectible
+                lifecycle.done = true;
+                return List.of(events.invoiceMarkedUncollectible(invoice, now));
+            }
+            if (r < 0.05 && untouched) {
+                lifecycle.done = true;
+                return List.of(events.invoiceVoided(invoice, now));
+            }
+            if (r < 0.10 && invoice.paymentCount() == 0) {
+                List<ObjectNode> credit = creditNote(invoice, now);
+                if (!credit.isEmpty()) {
+                    return credit;
+                }
+            }
+            if (r < 0.18 && !automatic) {
+                lifecycle.done = true; // past due and given up
+                return List.of(events.invoiceMarkedUncollectible(invoice, now));
+            }
+            if (r < 0.28 && automatic) {
+                return List.of(events.invoicePaymentFailed(invoice, now));
+            }
+            long remaining = invoice.amountRemainingMinor();
+            if (events.invoicePayments() && invoice.paymentCount() == 0 && remaining >= 2 && random.nextDouble() < 0.2) {
+                long part = Math.max(1, Math.min(remaining - 1, Math.round(remaining * (0.3 + 0.4 * random.nextDouble()))));
+                return List.of(events.invoicePaymentPaid(invoice, part, now));
+            }
+            List<ObjectNode> paid = events.payInFull(invoice, now);
+            lifecycle.done = random.nextDouble() < 0.6 || invoice.refundableMinor() == 0;
+            return paid;
+        }
+        if (!invoice.paid() || r < 0.23) {
+            lifecycle.done = true;
+            return List.of();
+        }
+        List<ObjectNode> step = List.of();
+        if (r < 0.63 && invoice.refundableMinor() > 0) {
             long refundable = invoice.refundableMinor();
             long amount = Math.max(1, Math.round(refundable * (0.1 + 0.4 * random.nextDouble())));
-            event = events.refundCreated(invoice, amount, nowSeconds());
-            stillOpen = invoice.refundableMinor() > 0 && random.nextDouble() < 0.2;
-        } else if (random.nextDouble() < 0.82) {
-            event = events.invoicePaid(invoice, nowSeconds());
-            stillOpen = invoice.refundableMinor() > 0 && random.nextDouble() < 0.12;
-        } else {
-            event = events.invoicePaymentFailed(invoice, nowSeconds());
-            // after the last smart retry Stripe gives up and the invoice stays unpaid
-            stillOpen = invoice.attemptCount() < MAX_ATTEMPTS;
+            step = List.of(events.refundCreated(invoice, amount, now), events.chargeRefunded(invoice, now));
+        } else if (r < 0.88) {
+            step = creditNote(invoice, now);
+        } else if (invoice.disputable()) {
+            // card chargebacks take the amount and the fee at once: created and funds_withdrawn come together
+            return List.of(events.chargeDisputeCreated(invoice, now), events.chargeDisputeFundsWithdrawn(invoice, now));
         }
-        if (!stillOpen) {
-            openInvoices.set(index, openInvoices.get(openInvoices.size() - 1));
-            openInvoices.remove(openInvoices.size() - 1);
+        lifecycle.done = step.isEmpty() || random.nextDouble() < 0.5 || invoice.refundableMinor() == 0;
+        return step;
+    }
+
+    /** A credit note of one unit of a line, when the invoice can take it (before payment, or refunded after). */
+    private List<ObjectNode> creditNote(StripeInvoice invoice, long now) {
+        int lines = invoice.spec().lines().size();
+        int line = random.nextInt(lines);
+        for (int i = 0; i < lines && invoice.creditableQuantity(line) == 0; i++) {
+            line = (line + 1) % lines;
         }
-        return newDelivery(Kind.NORMAL, event);
+        if (invoice.creditableQuantity(line) == 0) {
+            return List.of();
+        }
+        long total = events.creditNoteTotal(invoice, line, 1);
+        boolean fits = invoice.open() ? total < invoice.amountRemainingMinor() : total <= invoice.refundableMinor();
+        return fits && total > 0 ? events.creditNoteCreated(invoice, line, 1, now) : List.of();
     }
 
     private ObjectNode finalized(Customer customer) {
@@ -332,26 +495,57 @@ public final class BillingSimulator implements AutoCloseable {
 
     private StripeInvoice newInvoice(Customer customer) {
         Entity entity = customer.entity();
+        boolean subscription = entity == UNKNOWN_ENTITY || random.nextDouble() < 0.7;
         List<InvoiceSpec.Line> lines = new ArrayList<>();
-        lines.add(new InvoiceSpec.Line("1 x Pro plan (at " + money(entity, entity.planMinor()) + " / month)", 1,
-                entity.planMinor()));
-        int seats = random.nextInt(6);
-        if (seats > 0) {
-            lines.add(new InvoiceSpec.Line(seats + " x Extra seat (at " + money(entity, entity.seatMinor()) + " / month)",
-                    seats, seats * entity.seatMinor()));
+        if (subscription) {
+            lines.add(new InvoiceSpec.Line("1 x Pro plan (at " + money(entity, entity.planMinor()) + " / month)", 1,
+                    entity.planMinor()));
+            int seats = random.nextInt(6);
+            if (seats > 0) {
+                lines.add(new InvoiceSpec.Line(seats + " x Extra seat (at " + money(entity, entity.seatMinor()) + " / month)",
+                        seats, seats * entity.seatMinor()));
+            }
+            if (random.nextDouble() < 0.3) {
+                lines.add(new InvoiceSpec.Line("Usage overage", 1, 50 + random.nextInt(5_000), true));
+            }
+        } else {
+            long dayRate = 10 * entity.seatMinor();
+            int days = 1 + random.nextInt(4);
+            lines.add(new InvoiceSpec.Line(days + " x Onboarding workshop (at " + money(entity, dayRate) + " / day)", days,
+                    days * dayRate));
+            if (random.nextDouble() < 0.5) {
+                lines.add(new InvoiceSpec.Line("Data migration", 1, 5 * entity.planMinor()));
+            }
         }
-        if (random.nextDouble() < 0.3) {
-            lines.add(new InvoiceSpec.Line("Usage overage", 1, 50 + random.nextInt(5_000)));
-        }
+        // many integrations put the legal entity on the subscription only; Stripe snapshots it onto its invoices
+        boolean entityOnInvoice = entity == UNKNOWN_ENTITY || !subscription || random.nextDouble() < 0.6;
+        BigDecimal discount = random.nextDouble() < 0.15 ? BigDecimal.valueOf(random.nextBoolean() ? 10 : 20) : BigDecimal.ZERO;
         // Stripe finalizes subscription invoices about an hour after creating them
         return events.issue(new InvoiceSpec(customer.id(), customer.globalId(), entity.id(), entity.currency(), lines,
-                entity.taxRatePercent(), nowSeconds() - 3_600));
+                entity.taxRatePercent(), nowSeconds() - 3_600,
+                subscription ? InvoiceSpec.Kind.SUBSCRIPTION : InvoiceSpec.Kind.ONE_OFF, entityOnInvoice, discount));
     }
 
-    private Delivery newDelivery(Kind kind, ObjectNode event) {
-        ObjectNode object = (ObjectNode) event.path("data").path("object");
-        return new Delivery(kind, event.path("id").asText(), event.path("type").asText(),
-                object.path("metadata").path("legal_entity").asText(), StripeEventFactory.toBytes(event));
+    private Delivery newDelivery(Kind kind, String legalEntity, ObjectNode event, Lifecycle lifecycle) {
+        return new Delivery(kind, event.path("id").asText(), event.path("type").asText(), legalEntity,
+                StripeEventFactory.toBytes(event), lifecycle, ledgerEffect(event));
+    }
+
+    /**
+     * Whether an event carries money a ledger books: an invoice issued, voided or written off, a payment (from basil the
+     * InvoicePayments; {@code invoice.paid} only repeats their money), a refund, a credit note, funds a dispute moved
+     * (opened and won disputes move none of their own). Failed payment attempts and {@code charge.refunded} move none.
+     */
+    private boolean ledgerEffect(ObjectNode event) {
+        String status = event.path("data").path("object").path("status").asText();
+        return switch (event.path("type").asText()) {
+            case "invoice.finalized", "invoice.voided", "invoice_payment.paid", "refund.created", "credit_note.created",
+                 "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated" -> true;
+            case "invoice.marked_uncollectible" -> event.path("data").path("object").path("amount_remaining").asLong() > 0;
+            case "invoice.paid" -> !events.invoicePayments();
+            case "charge.dispute.closed" -> status.equals("lost");
+            default -> false;
+        };
     }
 
     private void send(Delivery delivery) throws InterruptedException {
@@ -396,6 +590,7 @@ public final class BillingSimulator implements AutoCloseable {
         delivery.attempts++;
         boolean clientError = status >= 400 && status < 500;
         if (status >= 200 && status < 300) {
+            settled(delivery, true);
             if (delivery.kind == Kind.REDELIVERY) {
                 duplicatesAcknowledged.incrementAndGet();
             } else {
@@ -405,6 +600,7 @@ public final class BillingSimulator implements AutoCloseable {
                 }
             }
         } else if (clientError && delivery.kind.rejectable()) {
+            settled(delivery, false);
             rejected.incrementAndGet();
             recordRejection(delivery, status, answer);
             LOG.info("{} {} rejected as expected with {}: {}", describe(delivery.kind), delivery.eventId, status,
@@ -419,14 +615,26 @@ public final class BillingSimulator implements AutoCloseable {
             LOG.debug("{} {} answered {}; retry {} scheduled", delivery.type, delivery.eventId, statusText(status),
                     delivery.attempts);
         } else if (clientError) {
+            settled(delivery, false);
             rejected.incrementAndGet();
             recordRejection(delivery, status, answer);
             LOG.warn("{} {} rejected with {} after {} attempts: {}", delivery.type, delivery.eventId, status,
                     delivery.attempts, abbreviate(answer));
         } else {
+            settled(delivery, false);
             failed.incrementAndGet();
             LOG.warn("{} {} failed after {} attempts, last answer {}: {}", delivery.type, delivery.eventId,
                     delivery.attempts, statusText(status), abbreviate(answer));
+        }
+    }
+
+    /** An invoice whose event was not taken has no next step: the receiver would not know what it is about. */
+    private static void settled(Delivery delivery, boolean taken) {
+        if (delivery.lifecycle != null) {
+            if (!taken) {
+                delivery.lifecycle.broken = true;
+            }
+            delivery.lifecycle.pending.decrementAndGet();
         }
     }
 

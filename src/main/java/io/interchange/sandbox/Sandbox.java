@@ -1,6 +1,7 @@
 package io.interchange.sandbox;
 
 import io.interchange.config.Config;
+import io.interchange.config.ConfigurationException;
 import io.interchange.config.Settings;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
@@ -27,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 public final class Sandbox implements AutoCloseable {
 
     private static final Duration SUMMARY_EVERY = Duration.ofSeconds(5);
+    private static final int SUMMARY_WIDTH = 110;
 
     private final S4HanaPeer s4;
     private final LegacyErpPeer legacy;
@@ -48,6 +50,11 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts peers, runtime and traffic; the configuration's secrets are generated unless given. */
     public static Sandbox start(Config base, double eventsPerSecond, PrintStream out) throws Exception {
+        String apiVersion = base.get(Settings.SANDBOX_STRIPE_API_VERSION).strip();
+        if (!StripeEventFactory.API_VERSIONS.contains(apiVersion)) {
+            throw new ConfigurationException(Settings.SANDBOX_STRIPE_API_VERSION.key() + " must be one of "
+                    + String.join(", ", StripeEventFactory.API_VERSIONS) + ", not '" + apiVersion + "'");
+        }
         LegalEntityTable entities = LegalEntityTable.load(base.isSet(Settings.MAPPINGS_DIR)
                 ? MappingSource.directory(base.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled());
         String erpPassword = secret(base, Settings.S4_PASSWORD);
@@ -84,7 +91,8 @@ public final class Sandbox implements AutoCloseable {
         }
         BillingSimulator billing = new BillingSimulator(
                 URI.create("http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + "/webhooks/billing"),
-                config.get(Settings.BILLING_WEBHOOK_SECRET), System.nanoTime(), eventsPerSecond);
+                config.get(Settings.BILLING_WEBHOOK_SECRET), System.nanoTime(), eventsPerSecond,
+                BillingSimulator.DEFAULT_BAD_EVENT_INTERVAL, apiVersion);
         Sandbox sb = new Sandbox(s4, legacy, runtime, billing, entities, out);
         sb.banner(config);
         billing.start();
@@ -112,7 +120,12 @@ public final class Sandbox implements AutoCloseable {
         }
     }
 
-    /** The live summary: webhooks in, postings per ERP, dead letters, per legal entity. */
+    /**
+     * The live summary: webhooks in, postings per ERP, dead letters, per legal entity. "in" counts every webhook sent for
+     * the entity's customers; "to post" those with a ledger effect (not failed payment attempts, charge.refunded,
+     * disputes opened or won, nor invoice.paid from basil on, whose money the InvoicePayments carry), which the ERPs'
+     * postings and the dead letters add up to once the stream drains.
+     */
     public String summary() {
         BillingSimulator.Stats st = billing.stats();
         Map<String, Long> posted = new TreeMap<>();
@@ -144,9 +157,28 @@ public final class Sandbox implements AutoCloseable {
         all.addAll(posted.keySet());
         all.addAll(dead.keySet());
         for (String e : all) {
-            sb.append(String.format("    %-5s in %5d  posted %5d  dead-lettered %3d%s%n", e,
-                    st.sentPerLegalEntity().getOrDefault(e, 0L), posted.getOrDefault(e, 0L), dead.getOrDefault(e, 0L),
+            sb.append(String.format("    %-5s in %5d  to post %5d  posted %5d  dead-lettered %3d%s%n", e,
+                    st.sentPerLegalEntity().getOrDefault(e, 0L), st.ledgerPerLegalEntity().getOrDefault(e, 0L),
+                    posted.getOrDefault(e, 0L), dead.getOrDefault(e, 0L),
                     deadReason.containsKey(e) ? "  (" + deadReason.get(e) + ")" : ""));
+        }
+        if (!st.sentPerType().isEmpty()) {
+            // most frequent first, wrapped to the width of the lines above
+            StringBuilder line = new StringBuilder("    events (Stripe API " + billing.apiVersion() + "):");
+            boolean first = true;
+            for (Map.Entry<String, Long> t : st.sentPerType().entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                    .toList()) {
+                String item = t.getKey() + " " + t.getValue();
+                if (!first && line.length() + item.length() + 2 > SUMMARY_WIDTH) {
+                    sb.append(line).append(",\n");
+                    line = new StringBuilder("        ").append(item);
+                } else {
+                    line.append(first ? " " : ", ").append(item);
+                }
+                first = false;
+            }
+            sb.append(line).append('\n');
         }
         if (!st.recentRejections().isEmpty()) {
             sb.append("    last refusal: ").append(st.recentRejections().get(st.recentRejections().size() - 1)).append('\n');
@@ -170,8 +202,11 @@ public final class Sandbox implements AutoCloseable {
                 + ", " + config.get(Settings.LEDGER_TOPIC));
         out.println("  S/4HANA peer " + s4.endpointUrl());
         out.println("  legacy peer  " + legacy.endpointUrl());
-        out.println("The simulated billing platform sends signed Stripe-format events, including a few that fail on");
-        out.println("purpose (unknown legal entity ZZ99, a bad signature, re-deliveries). Ctrl-C stops.");
+        out.println("The simulated billing platform sends signed Stripe events of API " + billing.apiVersion()
+                + " (" + Settings.SANDBOX_STRIPE_API_VERSION.key() + "):");
+        out.println("invoices, payments (partial ones from basil on), refunds, credit notes, voids, write-offs and disputes,");
+        out.println("including a few that fail on purpose (unknown legal entity ZZ99, a bad signature, re-deliveries).");
+        out.println("Ctrl-C stops.");
         out.println();
     }
 
@@ -189,6 +224,14 @@ public final class Sandbox implements AutoCloseable {
 
     public BillingSimulator billing() {
         return billing;
+    }
+
+    public S4HanaPeer s4() {
+        return s4;
+    }
+
+    public LegacyErpPeer legacy() {
+        return legacy;
     }
 
     @Override
