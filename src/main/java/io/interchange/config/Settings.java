@@ -24,6 +24,10 @@ public final class Settings {
             "Business flows this instance runs, comma-separated: billing-webhook (POST /webhooks/billing), "
                     + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
+    public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
+            "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
+                    + "postings under way) before the store and Kafka close; what is still running then is abandoned "
+                    + "and, not being confirmed, is redelivered to the next instance.");
     public static final Setting MANAGEMENT_PORT = declare("interchange.management.port", "9876", false,
             "Management HTTP port: /observe/health, /observe/metrics, /observe/jolokia.");
     public static final Setting MANAGEMENT_HOST = declare("interchange.management.host", "127.0.0.1", false,

@@ -236,7 +236,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         p.put("camel.main.name", "interchange");
         p.put("camel.main.jmxEnabled", "true");
         p.put("camel.main.startupSummaryLevel", "Brief");
-        p.put("camel.main.shutdownTimeout", "15");
+        p.put("camel.main.shutdownTimeout", String.valueOf(Math.max(1, config.getDuration(Settings.SHUTDOWN_TIMEOUT).toSeconds())));
         // flows put correlationId in the MDC themselves (ExchangeKeys.mdc) where a step may change threads; Camel's
         // own MDC logging copies and pattern-matches the MDC around every step, a sixth of the webhook's CPU time
         p.put("camel.main.useMdcLogging", "false");

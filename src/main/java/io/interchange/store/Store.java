@@ -44,7 +44,7 @@ public final class Store implements AutoCloseable {
     public static Store open(Config config, Clock clock) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("interchange-store");
-        hc.setJdbcUrl(config.get(Settings.STORE_URL));
+        hc.setJdbcUrl(withoutCloseOnExit(config.get(Settings.STORE_URL)));
         hc.setUsername(config.get(Settings.STORE_USER));
         hc.setPassword(config.get(Settings.STORE_PASSWORD));
         hc.setMaximumPoolSize(config.getInt(Settings.STORE_POOL_SIZE));
@@ -78,6 +78,15 @@ public final class Store implements AutoCloseable {
             ds.close();
             throw e;
         }
+    }
+
+    /**
+     * H2 closes an embedded database from a JVM shutdown hook of its own, which runs beside the runtime's: postings still
+     * draining met "Database is already closed". The runtime closes the store itself, after Camel has drained.
+     */
+    static String withoutCloseOnExit(String url) {
+        if (!url.startsWith("jdbc:h2:") || url.toUpperCase(java.util.Locale.ROOT).contains("DB_CLOSE_ON_EXIT")) return url;
+        return url + ";DB_CLOSE_ON_EXIT=FALSE";
     }
 
     private static Flyway flyway(DataSource ds, String schema) {

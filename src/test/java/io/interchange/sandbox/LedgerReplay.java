@@ -63,7 +63,7 @@ final class LedgerReplay implements AutoCloseable {
     LedgerReplay() {
         store = Store.open(Databases.config(Databases.Backend.H2));
         translator = new BillingEventTranslator(ENGINE, SOURCE, store.billingReferences(),
-                BillingEventTranslator.Livemode.ANY, "");
+                BillingEventTranslator.Livemode.ANY, "", null);
         ledger = new LedgerPostingService(ENGINE, entities, Map.of(), store.confirmations());
     }
 
