@@ -59,7 +59,10 @@ public final class Interchange {
         InterchangeRuntime runtime;
         try {
             if (sandbox) {
-                Sandbox.start(config, 5.0, System.out).runUntilStopped();
+                java.nio.file.Path logs = config.getPath(io.interchange.config.Settings.DATA_DIR).resolve("logs");
+                java.nio.file.Files.createDirectories(logs);
+                java.nio.file.Path logFile = io.interchange.runtime.ConsoleLogging.toFile(logs.resolve("interchange.log"));
+                Sandbox.start(config, 5.0, System.out, logFile).runUntilStopped();
                 return;
             }
             runtime = InterchangeRuntime.start(config);

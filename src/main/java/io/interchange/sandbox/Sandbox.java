@@ -10,6 +10,7 @@ import io.interchange.runtime.InterchangeRuntime;
 import io.interchange.store.DeadLetter;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -50,6 +51,11 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts peers, runtime and traffic; the configuration's secrets are generated unless given. */
     public static Sandbox start(Config base, double eventsPerSecond, PrintStream out) throws Exception {
+        return start(base, eventsPerSecond, out, null);
+    }
+
+    /** As {@link #start(Config, double, PrintStream)}, naming in the banner the file the full log goes to (or null). */
+    public static Sandbox start(Config base, double eventsPerSecond, PrintStream out, Path logFile) throws Exception {
         String apiVersion = base.get(Settings.SANDBOX_STRIPE_API_VERSION).strip();
         if (!StripeEventFactory.API_VERSIONS.contains(apiVersion)) {
             throw new ConfigurationException(Settings.SANDBOX_STRIPE_API_VERSION.key() + " must be one of "
@@ -94,7 +100,7 @@ public final class Sandbox implements AutoCloseable {
                 config.get(Settings.BILLING_WEBHOOK_SECRET), System.nanoTime(), eventsPerSecond,
                 BillingSimulator.DEFAULT_BAD_EVENT_INTERVAL, apiVersion);
         Sandbox sb = new Sandbox(s4, legacy, runtime, billing, entities, out);
-        sb.banner(config);
+        sb.banner(config, logFile);
         billing.start();
         return sb;
     }
@@ -186,7 +192,7 @@ public final class Sandbox implements AutoCloseable {
         return sb.toString().stripTrailing();
     }
 
-    private void banner(Config config) {
+    private void banner(Config config, Path logFile) {
         out.println();
         out.println("Interchange sandbox is running.");
         out.println("  webhooks     POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + "/webhooks/billing");
@@ -206,6 +212,9 @@ public final class Sandbox implements AutoCloseable {
                 + " (" + Settings.SANDBOX_STRIPE_API_VERSION.key() + "):");
         out.println("invoices, payments (partial ones from basil on), refunds, credit notes, voids, write-offs and disputes,");
         out.println("including a few that fail on purpose (unknown legal entity ZZ99, a bad signature, re-deliveries).");
+        if (logFile != null) {
+            out.println("The console shows this summary, warnings and errors; the full log is in " + logFile + ".");
+        }
         out.println("Ctrl-C stops.");
         out.println();
     }
