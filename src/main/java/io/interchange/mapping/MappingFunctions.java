@@ -75,6 +75,35 @@ final class MappingFunctions {
                             : ZoneId.of(a[1].asText());
                     return new TextNode(LocalDate.ofInstant(Instant.ofEpochSecond(seconds), zone).toString());
                 }),
+                // fit(value, max, "field"): the value if it fits a target field of at most max characters; otherwise a
+                // mapping error naming the field (codes and keys that a receiver would refuse or, worse, cut)
+                fn("fit", 3, (in, a) -> {
+                    if (a[0] == null || a[0].isNull()) return NullNode.instance;
+                    String v = a[0].asText();
+                    if (v.length() > a[1].asInt()) {
+                        throw new WrongType(a[2].asText(), "'" + (v.length() > 40 ? v.substring(0, 40) + "…" : v)
+                                + "' is " + v.length() + " characters long; the target field takes at most " + a[1].asInt());
+                    }
+                    return a[0];
+                }),
+                // clip(text, max): free text cut to at most max characters (a header or item text, never an id)
+                fn("clip", 2, (in, a) -> {
+                    if (a[0] == null || a[0].isNull()) return NullNode.instance;
+                    String v = a[0].asText();
+                    int max = a[1].asInt();
+                    return v.length() <= max ? a[0] : new TextNode(v.substring(0, max - 1) + "…");
+                }),
+                // short-reference(id, max): an id as a reference of at most max characters, the same id always the same
+                // reference: as it is when it fits; else without separators; else its last max characters (billing
+                // platforms' ids end in their random part, so the tail keeps them apart)
+                fn("short-reference", 2, (in, a) -> {
+                    if (a[0] == null || a[0].isNull()) return NullNode.instance;
+                    String v = a[0].asText();
+                    int max = a[1].asInt();
+                    if (v.length() <= max) return a[0];
+                    String compact = v.replaceAll("[-_ .:/]", "");
+                    return new TextNode(compact.length() <= max ? compact : compact.substring(compact.length() - max));
+                }),
                 // decimal(minor, "EUR"): minor units as a decimal string with the currency's fraction digits
                 fn("decimal", 2, (in, a) -> {
                     if (a[0] == null || a[0].isNull()) return NullNode.instance;

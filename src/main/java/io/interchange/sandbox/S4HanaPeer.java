@@ -248,18 +248,35 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
         Element header = require(request, null, "MessageHeader");
         String messageId = requireText(header, null, "ID");
         Element je = require(request, null, "JournalEntry");
+        // the service's XSD limits (SAP's data elements): a longer value fails the whole message, as at SAP
+        for (Object[] f : new Object[][]{{"DocumentReferenceID", 16}, {"OriginalReferenceDocument", 20},
+                {"DocumentHeaderText", 25}, {"CompanyCode", 4}, {"CreatedByUser", 12},
+                {"OriginalReferenceDocumentLogicalSystem", 10}}) {
+            maxLength(je, (String) f[0], (Integer) f[1]);
+        }
         List<EntryLine> lines = new ArrayList<>();
         int n = 0;
         for (Element item : children(je, null, "Item")) {
+            maxLength(item, "GLAccount", 10);
+            maxLength(item, "DocumentItemText", 50);
             lines.add(parseLine(item, "item " + ++n, false));
         }
         n = 0;
         for (Element item : children(je, null, "ProductTaxItem")) {
+            maxLength(item, "TaxCode", 2);
             lines.add(parseLine(item, "tax item " + ++n, true));
         }
         return new Entry(messageId, text(header, null, "UUID"), text(je, null, "CompanyCode"),
                 text(je, null, "AccountingDocumentType"), parseDate(je, "DocumentDate"), parseDate(je, "PostingDate"),
                 text(je, null, "DocumentReferenceID"), text(je, null, "OriginalReferenceDocumentLogicalSystem"), lines);
+    }
+
+    private static void maxLength(Element parent, String field, int max) throws SoapFault {
+        String v = text(parent, null, field);
+        if (v != null && v.length() > max) {
+            throw SoapFault.client("Value '" + (v.length() > 40 ? v.substring(0, 40) + "…" : v) + "' of " + field
+                    + " exceeds its maximum length of " + max);
+        }
     }
 
     private static EntryLine parseLine(Element line, String label, boolean tax) throws SoapFault {

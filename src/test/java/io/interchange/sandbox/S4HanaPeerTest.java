@@ -70,6 +70,19 @@ class S4HanaPeerTest {
     }
 
     @Test
+    void aValueLongerThanSapsFieldFailsTheMessageNamingTheField() throws Exception {
+        String lines = item("1", "0012100000", "5.00", "S") + item("2", "0041000000", "-5.00", "H");
+        String tooLong = envelope(entry("MSG-LONG", "1010", "2025-03-14", lines))
+                .replace("<DocumentReferenceID>INV-MSG-LONG</DocumentReferenceID>",
+                        "<DocumentReferenceID>re_3QJ7qALkdIwHu7ix0R3fnd1</DocumentReferenceID>");
+        HttpResponse<String> answer = post(tooLong, "INTERCHANGE", "secret");
+
+        assertThat(answer.statusCode()).isEqualTo(500);
+        assertThat(answer.body()).contains("Client").contains("DocumentReferenceID").contains("maximum length of 16");
+        assertThat(peer.postings()).isEmpty();
+    }
+
+    @Test
     void aRepeatedMessageUuidIsAnsweredWithTheOriginalConfirmationNotPostedAgain() throws Exception {
         String body = envelope(entry("MSG-1", "1010", "2025-03-14",
                 item("1", "0012100000", "5.00", "S") + item("2", "0041000000", "-5.00", "H")));
@@ -252,7 +265,7 @@ class S4HanaPeerTest {
                 + "<CreationDateTime>2025-03-14T10:00:00Z</CreationDateTime></MessageHeader><JournalEntry>"
                 + "<OriginalReferenceDocumentType>BKPFF</OriginalReferenceDocumentType>"
                 + "<OriginalReferenceDocument>INV-" + id + "</OriginalReferenceDocument>"
-                + "<OriginalReferenceDocumentLogicalSystem>INTERCHANGE</OriginalReferenceDocumentLogicalSystem>"
+                + "<OriginalReferenceDocumentLogicalSystem>INTERCHNG</OriginalReferenceDocumentLogicalSystem>"
                 + "<BusinessTransactionType>RFBU</BusinessTransactionType>"
                 + "<AccountingDocumentType>DR</AccountingDocumentType>"
                 + "<DocumentReferenceID>INV-" + id + "</DocumentReferenceID>"
