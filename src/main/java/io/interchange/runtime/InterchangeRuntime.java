@@ -317,6 +317,13 @@ public final class InterchangeRuntime implements AutoCloseable {
                 if (store.isHealthy()) builder.up();
                 else builder.message("store not reachable").down();
             }
+
+            @Override
+            public boolean isLiveness() {
+                // a database outage is waited out (webhooks get 503, consumers retry): restarting the instance would
+                // not bring the database back, and would drop what it holds in memory
+                return false;
+            }
         };
     }
 

@@ -52,6 +52,11 @@ class ManagementEndpointsTest {
         }
         assertThat(s4).isNotNull();
         assertThat(s4.path("status").asText()).isEqualTo("DOWN");
+        // liveness never depends on a peer: an ERP (or store) outage must not get the instance restarted
+        HttpResponse<String> live = kit.get("/observe/health/live");
+        assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
+        assertThat(new ObjectMapper().readTree(live.body()).path("checks").findValuesAsText("name"))
+                .doesNotContain("s4hana", "legacyErp", "store");
     }
 
     @Test
