@@ -7,23 +7,23 @@ import io.interchange.model.InvoiceLine;
 import io.interchange.model.TaxLine;
 
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Baseline: {@code mappings/stripe/invoice.jslt} written by hand as a Jackson tree walk that builds the canonical
- * {@link Invoice} directly. Same semantics as the mapping on what it reads: required fields (missing, null or blank
- * is an error naming the field), JSLT's {@code fallback} (first value that is not null, {} or []), sums of absent
- * arrays are 0, dates are epoch seconds formatted as UTC days, currency and status upper-cased.
+ * Baseline: what the edge's mappings do to an invoice.finalized of API 2024-06-20 ({@code stripe/normalise-2024}, then
+ * {@code stripe/invoice}), written by hand as one Jackson tree walk that builds the canonical {@link Invoice}
+ * directly. Same semantics on what it reads: required fields (missing, null or blank is an error naming the field),
+ * JSLT's {@code fallback} (first value that is not null, {} or []), sums of absent arrays are 0, exclusive and
+ * inclusive tax apart, credit grants, dates as calendar days in the entity's zone, currency and status upper-cased.
  */
 final class HandInvoiceMapper {
 
     private HandInvoiceMapper() {
     }
 
-    static Invoice map(JsonNode event) {
+    static Invoice map(JsonNode event, java.time.ZoneId zone) {
         JsonNode inv = required(event.path("data").path("object"), "data.object");
         String customer = text(required(inv.path("customer"), "data.object.customer"));
         String currency = text(required(inv.path("currency"), "data.object.currency")).toUpperCase(Locale.ROOT);
@@ -46,7 +46,8 @@ final class HandInvoiceMapper {
                     textOrNull(l.path("description")),
                     quantity != null ? integer(quantity) : 1,
                     integer(required(l.path("amount"), "data.object.lines.data[].amount")),
-                    sumAmounts(l.path("tax_amounts")),
+                    sumTaxes(l.path("tax_amounts"), false),
+                    sumTaxes(l.path("tax_amounts"), true),
                     product != null ? textOrNull(product) : null));
         }
 
@@ -57,7 +58,7 @@ final class HandInvoiceMapper {
             JsonNode inclusive = fallback(t.path("inclusive"), null);
             String rate = textOrNull(t.path("tax_rate"));
             taxes.add(new TaxLine(rate, rate,
-                    taxable != null ? integer(taxable) : 0,
+                    taxable != null ? integer(taxable) : null,
                     integer(required(t.path("amount"), "data.object.total_tax_amounts[].amount")),
                     inclusive != null && inclusive.booleanValue()));
         }
@@ -70,10 +71,14 @@ final class HandInvoiceMapper {
                 text(required(inv.path("status"), "data.object.status")).toUpperCase(Locale.ROOT),
                 integer(required(inv.path("subtotal"), "data.object.subtotal")),
                 sumAmounts(inv.path("total_discount_amounts")),
-                sumAmounts(taxNodes),
+                pretaxCredits(inv.path("total_pretax_credit_amounts")),
+                sumTaxes(taxNodes, false),
+                sumTaxes(taxNodes, true),
                 integer(required(inv.path("total"), "data.object.total")),
-                utcDay(issued),
-                isTrue(due) ? utcDay(due) : null,
+                inv.path("amount_remaining").isNumber() ? integer(inv.path("amount_remaining")) : 0,
+                0,
+                day(fallback(inv.path("effective_at"), issued), zone),
+                isTrue(due) ? day(due, zone) : null,
                 lines,
                 taxes);
     }
@@ -97,6 +102,22 @@ final class HandInvoiceMapper {
         return !v.isMissingNode() && !v.isNull() && !(v.isBoolean() && !v.booleanValue())
                 && !(v.isContainerNode() && v.isEmpty()) && !(v.isTextual() && v.asText().isEmpty())
                 && !(v.isNumber() && v.doubleValue() == 0.0);
+    }
+
+    private static long sumTaxes(JsonNode array, boolean inclusive) {
+        long sum = 0;
+        for (JsonNode item : array) {
+            if (item.path("inclusive").asBoolean(false) == inclusive) sum += integer(item.path("amount"));
+        }
+        return sum;
+    }
+
+    private static long pretaxCredits(JsonNode array) {
+        long sum = 0;
+        for (JsonNode item : array) {
+            if (!"discount".equals(item.path("type").asText())) sum += integer(item.path("amount"));
+        }
+        return sum;
     }
 
     private static long sumAmounts(JsonNode array) {
@@ -127,10 +148,10 @@ final class HandInvoiceMapper {
         return v.isMissingNode() || v.isNull() ? null : text(v);
     }
 
-    private static String utcDay(JsonNode epochSeconds) {
+    private static String day(JsonNode epochSeconds, java.time.ZoneId zone) {
         if (!epochSeconds.isNumber()) {
             throw new IllegalArgumentException("expected epoch seconds, got " + epochSeconds);
         }
-        return Instant.ofEpochSecond(epochSeconds.longValue()).atOffset(ZoneOffset.UTC).toLocalDate().toString();
+        return Instant.ofEpochSecond(epochSeconds.longValue()).atZone(zone).toLocalDate().toString();
     }
 }
