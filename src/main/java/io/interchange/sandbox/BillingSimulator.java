@@ -293,6 +293,23 @@ public final class BillingSimulator implements AutoCloseable {
     }
 
     /** The Stripe API version of the events sent. */
+    /**
+     * The simulated account's customers as Stripe's API returns them ({@code GET /v1/customers/{id}}), with the
+     * metadata a merchant keeps there ({@code legal_entity}, {@code global_customer_id}), for the billing API peer.
+     */
+    public List<com.fasterxml.jackson.databind.JsonNode> customerObjects() {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<com.fasterxml.jackson.databind.JsonNode> out = new java.util.ArrayList<>();
+        for (Customer c : customers) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = json.createObjectNode();
+            o.put("id", c.id()).put("object", "customer").put("currency", c.entity().currency().toLowerCase(Locale.ROOT))
+                    .put("livemode", false);
+            o.putObject("metadata").put("legal_entity", c.entity().id()).put("global_customer_id", c.globalId());
+            out.add(o);
+        }
+        return out;
+    }
+
     public String apiVersion() {
         return events.apiVersion();
     }

@@ -33,16 +33,18 @@ public final class Sandbox implements AutoCloseable {
 
     private final S4HanaPeer s4;
     private final LegacyErpPeer legacy;
+    private final StripeApiPeer stripeApi;
     private final InterchangeRuntime runtime;
     private final BillingSimulator billing;
     private final LegalEntityTable entities;
     private final PrintStream out;
     private final long startedAt = System.nanoTime();
 
-    private Sandbox(S4HanaPeer s4, LegacyErpPeer legacy, InterchangeRuntime runtime, BillingSimulator billing,
-                    LegalEntityTable entities, PrintStream out) {
+    private Sandbox(S4HanaPeer s4, LegacyErpPeer legacy, StripeApiPeer stripeApi, InterchangeRuntime runtime,
+                    BillingSimulator billing, LegalEntityTable entities, PrintStream out) {
         this.s4 = s4;
         this.legacy = legacy;
+        this.stripeApi = stripeApi;
         this.runtime = runtime;
         this.billing = billing;
         this.entities = entities;
@@ -74,7 +76,13 @@ public final class Sandbox implements AutoCloseable {
         s4.start();
         LegacyErpPeer legacy = new LegacyErpPeer(0, base.get(Settings.LEGACY_USER), erpPassword, legacyCompanies);
         legacy.start();
+        // the billing platform's REST API, for what an event does not carry (an invoice's further lines, a customer)
+        String apiKey = base.isSet(Settings.BILLING_API_KEY) ? base.get(Settings.BILLING_API_KEY)
+                : "sk_test_sandbox" + java.util.UUID.randomUUID().toString().replace("-", "");
+        StripeApiPeer stripeApi = new StripeApiPeer(0, apiKey).start();
         Map<String, String> sandbox = new HashMap<>();
+        sandbox.put(Settings.BILLING_API_URL.key(), stripeApi.url());
+        sandbox.put(Settings.BILLING_API_KEY.key(), apiKey);
         sandbox.put(Settings.BILLING_WEBHOOK_SECRET.key(), secret(base, Settings.BILLING_WEBHOOK_SECRET));
         sandbox.put(Settings.S4_URL.key(), s4.endpointUrl());
         sandbox.put(Settings.S4_PASSWORD.key(), erpPassword);
@@ -93,13 +101,15 @@ public final class Sandbox implements AutoCloseable {
         } catch (Exception e) {
             s4.close();
             legacy.close();
+            stripeApi.close();
             throw e;
         }
         BillingSimulator billing = new BillingSimulator(
                 URI.create("http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + "/webhooks/billing"),
                 config.get(Settings.BILLING_WEBHOOK_SECRET), System.nanoTime(), eventsPerSecond,
                 BillingSimulator.DEFAULT_BAD_EVENT_INTERVAL, apiVersion);
-        Sandbox sb = new Sandbox(s4, legacy, runtime, billing, entities, out);
+        billing.customerObjects().forEach(stripeApi::putCustomer);
+        Sandbox sb = new Sandbox(s4, legacy, stripeApi, runtime, billing, entities, out);
         sb.banner(config, logFile);
         billing.start();
         return sb;
@@ -208,6 +218,7 @@ public final class Sandbox implements AutoCloseable {
                 + ", " + config.get(Settings.LEDGER_TOPIC));
         out.println("  S/4HANA peer " + s4.endpointUrl());
         out.println("  legacy peer  " + legacy.endpointUrl());
+        out.println("  billing API  " + stripeApi.url() + "/v1  (Stripe's REST API: invoice lines, customers)");
         out.println("The simulated billing platform sends signed Stripe events of API " + billing.apiVersion()
                 + " (" + Settings.SANDBOX_STRIPE_API_VERSION.key() + "):");
         out.println("invoices, payments (partial ones from basil on), refunds, credit notes, voids, write-offs and disputes,");
@@ -249,5 +260,6 @@ public final class Sandbox implements AutoCloseable {
         runtime.close();
         s4.close();
         legacy.close();
+        stripeApi.close();
     }
 }
