@@ -47,9 +47,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class EdgeHttpServer extends MainHttpServer {
 
-    /** Netty's default header limit, stated here because the 431 answer names it. */
+    /** Vert.x's default header limit (HttpServerOptions), stated here because the 431 answer names it. */
     static final int MAX_HEADER_BYTES = 8192;
-    /** Netty's default request-line limit, stated here because the 414 answer names it. */
+    /** Vert.x's default request-line limit (HttpServerOptions), stated here because the 414 answer names it. */
     static final int MAX_INITIAL_LINE_BYTES = 4096;
 
     private final EdgeAnswers answers;
