@@ -14,6 +14,8 @@ public class BillingWebhookRoute extends RouteBuilder {
 
     public static final String ROUTE_ID = "billing.webhook-ingest";
     public static final String PATH = "/webhooks/billing";
+    /** The only method the path takes; the HTTP server answers others 405 with it in {@code Allow}. */
+    public static final String METHOD = "POST";
     /** Counter of events acknowledged without being published, tagged by outcome (ignored, parked) and event type. */
     public static final String ACKNOWLEDGED_METRIC = "micrometer:counter:interchange.billing.events.acknowledged";
 
@@ -29,7 +31,7 @@ public class BillingWebhookRoute extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("platform-http:" + PATH + "?httpMethodRestrict=POST")
+        from("platform-http:" + PATH + "?httpMethodRestrict=" + METHOD)
                 .routeId(ROUTE_ID)
                 .routeConfigurationId(WebhookAnswers.ID)
                 .process(webhook::receive).id("billing.verify-and-translate")

@@ -142,8 +142,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         main.bind(RoutePolicies.RECORDER, new DeadLetterRecorder(store.deadLetters()));
         // webhook requests run on Vert.x worker threads, each blocked on the store and the Kafka acknowledgement
         main.bind("interchangeVertxOptions", new VertxOptions().setWorkerPoolSize(config.getInt(Settings.HTTP_WORKER_THREADS)));
+        // the business server's own answers (404, 405, 503 while a webhook route is not running) know its paths
+        Map<String, String> paths = flows.contains(FLOW_WEBHOOK)
+                ? Map.of(BillingWebhookRoute.PATH, BillingWebhookRoute.METHOD) : Map.of();
+        main.bind("interchangeHttpServerFactory", new HttpServerFactory(managementTls, paths));
         if (managementTls != null) {
-            main.bind("interchangeManagementServerFactory", new ManagementServerFactory(managementTls));
             LOG.info("Management port serves HTTPS only, certificate {}", managementTls.describe());
         }
         main.configure().addRoutesBuilder(new WebhookAnswers());

@@ -63,7 +63,9 @@ import java.util.zip.GZIPOutputStream;
  * {@code expectReason}, {@code expectOutcome}, {@code eventId} (the event id the body carries, if any, to check what
  * was stored for it), {@code sign} (how to sign at send time, see below),
  * optional {@code method}, {@code path}, {@code headers} (name to value; a JSON null removes the default
- * {@code Content-Type}; a recipe object builds a long value), {@code chunked}, and the body: {@code bodyBase64},
+ * {@code Content-Type}; a recipe object builds a long value), {@code chunked}, {@code httpLayer} (refused by the HTTP
+ * server itself before any route runs: sent byte for byte on a connection of its own, its JSON answer must arrive in
+ * full and the connection close only with {@code Connection: close}), and the body: {@code bodyBase64},
  * {@code bodyRecipe}, or {@code replayOf} (the body of an earlier entry).
  *
  * <p>{@code expect} is one of:
@@ -111,6 +113,9 @@ public final class CorpusGenerator {
 
     /** The runtime's interchange.http.max-body-bytes default. */
     static final int MAX_BODY = 1_048_576;
+    /** The HTTP server's own refusals (its JSON reasons) of headers and bodies over its limits. */
+    static final String HEADERS_TOO_LARGE = "request headers larger than 8192 bytes";
+    static final String BODY_TOO_LARGE = "request body larger than " + MAX_BODY + " bytes";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Parses like the runtime's webhook edge, to keep only byte flips that leave the body unreadable. */
@@ -332,15 +337,17 @@ public final class CorpusGenerator {
         String c = "headers";
         // larger than the HTTP server's 8 KiB header limit: refused by the server before the route runs
         for (int size : new int[]{9_000, 16_384, 65_536, 262_144}) {
-            ObjectNode e = refuse(c, "oversized-header-x-pad-" + size, paid(), "valid", 431, null, null).put("httpLayer", true);
+            ObjectNode e = refuse(c, "oversized-header-x-pad-" + size, paid(), "valid", 431, HEADERS_TOO_LARGE, null)
+                    .put("httpLayer", true);
             headers(e).set("X-Pad", recipe("a", size));
         }
         for (int size : new int[]{9_000, 20_000, 100_000}) {
-            refuse(c, "oversized-stripe-signature-" + size, paid(), "template", 431, null,
+            refuse(c, "oversized-stripe-signature-" + size, paid(), "template", 431, HEADERS_TOO_LARGE,
                     e -> e.put("httpLayer", true).set("signatureTemplate", parts(textPart("t={t}"), repeatPart(",v1=00", size / 6))));
         }
         {
-            ObjectNode e = refuse(c, "too-many-headers-400", paid(), "valid", 431, null, null).put("httpLayer", true);
+            ObjectNode e = refuse(c, "too-many-headers-400", paid(), "valid", 431, HEADERS_TOO_LARGE, null)
+                    .put("httpLayer", true);
             for (int i = 0; i < 400; i++) headers(e).put("X-H-" + i, "v".repeat(40));
         }
         {
@@ -392,13 +399,15 @@ public final class CorpusGenerator {
             body(e, gzip(bytes(ev)));
         }
         for (String method : List.of("GET", "PUT", "DELETE", "PATCH")) {
-            ObjectNode e = refuse(c, "method-" + method, paid(), "valid", 405, null, null).put("httpLayer", true);
+            ObjectNode e = refuse(c, "method-" + method, paid(), "valid", 405, "method not allowed", null)
+                    .put("httpLayer", true);
             e.put("method", method);
         }
         List<String> paths = List.of("/webhooks/billing/x", "/webhooks/BILLING", "/webhooks/billing;x=1");
         for (int i = 0; i < paths.size(); i++) {
             String path = paths.get(i);
-            ObjectNode e = refuse(c, "path-" + i + "-" + slug(path), paid(), "valid", 404, null, null).put("httpLayer", true);
+            ObjectNode e = refuse(c, "path-" + i + "-" + slug(path), paid(), "valid", 404, "no such endpoint", null)
+                    .put("httpLayer", true);
             e.put("path", path);
         }
         // normalised by the HTTP server (RFC 3986): the same endpoint
@@ -1804,7 +1813,11 @@ public final class CorpusGenerator {
 
     private ObjectNode refuseRecipe(String category, String name, String eventId, ObjectNode recipe, int status, String reason) {
         ObjectNode e = entry(category, name, "4xx", eventId, "valid").put("expectStatus", status);
-        if (build(recipe).length > MAX_BODY) e.put("httpLayer", true);
+        if (build(recipe).length > MAX_BODY) {
+            // refused by the HTTP server's body limit before the route runs
+            e.put("httpLayer", true);
+            if (reason == null) reason = BODY_TOO_LARGE;
+        }
         if (reason != null) e.put("expectReason", reason);
         e.set("bodyRecipe", recipe);
         return e;

@@ -18,6 +18,18 @@ public final class HttpAnswers {
     private HttpAnswers() {
     }
 
+    /** A JSON answer body without request data: {@code {"status":...,"reason":...}}. */
+    public static String body(String outcome, String reason) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", outcome);
+        if (reason != null) body.put("reason", reason);
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static void json(Exchange exchange, int status, String outcome, String reason, Map<String, String> extra) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", outcome);
