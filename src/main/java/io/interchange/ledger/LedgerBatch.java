@@ -147,15 +147,18 @@ public final class LedgerBatch {
 
     /** The batch consumer's step: the body is the poll's list of record exchanges. */
     public void process(Exchange batchExchange) {
-        List<?> records = batchExchange.getMessage().getBody(List.class);
-        if (records == null || records.isEmpty()) return;
+        List<?> polled = batchExchange.getMessage().getBody(List.class);
+        if (polled == null || polled.isEmpty()) return;
+        // records of a partition a rebalance took away (or restarted) since they were read are another reader's now
+        List<Exchange> records = KafkaBatches.stillOwned(polled);
+        if (records.isEmpty()) return;
         CamelContext context = batchExchange.getContext();
         ProducerTemplate producer = template.get(context);
         Tally tally = new Tally();
         OneByOne oneByOne = new OneByOne();
         List<Item> bulk = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {
-            Item item = map((Exchange) records.get(i), i);
+            Item item = map(records.get(i), i);
             if (item.refused || (item.posting != null && oneByOne.follows(item))) {
                 // the single route maps it again and dead-letters it with the reason, or posts it in order
                 oneByOne.add(item, null);

@@ -68,16 +68,18 @@ public final class BillingEventStream {
 
     /** The batch consumer's step: the body is the poll's list of record exchanges. */
     public void processBatch(Exchange batchExchange) throws InterruptedException {
-        List<?> records = batchExchange.getMessage().getBody(List.class);
-        if (records == null || records.isEmpty()) return;
+        List<?> polled = batchExchange.getMessage().getBody(List.class);
+        if (polled == null || polled.isEmpty()) return;
+        // records of a partition a rebalance took away (or restarted) since they were read are another reader's now
+        List<Exchange> records = KafkaBatches.stillOwned(polled);
+        if (records.isEmpty()) return;
         CamelContext context = batchExchange.getContext();
         ProducerTemplate template = this.template.get(context);
         List<Exchange> ok = new ArrayList<>(records.size());
         List<BillingEventTranslator.Translated> translated = new ArrayList<>(records.size());
         int oneByOne = 0;
         int ignored = 0;
-        for (Object o : records) {
-            Exchange record = (Exchange) o;
+        for (Exchange record : records) {
             try {
                 byte[] body = record.getMessage().getBody(byte[].class);
                 if (body == null || body.length == 0) throw new PermanentFailure("empty record");

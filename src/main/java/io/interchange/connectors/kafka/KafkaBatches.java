@@ -4,23 +4,94 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommit;
 import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What the batch-consuming flows (a poll's records in one exchange, {@code batching=true}) share: handing a record to
- * the flow's single-event route, and committing a finished batch's offsets by hand.
+ * What the batch-consuming flows (a poll's records in one exchange, {@code batching=true}) share: keeping only the
+ * records the consumer still owns after a rebalance, handing a record to the flow's single-event route, and committing
+ * a finished batch's offsets by hand.
  */
 public final class KafkaBatches {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBatches.class);
 
     private KafkaBatches() {
+    }
+
+    /**
+     * Per consumer (Camel reconnects with a new one), the offset it last committed in each partition: where it has
+     * handled every record before.
+     */
+    private static final Map<Consumer<?, ?>, Map<TopicPartition, Long>> COMMITTED =
+            Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * The records of a batch that its consumer may handle: those of partitions still assigned to it, from the offset it
+     * last committed there on. The others are left, unhandled and uncommitted, to the partition's reader.
+     *
+     * <p>Camel 4.18's batching consumer keeps the records a poll returns and hands them to the route at a later poll,
+     * when the batch interval has run out or the batch is full. A rebalance completed inside that later poll (Kafka's
+     * default, eager protocol revokes every partition, then assigns them again) does not drop them, and whoever reads
+     * their partition next starts again at its committed offset, which this batch has not moved yet:
+     * <ul>
+     * <li>another consumer (thread or instance) took the partition: it reads them too, so here they are another
+     * consumer's records;</li>
+     * <li>the partition was given back to this consumer: it restarts at the committed offset and reads them once more,
+     * in a later batch, after this one has handled them and committed past them; there they are below the offset this
+     * consumer committed.</li>
+     * </ul>
+     * Handled twice, an event the ERP answered with a failure is dead-lettered, its key released, and sent to the ERP
+     * again by the second reading (and dead-lettered twice). A consumer joining or leaving the group is enough: an
+     * instance starting or stopping, or the ledger's second consumer thread joining after the first has started
+     * reading (a new group forms at once on a broker without initial rebalance delay, as the embedded one).
+     */
+    public static List<Exchange> stillOwned(List<?> records) {
+        List<Exchange> owned = new ArrayList<>(records.size());
+        Map<Consumer<?, ?>, Set<TopicPartition>> assigned = new IdentityHashMap<>();
+        int elsewhere = 0;
+        int again = 0;
+        for (Object o : records) {
+            Exchange record = (Exchange) o;
+            if (!(record.getMessage().getHeader(KafkaConstants.MANUAL_COMMIT) instanceof DefaultKafkaManualCommit commit)) {
+                owned.add(record); // no consumer to ask (commitOffsets refuses such a batch anyway)
+                continue;
+            }
+            // the batch runs inside its consumer's poll loop, on that consumer's thread: asking it is safe
+            Consumer<?, ?> consumer = commit.getConsumer();
+            TopicPartition partition = commit.getPartition();
+            Long committed = committed(consumer).get(partition);
+            if (!assigned.computeIfAbsent(consumer, Consumer::assignment).contains(partition)) {
+                elsewhere++;
+            } else if (committed != null && commit.getRecordOffset() < committed) {
+                again++;
+            } else {
+                owned.add(record);
+            }
+        }
+        if (elsewhere + again > 0) {
+            LOG.info("Batch of {} record(s) after a rebalance: {} of partitions now another consumer's and {} read again "
+                    + "below this consumer's commit are left to the partitions' reader", records.size(), elsewhere, again);
+        }
+        return owned;
+    }
+
+    private static Map<TopicPartition, Long> committed(Consumer<?, ?> consumer) {
+        return COMMITTED.computeIfAbsent(consumer, c -> new ConcurrentHashMap<>());
     }
 
     /**
@@ -49,8 +120,9 @@ public final class KafkaBatches {
     }
 
     /**
-     * Commits, per partition, the offset of the batch's last record there. Camel's automatic batch commit is not
-     * used: in 4.18 it commits the consumer's position, past records fetched but not yet processed (CAMEL-23994).
+     * Commits, per partition, the offset of the batch's last record there, and remembers it for {@link #stillOwned}.
+     * Camel's automatic batch commit is not used: in 4.18 it commits the consumer's position, past records fetched but
+     * not yet processed (CAMEL-23994).
      */
     public static void commitOffsets(List<?> records) {
         Map<Integer, Exchange> lastPerPartition = new LinkedHashMap<>();
@@ -65,6 +137,9 @@ public final class KafkaBatches {
                         + "allowManualCommit=true and autoCommitEnable=false");
             }
             commit.commit();
+            if (commit instanceof DefaultKafkaManualCommit c) {
+                committed(c.getConsumer()).put(c.getPartition(), c.getRecordOffset() + 1);
+            }
         }
     }
 
