@@ -263,7 +263,12 @@ class IdempotencyStoreTest {
         ids.claim("evt_b1");
         ids.confirm("evt_b1");
         List<DuplicateState> states = ids.claimAll(List.of("evt_b1", "evt_b2", "evt_b2", "evt_b3"));
-        assertThat(states).containsExactly(DuplicateState.DONE, null, DuplicateState.IN_PROGRESS, null);
+        assertThat(states.get(0)).isEqualTo(DuplicateState.DONE);
+        assertThat(states.get(3)).isNull();
+        // a key given twice is claimed once: which of the two wins is not promised (the two group-commit writers may
+        // each take one of them), only that the other is refused as held
+        assertThat(java.util.Arrays.asList(states.get(1), states.get(2)))
+                .containsExactlyInAnyOrder(null, DuplicateState.IN_PROGRESS);
 
         // a key longer than the column is a data error (SQLSTATE 22): only its caller fails, and permanently
         String tooLong = "k".repeat(400);
