@@ -152,4 +152,32 @@ class StripeConformanceTest {
         }
         return p.kind() + " " + p.lines().size() + " lines";
     }
+
+    /** 2026-12-31 23:30 UTC: already 2027 in Berlin, still the afternoon of New Year's Eve in Los Angeles. */
+    static final long NEW_YEARS_EVE_2330_UTC = 1_798_759_800L;
+
+    /** A document is dated by its legal entity's calendar (legal-entities.csv time_zone), not by UTC's. */
+    @Test
+    void anInvoiceFinalizedLateOnNewYearsEveBelongsToTheYearOfItsEntitysCalendar() throws Exception {
+        BillingEventTranslator translator = new BillingEventTranslator(ENGINE, SOURCE, store.billingReferences(),
+                BillingEventTranslator.Livemode.ANY, "", null);
+        assertThat(issuedOn(translator, "DE01", "evt_calendar_de01")).isEqualTo("2027-01-01");
+        assertThat(issuedOn(translator, "US01", "evt_calendar_us01")).isEqualTo("2026-12-31");
+        assertThat(issuedOn(translator, "ZZ99", "evt_calendar_zz99")).as("an entity not in the table: UTC").isEqualTo("2026-12-31");
+    }
+
+    private static String issuedOn(BillingEventTranslator translator, String entity, String eventId) throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode event = (com.fasterxml.jackson.databind.node.ObjectNode)
+                JSON.readTree(StripeFixtures.CORPUS.resolve("2024-06-20/invoice-finalized-basic.json").toFile());
+        event.put("id", eventId);
+        com.fasterxml.jackson.databind.node.ObjectNode invoice =
+                (com.fasterxml.jackson.databind.node.ObjectNode) event.path("data").path("object");
+        invoice.put("id", "in_" + eventId);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) invoice.path("metadata")).put("legal_entity", entity);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) invoice.path("status_transitions"))
+                .put("finalized_at", NEW_YEARS_EVE_2330_UTC);
+        invoice.put("effective_at", NEW_YEARS_EVE_2330_UTC);
+        var t = translator.translate(translator.parse(JSON.writeValueAsBytes(event)), "calendar");
+        return ((Invoice) t.canonical()).issuedOn();
+    }
 }
