@@ -115,6 +115,27 @@ public final class IdempotentStep implements Processor {
         }
     }
 
+    /**
+     * Confirms the key this exchange holds at once, on the thread that did the work, before the answer is written.
+     * A completion hook would otherwise confirm it on the thread that writes the answer, which on the HTTP edge is a
+     * Vert.x event loop: a durable statement there stalls every connection of that loop, and while the store is
+     * unreachable it stalled them for the pool's connection timeout per request, so no request was answered at all.
+     *
+     * <p>Returns false when the store could not take the confirmation. The effect has happened by then (the event is
+     * published): the key stays pending until its lease runs out, and a redelivery after that does the effect again,
+     * which the next step's own idempotency absorbs (the ledger claims each event id once).
+     */
+    public static boolean confirmNow(Exchange exchange) {
+        Claim claim = exchange.getProperty(CLAIM, Claim.class);
+        if (claim == null) return true;
+        try {
+            claim.confirm();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** A claimed key, settled (confirmed or released) exactly once. */
     private static final class Claim {
         private final IdempotencyStore store;

@@ -209,6 +209,11 @@ public final class BillingWebhook {
     public void accepted(Exchange exchange) {
         ExchangeKeys.mdc(exchange);
         var t = exchange.getProperty(TRANSLATED, BillingEventTranslator.Translated.class);
+        if (!IdempotentStep.confirmNow(exchange)) {
+            LOG.warn("Billing event {} published, but its key could not be marked done (store unavailable): a "
+                    + "redelivery after the key's lease runs out publishes it again, and the ledger posts it once",
+                    t.sourceEventId());
+        }
         // one line per accepted event (received, duplicate and refused ones have their own)
         LOG.info("Billing event {} for entity {} published as {}", t.sourceEventId(), t.envelope().legalEntity(),
                 t.envelope().type());
