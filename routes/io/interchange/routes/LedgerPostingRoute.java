@@ -4,6 +4,7 @@ import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
+import io.interchange.ledger.LedgerSettlement;
 import io.interchange.model.Envelope;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.ExchangeKeys;
@@ -92,7 +93,8 @@ public class LedgerPostingRoute extends RouteBuilder {
                             .when(exchangeProperty(CONFIRMATION).isNull())
                                 .process(e -> e.setProperty(ErpConnector.POSTINGS,
                                         List.of(e.getProperty(POSTING, LedgerPosting.class)))).id("ledger.one-entry")
-                                .toD("direct:erp.${exchangeProperty." + ERP_TARGET + "}").id("erp.post-journal")
+                                // reads the ERP's ledger first when an earlier attempt's outcome is unknown
+                                .toD("direct:erp.${exchangeProperty." + ERP_TARGET + "}.settle").id("erp.post-journal")
                                 .process(this::recordConfirmation).id("ledger.record-confirmation")
                         .end()
                         .process(this::confirmationRecord).id("ledger.confirmation-record")
@@ -101,8 +103,35 @@ public class LedgerPostingRoute extends RouteBuilder {
                 .end();
 
         for (ErpConnector erp : connectors) {
-            // No error handler of its own: a failure goes back to the posting route's policy, whose redelivery of
-            // erp.post-journal builds the request again from the posting and sends it again.
+            String t = erp.target().toLowerCase();
+            // One posting, settled: the ledger is read first when an earlier attempt may have reached the ERP, and
+            // again after a rejection. No error handler of its own: a failure goes back to the posting route's
+            // policy, whose redelivery of erp.post-journal runs this again from the start.
+            from("direct:erp." + erp.target() + ".settle")
+                    .routeId("erp." + t + ".settle-posting")
+                    .errorHandler(noErrorHandler())
+                    .filter(LedgerSettlement::outcomeUnknown)
+                        .to("direct:erp." + erp.target() + ".read").id("erp." + t + ".read-before-posting")
+                        .process(LedgerSettlement::settleBeforePosting).id("erp." + t + ".settle-from-ledger")
+                    .end()
+                    .filter(LedgerSettlement::notSettled)
+                        .to("direct:erp." + erp.target()).id("erp." + t + ".post")
+                        .filter(LedgerSettlement::rejected)
+                            .to("direct:erp." + erp.target() + ".read").id("erp." + t + ".read-after-rejection")
+                            .process(LedgerSettlement::settleRejection).id("erp." + t + ".settle-rejection")
+                        .end()
+                    .end();
+
+            // What the ledger holds under the posting's reference, within the same rate limit as postings.
+            from("direct:erp." + erp.target() + ".read")
+                    .routeId("erp." + t + ".read-ledger")
+                    .errorHandler(noErrorHandler())
+                    .process(e -> readRequest(e, erp)).id("erp." + t + ".build-read")
+                    .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".read-rate-limit")
+                    .to(erp.readUri()).id("erp." + t + ".read-call")
+                    .process(e -> readHolding(e, erp)).id("erp." + t + ".read-holding");
+
+            // No error handler of its own: a failure goes back to the caller (the batch, or the settle route).
             from("direct:erp." + erp.target())
                     .routeId("erp." + erp.target().toLowerCase() + ".post-journal")
                     .errorHandler(noErrorHandler())
@@ -153,6 +182,23 @@ public class LedgerPostingRoute extends RouteBuilder {
         String[] headers = erp.requestHeaders();
         for (int i = 0; i + 1 < headers.length; i += 2) m.setHeader(headers[i], headers[i + 1]);
         m.setBody(erp.request(postings(exchange)));
+    }
+
+    private static void readRequest(Exchange exchange, ErpConnector erp) {
+        ErpConnector.ReadRequest request = erp.readRequest(postings(exchange).get(0));
+        Message m = exchange.getMessage();
+        m.getHeaders().clear();
+        String[] headers = request.headers();
+        for (int i = 0; i + 1 < headers.length; i += 2) m.setHeader(headers[i], headers[i + 1]);
+        if (request.query() != null) m.setHeader(Exchange.HTTP_QUERY, request.query());
+        if (request.body() != null) m.setHeader(Exchange.CONTENT_TYPE, "text/xml; charset=utf-8");
+        m.setBody(request.body());
+    }
+
+    private static void readHolding(Exchange exchange, ErpConnector erp) {
+        int status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+        exchange.setProperty(ErpConnector.HOLDING,
+                erp.readHolding(status, exchange.getMessage().getBody(byte[].class), postings(exchange).get(0)));
     }
 
     private static void readAnswer(Exchange exchange, ErpConnector erp) {

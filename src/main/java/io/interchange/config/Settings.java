@@ -141,6 +141,12 @@ public final class Settings {
     public static final Setting S4_URL = declare("interchange.erp.s4.url",
             "http://127.0.0.1:8090/sap/bc/srt/scs_ext/sap/journalentrybulkcreaterequest", false,
             "SAP S/4HANA Journal Entry - Post SOAP endpoint.");
+    public static final Setting S4_READ_URL = declare("interchange.erp.s4.read-url", "", false,
+            "SAP S/4HANA's released OData V2 read service API_OPLACCTGDOCITEMCUBE_SRV (Operational Accounting Document "
+                    + "Items), which the runtime asks what the ledger holds under a posting's reference whenever an "
+                    + "outcome is unknown (a timeout, a garbage answer, a claim taken over after a crash, a rejection). "
+                    + "Empty: the service root on the host of interchange.erp.s4.url "
+                    + "(/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV). Same user and password.");
     public static final Setting S4_USER = declare("interchange.erp.s4.user", "INTERCHANGE", false,
             "SAP communication user.");
     public static final Setting S4_PASSWORD = declare("interchange.erp.s4.password", "", true,

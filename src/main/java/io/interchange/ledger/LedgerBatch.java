@@ -37,8 +37,10 @@ import java.util.Map;
  * <p>Everything the fast path cannot settle goes one by one through the single-posting route ({@link #SINGLE}), which
  * carries the redelivery and dead-letter policy and through which an operator replays: events that cannot be mapped,
  * keys another delivery holds, entries the ERP rejected, and every entry of a request that failed as a whole
- * (unreachable, timed out, garbage). Sending an entry again is
- * safe: its UUID (S/4HANA) or reference (legacy ERP) makes the ERP answer with the document it already posted.
+ * (unreachable, timed out, garbage). Where the outcome of an earlier attempt is unknown (a request that failed as a
+ * whole, a rejection, a key taken over from a delivery that died), the single route first asks the ERP what its ledger
+ * holds under the posting's reference ({@link LedgerSettlement}), so an entry already posted is confirmed, not sent
+ * again, and never dead-lettered as a failure.
  *
  * <p>A customer's events are posted in their order: once one of a customer's events leaves the fast path, the
  * customer's later events in the batch follow it one by one.
@@ -53,6 +55,11 @@ public final class LedgerBatch {
      * request as one attempt: a permanent failure is dead-lettered without another request, a transient one retried.
      */
     public static final String BULK_FAILURE = "InterchangeBulkFailure";
+    /**
+     * Exchange property of a posting handed to the single route whose key this batch took over from a delivery that
+     * did not finish: whether the ERP holds it is unknown, so the single route reads the ledger before posting.
+     */
+    public static final String READ_FIRST = "InterchangeReadLedgerFirst";
     /**
      * The route that sends a batch's confirmation records to the ledger topic (a Kafka producer owned by a route,
      * not by the template: a template's Kafka producer did not survive the consumer route being stopped and started).
@@ -102,8 +109,11 @@ public final class LedgerBatch {
         }
     }
 
-    /** A record leaving the fast path, with the failure of its bulk request if it had one. */
-    private record Diverted(Exchange record, int index, Exception failure) { }
+    /**
+     * A record leaving the fast path, with the failure of its bulk request if it had one, and whether the ERP may
+     * hold it already (its key was taken over).
+     */
+    private record Diverted(Exchange record, int index, Exception failure, boolean readFirst) { }
 
     /** The records leaving the fast path, and from which position in the batch each customer's events follow them. */
     private static final class OneByOne {
@@ -111,7 +121,11 @@ public final class LedgerBatch {
         private final Map<String, Integer> customerFrom = new HashMap<>();
 
         void add(Item item, Exception failure) {
-            records.add(new Diverted(item.record, item.index, failure));
+            add(item, failure, false);
+        }
+
+        void add(Item item, Exception failure, boolean readFirst) {
+            records.add(new Diverted(item.record, item.index, failure, readFirst));
             String customer = item.envelope == null ? null : item.envelope.subject();
             if (customer != null) customerFrom.merge(customer, item.index, Math::min);
         }
@@ -125,14 +139,17 @@ public final class LedgerBatch {
     }
 
     /**
-     * The single route's first step after reading the event: rethrows the failure of the bulk request the posting
-     * was in, once, so that it counts as the posting's first attempt.
+     * The single route's first step after reading the event: the failure of the bulk request the posting was in
+     * counts as its first attempt. A transient one is rethrown, once (the policy retries, and the retry reads the
+     * ledger first); a permanent one (a rejection, an answer that is not a confirmation) is kept for
+     * {@link LedgerSettlement}, which dead-letters it only if the ERP does not hold the entry.
      */
     public static void failedInBulk(Exchange exchange) throws Exception {
         Exception failure = exchange.getProperty(BULK_FAILURE, Exception.class);
         if (failure != null) {
             exchange.removeProperty(BULK_FAILURE);
-            throw failure;
+            if (FailureClassifier.isTransient(failure)) throw failure;
+            exchange.setProperty(LedgerSettlement.UNSETTLED_FAILURE, failure);
         }
     }
 
@@ -176,8 +193,10 @@ public final class LedgerBatch {
             // one by one in the batch's order: a customer's events stay in order
             oneByOne.records.sort(Comparator.comparingInt(Diverted::index));
             for (Diverted d : oneByOne.records) {
-                KafkaBatches.forward(producer, SINGLE, d.record(),
-                        d.failure() == null ? Map.of() : Map.of(BULK_FAILURE, d.failure()));
+                Map<String, Object> properties = new HashMap<>();
+                if (d.failure() != null) properties.put(BULK_FAILURE, d.failure());
+                if (d.readFirst()) properties.put(READ_FIRST, true);
+                KafkaBatches.forward(producer, SINGLE, d.record(), properties);
             }
         }
         MDC.remove(ExchangeKeys.CORRELATION_ID);
@@ -212,7 +231,7 @@ public final class LedgerBatch {
         for (Item item : bulk) keys.add(LedgerPostingService.postingKey(item.envelope.id()));
         List<IdempotencyStore.DuplicateState> states;
         try {
-            states = idempotency.claimAll(keys);
+            states = idempotency.claimAllNoting(keys);
         } catch (RuntimeException e) {
             LOG.warn("Ledger batch: posting keys could not be claimed ({}); posting {} event(s) one by one",
                     FailureClassifier.reason(e), bulk.size());
@@ -227,8 +246,12 @@ public final class LedgerBatch {
                 tally.alreadyDone++;
                 continue;
             }
-            if (state == null) item.key = keys.get(i);
-            if (state == IdempotencyStore.DuplicateState.IN_PROGRESS || oneByOne.follows(item)) {
+            if (state == null || state == IdempotencyStore.DuplicateState.TAKEN_OVER) item.key = keys.get(i);
+            if (state == IdempotencyStore.DuplicateState.TAKEN_OVER) {
+                // its earlier holder died or stalled, perhaps after the ERP posted it: the single route reads first
+                release(item);
+                oneByOne.add(item, null, true);
+            } else if (state == IdempotencyStore.DuplicateState.IN_PROGRESS || oneByOne.follows(item)) {
                 // another delivery holds it (the single route waits for it), or an earlier event of the customer left
                 release(item);
                 oneByOne.add(item, null);

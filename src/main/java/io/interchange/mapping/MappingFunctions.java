@@ -93,17 +93,9 @@ final class MappingFunctions {
                     int max = a[1].asInt();
                     return v.length() <= max ? a[0] : new TextNode(v.substring(0, max - 1) + "…");
                 }),
-                // short-reference(id, max): an id as a reference of at most max characters, the same id always the same
-                // reference: as it is when it fits; else without separators; else its last max characters (billing
-                // platforms' ids end in their random part, so the tail keeps them apart)
-                fn("short-reference", 2, (in, a) -> {
-                    if (a[0] == null || a[0].isNull()) return NullNode.instance;
-                    String v = a[0].asText();
-                    int max = a[1].asInt();
-                    if (v.length() <= max) return a[0];
-                    String compact = v.replaceAll("[-_ .:/]", "");
-                    return new TextNode(compact.length() <= max ? compact : compact.substring(compact.length() - max));
-                }),
+                // erp-reference(event id): the posting's own reference in an ERP's ledger (see ErpReference)
+                fn("erp-reference", 1, (in, a) -> a[0] == null || a[0].isNull() ? NullNode.instance
+                        : new TextNode(ErpReference.of(a[0].asText()))),
                 // decimal(minor, "EUR"): minor units as a decimal string with the currency's fraction digits
                 fn("decimal", 2, (in, a) -> {
                     if (a[0] == null || a[0].isNull()) return NullNode.instance;

@@ -28,6 +28,11 @@ public final class IdempotentStep implements Processor {
     public static final String CLAIMED = "InterchangeClaimedKey";
     /** Exchange property an error policy sets when it answers a failure: the key is released, not confirmed. */
     public static final String RELEASE = "InterchangeReleaseKey";
+    /**
+     * Exchange property set to true when the key was taken over from an earlier delivery that did not finish (it
+     * died, or its lease ran out): that delivery's effect may have happened, and a step whose target can tell asks it.
+     */
+    public static final String TAKEN_OVER = "InterchangeKeyTakenOver";
     /** Exchange property holding the {@link Claim} of the key, so an answer can release it before it is written. */
     private static final String CLAIM = "InterchangeClaim";
 
@@ -64,7 +69,11 @@ public final class IdempotentStep implements Processor {
             return;
         }
         exchange.removeProperty(IdempotencyStore.DUPLICATE_STATE);
-        IdempotencyStore.DuplicateState state = store.claim(key);
+        IdempotencyStore.DuplicateState state = store.claimNoting(key);
+        if (state == IdempotencyStore.DuplicateState.TAKEN_OVER) {
+            exchange.setProperty(TAKEN_OVER, true);
+            state = null;
+        }
         if (state == IdempotencyStore.DuplicateState.DONE) {
             exchange.setProperty(ALREADY_DONE, true);
             exchange.setProperty(IdempotencyStore.DUPLICATE_STATE, state);

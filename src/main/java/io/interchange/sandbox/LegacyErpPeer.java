@@ -10,12 +10,21 @@ import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicLong;
 import org.w3c.dom.Element;
 
-/** In-process legacy ERP ledger SOAP 1.1 service (PostJournal) for legal entities not yet migrated to S/4HANA. */
+/**
+ * In-process legacy ERP ledger SOAP 1.1 service for legal entities not yet migrated to S/4HANA: {@code PostJournal}
+ * (SOAPAction {@value #SOAP_ACTION}) and the lookup by reference {@code FindJournal} (SOAPAction
+ * {@value #FIND_ACTION}), which answers every journal the ledger holds under a reference.
+ *
+ * <p>The ledger keeps references unique. A second journal under one is refused with a
+ * {@code Client.DuplicateReference} fault that names the document it holds, or, with
+ * {@link #setNamesDuplicateDocument} off (as a stricter ledger does), without naming it.
+ */
 public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> {
 
     public static final String PATH = "/legacy/ledger";
     public static final String NS = "urn:interchange:legacy-erp:ledger:v1";
     public static final String SOAP_ACTION = "\"urn:PostJournal\"";
+    public static final String FIND_ACTION = "\"urn:FindJournal\"";
 
     /** One accepted journal; {@code rawXml} is the request as received. */
     public record Posting(String company, String reference, String fiscalYear, String documentNumber,
@@ -33,21 +42,45 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     private final AtomicLong documentSequence = new AtomicLong();
     private final java.util.concurrent.ConcurrentMap<String, String[]> byReference = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger duplicateReferences = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.ConcurrentMap<String, Posting> postingByReference = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger finds = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean namesDuplicateDocument = true;
 
     public LegacyErpPeer(int port, String user, String password, Map<String, String> companyCurrency) {
         super(port, PATH, "soap", user, password, companyCurrency);
     }
 
+    /** Whether a duplicate-reference fault names the document the ledger holds (on by default). */
+    public void setNamesDuplicateDocument(boolean on) {
+        this.namesDuplicateDocument = on;
+    }
+
+    /** FindJournal requests answered. */
+    public int finds() {
+        return finds.get();
+    }
+
+    @Override
+    void onReset() {
+        byReference.clear();
+        postingByReference.clear();
+        finds.set(0);
+        duplicateReferences.set(0);
+    }
+
     @Override
     void checkHeaders(Headers headers) throws SoapFault {
         String action = headers.getFirst("SOAPAction");
-        if (!SOAP_ACTION.equals(action)) {
-            throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + ", got " + action);
+        if (!SOAP_ACTION.equals(action) && !FIND_ACTION.equals(action)) {
+            throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + " or " + FIND_ACTION + ", got " + action);
         }
     }
 
     @Override
     String handle(Element request, String rawXml) throws SoapFault {
+        if ("FindJournal".equals(request.getLocalName())) {
+            return find(request);
+        }
         expectElement(request, NS, "PostJournal");
         List<String> problems = new ArrayList<>();
         String company = field(request, "Company", "", problems);
@@ -110,16 +143,41 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
         String[] existing = byReference.get(reference);
         if (existing != null) {
             duplicateReferences.incrementAndGet();
-            throw new SoapFault(500, "Client.DuplicateReference", "Reference " + reference + " already posted as document "
-                    + existing[0] + " in fiscal year " + existing[1]);
+            throw new SoapFault(500, "Client.DuplicateReference", "Reference " + reference + " already posted"
+                    + (namesDuplicateDocument ? " as document " + existing[0] + " in fiscal year " + existing[1] : ""));
         }
         String documentNumber = String.format("LG%08d", documentSequence.incrementAndGet());
         if (byReference.putIfAbsent(reference, new String[]{documentNumber, fiscalYear}) != null) {
             throw new SoapFault(500, "Client.DuplicateReference", "Reference " + reference + " is being posted");
         }
-        record(new Posting(company, reference, fiscalYear, documentNumber, currency, lines, rawXml));
+        Posting posting = new Posting(company, reference, fiscalYear, documentNumber, currency, lines, rawXml);
+        postingByReference.put(reference, posting);
+        record(posting);
         return "<l:PostJournalResponse xmlns:l=\"" + NS + "\">" + el("l:DocumentNumber", documentNumber)
                 + el("l:FiscalYear", fiscalYear) + "</l:PostJournalResponse>";
+    }
+
+    /** The journals held under a reference (none or one: references are unique), with their lines. */
+    private String find(Element request) throws SoapFault {
+        expectElement(request, NS, "FindJournal");
+        String reference = text(request, NS, "Reference");
+        if (reference == null) {
+            throw SoapFault.client(missing(request, NS, "Reference"));
+        }
+        finds.incrementAndGet();
+        StringBuilder out = new StringBuilder("<l:FindJournalResponse xmlns:l=\"" + NS + "\">");
+        Posting p = postingByReference.get(reference);
+        if (p != null) {
+            out.append("<l:Journal>").append(el("l:Company", p.company())).append(el("l:Reference", p.reference()))
+                    .append(el("l:DocumentNumber", p.documentNumber())).append(el("l:FiscalYear", p.fiscalYear()))
+                    .append(el("l:Currency", p.currency()));
+            for (Line line : p.lines()) {
+                out.append("<l:Line>").append(el("l:Account", line.account())).append(el("l:Side", line.side()))
+                        .append(el("l:Amount", line.amount().toPlainString())).append("</l:Line>");
+            }
+            out.append("</l:Journal>");
+        }
+        return out.append("</l:FindJournalResponse>").toString();
     }
 
     /** Journals refused because their reference was already posted. */

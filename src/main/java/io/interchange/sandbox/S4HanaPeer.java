@@ -18,11 +18,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.w3c.dom.Element;
 
-/** In-process SAP S/4HANA "Journal Entry – Post" (JournalEntryBulkCreateRequest) SOAP endpoint that validates and posts like SAP. */
+/**
+ * In-process SAP S/4HANA: "Journal Entry – Post" (JournalEntryBulkCreateRequest) over SOAP, validating and posting
+ * like SAP, and the released read API a runtime asks what the ledger holds (OData V2 {@value #READ_SERVICE}, entity
+ * set {@code A_OperationalAcctgDocItemCube}, one row per document item, filtered by company code and reference).
+ *
+ * <p>Two of SAP's duplicate behaviours can be chosen: the idempotency framework for synchronous services, which
+ * answers a MessageHeader/UUID seen before with the original confirmation ({@link #setIdempotencyWindow}, on by
+ * default; an ERP team may not have it enabled), and the ledger's own check, which rejects a second entry of a company
+ * code under an original reference (or document reference) it already holds ({@link #setDuplicateReferenceCheck}, on
+ * by default), without naming the document it has.
+ */
 public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
 
     public static final String PATH = "/sap/bc/srt/scs_ext/sap/journalentrybulkcreaterequest";
     public static final String SFIN_NS = "http://sap.com/xi/SAPSCORE/SFIN";
+    /** The OData V2 read service's path; its entity set is {@value #ITEM_CUBE}. */
+    public static final String READ_SERVICE = "/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV";
+    public static final String ITEM_CUBE = "A_OperationalAcctgDocItemCube";
 
     private static final String NO_DOCUMENT = "0000000000";
     private static final long NUMBER_RANGE_START = 100_000_000L;
@@ -31,11 +44,12 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     private static final String UNBALANCED = "702(F5)";
     private static final String INVALID = "609(RW)";
     private static final String POSTED = "614(RW)";
+    private static final String DUPLICATE = "609(RW)";
 
     /** One accepted journal entry; {@code rawXml} is the whole request it arrived in. */
     public record Posting(String messageId, String uuid, String companyCode, String fiscalYear,
-                          String accountingDocument, String documentReferenceId, String currency,
-                          List<Line> lines, String rawXml) {
+                          String accountingDocument, String documentReferenceId, String originalReferenceDocument,
+                          String headerText, LocalDate postingDate, String currency, List<Line> lines, String rawXml) {
         public Posting {
             lines = List.copyOf(lines);
         }
@@ -47,7 +61,8 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
 
     private record Entry(String messageId, String uuid, String companyCode, String documentType,
                          LocalDate documentDate, LocalDate postingDate, String documentReferenceId,
-                         String logicalSystem, List<EntryLine> lines) {
+                         String originalReferenceDocument, String headerText, String logicalSystem,
+                         List<EntryLine> lines) {
     }
 
     private record EntryLine(String label, String glAccount, String taxCode, BigDecimal amount, String currency,
@@ -64,12 +79,41 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     private final ConcurrentMap<String, Processed> processedByUuid = new ConcurrentHashMap<>();
     private final AtomicInteger idempotentReplays = new AtomicInteger();
     private volatile Duration idempotencyWindow = Duration.ofHours(24);
+    private volatile boolean duplicateReferenceCheck = true;
+    private final AtomicInteger duplicateReferences = new AtomicInteger();
+    // company code + upper-cased reference -> the document holding it (original and document references alike)
+    private final ConcurrentMap<String, Posting> byReference = new ConcurrentHashMap<>();
 
     private record Processed(String response, Instant at) {
     }
 
     public S4HanaPeer(int port, String user, String password, Map<String, String> companyCodeCurrency) {
         super(port, PATH, "soap-env", user, password, companyCodeCurrency);
+        serveReads(READ_SERVICE, this::read);
+    }
+
+    /** The read service's URL (the OData service root; the entity set is appended by the client). */
+    public String readUrl() {
+        return baseUrl() + READ_SERVICE;
+    }
+
+    /**
+     * Whether a second entry under an original reference or document reference the company code already holds is
+     * rejected (severity 3, without naming the document it has), like SAP's ledger; on by default.
+     */
+    public void setDuplicateReferenceCheck(boolean on) {
+        this.duplicateReferenceCheck = on;
+    }
+
+    @Override
+    void onReset() {
+        byReference.clear();
+        duplicateReferences.set(0);
+    }
+
+    /** Entries rejected because the company code already held their reference. */
+    public int duplicateReferences() {
+        return duplicateReferences.get();
     }
 
     @Override
@@ -119,6 +163,12 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
         List<Issue> issues = validate(e);
         String document = NO_DOCUMENT;
         String fiscalYear = "0000";
+        if (issues.isEmpty() && duplicateReferenceCheck && heldReference(e) != null) {
+            duplicateReferences.incrementAndGet();
+            issues = List.of(error(DUPLICATE, "Error in document: BKPFF " + heldReference(e) + " "
+                    + (e.logicalSystem() == null ? "" : e.logicalSystem())),
+                    error("117(F5)", "Reference " + heldReference(e) + " already used in company code " + e.companyCode()));
+        }
         if (issues.isEmpty()) {
             fiscalYear = String.valueOf(e.postingDate().getYear());
             document = String.format("%010d", numberRanges
@@ -126,8 +176,12 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
                     .incrementAndGet());
             List<Line> lines = e.lines().stream()
                     .map(l -> new Line(l.glAccount(), l.amount(), l.debitCreditCode(), l.tax())).toList();
-            record(new Posting(e.messageId(), e.uuid(), e.companyCode(), fiscalYear, document,
-                    e.documentReferenceId(), e.lines().get(0).currency(), lines, rawXml));
+            Posting posting = new Posting(e.messageId(), e.uuid(), e.companyCode(), fiscalYear, document,
+                    e.documentReferenceId(), e.originalReferenceDocument(), e.headerText(), e.postingDate(),
+                    e.lines().get(0).currency(),
+                    lines, rawXml);
+            for (String reference : references(e)) byReference.putIfAbsent(referenceKey(e.companyCode(), reference), posting);
+            record(posting);
             issues = List.of(new Issue(POSTED, 1, ("Document posted successfully: BKPFF " + document
                     + e.companyCode() + fiscalYear + " " + (e.logicalSystem() == null ? "" : e.logicalSystem())).trim()));
         } else {
@@ -268,7 +322,8 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
         }
         return new Entry(messageId, text(header, null, "UUID"), text(je, null, "CompanyCode"),
                 text(je, null, "AccountingDocumentType"), parseDate(je, "DocumentDate"), parseDate(je, "PostingDate"),
-                text(je, null, "DocumentReferenceID"), text(je, null, "OriginalReferenceDocumentLogicalSystem"), lines);
+                text(je, null, "DocumentReferenceID"), text(je, null, "OriginalReferenceDocument"),
+                text(je, null, "DocumentHeaderText"), text(je, null, "OriginalReferenceDocumentLogicalSystem"), lines);
     }
 
     private static void maxLength(Element parent, String field, int max) throws SoapFault {
@@ -316,6 +371,114 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     private static String currency(Element amount) {
         String code = amount.getAttribute("currencyCode").trim();
         return code.isEmpty() ? null : code;
+    }
+
+    /** The first of the entry's references that the company code already holds, or null. */
+    private String heldReference(Entry e) {
+        for (String reference : references(e)) {
+            if (byReference.containsKey(referenceKey(e.companyCode(), reference))) return reference;
+        }
+        return null;
+    }
+
+    private static List<String> references(Entry e) {
+        List<String> out = new ArrayList<>(2);
+        if (e.originalReferenceDocument() != null) out.add(e.originalReferenceDocument());
+        if (e.documentReferenceId() != null && !e.documentReferenceId().equals(e.originalReferenceDocument())) {
+            out.add(e.documentReferenceId());
+        }
+        return out;
+    }
+
+    private static String referenceKey(String companyCode, String reference) {
+        return companyCode + "/" + reference.toUpperCase(Locale.ROOT);
+    }
+
+    /**
+     * {@code GET …/A_OperationalAcctgDocItemCube?$filter=CompanyCode eq '1010' and DocumentReferenceID eq '…'}: the
+     * items of the documents matching every condition (eq on CompanyCode, FiscalYear, AccountingDocument,
+     * DocumentReferenceID, OriginalReferenceDocument, joined by {@code and}), as OData V2 JSON ({@code d.results}),
+     * with {@code $top}/{@code $skip}. Other filters are refused with 400, as a service refuses what it cannot parse.
+     */
+    private ReadAnswer read(String path, Map<String, String> query) {
+        if (!path.equals(READ_SERVICE + "/" + ITEM_CUBE)) {
+            return ReadAnswer.odataError(404, "Resource not found for segment '" + path.substring(path.lastIndexOf('/') + 1) + "'");
+        }
+        Map<String, String> conditions = new java.util.LinkedHashMap<>();
+        String filter = query.getOrDefault("$filter", "").trim();
+        if (!filter.isEmpty()) {
+            for (String part : filter.split("\\s+and\\s+")) {
+                java.util.regex.Matcher m = EQ.matcher(part.trim());
+                if (!m.matches() || !FILTERABLE.contains(m.group(1))) {
+                    return ReadAnswer.odataError(400, "Invalid filter expression: '" + part.trim() + "'");
+                }
+                conditions.put(m.group(1), m.group(2).replace("''", "'"));
+            }
+        }
+        int skip = intParam(query.get("$skip"), 0);
+        int top = intParam(query.get("$top"), Integer.MAX_VALUE);
+        StringBuilder results = new StringBuilder();
+        int index = 0;
+        int written = 0;
+        for (Posting p : postings()) {
+            if (!matches(p, conditions)) continue;
+            int item = 0;
+            for (Line line : p.lines()) {
+                item++;
+                if (index++ < skip || written >= top) continue;
+                if (written++ > 0) results.append(',');
+                results.append(itemJson(p, item, line));
+            }
+        }
+        return ReadAnswer.json(200, "{\"d\":{\"results\":[" + results + "]}}");
+    }
+
+    private static final java.util.regex.Pattern EQ = java.util.regex.Pattern.compile("(\\w+) eq '((?:[^']|'')*)'");
+    private static final Set<String> FILTERABLE = Set.of("CompanyCode", "FiscalYear", "AccountingDocument",
+            "DocumentReferenceID", "OriginalReferenceDocument");
+
+    private static boolean matches(Posting p, Map<String, String> conditions) {
+        for (var c : conditions.entrySet()) {
+            String v = switch (c.getKey()) {
+                case "CompanyCode" -> p.companyCode();
+                case "FiscalYear" -> p.fiscalYear();
+                case "AccountingDocument" -> p.accountingDocument();
+                case "DocumentReferenceID" -> p.documentReferenceId();
+                default -> p.originalReferenceDocument();
+            };
+            // SAP keeps both references upper-cased
+            if (v == null || !v.toUpperCase(Locale.ROOT).equals(c.getValue().toUpperCase(Locale.ROOT))) return false;
+        }
+        return true;
+    }
+
+    private static int intParam(String value, int fallback) {
+        try {
+            return value == null ? fallback : Math.max(0, Integer.parseInt(value.trim()));
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    /** One item of the cube as OData V2 JSON: decimals as strings, dates as /Date(ms)/, references upper-cased. */
+    private static String itemJson(Posting p, int item, Line line) {
+        String amount = line.amount().setScale(Math.max(2, line.amount().scale())).toPlainString();
+        long ms = p.postingDate() == null ? 0 : p.postingDate().atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli();
+        return "{" + jsonField("CompanyCode", p.companyCode()) + "," + jsonField("FiscalYear", p.fiscalYear()) + ","
+                + jsonField("AccountingDocument", p.accountingDocument()) + ","
+                + jsonField("AccountingDocumentItem", String.format("%03d", item)) + ","
+                + jsonField("GLAccount", line.glAccount() == null ? "" : line.glAccount()) + ","
+                + jsonField("DebitCreditCode", line.debitCreditCode()) + ","
+                + jsonField("TransactionCurrency", p.currency()) + ","
+                + jsonField("AmountInTransactionCurrency", amount) + ","
+                + jsonField("DocumentReferenceID", upper(p.documentReferenceId())) + ","
+                + jsonField("OriginalReferenceDocument", upper(p.originalReferenceDocument())) + ","
+                + jsonField("ReferenceDocumentType", "BKPFF") + ","
+                + "\"PostingDate\":\"\\/Date(" + ms + ")\\/\"}";
+    }
+
+    private static String upper(String s) {
+        return s == null ? "" : s.toUpperCase(Locale.ROOT);
     }
 
     private static Issue error(String typeId, String note) {

@@ -94,6 +94,107 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     /** Parses the SOAP Body's first element and returns the content of the response Body; business rules live here. */
     abstract String handle(Element payload, String rawXml) throws SoapFault;
 
+    /** A read-only HTTP service of the peer besides its SOAP endpoint (an ERP's query API). */
+    interface ReadHandler {
+        /** Answers a GET of {@code path} (under the service's prefix) with its decoded query parameters. */
+        ReadAnswer read(String path, Map<String, String> query);
+    }
+
+    /** A read service's answer. */
+    record ReadAnswer(int status, String contentType, String body) {
+        static ReadAnswer json(int status, String body) {
+            return new ReadAnswer(status, "application/json; charset=utf-8", body);
+        }
+
+        /** An OData V2 error body. */
+        static ReadAnswer odataError(int status, String message) {
+            return json(status, "{\"error\":{\"code\":\"/IWBEP/CM_MGW_RT/" + status + "\",\"message\":{\"lang\":\"en\","
+                    + jsonField("value", message) + "}}}");
+        }
+    }
+
+    private final Map<String, ReadHandler> readServices = new java.util.LinkedHashMap<>();
+    private final AtomicInteger reads = new AtomicInteger();
+
+    /**
+     * Serves GET requests under {@code prefix} with {@code handler}, with the same credentials, availability and delay
+     * as the SOAP endpoint; the one-shot failures and raw answers ({@link #failNext}, {@link #answerNextWith}) stay
+     * the SOAP endpoint's. Call from the constructor.
+     */
+    final void serveReads(String prefix, ReadHandler handler) {
+        readServices.put(prefix, handler);
+    }
+
+    /** Requests to the read services since start (or the last {@link #reset()}). */
+    public int readCount() {
+        return reads.get();
+    }
+
+    /** http://host:port of the peer, without a path. */
+    synchronized String baseUrl() {
+        String url = endpointUrl();
+        return url.substring(0, url.length() - path.length());
+    }
+
+    private void serveRead(HttpExchange exchange, String prefix, ReadHandler handler) {
+        reads.incrementAndGet();
+        ReadAnswer answer;
+        try {
+            answer = readAnswer(exchange, prefix, handler);
+        } catch (RuntimeException e) {
+            log.error("Read request failed", e);
+            answer = ReadAnswer.odataError(500, "Internal error, try again");
+        }
+        write(exchange, new Response(answer.status(), answer.contentType(), answer.body(), Map.of()));
+    }
+
+    private ReadAnswer readAnswer(HttpExchange exchange, String prefix, ReadHandler handler) {
+        if (!available) {
+            return new ReadAnswer(503, "text/plain; charset=utf-8", "Service Unavailable");
+        }
+        if (!"GET".equals(exchange.getRequestMethod())) {
+            return new ReadAnswer(405, "text/plain; charset=utf-8", "Method Not Allowed");
+        }
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (authorization == null
+                || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
+            return new ReadAnswer(401, "text/plain; charset=utf-8", "Unauthorized");
+        }
+        Map<String, String> query = new java.util.LinkedHashMap<>();
+        String raw = exchange.getRequestURI().getRawQuery();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                query.put(name, value);
+            }
+        }
+        String format = query.get("$format");
+        String accept = exchange.getRequestHeaders().getFirst("Accept");
+        if (!"json".equals(format) && (accept == null || !accept.contains("application/json"))) {
+            return new ReadAnswer(406, "text/plain; charset=utf-8", "This peer answers JSON only: $format=json");
+        }
+        return handler.read(exchange.getRequestURI().getPath(), query);
+    }
+
+    static String jsonField(String name, String value) {
+        StringBuilder sb = new StringBuilder("\"").append(name).append("\":\"");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '/' -> sb.append("\\/");
+                default -> {
+                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                    else sb.append(c);
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
     /** Checks transport headers before the body is read. */
     void checkHeaders(Headers headers) throws SoapFault {
     }
@@ -112,6 +213,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         });
         created.setExecutor(executor);
         created.createContext(path, this::serve);
+        readServices.forEach((prefix, handler) -> created.createContext(prefix, ex -> serveRead(ex, prefix, handler)));
         created.start();
         server = created;
         log.info("Listening on {}", endpointUrl());
@@ -309,6 +411,12 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         serverFaultsLeft.set(0);
         delay = Duration.ZERO;
         available = true;
+        reads.set(0);
+        onReset();
+    }
+
+    /** What a peer forgets besides its postings when reset (its ledger's references); number ranges stay. */
+    void onReset() {
     }
 
     final void record(P posting) {
@@ -343,6 +451,11 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             log.error("Request processing failed", e);
             response = fault(new SoapFault(500, "Server", "Internal error, try again"));
         }
+        write(exchange, response);
+    }
+
+    /** Writes an answer after the configured delay, and closes the exchange. */
+    private void write(HttpExchange exchange, Response response) {
         try {
             Duration pause = delay;
             if (!pause.isZero()) {

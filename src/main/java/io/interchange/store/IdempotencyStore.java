@@ -33,7 +33,13 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         /** the effect already happened */
         DONE,
         /** another delivery holds the key right now */
-        IN_PROGRESS
+        IN_PROGRESS,
+        /**
+         * Not a refusal: this caller now holds the key, which an earlier delivery held and did not finish (its lease
+         * ran out), so that delivery's effect may have happened. Only {@link #claimNoting} and {@link #claimAllNoting}
+         * report it; {@link #claim} and {@link #claimAll} answer null.
+         */
+        TAKEN_OVER
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(IdempotencyStore.class);
@@ -83,6 +89,12 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
 
     /** Claims the key; returns null when this caller now holds it, else why it is refused. */
     public DuplicateState claim(String key) {
+        DuplicateState state = claimNoting(key);
+        return state == DuplicateState.TAKEN_OVER ? null : state;
+    }
+
+    /** As {@link #claim}, but a key taken over from a holder that did not finish is reported as TAKEN_OVER. */
+    public DuplicateState claimNoting(String key) {
         return commits.submit(claimStatement, key) == 1 ? null : claimTaken(key);
     }
 
@@ -91,6 +103,13 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
      * that key, else why it is refused. Keys repeated in the batch are claimed once (the later ones are IN_PROGRESS).
      */
     public List<DuplicateState> claimAll(List<String> keys) {
+        List<DuplicateState> out = claimAllNoting(keys);
+        out.replaceAll(state -> state == DuplicateState.TAKEN_OVER ? null : state);
+        return out;
+    }
+
+    /** As {@link #claimAll}, but keys taken over from holders that did not finish are reported as TAKEN_OVER. */
+    public List<DuplicateState> claimAllNoting(List<String> keys) {
         int[] inserted = commits.submitAll(claimStatement, keys);
         List<DuplicateState> out = new ArrayList<>(keys.size());
         for (int i = 0; i < inserted.length; i++) out.add(inserted[i] == 1 ? null : claimTaken(keys.get(i)));
@@ -117,7 +136,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         });
         if (takenOver == 1) {
             LOG.warn("Idempotency key {} taken over (expired, or its previous holder stopped before finishing)", key);
-            return null;
+            return DuplicateState.TAKEN_OVER;
         }
         String state = state(key);
         return "DONE".equals(state) ? DuplicateState.DONE : DuplicateState.IN_PROGRESS;

@@ -120,9 +120,17 @@ class BillingToLedgerFlowTest {
             answers.add(pool.submit((Callable<HttpResponse<String>>) () -> kit.sendSigned(concurrentBody)));
         }
         List<Integer> statuses = new ArrayList<>();
-        for (Future<HttpResponse<String>> f : answers) statuses.add(f.get().statusCode());
+        List<String> outcomes = new ArrayList<>();
+        for (Future<HttpResponse<String>> f : answers) {
+            HttpResponse<String> a = f.get();
+            statuses.add(a.statusCode());
+            outcomes.add(JSON.readTree(a.body()).path("status").asText());
+        }
         pool.shutdown();
-        assertThat(statuses).containsOnly(200, 409).contains(200);
+        // one delivery publishes it; the others find it done (200) or still in progress (409, the sender retries)
+        assertThat(statuses).containsOnly(200, 409);
+        assertThat(outcomes).containsOnly("accepted", "duplicate", "in-progress");
+        assertThat(outcomes).filteredOn("accepted"::equals).hasSize(1);
 
         await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 2);
         Thread.sleep(1500);
@@ -305,40 +313,6 @@ class BillingToLedgerFlowTest {
         } finally {
             kit.s4.knowCompanyCode("1710", "USD");
         }
-    }
-
-    @Test
-    void anS4AnswerLostAfterPostingIsRecoveredFromSapsIdempotencyNotPostedTwice() throws Exception {
-        int replaysBefore = kit.s4.idempotentReplays();
-        kit.s4.setDelay(Duration.ofSeconds(4)); // longer than the runtime's ERP timeout (PT3S): the answer is lost
-        ObjectNode event = Events.invoicePaid("DE01");
-        String id = event.get("id").asText();
-        assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(10)).until(() -> kit.s4.requestCount() >= 1);
-        kit.s4.setDelay(Duration.ZERO);
-
-        await().atMost(Duration.ofSeconds(30)).until(() ->
-                kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).isPresent());
-        assertThat(kit.s4.postings()).hasSize(1);
-        assertThat(kit.s4.idempotentReplays() - replaysBefore).isEqualTo(1);
-        assertThat(kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).orElseThrow()
-                .accountingDocument()).isEqualTo(kit.s4.postings().get(0).accountingDocument());
-    }
-
-    @Test
-    void aLegacyAnswerLostAfterPostingIsRecoveredFromItsDuplicateReferenceNotPostedTwice() throws Exception {
-        kit.legacy.setDelay(Duration.ofSeconds(4));
-        ObjectNode event = Events.invoiceFinalized("FR01");
-        String id = event.get("id").asText();
-        assertThat(kit.sendSigned(Events.bytes(event)).statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(10)).until(() -> kit.legacy.requestCount() >= 1);
-        kit.legacy.setDelay(Duration.ZERO);
-
-        await().atMost(Duration.ofSeconds(30)).until(() ->
-                kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).isPresent());
-        assertThat(kit.legacy.postings()).hasSize(1);
-        assertThat(kit.runtime.store().confirmations().find(LedgerPostingService.postingKey(id)).orElseThrow()
-                .accountingDocument()).isEqualTo(kit.legacy.postings().get(0).documentNumber());
     }
 
     private DeadLetter awaitDeadLetter(String eventId) {

@@ -105,8 +105,8 @@ class DeadLetterReplayOverJmxTest {
         kit.s4.knowCompanyCode("1010", "EUR");
         String summary = (String) invoke("replayRoute", "billing.ledger-posting");
         assertThat(summary).contains("replayed");
-        assertThat(kit.s4.postings()).extracting(p -> p.documentReferenceId())
-                .contains("ACME-2026-0042");
+        assertThat(kit.s4.postings()).extracting(p -> p.headerText())
+                .contains("INVOICE ACME-2026-0042");
         assertThat(kit.runtime.store().deadLetters().find(a).orElseThrow().status()).isEqualTo(DeadLetter.REPLAYED);
         assertThat(kit.runtime.store().deadLetters().find(b).orElseThrow().status()).isEqualTo(DeadLetter.REPLAYED);
         int posted = kit.s4.postings().size();

@@ -93,6 +93,7 @@ public final class RuntimeKit implements AutoCloseable {
         values.put("interchange.erp.s4.timeout", "PT3S");
         values.put("interchange.erp.legacy.url", legacy.endpointUrl());
         values.put("interchange.erp.legacy.password", ERP_PASSWORD);
+        values.put("interchange.erp.legacy.timeout", "PT3S");
         values.put("interchange.route.billing.ledger-posting.max-attempts", "6");
         values.put("interchange.route.billing.ledger-posting.initial-delay", "PT0.1S");
         values.put("interchange.route.billing.ledger-posting.max-delay", "PT0.4S");

@@ -64,6 +64,45 @@ public interface ErpConnector {
         return List.of(EntryAnswer.posted(read(httpStatus, body)));
     }
 
+    /** Exchange property the read route sets: the {@link Holding} of the posting in {@link #POSTINGS}. */
+    String HOLDING = "InterchangeErpHolding";
+
+    /** The Camel endpoint URI of the service that tells what the ledger holds under a reference. */
+    String readUri();
+
+    /** The request asking what the ledger holds under this posting's reference. */
+    ReadRequest readRequest(LedgerPosting posting);
+
+    /**
+     * Reads the answer to {@link #readRequest}: the entry the ledger holds for this posting (same company, currency
+     * and amounts), nothing, or a different entry under its reference (a conflict, described with both). A failure to
+     * answer is thrown, classified like a posting's.
+     */
+    Holding readHolding(int httpStatus, byte[] body, LedgerPosting posting);
+
+    /** A read request: the query string (URL-encoded, or null), extra headers as name/value pairs, the body (or null). */
+    record ReadRequest(String query, String[] headers, String body) {
+    }
+
+    /** What the ledger holds under a posting's reference. */
+    record Holding(ErpAnswer document, String conflict) {
+        public static Holding absent() {
+            return new Holding(null, null);
+        }
+
+        public static Holding held(ErpAnswer document) {
+            return new Holding(document, null);
+        }
+
+        public static Holding conflicting(String description) {
+            return new Holding(null, description);
+        }
+
+        public boolean isAbsent() {
+            return document == null && conflict == null;
+        }
+    }
+
     default HealthCheck healthCheck() {
         return endpoint().healthCheck();
     }

@@ -44,6 +44,11 @@ public final class ErpEndpoint {
         this.maxRate = maxRate;
     }
 
+    /** The service URL. */
+    public URI url() {
+        return url;
+    }
+
     /** Most requests per second this instance sends to the ERP. */
     public int maxRate() {
         return maxRate;
@@ -55,9 +60,14 @@ public final class ErpEndpoint {
     }
 
     public String camelUri() {
+        return camelUri(url.toString(), "POST");
+    }
+
+    /** The Camel endpoint URI of another service of the same ERP (same timeouts and credentials). */
+    public String camelUri(String serviceUrl, String method) {
         long ms = timeout.toMillis();
-        String s = url.toString();
-        return s + (s.contains("?") ? "&" : "?") + "throwExceptionOnFailure=false&httpMethod=POST"
+        String s = serviceUrl;
+        return s + (s.contains("?") ? "&" : "?") + "throwExceptionOnFailure=false&httpMethod=" + method
                 + "&connectTimeout=" + ms + "&responseTimeout=" + ms + "&soTimeout=" + ms
                 + "&connectionRequestTimeout=" + ms + "&httpClientConfigurer=#" + configurerBean();
     }

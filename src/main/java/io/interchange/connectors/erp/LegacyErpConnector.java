@@ -11,18 +11,23 @@ import io.interchange.mapping.XmlWriter;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.PermanentFailure;
 import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
 
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The legacy ERP's ledger SOAP service ({@code PostJournal}, namespace {@code urn:interchange:legacy-erp:ledger:v1})
- * for entities not yet cut over; the request is built by {@code mappings/legacy-erp/post-journal.jslt}.
+ * for entities not yet cut over; the request is built by {@code mappings/legacy-erp/post-journal.jslt}. The journal's
+ * reference is the posting id; the ledger keeps references unique and finds a journal by it ({@code FindJournal}).
  */
 public final class LegacyErpConnector implements ErpConnector {
 
     public static final String SOAP_ACTION = "\"urn:PostJournal\"";
+    public static final String FIND_ACTION = "\"urn:FindJournal\"";
+    private static final String NS = "urn:interchange:legacy-erp:ledger:v1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ErpEndpoint endpoint;
@@ -64,9 +69,22 @@ public final class LegacyErpConnector implements ErpConnector {
 
     @Override
     public ErpAnswer read(int httpStatus, byte[] body) {
-        ErpAnswer alreadyPosted = duplicateReference(httpStatus, body);
-        if (alreadyPosted != null) {
-            return alreadyPosted;
+        return readAll(httpStatus, body, List.of()).get(0).orThrow();
+    }
+
+    /**
+     * The journal's document number, or a rejection when the ledger already holds a journal under its reference
+     * (whether the fault names that journal or not): what it holds is then read and compared before anything is
+     * recorded, so a journal of our own from an earlier attempt becomes the confirmation and anything else a conflict.
+     */
+    @Override
+    public List<EntryAnswer> readAll(int httpStatus, byte[] body, List<LedgerPosting> postings) {
+        if (postings.size() > 1) {
+            throw new IllegalArgumentException("the legacy ERP takes one journal per request, not " + postings.size());
+        }
+        String duplicate = duplicateReference(httpStatus, body);
+        if (duplicate != null) {
+            return List.of(EntryAnswer.rejected("legacy ERP refused a second journal under the reference: " + duplicate));
         }
         Element root = SoapSupport.successBody("legacy ERP", httpStatus, body);
         if (!"PostJournalResponse".equals(root.getLocalName())) {
@@ -76,26 +94,68 @@ public final class LegacyErpConnector implements ErpConnector {
         if (document == null || document.isBlank()) {
             throw new PermanentFailure("legacy ERP answered without a DocumentNumber");
         }
-        return new ErpAnswer(document, SoapSupport.text(root, "FiscalYear"), null);
+        return List.of(EntryAnswer.posted(new ErpAnswer(document, SoapSupport.text(root, "FiscalYear"), null)));
     }
 
-    /**
-     * The ledger refuses a second journal with the same reference (our posting id) and names the document it already
-     * has: after a lost answer or a crash between posting and recording, that document is the confirmation.
-     */
-    private static ErpAnswer duplicateReference(int httpStatus, byte[] body) {
+    /** The fault text of a {@code Client.DuplicateReference} fault, or null for any other answer. */
+    private static String duplicateReference(int httpStatus, byte[] body) {
         if (httpStatus != 500 || body == null) return null;
         try {
             Element env = SoapSupport.parse(body).getDocumentElement();
             String code = SoapSupport.text(env, "faultcode");
             if (code == null || !code.endsWith("Client.DuplicateReference")) return null;
-            Matcher m = ALREADY_POSTED.matcher(String.valueOf(SoapSupport.text(env, "faultstring")));
-            return m.find() ? new ErpAnswer(m.group(1), m.group(2), null) : null;
+            String text = String.valueOf(SoapSupport.text(env, "faultstring"));
+            return text.length() > 300 ? text.substring(0, 300) + "…" : text;
         } catch (Exception e) {
             return null;
         }
     }
 
-    private static final Pattern ALREADY_POSTED =
-            Pattern.compile("already posted as document ([A-Za-z0-9/\\-]{1,40}) in fiscal year (\\d{4})(?!\\d)");
+    @Override
+    public String readUri() {
+        return endpoint.camelUri();
+    }
+
+    @Override
+    public ReadRequest readRequest(LedgerPosting posting) {
+        String body = "<lg:FindJournal xmlns:lg=\"" + NS + "\"><lg:Reference>" + xml(posting.postingId())
+                + "</lg:Reference></lg:FindJournal>";
+        return new ReadRequest(null, new String[]{"SOAPAction", FIND_ACTION}, SoapSupport.envelope(body));
+    }
+
+    @Override
+    public Holding readHolding(int httpStatus, byte[] body, LedgerPosting posting) {
+        Element root = SoapSupport.successBody("legacy ERP", httpStatus, body);
+        if (!"FindJournalResponse".equals(root.getLocalName())) {
+            throw new PermanentFailure("legacy ERP answered " + root.getLocalName() + " instead of FindJournalResponse");
+        }
+        List<HeldEntries.Entry> entries = new ArrayList<>();
+        NodeList journals = root.getElementsByTagNameNS("*", "Journal");
+        for (int i = 0; i < journals.getLength(); i++) {
+            Element journal = (Element) journals.item(i);
+            BigDecimal debits = BigDecimal.ZERO;
+            NodeList lines = journal.getElementsByTagNameNS("*", "Line");
+            for (int j = 0; j < lines.getLength(); j++) {
+                Element line = (Element) lines.item(j);
+                if (!"D".equals(SoapSupport.text(line, "Side"))) continue;
+                try {
+                    debits = debits.add(new BigDecimal(String.valueOf(SoapSupport.text(line, "Amount"))));
+                } catch (NumberFormatException e) {
+                    throw new PermanentFailure("legacy ERP gave a line of journal " + SoapSupport.text(journal, "DocumentNumber")
+                            + " an amount that is not a decimal");
+                }
+            }
+            entries.add(new HeldEntries.Entry(SoapSupport.text(journal, "DocumentNumber"),
+                    SoapSupport.text(journal, "FiscalYear"), SoapSupport.text(journal, "Company"),
+                    SoapSupport.text(journal, "Currency"), debits));
+        }
+        Holding holding = HeldEntries.settle("legacy ERP", posting.postingId(), entries, posting);
+        // the legacy ledger confirms without a company code; the posting's stands, as for a posting it confirms
+        return holding.document() == null ? holding
+                : Holding.held(new ErpAnswer(holding.document().accountingDocument(), holding.document().fiscalYear(), null));
+    }
+
+    private static String xml(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
 }

@@ -1,23 +1,30 @@
 package io.interchange.connectors.erp;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.config.Config;
 import io.interchange.config.Settings;
 import io.interchange.mapping.Mapping;
 import io.interchange.mapping.MappingEngine;
+import io.interchange.mapping.ErpReference;
 import io.interchange.mapping.XmlWriter;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.PermanentFailure;
+import io.interchange.reliability.TransientFailure;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,12 +37,24 @@ import java.util.UUID;
  *
  * <p>Up to {@code interchange.erp.s4.bulk-size} entries travel in one bulk request. S/4HANA answers one
  * JournalEntryCreateConfirmation per entry, matched back by its MessageHeader ReferenceID; each entry is posted or
- * rejected on its own. Every entry carries a UUID derived from its posting id, so an entry sent again (after a lost
- * answer, alone or in another bulk) is answered from SAP's idempotency store instead of being posted twice.
+ * rejected on its own. Every entry carries a UUID derived from its posting id, so where SAP's idempotency framework is
+ * enabled an entry sent again is answered from its store instead of being posted twice.
+ *
+ * <p>Where it is not (or its retention ran out), the ledger's own reference is what settles an unknown outcome: each
+ * entry carries its posting's {@link ErpReference} as DocumentReferenceID and OriginalReferenceDocument, and the
+ * released read API {@code API_OPLACCTGDOCITEMCUBE_SRV} (entity set {@value #ITEM_CUBE}, one row per document item;
+ * its properties as in SAP's published $metadata) is asked which documents of the company code carry it.
  */
 public final class S4HanaConnector implements ErpConnector {
 
     public static final String SFIN_NS = "http://sap.com/xi/SAPSCORE/SFIN";
+    /** Path of the read service's root on the S/4HANA host, when interchange.erp.s4.read-url is empty. */
+    public static final String READ_SERVICE = "/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV";
+    public static final String ITEM_CUBE = "A_OperationalAcctgDocItemCube";
+    private static final String READ_SELECT = "CompanyCode,FiscalYear,AccountingDocument,AccountingDocumentItem,"
+            + "DocumentReferenceID,TransactionCurrency,AmountInTransactionCurrency,DebitCreditCode";
+    /** Items one read may return; a journal entry has a handful, so more is a reference shared beyond reason. */
+    private static final int READ_TOP = 1000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ErpEndpoint endpoint;
@@ -44,6 +63,7 @@ public final class S4HanaConnector implements ErpConnector {
     private final String user;
     private final Clock clock;
     private final int maxBulk;
+    private final String readUrl;
 
     public S4HanaConnector(Config config, MappingEngine mappings, Clock clock) {
         this.endpoint = new ErpEndpoint("s4hana", config.get(Settings.S4_URL), config.getDuration(Settings.S4_TIMEOUT),
@@ -54,6 +74,12 @@ public final class S4HanaConnector implements ErpConnector {
         this.user = config.get(Settings.S4_USER);
         this.clock = clock;
         this.maxBulk = config.getInt(Settings.S4_BULK_SIZE);
+        String read = config.get(Settings.S4_READ_URL);
+        if (read == null || read.isBlank()) {
+            URI post = endpoint.url();
+            read = post.getScheme() + "://" + post.getRawAuthority() + READ_SERVICE;
+        }
+        this.readUrl = read.endsWith("/") ? read.substring(0, read.length() - 1) : read;
         if (maxBulk < 1 || maxBulk > 500) {
             throw new IllegalArgumentException(Settings.S4_BULK_SIZE.key() + " must be between 1 and 500, not " + maxBulk);
         }
@@ -148,6 +174,71 @@ public final class S4HanaConnector implements ErpConnector {
             throw new PermanentFailure("S/4HANA answered " + root.getLocalName() + " instead of JournalEntryBulkCreateConfirmation");
         }
         return root;
+    }
+
+    @Override
+    public String readUri() {
+        return endpoint.camelUri(readUrl + "/" + ITEM_CUBE, "GET");
+    }
+
+    @Override
+    public ReadRequest readRequest(LedgerPosting posting) {
+        String filter = "CompanyCode eq '" + posting.companyCode().replace("'", "''") + "' and DocumentReferenceID eq '"
+                + ErpReference.of(posting.sourceEventId()) + "'";
+        return new ReadRequest("$filter=" + encode(filter) + "&$select=" + encode(READ_SELECT) + "&$top=" + READ_TOP
+                + "&$format=json", new String[]{"Accept", "application/json"}, null);
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** OData V2 JSON ({@code d.results}), one row per item: grouped by document, debits summed per document. */
+    @Override
+    public Holding readHolding(int httpStatus, byte[] body, LedgerPosting posting) {
+        String reference = ErpReference.of(posting.sourceEventId());
+        if (httpStatus == 401 || httpStatus == 403) {
+            throw new PermanentFailure("S/4HANA's read service refused the credentials (HTTP " + httpStatus + "); the "
+                    + "communication user needs API_OPLACCTGDOCITEMCUBE_SRV too");
+        }
+        if (httpStatus == 408 || httpStatus == 429 || httpStatus >= 500) {
+            throw new TransientFailure("S/4HANA's read service unavailable (HTTP " + httpStatus + ")" + SoapSupport.snippet(body));
+        }
+        if (httpStatus != 200) {
+            throw new PermanentFailure("S/4HANA's read service answered HTTP " + httpStatus + SoapSupport.snippet(body));
+        }
+        JsonNode results;
+        try {
+            JsonNode d = JSON.readTree(body).path("d");
+            results = d.path("results");
+            if (!results.isArray()) throw new IllegalArgumentException("no d.results array");
+            if (d.hasNonNull("__next")) {
+                throw new PermanentFailure("S/4HANA holds more than " + READ_TOP + " items under reference " + reference
+                        + " in company code " + posting.companyCode() + "; an operator must look at them");
+            }
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new PermanentFailure("S/4HANA's read service answered something that is not OData JSON ("
+                    + e.getMessage() + ")" + SoapSupport.snippet(body));
+        }
+        Map<String, HeldEntries.Entry> documents = new LinkedHashMap<>();
+        for (JsonNode item : results) {
+            String document = item.path("AccountingDocument").asText();
+            String year = item.path("FiscalYear").asText();
+            BigDecimal amount;
+            try {
+                amount = new BigDecimal(item.path("AmountInTransactionCurrency").asText());
+            } catch (NumberFormatException e) {
+                throw new PermanentFailure("S/4HANA's read service gave item " + document + "/"
+                        + item.path("AccountingDocumentItem").asText() + " an amount that is not a decimal");
+            }
+            BigDecimal debit = amount.signum() > 0 ? amount : BigDecimal.ZERO;
+            documents.merge(item.path("CompanyCode").asText() + "/" + year + "/" + document,
+                    new HeldEntries.Entry(document, year, item.path("CompanyCode").asText(),
+                            item.path("TransactionCurrency").asText(), debit),
+                    (a, b) -> new HeldEntries.Entry(a.document(), a.fiscalYear(), a.companyCode(), a.currency(),
+                            a.debits().add(b.debits())));
+        }
+        return HeldEntries.settle("S/4HANA", reference, new ArrayList<>(documents.values()), posting);
     }
 
     /** The per-entry JournalEntryCreateConfirmation children of the bulk confirmation. */

@@ -218,7 +218,7 @@ public final class SoapSupport {
         return s.length() > MAX_REASON_CHARS ? s.substring(0, MAX_REASON_CHARS) + "… (" + s.length() + " characters)" : s;
     }
 
-    private static String snippet(byte[] body) {
+    static String snippet(byte[] body) {
         if (body == null || body.length == 0) return "";
         String s = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8).replaceAll("\\s+", " ");
         return ": " + s;
