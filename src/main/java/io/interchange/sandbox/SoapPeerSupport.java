@@ -137,6 +137,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     }
 
     private void serveRead(HttpExchange exchange, String prefix, ReadHandler handler) {
+        Duration pause = delay;
         reads.incrementAndGet();
         ReadAnswer answer;
         try {
@@ -145,7 +146,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             log.error("Read request failed", e);
             answer = ReadAnswer.odataError(500, "Internal error, try again");
         }
-        write(exchange, new Response(answer.status(), answer.contentType(), answer.body(), Map.of()));
+        write(exchange, new Response(answer.status(), answer.contentType(), answer.body(), Map.of()), pause);
     }
 
     private ReadAnswer readAnswer(HttpExchange exchange, String prefix, ReadHandler handler) {
@@ -437,6 +438,8 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     }
 
     private void serve(HttpExchange exchange) {
+        // the delay in force when the request arrives is the one it gets (a test may end the slowness meanwhile)
+        Duration pause = delay;
         requests.incrementAndGet();
         if (recordArrivals) recordArrival(System.nanoTime());
         RawAnswer raw = takeRawAnswer();
@@ -451,13 +454,12 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             log.error("Request processing failed", e);
             response = fault(new SoapFault(500, "Server", "Internal error, try again"));
         }
-        write(exchange, response);
+        write(exchange, response, pause);
     }
 
-    /** Writes an answer after the configured delay, and closes the exchange. */
-    private void write(HttpExchange exchange, Response response) {
+    /** Writes an answer after {@code pause}, and closes the exchange. */
+    private void write(HttpExchange exchange, Response response, Duration pause) {
         try {
-            Duration pause = delay;
             if (!pause.isZero()) {
                 Thread.sleep(pause.toMillis());
             }
