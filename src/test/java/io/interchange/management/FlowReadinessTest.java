@@ -132,6 +132,25 @@ class FlowReadinessTest {
         awaitStatus(WEBHOOK, 200);
     }
 
+    @Test
+    void anEdgeInstanceShowsItsOwnFlowsAndNoErp() throws Exception {
+        try (RuntimeKit edge = RuntimeKit.start(Databases.Backend.H2,
+                Map.of("interchange.flows", "billing-webhook,billing-stream"))) {
+            HttpResponse<String> all = edge.get("/observe/health/flows");
+            assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
+            JsonNode flows = JSON.readTree(all.body()).path("flows");
+            assertThat(flows.findValuesAsText("flow")).containsExactly("billing-webhook", "billing-stream");
+            assertThat(names(flows.get(1))).contains("store", "kafka", "consumer:billing.stream-consumer");
+            assertThat(flows.findValuesAsText("name")).doesNotContain("s4hana", "legacyErp");
+            assertThat(edge.get(LEDGER).statusCode()).isEqualTo(404);
+            // its ERPs being down is none of its business
+            edge.s4.close();
+            edge.legacy.close();
+            assertThat(edge.get("/observe/health/flows").statusCode()).isEqualTo(200);
+            assertThat(edge.get("/observe/health/ready").statusCode()).isEqualTo(200);
+        }
+    }
+
     private static HttpResponse<String> awaitStatus(String path, int status) {
         HttpResponse<String>[] last = new HttpResponse[1];
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
