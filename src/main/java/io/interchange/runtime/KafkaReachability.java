@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Health check {@code kafka}: whether the brokers answer. A probe never talks to Kafka itself: one background thread
@@ -33,6 +34,7 @@ final class KafkaReachability extends AbstractHealthCheck implements AutoCloseab
     static final Duration TIMEOUT = Duration.ofSeconds(3);
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaReachability.class);
+    private static final AtomicInteger CLIENTS = new AtomicInteger();
 
     private record Answer(boolean up, int brokers, String error, Instant at) {
     }
@@ -100,7 +102,8 @@ final class KafkaReachability extends AbstractHealthCheck implements AutoCloseab
     private Map<String, Object> adminConfig() {
         Map<String, Object> p = new HashMap<>();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "interchange-health");
+        // one id per client: Kafka registers an MBean under it, and tests run several runtimes in one JVM
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "interchange-health-" + CLIENTS.incrementAndGet());
         int ms = (int) timeout.toMillis();
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
