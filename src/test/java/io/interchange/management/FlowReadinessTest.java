@@ -3,6 +3,7 @@ package io.interchange.management;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.interchange.config.Settings;
+import io.interchange.store.DeadLetter;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.Events;
 import io.interchange.testkit.RuntimeKit;
@@ -14,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,10 +78,29 @@ class FlowReadinessTest {
         assertThat(JSON.readTree(health.body()).path("status").asText()).isEqualTo("UP");
         HttpResponse<String> live = kit.get("/observe/health/live");
         assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
-        // ... and the edge does take events meanwhile
+        // ... and the edge does take events meanwhile; while a DE01 invoice fails at S/4HANA through the ledger's
+        // retries to its dead letter, the instance never leaves the load balancer
+        long deadLetters = kit.runtime.store().deadLetters().count(null, DeadLetter.OPEN);
         HttpResponse<String> accepted = kit.sendSigned(Events.bytes(Events.invoiceFinalized("DE01")));
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
         assertThat(accepted.body()).contains("accepted");
+        List<String> notReady = new ArrayList<>();
+        int samples = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (kit.runtime.store().deadLetters().count(null, DeadLetter.OPEN) == deadLetters
+                && System.nanoTime() < deadline) {
+            for (String path : List.of("/observe/health/ready", WEBHOOK)) {
+                HttpResponse<String> r = kit.get(path);
+                samples++;
+                if (r.statusCode() != 200) notReady.add(path + " " + r.statusCode() + " " + r.body());
+            }
+            Thread.sleep(200);
+        }
+        assertThat(kit.runtime.store().deadLetters().count(null, DeadLetter.OPEN))
+                .as("the posting to the stopped S/4HANA peer was dead-lettered").isGreaterThan(deadLetters);
+        assertThat(samples).isPositive();
+        assertThat(notReady).as("instance or webhook readiness while postings to S/4HANA failed").isEmpty();
+        assertThat(kit.get(LEDGER).statusCode()).isEqualTo(503);
 
         HttpResponse<String> all = kit.get("/observe/health/flows");
         assertThat(all.statusCode()).as(all.body()).isEqualTo(503);
@@ -167,7 +189,7 @@ class FlowReadinessTest {
         throw new AssertionError("no check " + name + " in " + flow);
     }
 
-    private static java.util.List<String> names(JsonNode flow) {
+    private static List<String> names(JsonNode flow) {
         return flow.path("checks").findValuesAsText("name");
     }
 
