@@ -29,7 +29,8 @@ public final class Settings {
                     + "postings under way) before the store and Kafka close; what is still running then is abandoned "
                     + "and, not being confirmed, is redelivered to the next instance.");
     public static final Setting MANAGEMENT_PORT = declare("interchange.management.port", "9876", false,
-            "Management HTTP port: /observe/health, /observe/metrics, /observe/jolokia.");
+            "Management HTTP port: /observe/health (probes: /live, /ready; readiness per flow: /flows), "
+                    + "/observe/metrics, /observe/jolokia.");
     public static final Setting MANAGEMENT_HOST = declare("interchange.management.host", "127.0.0.1", false,
             "Address the management port binds to; use 0.0.0.0 (with a password) to let Prometheus or probes reach it.");
     public static final Setting MANAGEMENT_USER = declare("interchange.management.user", "operator", false,

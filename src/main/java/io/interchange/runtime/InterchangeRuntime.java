@@ -32,6 +32,8 @@ import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.store.Store;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
@@ -195,8 +197,10 @@ public final class InterchangeRuntime implements AutoCloseable {
                     + "lines than the event holds, entities only in customer metadata) are parked");
         }
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
-        health.register(storeHealthCheck());
-        for (ErpConnector erp : erps) health.register(erp.healthCheck());
+        HealthCheck storeCheck = storeHealthCheck();
+        health.register(storeCheck);
+        // ERP checks stay out of Camel's registry: they make the ledger flow not ready, never the instance
+        startFlowHealth(context, flows, storeCheck, erps);
 
         DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
         context.getManagementStrategy().getManagementAgent()
@@ -211,6 +215,35 @@ public final class InterchangeRuntime implements AutoCloseable {
                 managementTls == null ? "http" : "https", config.get(Settings.MANAGEMENT_HOST),
                 config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url(),
                 jmx == null ? "" : jmxTls == null ? " (no TLS)" : " (TLS)");
+    }
+
+    // ------------------------------------------------------------------------------------- readiness per flow
+
+    /**
+     * Instance readiness (Camel's {@code /observe/health/ready}) is what every flow of the instance needs: the store,
+     * Kafka ({@link KafkaReachability}) and Camel's route and consumer checks. Readiness per flow ({@link FlowHealth},
+     * {@code /observe/health/flows/<flow>}) adds what only one flow needs: the ledger flow's ERPs.
+     */
+    private void startFlowHealth(CamelContext context, Set<String> flows, HealthCheck storeCheck, List<ErpConnector> erps) {
+        KafkaReachability kafka = new KafkaReachability(bootstrapServers).start();
+        resources.add(kafka);
+        HealthCheckRegistry.get(context).register(kafka);
+        FlowHealth flowHealth = new FlowHealth(context);
+        List<HealthCheck> edge = List.of(storeCheck, kafka);
+        if (flows.contains(FLOW_WEBHOOK)) flowHealth.flow(FLOW_WEBHOOK, edge, List.of(BillingWebhookRoute.ROUTE_ID));
+        if (flows.contains(FLOW_STREAM)) flowHealth.flow(FLOW_STREAM, edge, List.of(BillingEventStreamRoute.CONSUMER_ID));
+        if (flows.contains(FLOW_LEDGER)) {
+            List<HealthCheck> ledger = new ArrayList<>(edge);
+            for (ErpConnector erp : erps) ledger.add(erp.healthCheck());
+            flowHealth.flow(FLOW_LEDGER, ledger, List.of(LedgerPostingRoute.CONSUMER_ID, LedgerPostingRoute.ROUTE_ID));
+        }
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context,
+                VertxPlatformHttpRouter.getRouterNameFromPort(config.getInt(Settings.MANAGEMENT_PORT)));
+        if (router == null) {
+            LOG.warn("Management server not found: readiness per flow is not served on {}", FlowHealth.PATH);
+        } else {
+            flowHealth.serveOn(router);
+        }
     }
 
     static final String FLOW_WEBHOOK = "billing-webhook";

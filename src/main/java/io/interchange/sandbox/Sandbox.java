@@ -207,6 +207,8 @@ public final class Sandbox implements AutoCloseable {
         out.println("Interchange sandbox is running.");
         out.println("  webhooks     POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + "/webhooks/billing");
         out.println("  health       http://127.0.0.1:" + config.get(Settings.MANAGEMENT_PORT) + "/observe/health");
+        out.println("  flows        http://127.0.0.1:" + config.get(Settings.MANAGEMENT_PORT) + "/observe/health/flows"
+                + "  (readiness per flow)");
         out.println("  metrics      http://127.0.0.1:" + config.get(Settings.MANAGEMENT_PORT) + "/observe/metrics");
         out.println("  jolokia      http://127.0.0.1:" + config.get(Settings.MANAGEMENT_PORT) + "/observe/jolokia"
                 + "  (user " + config.get(Settings.MANAGEMENT_USER) + ", sandbox password "

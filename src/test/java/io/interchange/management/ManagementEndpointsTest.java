@@ -21,7 +21,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Health with a check per connector, Prometheus metrics per route, and Jolokia only with credentials. */
+/** Health with a check per connector, readiness per flow, Prometheus metrics per route, and Jolokia only with credentials. */
 class ManagementEndpointsTest {
 
     static RuntimeKit kit;
@@ -38,25 +38,33 @@ class ManagementEndpointsTest {
     }
 
     @Test
-    void healthHasACheckPerConnectorAndGoesDownWithTheErp() throws Exception {
+    void healthHasACheckPerConnectorAndTheErpsOnlyInTheLedgerFlow() throws Exception {
         JsonNode health = new ObjectMapper().readTree(kit.get("/observe/health").body());
         assertThat(health.path("status").asText()).isEqualTo("UP");
-        assertThat(health.path("checks").findValuesAsText("name")).contains("store", "s4hana", "legacyErp",
+        assertThat(health.path("checks").findValuesAsText("name")).contains("store", "kafka",
                 "route:billing.webhook-ingest", "route:billing.ledger-posting", "consumer:billing.ledger-consumer");
+        // ERPs decide the ledger flow's readiness only (FlowReadinessTest stops one): not Camel's instance views
+        assertThat(health.path("checks").findValuesAsText("name")).doesNotContain("s4hana", "legacyErp");
+        JsonNode ready = new ObjectMapper().readTree(kit.get("/observe/health/ready").body());
+        assertThat(ready.path("checks").findValuesAsText("name")).contains("store", "kafka")
+                .doesNotContain("s4hana", "legacyErp");
 
-        kit.s4.close();
-        HttpResponse<String> down = kit.get("/observe/health");
-        JsonNode s4 = null;
-        for (JsonNode c : new ObjectMapper().readTree(down.body()).path("checks")) {
-            if (c.path("name").asText().equals("s4hana")) s4 = c;
+        HttpResponse<String> flows = kit.get("/observe/health/flows");
+        assertThat(flows.statusCode()).as(flows.body()).isEqualTo(200);
+        JsonNode ledger = null;
+        for (JsonNode f : new ObjectMapper().readTree(flows.body()).path("flows")) {
+            if (f.path("flow").asText().equals("billing-ledger")) ledger = f;
         }
-        assertThat(s4).isNotNull();
-        assertThat(s4.path("status").asText()).isEqualTo("DOWN");
-        // liveness never depends on a peer: an ERP (or store) outage must not get the instance restarted
+        assertThat(ledger).as(flows.body()).isNotNull();
+        assertThat(ledger.path("status").asText()).isEqualTo("UP");
+        assertThat(ledger.path("checks").findValuesAsText("name")).contains("store", "kafka", "s4hana", "legacyErp",
+                "consumer:billing.ledger-consumer");
+
+        // liveness never depends on a peer: an ERP (or store, or Kafka) outage must not get the instance restarted
         HttpResponse<String> live = kit.get("/observe/health/live");
         assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
         assertThat(new ObjectMapper().readTree(live.body()).path("checks").findValuesAsText("name"))
-                .doesNotContain("s4hana", "legacyErp", "store");
+                .doesNotContain("s4hana", "legacyErp", "store", "kafka");
     }
 
     @Test
@@ -74,13 +82,14 @@ class ManagementEndpointsTest {
     void everyManagementEndpointRequiresCredentials() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + kit.managementPort;
-        for (String path : new String[]{"/observe/health", "/observe/metrics",
+        for (String path : new String[]{"/observe/health", "/observe/health/flows",
+                "/observe/health/flows/billing-ledger", "/observe/metrics",
                 "/observe/jolokia/exec/io.interchange:type=DeadLetters/count()"}) {
             assertThat(http.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).as(path + " without credentials").isEqualTo(401);
             assertThat(http.send(request(base + path, "operator", "wrong"), HttpResponse.BodyHandlers.ofString())
                     .statusCode()).as(path + " with a wrong password").isEqualTo(401);
-            // health answers 503 while a check is down (another test stops the S/4HANA peer); never 401 here
+            // health answers 503 while a check is down; never 401 here
             assertThat(http.send(request(base + path, "operator", PASSWORD), HttpResponse.BodyHandlers.ofString())
                     .statusCode()).as(path + " with credentials").isIn(200, 503);
         }
