@@ -162,7 +162,8 @@ public final class Settings {
     public static final Setting S4_BULK_SIZE = declare("interchange.erp.s4.bulk-size", "50", false,
             "Most journal entries per JournalEntryBulkCreateRequest (1 to 500); 1 sends every posting alone. An "
                     + "entry S/4HANA rejects, or a bulk request that fails as a whole, is posted again alone under the "
-                    + "route's redelivery and dead-letter policy (the entries' UUIDs keep that from posting twice).");
+                    + "route's redelivery and dead-letter policy; the ERP's ledger is read first, so an entry it already "
+                    + "holds is confirmed, not posted twice.");
     public static final Setting LEGACY_URL = declare("interchange.erp.legacy.url", "http://127.0.0.1:8091/legacy/ledger", false,
             "Legacy ERP ledger SOAP endpoint.");
     public static final Setting LEGACY_USER = declare("interchange.erp.legacy.user", "INTERCHANGE", false,

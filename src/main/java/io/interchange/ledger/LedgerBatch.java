@@ -56,11 +56,6 @@ public final class LedgerBatch {
      */
     public static final String BULK_FAILURE = "InterchangeBulkFailure";
     /**
-     * Exchange property of a posting handed to the single route whose key this batch took over from a delivery that
-     * did not finish: whether the ERP holds it is unknown, so the single route reads the ledger before posting.
-     */
-    public static final String READ_FIRST = "InterchangeReadLedgerFirst";
-    /**
      * The route that sends a batch's confirmation records to the ledger topic (a Kafka producer owned by a route,
      * not by the template: a template's Kafka producer did not survive the consumer route being stopped and started).
      */
@@ -109,11 +104,8 @@ public final class LedgerBatch {
         }
     }
 
-    /**
-     * A record leaving the fast path, with the failure of its bulk request if it had one, and whether the ERP may
-     * hold it already (its key was taken over).
-     */
-    private record Diverted(Exchange record, int index, Exception failure, boolean readFirst) { }
+    /** A record leaving the fast path, with the failure of its bulk request if it had one. */
+    private record Diverted(Exchange record, int index, Exception failure) { }
 
     /** The records leaving the fast path, and from which position in the batch each customer's events follow them. */
     private static final class OneByOne {
@@ -121,11 +113,7 @@ public final class LedgerBatch {
         private final Map<String, Integer> customerFrom = new HashMap<>();
 
         void add(Item item, Exception failure) {
-            add(item, failure, false);
-        }
-
-        void add(Item item, Exception failure, boolean readFirst) {
-            records.add(new Diverted(item.record, item.index, failure, readFirst));
+            records.add(new Diverted(item.record, item.index, failure));
             String customer = item.envelope == null ? null : item.envelope.subject();
             if (customer != null) customerFrom.merge(customer, item.index, Math::min);
         }
@@ -193,10 +181,8 @@ public final class LedgerBatch {
             // one by one in the batch's order: a customer's events stay in order
             oneByOne.records.sort(Comparator.comparingInt(Diverted::index));
             for (Diverted d : oneByOne.records) {
-                Map<String, Object> properties = new HashMap<>();
-                if (d.failure() != null) properties.put(BULK_FAILURE, d.failure());
-                if (d.readFirst()) properties.put(READ_FIRST, true);
-                KafkaBatches.forward(producer, SINGLE, d.record(), properties);
+                KafkaBatches.forward(producer, SINGLE, d.record(),
+                        d.failure() == null ? Map.of() : Map.of(BULK_FAILURE, d.failure()));
             }
         }
         MDC.remove(ExchangeKeys.CORRELATION_ID);
@@ -248,9 +234,10 @@ public final class LedgerBatch {
             }
             if (state == null || state == IdempotencyStore.DuplicateState.TAKEN_OVER) item.key = keys.get(i);
             if (state == IdempotencyStore.DuplicateState.TAKEN_OVER) {
-                // its earlier holder died or stalled, perhaps after the ERP posted it: the single route reads first
-                release(item);
-                oneByOne.add(item, null, true);
+                // its earlier holder died or stalled, perhaps after the ERP posted it: given up as unsettled, so the
+                // single route (or a later batch, should this one not finish) takes it over and reads the ledger first
+                releaseUnsettled(item);
+                oneByOne.add(item, null);
             } else if (state == IdempotencyStore.DuplicateState.IN_PROGRESS || oneByOne.follows(item)) {
                 // another delivery holds it (the single route waits for it), or an earlier event of the customer left
                 release(item);
@@ -303,7 +290,8 @@ public final class LedgerBatch {
                     + "already recorded", claimed.size(), FailureClassifier.reason(e));
             for (Item item : claimed) {
                 if (item.key != null) {
-                    release(item);
+                    // some may have reached the ERP before the failure
+                    releaseUnsettled(item);
                     oneByOne.add(item, null);
                 }
             }
@@ -335,7 +323,7 @@ public final class LedgerBatch {
                 LOG.warn("Request of {} journal entry(ies) to {} failed ({}); each goes on alone with this as its first "
                         + "attempt's failure", chunk.size(), erp.target(), FailureClassifier.reason(sent.getException()));
                 for (Item item : chunk) {
-                    release(item);
+                    releaseUnsettled(item);
                     oneByOne.add(item, sent.getException());
                 }
                 chunk.clear();
@@ -351,8 +339,9 @@ public final class LedgerBatch {
                     item.answer = answer.answer();
                     posted.add(item);
                 } else {
-                    // the single route dead-letters it with this reason, without sending it again
-                    release(item);
+                    // the single route reads the ledger (a refusal may mean it holds the entry already), then
+                    // dead-letters it with this reason if not, without sending it again
+                    releaseUnsettled(item);
                     oneByOne.add(item, new PermanentFailure(answer.rejection()));
                 }
             }
@@ -399,6 +388,23 @@ public final class LedgerBatch {
         }
     }
 
+    /**
+     * Gives up a key whose posting may have reached the ERP: it stays PENDING with its lease run out, so whoever claims
+     * it next takes it over at once and is told so ({@link IdempotencyStore.DuplicateState#TAKEN_OVER}), and reads the
+     * ledger before sending. Deleting it would forget that, were this process to die before the single route ran.
+     */
+    private void releaseUnsettled(Item item) {
+        if (item.key == null) return;
+        try {
+            idempotency.releaseUnsettled(item.key);
+        } catch (RuntimeException e) {
+            LOG.warn("Posting key {} not released ({}); it is taken over when its lease runs out", item.key,
+                    FailureClassifier.reason(e));
+        }
+        item.key = null;
+    }
+
+    /** Gives up a key whose posting was not sent. */
     private void release(Item item) {
         if (item.key == null) return;
         try {

@@ -41,7 +41,6 @@ public final class LedgerSettlement {
     public static boolean outcomeUnknown(Exchange exchange) {
         return exchange.getProperty(ExchangeKeys.ATTEMPTS, 1, Integer.class) > 1
                 || Boolean.TRUE.equals(exchange.getProperty(IdempotentStep.TAKEN_OVER))
-                || Boolean.TRUE.equals(exchange.getProperty(LedgerBatch.READ_FIRST))
                 || exchange.getProperty(UNSETTLED_FAILURE) != null;
     }
 

@@ -88,7 +88,7 @@ public final class IdempotentStep implements Processor {
             return;
         }
         exchange.setProperty(CLAIMED, key);
-        Claim claim = new Claim(store, key);
+        Claim claim = new Claim(store, key, waitForHolder);
         exchange.setProperty(CLAIM, claim);
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
@@ -145,15 +145,21 @@ public final class IdempotentStep implements Processor {
         }
     }
 
-    /** A claimed key, settled (confirmed or released) exactly once. */
+    /**
+     * A claimed key, settled (confirmed or released) exactly once. On a consumer ({@link #waitingForHolder}) a failed
+     * attempt may have had its effect (an ERP that posted and then timed out), so its key is released as unsettled:
+     * the next claim (a redelivery, a replay) is told it took the key over, and a step that can ask its target does.
+     */
     private static final class Claim {
         private final IdempotencyStore store;
         private final String key;
+        private final boolean unsettledOnRelease;
         private final AtomicBoolean settled = new AtomicBoolean();
 
-        Claim(IdempotencyStore store, String key) {
+        Claim(IdempotencyStore store, String key, boolean unsettledOnRelease) {
             this.store = store;
             this.key = key;
+            this.unsettledOnRelease = unsettledOnRelease;
         }
 
         void confirm() {
@@ -161,7 +167,9 @@ public final class IdempotentStep implements Processor {
         }
 
         void release() {
-            if (settled.compareAndSet(false, true)) store.remove(key);
+            if (!settled.compareAndSet(false, true)) return;
+            if (unsettledOnRelease) store.releaseUnsettled(key);
+            else store.remove(key);
         }
     }
 }

@@ -142,6 +142,17 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         return "DONE".equals(state) ? DuplicateState.DONE : DuplicateState.IN_PROGRESS;
     }
 
+    /** True when a claim of the key now would hold it: unknown, expired, or PENDING with its lease run out. */
+    public boolean claimable(String key) {
+        Instant now = clock.instant();
+        return jdbc.query("SELECT 1 FROM idempotency_key WHERE key_value = ? AND expires_at >= ? "
+                + "AND NOT (state = 'PENDING' AND updated_at < ?)", ps -> {
+            ps.setString(1, key);
+            ps.setObject(2, Jdbc.ts(now));
+            ps.setObject(3, Jdbc.ts(now.minus(lease)));
+        }, rs -> rs.getInt(1)).isEmpty();
+    }
+
     /** PENDING, DONE, or null when unknown. */
     public String state(String key) {
         List<String> rows = jdbc.query("SELECT state FROM idempotency_key WHERE key_value = ?",
@@ -160,6 +171,18 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
     @Override
     public boolean contains(String key) {
         return "DONE".equals(state(key));
+    }
+
+    /**
+     * Gives up a PENDING key whose effect may have happened: it stays, with its lease run out, so the next claim takes
+     * it over at once and is told so ({@link DuplicateState#TAKEN_OVER}); removing it would forget that. Returns true
+     * if the key was PENDING.
+     */
+    public boolean releaseUnsettled(String key) {
+        return jdbc.update("UPDATE idempotency_key SET updated_at = ? WHERE key_value = ? AND state = 'PENDING'", ps -> {
+            ps.setObject(1, Jdbc.ts(Instant.EPOCH));
+            ps.setString(2, key);
+        }) == 1;
     }
 
     @Override

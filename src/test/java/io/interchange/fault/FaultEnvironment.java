@@ -67,6 +67,7 @@ public final class FaultEnvironment implements AutoCloseable {
     }
 
     public static final String BILLING_TOPIC = "interchange.billing.v1";
+    public static final String LEDGER_TOPIC = "interchange.ledger.v1";
     public static final int PARTITIONS = 6;
     public static final String ERP_USER = "INTERCHANGE";
     public static final String STORE_USER = "postgres";
@@ -116,6 +117,13 @@ public final class FaultEnvironment implements AutoCloseable {
         }
         this.s4 = new S4HanaPeer(0, ERP_USER, erpPassword, s4Codes);
         this.legacy = new LegacyErpPeer(0, ERP_USER, erpPassword, legacyCodes);
+        // strict ERPs, as an ERP team may run them: S/4HANA without SAP's UUID idempotency for synchronous services
+        // (WSIDPADMIN), refusing a second entry under a reference it holds; a legacy ledger refusing one without
+        // naming its document. An entry sent again after a lost answer or a crash is refused, so the runtime must
+        // settle unknown outcomes by reading the ledger.
+        s4.setIdempotencyWindow(Duration.ZERO);
+        s4.setDuplicateReferenceCheck(true);
+        legacy.setNamesDuplicateDocument(false);
         Runtime.getRuntime().addShutdownHook(killer);
     }
 
@@ -214,13 +222,34 @@ public final class FaultEnvironment implements AutoCloseable {
 
     /** How many records of the billing topic carry each {@code ce_id}, read from the beginning to the end. */
     public Map<String, Integer> billingRecordsPerEventId() {
+        return recordsPerId(BILLING_TOPIC);
+    }
+
+    /** How many records of the ledger topic carry each {@code ce_id} (a posting id), from the beginning to the end. */
+    public Map<String, Integer> ledgerRecordsPerPostingId() {
+        return recordsPerId(LEDGER_TOPIC);
+    }
+
+    /** The confirmations the runtime recorded: accounting document by source event id. */
+    public Map<String, String> confirmations() throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (Connection c = storeConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT event_id, accounting_document FROM erp_confirmation")) {
+            while (rs.next()) out.put(rs.getString(1), rs.getString(2));
+        }
+        return out;
+    }
+
+    private Map<String, Integer> recordsPerId(String topic) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         Map<String, Integer> counts = new HashMap<>();
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = partitions();
+            List<TopicPartition> parts = topic.equals(BILLING_TOPIC) ? partitions()
+                    : c.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> ends = c.endOffsets(parts, Duration.ofSeconds(30));

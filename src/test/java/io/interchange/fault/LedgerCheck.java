@@ -94,7 +94,16 @@ final class LedgerCheck {
         long kafkaExtraRecords;
         int acceptedNotOnKafka;
         int s4IdempotentReplays;
+        int s4DuplicateReferences;
         int legacyDuplicateReferences;
+        int s4Reads;
+        int legacyReads;
+        /** Events posted on an ERP ledger for which the runtime recorded no confirmation, or another document. */
+        int unconfirmed = -1;
+        List<String> unconfirmedSamples = List.of();
+        /** Events posted on an ERP ledger whose confirmation is not on the ledger topic. */
+        int unpublished = -1;
+        long ledgerRecords = -1;
         int s4Rejections;
         int legacyRejections;
         int customerOrderViolations;
@@ -184,6 +193,7 @@ final class LedgerCheck {
         r.legacyPostings = legacy.size();
         Map<String, Integer> position = new HashMap<>();
         Map<String, Integer> postedCount = new HashMap<>();
+        Map<String, String> documents = new HashMap<>();
         List<String> dupSamples = new ArrayList<>();
         int unexpected = 0;
         int headerMismatch = 0;
@@ -195,6 +205,7 @@ final class LedgerCheck {
                 continue;
             }
             position.putIfAbsent(e.eventId, i);
+            documents.putIfAbsent(e.eventId, p.accountingDocument());
             if (postedCount.merge(e.eventId, 1, Integer::sum) == 2 && dupSamples.size() < 10) {
                 dupSamples.add("S/4HANA " + e + " documents " + s4.stream().filter(x -> e.s4Uuid().equals(x.uuid()))
                         .map(S4HanaPeer.Posting::accountingDocument).toList());
@@ -213,6 +224,7 @@ final class LedgerCheck {
                 continue;
             }
             position.putIfAbsent(e.eventId, i);
+            documents.putIfAbsent(e.eventId, p.documentNumber());
             if (postedCount.merge(e.eventId, 1, Integer::sum) == 2 && dupSamples.size() < 10) {
                 dupSamples.add("legacy " + e + " documents " + legacy.stream().filter(x -> e.postingId().equals(x.reference()))
                         .map(LegacyErpPeer.Posting::documentNumber).toList());
@@ -248,7 +260,23 @@ final class LedgerCheck {
         r.lostEvents = lost;
 
         r.s4IdempotentReplays = env.s4.idempotentReplays();
+        r.s4DuplicateReferences = env.s4.duplicateReferences();
         r.legacyDuplicateReferences = env.legacy.duplicateReferences();
+        r.s4Reads = env.s4.readCount();
+        r.legacyReads = env.legacy.finds();
+
+        // every entry on an ERP ledger has its confirmation recorded, naming the document the ledger holds
+        Map<String, String> confirmations = env.confirmations();
+        List<String> unconfirmed = new ArrayList<>();
+        for (var posted : documents.entrySet()) {
+            String recorded = confirmations.get(posted.getKey());
+            if (!posted.getValue().equals(recorded)) {
+                unconfirmed.add(posted.getKey() + " posted as " + posted.getValue() + ", recorded "
+                        + (recorded == null ? "nothing" : recorded));
+            }
+        }
+        r.unconfirmed = unconfirmed.size();
+        r.unconfirmedSamples = unconfirmed.stream().limit(5).toList();
         r.s4Rejections = env.s4.rejections().size();
         r.legacyRejections = env.legacy.rejections().size();
 
@@ -290,6 +318,9 @@ final class LedgerCheck {
             r.kafkaDuplicateIds = (int) perId.values().stream().filter(n -> n > 1).count();
             r.kafkaExtraRecords = perId.values().stream().mapToLong(n -> n - 1).sum();
             r.acceptedNotOnKafka = (int) events.stream().filter(e -> e.accepted() && !perId.containsKey(e.eventId)).count();
+            Map<String, Integer> ledger = env.ledgerRecordsPerPostingId();
+            r.ledgerRecords = ledger.values().stream().mapToLong(Integer::longValue).sum();
+            r.unpublished = (int) documents.keySet().stream().filter(id -> !ledger.containsKey("posting:" + id)).count();
         }
         return r;
     }
@@ -314,8 +345,11 @@ final class LedgerCheck {
         row(sb, "Kafka records on " + FaultEnvironment.BILLING_TOPIC, r.kafkaRecords);
         row(sb, "Kafka duplicate ce_ids (extra records)", r.kafkaDuplicateIds + " (" + r.kafkaExtraRecords + ")");
         row(sb, "accepted but not on Kafka", r.acceptedNotOnKafka);
-        row(sb, "S/4HANA idempotent replays", r.s4IdempotentReplays);
-        row(sb, "legacy duplicate references refused", r.legacyDuplicateReferences);
+        row(sb, "ERP postings without their confirmation", r.unconfirmed);
+        row(sb, "  ... nor their record on " + FaultEnvironment.LEDGER_TOPIC, r.unpublished + " (records: " + r.ledgerRecords + ")");
+        row(sb, "ledger reads (S/4 OData / legacy FindJournal)", r.s4Reads + " / " + r.legacyReads);
+        row(sb, "duplicate references refused (S/4 / legacy)", r.s4DuplicateReferences + " / " + r.legacyDuplicateReferences);
+        row(sb, "S/4HANA idempotent replays (UUID; off here)", r.s4IdempotentReplays);
         row(sb, "ERP business rejections (S/4 / legacy)", r.s4Rejections + " / " + r.legacyRejections);
         row(sb, "order violations (customer / invoice)", r.customerOrderViolations + " / " + r.invoiceOrderViolations);
         row(sb, "S/4 DocumentHeaderText kind mismatches", r.headerTextMismatches);
@@ -367,5 +401,10 @@ final class LedgerCheck {
         assertThat(r.unexpected).as("postings of events never accepted\n" + table).isZero();
         assertThat(r.posted).as("posted\n" + table).isEqualTo(r.expected);
         assertThat(r.headerTextMismatches).as("postings with the wrong kind\n" + table).isZero();
+        assertThat(r.unconfirmed).as("ERP postings without their recorded confirmation " + r.unconfirmedSamples
+                + "\n" + table).isZero();
+        if (r.unpublished >= 0) {
+            assertThat(r.unpublished).as("ERP postings without a record on the ledger topic\n" + table).isZero();
+        }
     }
 }

@@ -48,6 +48,31 @@ class IdempotencyStoreTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void aKeyReleasedAsUnsettledIsTakenOverAtOnceAndTheClaimIsToldSo(Backend backend) {
+        IdempotencyStore ids = fresh(backend);
+        assertThat(ids.claim("evt_1")).isNull();
+        assertThat(ids.claimable("evt_1")).isFalse();
+
+        assertThat(ids.releaseUnsettled("evt_1")).isTrue();
+
+        assertThat(ids.state("evt_1")).isEqualTo("PENDING");
+        assertThat(ids.claimable("evt_1")).isTrue();
+        assertThat(ids.claimNoting("evt_1")).isEqualTo(DuplicateState.TAKEN_OVER);
+        // now held again, by this claim
+        assertThat(ids.claimable("evt_1")).isFalse();
+        assertThat(ids.claimAllNoting(List.of("evt_1"))).containsExactly(DuplicateState.IN_PROGRESS);
+        ids.releaseUnsettled("evt_1");
+        assertThat(ids.claim("evt_1")).as("the plain claim answers null for a take-over").isNull();
+        // a DONE key is not released
+        ids.confirm("evt_1");
+        assertThat(ids.releaseUnsettled("evt_1")).isFalse();
+        assertThat(ids.claim("evt_1")).isEqualTo(DuplicateState.DONE);
+        assertThat(ids.claimable("evt_1")).isFalse();
+        assertThat(ids.claimable("never-claimed")).isTrue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void confirmedKeyIsDone(Backend backend) {
         IdempotencyStore ids = fresh(backend);
         assertThat(ids.claim("evt_1")).isNull();
