@@ -388,27 +388,25 @@ public final class LedgerBatch {
         }
     }
 
+    /** Gives up a key whose posting was not sent. */
+    private void release(Item item) {
+        release(item, false);
+    }
+
     /**
      * Gives up a key whose posting may have reached the ERP: it stays PENDING with its lease run out, so whoever claims
      * it next takes it over at once and is told so ({@link IdempotencyStore.DuplicateState#TAKEN_OVER}), and reads the
      * ledger before sending. Deleting it would forget that, were this process to die before the single route ran.
      */
     private void releaseUnsettled(Item item) {
-        if (item.key == null) return;
-        try {
-            idempotency.releaseUnsettled(item.key);
-        } catch (RuntimeException e) {
-            LOG.warn("Posting key {} not released ({}); it is taken over when its lease runs out", item.key,
-                    FailureClassifier.reason(e));
-        }
-        item.key = null;
+        release(item, true);
     }
 
-    /** Gives up a key whose posting was not sent. */
-    private void release(Item item) {
+    private void release(Item item, boolean maybeSent) {
         if (item.key == null) return;
         try {
-            idempotency.remove(item.key);
+            if (maybeSent) idempotency.releaseUnsettled(item.key);
+            else idempotency.remove(item.key);
         } catch (RuntimeException e) {
             // its lease runs out instead; the single route then takes it over
             LOG.warn("Posting key {} not released ({}); it is taken over when its lease runs out", item.key,
