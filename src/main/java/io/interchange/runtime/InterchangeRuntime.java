@@ -12,11 +12,14 @@ import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyErpConnector;
 import io.interchange.connectors.erp.S4HanaConnector;
 import io.interchange.connectors.http.WebhookAnswers;
+import io.interchange.connectors.kafka.ConsumerGroupSeeding;
+import io.interchange.ledger.ErpBreakers;
 import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.management.DeadLetterOperations;
 import io.interchange.management.JmxConnector;
 import io.interchange.management.TlsIdentity;
+import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingSource;
@@ -30,6 +33,7 @@ import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.store.Store;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckHelper;
@@ -63,6 +67,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<BillingEventStream> streams = new ArrayList<>();
     private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
+    private ErpBreakers breakers;
     private Store store;
     private Main main;
     private String bootstrapServers;
@@ -174,12 +179,26 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LEDGER)) {
             main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
             main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
-            LedgerBatch batch = new LedgerBatch(posting, store.idempotency());
-            ledgerBatches.add(batch);
+            List<String> targets = erps.stream().map(ErpConnector::target).toList();
+            breakers = new ErpBreakers(config, targets);
+            breakers.all().forEach((target, cb) -> main.bind(ErpBreakers.beanName(target), cb));
+            List<LedgerBatch> batches = new ArrayList<>();
+            for (String target : targets) {
+                // the legacy consumer also dead-letters the events no target can be found for (unknown entity)
+                LedgerBatch batch = new LedgerBatch(posting, store.idempotency(), target,
+                        target.equals(LegalEntity.LEGACY), breakers);
+                breakers.heldConsumers(target, t -> batch.hold().heldConsumers());
+                batches.add(batch);
+            }
+            ledgerBatches.addAll(batches);
+            String group = config.get(Settings.KAFKA_CONSUMER_GROUP);
+            // one consumer group per target: seeded from the single group earlier versions read with, so an upgraded
+            // deployment neither reads the topic again nor skips what arrived while it was stopped
+            ConsumerGroupSeeding.seed(bootstrapServers, config.get(Settings.BILLING_TOPIC), group,
+                    targets.stream().map(t -> LedgerPostingRoute.consumerGroup(group, t)).toList());
             main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
-                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),
-                    config.get(Settings.KAFKA_CONSUMER_GROUP), batch, config.getInt(Settings.LEDGER_BATCH),
-                    config.getInt(Settings.LEDGER_CONSUMERS)));
+                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches, breakers,
+                    config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
@@ -197,6 +216,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         health.register(storeHealthCheck());
         for (ErpConnector erp : erps) health.register(erp.healthCheck());
+        registerBreakers(context, health);
 
         DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
         context.getManagementStrategy().getManagementAgent()
@@ -211,6 +231,22 @@ public final class InterchangeRuntime implements AutoCloseable {
                 managementTls == null ? "http" : "https", config.get(Settings.MANAGEMENT_HOST),
                 config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url(),
                 jmx == null ? "" : jmxTls == null ? " (no TLS)" : " (TLS)");
+    }
+
+    /**
+     * The ERP targets' circuit breakers in health (a readiness check per target, {@code breaker:<target>}) and in
+     * metrics ({@link ErpBreakers#bindMetrics}).
+     */
+    private void registerBreakers(CamelContext context, HealthCheckRegistry health) {
+        if (breakers == null) return;
+        breakers.healthChecks().forEach(health::register);
+        MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
+        if (meters == null) {
+            Set<MeterRegistry> all = context.getRegistry().findByType(MeterRegistry.class);
+            meters = all.isEmpty() ? null : all.iterator().next();
+        }
+        if (meters != null) breakers.bindMetrics(meters);
+        else LOG.warn("No Micrometer registry: the ERP circuit breakers' metrics are not published");
     }
 
     static final String FLOW_WEBHOOK = "billing-webhook";

@@ -42,7 +42,9 @@ class ManagementEndpointsTest {
         JsonNode health = new ObjectMapper().readTree(kit.get("/observe/health").body());
         assertThat(health.path("status").asText()).isEqualTo("UP");
         assertThat(health.path("checks").findValuesAsText("name")).contains("store", "s4hana", "legacyErp",
-                "route:billing.webhook-ingest", "route:billing.ledger-posting", "consumer:billing.ledger-consumer");
+                "route:billing.webhook-ingest", "route:billing.ledger-posting",
+                "consumer:billing.ledger-consumer.s4hana", "consumer:billing.ledger-consumer.legacy",
+                "breaker:s4hana", "breaker:legacy");
 
         kit.s4.close();
         HttpResponse<String> down = kit.get("/observe/health");
@@ -56,7 +58,7 @@ class ManagementEndpointsTest {
         HttpResponse<String> live = kit.get("/observe/health/live");
         assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
         assertThat(new ObjectMapper().readTree(live.body()).path("checks").findValuesAsText("name"))
-                .doesNotContain("s4hana", "legacyErp", "store");
+                .doesNotContain("s4hana", "legacyErp", "store", "breaker:s4hana", "breaker:legacy");
     }
 
     @Test
@@ -66,7 +68,13 @@ class ManagementEndpointsTest {
         String metrics = kit.get("/observe/metrics").body();
         assertThat(metrics).contains("camel_exchanges_total{")
                 .contains("routeId=\"billing.webhook-ingest\"")
-                .contains("routeId=\"billing.ledger-posting\"");
+                .contains("routeId=\"billing.ledger-posting\"")
+                // a circuit breaker per ERP target: its state, failure rate, refused calls and held consumers
+                .contains("interchange_erp_breaker_state{state=\"closed\",target=\"S4HANA\"} 1.0")
+                .contains("interchange_erp_breaker_state{state=\"open\",target=\"LEGACY\"} 0.0")
+                .contains("interchange_erp_breaker_failure_rate{target=\"LEGACY\"}")
+                .contains("interchange_erp_breaker_not_permitted_total{target=\"S4HANA\"}")
+                .contains("interchange_ledger_held_consumers{target=\"S4HANA\"}");
         assertThat(metrics).doesNotContain(RuntimeKit.ERP_PASSWORD).doesNotContain(RuntimeKit.SECRET);
     }
 
