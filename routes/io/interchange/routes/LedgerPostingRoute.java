@@ -2,6 +2,7 @@ package io.interchange.routes;
 
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.kafka.CloudEventHeaders;
+import io.interchange.ledger.ErpBreakers;
 import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.ledger.LedgerSettlement;
@@ -13,20 +14,26 @@ import io.interchange.reliability.RoutePolicies;
 import io.interchange.store.ErpConfirmations;
 import io.interchange.store.IdempotencyStore;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePropertyKey;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
 import org.slf4j.MDC;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Canonical billing events to the ERP ledger: route by legal entity to S/4HANA or the legacy ERP, post each event
  * exactly once, record the ERP's confirmation and publish it to the ledger topic.
  *
- * <p>The consumer takes a poll's batch at a time ({@link LedgerBatch}: bulk requests where the ERP takes them); what
- * the batch cannot settle, and every replay, goes through the single-posting route {@link #ROUTE_ID}, with its
- * redelivery and dead-letter policy. Both reach an ERP through its own route ({@code erp.<target>.post-journal}),
- * whose throttle holds the ERP's rate limit for all of them.
+ * <p>Each ERP target has its own consumer ({@link #consumerId}) in its own consumer group ({@link #consumerGroup}) on
+ * the whole billing topic, posting only its target's events and skipping the others, so one ERP's outage, slowness or
+ * rate limit never delays postings to the other, while a customer's events stay in order within a target. Each takes
+ * a poll's batch at a time ({@link LedgerBatch}: bulk requests where the ERP takes them); what the batch cannot settle,
+ * and every replay, goes through the single-posting route {@link #ROUTE_ID}, with its redelivery and dead-letter
+ * policy. Both reach an ERP through its own route ({@code erp.<target>.post-journal}), whose throttle holds the ERP's
+ * rate limit for all of them and whose circuit breaker ({@link ErpBreakers}) refuses calls while the ERP is failing:
+ * the postings are then held, and the target's consumer pauses (Pausable EIP) until the breaker lets probes through.
  */
 public class LedgerPostingRoute extends RouteBuilder {
 
@@ -44,14 +51,17 @@ public class LedgerPostingRoute extends RouteBuilder {
     private final String billingTopic;
     private final String ledgerTopic;
     private final String consumerGroup;
-    private final LedgerBatch batch;
+    private final List<LedgerBatch> batches;
+    private final ErpBreakers breakers;
     private final int batchSize;
     private final int consumers;
 
+    /** {@code batches}: one per ERP target, each read by its own consumer group. */
     public LedgerPostingRoute(LedgerPostingService service, List<ErpConnector> connectors, IdempotencyStore idempotency,
                               RoutePolicies policies, String billingTopic, String ledgerTopic, String consumerGroup,
-                              LedgerBatch batch, int batchSize, int consumers) {
-        this.batch = batch;
+                              List<LedgerBatch> batches, ErpBreakers breakers, int batchSize, int consumers) {
+        this.batches = batches;
+        this.breakers = breakers;
         this.batchSize = batchSize;
         this.consumers = consumers;
         this.service = service;
@@ -63,17 +73,34 @@ public class LedgerPostingRoute extends RouteBuilder {
         this.consumerGroup = consumerGroup;
     }
 
+    /** Route id of a target's ledger consumer: {@code billing.ledger-consumer.s4hana}, {@code ...legacy}. */
+    public static String consumerId(String target) {
+        return CONSUMER_ID + "." + target.toLowerCase(Locale.ROOT);
+    }
+
+    /** Consumer group of a target's ledger consumers: the instance's group with the target's name appended. */
+    public static String consumerGroup(String group, String target) {
+        return group + "." + target.toLowerCase(Locale.ROOT);
+    }
+
     @Override
     public void configure() {
-        // breakOnFirstError: if even the dead-letter store cannot take a failure, the batch is read again, not
-        // skipped; offsets are committed by LedgerBatch once the batch is settled (see KafkaBatches#commitOffsets)
-        from("kafka:" + billingTopic + "?groupId=" + consumerGroup + "&autoOffsetReset=earliest"
-                // a batch completes when it is full or 10 ms after its first record: large in a backlog, prompt when idle
-                + "&batching=true&maxPollRecords=" + batchSize + "&pollTimeoutMs=100&batchingIntervalMs=10"
-                + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
-                + "&consumersCount=" + consumers)
-                .routeId(CONSUMER_ID)
-                .process(batch::process).id("ledger.post-batch");
+        for (LedgerBatch batch : batches) {
+            String target = batch.target();
+            String t = target.toLowerCase(Locale.ROOT);
+            // breakOnFirstError: if even the dead-letter store cannot take a failure, the batch is read again, not
+            // skipped; offsets are committed by LedgerBatch once the batch is settled (see KafkaBatches#commitOffsets)
+            from("kafka:" + billingTopic + "?groupId=" + consumerGroup(consumerGroup, target) + "&autoOffsetReset=earliest"
+                    // a batch completes when it is full or 10 ms after its first record: large in a backlog, prompt when idle
+                    + "&batching=true&maxPollRecords=" + batchSize + "&pollTimeoutMs=100&batchingIntervalMs=10"
+                    + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
+                    + "&consumersCount=" + consumers)
+                    .routeId(consumerId(target))
+                    // while the target's breaker is open the batch holds its events and pauses the consumer, which keeps
+                    // polling; after each poll the listener resumes it once the breaker lets calls through again
+                    .pausable(batch.hold().listener(), x -> breakers.permits(target)).id("ledger." + t + ".pausable")
+                    .process(batch::process).id("ledger." + t + ".post-batch");
+        }
 
         // batchWithIndividualHeaders: each record of the list keeps its own CloudEvents headers and key
         from(LedgerBatch.PUBLISH)
@@ -95,6 +122,8 @@ public class LedgerPostingRoute extends RouteBuilder {
                                         List.of(e.getProperty(POSTING, LedgerPosting.class)))).id("ledger.one-entry")
                                 // reads the ERP's ledger first when an earlier attempt's outcome is unknown
                                 .toD("direct:erp.${exchangeProperty." + ERP_TARGET + "}.settle").id("erp.post-journal")
+                                // the ERP's circuit breaker is open: nothing was sent, the posting waits (its key released)
+                                .filter(exchangeProperty(ErpBreakers.HELD).isNotNull()).stop().end()
                                 .process(this::recordConfirmation).id("ledger.record-confirmation")
                         .end()
                         .process(this::confirmationRecord).id("ledger.confirmation-record")
@@ -103,7 +132,7 @@ public class LedgerPostingRoute extends RouteBuilder {
                 .end();
 
         for (ErpConnector erp : connectors) {
-            String t = erp.target().toLowerCase();
+            String t = erp.target().toLowerCase(Locale.ROOT);
             // One posting, settled: the ledger is read first when an earlier attempt may have reached the ERP, and
             // again after a rejection. No error handler of its own: a failure goes back to the posting route's
             // policy, whose redelivery of erp.post-journal runs this again from the start.
@@ -112,36 +141,71 @@ public class LedgerPostingRoute extends RouteBuilder {
                     .errorHandler(noErrorHandler())
                     .filter(LedgerSettlement::outcomeUnknown)
                         .to("direct:erp." + erp.target() + ".read").id("erp." + t + ".read-before-posting")
+                        .filter(exchangeProperty(ErpBreakers.HELD).isNotNull()).stop().end()
                         .process(LedgerSettlement::settleBeforePosting).id("erp." + t + ".settle-from-ledger")
                     .end()
                     .filter(LedgerSettlement::notSettled)
                         .to("direct:erp." + erp.target()).id("erp." + t + ".post")
                         .filter(LedgerSettlement::rejected)
                             .to("direct:erp." + erp.target() + ".read").id("erp." + t + ".read-after-rejection")
+                            .filter(exchangeProperty(ErpBreakers.HELD).isNotNull()).stop().end()
                             .process(LedgerSettlement::settleRejection).id("erp." + t + ".settle-rejection")
                         .end()
                     .end();
 
-            // What the ledger holds under the posting's reference, within the same rate limit as postings.
+            // What the ledger holds under the posting's reference, behind the same breaker and within the same rate
+            // limit as postings: while the ERP is down a read waits like a posting, it does not spend attempts.
             from("direct:erp." + erp.target() + ".read")
                     .routeId("erp." + t + ".read-ledger")
                     .errorHandler(noErrorHandler())
                     .process(e -> readRequest(e, erp)).id("erp." + t + ".build-read")
-                    .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".read-rate-limit")
-                    .to(erp.readUri()).id("erp." + t + ".read-call")
-                    .process(e -> readHolding(e, erp)).id("erp." + t + ".read-holding");
+                    .circuitBreaker().id("erp." + t + ".read-circuit-breaker")
+                        .resilience4jConfiguration().circuitBreaker(ErpBreakers.beanName(erp.target()))
+                            .throwExceptionWhenHalfOpenOrOpenState(false).end()
+                        .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".read-rate-limit")
+                            .to(erp.readUri()).id("erp." + t + ".read-call")
+                            .process(e -> readHolding(e, erp)).id("erp." + t + ".read-holding")
+                        .end()
+                    .end()
+                    .process(e -> heldIfRefused(e, erp, ErpConnector.HOLDING)).id("erp." + t + ".hold-read-if-open");
 
             // No error handler of its own: a failure goes back to the caller (the batch, or the settle route).
             from("direct:erp." + erp.target())
-                    .routeId("erp." + erp.target().toLowerCase() + ".post-journal")
+                    .routeId("erp." + t + ".post-journal")
                     .errorHandler(noErrorHandler())
-                    .process(e -> soapRequest(e, erp)).id("erp." + erp.target().toLowerCase() + ".build-request")
-                    // the ERP's rate limit holds for retries and backlogs too; the caller's thread waits its turn
-                    .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false)
-                        .id("erp." + erp.target().toLowerCase() + ".rate-limit")
-                    .to(erp.endpointUri()).id("erp." + erp.target().toLowerCase() + ".soap-call")
-                    .process(e -> readAnswer(e, erp)).id("erp." + erp.target().toLowerCase() + ".read-confirmation");
+                    .process(e -> soapRequest(e, erp)).id("erp." + t + ".build-request")
+                    // the target's breaker: what the call fails with (transient failures) counts; while it is open the
+                    // call is not made, and the exchange comes out without an exception, rejected, to be held below
+                    .circuitBreaker().id("erp." + t + ".circuit-breaker")
+                        .resilience4jConfiguration().circuitBreaker(ErpBreakers.beanName(erp.target()))
+                            .throwExceptionWhenHalfOpenOrOpenState(false).end()
+                        // the ERP's rate limit holds for retries and backlogs too; the caller's thread waits its turn
+                        .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".rate-limit")
+                            .to(erp.endpointUri()).id("erp." + t + ".soap-call")
+                            .process(e -> readAnswer(e, erp)).id("erp." + t + ".read-confirmation")
+                        .end() // throttle (a block: the call and the reading are its outputs)
+                    .end() // circuit breaker
+                    .process(e -> heldIfRefused(e, erp, ErpConnector.ANSWERS)).id("erp." + t + ".hold-if-open");
         }
+    }
+
+    /**
+     * After the circuit breaker: a call it refused (open, or half-open with its probes taken) leaves the exchange
+     * without answers and without an exception. It is marked {@link ErpBreakers#HELD}, its idempotency key is released
+     * rather than confirmed, and the exchange stops here, so the single-posting route records nothing, publishes
+     * nothing and spends no attempt; the batch that sent it holds the record (and the later ones of its partition).
+     */
+    private void heldIfRefused(Exchange exchange, ErpConnector erp, String answerProperty) {
+        if (exchange.getProperty(answerProperty) != null) return;
+        if (!Boolean.TRUE.equals(exchange.getProperty(ExchangePropertyKey.CIRCUIT_BREAKER_RESPONSE_SHORT_CIRCUITED,
+                Boolean.class))) {
+            throw new IllegalStateException(erp.target() + " route: neither an answer nor a refusal by the breaker");
+        }
+        exchange.setProperty(ErpBreakers.HELD, erp.target());
+        exchange.setProperty(IdempotentStep.RELEASE, true);
+        exchange.setRouteStop(true);
+        log.info("Request of {} journal entry(ies) to {} not sent: its circuit breaker is open; they wait",
+                postings(exchange).size(), erp.target());
     }
 
     private void begin(Exchange exchange) {
@@ -176,6 +240,11 @@ public class LedgerPostingRoute extends RouteBuilder {
     }
 
     private static void soapRequest(Exchange exchange, ErpConnector erp) {
+        // an earlier attempt's answers must not pass for this call's (the breaker may refuse this one)
+        exchange.removeProperty(ErpConnector.ANSWERS);
+        // a redelivery starts afresh: what an earlier attempt's call left is not this attempt's outcome
+        exchange.removeProperty(ErpConnector.ANSWERS);
+        exchange.removeProperty(ExchangePropertyKey.CIRCUIT_BREAKER_RESPONSE_SHORT_CIRCUITED);
         Message m = exchange.getMessage();
         m.getHeaders().clear();
         m.setHeader(Exchange.CONTENT_TYPE, "text/xml; charset=utf-8");
@@ -185,6 +254,8 @@ public class LedgerPostingRoute extends RouteBuilder {
     }
 
     private static void readRequest(Exchange exchange, ErpConnector erp) {
+        // an earlier attempt's holding must not pass for this read's (the breaker may refuse this one)
+        exchange.removeProperty(ErpConnector.HOLDING);
         ErpConnector.ReadRequest request = erp.readRequest(postings(exchange).get(0));
         Message m = exchange.getMessage();
         m.getHeaders().clear();

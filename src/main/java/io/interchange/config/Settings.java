@@ -76,7 +76,10 @@ public final class Settings {
     public static final Setting KAFKA_EMBEDDED_PORT = declare("interchange.kafka.embedded-port", "9092", false,
             "Port of the embedded broker when no bootstrap servers are configured (0 picks a free port).");
     public static final Setting KAFKA_CONSUMER_GROUP = declare("interchange.kafka.consumer-group", "interchange", false,
-            "Consumer group shared by every instance of the runtime.");
+            "Consumer group shared by every instance of the runtime. The billing-ledger flow reads with one group per "
+                    + "ERP target, this name with the target appended (interchange.s4hana and interchange.legacy by "
+                    + "default; seeded at first start from this group's offsets, see Deploying), the billing-stream flow "
+                    + "with this name and -billing-stream.");
     public static final Setting KAFKA_SESSION_TIMEOUT = declare("interchange.kafka.session-timeout", "PT10S", false,
             "How long the group waits for a silent instance (killed, hung, cut off) before giving its partitions to the "
                     + "others; also how long a restarted instance waits for the partitions of the process it replaces.");
@@ -124,8 +127,10 @@ public final class Settings {
             "Most billing events the billing-ledger flow takes per poll: their posting keys are claimed in one group "
                     + "commit and their journal entries sent in bulk requests where the ERP takes them.");
     public static final Setting LEDGER_CONSUMERS = declare("interchange.ledger.consumers", "2", false,
-            "Consumer threads of the billing-ledger flow: up to one per partition of the billing topic this instance "
-                    + "reads. A customer's events stay on one partition, so they are posted in order either way.");
+            "Consumer threads of the billing-ledger flow per ERP target (each target has its own consumer group "
+                    + "reading the whole billing topic, so an instance runs twice this many): up to one per partition of "
+                    + "the billing topic this instance reads. A customer's events stay on one partition, so they are "
+                    + "posted in order either way.");
 
     public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
             "How long a processed event id is remembered; a duplicate older than this is processed again.");
@@ -175,6 +180,25 @@ public final class Settings {
 
     public static final Setting LEGACY_MAX_RATE = declare("interchange.erp.legacy.max-rate", "20", false,
             "Most legacy ERP requests per second from one instance.");
+
+    public static final Setting ERP_BREAKER_FAILURE_RATE = declare("interchange.erp.breaker.failure-rate", "50", false,
+            "Circuit breaker of each ERP target (one per ERP, per instance): the percentage of failed requests among the "
+                    + "last interchange.erp.breaker.window that opens it. A failure is what the posting route would retry "
+                    + "(unreachable, timeout, HTTP 408/429/5xx, SOAP Server fault); an answer, even a rejection, is a "
+                    + "success. While a target's breaker is open its ledger consumers hold their events (paused, still "
+                    + "polling, nothing dead-lettered, no redelivery attempt spent) and the other target's keep posting.");
+    public static final Setting ERP_BREAKER_WINDOW = declare("interchange.erp.breaker.window", "10", false,
+            "How many of an ERP's most recent requests its circuit breaker judges (count-based sliding window).");
+    public static final Setting ERP_BREAKER_MINIMUM_CALLS = declare("interchange.erp.breaker.minimum-calls", "3", false,
+            "Fewest requests in the window before the circuit breaker may open: low, because the posting route "
+                    + "retries one posting at a time with backoff, and the breaker must open before a posting's "
+                    + "attempts run out.");
+    public static final Setting ERP_BREAKER_OPEN_WAIT = declare("interchange.erp.breaker.open-wait", "PT10S", false,
+            "How long an open circuit breaker waits before it lets probe requests through (half-open); while it "
+                    + "waits, no request reaches that ERP.");
+    public static final Setting ERP_BREAKER_HALF_OPEN_CALLS = declare("interchange.erp.breaker.half-open-calls", "2", false,
+            "Probe requests a half-open circuit breaker lets through; if fewer than failure-rate percent of them fail it "
+                    + "closes and postings resume, else it opens again for open-wait.");
 
     public static final Setting SANDBOX_STRIPE_API_VERSION = declare("interchange.sandbox.stripe-api-version",
             "2026-07-29.dahlia", false,

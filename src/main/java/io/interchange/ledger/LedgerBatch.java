@@ -67,10 +67,34 @@ public final class LedgerBatch {
     private final LedgerPostingService service;
     private final IdempotencyStore idempotency;
     private final KafkaBatches.Template template = new KafkaBatches.Template();
+    /** The ERP target whose events this batch consumer posts; the others' it skips (their own consumer posts them). */
+    private final String target;
+    /** Whether this consumer also takes the events no target can be found for (unknown entity, unreadable). */
+    private final boolean ownsUnroutable;
+    private final ErpBreakers breakers;
+    private final LedgerHold hold;
 
-    public LedgerBatch(LedgerPostingService service, IdempotencyStore idempotency) {
+    /**
+     * A batch consumer for one ERP target's events; {@code ownsUnroutable} for exactly one target, which dead-letters
+     * the events no target can be found for.
+     */
+    public LedgerBatch(LedgerPostingService service, IdempotencyStore idempotency, String target, boolean ownsUnroutable,
+                       ErpBreakers breakers) {
         this.service = service;
         this.idempotency = idempotency;
+        this.target = target;
+        this.ownsUnroutable = ownsUnroutable;
+        this.breakers = breakers;
+        this.hold = new LedgerHold(target);
+    }
+
+    public String target() {
+        return target;
+    }
+
+    /** How this batch consumer waits while its target's breaker is open. */
+    public LedgerHold hold() {
+        return hold;
     }
 
     /** Stops the flow's producer template (its Kafka producer). */
@@ -88,6 +112,8 @@ public final class LedgerBatch {
         final Envelope envelope;
         final LedgerPosting posting;
         final boolean refused;
+        /** Another target's event: its own consumer posts it. */
+        boolean skipped;
         final String correlationId;
         String key;
         ErpConnector.ErpAnswer answer;
@@ -105,7 +131,7 @@ public final class LedgerBatch {
     }
 
     /** A record leaving the fast path, with the failure of its bulk request if it had one. */
-    private record Diverted(Exchange record, int index, Exception failure) { }
+    private record Diverted(Exchange record, int index, Exception failure, boolean toErp) { }
 
     /** The records leaving the fast path, and from which position in the batch each customer's events follow them. */
     private static final class OneByOne {
@@ -113,7 +139,7 @@ public final class LedgerBatch {
         private final Map<String, Integer> customerFrom = new HashMap<>();
 
         void add(Item item, Exception failure) {
-            records.add(new Diverted(item.record, item.index, failure));
+            records.add(new Diverted(item.record, item.index, failure, item.posting != null));
             String customer = item.envelope == null ? null : item.envelope.subject();
             if (customer != null) customerFrom.merge(customer, item.index, Math::min);
         }
@@ -148,6 +174,8 @@ public final class LedgerBatch {
         int reused;
         int alreadyDone;
         int noEffect;
+        int otherTarget;
+        int held;
     }
 
     /** The batch consumer's step: the body is the poll's list of record exchanges. */
@@ -156,15 +184,26 @@ public final class LedgerBatch {
         if (polled == null || polled.isEmpty()) return;
         // records of a partition a rebalance took away (or restarted) since they were read are another reader's now
         List<Exchange> records = KafkaBatches.stillOwned(polled);
+        // records read before their partition was sought back for a hold come again, in order
+        records = LedgerHold.notReadAgainYet(records);
         if (records.isEmpty()) return;
+        if (!breakers.permits(target)) {
+            // the target's breaker is open: the whole batch waits, read again once probes may go through
+            hold.hold(LedgerHold.firstOffsets(records));
+            return;
+        }
         CamelContext context = batchExchange.getContext();
         ProducerTemplate producer = template.get(context);
         Tally tally = new Tally();
         OneByOne oneByOne = new OneByOne();
         List<Item> bulk = new ArrayList<>();
+        var held = new java.util.IdentityHashMap<org.apache.kafka.clients.consumer.Consumer<?, ?>,
+                Map<org.apache.kafka.common.TopicPartition, Long>>();
         for (int i = 0; i < records.size(); i++) {
             Item item = map(records.get(i), i);
-            if (item.refused || (item.posting != null && oneByOne.follows(item))) {
+            if (item.skipped) {
+                tally.otherTarget++;
+            } else if (item.refused || (item.posting != null && oneByOne.follows(item))) {
                 // the single route maps it again and dead-letters it with the reason, or posts it in order
                 oneByOne.add(item, null);
             } else if (item.posting == null) {
@@ -181,33 +220,66 @@ public final class LedgerBatch {
             // one by one in the batch's order: a customer's events stay in order
             oneByOne.records.sort(Comparator.comparingInt(Diverted::index));
             for (Diverted d : oneByOne.records) {
-                KafkaBatches.forward(producer, SINGLE, d.record(),
+                // a held record holds every later one of its partition: they are read again, in order, after it
+                if (LedgerHold.isHeld(held, d.record())) continue;
+                if (d.toErp() && (d.failure() instanceof ErpHeld || !breakers.permits(target))) {
+                    LedgerHold.add(held, d.record());
+                    continue;
+                }
+                Exchange result = KafkaBatches.forwardForResult(producer, SINGLE, d.record(),
                         d.failure() == null ? Map.of() : Map.of(BULK_FAILURE, d.failure()));
+                if (ErpBreakers.isHeld(result)) LedgerHold.add(held, d.record());
             }
         }
         MDC.remove(ExchangeKeys.CORRELATION_ID);
-        // a progress line for backlogs; single events at a low rate have their own lines
-        if (records.size() >= PROGRESS_BATCH || !oneByOne.records.isEmpty()) {
-            LOG.info("Ledger batch of {} event(s): {} posted in {} request(s), {} confirmed earlier, {} already "
-                            + "posted, {} without ledger effect, {} one by one", records.size(), tally.posted,
-                    tally.requests, tally.reused, tally.alreadyDone, tally.noEffect, oneByOne.records.size());
+        List<Exchange> settled = records;
+        if (!held.isEmpty()) {
+            settled = new ArrayList<>(records.size());
+            for (Exchange r : records) {
+                if (LedgerHold.isHeld(held, r)) tally.held++;
+                else settled.add(r);
+            }
         }
-        KafkaBatches.commitOffsets(records);
+        // a progress line for backlogs; single events at a low rate have their own lines
+        if (records.size() >= PROGRESS_BATCH || !oneByOne.records.isEmpty() || tally.held > 0) {
+            LOG.info("Ledger batch of {} event(s) for {}: {} posted in {} request(s), {} confirmed earlier, {} already "
+                            + "posted, {} without ledger effect, {} one by one, {} for the other ERP, {} held",
+                    records.size(), target, tally.posted, tally.requests, tally.reused, tally.alreadyDone,
+                    tally.noEffect, oneByOne.records.size(), tally.otherTarget, tally.held);
+        }
+        if (!settled.isEmpty()) KafkaBatches.commitOffsets(settled);
+        if (!held.isEmpty()) hold.hold(held);
     }
 
-    /** The event and its posting, if it has one. */
+    /**
+     * The event and its posting, if it has one; {@link Item#skipped} when it is another target's (known from its legal
+     * entity alone where the entity has no cut-over date, else from its mapped posting). An event that cannot be
+     * mapped is the unroutable owner's, which hands it to the single route to be dead-lettered with the reason.
+     */
     private Item map(Exchange record, int index) {
         Envelope envelope = null;
         try {
             Message in = record.getMessage();
             envelope = CloudEventHeaders.read(in);
+            String known = service.targetWithoutMapping(envelope);
+            if (known != null && !known.equals(target)) return skipped(record, index, envelope);
             LedgerPosting posting = service.prepare(envelope, in.getBody(byte[].class)).orElse(null);
-            if (posting != null) service.connectorFor(posting);
+            if (posting != null) {
+                service.connectorFor(posting);
+                if (!posting.erpTarget().equals(target)) return skipped(record, index, envelope);
+            }
             return new Item(record, index, envelope, posting, false);
         } catch (RuntimeException e) {
+            if (!ownsUnroutable) return skipped(record, index, envelope);
             LOG.debug("Event at position {} of the batch not mapped ({}); the single route takes it", index, e.getMessage());
             return new Item(record, index, envelope, null, true);
         }
+    }
+
+    private static Item skipped(Exchange record, int index, Envelope envelope) {
+        Item item = new Item(record, index, envelope, null, false);
+        item.skipped = true;
+        return item;
     }
 
     /** Claims the keys; returns the items this batch now holds, in their order. */
@@ -319,12 +391,17 @@ public final class LedgerBatch {
                 e.setProperty(ExchangeKeys.CORRELATION_ID, chunk.get(0).correlationId);
             });
             tally.requests++;
-            if (sent.getException() != null) {
-                LOG.warn("Request of {} journal entry(ies) to {} failed ({}); each goes on alone with this as its first "
-                        + "attempt's failure", chunk.size(), erp.target(), FailureClassifier.reason(sent.getException()));
+            Exception failure = sent.getException() != null ? sent.getException() : ErpHeld.of(sent);
+            if (failure != null) {
+                if (!(failure instanceof ErpHeld)) {
+                    LOG.warn("Request of {} journal entry(ies) to {} failed ({}); each goes on alone with this as its "
+                            + "first attempt's failure", chunk.size(), erp.target(), FailureClassifier.reason(failure));
+                }
                 for (Item item : chunk) {
-                    releaseUnsettled(item);
-                    oneByOne.add(item, sent.getException());
+                    // a request the breaker held was not sent; any other may have reached the ERP
+                    if (failure instanceof ErpHeld) release(item);
+                    else releaseUnsettled(item);
+                    oneByOne.add(item, failure);
                 }
                 chunk.clear();
                 continue;

@@ -94,6 +94,16 @@ public final class LedgerPostingService {
         return Optional.of(posting);
     }
 
+    /**
+     * The ERP target of an event when its legal entity alone decides it, without mapping the event: an entity without
+     * an S/4HANA cut-over date posts to the legacy ERP. Null when the posting date decides (an entity with a cut-over
+     * date: the event must be mapped) or when the entity is not known (mapping it fails with the reason).
+     */
+    public String targetWithoutMapping(Envelope envelope) {
+        LegalEntity entity = entities.find(envelope.legalEntity()).orElse(null);
+        return entity != null && entity.s4CutoverDate() == null ? LegalEntity.LEGACY : null;
+    }
+
     public ErpConnector connectorFor(LedgerPosting posting) {
         ErpConnector c = connectors.get(posting.erpTarget());
         if (c == null) {

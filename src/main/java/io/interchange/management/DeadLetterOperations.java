@@ -1,5 +1,6 @@
 package io.interchange.management;
 
+import io.interchange.ledger.ErpBreakers;
 import io.interchange.reliability.ExchangeKeys;
 import io.interchange.store.AuditTrail;
 import io.interchange.store.DeadLetter;
@@ -171,6 +172,12 @@ public class DeadLetterOperations {
         if (result.getException() != null) {
             store.transition(id, DeadLetter.REPLAYING, DeadLetter.OPEN);
             return "replay of #" + id + " failed: " + result.getException().getMessage();
+        }
+        if (ErpBreakers.isHeld(result)) {
+            // the ERP's circuit breaker is open: nothing was sent, the dead letter stays open
+            store.transition(id, DeadLetter.REPLAYING, DeadLetter.OPEN);
+            return "replay of #" + id + " not done: the " + result.getProperty(ErpBreakers.HELD)
+                    + " circuit breaker is open; replay once it has closed";
         }
         store.transition(id, DeadLetter.REPLAYING, DeadLetter.REPLAYED);
         return "replayed #" + id + " through " + d.routeId();

@@ -12,11 +12,14 @@ import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyErpConnector;
 import io.interchange.connectors.erp.S4HanaConnector;
 import io.interchange.connectors.http.WebhookAnswers;
+import io.interchange.connectors.kafka.ConsumerGroupSeeding;
+import io.interchange.ledger.ErpBreakers;
 import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.management.DeadLetterOperations;
 import io.interchange.management.JmxConnector;
 import io.interchange.management.TlsIdentity;
+import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingSource;
@@ -30,6 +33,7 @@ import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.store.Store;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -65,6 +69,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<BillingEventStream> streams = new ArrayList<>();
     private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
+    private ErpBreakers breakers;
     private Store store;
     private Main main;
     private String bootstrapServers;
@@ -176,12 +181,26 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LEDGER)) {
             main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
             main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
-            LedgerBatch batch = new LedgerBatch(posting, store.idempotency());
-            ledgerBatches.add(batch);
+            List<String> targets = erps.stream().map(ErpConnector::target).toList();
+            breakers = new ErpBreakers(config, targets);
+            breakers.all().forEach((target, cb) -> main.bind(ErpBreakers.beanName(target), cb));
+            List<LedgerBatch> batches = new ArrayList<>();
+            for (String target : targets) {
+                // the legacy consumer also dead-letters the events no target can be found for (unknown entity)
+                LedgerBatch batch = new LedgerBatch(posting, store.idempotency(), target,
+                        target.equals(LegalEntity.LEGACY), breakers);
+                breakers.heldConsumers(target, t -> batch.hold().heldConsumers());
+                batches.add(batch);
+            }
+            ledgerBatches.addAll(batches);
+            String group = config.get(Settings.KAFKA_CONSUMER_GROUP);
+            // one consumer group per target: seeded from the single group earlier versions read with, so an upgraded
+            // deployment neither reads the topic again nor skips what arrived while it was stopped
+            ConsumerGroupSeeding.seed(bootstrapServers, config.get(Settings.BILLING_TOPIC), group,
+                    targets.stream().map(t -> LedgerPostingRoute.consumerGroup(group, t)).toList());
             main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
-                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC),
-                    config.get(Settings.KAFKA_CONSUMER_GROUP), batch, config.getInt(Settings.LEDGER_BATCH),
-                    config.getInt(Settings.LEDGER_CONSUMERS)));
+                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches, breakers,
+                    config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
@@ -199,8 +218,9 @@ public final class InterchangeRuntime implements AutoCloseable {
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         HealthCheck storeCheck = storeHealthCheck();
         health.register(storeCheck);
-        // ERP checks stay out of Camel's registry: they make the ledger flow not ready, never the instance
+        // ERP and breaker checks stay out of Camel's registry: they make the ledger flow not ready, never the instance
         startFlowHealth(context, flows, storeCheck, erps);
+        bindBreakerMetrics(context);
 
         DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
         context.getManagementStrategy().getManagementAgent()
@@ -235,7 +255,12 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
             for (ErpConnector erp : erps) ledger.add(erp.healthCheck());
-            flowHealth.flow(FLOW_LEDGER, ledger, List.of(LedgerPostingRoute.CONSUMER_ID, LedgerPostingRoute.ROUTE_ID));
+            // an open circuit breaker: that target's postings wait, so the ledger flow is not ready (the instance is)
+            if (breakers != null) ledger.addAll(breakers.healthChecks());
+            List<String> ledgerRoutes = new ArrayList<>();
+            for (ErpConnector erp : erps) ledgerRoutes.add(LedgerPostingRoute.consumerId(erp.target()));
+            ledgerRoutes.add(LedgerPostingRoute.ROUTE_ID);
+            flowHealth.flow(FLOW_LEDGER, ledger, ledgerRoutes);
         }
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(context,
                 VertxPlatformHttpRouter.getRouterNameFromPort(config.getInt(Settings.MANAGEMENT_PORT)));
@@ -244,6 +269,18 @@ public final class InterchangeRuntime implements AutoCloseable {
         } else {
             flowHealth.serveOn(router);
         }
+    }
+
+    /** The ERP targets' circuit breakers in metrics ({@link ErpBreakers#bindMetrics}); their checks are the ledger flow's. */
+    private void bindBreakerMetrics(CamelContext context) {
+        if (breakers == null) return;
+        MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
+        if (meters == null) {
+            Set<MeterRegistry> all = context.getRegistry().findByType(MeterRegistry.class);
+            meters = all.isEmpty() ? null : all.iterator().next();
+        }
+        if (meters != null) breakers.bindMetrics(meters);
+        else LOG.warn("No Micrometer registry: the ERP circuit breakers' metrics are not published");
     }
 
     static final String FLOW_WEBHOOK = "billing-webhook";

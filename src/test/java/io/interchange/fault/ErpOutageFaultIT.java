@@ -14,9 +14,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * S/4HANA answers 503 for a while under load ({@code fault.erp-outage-seconds}: 20 s in the quick run, 180 s with
- * -Pfault-full), then comes back. The ledger route's policy is given enough attempts to outlast the outage; webhooks
- * keep being accepted meanwhile; after recovery everything is posted, once; and S/4HANA never receives more requests
- * than the rate limit the runtime's throttle reports (read over Jolokia), measured at the peer over the whole scenario.
+ * -Pfault-full), then comes back. Its circuit breaker opens and its postings wait, while the legacy ERP's postings go
+ * on as before the outage: their accepted-to-posted p99 during the outage stays within twice what it was before it,
+ * in the same run. Webhooks keep being accepted meanwhile; after recovery everything is posted, once, nothing
+ * dead-lettered; and S/4HANA never receives more requests than the rate limit the runtime's throttle reports (read
+ * over Jolokia), measured at the peer over the whole scenario.
  */
 class ErpOutageFaultIT extends FaultScenario {
 
@@ -45,7 +47,11 @@ class ErpOutageFaultIT extends FaultScenario {
         env.s4.recordArrivals(true);
         load("ErpOutageFaultIT", 20L, List.of(rt.webhookUrl()));
 
-        generator.awaitProgress(0.25, streamTimeout());
+        // legacy latency without an outage: events accepted from 10% of the stream (start-up and JIT warm-up left
+        // out) until S/4HANA goes down at 35%
+        generator.awaitProgress(0.10, streamTimeout());
+        long baselineFrom = System.currentTimeMillis();
+        generator.awaitProgress(0.35, streamTimeout());
         awaitPostings(0, 20, Duration.ofSeconds(120));
         int s4Requests = env.s4.requestCount();
         long acceptedBefore = generator.accepted();
@@ -56,7 +62,14 @@ class ErpOutageFaultIT extends FaultScenario {
         watcher.poll();
         int s4Before = watcher.s4Count();
         int legacyBefore = watcher.legacyCount();
-        sleep(outage.minusSeconds(1));
+        String breakerDuring = "never seen open";
+        long outageEnds = down + outage.toMillis();
+        while (System.currentTimeMillis() < outageEnds) {
+            if (breakerDuring.startsWith("never") && "DOWN".equals(breakerStatus(rt))) {
+                breakerDuring = "open after " + seconds(down, System.currentTimeMillis()) + " s";
+            }
+            Thread.sleep(Math.max(1, Math.min(250, outageEnds - System.currentTimeMillis())));
+        }
         watcher.poll();
         int s4During = watcher.s4Count() - s4Before;
         int legacyDuring = watcher.legacyCount() - legacyBefore;
@@ -78,9 +91,19 @@ class ErpOutageFaultIT extends FaultScenario {
                 : (afterRecovery.length - 1) * 1e9 / (afterRecovery[afterRecovery.length - 1] - afterRecovery[0]);
         long resumed = firstS4PostingAfter(up);
 
+        long[] legacyWithout = legacyLatencies(baselineFrom, down);
+        long[] legacyWith = legacyLatencies(down, up);
+        long p99Without = p99(legacyWithout);
+        long p99With = p99(legacyWith);
+
         check.extra("S/4HANA unavailable (s)", seconds(down, up));
-        check.extra("  S/4 requests refused with 503", refused);
+        check.extra("  S/4 requests refused with 503 (probes of the open breaker)", refused);
+        check.extra("  S/4 circuit breaker (readiness check breaker:s4hana)", breakerDuring);
         check.extra("  S/4 / legacy postings during the outage (from +1 s)", s4During + " / " + legacyDuring);
+        check.extra("  legacy accepted -> posted ms p50 / p99 before the outage (" + legacyWithout.length + ")",
+                p50(legacyWithout) + " / " + p99Without);
+        check.extra("  legacy accepted -> posted ms p50 / p99 during the outage (" + legacyWith.length + ")",
+                p50(legacyWith) + " / " + p99With);
         check.extra("  webhooks accepted during the outage", acceptedDuring);
         check.extra("  S/4 postings resumed after (s)", seconds(up, resumed) + " after recovery");
         check.extra("transient-failure retries (log lines)", rt.countLogLines("after transient failure"));
@@ -96,6 +119,13 @@ class ErpOutageFaultIT extends FaultScenario {
 
         LedgerCheck.assertExactlyOnce(r, table);
         assertThat(s4During).as("S/4 postings while it was unavailable\n" + table).isZero();
+        // isolation: the legacy ERP's postings go on during the S/4HANA outage, as fast as without it
+        assertThat(legacyDuring).as("legacy postings during the S/4 outage\n" + table).isPositive();
+        assertThat(legacyWithout.length).as("legacy postings before the outage, the baseline\n" + table).isGreaterThan(50);
+        assertThat(legacyWith.length).as("legacy events accepted during the outage\n" + table).isGreaterThan(50);
+        assertThat(p99With).as("legacy p99 during the S/4 outage within 2x of without it\n" + table)
+                .isLessThanOrEqualTo(2 * p99Without);
+        assertThat(breakerDuring).as("the S/4 circuit breaker opened during the outage\n" + table).startsWith("open");
         assertThat(acceptedDuring).as("webhooks keep being accepted during an ERP outage\n" + table).isPositive();
         assertThat(resumed).as("S/4 postings resumed after recovery\n" + table).isPositive();
         assertThat(limit.maximumRequests()).as("the runtime's S/4 throttle holds the configured limit\n" + table)
@@ -147,6 +177,40 @@ class ErpOutageFaultIT extends FaultScenario {
         assertThat(value.has("MaximumRequests")).as("Jolokia answer " + response.body()).isTrue();
         return new Throttle(value.path("MaximumRequests").asLong(), Duration.ofMillis(value.path("TimePeriodMillis").asLong()),
                 value.path("Mode").asText());
+    }
+
+    private static final java.util.Set<String> LEGACY_ENTITIES = java.util.Set.of("GB01", "FR01");
+
+    /** Accepted-to-posted times (ms, sorted) of the legacy postings of events accepted in [from, to). */
+    private long[] legacyLatencies(long from, long to) {
+        return generator.events().stream()
+                .filter(e -> LEGACY_ENTITIES.contains(e.legalEntity) && e.kind != LoadGenerator.Kind.NONE)
+                .filter(e -> e.accepted() && e.acceptedMillis() >= from && e.acceptedMillis() < to)
+                .map(e -> {
+                    Long seen = watcher.firstSeen(e);
+                    return seen == null ? null : Math.max(0, seen - e.acceptedMillis());
+                })
+                .filter(java.util.Objects::nonNull).mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    static long p99(long[] sorted) {
+        return sorted.length == 0 ? -1 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * 0.99) - 1)];
+    }
+
+    static long p50(long[] sorted) {
+        return sorted.length == 0 ? -1 : sorted[sorted.length / 2];
+    }
+
+    /** The status of the breaker:s4hana readiness check, or "?" if the health endpoint did not say. */
+    private static String breakerStatus(RuntimeProcess rt) {
+        try {
+            for (JsonNode c : new ObjectMapper().readTree(rt.management("/observe/health").body()).path("checks")) {
+                if (c.path("name").asText().equals("breaker:s4hana")) return c.path("status").asText();
+            }
+        } catch (Exception e) {
+            // not answered this time: asked again
+        }
+        return "?";
     }
 
     private long firstS4PostingAfter(long millis) {

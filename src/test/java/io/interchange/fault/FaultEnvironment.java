@@ -180,18 +180,28 @@ public final class FaultEnvironment implements AutoCloseable {
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
     }
 
-    /** Records not yet committed by the runtime's consumer group on the billing topic (-1 if Kafka cannot tell). */
+    /** The runtime's ledger consumer groups, one per ERP target: {@code <consumer group>.<target>}. */
+    public List<String> ledgerGroups() {
+        return List.of(consumerGroup + ".s4hana", consumerGroup + ".legacy");
+    }
+
+    /**
+     * Records not yet committed on the billing topic by the runtime's ledger consumer groups, added up over the
+     * groups (-1 if Kafka cannot tell).
+     */
     public long consumerLag() {
         try (Admin admin = admin()) {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(consumerGroup)
-                    .partitionsToOffsetAndMetadata().get(15, TimeUnit.SECONDS);
             Map<TopicPartition, OffsetSpec> latest = partitions().stream()
                     .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()));
             var ends = admin.listOffsets(latest).all().get(15, TimeUnit.SECONDS);
             long lag = 0;
-            for (TopicPartition p : partitions()) {
-                OffsetAndMetadata c = committed.get(p);
-                lag += ends.get(p).offset() - (c == null ? 0 : c.offset());
+            for (String group : ledgerGroups()) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata().get(15, TimeUnit.SECONDS);
+                for (TopicPartition p : partitions()) {
+                    OffsetAndMetadata c = committed.get(p);
+                    lag += ends.get(p).offset() - (c == null ? 0 : c.offset());
+                }
             }
             return lag;
         } catch (Exception e) {
@@ -199,11 +209,18 @@ public final class FaultEnvironment implements AutoCloseable {
         }
     }
 
-    /** Members of the runtime's consumer group and the billing partitions each holds. */
-    public Map<String, Set<Integer>> groupAssignment() {
+    /** Members of each ledger consumer group and the billing partitions each holds, by group. */
+    public Map<String, Map<String, Set<Integer>>> groupAssignments() {
+        Map<String, Map<String, Set<Integer>>> out = new java.util.TreeMap<>();
+        for (String group : ledgerGroups()) out.put(group, groupAssignment(group));
+        return out;
+    }
+
+    /** Members of a consumer group and the billing partitions each holds. */
+    public Map<String, Set<Integer>> groupAssignment(String group) {
         try (Admin admin = admin()) {
-            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(consumerGroup))
-                    .describedGroups().get(consumerGroup).get(15, TimeUnit.SECONDS);
+            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group))
+                    .describedGroups().get(group).get(15, TimeUnit.SECONDS);
             Map<String, Set<Integer>> out = new HashMap<>();
             for (MemberDescription m : d.members()) {
                 out.put(m.consumerId(), m.assignment().topicPartitions().stream()

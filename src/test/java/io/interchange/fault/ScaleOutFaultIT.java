@@ -32,7 +32,7 @@ class ScaleOutFaultIT extends FaultScenario {
         b.awaitReady(READY);
         long groupFormed = awaitGroup(2 * CONSUMERS, Duration.ofSeconds(90));
         load("ScaleOutFaultIT", 2L, List.of(a.webhookUrl(), b.webhookUrl()));
-        check.extra("consumer group before the kill", env.groupAssignment().values());
+        check.extra("consumer groups before the kill", describe(env.groupAssignments()));
 
         generator.awaitProgress(0.5, streamTimeout());
         awaitPostings(0, 50, Duration.ofSeconds(120));
@@ -47,18 +47,19 @@ class ScaleOutFaultIT extends FaultScenario {
         b.kill9();
         generator.setTargets(List.of(a.webhookUrl()));
         long takenOver = awaitGroup(CONSUMERS, Duration.ofSeconds(120));
-        Map<String, Set<Integer>> after = env.groupAssignment();
+        Map<String, Map<String, Set<Integer>>> after = env.groupAssignments();
 
         assertThat(generator.awaitFinished(streamTimeout())).as("stream finished").isTrue();
         LedgerCheck.Result r = check.drain(drainTimeout(), stallTimeout());
 
-        check.extra("group of " + 2 * CONSUMERS + " consumers (2 instances) formed after start", groupFormed < 0 ? "never" : "yes");
+        check.extra("groups of " + 2 * CONSUMERS + " consumers each (2 instances) formed after start",
+                groupFormed < 0 ? "never" : "yes");
         check.extra(EXCHANGES + " " + LEDGER_ROUTE + " a / b", (long) metricA + " / " + (long) metricB);
         check.extra("postings confirmed before the kill a / b (log)", postedA + " / " + postedB);
         check.extra("webhooks published by b before the kill", acceptedB);
         check.extra("kill -9 of b at event", eventsAtKill + " of " + generator.total() + " (postings " + postingsAtKill + ")");
-        check.extra("survivor holds all partitions after (s)", seconds(killedAt, takenOver));
-        check.extra("consumer group after the kill", after.values());
+        check.extra("survivor holds all partitions of both groups after (s)", seconds(killedAt, takenOver));
+        check.extra("consumer groups after the kill", describe(after));
         check.lazyExtra("postings of b's partitions resumed (s)", () -> seconds(killedAt, takenOver < 0 ? -1
                 : watcher.firstPostingAfter(takenOver)));
         check.extra("postings confirmed by a in total (log)", a.countLogLines("confirmed by"));
@@ -70,21 +71,35 @@ class ScaleOutFaultIT extends FaultScenario {
         assertThat(r.invoiceOrderViolations).as("INVOICE posted after its PAYMENT/REFUND\n" + table).isZero();
         assertThat(r.customerOrderViolations).as("a customer's postings out of order\n" + table).isZero();
         assertThat(takenOver).as("survivor took over every partition\n" + table).isPositive();
-        assertThat(after).as("consumer group after the kill: the survivor's consumers\n" + table).hasSize(CONSUMERS);
-        assertThat(after.values().stream().mapToInt(Set::size).sum()).isEqualTo(FaultEnvironment.PARTITIONS);
+        assertThat(after).as("one consumer group per ERP target\n" + table).hasSize(2);
+        for (Map<String, Set<Integer>> group : after.values()) {
+            assertThat(group).as("consumer group after the kill: the survivor's consumers\n" + table).hasSize(CONSUMERS);
+            assertThat(group.values().stream().mapToInt(Set::size).sum()).isEqualTo(FaultEnvironment.PARTITIONS);
+        }
     }
 
-    /** Waits until the group has exactly {@code members} members holding all partitions; when, or -1. */
+    /**
+     * Waits until each ledger group (one per ERP target) has exactly {@code members} members holding all partitions;
+     * when, or -1.
+     */
     private long awaitGroup(int members, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            Map<String, Set<Integer>> g = env.groupAssignment();
-            if (g.size() == members && g.values().stream().allMatch(s -> !s.isEmpty())
-                    && g.values().stream().mapToInt(Set::size).sum() == FaultEnvironment.PARTITIONS) {
-                return System.currentTimeMillis();
+            boolean all = true;
+            for (Map<String, Set<Integer>> g : env.groupAssignments().values()) {
+                all &= g.size() == members && g.values().stream().allMatch(s -> !s.isEmpty())
+                        && g.values().stream().mapToInt(Set::size).sum() == FaultEnvironment.PARTITIONS;
             }
+            if (all) return System.currentTimeMillis();
             Thread.sleep(250);
         }
         return -1;
+    }
+
+    private static String describe(Map<String, Map<String, Set<Integer>>> groups) {
+        StringBuilder sb = new StringBuilder();
+        groups.forEach((g, m) -> sb.append(sb.isEmpty() ? "" : "; ").append(g.substring(g.lastIndexOf('.') + 1))
+                .append(' ').append(m.values()));
+        return sb.toString();
     }
 }

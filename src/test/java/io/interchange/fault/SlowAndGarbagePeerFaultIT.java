@@ -31,7 +31,12 @@ class SlowAndGarbagePeerFaultIT extends FaultScenario {
                 "INTERCHANGE_ERP_LEGACY_TIMEOUT", "PT2S",
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_ATTEMPTS", "100",
                 "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_INITIAL_DELAY", "PT0.2S",
-                "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_DELAY", "PT1S")).awaitReady(READY);
+                "INTERCHANGE_ROUTE_BILLING_LEDGER_POSTING_MAX_DELAY", "PT1S",
+                // the subject is the route's retries meeting lost answers and garbage, bounded by its delays: the ERP
+                // circuit breakers (which would hold the postings for an open-wait instead, see ErpOutageFaultIT)
+                // judge more calls than this scenario makes
+                "INTERCHANGE_ERP_BREAKER_WINDOW", "100000",
+                "INTERCHANGE_ERP_BREAKER_MINIMUM_CALLS", "100000")).awaitReady(READY);
         load("SlowAndGarbagePeerFaultIT", 7L, List.of(rt.webhookUrl()));
         Duration window = FaultSettings.scaled(Duration.ofSeconds(8), Duration.ofSeconds(60));
 

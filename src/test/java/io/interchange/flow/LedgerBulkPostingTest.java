@@ -129,14 +129,15 @@ class LedgerBulkPostingTest {
         for (String id : events) assertThat(findDeadLetter(id)).isNull();
     }
 
-    /** Events sent while the ledger consumer is stopped, so that they wait on the topic as one backlog. */
+    /** Events sent while the ledger consumers are stopped, so that they wait on the topic as one backlog. */
     private static void backlog(ThrowingRunnable send) throws Exception {
         var routes = kit.runtime.camelContext().getRouteController();
-        routes.stopRoute(LedgerPostingRoute.CONSUMER_ID);
+        List<String> consumers = List.of(LedgerPostingRoute.consumerId("S4HANA"), LedgerPostingRoute.consumerId("LEGACY"));
+        for (String id : consumers) routes.stopRoute(id);
         try {
             send.run();
         } finally {
-            routes.startRoute(LedgerPostingRoute.CONSUMER_ID);
+            for (String id : consumers) routes.startRoute(id);
         }
     }
 

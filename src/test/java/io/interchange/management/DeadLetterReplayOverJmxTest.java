@@ -35,7 +35,11 @@ class DeadLetterReplayOverJmxTest {
     @BeforeAll
     static void start() throws Exception {
         kit = RuntimeKit.start(Databases.Backend.H2, Map.of(
-                "interchange.route.billing.ledger-posting.max-attempts", "3"));
+                "interchange.route.billing.ledger-posting.max-attempts", "3",
+                // this test is about dead letters of an ERP that keeps failing: its circuit breaker (which would hold
+                // the posting instead, ErpIsolationTest) judges more calls than the test makes
+                "interchange.erp.breaker.window", "1000",
+                "interchange.erp.breaker.minimum-calls", "1000"));
         jmx = JMXConnectorFactory.connect(url(), Map.of(JMXConnector.CREDENTIALS,
                 new String[]{"operator", RuntimeKit.JMX_PASSWORD}));
         mbeans = jmx.getMBeanServerConnection();

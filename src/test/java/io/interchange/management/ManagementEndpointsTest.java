@@ -42,12 +42,15 @@ class ManagementEndpointsTest {
         JsonNode health = new ObjectMapper().readTree(kit.get("/observe/health").body());
         assertThat(health.path("status").asText()).isEqualTo("UP");
         assertThat(health.path("checks").findValuesAsText("name")).contains("store", "kafka",
-                "route:billing.webhook-ingest", "route:billing.ledger-posting", "consumer:billing.ledger-consumer");
-        // ERPs decide the ledger flow's readiness only (FlowReadinessTest stops one): not Camel's instance views
-        assertThat(health.path("checks").findValuesAsText("name")).doesNotContain("s4hana", "legacyErp");
+                "route:billing.webhook-ingest", "route:billing.ledger-posting",
+                "consumer:billing.ledger-consumer.s4hana", "consumer:billing.ledger-consumer.legacy");
+        // ERPs and their circuit breakers decide the ledger flow's readiness only (FlowReadinessTest stops one): not
+        // Camel's instance views
+        assertThat(health.path("checks").findValuesAsText("name"))
+                .doesNotContain("s4hana", "legacyErp", "breaker:s4hana", "breaker:legacy");
         JsonNode ready = new ObjectMapper().readTree(kit.get("/observe/health/ready").body());
         assertThat(ready.path("checks").findValuesAsText("name")).contains("store", "kafka")
-                .doesNotContain("s4hana", "legacyErp");
+                .doesNotContain("s4hana", "legacyErp", "breaker:s4hana", "breaker:legacy");
 
         HttpResponse<String> flows = kit.get("/observe/health/flows");
         assertThat(flows.statusCode()).as(flows.body()).isEqualTo(200);
@@ -58,13 +61,14 @@ class ManagementEndpointsTest {
         assertThat(ledger).as(flows.body()).isNotNull();
         assertThat(ledger.path("status").asText()).isEqualTo("UP");
         assertThat(ledger.path("checks").findValuesAsText("name")).contains("store", "kafka", "s4hana", "legacyErp",
-                "consumer:billing.ledger-consumer");
+                "breaker:s4hana", "breaker:legacy", "consumer:billing.ledger-consumer.s4hana",
+                "consumer:billing.ledger-consumer.legacy");
 
         // liveness never depends on a peer: an ERP (or store, or Kafka) outage must not get the instance restarted
         HttpResponse<String> live = kit.get("/observe/health/live");
         assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
         assertThat(new ObjectMapper().readTree(live.body()).path("checks").findValuesAsText("name"))
-                .doesNotContain("s4hana", "legacyErp", "store", "kafka");
+                .doesNotContain("s4hana", "legacyErp", "store", "kafka", "breaker:s4hana", "breaker:legacy");
     }
 
     @Test
@@ -74,7 +78,13 @@ class ManagementEndpointsTest {
         String metrics = kit.get("/observe/metrics").body();
         assertThat(metrics).contains("camel_exchanges_total{")
                 .contains("routeId=\"billing.webhook-ingest\"")
-                .contains("routeId=\"billing.ledger-posting\"");
+                .contains("routeId=\"billing.ledger-posting\"")
+                // a circuit breaker per ERP target: its state, failure rate, refused calls and held consumers
+                .contains("interchange_erp_breaker_state{state=\"closed\",target=\"S4HANA\"} 1.0")
+                .contains("interchange_erp_breaker_state{state=\"open\",target=\"LEGACY\"} 0.0")
+                .contains("interchange_erp_breaker_failure_rate{target=\"LEGACY\"}")
+                .contains("interchange_erp_breaker_not_permitted_total{target=\"S4HANA\"}")
+                .contains("interchange_ledger_held_consumers{target=\"S4HANA\"}");
         assertThat(metrics).doesNotContain(RuntimeKit.ERP_PASSWORD).doesNotContain(RuntimeKit.SECRET);
     }
 

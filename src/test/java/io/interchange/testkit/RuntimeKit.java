@@ -97,6 +97,8 @@ public final class RuntimeKit implements AutoCloseable {
         values.put("interchange.route.billing.ledger-posting.max-attempts", "6");
         values.put("interchange.route.billing.ledger-posting.initial-delay", "PT0.1S");
         values.put("interchange.route.billing.ledger-posting.max-delay", "PT0.4S");
+        // an open ERP circuit breaker probes again after a second, so a test's outage ends promptly
+        values.put("interchange.erp.breaker.open-wait", "PT1S");
         values.putAll(extra);
         Config config = Databases.config(backend, values);
         InterchangeRuntime runtime = InterchangeRuntime.start(config);

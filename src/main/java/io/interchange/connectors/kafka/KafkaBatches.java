@@ -105,6 +105,15 @@ public final class KafkaBatches {
 
     /** As {@link #forward(ProducerTemplate, String, Exchange)}, with exchange properties for the single-event route. */
     public static void forward(ProducerTemplate template, String uri, Exchange record, Map<String, Object> properties) {
+        forwardForResult(template, uri, record, properties);
+    }
+
+    /**
+     * As {@link #forward(ProducerTemplate, String, Exchange, Map)}, returning the single-event route's exchange, whose
+     * properties may say what became of the record.
+     */
+    public static Exchange forwardForResult(ProducerTemplate template, String uri, Exchange record,
+                                            Map<String, Object> properties) {
         Exchange result = template.send(uri, e -> {
             record.getMessage().getHeaders().forEach((k, v) -> {
                 if (!k.startsWith("kafka.") && !k.startsWith("Camel")) e.getMessage().setHeader(k, v);
@@ -117,6 +126,7 @@ public final class KafkaBatches {
                     + " of partition " + record.getMessage().getHeader(KafkaConstants.PARTITION)
                     + " could not be handled: " + result.getException().getMessage(), result.getException());
         }
+        return result;
     }
 
     /**
