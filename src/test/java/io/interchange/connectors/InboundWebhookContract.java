@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * {@link RuntimeKit}): its settings are documented in the README's reference, its flow has a readiness check, a
  * genuine delivery is accepted and its keys marked done, a bad, missing or stale signature is refused with the status
  * the system's senders get and a JSON reason, a malformed body is 400 and a wrong content type 415 (each without
- * effect), its mappings have fixtures that map to their expected output, and while Kafka is down a delivery is answered
+ * effect), another method on its path is 405 with {@code Allow: POST} (the HTTP server knows the path), its mappings have fixtures that map to their expected output, and while Kafka is down a delivery is answered
  * 503 with {@code Retry-After}, its keys released, so the sender's retry after recovery is accepted.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -179,6 +179,17 @@ public abstract class InboundWebhookContract {
                         .isEqualTo(JSON.readTree(expected.toFile()));
             }
         }
+    }
+
+    @Test
+    @Order(9)
+    void anotherMethodOnItsPathIs405WithAllowPost() throws Exception {
+        HttpResponse<String> get = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + kit().httpPort + path())).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(get.statusCode()).as(get.body()).isEqualTo(405);
+        assertThat(get.headers().firstValue("Allow")).hasValue("POST");
+        assertThat(JSON.readTree(get.body()).path("reason").asText()).contains("POST");
     }
 
     /** Runs last: it stops the broker (and starts it again). */
