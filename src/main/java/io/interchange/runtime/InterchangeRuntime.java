@@ -212,8 +212,9 @@ public final class InterchangeRuntime implements AutoCloseable {
             jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, config.get(Settings.JMX_USER),
                     config.get(Settings.JMX_PASSWORD), jmxTls);
         }
-        LOG.info("Interchange started in {} ms: webhooks on :{}{}, management on {}://{}:{}/observe, JMX {}{}",
-                (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT), BillingWebhookRoute.PATH,
+        LOG.info("Interchange started in {} ms: webhooks on :{} {}, management on {}://{}:{}/observe, JMX {}{}",
+                (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT),
+                paths.isEmpty() ? "(none)" : String.join(" ", paths.keySet()),
                 managementTls == null ? "http" : "https", config.get(Settings.MANAGEMENT_HOST),
                 config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url(),
                 jmx == null ? "" : jmxTls == null ? " (no TLS)" : " (TLS)");
