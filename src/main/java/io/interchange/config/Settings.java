@@ -22,7 +22,8 @@ public final class Settings {
                     + "so concurrency, not CPU, bounds throughput when there are too few).");
     public static final Setting FLOWS = declare("interchange.flows", "billing-webhook,billing-ledger", false,
             "Business flows this instance runs, comma-separated: billing-webhook (POST /webhooks/billing), "
-                    + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic). "
+                    + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic), "
+                    + "crm-hubspot (POST /webhooks/hubspot to the customer topic; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
@@ -131,6 +132,19 @@ public final class Settings {
                     + "reading the whole billing topic, so an instance runs twice this many): up to one per partition of "
                     + "the billing topic this instance reads. A customer's events stay on one partition, so they are "
                     + "posted in order either way.");
+
+    public static final Setting HUBSPOT_CLIENT_SECRET = declare("interchange.hubspot.client-secret", "", true,
+            "Client secret of the HubSpot app whose webhooks the crm-hubspot flow takes (X-HubSpot-Signature-v3 is "
+                    + "keyed with it); several comma-separated while one is rotated; webhooks are refused while empty.");
+    public static final Setting HUBSPOT_PUBLIC_URL = declare("interchange.hubspot.public-url", "", false,
+            "Scheme, host and any path prefix under which HubSpot reaches this instance (e.g. "
+                    + "https://interchange.example.com), which HubSpot signs as part of the target URL; empty takes them "
+                    + "from the request (X-Forwarded-Proto, else http, and Host). Set it behind a proxy that changes them.");
+    public static final Setting HUBSPOT_SIGNATURE_TOLERANCE = declare("interchange.hubspot.signature-tolerance", "PT5M",
+            false, "Largest difference between a HubSpot webhook's X-HubSpot-Request-Timestamp and now (HubSpot "
+                    + "documents 5 minutes); older or further ahead is refused (ISO-8601 duration).");
+    public static final Setting CUSTOMER_TOPIC = declare("interchange.customer.topic", "interchange.customer.v1", false,
+            "Kafka topic of canonical customer changes (CRM records created, changed, deleted, restored, merged).");
 
     public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
             "How long a processed event id is remembered; a duplicate older than this is processed again.");

@@ -26,7 +26,19 @@ public enum CanonicalType {
             "urn:interchange:canonical:dispute:1"),
     DISPUTE_CLOSED("io.interchange.billing.dispute.closed", Dispute.class, "urn:interchange:canonical:dispute:1"),
     LEDGER_POSTED("io.interchange.ledger.posting.confirmed", LedgerConfirmation.class,
-            "urn:interchange:canonical:ledger-confirmation:1");
+            "urn:interchange:canonical:ledger-confirmation:1"),
+    CUSTOMER_CREATED("io.interchange.customer.created", CustomerChange.class,
+            "urn:interchange:canonical:customer-change:1"),
+    CUSTOMER_PROPERTY_CHANGED("io.interchange.customer.property-changed", CustomerChange.class,
+            "urn:interchange:canonical:customer-change:1"),
+    CUSTOMER_DELETED("io.interchange.customer.deleted", CustomerChange.class,
+            "urn:interchange:canonical:customer-change:1"),
+    CUSTOMER_PRIVACY_DELETED("io.interchange.customer.privacy-deleted", CustomerChange.class,
+            "urn:interchange:canonical:customer-change:1"),
+    CUSTOMER_RESTORED("io.interchange.customer.restored", CustomerChange.class,
+            "urn:interchange:canonical:customer-change:1"),
+    CUSTOMER_MERGED("io.interchange.customer.merged", CustomerChange.class,
+            "urn:interchange:canonical:customer-change:1");
 
     private final String ceType;
     private final Class<?> dataClass;

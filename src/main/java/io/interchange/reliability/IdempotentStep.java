@@ -6,6 +6,8 @@ import org.apache.camel.Processor;
 import org.apache.camel.support.ExchangeHelper;
 import org.apache.camel.support.SynchronizationAdapter;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -35,6 +37,15 @@ public final class IdempotentStep implements Processor {
     public static final String TAKEN_OVER = "InterchangeKeyTakenOver";
     /** Exchange property holding the {@link Claim} of the key, so an answer can release it before it is written. */
     private static final String CLAIM = "InterchangeClaim";
+    /** Exchange property: the keys (a {@code List<String>}) {@link #reportingHolders} claims together. */
+    public static final String KEYS = "InterchangeIdempotencyKeys";
+    /**
+     * Exchange property set by {@link #reportingHolders}: a {@code List<DuplicateState>}, one per key of {@link #KEYS};
+     * null where this exchange now holds the key, else why it does not (DONE, IN_PROGRESS).
+     */
+    public static final String STATES = "InterchangeDuplicateStates";
+    /** Exchange property holding the {@link Claims} of {@link #reportingHolders}. */
+    private static final String CLAIMS = "InterchangeClaims";
 
     private final IdempotencyStore store;
     private final boolean waitForHolder;
@@ -52,6 +63,48 @@ public final class IdempotentStep implements Processor {
     /** For request/response edges: a held key is reported in {@link IdempotencyStore#DUPLICATE_STATE}. */
     public static IdempotentStep reportingHolder(IdempotencyStore store) {
         return new IdempotentStep(store, false);
+    }
+
+    /**
+     * For request/response edges whose requests carry several events (a webhook batch): claims the keys of
+     * {@link #KEYS} in one group commit and reports each key's state in {@link #STATES}. The keys held are settled
+     * together: confirmed by {@link #confirmNow} (one group commit), released by {@link #releaseNow} or, as with a single
+     * key, when the exchange fails or is answered by an error policy. An exchange with no keys claims nothing.
+     */
+    public static Processor reportingHolders(IdempotencyStore store) {
+        return exchange -> {
+            if (exchange.getProperty(CLAIMS) != null) return;
+            @SuppressWarnings("unchecked")
+            List<String> keys = exchange.getProperty(KEYS, List.class);
+            if (keys == null || keys.isEmpty()) {
+                exchange.setProperty(STATES, List.of());
+                return;
+            }
+            List<IdempotencyStore.DuplicateState> states = new ArrayList<>(store.claimAll(keys));
+            List<String> held = new ArrayList<>();
+            for (int i = 0; i < keys.size(); i++) {
+                if (states.get(i) == null) held.add(keys.get(i));
+            }
+            exchange.setProperty(STATES, states);
+            if (held.isEmpty()) return;
+            Claims claims = new Claims(store, held);
+            exchange.setProperty(CLAIMS, claims);
+            exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                @Override
+                public void onComplete(Exchange done) {
+                    if (ExchangeHelper.isFailureHandled(done) || Boolean.TRUE.equals(done.getProperty(RELEASE))) {
+                        claims.release();
+                    } else {
+                        claims.confirm();
+                    }
+                }
+
+                @Override
+                public void onFailure(Exchange failed) {
+                    claims.release();
+                }
+            });
+        };
     }
 
     /** True when this exchange neither holds the key nor may act (done already, or held elsewhere). */
@@ -116,9 +169,10 @@ public final class IdempotentStep implements Processor {
     public static void releaseNow(Exchange exchange) {
         exchange.setProperty(RELEASE, true);
         Claim claim = exchange.getProperty(CLAIM, Claim.class);
-        if (claim == null) return;
+        Claims claims = exchange.getProperty(CLAIMS, Claims.class);
         try {
-            claim.release();
+            if (claim != null) claim.release();
+            if (claims != null) claims.release();
         } catch (RuntimeException e) {
             // the store is what failed: the key's lease runs out instead, and the retry takes it over then
         }
@@ -136,12 +190,34 @@ public final class IdempotentStep implements Processor {
      */
     public static boolean confirmNow(Exchange exchange) {
         Claim claim = exchange.getProperty(CLAIM, Claim.class);
-        if (claim == null) return true;
+        Claims claims = exchange.getProperty(CLAIMS, Claims.class);
         try {
-            claim.confirm();
+            if (claim != null) claim.confirm();
+            if (claims != null) claims.confirm();
             return true;
         } catch (RuntimeException e) {
             return false;
+        }
+    }
+
+    /** The keys of one exchange claimed together ({@link #reportingHolders}), settled together exactly once. */
+    private static final class Claims {
+        private final IdempotencyStore store;
+        private final List<String> keys;
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        Claims(IdempotencyStore store, List<String> keys) {
+            this.store = store;
+            this.keys = List.copyOf(keys);
+        }
+
+        void confirm() {
+            if (settled.compareAndSet(false, true)) store.confirmAll(keys);
+        }
+
+        void release() {
+            if (!settled.compareAndSet(false, true)) return;
+            for (String key : keys) store.remove(key);
         }
     }
 

@@ -8,6 +8,8 @@ import io.interchange.connectors.billing.BillingEventTranslator;
 import io.interchange.connectors.billing.BillingWebhook;
 import io.interchange.connectors.billing.StripeApi;
 import io.interchange.connectors.billing.StripeSignatureVerifier;
+import io.interchange.connectors.crm.HubSpotSignatureVerifier;
+import io.interchange.connectors.crm.HubSpotWebhook;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyErpConnector;
 import io.interchange.connectors.erp.S4HanaConnector;
@@ -31,6 +33,7 @@ import io.interchange.routes.StripeApiRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
+import io.interchange.routes.WebhookRoute;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.store.Store;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,6 +56,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -150,17 +154,15 @@ public final class InterchangeRuntime implements AutoCloseable {
         // webhook requests run on Vert.x worker threads, each blocked on the store and the Kafka acknowledgement
         main.bind("interchangeVertxOptions", new VertxOptions().setWorkerPoolSize(config.getInt(Settings.HTTP_WORKER_THREADS)));
         // the business server's own answers (404, 405, 503 while a webhook route is not running) know its paths
-        Map<String, String> paths = flows.contains(FLOW_WEBHOOK)
-                ? Map.of(BillingWebhookRoute.PATH, BillingWebhookRoute.METHOD) : Map.of();
+        List<WebhookRoute> edges = webhookEdges(flows, webhook, mappings, source, clock);
+        Map<String, String> paths = new LinkedHashMap<>();
+        for (WebhookRoute edge : edges) paths.put(edge.source().path(), WebhookRoute.METHOD);
         main.bind("interchangeHttpServerFactory", new HttpServerFactory(managementTls, paths));
         if (managementTls != null) {
             LOG.info("Management port serves HTTPS only, certificate {}", managementTls.describe());
         }
         main.configure().addRoutesBuilder(new WebhookAnswers());
-        if (flows.contains(FLOW_WEBHOOK)) {
-            main.configure().addRoutesBuilder(new BillingWebhookRoute(webhook, store.idempotency(),
-                    config.get(Settings.BILLING_TOPIC)));
-        }
+        for (WebhookRoute edge : edges) main.configure().addRoutesBuilder(edge);
         if (flows.contains(FLOW_WEBHOOK) || flows.contains(FLOW_STREAM)) {
             // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
@@ -230,8 +232,9 @@ public final class InterchangeRuntime implements AutoCloseable {
             jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, config.get(Settings.JMX_USER),
                     config.get(Settings.JMX_PASSWORD), jmxTls);
         }
-        LOG.info("Interchange started in {} ms: webhooks on :{}{}, management on {}://{}:{}/observe, JMX {}{}",
-                (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT), BillingWebhookRoute.PATH,
+        LOG.info("Interchange started in {} ms: webhooks on :{} {}, management on {}://{}:{}/observe, JMX {}{}",
+                (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT),
+                paths.isEmpty() ? "(none)" : String.join(" ", paths.keySet()),
                 managementTls == null ? "http" : "https", config.get(Settings.MANAGEMENT_HOST),
                 config.get(Settings.MANAGEMENT_PORT), jmx == null ? "off" : jmx.url(),
                 jmx == null ? "" : jmxTls == null ? " (no TLS)" : " (TLS)");
@@ -252,6 +255,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         List<HealthCheck> edge = List.of(storeCheck, kafka);
         if (flows.contains(FLOW_WEBHOOK)) flowHealth.flow(FLOW_WEBHOOK, edge, List.of(BillingWebhookRoute.ROUTE_ID));
         if (flows.contains(FLOW_STREAM)) flowHealth.flow(FLOW_STREAM, edge, List.of(BillingEventStreamRoute.CONSUMER_ID));
+        if (flows.contains(FLOW_HUBSPOT)) flowHealth.flow(FLOW_HUBSPOT, edge, List.of(HubSpotWebhook.ROUTE_ID));
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
             for (ErpConnector erp : erps) ledger.add(erp.healthCheck());
@@ -286,9 +290,31 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_WEBHOOK = "billing-webhook";
     static final String FLOW_LEDGER = "billing-ledger";
     static final String FLOW_STREAM = "billing-stream";
+    static final String FLOW_HUBSPOT = "crm-hubspot";
+
+    // ------------------------------------------------------------------------------------- webhook edges
+
+    /**
+     * The signed-webhook edges of the flows this instance runs: one {@link WebhookRoute} per inbound system, each
+     * with its source (verifier, path, translation) and topic.
+     */
+    private List<WebhookRoute> webhookEdges(Set<String> flows, BillingWebhook billing, MappingEngine mappings,
+                                            MappingSource source, Clock clock) {
+        List<WebhookRoute> edges = new ArrayList<>();
+        if (flows.contains(FLOW_WEBHOOK)) {
+            edges.add(new BillingWebhookRoute(billing, store.idempotency(), config.get(Settings.BILLING_TOPIC)));
+        }
+        if (flows.contains(FLOW_HUBSPOT)) {
+            HubSpotSignatureVerifier verifier = new HubSpotSignatureVerifier(config.get(Settings.HUBSPOT_CLIENT_SECRET),
+                    config.get(Settings.HUBSPOT_PUBLIC_URL), config.getDuration(Settings.HUBSPOT_SIGNATURE_TOLERANCE), clock);
+            edges.add(new WebhookRoute(new HubSpotWebhook(verifier, mappings, source), store.idempotency(),
+                    config.get(Settings.CUSTOMER_TOPIC)));
+        }
+        return edges;
+    }
 
     private Set<String> flows() {
-        Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM);
+        Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;

@@ -120,6 +120,15 @@ public final class RuntimeKit implements AutoCloseable {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** POSTs a body to a path of the business port with the given headers (a webhook of any system). */
+    public HttpResponse<String> post(String path, byte[] body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(b::header);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Signs and sends as the billing platform would. */
     public HttpResponse<String> sendSigned(byte[] body) throws Exception {
         return postWebhook(body, sign(SECRET, Instant.now().getEpochSecond(), body));

@@ -1,6 +1,8 @@
 package io.interchange.connectors.billing;
 
 import io.interchange.connectors.http.WebhookRejection;
+import io.interchange.connectors.webhook.SignatureVerifier;
+import io.interchange.connectors.webhook.SignedRequest;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -19,7 +21,7 @@ import java.util.List;
  * constant time; a timestamp further from now than the tolerance, in the past or in the future, is refused to stop
  * replays. Several secrets may be configured (comma-separated) while one is being rolled.
  */
-public final class StripeSignatureVerifier {
+public final class StripeSignatureVerifier implements SignatureVerifier {
 
     public static final String HEADER = "Stripe-Signature";
 
@@ -47,6 +49,16 @@ public final class StripeSignatureVerifier {
         }
         this.tolerance = tolerance;
         this.clock = clock;
+    }
+
+    @Override
+    public String header() {
+        return HEADER;
+    }
+
+    @Override
+    public void verify(SignedRequest request) {
+        verify(request.header(HEADER), request.body());
     }
 
     /** Returns normally if the payload is authentic and fresh, else throws a 400 rejection saying why. */

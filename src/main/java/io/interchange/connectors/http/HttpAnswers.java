@@ -31,6 +31,14 @@ public final class HttpAnswers {
     }
 
     public static void json(Exchange exchange, int status, String outcome, String reason, Map<String, String> extra) {
+        answer(exchange, status, outcome, reason, extra);
+    }
+
+    /**
+     * As {@link #json}, with values of any JSON shape (lists, numbers, objects), e.g. one outcome per event of a
+     * webhook batch.
+     */
+    public static void answer(Exchange exchange, int status, String outcome, String reason, Map<String, ?> extra) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", outcome);
         if (reason != null) body.put("reason", reason);

@@ -36,7 +36,8 @@ public final class CloudEventHeaders {
         m.setHeader(TIME, e.time());
         m.setHeader(DATA_SCHEMA, e.dataSchema());
         m.setHeader(CORRELATION_ID, e.correlationId());
-        m.setHeader(LEGAL_ENTITY, e.legalEntity());
+        // a legal entity is a billing notion: a CRM change belongs to none until its customer is linked to one
+        if (e.legalEntity() != null) m.setHeader(LEGAL_ENTITY, e.legalEntity());
         if (e.legalEntityRule() != null) m.setHeader(LEGAL_ENTITY_RULE, e.legalEntityRule());
         if (e.livemode() != null) m.setHeader(LIVEMODE, e.livemode().toString());
         m.setHeader(CONTENT_TYPE, Envelope.CONTENT_TYPE);

@@ -1,0 +1,66 @@
+package io.interchange.connectors.webhook;
+
+import java.util.List;
+
+/**
+ * What an inbound system brings to the webhook edge ({@link WebhookEdge}, instantiated by the routes' generic
+ * {@code WebhookRoute}): where it listens, how its requests are verified, and how a verified body becomes zero or more
+ * {@link InboundEvent}s (published, ignored or parked), each with its idempotency key. Everything else (content type,
+ * claims in the store, the Kafka publication, the answers, outage handling) is the edge's and the same for every
+ * system.
+ */
+public interface WebhookSource {
+
+    /** The system's name, e.g. {@code stripe}, {@code hubspot}. */
+    String system();
+
+    /** The route id, e.g. {@code billing.webhook-ingest}; its readiness is the flow's. */
+    String routeId();
+
+    /** The path under which the system posts, e.g. {@code /webhooks/billing}. */
+    String path();
+
+    /** Prefix of the route's step ids, e.g. {@code billing}. */
+    String steps();
+
+    /** Id of the Kafka publication step, e.g. {@code kafka.publish-billing-event}. */
+    String publishStep();
+
+    /**
+     * The counter of events acknowledged without being published, tagged by outcome and event type, as a Camel
+     * endpoint: {@code micrometer:counter:<name>}.
+     */
+    String acknowledgedMetric();
+
+    /** What a body must be, in refusals: e.g. {@code a Stripe event}. */
+    String expected();
+
+    /** How log lines name one of its events, e.g. {@code Billing event}. */
+    String label();
+
+    /**
+     * True when a request carries a batch of events and is answered once for all (each event's outcome listed);
+     * false when it carries one event, answered with that event's outcome.
+     */
+    boolean batch();
+
+    SignatureVerifier verifier();
+
+    /**
+     * The events of a verified body. Throws a {@link io.interchange.connectors.http.WebhookRejection} (4xx) for what
+     * the sender got wrong, before any effect.
+     */
+    List<InboundEvent> read(byte[] body, String correlationId);
+
+    /**
+     * Keeps a parked event for an operator (a dead letter through which it is replayed once the cause is fixed) and
+     * returns the dead letter's id, or null when the event has been processed already (then it is a duplicate).
+     * Sources that never park need not implement it.
+     */
+    default Long park(InboundEvent event, byte[] body, String correlationId) {
+        throw new UnsupportedOperationException(system() + " events are never parked");
+    }
+
+    /** The event type as a metric tag: a type the system would send, or {@code other} (bounded tag values). */
+    String metricType(String type);
+}
