@@ -201,10 +201,10 @@ class ErpOutageFaultIT extends FaultScenario {
         return sorted.length == 0 ? -1 : sorted[sorted.length / 2];
     }
 
-    /** The status of the breaker:s4hana readiness check, or "?" if the health endpoint did not say. */
+    /** The status of the breaker:s4hana check of the ledger flow's readiness, or "?" if the endpoint did not say. */
     private static String breakerStatus(RuntimeProcess rt) {
         try {
-            for (JsonNode c : new ObjectMapper().readTree(rt.management("/observe/health").body()).path("checks")) {
+            for (JsonNode c : new ObjectMapper().readTree(rt.management("/observe/health/flows/billing-ledger").body()).path("checks")) {
                 if (c.path("name").asText().equals("breaker:s4hana")) return c.path("status").asText();
             }
         } catch (Exception e) {
