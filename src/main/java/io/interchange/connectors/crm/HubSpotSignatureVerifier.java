@@ -5,9 +5,7 @@ import io.interchange.connectors.webhook.SignatureVerifier;
 import io.interchange.connectors.webhook.SignedRequest;
 
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,24 +51,12 @@ public final class HubSpotSignatureVerifier implements SignatureVerifier {
      */
     public HubSpotSignatureVerifier(String secrets, String publicUrl, Duration tolerance, Clock clock) {
         for (String s : secrets.split(",")) {
-            if (!s.isBlank()) this.secrets.add(mac(s.strip().getBytes(StandardCharsets.UTF_8)));
+            if (!s.isBlank()) this.secrets.add(SignatureVerifier.hmacSha256PerThread(s.strip().getBytes(StandardCharsets.UTF_8)));
         }
         String url = publicUrl == null ? "" : publicUrl.strip();
         this.publicUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         this.tolerance = tolerance;
         this.clock = clock;
-    }
-
-    private static ThreadLocal<Mac> mac(byte[] secret) {
-        return ThreadLocal.withInitial(() -> {
-            try {
-                Mac mac = Mac.getInstance("HmacSHA256");
-                mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-                return mac;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("HmacSHA256 unavailable", e);
-            }
-        });
     }
 
     @Override
