@@ -31,9 +31,10 @@ import java.util.Locale;
  * rate limit never delays postings to the other, while a customer's events stay in order within a target. Each takes
  * a poll's batch at a time ({@link LedgerBatch}: bulk requests where the ERP takes them); what the batch cannot settle,
  * and every replay, goes through the single-posting route {@link #ROUTE_ID}, with its redelivery and dead-letter
- * policy. Both reach an ERP through its own route ({@code erp.<target>.post-journal}), whose throttle holds the ERP's
- * rate limit for all of them and whose circuit breaker ({@link ErpBreakers}) refuses calls while the ERP is failing:
- * the postings are then held, and the target's consumer pauses (Pausable EIP) until the breaker lets probes through.
+ * policy. Both reach an ERP through its own route ({@code erp.<target>.post-journal}), and its ledger reads through
+ * {@code erp.<target>.read-ledger}. Every request of either passes one throttle ({@code erp.<target>.call}), which
+ * holds the ERP's rate limit for all of them; one circuit breaker ({@link ErpBreakers}) refuses calls while the ERP
+ * is failing: the postings are then held, and the target's consumer pauses (Pausable EIP) until the breaker lets probes through.
  */
 public class LedgerPostingRoute extends RouteBuilder {
 
@@ -43,6 +44,10 @@ public class LedgerPostingRoute extends RouteBuilder {
     static final String CONFIRMATION = "InterchangeErpConfirmation";
     static final String ENVELOPE = "InterchangeEnvelope";
     static final String ERP_TARGET = "InterchangeErpTarget";
+    /** Which request {@code erp.<target>.call} makes: {@link #READ_CALL} or {@link #POST_CALL}. */
+    static final String ERP_CALL = "InterchangeErpCall";
+    static final String READ_CALL = "read";
+    static final String POST_CALL = "post";
 
     private final LedgerPostingService service;
     private final List<ErpConnector> connectors;
@@ -162,10 +167,9 @@ public class LedgerPostingRoute extends RouteBuilder {
                     .circuitBreaker().id("erp." + t + ".read-circuit-breaker")
                         .resilience4jConfiguration().circuitBreaker(ErpBreakers.beanName(erp.target()))
                             .throwExceptionWhenHalfOpenOrOpenState(false).end()
-                        .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".read-rate-limit")
-                            .to(erp.readUri()).id("erp." + t + ".read-call")
-                            .process(e -> readHolding(e, erp)).id("erp." + t + ".read-holding")
-                        .end()
+                        .setProperty(ERP_CALL, constant(READ_CALL))
+                        .to("direct:erp." + erp.target() + ".call").id("erp." + t + ".read-call")
+                        .process(e -> readHolding(e, erp)).id("erp." + t + ".read-holding")
                     .end()
                     .process(e -> heldIfRefused(e, erp, ErpConnector.HOLDING)).id("erp." + t + ".hold-read-if-open");
 
@@ -179,13 +183,26 @@ public class LedgerPostingRoute extends RouteBuilder {
                     .circuitBreaker().id("erp." + t + ".circuit-breaker")
                         .resilience4jConfiguration().circuitBreaker(ErpBreakers.beanName(erp.target()))
                             .throwExceptionWhenHalfOpenOrOpenState(false).end()
-                        // the ERP's rate limit holds for retries and backlogs too; the caller's thread waits its turn
-                        .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".rate-limit")
-                            .to(erp.endpointUri()).id("erp." + t + ".soap-call")
-                            .process(e -> readAnswer(e, erp)).id("erp." + t + ".read-confirmation")
-                        .end() // throttle (a block: the call and the reading are its outputs)
+                        .setProperty(ERP_CALL, constant(POST_CALL))
+                        .to("direct:erp." + erp.target() + ".call").id("erp." + t + ".post-call")
+                        .process(e -> readAnswer(e, erp)).id("erp." + t + ".read-confirmation")
                     .end() // circuit breaker
                     .process(e -> heldIfRefused(e, erp, ErpConnector.ANSWERS)).id("erp." + t + ".hold-if-open");
+
+            // Every request to the ERP, read or posting, passes this one throttle: the ERP's rate limit counts them
+            // all, for retries and backlogs too. The caller's thread waits its turn. (Two throttles, one per kind of
+            // call, would each grant the whole limit.)
+            from("direct:erp." + erp.target() + ".call")
+                    .routeId("erp." + t + ".call")
+                    .errorHandler(noErrorHandler())
+                    .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".rate-limit")
+                        .choice()
+                            .when(exchangeProperty(ERP_CALL).isEqualTo(READ_CALL))
+                                .to(erp.readUri()).id("erp." + t + ".ledger-read")
+                            .otherwise()
+                                .to(erp.endpointUri()).id("erp." + t + ".soap-call")
+                        .end()
+                    .end();
         }
     }
 

@@ -139,6 +139,8 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     private void serveRead(HttpExchange exchange, String prefix, ReadHandler handler) {
         Duration pause = delay;
         reads.incrementAndGet();
+        // a read is a request like any other for the system's rate limit
+        if (recordArrivals) recordArrival(System.nanoTime());
         ReadAnswer answer;
         try {
             answer = readAnswer(exchange, prefix, handler);
@@ -346,7 +348,8 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     }
 
     /**
-     * Whether to keep the arrival time ({@link System#nanoTime()}) of every request, answered or refused, so a test
+     * Whether to keep the arrival time ({@link System#nanoTime()}) of every request (postings and ledger reads),
+     * answered or refused, so a test
      * can measure the request rate the ERP sees; off by default, as the list grows with every request.
      */
     public void recordArrivals(boolean on) {
