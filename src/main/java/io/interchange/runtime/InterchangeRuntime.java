@@ -31,6 +31,7 @@ import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
 import io.interchange.routes.StripeApiRoute;
 import io.interchange.routes.StripeEventRoute;
+import io.interchange.routes.WebhookEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.routes.WebhookRoute;
@@ -162,7 +163,15 @@ public final class InterchangeRuntime implements AutoCloseable {
             LOG.info("Management port serves HTTPS only, certificate {}", managementTls.describe());
         }
         main.configure().addRoutesBuilder(new WebhookAnswers());
-        for (WebhookRoute edge : edges) main.configure().addRoutesBuilder(edge);
+        for (WebhookRoute edge : edges) {
+            main.configure().addRoutesBuilder(edge);
+            // parked events are replayed one by one through the kit's single-event route (Stripe's have their own,
+            // which also takes the stream flow's leftovers)
+            if (edge.source().eventRouteId() != null) {
+                main.configure().addRoutesBuilder(new WebhookEventRoute(edge.source(), store.idempotency(), policies,
+                        edge.topic()));
+            }
+        }
         if (flows.contains(FLOW_WEBHOOK) || flows.contains(FLOW_STREAM)) {
             // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
@@ -307,8 +316,8 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_HUBSPOT)) {
             HubSpotSignatureVerifier verifier = new HubSpotSignatureVerifier(config.get(Settings.HUBSPOT_CLIENT_SECRET),
                     config.get(Settings.HUBSPOT_PUBLIC_URL), config.getDuration(Settings.HUBSPOT_SIGNATURE_TOLERANCE), clock);
-            edges.add(new WebhookRoute(new HubSpotWebhook(verifier, mappings, source), store.idempotency(),
-                    config.get(Settings.CUSTOMER_TOPIC)));
+            edges.add(new WebhookRoute(new HubSpotWebhook(verifier, mappings, source, store.idempotency(),
+                    store.deadLetters()), store.idempotency(), config.get(Settings.CUSTOMER_TOPIC)));
         }
         return edges;
     }

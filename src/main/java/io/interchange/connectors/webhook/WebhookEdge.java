@@ -3,8 +3,10 @@ package io.interchange.connectors.webhook;
 import io.interchange.connectors.http.HttpAnswers;
 import io.interchange.connectors.http.WebhookRejection;
 import io.interchange.connectors.kafka.CloudEventHeaders;
+import io.interchange.management.PersonalData;
 import io.interchange.reliability.ExchangeKeys;
 import io.interchange.reliability.IdempotentStep;
+import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.IdempotencyStore;
 import io.micrometer.core.instrument.Tags;
 import org.apache.camel.Exchange;
@@ -120,6 +122,44 @@ public final class WebhookEdge {
                 e.answer(InboundEvent.Answer.PARKED);
             }
         }
+    }
+
+    /**
+     * The single-event route's reading: the body is one event as it was parked, replayed by an operator. One to
+     * publish carries its idempotency key on; one without effect is logged and goes no further.
+     */
+    public void readOne(Exchange exchange) {
+        String correlationId = exchange.getProperty(ExchangeKeys.CORRELATION_ID, String.class);
+        if (correlationId == null) {
+            correlationId = UUID.randomUUID().toString();
+            exchange.setProperty(ExchangeKeys.CORRELATION_ID, correlationId);
+        }
+        MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        if (body == null || body.length == 0) {
+            throw new PermanentFailure("empty body: expected " + source.label() + " as JSON");
+        }
+        InboundEvent event = source.readOne(body, correlationId);
+        exchange.setProperty(EVENTS, List.of(event));
+        if (event.kind() == InboundEvent.Kind.PUBLISH) {
+            exchange.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, event.key());
+        } else {
+            LOG.info("{} {} ({}) acknowledged without effect: {}", source.label(), event.id(), event.type(),
+                    PersonalData.mask(event.reason()));
+        }
+    }
+
+    /** True when the single-event route's event is to be published. */
+    public static boolean isToPublish(Exchange exchange) {
+        List<InboundEvent> events = events(exchange);
+        return events.size() == 1 && events.get(0).kind() == InboundEvent.Kind.PUBLISH;
+    }
+
+    /** The single-event route's Kafka record: CloudEvents binary headers, key = the subject. */
+    public void toRecord(Exchange exchange) {
+        Message m = exchange.getMessage();
+        m.getHeaders().clear();
+        write(events(exchange).get(0), m);
     }
 
     /** True when some event of the request was claimed here and is to be published. */
