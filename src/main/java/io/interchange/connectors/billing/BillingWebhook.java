@@ -90,7 +90,7 @@ public final class BillingWebhook implements WebhookSource {
 
     @Override
     public String expected() {
-        return "a Stripe event";
+        return "a Stripe event as JSON";
     }
 
     @Override

@@ -74,10 +74,10 @@ public final class WebhookEdge {
         String correlationId = given != null && SAFE_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
         exchange.setProperty(ExchangeKeys.CORRELATION_ID, correlationId);
         MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
-        checkContentType(in.getHeader(Exchange.CONTENT_TYPE, String.class));
+        checkContentType(in.getHeader(Exchange.CONTENT_TYPE, String.class), source.contentType());
         byte[] body = in.getBody(byte[].class);
         if (body == null || body.length == 0) {
-            throw new WebhookRejection(400, "empty body: expected " + source.expected() + " as JSON");
+            throw new WebhookRejection(400, "empty body: expected " + source.expected());
         }
         source.verifier().verify(SignedRequest.of(in, body));
         List<InboundEvent> events = source.read(body, correlationId);
@@ -137,7 +137,7 @@ public final class WebhookEdge {
         MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
         byte[] body = exchange.getMessage().getBody(byte[].class);
         if (body == null || body.length == 0) {
-            throw new PermanentFailure("empty body: expected " + source.label() + " as JSON");
+            throw new PermanentFailure("empty body: expected " + source.expected());
         }
         InboundEvent event = source.readOne(body, correlationId);
         exchange.setProperty(EVENTS, List.of(event));
@@ -329,18 +329,22 @@ public final class WebhookEdge {
         return states == null ? List.of() : states;
     }
 
-    /** 415 unless the body is declared as JSON in UTF-8 (the default charset of application/json). */
-    public static void checkContentType(String contentType) {
+    /**
+     * 415 unless the body is declared as the source's media type ({@link WebhookSource#contentType}) in UTF-8: for
+     * JSON its default charset; for XML (SOAP 1.1's text/xml) a charset other than UTF-8 is refused too, as the
+     * edge reads nothing else.
+     */
+    public static void checkContentType(String contentType, String expected) {
         String[] parts = contentType == null ? new String[]{""} : contentType.split(";");
-        boolean json = parts[0].strip().equalsIgnoreCase("application/json");
-        for (int i = 1; json && i < parts.length; i++) {
+        boolean ok = parts[0].strip().equalsIgnoreCase(expected);
+        for (int i = 1; ok && i < parts.length; i++) {
             String p = parts[i].strip();
             if (p.regionMatches(true, 0, "charset=", 0, 8)) {
-                json = p.substring(8).replace("\"", "").strip().equalsIgnoreCase("utf-8");
+                ok = p.substring(8).replace("\"", "").strip().equalsIgnoreCase("utf-8");
             }
         }
-        if (!json) {
-            throw new WebhookRejection(415, "Content-Type must be application/json (UTF-8), got "
+        if (!ok) {
+            throw new WebhookRejection(415, "Content-Type must be " + expected + " (UTF-8), got "
                     + (contentType == null ? "none" : "'" + (contentType.length() > 80 ? contentType.substring(0, 80) + "…" : contentType) + "'"));
         }
     }

@@ -32,8 +32,13 @@ public interface WebhookSource {
      */
     String acknowledgedMetric();
 
-    /** What a body must be, in refusals: e.g. {@code a Stripe event}. */
+    /** What a body must be, in refusals: e.g. {@code a Stripe event as JSON}. */
     String expected();
+
+    /** The media type a body must be declared as (in UTF-8): {@code application/json}, or {@code text/xml} for SOAP. */
+    default String contentType() {
+        return "application/json";
+    }
 
     /** How log lines name one of its events, e.g. {@code Billing event}. */
     String label();
