@@ -13,7 +13,9 @@ import org.w3c.dom.Element;
 /**
  * In-process legacy ERP ledger SOAP 1.1 service for legal entities not yet migrated to S/4HANA: {@code PostJournal}
  * (SOAPAction {@value #SOAP_ACTION}) and the lookup by reference {@code FindJournal} (SOAPAction
- * {@value #FIND_ACTION}), which answers every journal the ledger holds under a reference.
+ * {@value #FIND_ACTION}), which answers every journal the ledger holds under a reference; and its customer service
+ * {@code UpsertCustomer} at {@value #CUSTOMERS_PATH} (SOAPAction {@value #CUSTOMER_ACTION}), keyed per company by the
+ * caller's external key.
  *
  * <p>The ledger keeps references unique. A second journal under one is refused with a
  * {@code Client.DuplicateReference} fault that names the document it holds, or, with
@@ -25,6 +27,14 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     public static final String NS = "urn:interchange:legacy-erp:ledger:v1";
     public static final String SOAP_ACTION = "\"urn:PostJournal\"";
     public static final String FIND_ACTION = "\"urn:FindJournal\"";
+    public static final String CUSTOMERS_PATH = "/legacy/customers";
+    public static final String CUSTOMERS_NS = "urn:interchange:legacy-erp:customers:v1";
+    public static final String CUSTOMER_ACTION = "\"urn:UpsertCustomer\"";
+
+    /** One customer of a company, under the caller's external key; {@code saves} counts creations and changes. */
+    public record Customer(String company, String externalKey, String number, String name, String email,
+                           String country, String taxId, int saves) {
+    }
 
     /** One accepted journal; {@code rawXml} is the request as received. */
     public record Posting(String company, String reference, String fiscalYear, String documentNumber,
@@ -45,9 +55,57 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     private final java.util.concurrent.ConcurrentMap<String, Posting> postingByReference = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger finds = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean namesDuplicateDocument = true;
+    private final java.util.concurrent.ConcurrentMap<String, Customer> customersByKey = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong customerSequence = new AtomicLong();
 
     public LegacyErpPeer(int port, String user, String password, Map<String, String> companyCurrency) {
         super(port, PATH, "soap", user, password, companyCurrency);
+        serveSoap(CUSTOMERS_PATH, this::upsertCustomer);
+    }
+
+    /** The customer service's URL. */
+    public String customersUrl() {
+        return baseUrl() + CUSTOMERS_PATH;
+    }
+
+    /** The customers the legacy ERP holds, one per (company, external key). */
+    public List<Customer> customers() {
+        return List.copyOf(customersByKey.values());
+    }
+
+    /**
+     * {@code UpsertCustomer}: the customer of a company with the caller's external key is created, or changed if the
+     * company holds one under that key already; the answer names its number and whether it was created. A customer
+     * is never created twice for one key, so the caller may send again whatever it is unsure of.
+     */
+    private String upsertCustomer(Element request, String rawXml) throws SoapFault {
+        expectElement(request, CUSTOMERS_NS, "UpsertCustomer");
+        List<String> problems = new ArrayList<>();
+        String company = text(request, CUSTOMERS_NS, "Company");
+        String key = text(request, CUSTOMERS_NS, "ExternalKey");
+        String name = text(request, CUSTOMERS_NS, "Name");
+        if (company == null) problems.add(missing(request, CUSTOMERS_NS, "Company"));
+        else if (!companyExists(company)) problems.add("Unknown company " + company);
+        if (key == null) problems.add(missing(request, CUSTOMERS_NS, "ExternalKey"));
+        else if (key.length() > 64) problems.add("ExternalKey longer than 64 characters");
+        if (name == null) problems.add(missing(request, CUSTOMERS_NS, "Name"));
+        else if (name.length() > 80) problems.add("Name longer than 80 characters");
+        String country = text(request, CUSTOMERS_NS, "Country");
+        if (country != null && !country.matches("[A-Z]{2}")) problems.add("Country must be two capital letters, got " + country);
+        if (!problems.isEmpty()) {
+            String message = String.join("; ", problems);
+            reject(message);
+            throw SoapFault.client(message);
+        }
+        boolean[] created = {false};
+        Customer saved = customersByKey.compute(company + "|" + key, (k, old) -> {
+            String number = old != null ? old.number() : String.format("C%07d", customerSequence.incrementAndGet());
+            created[0] = old == null;
+            return new Customer(company, key, number, name, text(request, CUSTOMERS_NS, "Email"), country,
+                    text(request, CUSTOMERS_NS, "TaxId"), old == null ? 1 : old.saves() + 1);
+        });
+        return "<c:UpsertCustomerResponse xmlns:c=\"" + CUSTOMERS_NS + "\">" + el("c:CustomerNumber", saved.number())
+                + el("c:Created", String.valueOf(created[0])) + "</c:UpsertCustomerResponse>";
     }
 
     /** Whether a duplicate-reference fault names the document the ledger holds (on by default). */
@@ -71,8 +129,9 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     @Override
     void checkHeaders(Headers headers) throws SoapFault {
         String action = headers.getFirst("SOAPAction");
-        if (!SOAP_ACTION.equals(action) && !FIND_ACTION.equals(action)) {
-            throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + " or " + FIND_ACTION + ", got " + action);
+        if (!SOAP_ACTION.equals(action) && !FIND_ACTION.equals(action) && !CUSTOMER_ACTION.equals(action)) {
+            throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + ", " + FIND_ACTION + " or "
+                    + CUSTOMER_ACTION + ", got " + action);
         }
     }
 

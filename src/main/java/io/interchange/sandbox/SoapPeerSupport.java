@@ -217,6 +217,8 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         created.setExecutor(executor);
         created.createContext(path, this::serve);
         readServices.forEach((prefix, handler) -> created.createContext(prefix, ex -> serveRead(ex, prefix, handler)));
+        soapServices.forEach((servicePath, handler) -> created.createContext(servicePath,
+                ex -> serve(ex, servicePath, handler)));
         asyncServices.forEach((servicePath, handler) -> created.createContext(servicePath,
                 ex -> serveAsyncRequest(ex, handler)));
         created.start();
@@ -442,7 +444,26 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         return companyCurrency.containsKey(company);
     }
 
+    /** A synchronous SOAP service: the content of the response Body for the request's first Body element. */
+    interface SoapHandler {
+        String handle(Element payload, String rawXml) throws SoapFault;
+    }
+
+    private final Map<String, SoapHandler> soapServices = new java.util.LinkedHashMap<>();
+
+    /**
+     * Serves another synchronous SOAP service of the same system at {@code servicePath}, with the SOAP endpoint's
+     * credentials, header checks, availability, delay and injected failures. Call from the constructor.
+     */
+    final void serveSoap(String servicePath, SoapHandler handler) {
+        soapServices.put(servicePath, handler);
+    }
+
     private void serve(HttpExchange exchange) {
+        serve(exchange, path, this::handle);
+    }
+
+    private void serve(HttpExchange exchange, String servicePath, SoapHandler handler) {
         // the delay in force when the request arrives is the one it gets (a test may end the slowness meanwhile)
         Duration pause = delay;
         requests.incrementAndGet();
@@ -454,7 +475,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         }
         Response response;
         try {
-            response = respond(exchange);
+            response = respond(exchange, servicePath, handler);
         } catch (RuntimeException e) {
             log.error("Request processing failed", e);
             response = fault(new SoapFault(500, "Server", "Internal error, try again"));
@@ -524,7 +545,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         }
     }
 
-    private Response respond(HttpExchange exchange) {
+    private Response respond(HttpExchange exchange, String servicePath, SoapHandler handler) {
         if (!available) {
             return plain(503, "Service Unavailable");
         }
@@ -532,7 +553,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             int status = failureStatus;
             return plain(status, "Injected failure: HTTP " + status);
         }
-        if (!path.equals(exchange.getRequestURI().getPath())) {
+        if (!servicePath.equals(exchange.getRequestURI().getPath())) {
             return plain(404, "Not Found");
         }
         Response refused = refusal(exchange);
@@ -545,7 +566,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
             byte[] body = readBody(exchange.getRequestBody());
             String raw = new String(body, charset(contentType));
-            return xml(200, envelope(handle(payload(parse(body, raw)), raw)));
+            return xml(200, envelope(handler.handle(payload(parse(body, raw)), raw)));
         } catch (SoapFault f) {
             return fault(f);
         } catch (IOException e) {
