@@ -97,6 +97,11 @@ final class Jdbc {
         }
     }
 
+    /** True when the statement was refused by a unique constraint (SQLSTATE 23505, on PostgreSQL and H2 alike). */
+    static boolean uniqueViolation(StoreException e) {
+        return e.getCause() instanceof SQLException sql && "23505".equals(sql.getSQLState());
+    }
+
     // OffsetDateTime in UTC, not java.sql.Timestamp: Timestamp goes through the JVM's zone, and H2 then folds the
     // repeated daylight-saving hour, which would shorten leases.
     static OffsetDateTime ts(Instant i) {

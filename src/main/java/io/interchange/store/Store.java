@@ -24,6 +24,7 @@ public final class Store implements AutoCloseable {
     private final AuditTrail audit;
     private final ErpConfirmations confirmations;
     private final BillingReferences billingReferences;
+    private final CrossReferences crossReferences;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -34,6 +35,8 @@ public final class Store implements AutoCloseable {
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
+        // a creation claimed in a target is a pending effect like an idempotency key: the same lease
+        this.crossReferences = new CrossReferences(dataSource, clock, config.getDuration(Settings.IDEMPOTENCY_LEASE));
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -110,8 +113,8 @@ public final class Store implements AutoCloseable {
                         + "created them, not in " + Settings.STORE_SCHEMA.key() + "=" + schema + ". Either set "
                         + Settings.STORE_SCHEMA.key() + "=public to keep them there, or move them (stop every instance, "
                         + "then: CREATE SCHEMA " + schema + "; ALTER TABLE public.<table> SET SCHEMA " + schema
-                        + " for idempotency_key, dead_letter, audit_trail, erp_confirmation, billing_reference and "
-                        + "flyway_schema_history) and start again");
+                        + " for idempotency_key, dead_letter, audit_trail, erp_confirmation, billing_reference, customer, "
+                        + "customer_link, customer_identity_key, customer_field, echo_ledger and flyway_schema_history) and start again");
             }
         } catch (SQLException e) {
             throw new StoreException("Store unreachable: " + e.getMessage(), e);
@@ -159,6 +162,10 @@ public final class Store implements AutoCloseable {
 
     public BillingReferences billingReferences() {
         return billingReferences;
+    }
+
+    public CrossReferences crossReferences() {
+        return crossReferences;
     }
 
     public ErpConfirmations confirmations() {
