@@ -40,6 +40,17 @@ CREATE TABLE customer_identity_key (
 );
 CREATE INDEX customer_identity_key_lookup ON customer_identity_key (rule, key_hash);
 
+-- A decisive key claimed by a customer being created from a record, until that record is linked and indexed: two
+-- records of one new person arriving at once make one customer, not two (the second finds the first's claim).
+-- A claim older than the lease is ignored and may be taken over (its holder died before indexing).
+CREATE TABLE customer_identity_claim (
+    rule        VARCHAR(40) NOT NULL,
+    key_hash    VARCHAR(64) NOT NULL,
+    global_id   VARCHAR(36) NOT NULL REFERENCES customer (global_id),
+    claimed_at  TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (rule, key_hash)
+);
+
 -- The value of each canonical field of a customer as last applied, with the system and source time that set it
 -- (mappings/customer/ownership.csv decides whether a change may replace it); version guards concurrent writers.
 CREATE TABLE customer_field (

@@ -83,6 +83,12 @@ public class CrossReferences {
         return globalId;
     }
 
+    /** Removes a customer minted in vain (no record was linked to it); one with links stays. */
+    public void forget(String globalId) {
+        jdbc.update("DELETE FROM customer WHERE global_id = ? AND NOT EXISTS (SELECT 1 FROM customer_link l "
+                + "WHERE l.global_id = customer.global_id)", ps -> ps.setString(1, globalId));
+    }
+
     /** True when the global id is a customer of this store. */
     public boolean exists(String globalId) {
         return !jdbc.query("SELECT 1 FROM customer WHERE global_id = ?", ps -> ps.setString(1, globalId),
@@ -107,6 +113,11 @@ public class CrossReferences {
     /** The customer's record in one system and scope, if linked. */
     public Optional<Link> linkIn(String globalId, String system, String scope) {
         return row(globalId, system, scope).filter(r -> r.state.equals(LINKED)).map(r -> r.link);
+    }
+
+    /** The id of the customer's record in one system and scope: linked, or '' while it is being created. */
+    public Optional<String> recordOf(String globalId, String system, String scope) {
+        return row(globalId, system(system), scope(scope)).map(r -> r.state.equals(LINKED) ? r.link.externalId() : "");
     }
 
     /**

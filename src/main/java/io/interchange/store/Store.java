@@ -14,6 +14,7 @@ import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 
 /** The one JDBC store (H2 by default, PostgreSQL by configuration) with its schema migrated at start-up. */
 public final class Store implements AutoCloseable {
@@ -25,6 +26,7 @@ public final class Store implements AutoCloseable {
     private final ErpConfirmations confirmations;
     private final BillingReferences billingReferences;
     private final CrossReferences crossReferences;
+    private final IdentityIndex identityIndex;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -35,8 +37,10 @@ public final class Store implements AutoCloseable {
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
-        // a creation claimed in a target is a pending effect like an idempotency key: the same lease
-        this.crossReferences = new CrossReferences(dataSource, clock, config.getDuration(Settings.IDEMPOTENCY_LEASE));
+        // a creation claimed in a target, or a new customer's key, is a pending effect like an idempotency key: its lease
+        Duration lease = config.getDuration(Settings.IDEMPOTENCY_LEASE);
+        this.crossReferences = new CrossReferences(dataSource, clock, lease);
+        this.identityIndex = new IdentityIndex(dataSource, clock, lease, crossReferences);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -113,8 +117,8 @@ public final class Store implements AutoCloseable {
                         + "created them, not in " + Settings.STORE_SCHEMA.key() + "=" + schema + ". Either set "
                         + Settings.STORE_SCHEMA.key() + "=public to keep them there, or move them (stop every instance, "
                         + "then: CREATE SCHEMA " + schema + "; ALTER TABLE public.<table> SET SCHEMA " + schema
-                        + " for idempotency_key, dead_letter, audit_trail, erp_confirmation, billing_reference, customer, "
-                        + "customer_link, customer_identity_key, customer_field, echo_ledger and flyway_schema_history) and start again");
+                        + " for idempotency_key, dead_letter, audit_trail, erp_confirmation, billing_reference and "
+                        + "flyway_schema_history) and start again");
             }
         } catch (SQLException e) {
             throw new StoreException("Store unreachable: " + e.getMessage(), e);
@@ -166,6 +170,10 @@ public final class Store implements AutoCloseable {
 
     public CrossReferences crossReferences() {
         return crossReferences;
+    }
+
+    public IdentityIndex identityIndex() {
+        return identityIndex;
     }
 
     public ErpConfirmations confirmations() {

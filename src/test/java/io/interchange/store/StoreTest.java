@@ -53,7 +53,8 @@ class StoreTest {
             assertThat(first.isHealthy()).isTrue();
             assertThat(migrations(first)).containsExactly("1:true", "2:true", "3:true");
             for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
-                    "billing_reference", "customer", "customer_link", "customer_identity_key", "customer_field",
+                    "billing_reference", "customer", "customer_link", "customer_identity_key", "customer_identity_claim",
+                    "customer_field",
                     "echo_ledger")) {
                 assertThat(count(first, table)).as(table).isZero();
             }
@@ -94,7 +95,7 @@ class StoreTest {
              ResultSet rs = s.executeQuery("SELECT table_schema, COUNT(*) FROM information_schema.tables "
                      + "WHERE table_schema IN ('public', 'interchange') GROUP BY table_schema ORDER BY table_schema")) {
             assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:11");
+            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:12");
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1) + ":" + rs.getInt(2)).as("the other application's tables untouched").isEqualTo("public:2");
         }
