@@ -27,6 +27,7 @@ public final class Store implements AutoCloseable {
     private final BillingReferences billingReferences;
     private final CrossReferences crossReferences;
     private final IdentityIndex identityIndex;
+    private final CustomerFields customerFields;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -41,6 +42,7 @@ public final class Store implements AutoCloseable {
         Duration lease = config.getDuration(Settings.IDEMPOTENCY_LEASE);
         this.crossReferences = new CrossReferences(dataSource, clock, lease);
         this.identityIndex = new IdentityIndex(dataSource, clock, lease, crossReferences);
+        this.customerFields = new CustomerFields(dataSource, clock);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -174,6 +176,10 @@ public final class Store implements AutoCloseable {
 
     public IdentityIndex identityIndex() {
         return identityIndex;
+    }
+
+    public CustomerFields customerFields() {
+        return customerFields;
     }
 
     public ErpConfirmations confirmations() {

@@ -24,7 +24,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,25 +43,15 @@ class CustomerIdentitiesTest {
     static final Path FIXTURES = ROOT.resolve("identity/match-rules.fixtures");
     static final ObjectMapper JSON = new ObjectMapper();
     static final IdentityRules RULES = IdentityRules.load(MappingSource.directory(ROOT));
-    private static final Map<Backend, Store> STORES = new EnumMap<>(Backend.class);
+    private static final CustomerStoreFixture STORES = new CustomerStoreFixture();
 
     @AfterAll
     static void closeStores() {
-        STORES.values().forEach(Store::close);
+        STORES.close();
     }
 
-    /** The backend's store, every customer table emptied. */
-    static synchronized Store fresh(Backend backend) {
-        Store store = STORES.computeIfAbsent(backend, b -> Store.open(Databases.config(b)));
-        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
-            for (String table : List.of("customer_identity_key", "customer_identity_claim", "customer_field", "customer_link", "customer",
-                    "audit_trail", "echo_ledger")) {
-                s.executeUpdate("DELETE FROM " + table);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-        return store;
+    private static Store fresh(Backend backend) {
+        return STORES.fresh(backend);
     }
 
     @TestFactory
