@@ -81,11 +81,7 @@ public class IdentityIndex implements IdentityRules.Lookup {
         Set<String> rules = new LinkedHashSet<>();
         for (IdentityRules.Key key : keys) {
             rules.add(key.rule());
-            // update, else insert, else (another writer inserted in between) update: no statement can fail on a race
-            if (updateKey(globalId, system, scope, record.externalId(), key) == 0
-                    && insertKey(globalId, system, scope, record.externalId(), key) == 0) {
-                updateKey(globalId, system, scope, record.externalId(), key);
-            }
+            upsertKey(globalId, system, scope, record.externalId(), key);
         }
         for (String stale : recordedRules(system, scope, record.externalId())) {
             if (rules.contains(stale)) continue;
@@ -99,23 +95,19 @@ public class IdentityIndex implements IdentityRules.Lookup {
         }
     }
 
-    private int updateKey(String globalId, String system, String scope, String externalId, IdentityRules.Key key) {
-        return jdbc.update("UPDATE customer_identity_key SET key_hash = ?, global_id = ?, updated_at = ? WHERE system = ? "
+    private void upsertKey(String globalId, String system, String scope, String externalId, IdentityRules.Key key) {
+        Instant now = clock.instant();
+        jdbc.upsert("UPDATE customer_identity_key SET key_hash = ?, global_id = ?, updated_at = ? WHERE system = ? "
                 + "AND scope = ? AND external_id = ? AND rule = ?", ps -> {
             ps.setString(1, key.hash());
             ps.setString(2, globalId);
-            ps.setObject(3, Jdbc.ts(clock.instant()));
+            ps.setObject(3, Jdbc.ts(now));
             ps.setString(4, system);
             ps.setString(5, scope);
             ps.setString(6, externalId);
             ps.setString(7, key.rule());
-        });
-    }
-
-    private int insertKey(String globalId, String system, String scope, String externalId, IdentityRules.Key key) {
-        Instant now = clock.instant();
-        return jdbc.update("INSERT INTO customer_identity_key (system, scope, external_id, rule, key_hash, global_id, "
-                + "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", ps -> {
+        }, "INSERT INTO customer_identity_key (system, scope, external_id, rule, key_hash, global_id, updated_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", ps -> {
             ps.setString(1, system);
             ps.setString(2, scope);
             ps.setString(3, externalId);

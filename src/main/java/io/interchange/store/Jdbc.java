@@ -41,6 +41,15 @@ final class Jdbc {
         }
     }
 
+    /**
+     * Writes a row whether it exists or not, with statements that cannot fail on a race (no transaction to abort, on
+     * PostgreSQL or H2): update it, else insert it ({@code ... ON CONFLICT DO NOTHING}), else (another writer inserted
+     * it in between) update it.
+     */
+    void upsert(String updateSql, Binder update, String insertSql, Binder insert) {
+        if (update(updateSql, update) == 0 && update(insertSql, insert) == 0) update(updateSql, update);
+    }
+
     /** The statement once per row, in one transaction (one commit for all); the update count of each row. */
     <T> int[] updateAll(String sql, List<T> rows, RowBinder<T> binder) {
         if (rows.isEmpty()) return new int[0];

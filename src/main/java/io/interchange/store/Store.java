@@ -28,6 +28,7 @@ public final class Store implements AutoCloseable {
     private final CrossReferences crossReferences;
     private final IdentityIndex identityIndex;
     private final CustomerFields customerFields;
+    private final EchoLedger echoLedger;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -43,6 +44,7 @@ public final class Store implements AutoCloseable {
         this.crossReferences = new CrossReferences(dataSource, clock, lease);
         this.identityIndex = new IdentityIndex(dataSource, clock, lease, crossReferences);
         this.customerFields = new CustomerFields(dataSource, clock);
+        this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -180,6 +182,10 @@ public final class Store implements AutoCloseable {
 
     public CustomerFields customerFields() {
         return customerFields;
+    }
+
+    public EchoLedger echoLedger() {
+        return echoLedger;
     }
 
     public ErpConfirmations confirmations() {
