@@ -290,7 +290,7 @@ public class CrossReferences {
             Duration left = Duration.ofNanos(deadline - System.nanoTime());
             Optional<Link> linked = left.isNegative() ? Optional.empty() : awaitLink(globalId, system, scope, left);
             if (linked.isPresent()) return linked.get();
-            if (System.nanoTime() - deadline >= 0) {
+            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
                 InProgress ip = (InProgress) claim;
                 throw new StoreException("the record of customer " + globalId + " in " + system + "/" + scope(scope)
                         + " is being created by another caller (creation key " + ip.creationKey() + ", lease until "
