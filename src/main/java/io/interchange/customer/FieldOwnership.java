@@ -11,7 +11,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -97,7 +100,9 @@ public final class FieldOwnership {
                         + row.get("rule") + "'");
             };
             String owner = row.get("owner");
-            Set<String> owners = owner.equals("*") ? Set.of() : Set.of(owner.split("\\|"));
+            // in the table's order, which reasons name them in
+            Set<String> owners = owner.equals("*") ? Set.of()
+                    : Collections.unmodifiableSet(new LinkedHashSet<>(Arrays.asList(owner.split("\\|"))));
             if (owners.stream().anyMatch(o -> !o.matches("[a-z][a-z0-9-]{0,39}"))) {
                 throw new IllegalArgumentException(where + "owner '" + owner + "' is not system names separated by '|' or *");
             }

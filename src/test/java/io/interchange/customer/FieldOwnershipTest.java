@@ -4,26 +4,35 @@ import io.interchange.customer.FieldOwnership.Change;
 import io.interchange.customer.FieldOwnership.Outcome;
 import io.interchange.customer.FieldOwnership.Verdict;
 import io.interchange.mapping.MappingSource;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.interchange.store.AuditTrail;
+import io.interchange.store.CustomerFields;
 import io.interchange.store.Store;
 import io.interchange.testkit.Databases.Backend;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,6 +41,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class FieldOwnershipTest {
 
     private static final Instant T0 = Instant.parse("2026-12-01T09:00:00Z");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final CustomerStoreFixture STORES = new CustomerStoreFixture();
 
@@ -183,6 +193,35 @@ class FieldOwnershipTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** The fixtures beside the table: what is recorded, a change, the expected verdict and its reason. */
+    @TestFactory
+    Stream<DynamicTest> everyFixtureGetsItsExpectedVerdict() throws IOException {
+        Path dir = Path.of("mappings/customer/ownership.fixtures");
+        FieldOwnership ownership = new FieldOwnership(FieldOwnership.load(MappingSource.directory(Path.of("mappings"))),
+                null, null, null);
+        List<Path> inputs;
+        try (Stream<Path> files = Files.list(dir)) {
+            inputs = files.filter(p -> p.getFileName().toString().endsWith(".input.json")).sorted().toList();
+        }
+        assertThat(inputs).hasSizeGreaterThanOrEqualTo(10);
+        return inputs.stream().map(input -> DynamicTest.dynamicTest(input.getFileName().toString(), () -> {
+            JsonNode in = JSON.readTree(input.toFile());
+            JsonNode expected = JSON.readTree(input.resolveSibling(input.getFileName().toString()
+                    .replace(".input.json", ".expected.json")).toFile());
+            JsonNode c = in.path("change");
+            JsonNode r = in.path("recorded");
+            Optional<CustomerFields.Recorded> recorded = r.isNull() || r.isMissingNode() ? Optional.empty()
+                    : Optional.of(new CustomerFields.Recorded("g", c.path("field").asText(), r.path("value").asText(),
+                    r.path("system").asText(), Instant.parse(r.path("sourceTime").asText()), 1));
+
+            Verdict v = ownership.decide(new Change("g", c.path("system").asText(), c.path("field").asText(),
+                    c.path("value").asText(), Instant.parse(c.path("sourceTime").asText()), "cid"), recorded);
+
+            assertThat(v.outcome().name()).as("outcome (%s)", v.reason()).isEqualTo(expected.path("outcome").asText());
+            assertThat(v.reason()).isEqualTo(expected.path("reason").asText());
+        }));
     }
 
     @Test
