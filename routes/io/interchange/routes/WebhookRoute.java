@@ -34,6 +34,11 @@ public class WebhookRoute extends RouteBuilder {
         return edge.source();
     }
 
+    /** The Kafka topic the source's events are published to. */
+    public String topic() {
+        return topic;
+    }
+
     @Override
     public void configure() {
         WebhookSource source = edge.source();

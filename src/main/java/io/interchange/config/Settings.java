@@ -23,7 +23,9 @@ public final class Settings {
     public static final Setting FLOWS = declare("interchange.flows", "billing-webhook,billing-ledger", false,
             "Business flows this instance runs, comma-separated: billing-webhook (POST /webhooks/billing), "
                     + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic), "
-                    + "crm-hubspot (POST /webhooks/hubspot to the customer topic; off by default). "
+                    + "crm-hubspot (POST /webhooks/hubspot to the customer topic; off by default), "
+                    + "customer-sync (the customer sync; so far POST /soap/s4hana/business-partner-confirmation, "
+                    + "S/4HANA's business partner confirmations to the customer topic; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
@@ -176,6 +178,12 @@ public final class Settings {
             "SAP communication user.");
     public static final Setting S4_PASSWORD = declare("interchange.erp.s4.password", "", true,
             "SAP communication user's password.");
+    public static final Setting S4_CONFIRMATION_USER = declare("interchange.erp.s4.confirmation-user", "S4HANA", false,
+            "User S/4HANA authenticates as (HTTP Basic) when it posts business partner confirmations to "
+                    + "/soap/s4hana/business-partner-confirmation (the communication system's inbound user in its "
+                    + "communication arrangement).");
+    public static final Setting S4_CONFIRMATION_PASSWORD = declare("interchange.erp.s4.confirmation-password", "", true,
+            "Password of interchange.erp.s4.confirmation-user; confirmations are refused (503) while empty.");
     public static final Setting S4_LOGICAL_SYSTEM = declare("interchange.erp.s4.logical-system", "INTERCHNG", false,
             "Logical system sent as OriginalReferenceDocumentLogicalSystem.");
     public static final Setting S4_TIMEOUT = declare("interchange.erp.s4.timeout", "PT10S", false,
@@ -226,7 +234,8 @@ public final class Settings {
                     + "From basil, invoices are paid by InvoicePayments (invoice_payment.paid, partial payments among them).");
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
-    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event");
+    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
+            "crm.hubspot-event");
 
     static {
         for (String route : POLICY_ROUTES) {

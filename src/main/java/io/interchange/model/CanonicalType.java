@@ -38,7 +38,11 @@ public enum CanonicalType {
     CUSTOMER_RESTORED("io.interchange.customer.restored", CustomerChange.class,
             "urn:interchange:canonical:customer-change:1"),
     CUSTOMER_MERGED("io.interchange.customer.merged", CustomerChange.class,
-            "urn:interchange:canonical:customer-change:1");
+            "urn:interchange:canonical:customer-change:1"),
+    ERP_PARTNER_SAVED("io.interchange.customer.erp-partner.saved", PartnerConfirmation.class,
+            "urn:interchange:canonical:partner-confirmation:1"),
+    ERP_PARTNER_REJECTED("io.interchange.customer.erp-partner.rejected", PartnerConfirmation.class,
+            "urn:interchange:canonical:partner-confirmation:1");
 
     private final String ceType;
     private final Class<?> dataClass;

@@ -10,6 +10,8 @@ import io.interchange.connectors.billing.StripeApi;
 import io.interchange.connectors.billing.StripeSignatureVerifier;
 import io.interchange.connectors.crm.HubSpotSignatureVerifier;
 import io.interchange.connectors.crm.HubSpotWebhook;
+import io.interchange.connectors.erp.S4PartnerConfirmations;
+import io.interchange.connectors.webhook.BasicAuthVerifier;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyErpConnector;
 import io.interchange.connectors.erp.S4HanaConnector;
@@ -31,6 +33,7 @@ import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
 import io.interchange.routes.StripeApiRoute;
 import io.interchange.routes.StripeEventRoute;
+import io.interchange.routes.WebhookEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.routes.WebhookRoute;
@@ -162,7 +165,15 @@ public final class InterchangeRuntime implements AutoCloseable {
             LOG.info("Management port serves HTTPS only, certificate {}", managementTls.describe());
         }
         main.configure().addRoutesBuilder(new WebhookAnswers());
-        for (WebhookRoute edge : edges) main.configure().addRoutesBuilder(edge);
+        for (WebhookRoute edge : edges) {
+            main.configure().addRoutesBuilder(edge);
+            // parked events are replayed one by one through the kit's single-event route (Stripe's have their own,
+            // which also takes the stream flow's leftovers)
+            if (edge.source().eventRouteId() != null) {
+                main.configure().addRoutesBuilder(new WebhookEventRoute(edge.source(), store.idempotency(), policies,
+                        edge.topic()));
+            }
+        }
         if (flows.contains(FLOW_WEBHOOK) || flows.contains(FLOW_STREAM)) {
             // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
@@ -256,6 +267,9 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_WEBHOOK)) flowHealth.flow(FLOW_WEBHOOK, edge, List.of(BillingWebhookRoute.ROUTE_ID));
         if (flows.contains(FLOW_STREAM)) flowHealth.flow(FLOW_STREAM, edge, List.of(BillingEventStreamRoute.CONSUMER_ID));
         if (flows.contains(FLOW_HUBSPOT)) flowHealth.flow(FLOW_HUBSPOT, edge, List.of(HubSpotWebhook.ROUTE_ID));
+        if (flows.contains(FLOW_CUSTOMER_SYNC)) {
+            flowHealth.flow(FLOW_CUSTOMER_SYNC, edge, List.of(S4PartnerConfirmations.ROUTE_ID));
+        }
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
             for (ErpConnector erp : erps) ledger.add(erp.healthCheck());
@@ -291,6 +305,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_LEDGER = "billing-ledger";
     static final String FLOW_STREAM = "billing-stream";
     static final String FLOW_HUBSPOT = "crm-hubspot";
+    static final String FLOW_CUSTOMER_SYNC = "customer-sync";
 
     // ------------------------------------------------------------------------------------- webhook edges
 
@@ -307,14 +322,20 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_HUBSPOT)) {
             HubSpotSignatureVerifier verifier = new HubSpotSignatureVerifier(config.get(Settings.HUBSPOT_CLIENT_SECRET),
                     config.get(Settings.HUBSPOT_PUBLIC_URL), config.getDuration(Settings.HUBSPOT_SIGNATURE_TOLERANCE), clock);
-            edges.add(new WebhookRoute(new HubSpotWebhook(verifier, mappings, source), store.idempotency(),
+            edges.add(new WebhookRoute(new HubSpotWebhook(verifier, mappings, source, store.idempotency(),
+                    store.deadLetters()), store.idempotency(), config.get(Settings.CUSTOMER_TOPIC)));
+        }
+        if (flows.contains(FLOW_CUSTOMER_SYNC)) {
+            edges.add(new WebhookRoute(new S4PartnerConfirmations(new BasicAuthVerifier(
+                    config.get(Settings.S4_CONFIRMATION_USER), config.get(Settings.S4_CONFIRMATION_PASSWORD),
+                    Settings.S4_CONFIRMATION_PASSWORD.key()), clock), store.idempotency(),
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
         return edges;
     }
 
     private Set<String> flows() {
-        Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT);
+        Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_CUSTOMER_SYNC);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;

@@ -83,6 +83,10 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     private final AtomicInteger duplicateReferences = new AtomicInteger();
     // company code + upper-cased reference -> the document holding it (original and document references alike)
     private final ConcurrentMap<String, Posting> byReference = new ConcurrentHashMap<>();
+    /** The client's logical system as it names itself in confirmations. */
+    private static final String SYSTEM_ID = "S4HCLNT100";
+    private final S4BusinessPartnerReplication businessPartners =
+            new S4BusinessPartnerReplication(this::companyExists, SYSTEM_ID);
 
     private record Processed(String response, Instant at) {
     }
@@ -90,6 +94,23 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     public S4HanaPeer(int port, String user, String password, Map<String, String> companyCodeCurrency) {
         super(port, PATH, "soap-env", user, password, companyCodeCurrency);
         serveReads(READ_SERVICE, this::read);
+        serveAsync(S4BusinessPartnerReplication.PATH, businessPartners::accept);
+    }
+
+    /** Business partner replication (asynchronous: confirmations go to {@link S4BusinessPartnerReplication#confirmTo}). */
+    public S4BusinessPartnerReplication businessPartners() {
+        return businessPartners;
+    }
+
+    /** The business partner replication service's URL. */
+    public String businessPartnerUrl() {
+        return baseUrl() + S4BusinessPartnerReplication.PATH;
+    }
+
+    @Override
+    public synchronized void close() {
+        businessPartners.close();
+        super.close();
     }
 
     /** The read service's URL (the OData service root; the entity set is appended by the client). */

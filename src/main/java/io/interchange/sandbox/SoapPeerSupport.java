@@ -217,6 +217,8 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         created.setExecutor(executor);
         created.createContext(path, this::serve);
         readServices.forEach((prefix, handler) -> created.createContext(prefix, ex -> serveRead(ex, prefix, handler)));
+        asyncServices.forEach((servicePath, handler) -> created.createContext(servicePath,
+                ex -> serveAsyncRequest(ex, handler)));
         created.start();
         server = created;
         log.info("Listening on {}", endpointUrl());
@@ -533,6 +535,72 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         if (!path.equals(exchange.getRequestURI().getPath())) {
             return plain(404, "Not Found");
         }
+        Response refused = refusal(exchange);
+        if (refused != null) return refused;
+        try {
+            checkHeaders(exchange.getRequestHeaders());
+            if (consume(serverFaultsLeft)) {
+                throw new SoapFault(500, "Server", "Internal error, try again");
+            }
+            String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+            byte[] body = readBody(exchange.getRequestBody());
+            String raw = new String(body, charset(contentType));
+            return xml(200, envelope(handle(payload(parse(body, raw)), raw)));
+        } catch (SoapFault f) {
+            return fault(f);
+        } catch (IOException e) {
+            return fault(SoapFault.client("Request body could not be read: " + e.getMessage()));
+        }
+    }
+
+    /** An asynchronous SOAP service: it takes a request and answers it later with a message of its own. */
+    interface AsyncHandler {
+        /** Takes the SOAP Body's first element; a fault refuses the request synchronously. */
+        void accept(Element payload, String rawXml) throws SoapFault;
+    }
+
+    private final Map<String, AsyncHandler> asyncServices = new java.util.LinkedHashMap<>();
+
+    /**
+     * Serves an asynchronous SOAP service at {@code servicePath} with the SOAP endpoint's credentials, availability and
+     * delay: a request is answered HTTP 202 without a body once taken, as SAP's asynchronous inbound services answer.
+     * Call from the constructor.
+     */
+    final void serveAsync(String servicePath, AsyncHandler handler) {
+        asyncServices.put(servicePath, handler);
+    }
+
+    private void serveAsyncRequest(HttpExchange exchange, AsyncHandler handler) {
+        Duration pause = delay;
+        requests.incrementAndGet();
+        if (recordArrivals) recordArrival(System.nanoTime());
+        Response response;
+        if (!available) {
+            response = plain(503, "Service Unavailable");
+        } else {
+            response = refusal(exchange);
+            if (response == null) {
+                try {
+                    String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+                    byte[] body = readBody(exchange.getRequestBody());
+                    String raw = new String(body, charset(contentType));
+                    handler.accept(payload(parse(body, raw)), raw);
+                    response = new Response(202, "text/plain; charset=utf-8", "", Map.of());
+                } catch (SoapFault f) {
+                    response = fault(f);
+                } catch (IOException e) {
+                    response = fault(SoapFault.client("Request body could not be read: " + e.getMessage()));
+                } catch (RuntimeException e) {
+                    log.error("Request processing failed", e);
+                    response = fault(new SoapFault(500, "Server", "Internal error, try again"));
+                }
+            }
+        }
+        write(exchange, response, pause);
+    }
+
+    /** What every SOAP request is refused for before it is read: method, credentials, content type; null if none. */
+    private Response refusal(HttpExchange exchange) {
         if (!"POST".equals(exchange.getRequestMethod())) {
             return new Response(405, "text/plain; charset=utf-8", "Method Not Allowed", Map.of("Allow", "POST"));
         }
@@ -546,19 +614,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("text/xml")) {
             return plain(415, "Content-Type must be text/xml (SOAP 1.1), got " + contentType);
         }
-        try {
-            checkHeaders(exchange.getRequestHeaders());
-            if (consume(serverFaultsLeft)) {
-                throw new SoapFault(500, "Server", "Internal error, try again");
-            }
-            byte[] body = readBody(exchange.getRequestBody());
-            String raw = new String(body, charset(contentType));
-            return xml(200, envelope(handle(payload(parse(body, raw)), raw)));
-        } catch (SoapFault f) {
-            return fault(f);
-        } catch (IOException e) {
-            return fault(SoapFault.client("Request body could not be read: " + e.getMessage()));
-        }
+        return null;
     }
 
     private static byte[] readBody(InputStream in) throws IOException, SoapFault {

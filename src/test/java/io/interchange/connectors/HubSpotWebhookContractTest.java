@@ -3,7 +3,11 @@ package io.interchange.connectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.connectors.crm.HubSpotWebhook;
+import io.interchange.management.DeadLetterOperations;
 import io.interchange.model.CustomerChange;
+import io.interchange.reliability.PermanentFailure;
+import io.interchange.store.DeadLetter;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.HubSpotSigner;
 import io.interchange.testkit.RuntimeKit;
@@ -31,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * HubSpot's webhooks (POST /webhooks/hubspot, X-HubSpot-Signature-v3) under the inbound connector contract, and what
  * is HubSpot's own: a body is a batch of events, each claimed on its own, published once as a canonical customer
- * change on the customer topic, a batch with some events already done is answered 200.
+ * change on the customer topic, a batch with some events already done is answered 200, an event of a signed batch that
+ * cannot be read is parked (the others published) and replayed through {@code crm.hubspot-event}.
  */
 class HubSpotWebhookContractTest extends InboundWebhookContract {
 
@@ -240,22 +245,61 @@ class HubSpotWebhookContractTest extends InboundWebhookContract {
     }
 
     @Test
-    void aBatchHoldingSomethingThatIsNotAHubSpotEventIsRefusedWhole() throws Exception {
+    void anEventOfASignedBatchThatCannotBeReadIsParkedWhileTheOthersArePublished() throws Exception {
         ArrayNode batch = batch(fixtureEvents().subList(0, 2));
         ((ObjectNode) batch.get(1)).put("objectId", "not-a-number");
         HttpResponse<String> answer = send(batch);
-        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(400);
-        assertThat(JSON.readTree(answer.body()).path("reason").asText()).contains("event [1]").contains("objectId");
-        assertThat(state(keys(JSON.writeValueAsBytes(batch)).get(0))).as("nothing of the batch claimed").isNull();
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(statuses(answer)).containsExactly("accepted", "parked");
+        JsonNode parked = JSON.readTree(answer.body()).path("events").get(1);
+        assertThat(parked.path("reason").asText()).contains("event [1]").contains("objectId");
+        assertThat(records(ceIds(JSON.createArrayNode().add(batch.get(0))))).as("the readable event published").hasSize(1);
 
-        HttpResponse<String> object = send(batch.get(0));
+        var deadLetters = kit.runtime.store().deadLetters()
+                .list(HubSpotWebhook.EVENT_ROUTE_ID, DeadLetter.OPEN, 100).stream()
+                .filter(d -> d.id() == parked.path("deadLetter").asLong()).toList();
+        assertThat(deadLetters).as("kept as an open dead letter of the single-event route").hasSize(1);
+        DeadLetter kept = deadLetters.get(0);
+        assertThat(JSON.readTree(kept.payload())).as("the event alone, as it came").isEqualTo(batch.get(1));
+        assertThat(kept.errorMessage()).contains("objectId");
+
+        // HubSpot retries the batch: the readable event is a duplicate, the other is not parked a second time
+        HttpResponse<String> again = send(batch);
+        assertThat(statuses(again)).containsExactly("duplicate", "parked");
+        assertThat(JSON.readTree(again.body()).path("events").get(1).path("deadLetter").asLong()).isEqualTo(kept.id());
+
+        // a replay of what still cannot be read fails again and says why; nothing is published
+        var operations = new DeadLetterOperations(kit.runtime.camelContext(), kit.runtime.store().deadLetters(),
+                kit.runtime.store().audit());
+        assertThat(operations.replay(kept.id())).contains("failed again").contains("objectId");
+    }
+
+    @Test
+    void aParkedEventReplayedOnceItCanBeReadIsPublishedOnce() throws Exception {
+        ObjectNode event = batch(fixtureEvents().subList(0, 1)).get(0).deepCopy();
+        long deadLetter = kit.runtime.store().deadLetters().add(HubSpotWebhook.EVENT_ROUTE_ID, "corr-replay",
+                "crm:" + ceIds(JSON.createArrayNode().add(event)).iterator().next(), "permanent",
+                PermanentFailure.class.getName(), "a mapping gap, since fixed", 1, Map.of(), JSON.writeValueAsBytes(event));
+        var operations = new DeadLetterOperations(kit.runtime.camelContext(), kit.runtime.store().deadLetters(),
+                kit.runtime.store().audit());
+        assertThat(operations.replay(deadLetter)).startsWith("replayed");
+        assertThat(operations.replay(deadLetter)).as("a replayed dead letter is not open any more")
+                .doesNotStartWith("replayed");
+        List<ConsumerRecord<String, byte[]>> records = records(ceIds(JSON.createArrayNode().add(event)));
+        assertThat(records).hasSize(1);
+        assertThat(RuntimeKit.header(records.get(0), "ce_source")).isEqualTo("/crm/hubspot");
+        // the edge then takes HubSpot's own delivery of it for a duplicate
+        assertThat(statuses(send(JSON.createArrayNode().add(event)))).containsExactly("duplicate");
+    }
+
+    @Test
+    void aBodyThatIsNotABatchOfEventsIsRefused() throws Exception {
+        ObjectNode single = batch(fixtureEvents().subList(0, 1)).get(0).deepCopy();
+        HttpResponse<String> object = send(single);
         assertThat(object.statusCode()).isEqualTo(400);
         assertThat(JSON.readTree(object.body()).path("reason").asText()).contains("JSON array");
-        ObjectNode noType = batch(fixtureEvents().subList(0, 1)).get(0).deepCopy();
-        noType.remove("subscriptionType");
-        noType.remove("eventType");
-        HttpResponse<String> untyped = send(JSON.createArrayNode().add(noType));
-        assertThat(untyped.statusCode()).isEqualTo(400);
-        assertThat(JSON.readTree(untyped.body()).path("reason").asText()).contains("subscriptionType");
+        HttpResponse<String> empty = send(JSON.createArrayNode());
+        assertThat(empty.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(empty.body()).path("reason").asText()).contains("empty array");
     }
 }

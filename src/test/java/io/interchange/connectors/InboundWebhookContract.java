@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -70,6 +72,23 @@ public abstract class InboundWebhookContract {
 
     /** The secret the runtime is configured with. */
     protected abstract String secret();
+
+    /**
+     * Whether the system's signature carries a time, so a stale one can be refused (a signed webhook does; HTTP Basic
+     * authentication does not, and its replays are the idempotency keys' to absorb).
+     */
+    protected boolean signaturesCarryTime() {
+        return true;
+    }
+
+    /** A body that is not what the system sends, with the words its refusal must contain. */
+    protected byte[] malformedBody() {
+        return "[{\"eventId\": 1, \"id\": \"evt_".getBytes(StandardCharsets.UTF_8);
+    }
+
+    protected String malformedReason() {
+        return "malformed JSON";
+    }
 
     /** The headers of the body without any signature. */
     protected Map<String, String> unsigned() {
@@ -139,6 +158,7 @@ public abstract class InboundWebhookContract {
     @Test
     @Order(6)
     void aStaleSignatureIsRefusedWithAJsonReasonAndNoEffect() throws Exception {
+        assumeTrue(signaturesCarryTime(), "the system's authentication carries no time");
         byte[] body = genuineBody();
         HttpResponse<String> answer = post(body, signed(body, Instant.now().minus(Duration.ofMinutes(10)), secret()));
         assertRefusedWithoutEffect(answer, signatureRefusal(), body);
@@ -148,10 +168,10 @@ public abstract class InboundWebhookContract {
     @Test
     @Order(7)
     void aMalformedBodyIs400AndAWrongContentType415() throws Exception {
-        byte[] garbage = "[{\"eventId\": 1, \"id\": \"evt_".getBytes(StandardCharsets.UTF_8);
+        byte[] garbage = malformedBody();
         HttpResponse<String> malformed = post(garbage, signed(garbage, Instant.now(), secret()));
         assertThat(malformed.statusCode()).as(malformed.body()).isEqualTo(400);
-        assertThat(JSON.readTree(malformed.body()).path("reason").asText()).contains("malformed JSON");
+        assertThat(JSON.readTree(malformed.body()).path("reason").asText()).contains(malformedReason());
 
         byte[] body = genuineBody();
         Map<String, String> text = new HashMap<>(signed(body, Instant.now(), secret()));
@@ -162,6 +182,7 @@ public abstract class InboundWebhookContract {
     @Test
     @Order(8)
     void itsMappingsHaveFixturesThatMapToTheirExpectedOutput() throws Exception {
+        assumeFalse(mappings().isEmpty(), "the connector reads its few protocol fields without a mapping");
         Path root = Path.of("mappings");
         MappingEngine engine = MappingEngine.load(MappingSource.directory(root));
         for (String id : mappings()) {

@@ -3,14 +3,12 @@ package io.interchange.connectors.billing;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.connectors.webhook.InboundEvent;
+import io.interchange.connectors.webhook.ParkedEvents;
 import io.interchange.connectors.webhook.SignatureVerifier;
 import io.interchange.connectors.webhook.WebhookSource;
-import io.interchange.management.PersonalData;
 import io.interchange.reliability.ExchangeKeys;
-import io.interchange.reliability.FailureClassifier;
 import io.interchange.reliability.IdempotentStep;
 import io.interchange.reliability.PermanentFailure;
-import io.interchange.store.DeadLetter;
 import io.interchange.store.DeadLetterStore;
 import io.interchange.store.IdempotencyStore;
 import org.apache.camel.Exchange;
@@ -21,7 +19,6 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -47,15 +44,13 @@ public final class BillingWebhook implements WebhookSource {
 
     private final StripeSignatureVerifier verifier;
     private final BillingEventTranslator translator;
-    private final IdempotencyStore idempotency;
-    private final DeadLetterStore deadLetters;
+    private final ParkedEvents parked;
 
     public BillingWebhook(StripeSignatureVerifier verifier, BillingEventTranslator translator, IdempotencyStore idempotency,
                           DeadLetterStore deadLetters) {
         this.verifier = verifier;
         this.translator = translator;
-        this.idempotency = idempotency;
-        this.deadLetters = deadLetters;
+        this.parked = new ParkedEvents(idempotency, deadLetters, EVENT_ROUTE_ID, "Billing event", ParkedEvent.class);
     }
 
     /** The idempotency key of an inbound billing event. */
@@ -95,7 +90,7 @@ public final class BillingWebhook implements WebhookSource {
 
     @Override
     public String expected() {
-        return "a Stripe event";
+        return "a Stripe event as JSON";
     }
 
     @Override
@@ -140,19 +135,7 @@ public final class BillingWebhook implements WebhookSource {
      */
     @Override
     public Long park(InboundEvent event, byte[] body, String correlationId) {
-        String key = event.key();
-        String id = event.id();
-        if ("DONE".equals(idempotency.state(key))) {
-            LOG.info("Billing event {} already processed; acknowledged without effect", id);
-            return null;
-        }
-        return deadLetters.findOpen(EVENT_ROUTE_ID, key).map(DeadLetter::id).orElseGet(() -> {
-            long added = deadLetters.add(EVENT_ROUTE_ID, correlationId, key, FailureClassifier.PERMANENT,
-                    ParkedEvent.class.getName(), event.reason(), 1, Map.of(), body);
-            LOG.warn("Billing event {} parked as dead letter #{} (replay it through {} once the cause is fixed): {}", id,
-                    added, EVENT_ROUTE_ID, PersonalData.mask(event.reason()));
-            return added;
-        });
+        return parked.park(event, body, correlationId);
     }
 
     /** The event type as a metric tag: a type Stripe would send, or "other" (a tag per invented type would grow forever). */

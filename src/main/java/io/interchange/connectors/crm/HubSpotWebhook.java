@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.connectors.http.WebhookRejection;
 import io.interchange.connectors.webhook.InboundEvent;
+import io.interchange.connectors.webhook.ParkedEvents;
 import io.interchange.connectors.webhook.SignatureVerifier;
 import io.interchange.connectors.webhook.WebhookJson;
 import io.interchange.connectors.webhook.WebhookSource;
@@ -15,6 +16,9 @@ import io.interchange.mapping.MappingSource;
 import io.interchange.model.CanonicalType;
 import io.interchange.model.CustomerChange;
 import io.interchange.model.Envelope;
+import io.interchange.reliability.PermanentFailure;
+import io.interchange.store.DeadLetterStore;
+import io.interchange.store.IdempotencyStore;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -31,8 +35,10 @@ import java.util.Map;
  * particular order, and may send one more than once). Each event of a subscription type {@code mappings/hubspot/events.csv}
  * handles becomes a canonical {@link CustomerChange} through {@code mappings/hubspot/customer-change.jslt}; types it
  * lists without effect, and types it does not list, are acknowledged without effect (HubSpot sends only what the app
- * subscribes to). An event that is not a HubSpot event (a field missing or of another type than HubSpot documents)
- * refuses the whole batch with 400 naming it, before any effect.
+ * subscribes to). A body that is not a batch of events is refused with 400. An element of a signed batch that cannot be
+ * read (a field missing or of another type than HubSpot documents, a shape the mapping does not take) is parked with
+ * its reason as a dead letter of {@link #EVENT_ROUTE_ID} and acknowledged, while the batch's other events are
+ * published: HubSpot retries a refused batch whole, and would drop all of it in the end.
  *
  * <p>Idempotency: HubSpot documents {@code eventId} as "not guaranteed to be unique", while a retried notification
  * repeats all of its fields but {@code attemptNumber}. The key is therefore the event id within its account,
@@ -42,6 +48,8 @@ import java.util.Map;
 public final class HubSpotWebhook implements WebhookSource {
 
     public static final String ROUTE_ID = "crm.hubspot-webhook";
+    /** The single-event route through which a parked HubSpot event is replayed. */
+    public static final String EVENT_ROUTE_ID = "crm.hubspot-event";
     public static final String PATH = "/webhooks/hubspot";
     public static final String SOURCE = "/crm/hubspot";
     public static final String MAPPING = "hubspot/customer-change";
@@ -60,12 +68,16 @@ public final class HubSpotWebhook implements WebhookSource {
 
     private final HubSpotSignatureVerifier verifier;
     private final MappingEngine mappings;
+    private final ParkedEvents parkedEvents;
     /** subscription type -> canonical type; null value: acknowledged without effect. */
     private final Map<String, CanonicalType> types;
 
-    public HubSpotWebhook(HubSpotSignatureVerifier verifier, MappingEngine mappings, MappingSource source) {
+    public HubSpotWebhook(HubSpotSignatureVerifier verifier, MappingEngine mappings, MappingSource source,
+                          IdempotencyStore idempotency, DeadLetterStore deadLetters) {
         this.verifier = verifier;
         this.mappings = mappings;
+        this.parkedEvents = new ParkedEvents(idempotency, deadLetters, EVENT_ROUTE_ID, "HubSpot event",
+                PermanentFailure.class);
         this.types = readTypes(source);
         mappings.get(MAPPING); // fail at start-up on a missing mapping
     }
@@ -136,9 +148,57 @@ public final class HubSpotWebhook implements WebhookSource {
         }
         List<InboundEvent> events = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            events.add(read(i, batch.get(i), correlationId));
+            JsonNode e = batch.get(i);
+            try {
+                events.add(read(i, e, correlationId));
+            } catch (WebhookRejection unreadable) {
+                // the batch is signed by HubSpot: the others are genuine and must not be refused with this one
+                events.add(parked(i, e, unreadable.getMessage()));
+            }
         }
         return events;
+    }
+
+    /**
+     * An element of a signed batch that this runtime cannot read (a field of another type than HubSpot documents, a
+     * value out of range, a shape the mapping does not take), kept for an operator with its own JSON and the reason.
+     * Its key is the event's own where its ids can be read, else one of its content, so a redelivered batch does not
+     * park it twice.
+     */
+    private InboundEvent parked(int index, JsonNode e, String reason) {
+        byte[] payload = WebhookJson.bytes(e);
+        boolean identified = true;
+        for (String field : REQUIRED_IDS) identified &= readableId(e.path(field));
+        String key = identified
+                ? ingestKey(text(e, "portalId"), text(e, "subscriptionId"), text(e, "eventId"), text(e, "objectId"))
+                : "crm:hubspot:unidentified:" + WebhookJson.sha256Hex(payload);
+        String id = readableId(e.path("eventId")) ? text(e, "eventId") : "[" + index + "]";
+        JsonNode type = e.hasNonNull("subscriptionType") ? e.get("subscriptionType") : e.path("eventType");
+        return InboundEvent.parked(id, key, type.isTextual() ? type.asText() : null,
+                reason + "; kept as it came, to be replayed through " + EVENT_ROUTE_ID + " once it can be read", payload);
+    }
+
+    /**
+     * One HubSpot event as it was parked, read again on replay through {@link #EVENT_ROUTE_ID}: to publish, or
+     * acknowledged without effect; what still cannot be read fails permanently with the reason (parked again).
+     */
+    @Override
+    public InboundEvent readOne(byte[] event, String correlationId) {
+        try {
+            return read(0, WebhookJson.parse(event), correlationId);
+        } catch (WebhookRejection unreadable) {
+            throw new PermanentFailure(unreadable.getMessage());
+        }
+    }
+
+    @Override
+    public Long park(InboundEvent event, byte[] body, String correlationId) {
+        return parkedEvents.park(event, body, correlationId);
+    }
+
+    @Override
+    public String eventRouteId() {
+        return EVENT_ROUTE_ID;
     }
 
     private InboundEvent read(int index, JsonNode e, String correlationId) {
@@ -194,7 +254,7 @@ public final class HubSpotWebhook implements WebhookSource {
         try {
             change = mappings.get(MAPPING).apply(input, CustomerChange.class, where);
         } catch (MappingException ex) {
-            // the fields a mapping needs are checked above: what remains is a shape HubSpot does not send
+            // the fields a mapping needs are checked above: what remains is a shape the mapping does not take yet
             throw new WebhookRejection(400, where + ": " + ex.reason());
         }
         Envelope envelope = new Envelope(key.substring("crm:".length()), SOURCE, canonicalType.ceType(),
@@ -215,11 +275,15 @@ public final class HubSpotWebhook implements WebhookSource {
         if (v.isMissingNode() || v.isNull()) {
             throw new WebhookRejection(400, "event [" + index + "]: missing required field " + field);
         }
-        if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0 || v.bigIntegerValue().bitLength() > 63) {
+        if (!readableId(v)) {
             throw new WebhookRejection(400, "event [" + index + "]: " + field + " " + WebhookJson.printable(v.toString())
                     + " is not an id (a whole, non-negative number)");
         }
         return v.bigIntegerValue().toString();
+    }
+
+    private static boolean readableId(JsonNode v) {
+        return v.isIntegralNumber() && v.bigIntegerValue().signum() >= 0 && v.bigIntegerValue().bitLength() <= 63;
     }
 
     private static String text(JsonNode e, String field) {

@@ -57,9 +57,20 @@ public final class InboundEvent {
         return new InboundEvent(Kind.IGNORED, id, key, type, reason, null, null, null);
     }
 
-    /** A genuine event this runtime cannot process yet: kept by the source for an operator, and acknowledged. */
+    /**
+     * A genuine event this runtime cannot process yet: kept by the source for an operator, and acknowledged. The
+     * dead letter keeps the request's body (a request of one event).
+     */
     public static InboundEvent parked(String id, String key, String type, String reason) {
         return new InboundEvent(Kind.PARKED, id, key, type, reason, null, null, null);
+    }
+
+    /**
+     * A genuine event of a batch that this runtime cannot process yet: the dead letter keeps {@code payload}, the
+     * event alone (the raw JSON of its element of the batch), which its source's single-event route reads on replay.
+     */
+    public static InboundEvent parked(String id, String key, String type, String reason, byte[] payload) {
+        return new InboundEvent(Kind.PARKED, id, key, type, reason, null, payload, null);
     }
 
     public Kind kind() {
@@ -86,6 +97,7 @@ public final class InboundEvent {
         return envelope;
     }
 
+    /** Of an event to publish, the canonical object as JSON; of a parked event of a batch, the event's own JSON. */
     public byte[] json() {
         return json;
     }

@@ -3,8 +3,10 @@ package io.interchange.connectors.webhook;
 import io.interchange.connectors.http.HttpAnswers;
 import io.interchange.connectors.http.WebhookRejection;
 import io.interchange.connectors.kafka.CloudEventHeaders;
+import io.interchange.management.PersonalData;
 import io.interchange.reliability.ExchangeKeys;
 import io.interchange.reliability.IdempotentStep;
+import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.IdempotencyStore;
 import io.micrometer.core.instrument.Tags;
 import org.apache.camel.Exchange;
@@ -72,10 +74,10 @@ public final class WebhookEdge {
         String correlationId = given != null && SAFE_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
         exchange.setProperty(ExchangeKeys.CORRELATION_ID, correlationId);
         MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
-        checkContentType(in.getHeader(Exchange.CONTENT_TYPE, String.class));
+        checkContentType(in.getHeader(Exchange.CONTENT_TYPE, String.class), source.contentType());
         byte[] body = in.getBody(byte[].class);
         if (body == null || body.length == 0) {
-            throw new WebhookRejection(400, "empty body: expected " + source.expected() + " as JSON");
+            throw new WebhookRejection(400, "empty body: expected " + source.expected());
         }
         source.verifier().verify(SignedRequest.of(in, body));
         List<InboundEvent> events = source.read(body, correlationId);
@@ -120,6 +122,44 @@ public final class WebhookEdge {
                 e.answer(InboundEvent.Answer.PARKED);
             }
         }
+    }
+
+    /**
+     * The single-event route's reading: the body is one event as it was parked, replayed by an operator. One to
+     * publish carries its idempotency key on; one without effect is logged and goes no further.
+     */
+    public void readOne(Exchange exchange) {
+        String correlationId = exchange.getProperty(ExchangeKeys.CORRELATION_ID, String.class);
+        if (correlationId == null) {
+            correlationId = UUID.randomUUID().toString();
+            exchange.setProperty(ExchangeKeys.CORRELATION_ID, correlationId);
+        }
+        MDC.put(ExchangeKeys.CORRELATION_ID, correlationId);
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        if (body == null || body.length == 0) {
+            throw new PermanentFailure("empty body: expected " + source.expected());
+        }
+        InboundEvent event = source.readOne(body, correlationId);
+        exchange.setProperty(EVENTS, List.of(event));
+        if (event.kind() == InboundEvent.Kind.PUBLISH) {
+            exchange.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, event.key());
+        } else {
+            LOG.info("{} {} ({}) acknowledged without effect: {}", source.label(), event.id(), event.type(),
+                    PersonalData.mask(event.reason()));
+        }
+    }
+
+    /** True when the single-event route's event is to be published. */
+    public static boolean isToPublish(Exchange exchange) {
+        List<InboundEvent> events = events(exchange);
+        return events.size() == 1 && events.get(0).kind() == InboundEvent.Kind.PUBLISH;
+    }
+
+    /** The single-event route's Kafka record: CloudEvents binary headers, key = the subject. */
+    public void toRecord(Exchange exchange) {
+        Message m = exchange.getMessage();
+        m.getHeaders().clear();
+        write(events(exchange).get(0), m);
     }
 
     /** True when some event of the request was claimed here and is to be published. */
@@ -289,18 +329,22 @@ public final class WebhookEdge {
         return states == null ? List.of() : states;
     }
 
-    /** 415 unless the body is declared as JSON in UTF-8 (the default charset of application/json). */
-    public static void checkContentType(String contentType) {
+    /**
+     * 415 unless the body is declared as the source's media type ({@link WebhookSource#contentType}) in UTF-8: for
+     * JSON its default charset; for XML (SOAP 1.1's text/xml) a charset other than UTF-8 is refused too, as the
+     * edge reads nothing else.
+     */
+    public static void checkContentType(String contentType, String expected) {
         String[] parts = contentType == null ? new String[]{""} : contentType.split(";");
-        boolean json = parts[0].strip().equalsIgnoreCase("application/json");
-        for (int i = 1; json && i < parts.length; i++) {
+        boolean ok = parts[0].strip().equalsIgnoreCase(expected);
+        for (int i = 1; ok && i < parts.length; i++) {
             String p = parts[i].strip();
             if (p.regionMatches(true, 0, "charset=", 0, 8)) {
-                json = p.substring(8).replace("\"", "").strip().equalsIgnoreCase("utf-8");
+                ok = p.substring(8).replace("\"", "").strip().equalsIgnoreCase("utf-8");
             }
         }
-        if (!json) {
-            throw new WebhookRejection(415, "Content-Type must be application/json (UTF-8), got "
+        if (!ok) {
+            throw new WebhookRejection(415, "Content-Type must be " + expected + " (UTF-8), got "
                     + (contentType == null ? "none" : "'" + (contentType.length() > 80 ? contentType.substring(0, 80) + "…" : contentType) + "'"));
         }
     }

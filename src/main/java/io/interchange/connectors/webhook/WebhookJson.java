@@ -11,6 +11,9 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.interchange.connectors.http.WebhookRejection;
 
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +59,24 @@ public final class WebhookJson {
             throw e;
         } catch (Exception e) {
             throw new WebhookRejection(400, "unreadable body: " + e.getMessage());
+        }
+    }
+
+    /** A value as compact JSON, e.g. one event of a batch, to be kept on its own. */
+    public static byte[] bytes(JsonNode value) {
+        try {
+            return JSON.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a parsed JSON value could not be written back", e);
+        }
+    }
+
+    /** The SHA-256 of the bytes, as lower-case hex: a key for content that carries no id of its own. */
+    public static String sha256Hex(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
     }
 

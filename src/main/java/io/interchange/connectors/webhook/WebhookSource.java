@@ -32,8 +32,13 @@ public interface WebhookSource {
      */
     String acknowledgedMetric();
 
-    /** What a body must be, in refusals: e.g. {@code a Stripe event}. */
+    /** What a body must be, in refusals: e.g. {@code a Stripe event as JSON}. */
     String expected();
+
+    /** The media type a body must be declared as (in UTF-8): {@code application/json}, or {@code text/xml} for SOAP. */
+    default String contentType() {
+        return "application/json";
+    }
 
     /** How log lines name one of its events, e.g. {@code Billing event}. */
     String label();
@@ -55,10 +60,28 @@ public interface WebhookSource {
     /**
      * Keeps a parked event for an operator (a dead letter through which it is replayed once the cause is fixed) and
      * returns the dead letter's id, or null when the event has been processed already (then it is a duplicate).
-     * Sources that never park need not implement it.
+     * Sources that never park need not implement it; those that do keep it with {@link ParkedEvents}.
      */
     default Long park(InboundEvent event, byte[] body, String correlationId) {
         throw new UnsupportedOperationException(system() + " events are never parked");
+    }
+
+    /**
+     * The route through which this source's parked events are replayed one by one, {@code direct:<id>}, or null when
+     * it has none of the kit's (it never parks, or its events have a route of their own).
+     */
+    default String eventRouteId() {
+        return null;
+    }
+
+    /**
+     * One event as it was parked (the dead letter's body), read again when an operator replays it through the
+     * source's single-event route: to publish, or ignored. What still cannot be processed throws a
+     * {@link io.interchange.reliability.PermanentFailure} with the reason, which dead-letters it again.
+     * Sources whose events are replayed by a route of their own need not implement it.
+     */
+    default InboundEvent readOne(byte[] event, String correlationId) {
+        throw new UnsupportedOperationException(system() + " events are not replayed one by one here");
     }
 
     /** The event type as a metric tag: a type the system would send, or {@code other} (bounded tag values). */
