@@ -54,8 +54,7 @@ class StoreTest {
             assertThat(migrations(first)).containsExactly("1:true", "2:true", "3:true");
             for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
                     "billing_reference", "customer", "customer_link", "customer_identity_key", "customer_identity_claim",
-                    "customer_field",
-                    "echo_ledger")) {
+                    "customer_field", "echo_ledger")) {
                 assertThat(count(first, table)).as(table).isZero();
             }
             first.audit().record("alice", "REPLAY", "dead-letter:1", "before restart");
