@@ -147,11 +147,16 @@ public final class Settings {
                     + "documents 5 minutes); older or further ahead is refused (ISO-8601 duration).");
     public static final Setting CUSTOMER_TOPIC = declare("interchange.customer.topic", "interchange.customer.v1", false,
             "Kafka topic of canonical customer changes (CRM records created, changed, deleted, restored, merged).");
+    public static final Setting CUSTOMER_ECHO_WINDOW = declare("interchange.customer.echo-window", "PT24H", false,
+            "How long a value the runtime wrote to a system's record is recognised when the system's change event "
+                    + "brings it back (echo ledger): an echo arriving later is taken for a change (ISO-8601 duration).");
 
     public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
             "How long a processed event id is remembered; a duplicate older than this is processed again.");
     public static final Setting IDEMPOTENCY_LEASE = declare("interchange.idempotency.lease", "PT2M", false,
-            "How long an in-progress key blocks a duplicate before another attempt may take it over (crash recovery).");
+            "How long an in-progress key blocks a duplicate before another attempt may take it over (crash recovery); "
+                    + "also how long a customer record's creation in a target, and a new customer's identity keys, stay "
+                    + "claimed by an instance that stopped before linking them.");
     public static final Setting IDEMPOTENCY_GROUP_COMMIT = declare("interchange.idempotency.group-commit-max", "256", false,
             "Most idempotency keys claimed (or confirmed) in one store transaction: concurrent deliveries share one "
                     + "durable commit instead of paying one each; each still waits for its own key's commit. 1 = one "

@@ -1,9 +1,5 @@
 package io.interchange.mapping;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-
 /**
  * The reference a posting carries into an ERP's ledger and is found again by: 16 characters (SAP's
  * {@code DocumentReferenceID}, XBLNR, is CHAR 16, and {@code OriginalReferenceDocument} holds 20), upper case (SAP
@@ -26,12 +22,7 @@ public final class ErpReference {
         if (sourceEventId == null || sourceEventId.isEmpty()) {
             throw new IllegalArgumentException("an ERP reference needs the posting's source event id");
         }
-        byte[] hash;
-        try {
-            hash = MessageDigest.getInstance("SHA-256").digest(sourceEventId.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-        }
+        byte[] hash = Fingerprint.sha256(sourceEventId);
         char[] out = new char[LENGTH];
         long bits = 0;
         int held = 0;

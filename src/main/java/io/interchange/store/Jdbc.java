@@ -41,6 +41,15 @@ final class Jdbc {
         }
     }
 
+    /**
+     * Writes a row whether it exists or not, with statements that cannot fail on a race (no transaction to abort, on
+     * PostgreSQL or H2): update it, else insert it ({@code ... ON CONFLICT DO NOTHING}), else (another writer inserted
+     * it in between) update it.
+     */
+    void upsert(String updateSql, Binder update, String insertSql, Binder insert) {
+        if (update(updateSql, update) == 0 && update(insertSql, insert) == 0) update(updateSql, update);
+    }
+
     /** The statement once per row, in one transaction (one commit for all); the update count of each row. */
     <T> int[] updateAll(String sql, List<T> rows, RowBinder<T> binder) {
         if (rows.isEmpty()) return new int[0];
@@ -95,6 +104,11 @@ final class Jdbc {
         } catch (SQLException e) {
             throw new StoreException("Store query failed: " + e.getMessage(), e);
         }
+    }
+
+    /** True when the statement was refused by a unique constraint (SQLSTATE 23505, on PostgreSQL and H2 alike). */
+    static boolean uniqueViolation(StoreException e) {
+        return e.getCause() instanceof SQLException sql && "23505".equals(sql.getSQLState());
     }
 
     // OffsetDateTime in UTC, not java.sql.Timestamp: Timestamp goes through the JVM's zone, and H2 then folds the

@@ -14,6 +14,7 @@ import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 
 /** The one JDBC store (H2 by default, PostgreSQL by configuration) with its schema migrated at start-up. */
 public final class Store implements AutoCloseable {
@@ -24,6 +25,10 @@ public final class Store implements AutoCloseable {
     private final AuditTrail audit;
     private final ErpConfirmations confirmations;
     private final BillingReferences billingReferences;
+    private final CrossReferences crossReferences;
+    private final IdentityIndex identityIndex;
+    private final CustomerFields customerFields;
+    private final EchoLedger echoLedger;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -34,6 +39,12 @@ public final class Store implements AutoCloseable {
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
+        // a creation claimed in a target, or a new customer's key, is a pending effect like an idempotency key: its lease
+        Duration lease = config.getDuration(Settings.IDEMPOTENCY_LEASE);
+        this.crossReferences = new CrossReferences(dataSource, clock, lease);
+        this.identityIndex = new IdentityIndex(dataSource, clock, lease, crossReferences);
+        this.customerFields = new CustomerFields(dataSource, clock);
+        this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -159,6 +170,22 @@ public final class Store implements AutoCloseable {
 
     public BillingReferences billingReferences() {
         return billingReferences;
+    }
+
+    public CrossReferences crossReferences() {
+        return crossReferences;
+    }
+
+    public IdentityIndex identityIndex() {
+        return identityIndex;
+    }
+
+    public CustomerFields customerFields() {
+        return customerFields;
+    }
+
+    public EchoLedger echoLedger() {
+        return echoLedger;
     }
 
     public ErpConfirmations confirmations() {
