@@ -31,7 +31,7 @@ import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
-import io.interchange.routes.StripeApiRoute;
+import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
@@ -178,8 +178,8 @@ public final class InterchangeRuntime implements AutoCloseable {
             // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC)));
-            main.bind(StripeApi.CLIENT_BEAN, stripeApi.clientConfigurer());
-            main.configure().addRoutesBuilder(new StripeApiRoute(stripeApi));
+            main.bind(stripeApi.client().target().clientBean(), stripeApi.client().clientConfigurer());
+            main.configure().addRoutesBuilder(new RestTargetRoute(stripeApi.client().target()));
         }
         if (flows.contains(FLOW_STREAM)) {
             BillingEventStream stream = new BillingEventStream(translator, store.idempotency(),
