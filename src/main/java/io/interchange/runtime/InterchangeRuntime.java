@@ -139,8 +139,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
         LedgerPostingService posting = new LedgerPostingService(mappings, entities,
                 Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
-        StripeApi stripeApi = new StripeApi(config.get(Settings.BILLING_API_URL), config.get(Settings.BILLING_API_KEY),
-                config.getDuration(Settings.BILLING_API_TIMEOUT), config.getInt(Settings.BILLING_API_MAX_RATE));
+        StripeApi stripeApi = StripeApi.from(config);
         BillingEventTranslator translator = new BillingEventTranslator(mappings, source, store.billingReferences(),
                 BillingEventTranslator.Livemode.parse(config.get(Settings.BILLING_LIVEMODE)),
                 config.get(Settings.BILLING_API_VERSION), stripeApi);

@@ -1,6 +1,8 @@
 package io.interchange.connectors.billing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.interchange.config.Config;
+import io.interchange.config.Settings;
 import io.interchange.connectors.rest.FormBody;
 import io.interchange.connectors.rest.IdempotencyKeys;
 import io.interchange.connectors.rest.RestAuth;
@@ -53,6 +55,12 @@ public final class StripeApi {
             throw new IllegalArgumentException("interchange.billing.api-url must be http or https: " + baseUrl, e);
         }
         this.client = new RestClient(target.withConflictTransient(true).withNoRetryHeader("Stripe-Should-Retry"));
+    }
+
+    /** The client of the configured API ({@code interchange.billing.api-*}). */
+    public static StripeApi from(Config config) {
+        return new StripeApi(config.get(Settings.BILLING_API_URL), config.get(Settings.BILLING_API_KEY),
+                config.getDuration(Settings.BILLING_API_TIMEOUT), config.getInt(Settings.BILLING_API_MAX_RATE));
     }
 
     /** The kit's client of this target: its route and HTTP client configuration are the runtime's to install. */

@@ -40,10 +40,10 @@ public final class RateLimits {
     public record Window(Duration length, String why) {
     }
 
-    /** Reads an answer's headers (names in any case) and closes the window if they say so. */
-    public void observe(int status, Map<String, String> headers) {
+    /** Reads an answer's headers (names in any case) and closes the window if they say so; what they say, or null. */
+    public Window observe(int status, Map<String, String> headers) {
         Window w = read(status, headers, System.currentTimeMillis());
-        if (w == null) return;
+        if (w == null) return null;
         long until = System.nanoTime() + w.length().toNanos();
         synchronized (lock) {
             if (closedUntil == 0 || until - closedUntil > 0) {
@@ -51,6 +51,7 @@ public final class RateLimits {
                 why = w.why();
             }
         }
+        return w;
     }
 
     /** How long from now the window stays closed (zero when open), and why. */

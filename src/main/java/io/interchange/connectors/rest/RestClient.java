@@ -97,7 +97,7 @@ public final class RestClient {
             int status = m.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
             Map<String, String> headers = headers(m);
             byte[] body = m.getBody(byte[].class);
-            limits.observe(status, headers);
+            RateLimits.Window told = limits.observe(status, headers);
             if (status >= 200 && status < 300) return new RestResponse(what, status, headers, body);
             String reason = what + " answered " + status + ErrorMessages.of(body);
             if (status == 401 && !refreshed && target.auth().rejected(used)) {
@@ -110,8 +110,8 @@ public final class RestClient {
                         && "false".equalsIgnoreCase(headers.getOrDefault(target.noRetryHeader(), "").strip());
                 if (rateLimited < target.rateLimitRetries() && !vetoed) {
                     rateLimited++;
-                    if (limits.closed().length().isZero()) {
-                        // no Retry-After nor rate-limit headers: a doubling backoff
+                    if (told == null) {
+                        // neither Retry-After nor rate-limit headers: a doubling backoff
                         LOG.info("{}; waiting {} ms (attempt {} of {})", reason, backoff, rateLimited, target.rateLimitRetries() + 1);
                         sleep(Math.min(backoff, target.maxWait().toMillis()));
                         backoff *= 2;
