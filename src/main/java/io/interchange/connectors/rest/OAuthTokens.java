@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * OAuth 2.0 access tokens for a target (RFC 6749): the client credentials grant (section 4.4: client id, secret and
@@ -40,15 +41,23 @@ public final class OAuthTokens implements RestAuth {
     private final String refreshToken;
     private final Duration timeout;
     private final HttpClient http;
+    private final LongSupplier nanoTime;
 
     private final Object lock = new Object();
     private volatile String header;
-    /** System.nanoTime() after which the token is fetched again; Long.MAX_VALUE when the server gave no lifetime. */
+    /** nanoTime.getAsLong() after which the token is fetched again; Long.MAX_VALUE when the server gave no lifetime. */
     private long refreshAt;
     private int fetched;
 
     public OAuthTokens(String tokenUrl, String clientId, String clientSecret, String scope, String refreshToken,
                        Duration timeout) {
+        this(tokenUrl, clientId, clientSecret, scope, refreshToken, timeout, System::nanoTime);
+    }
+
+    /** With the monotonic clock given (tests step it past a token's lifetime instead of waiting for it). */
+    OAuthTokens(String tokenUrl, String clientId, String clientSecret, String scope, String refreshToken,
+                Duration timeout, LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         this.tokenUrl = URI.create(tokenUrl.strip());
         this.clientId = clientId == null ? "" : clientId.strip();
         this.clientSecret = clientSecret == null ? "" : clientSecret.strip();
@@ -73,7 +82,7 @@ public final class OAuthTokens implements RestAuth {
     @Override
     public String authorization() {
         synchronized (lock) {
-            if (header == null || System.nanoTime() - refreshAt >= 0) fetch();
+            if (header == null || nanoTime.getAsLong() - refreshAt >= 0) fetch();
             return header;
         }
     }
@@ -104,7 +113,7 @@ public final class OAuthTokens implements RestAuth {
                 .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(FormBody.of(form).text(), StandardCharsets.UTF_8)).build();
         HttpResponse<byte[]> answer;
-        long started = System.nanoTime();
+        long started = nanoTime.getAsLong();
         try {
             answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -79,6 +80,19 @@ class OAuthTokensTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void aTokenIsKeptUntilShortlyBeforeItsLifetimeEndsThenFetchedAgain() {
+        AtomicLong now = new AtomicLong(0);
+        OAuthTokens tokens = new OAuthTokens(peer.tokenUrl(), "client", "secret", "", null, Duration.ofSeconds(5), now::get);
+        int issued = peer.tokensIssued();
+        String first = tokens.authorization();
+        now.set(Duration.ofMinutes(29).minusSeconds(1).toNanos()); // the peer's tokens live 30 minutes; refreshed 60 s before
+        assertThat(tokens.authorization()).isEqualTo(first);
+        now.set(Duration.ofMinutes(29).plusSeconds(1).toNanos());
+        assertThat(tokens.authorization()).isNotEqualTo(first);
+        assertThat(peer.tokensIssued() - issued).isEqualTo(2);
     }
 
     @Test
