@@ -37,6 +37,7 @@ public final class StripeApiPeer extends RestPeerSupport {
     private final Map<String, List<JsonNode>> invoiceLines = new ConcurrentHashMap<>();
     private final Map<String, JsonNode> customers = new ConcurrentHashMap<>();
     private final Map<String, Idempotent> idempotency = new ConcurrentHashMap<>();
+    private volatile boolean shouldRetry = true;
 
     public StripeApiPeer(int port, String apiKey) throws IOException {
         super("stripe-api", port);
@@ -58,6 +59,12 @@ public final class StripeApiPeer extends RestPeerSupport {
         customers.put(customer.path("id").asText(), customer);
     }
 
+    /** The next {@code n} requests are answered 429 with {@code Stripe-Should-Retry} saying whether to retry. */
+    public void rateLimitNext(int n, String retryAfterSeconds, boolean shouldRetry) {
+        this.shouldRetry = shouldRetry;
+        rateLimitNext(n, retryAfterSeconds);
+    }
+
     /** Customers held, created through the API or put. */
     public List<JsonNode> customers() {
         return List.copyOf(customers.values());
@@ -72,7 +79,6 @@ public final class StripeApiPeer extends RestPeerSupport {
     protected Answer handle(RestPeerSupport.Request request) throws IOException {
         String version = request.header("Stripe-Version");
         Answer answer = route(request);
-        answer = answer.with("Request-Id", "req_" + UUID.randomUUID().toString().replace("-", "").substring(0, 14));
         return version == null ? answer : answer.with("Stripe-Version", version);
     }
 
@@ -87,7 +93,7 @@ public final class StripeApiPeer extends RestPeerSupport {
         if (path.matches("/v1/invoices/[^/]+/lines")) return lines(path.split("/")[3], request.queryParams());
         if (path.matches("/v1/customers/[^/]+")) {
             JsonNode customer = customers.get(path.split("/")[3]);
-            return customer == null ? missing("customer", path.split("/")[3]) : Answer.json(200, customer);
+            return customer == null ? missing("customer", path.split("/")[3]) : withRequestId(Answer.json(200, customer));
         }
         return error(404, null, "Unrecognized request URL (GET: " + path + ")");
     }
@@ -137,7 +143,7 @@ public final class StripeApiPeer extends RestPeerSupport {
             }
         });
         customers.put(customer.path("id").asText(), customer);
-        return Answer.json(200, customer);
+        return withRequestId(Answer.json(200, customer));
     }
 
     private Answer lines(String invoiceId, Map<String, String> params) {
@@ -168,7 +174,7 @@ public final class StripeApiPeer extends RestPeerSupport {
         all.subList(from, to).forEach(data::add);
         list.put("has_more", to < all.size());
         list.put("url", "/v1/invoices/" + invoiceId + "/lines");
-        return Answer.json(200, list);
+        return withRequestId(Answer.json(200, list));
     }
 
     private Answer missing(String object, String id) {
@@ -184,7 +190,7 @@ public final class StripeApiPeer extends RestPeerSupport {
 
     @Override
     protected Map<String, String> rateLimitedHeaders() {
-        return Map.of("Stripe-Should-Retry", "true");
+        return Map.of("Stripe-Should-Retry", String.valueOf(shouldRetry));
     }
 
     private static Answer stripeError(int status, String type, String code, String message) {
@@ -193,6 +199,10 @@ public final class StripeApiPeer extends RestPeerSupport {
         if (code != null) error.put("code", code);
         error.put("message", message);
         error.put("type", type);
-        return Answer.json(status, body);
+        return withRequestId(Answer.json(status, body));
+    }
+
+    private static Answer withRequestId(Answer answer) {
+        return answer.with("Request-Id", "req_" + UUID.randomUUID().toString().replace("-", "").substring(0, 14));
     }
 }

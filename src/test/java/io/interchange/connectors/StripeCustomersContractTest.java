@@ -5,6 +5,7 @@ import io.interchange.config.Config;
 import io.interchange.connectors.billing.StripeApi;
 import io.interchange.connectors.rest.RestClient;
 import io.interchange.reliability.PermanentFailure;
+import io.interchange.reliability.TransientFailure;
 import io.interchange.sandbox.StripeApiPeer;
 import io.interchange.sandbox.rest.RestPeerSupport;
 import org.apache.camel.CamelContext;
@@ -112,6 +113,15 @@ class StripeCustomersContractTest extends OutboundRestContract {
                 "customer-update-" + created.path("id").asText() + "-fr01");
         assertThat(updated.path("metadata").path("global_customer_id").asText()).isEqualTo("gc-" + seed);
         assertThat(updated.path("metadata").path("legal_entity").asText()).isEqualTo("FR01");
+    }
+
+    @Test
+    void a429WithStripeShouldRetryFalseIsTransientWithoutAskingAgain() {
+        peer.rateLimitNext(1, "0", false);
+        int before = peer.requestLog().size();
+        assertThatThrownBy(() -> write(seed())).isInstanceOf(TransientFailure.class)
+                .hasMessageContaining("429").hasMessageContaining("Stripe-Should-Retry: false");
+        assertThat(peer.requestLog().size() - before).isEqualTo(1);
     }
 
     @Test

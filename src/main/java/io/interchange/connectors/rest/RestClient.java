@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The client of one REST target: every request goes through the target's route (camel-http, throttled to its rate;
@@ -155,7 +155,8 @@ public final class RestClient {
     }
 
     private static Map<String, String> headers(Message m) {
-        Map<String, String> out = new LinkedHashMap<>();
+        // header names are case-insensitive (RFC 9110 5.1), and servers do not all write them as documented
+        Map<String, String> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         m.getHeaders().forEach((k, v) -> {
             if (!k.startsWith("Camel") && v != null) out.put(k, String.valueOf(v));
         });
