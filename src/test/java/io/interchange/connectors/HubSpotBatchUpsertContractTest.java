@@ -3,6 +3,7 @@ package io.interchange.connectors;
 import io.interchange.config.Config;
 import io.interchange.connectors.crm.HubSpotCrm;
 import io.interchange.connectors.rest.RestClient;
+import io.interchange.reliability.TransientFailure;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
 import io.interchange.sandbox.rest.RestPeerSupport;
 import org.apache.camel.CamelContext;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * HubSpot's CRM v3 batch upsert under the outbound REST contract (OAuth access tokens from the app's refresh token,
@@ -124,6 +126,22 @@ class HubSpotBatchUpsertContractTest extends OutboundRestContract {
         assertThat(peer.requestLog().size() - before).isEqualTo(2);
         assertThat(peer.records("companies")).filteredOn(r -> r.path("properties").path("domain_key").asText()
                 .startsWith("co-" + seed + "-")).hasSize(150);
+    }
+
+    @Test
+    void aSpentDailyAllowanceFailsTheNextWriteAsTransientWithoutSendingIt() throws Exception {
+        try (HubSpotPeer privatePeer = new HubSpotPeer(0).privateApp("pat-na1-daily").dailyLimit(1000, 999).start()) {
+            HubSpotCrm privateCrm = HubSpotCrm.from(Config.of(Map.of("interchange.hubspot.api-url", privatePeer.url(),
+                    "interchange.hubspot.access-token", "pat-na1-daily")));
+            try (CamelContext ctx = startRoute(privateCrm.client())) {
+                privateCrm.batchUpsert("contacts", List.of(contact("d1", "Ada"))); // the last request of the day
+                assertThatThrownBy(() -> privateCrm.batchUpsert("contacts", List.of(contact("d2", "Ada"))))
+                        .isInstanceOf(TransientFailure.class).hasMessageContaining("not sent")
+                        .hasMessageContaining("Daily-Remaining 0");
+                assertThat(privatePeer.requestLog()).hasSize(1);
+                assertThat(privatePeer.served429()).isZero();
+            }
+        }
     }
 
     @Test

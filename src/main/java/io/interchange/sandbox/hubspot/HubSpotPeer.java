@@ -66,6 +66,13 @@ public final class HubSpotPeer extends RestPeerSupport {
         return this;
     }
 
+    /** The daily allowance a private app is told of (and how much of it is already spent). */
+    public HubSpotPeer dailyLimit(int max, int used) {
+        dailyMax = max;
+        dailyUsed.set(used);
+        return this;
+    }
+
     /** The records of an object type (contacts, companies), each with {@code id} and {@code properties}. */
     public List<ObjectNode> records(String objectType) {
         synchronized (objects) {
