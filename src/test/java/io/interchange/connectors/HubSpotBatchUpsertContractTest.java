@@ -7,8 +7,6 @@ import io.interchange.reliability.TransientFailure;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
 import io.interchange.sandbox.rest.RestPeerSupport;
 import org.apache.camel.CamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -29,23 +27,20 @@ class HubSpotBatchUpsertContractTest extends OutboundRestContract {
     static final String CLIENT_ID = "client-id-1";
     static final String CLIENT_SECRET = "client-secret-1";
     static final String REFRESH = "refresh-token-1";
-    static HubSpotPeer peer;
-    static HubSpotCrm crm;
-    static CamelContext context;
+    HubSpotPeer peer;
+    HubSpotCrm crm;
 
-    @BeforeAll
-    static void start() throws Exception {
-        peer = new HubSpotPeer(0).oauthApp(CLIENT_ID, CLIENT_SECRET, REFRESH, Duration.ofMinutes(30)).start();
-        crm = HubSpotCrm.from(Config.of(Map.of("interchange.hubspot.api-url", peer.url(),
-                "interchange.hubspot.oauth-client-id", CLIENT_ID, "interchange.hubspot.oauth-client-secret", CLIENT_SECRET,
-                "interchange.hubspot.oauth-refresh-token", REFRESH, "interchange.hubspot.api-timeout", "PT1S")));
-        context = startRoute(crm.client());
+    @Override
+    protected RestPeerSupport startPeer() throws Exception {
+        return peer = new HubSpotPeer(0).oauthApp(CLIENT_ID, CLIENT_SECRET, REFRESH, Duration.ofMinutes(30)).start();
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        if (context != null) context.close();
-        if (peer != null) peer.close();
+    @Override
+    protected RestClient newClient(String peerUrl) {
+        crm = HubSpotCrm.from(Config.of(Map.of("interchange.hubspot.api-url", peerUrl,
+                "interchange.hubspot.oauth-client-id", CLIENT_ID, "interchange.hubspot.oauth-client-secret", CLIENT_SECRET,
+                "interchange.hubspot.oauth-refresh-token", REFRESH, "interchange.hubspot.api-timeout", "PT1S")));
+        return crm.client();
     }
 
     @Override
@@ -54,16 +49,6 @@ class HubSpotBatchUpsertContractTest extends OutboundRestContract {
                 "interchange.hubspot.oauth-token-url", "interchange.hubspot.oauth-client-id",
                 "interchange.hubspot.oauth-client-secret", "interchange.hubspot.oauth-refresh-token",
                 "interchange.hubspot.api-timeout", "interchange.hubspot.api-max-rate");
-    }
-
-    @Override
-    protected RestPeerSupport peer() {
-        return peer;
-    }
-
-    @Override
-    protected RestClient client() {
-        return crm.client();
     }
 
     static HubSpotCrm.Input contact(String seed, String firstName) {

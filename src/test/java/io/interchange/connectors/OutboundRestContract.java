@@ -9,7 +9,10 @@ import io.interchange.routes.RestTargetRoute;
 import io.interchange.sandbox.rest.RestPeerSupport;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,16 +34,42 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * window with nothing left is waited for instead of spending a 429; a write carries its idempotency key, the same on a
  * retry, and a retried write is performed once.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class OutboundRestContract {
 
     /** Every configuration key the target reads. */
     protected abstract List<String> settings();
 
-    /** The system's peer, started. */
-    protected abstract RestPeerSupport peer();
+    /** Starts the system's peer (once for the class). */
+    protected abstract RestPeerSupport startPeer() throws Exception;
 
-    /** The target's client, started on its route ({@link #startRoute}). */
-    protected abstract RestClient client();
+    /** The target's client as the runtime builds it from configuration, pointed at the peer's URL. */
+    protected abstract RestClient newClient(String peerUrl);
+
+    private RestPeerSupport peer;
+    private RestClient client;
+    private CamelContext context;
+
+    @BeforeAll
+    void startTarget() throws Exception {
+        peer = startPeer();
+        client = newClient(peer.url());
+        context = startRoute(client);
+    }
+
+    @AfterAll
+    void stopTarget() throws Exception {
+        if (context != null) context.close();
+        if (peer != null) peer.close();
+    }
+
+    protected RestPeerSupport peer() {
+        return peer;
+    }
+
+    protected RestClient client() {
+        return client;
+    }
 
     /** A genuine write of the target, the same request for the same seed (its idempotency key derived from it). */
     protected abstract Object write(String seed);

@@ -8,9 +8,6 @@ import io.interchange.reliability.PermanentFailure;
 import io.interchange.reliability.TransientFailure;
 import io.interchange.sandbox.StripeApiPeer;
 import io.interchange.sandbox.rest.RestPeerSupport;
-import org.apache.camel.CamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -29,38 +26,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class StripeCustomersContractTest extends OutboundRestContract {
 
     static final String KEY = "sk_test_" + UUID.randomUUID().toString().replace("-", "");
-    static StripeApiPeer peer;
-    static StripeApi api;
-    static CamelContext context;
+    StripeApiPeer peer;
+    StripeApi api;
 
-    @BeforeAll
-    static void start() throws Exception {
-        peer = new StripeApiPeer(0, KEY).start();
-        api = StripeApi.from(Config.of(Map.of("interchange.billing.api-url", peer.url(), "interchange.billing.api-key", KEY,
-                "interchange.billing.api-timeout", "PT1S")));
-        context = startRoute(api.client());
+    @Override
+    protected RestPeerSupport startPeer() throws Exception {
+        return peer = new StripeApiPeer(0, KEY).start();
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        if (context != null) context.close();
-        if (peer != null) peer.close();
+    @Override
+    protected RestClient newClient(String peerUrl) {
+        api = StripeApi.from(Config.of(Map.of("interchange.billing.api-url", peerUrl, "interchange.billing.api-key", KEY,
+                "interchange.billing.api-timeout", "PT1S")));
+        return api.client();
     }
 
     @Override
     protected List<String> settings() {
         return List.of("interchange.billing.api-url", "interchange.billing.api-key", "interchange.billing.api-timeout",
                 "interchange.billing.api-max-rate");
-    }
-
-    @Override
-    protected RestPeerSupport peer() {
-        return peer;
-    }
-
-    @Override
-    protected RestClient client() {
-        return api.client();
     }
 
     static Map<String, Object> params(String seed) {
