@@ -283,7 +283,7 @@ public abstract class RestPeerSupport implements AutoCloseable {
     }
 
     private Answer decide(Request request) throws IOException {
-        if (!authorized(request.header("Authorization"))) return error(401, "unauthorized", "Authentication credentials are invalid or expired");
+        if (!authorized(request.header("Authorization"))) return error(401, null, "Authentication credentials are invalid or expired");
         if (rateLimitedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             Answer a = overLimit();
             for (Map.Entry<String, String> h : rateLimitedHeaders().entrySet()) a = a.with(h.getKey(), h.getValue());
