@@ -145,6 +145,31 @@ public final class Settings {
     public static final Setting HUBSPOT_SIGNATURE_TOLERANCE = declare("interchange.hubspot.signature-tolerance", "PT5M",
             false, "Largest difference between a HubSpot webhook's X-HubSpot-Request-Timestamp and now (HubSpot "
                     + "documents 5 minutes); older or further ahead is refused (ISO-8601 duration).");
+    public static final Setting HUBSPOT_API_URL = declare("interchange.hubspot.api-url", "https://api.hubapi.com", false,
+            "Base URL of HubSpot's API, which the runtime writes CRM records to (CRM v3 batch upsert of contacts and "
+                    + "companies).");
+    public static final Setting HUBSPOT_ACCESS_TOKEN = declare("interchange.hubspot.access-token", "", true,
+            "Access token of the HubSpot private app the runtime writes with (scopes crm.objects.contacts.write and "
+                    + "crm.objects.companies.write); ignored when an OAuth refresh token is set; while both are empty "
+                    + "nothing is written to HubSpot.");
+    public static final Setting HUBSPOT_OAUTH_TOKEN_URL = declare("interchange.hubspot.oauth-token-url",
+            "${interchange.hubspot.api-url}/oauth/v1/token", false,
+            "HubSpot's OAuth token endpoint, where the runtime exchanges its refresh token for access tokens (kept "
+                    + "until shortly before their expires_in, fetched again after a 401).");
+    public static final Setting HUBSPOT_OAUTH_CLIENT_ID = declare("interchange.hubspot.oauth-client-id", "", false,
+            "Client id of the HubSpot OAuth app the runtime writes with.");
+    public static final Setting HUBSPOT_OAUTH_CLIENT_SECRET = declare("interchange.hubspot.oauth-client-secret", "", true,
+            "Client secret of the HubSpot OAuth app the runtime writes with.");
+    public static final Setting HUBSPOT_OAUTH_REFRESH_TOKEN = declare("interchange.hubspot.oauth-refresh-token", "", true,
+            "Refresh token of the OAuth app's installation in the HubSpot account; when set, writes use OAuth access "
+                    + "tokens instead of the private app's token.");
+    public static final Setting HUBSPOT_API_TIMEOUT = declare("interchange.hubspot.api-timeout", "PT10S", false,
+            "Connect and response timeout of HubSpot API calls.");
+    public static final Setting HUBSPOT_API_MAX_RATE = declare("interchange.hubspot.api-max-rate", "9", false,
+            "Most HubSpot API requests per second from one instance (HubSpot allows an OAuth app 100 per 10 seconds per "
+                    + "account, private apps 100 to 190 by subscription); a batch of up to 100 records is one request. "
+                    + "The X-HubSpot-RateLimit headers are honoured besides: when none is left, requests wait for the "
+                    + "window; a 429 is waited out and retried.");
     public static final Setting CUSTOMER_TOPIC = declare("interchange.customer.topic", "interchange.customer.v1", false,
             "Kafka topic of canonical customer changes (CRM records created, changed, deleted, restored, merged).");
     public static final Setting CUSTOMER_ECHO_WINDOW = declare("interchange.customer.echo-window", "PT24H", false,

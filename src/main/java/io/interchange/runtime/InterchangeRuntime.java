@@ -31,7 +31,7 @@ import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
-import io.interchange.routes.StripeApiRoute;
+import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
@@ -139,8 +139,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
         LedgerPostingService posting = new LedgerPostingService(mappings, entities,
                 Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
-        StripeApi stripeApi = new StripeApi(config.get(Settings.BILLING_API_URL), config.get(Settings.BILLING_API_KEY),
-                config.getDuration(Settings.BILLING_API_TIMEOUT), config.getInt(Settings.BILLING_API_MAX_RATE));
+        StripeApi stripeApi = StripeApi.from(config);
         BillingEventTranslator translator = new BillingEventTranslator(mappings, source, store.billingReferences(),
                 BillingEventTranslator.Livemode.parse(config.get(Settings.BILLING_LIVEMODE)),
                 config.get(Settings.BILLING_API_VERSION), stripeApi);
@@ -178,8 +177,8 @@ public final class InterchangeRuntime implements AutoCloseable {
             // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC)));
-            main.bind(StripeApi.CLIENT_BEAN, stripeApi.clientConfigurer());
-            main.configure().addRoutesBuilder(new StripeApiRoute(stripeApi));
+            main.bind(stripeApi.client().target().clientBean(), stripeApi.client().clientConfigurer());
+            main.configure().addRoutesBuilder(new RestTargetRoute(stripeApi.client().target()));
         }
         if (flows.contains(FLOW_STREAM)) {
             BillingEventStream stream = new BillingEventStream(translator, store.idempotency(),

@@ -1,21 +1,18 @@
 package io.interchange.connectors.billing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.interchange.reliability.FailureClassifier;
+import io.interchange.config.Config;
+import io.interchange.config.Settings;
+import io.interchange.connectors.rest.FormBody;
+import io.interchange.connectors.rest.IdempotencyKeys;
+import io.interchange.connectors.rest.RestAuth;
+import io.interchange.connectors.rest.RestClient;
+import io.interchange.connectors.rest.RestRequest;
+import io.interchange.connectors.rest.RestTarget;
 import io.interchange.reliability.PermanentFailure;
 import io.interchange.reliability.TransientFailure;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
-import org.apache.camel.component.http.HttpClientConfigurer;
-import org.apache.hc.core5.http.HttpHeaders;
-import org.apache.hc.core5.http.message.BasicHeader;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,75 +22,60 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the billing platform's REST API (Stripe's {@code /v1}) where an event is not enough: the rest of an invoice's
- * lines, a customer. Requests go through the route {@link #ROUTE} (camel-http, throttled to the configured rate); the
- * secret key is given to the HTTP client as a default header, never put in a URI or message header. Each request
- * names the API version the objects are to be rendered in ({@code Stripe-Version}), so they have the shape of the
- * event they complete.
+ * The billing platform's REST API (Stripe's {@code /v1}), a REST target of the connector kit ({@link RestClient}, route
+ * {@link #ROUTE_ID}, throttled to the configured rate, the secret key given to the HTTP client, never put in a URI or
+ * message header). It reads where an event is not enough (the rest of an invoice's lines, a customer), each read naming
+ * the API version the objects are to be rendered in ({@code Stripe-Version}) so they have the shape of the event they
+ * complete; and it creates and updates customers, each write under an {@code Idempotency-Key} the caller derives from
+ * what is written, so a retry after a crash is performed once.
  *
- * <p>Answers are classified: 200 is read; 429 is waited out ({@code Retry-After} if given, else backoff) and retried a
- * few times unless Stripe says {@code Stripe-Should-Retry: false}; 5xx, timeouts and unreachable are transient
- * ({@link TransientFailure}: the webhook answers 503 and Stripe retries, the stream route retries); 401/403/404 and
- * other 4xx are permanent ({@link PermanentFailure}), which the translator parks with the reason.
+ * <p>Answers are classified by the kit: a 429 is waited out and retried a few times unless Stripe says
+ * {@code Stripe-Should-Retry: false}; 409 (a request with the same idempotency key in flight), 5xx, timeouts and
+ * unreachable are transient ({@link TransientFailure}: the webhook answers 503 and Stripe retries, the stream route
+ * retries); 400 (an {@code idempotency_error} among them), 401, 403, 404 are permanent ({@link PermanentFailure}), which
+ * the translator parks with Stripe's reason.
  */
 public final class StripeApi {
 
-    public static final String ROUTE = "direct:billing.stripe-api";
     public static final String ROUTE_ID = "billing.stripe-api";
-    /** Registry name of the client configurer that carries the key. */
-    public static final String CLIENT_BEAN = "stripeApiHttpClient";
 
-    private static final Logger LOG = LoggerFactory.getLogger(StripeApi.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PAGE = 100;
     /** Pages read for one list at most (10,000 invoice lines): a bound, not a limit anyone meets. */
     private static final int MAX_PAGES = 100;
-    private static final int RATE_LIMIT_RETRIES = 3;
-    private static final long MAX_WAIT_MS = 10_000;
 
-    private final URI baseUrl;
-    private final String apiKey;
-    private final Duration timeout;
-    private final int maxRate;
+    private final RestClient client;
     private final Map<String, List<JsonNode>> linesCache = lruCache(1_000);
-    private volatile ProducerTemplate template;
 
     public StripeApi(String baseUrl, String apiKey, Duration timeout, int maxRate) {
-        this.baseUrl = URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
-        if (this.baseUrl.getScheme() == null || !this.baseUrl.getScheme().startsWith("http")) {
-            throw new IllegalArgumentException("interchange.billing.api-url must be http or https: " + baseUrl);
-        }
-        this.apiKey = apiKey == null ? "" : apiKey.strip();
-        this.timeout = timeout;
         if (maxRate < 1) throw new IllegalArgumentException("interchange.billing.api-max-rate must be at least 1");
-        this.maxRate = maxRate;
+        RestTarget target;
+        try {
+            target = RestTarget.of(ROUTE_ID, "Stripe API", baseUrl, timeout, maxRate, RestAuth.bearer(apiKey));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("interchange.billing.api-url must be http or https: " + baseUrl, e);
+        }
+        this.client = new RestClient(target.withConflictTransient(true).withNoRetryHeader("Stripe-Should-Retry"));
+    }
+
+    /** The client of the configured API ({@code interchange.billing.api-*}). */
+    public static StripeApi from(Config config) {
+        return new StripeApi(config.get(Settings.BILLING_API_URL), config.get(Settings.BILLING_API_KEY),
+                config.getDuration(Settings.BILLING_API_TIMEOUT), config.getInt(Settings.BILLING_API_MAX_RATE));
+    }
+
+    /** The kit's client of this target: its route and HTTP client configuration are the runtime's to install. */
+    public RestClient client() {
+        return client;
     }
 
     /** Whether the API may be read (a key is configured). */
     public boolean enabled() {
-        return !apiKey.isEmpty();
+        return client.enabled();
     }
 
-    /** Binds the client to the started Camel context whose route {@link #ROUTE} it sends through. */
+    /** Binds the client to the started Camel context whose route it sends through. */
     public void start(CamelContext context) {
-        this.template = context.createProducerTemplate();
-    }
-
-    public int maxRate() {
-        return maxRate;
-    }
-
-    /** The camel-http endpoint of the API's base URL (paths and queries come per request). */
-    public String endpointUri() {
-        long ms = timeout.toMillis();
-        return baseUrl + "?throwExceptionOnFailure=false&httpMethod=GET&connectTimeout=" + ms + "&responseTimeout=" + ms
-                + "&soTimeout=" + ms + "&connectionRequestTimeout=" + ms + "&httpClientConfigurer=#" + CLIENT_BEAN;
-    }
-
-    public HttpClientConfigurer clientConfigurer() {
-        // the route's callers decide about retries (429 here, everything else by the route policies)
-        return builder -> builder.setDefaultHeaders(List.of(new BasicHeader(HttpHeaders.AUTHORIZATION, "Bearer " + apiKey)))
-                .disableAutomaticRetries();
+        client.start(context);
     }
 
     /**
@@ -118,6 +100,38 @@ public final class StripeApi {
         return get("/v1/customers/" + encode(customerId), Map.of(), apiVersion);
     }
 
+    /**
+     * Creates a customer ({@code POST /v1/customers}, form-encoded: {@code email}, {@code name},
+     * {@code metadata[global_customer_id]} and whatever else {@code params} holds, nested maps as Stripe's bracketed
+     * keys) under {@code idempotencyKey}: asked again with the same key and parameters, Stripe answers the customer it
+     * created the first time; with other parameters, 400 {@code idempotency_error} (permanent).
+     *
+     * @param idempotencyKey derived from what is created, e.g. {@link #customerCreateKey}
+     */
+    public JsonNode createCustomer(Map<String, ?> params, String idempotencyKey) {
+        return post("/v1/customers", params, idempotencyKey);
+    }
+
+    /** Updates a customer ({@code POST /v1/customers/{id}}), with the same form encoding and idempotency as a create. */
+    public JsonNode updateCustomer(String customerId, Map<String, ?> params, String idempotencyKey) {
+        return post("/v1/customers/" + encode(customerId), params, idempotencyKey);
+    }
+
+    /**
+     * The idempotency key of creating the customer of a global customer id with these parameters: the same creation
+     * asked again (a retry, a replay after a crash) carries the same key, so Stripe creates one customer.
+     */
+    public static String customerCreateKey(String globalCustomerId, Map<String, ?> params) {
+        return IdempotencyKeys.derive("customer-create", globalCustomerId, FormBody.of(params).text());
+    }
+
+    private JsonNode post(String path, Map<String, ?> params, String idempotencyKey) {
+        if (idempotencyKey == null || idempotencyKey.isBlank()) {
+            throw new IllegalArgumentException("a write to the Stripe API needs an idempotency key");
+        }
+        return client.call(RestRequest.post(path, FormBody.of(params)).idempotencyKey(idempotencyKey)).json();
+    }
+
     private List<JsonNode> list(String path, String startingAfter, String apiVersion) {
         List<JsonNode> out = new ArrayList<>();
         String after = startingAfter;
@@ -139,77 +153,11 @@ public final class StripeApi {
         if (!enabled()) {
             throw new PermanentFailure("the billing platform's API is not configured (interchange.billing.api-key)");
         }
-        ProducerTemplate t = template;
-        if (t == null) throw new TransientFailure("the billing API client is not started yet");
-        long backoff = 500;
-        for (int attempt = 1; ; attempt++) {
-            Exchange answer = t.request(ROUTE, e -> {
-                e.getMessage().setHeader(Exchange.HTTP_PATH, path);
-                e.getMessage().setHeader(Exchange.HTTP_QUERY, query(query));
-                if (apiVersion != null) e.getMessage().setHeader("Stripe-Version", apiVersion);
-            });
-            if (answer.getException() != null) {
-                throw new TransientFailure("Stripe API " + path + " unreachable: " + FailureClassifier.reason(answer.getException()),
-                        answer.getException());
-            }
-            int status = answer.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-            byte[] body = answer.getMessage().getBody(byte[].class);
-            if (status == 200) {
-                try {
-                    return JSON.readTree(body);
-                } catch (IOException e) {
-                    throw new TransientFailure("Stripe API " + path + " answered 200 with a body that is not JSON", e);
-                }
-            }
-            String reason = "Stripe API " + path + " answered " + status + errorMessage(body);
-            if (status == 429 && attempt <= RATE_LIMIT_RETRIES
-                    && !"false".equalsIgnoreCase(answer.getMessage().getHeader("Stripe-Should-Retry", String.class))) {
-                long wait = Math.min(MAX_WAIT_MS, retryAfterMs(answer.getMessage().getHeader("Retry-After", String.class), backoff));
-                LOG.info("{}; waiting {} ms before asking again (attempt {} of {})", reason, wait, attempt, RATE_LIMIT_RETRIES + 1);
-                sleep(wait);
-                backoff *= 2;
-                continue;
-            }
-            if (status == 429 || status == 409 || status >= 500) throw new TransientFailure(reason);
-            throw new PermanentFailure(reason);
-        }
-    }
-
-    private static long retryAfterMs(String retryAfter, long backoff) {
-        if (retryAfter == null) return backoff;
-        try {
-            return Math.max(0, Long.parseLong(retryAfter.strip()) * 1000);
-        } catch (NumberFormatException e) {
-            return backoff; // an HTTP date: rare from an API; the backoff is as good
-        }
-    }
-
-    private static String errorMessage(byte[] body) {
-        try {
-            String message = JSON.readTree(body).path("error").path("message").asText("");
-            return message.isEmpty() ? "" : ": " + (message.length() > 200 ? message.substring(0, 200) + "…" : message);
-        } catch (Exception e) {
-            return "";
-        }
-    }
-
-    private static String query(Map<String, String> query) {
-        StringBuilder sb = new StringBuilder();
-        query.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : "&").append(encode(k)).append('=').append(encode(v)));
-        return sb.toString();
+        return client.call(RestRequest.get(path).query(query).header("Stripe-Version", apiVersion)).json();
     }
 
     private static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TransientFailure("interrupted while waiting out Stripe's rate limit");
-        }
     }
 
     private static <V> Map<String, V> lruCache(int size) {

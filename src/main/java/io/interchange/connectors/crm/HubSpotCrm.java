@@ -1,0 +1,108 @@
+package io.interchange.connectors.crm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.config.Config;
+import io.interchange.config.Settings;
+import io.interchange.connectors.rest.OAuthTokens;
+import io.interchange.connectors.rest.RestAuth;
+import io.interchange.connectors.rest.RestBody;
+import io.interchange.connectors.rest.RestClient;
+import io.interchange.connectors.rest.RestRequest;
+import io.interchange.connectors.rest.RestTarget;
+import io.interchange.reliability.TransientFailure;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * HubSpot's CRM as the runtime writes it, a REST target of the connector kit ({@link RestClient}, route
+ * {@link #ROUTE_ID}): {@code POST /crm/v3/objects/{contacts|companies}/batch/upsert}, records matched by a unique
+ * property ({@code idProperty}), so writing the same record again updates it and a retry never creates a second one:
+ * HubSpot has no idempotency keys, the upsert is its idempotency. Authenticated with a private app's token or with OAuth
+ * access tokens from the app's refresh token; HubSpot's {@code X-HubSpot-RateLimit-*} headers and 429s are honoured by
+ * the kit.
+ */
+public final class HubSpotCrm {
+
+    public static final String ROUTE_ID = "crm.hubspot-api";
+    /** HubSpot's batch endpoints take at most 100 inputs. */
+    public static final int MAX_BATCH = 100;
+    public static final Set<String> OBJECT_TYPES = Set.of("contacts", "companies");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One record to write: {@code id} is the value of the unique property {@code idProperty} it is matched by. */
+    public record Input(String id, String idProperty, Map<String, String> properties) {
+        public Input {
+            Objects.requireNonNull(id);
+            Objects.requireNonNull(idProperty);
+            properties = Map.copyOf(properties);
+        }
+    }
+
+    /** One record as HubSpot holds it after the write: its HubSpot id, whether it was created, its properties. */
+    public record Result(String hubSpotId, boolean created, JsonNode properties) {
+    }
+
+    private final RestClient client;
+
+    public HubSpotCrm(RestTarget target) {
+        this.client = new RestClient(target);
+    }
+
+    /** The target of the configuration: OAuth when a refresh token is set, else the private app's token. */
+    public static HubSpotCrm from(Config config) {
+        RestAuth auth = config.get(Settings.HUBSPOT_OAUTH_REFRESH_TOKEN).isBlank()
+                ? RestAuth.bearer(config.get(Settings.HUBSPOT_ACCESS_TOKEN))
+                : new OAuthTokens(config.get(Settings.HUBSPOT_OAUTH_TOKEN_URL), config.get(Settings.HUBSPOT_OAUTH_CLIENT_ID),
+                config.get(Settings.HUBSPOT_OAUTH_CLIENT_SECRET), "", config.get(Settings.HUBSPOT_OAUTH_REFRESH_TOKEN),
+                config.getDuration(Settings.HUBSPOT_API_TIMEOUT));
+        return new HubSpotCrm(RestTarget.of(ROUTE_ID, "HubSpot API", config.get(Settings.HUBSPOT_API_URL),
+                config.getDuration(Settings.HUBSPOT_API_TIMEOUT), config.getInt(Settings.HUBSPOT_API_MAX_RATE), auth));
+    }
+
+    /** The kit's client of this target: its route and HTTP client configuration are the runtime's to install. */
+    public RestClient client() {
+        return client;
+    }
+
+    /**
+     * Creates or updates the records, in batches of {@link #MAX_BATCH}; the results of every batch, in HubSpot's order.
+     * A failure after some batches were written leaves them written: asking again with the same inputs updates them to
+     * the same values, so the caller may simply retry.
+     */
+    public List<Result> batchUpsert(String objectType, List<Input> inputs) {
+        if (!OBJECT_TYPES.contains(objectType)) {
+            throw new IllegalArgumentException("HubSpot object type " + objectType + " is not one of " + OBJECT_TYPES);
+        }
+        List<Result> results = new ArrayList<>();
+        for (int from = 0; from < inputs.size(); from += MAX_BATCH) {
+            List<Input> batch = inputs.subList(from, Math.min(inputs.size(), from + MAX_BATCH));
+            ObjectNode body = JSON.createObjectNode();
+            ArrayNode array = body.putArray("inputs");
+            for (Input input : batch) {
+                ObjectNode in = array.addObject().put("id", input.id()).put("idProperty", input.idProperty());
+                ObjectNode properties = in.putObject("properties");
+                input.properties().forEach(properties::put);
+            }
+            JsonNode answer = client.call(RestRequest.post("/crm/v3/objects/" + objectType + "/batch/upsert",
+                    RestBody.json(body))).json();
+            JsonNode list = answer.path("results");
+            if (!list.isArray() || list.size() != batch.size()) {
+                // a multi-status answer or a short list: which records were written is not known, so asking again is right
+                throw new TransientFailure("HubSpot API batch upsert of " + batch.size() + " " + objectType
+                        + " answered " + list.size() + " results (status " + answer.path("status").asText("?") + ")");
+            }
+            for (JsonNode r : list) {
+                results.add(new Result(r.path("id").asText(), r.path("new").asBoolean(false), r.path("properties")));
+            }
+        }
+        return results;
+    }
+}

@@ -1,0 +1,184 @@
+package io.interchange.sandbox.hubspot;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.sandbox.rest.RestPeerSupport;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * HubSpot's CRM v3 object API as far as the runtime writes it, for the sandbox and tests:
+ * {@code POST /crm/v3/objects/{objectType}/batch/upsert} with {@code {"inputs":[{"id","idProperty","properties"}]}}
+ * (at most 100 inputs, each naming the unique property it is matched by), which really upserts into an in-memory store:
+ * a record whose {@code idProperty} holds the input's {@code id} is updated, otherwise one is created with that value
+ * (a second upsert of the same value updates, never creates twice); each result says {@code new}. Authentication by a
+ * private app's token or by OAuth access tokens from {@code /oauth/v1/token} (refresh token grant); the burst limit
+ * announced in {@code X-HubSpot-RateLimit-Max}, {@code -Remaining} and {@code -Interval-Milliseconds} (and the daily
+ * headers, which HubSpot sends to private apps, not to OAuth calls) and enforced with HubSpot's 429 body; errors in
+ * HubSpot's shape ({@code status}, {@code message}, {@code correlationId}, {@code category}).
+ */
+public final class HubSpotPeer extends RestPeerSupport {
+
+    public static final String TOKEN_PATH = "/oauth/v1/token";
+    public static final int MAX_INPUTS = 100;
+    private static final String UPSERT = "/crm/v3/objects/([a-z_0-9]+)/batch/upsert";
+
+    private final Map<String, Map<String, ObjectNode>> objects = new LinkedHashMap<>();
+    private final AtomicLong ids = new AtomicLong(1000);
+    private volatile boolean oauth;
+    private volatile int dailyMax = 250_000;
+    private final AtomicLong dailyUsed = new AtomicLong();
+
+    public HubSpotPeer(int port) throws IOException {
+        super("hubspot", port);
+        // OAuth apps' burst limit (HubSpot's changelog: 100 requests per 10 seconds per app and account)
+        limitWindow(100, Duration.ofSeconds(10));
+    }
+
+    @Override
+    public HubSpotPeer start() {
+        super.start();
+        return this;
+    }
+
+    /** A private app's access token is accepted. */
+    public HubSpotPeer privateApp(String token) {
+        acceptBearer(token);
+        oauth = false;
+        return this;
+    }
+
+    /** OAuth access tokens from {@link #TOKEN_PATH} are accepted, obtained with this app's refresh token. */
+    public HubSpotPeer oauthApp(String clientId, String clientSecret, String refreshToken, Duration lifetime) {
+        serveTokens(TOKEN_PATH, clientId, clientSecret, refreshToken, lifetime);
+        oauth = true;
+        return this;
+    }
+
+    /** The daily allowance a private app is told of (and how much of it is already spent). */
+    public HubSpotPeer dailyLimit(int max, int used) {
+        dailyMax = max;
+        dailyUsed.set(used);
+        return this;
+    }
+
+    /** The records of an object type (contacts, companies), each with {@code id} and {@code properties}. */
+    public List<ObjectNode> records(String objectType) {
+        synchronized (objects) {
+            return objects.getOrDefault(objectType, Map.of()).values().stream().map(ObjectNode::deepCopy).toList();
+        }
+    }
+
+    @Override
+    protected Answer handle(Request request) throws IOException {
+        if (!"POST".equals(request.method()) || !request.path().matches(UPSERT)) {
+            return error(404, null, "Unable to route " + request.method() + " request with path " + request.path());
+        }
+        String type = request.path().replaceAll(UPSERT, "$1");
+        JsonNode body;
+        try {
+            body = request.json();
+        } catch (IOException e) {
+            return error(400, "VALIDATION_ERROR", "Invalid input JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        JsonNode inputs = body == null ? null : body.path("inputs");
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+            return error(400, "VALIDATION_ERROR", "inputs must be a non-empty array");
+        }
+        if (inputs.size() > MAX_INPUTS) {
+            return error(400, "VALIDATION_ERROR", "Batch input of " + inputs.size() + " exceeds the limit of "
+                    + MAX_INPUTS + " inputs");
+        }
+        Set<String> seen = new HashSet<>();
+        for (JsonNode input : inputs) {
+            String idProperty = input.path("idProperty").asText("");
+            String id = input.path("id").asText("");
+            if (idProperty.isEmpty() || id.isEmpty()) {
+                return error(400, "VALIDATION_ERROR", "each input needs an id and the idProperty it is the value of");
+            }
+            if (!seen.add(idProperty + "\u0000" + id)) {
+                return error(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: [" + id + "]");
+            }
+        }
+        String now = Instant.now().toString();
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("status", "COMPLETE");
+        ArrayNode results = answer.putArray("results");
+        synchronized (objects) {
+            Map<String, ObjectNode> store = objects.computeIfAbsent(type, t -> new LinkedHashMap<>());
+            for (JsonNode input : inputs) {
+                String idProperty = input.path("idProperty").asText();
+                String value = input.path("id").asText();
+                ObjectNode record = find(store, idProperty, value);
+                boolean created = record == null;
+                if (created) {
+                    record = JSON.createObjectNode().put("id", String.valueOf(ids.incrementAndGet())).put("createdAt", now);
+                    record.putObject("properties").put(idProperty, value);
+                    store.put(record.path("id").asText(), record);
+                }
+                ObjectNode properties = record.with("properties");
+                input.path("properties").fields().forEachRemaining(p -> properties.put(p.getKey(), p.getValue().asText()));
+                record.put("updatedAt", now).put("archived", false);
+                results.add(record.deepCopy().put("new", created));
+            }
+        }
+        answer.put("startedAt", now).put("completedAt", Instant.now().toString());
+        return Answer.json(200, answer);
+    }
+
+    private static ObjectNode find(Map<String, ObjectNode> store, String idProperty, String value) {
+        if (idProperty.equals("hs_object_id")) return store.get(value);
+        List<ObjectNode> matches = new ArrayList<>();
+        for (ObjectNode r : store.values()) {
+            if (value.equals(r.path("properties").path(idProperty).asText(null))) matches.add(r);
+        }
+        return matches.isEmpty() ? null : matches.get(0);
+    }
+
+    @Override
+    protected Answer error(int status, String category, String message) {
+        ObjectNode body = JSON.createObjectNode().put("status", "error").put("message", message)
+                .put("correlationId", UUID.randomUUID().toString());
+        body.put("category", category != null ? category : switch (status) {
+            case 401 -> "INVALID_AUTHENTICATION";
+            case 403 -> "MISSING_SCOPES";
+            case 404 -> "OBJECT_NOT_FOUND";
+            case 429 -> "RATE_LIMITS";
+            default -> status >= 500 ? "INTERNAL_ERROR" : "VALIDATION_ERROR";
+        });
+        return Answer.json(status, body);
+    }
+
+    @Override
+    protected Answer overLimit() {
+        ObjectNode body = JSON.createObjectNode().put("status", "error")
+                .put("message", "You have reached your ten_secondly_rolling limit.").put("errorType", "RATE_LIMIT")
+                .put("correlationId", UUID.randomUUID().toString()).put("policyName", "TEN_SECONDLY_ROLLING");
+        return Answer.json(429, body);
+    }
+
+    @Override
+    protected Map<String, String> windowHeaders(int max, int remaining, Duration interval, Duration resetIn) {
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put("X-HubSpot-RateLimit-Max", String.valueOf(max));
+        h.put("X-HubSpot-RateLimit-Remaining", String.valueOf(remaining));
+        h.put("X-HubSpot-RateLimit-Interval-Milliseconds", String.valueOf(interval.toMillis()));
+        if (!oauth) {
+            long left = Math.max(0, dailyMax - dailyUsed.incrementAndGet());
+            h.put("X-HubSpot-RateLimit-Daily", String.valueOf(dailyMax));
+            h.put("X-HubSpot-RateLimit-Daily-Remaining", String.valueOf(left));
+        }
+        return h;
+    }
+}
