@@ -175,6 +175,6 @@ class S4BusinessPartnersTest {
         Customer nameless = new Customer(UUID.randomUUID().toString(), "person", "Lena", null, null, null, null, null,
                 null, null);
         assertThatThrownBy(() -> partners.request(List.of(new S4BusinessPartners.PartnerRequest(nameless, "DE01", "1010"))))
-                .hasMessageContaining("customer.familyName");
+                .hasMessageContaining("customer.lastName");
     }
 }
