@@ -7,6 +7,7 @@ import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.XmlWriter;
 import io.interchange.model.Customer;
 import io.interchange.reliability.PermanentFailure;
+import io.interchange.store.CrossReferences;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 
@@ -24,8 +25,8 @@ import java.util.UUID;
  * {@code BusinessPartnerSUITEBulkReplicateConfirmation} to the runtime ({@link #readConfirmation}), one message per
  * partner with the number S/4HANA gave it.
  *
- * <p>Creating a partner and linking its number can never make two: the partner's UUID is derived from the global id
- * ({@link #partnerUuid}), and S/4HANA keeps a key mapping from (sender system, UUID) to its partner, so a request sent
+ * <p>Creating a partner and linking its number can never make two: the partner's UUID is the cross-reference's creation
+ * key of the customer's S/4HANA record, derived from the global id ({@link #partnerUuid}), and S/4HANA keeps a key mapping from (sender system, UUID) to its partner, so a request sent
  * again after a crash, a lost acceptance or a lost confirmation changes the partner it created the first time.
  */
 public final class S4BusinessPartners {
@@ -70,9 +71,15 @@ public final class S4BusinessPartners {
         this.clock = clock;
     }
 
-    /** The partner's UUID in every message about it, as the mapping derives it: one per customer in the client. */
+    /** The cross-reference's system name of S/4HANA's business partners (one per customer in the client: scope ''). */
+    public static final String XREF_SYSTEM = "erp-s4hana";
+
+    /**
+     * The partner's UUID in every message about it: the cross-reference's creation key of the customer's S/4HANA
+     * record, so it is the same on every attempt and instance, and a confirmation finds the pending link by it.
+     */
     public static String partnerUuid(String globalId) {
-        return UUID.nameUUIDFromBytes(("business-partner:" + globalId).getBytes(StandardCharsets.UTF_8)).toString();
+        return CrossReferences.creationKey(globalId, XREF_SYSTEM, "");
     }
 
     /** The SOAP request replicating these partners (1 to {@value #MAX_BULK}). */
@@ -93,7 +100,8 @@ public final class S4BusinessPartners {
             ObjectNode input = JSON.createObjectNode();
             input.set("customer", JSON.valueToTree(p.customer()));
             input.putObject("entity").put("legalEntity", p.legalEntity()).put("companyCode", p.companyCode());
-            input.putObject("context").put("now", now).put("senderSystem", senderSystem).put("recipientSystem", recipientSystem);
+            input.putObject("context").put("now", now).put("senderSystem", senderSystem).put("recipientSystem", recipientSystem)
+                    .put("partnerUuid", partnerUuid(p.customer().globalId()));
             xml.append(XmlWriter.write(mapping.apply(input, p.customer().globalId() + " for " + p.legalEntity())));
         }
         return SoapSupport.envelope(xml.append("</n0:BusinessPartnerSUITEBulkReplicateRequest>").toString());
