@@ -24,6 +24,7 @@ public final class Store implements AutoCloseable {
     private final AuditTrail audit;
     private final ErpConfirmations confirmations;
     private final BillingReferences billingReferences;
+    private final StreamPositions streamPositions;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -34,6 +35,7 @@ public final class Store implements AutoCloseable {
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
+        this.streamPositions = new StreamPositions(dataSource, clock);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -159,6 +161,10 @@ public final class Store implements AutoCloseable {
 
     public BillingReferences billingReferences() {
         return billingReferences;
+    }
+
+    public StreamPositions streamPositions() {
+        return streamPositions;
     }
 
     public ErpConfirmations confirmations() {
