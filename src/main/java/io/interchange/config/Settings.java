@@ -256,7 +256,8 @@ public final class Settings {
                     + "From basil, invoices are paid by InvoicePayments (invoice_payment.paid, partial payments among them).");
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
-    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event");
+    public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
+            "crm.salesforce-change-event");
 
     static {
         for (String route : POLICY_ROUTES) {

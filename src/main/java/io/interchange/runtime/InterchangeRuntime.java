@@ -214,13 +214,13 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_SALESFORCE)) {
             main.bind("salesforce", salesforceComponent());
             SalesforceChangeEvents changes = new SalesforceChangeEvents(mappings, store.idempotency(),
-                    store.streamPositions(), config.get(Settings.SALESFORCE_CLIENT_ID));
+                    store.streamPositions(), store.deadLetters(), config.get(Settings.SALESFORCE_CLIENT_ID));
             salesforce = new SalesforceSubscription(changes, list(config.get(Settings.SALESFORCE_CHANNELS)),
                     Map.of("Account", list(config.get(Settings.SALESFORCE_ACCOUNT_FIELDS)),
                             "Contact", list(config.get(Settings.SALESFORCE_CONTACT_FIELDS))),
                     config.getDuration(Settings.SALESFORCE_REWIND_DELAY));
             salesforce.workers().forEach(main::bind);
-            main.configure().addRoutesBuilder(new SalesforceCdcRoute(changes, salesforce,
+            main.configure().addRoutesBuilder(new SalesforceCdcRoute(changes, salesforce, policies,
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));

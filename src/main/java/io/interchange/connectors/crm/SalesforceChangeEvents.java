@@ -11,6 +11,10 @@ import io.interchange.mapping.MappingException;
 import io.interchange.model.CanonicalType;
 import io.interchange.model.CustomerChange;
 import io.interchange.model.Envelope;
+import io.interchange.management.PersonalData;
+import io.interchange.reliability.FailureClassifier;
+import io.interchange.store.DeadLetter;
+import io.interchange.store.DeadLetterStore;
 import io.interchange.store.IdempotencyStore;
 import io.interchange.store.StreamPositions;
 import io.micrometer.core.instrument.Counter;
@@ -52,6 +56,9 @@ public final class SalesforceChangeEvents {
     public static final String SOURCE = "/crm/salesforce";
     public static final String MAPPING = "salesforce/customer-change";
     public static final String BACKFILL_ROUTE_ID = "crm.salesforce-backfill";
+    /** Where a change event that cannot be mapped is parked, and through which an operator replays it. */
+    public static final String PARKED_ROUTE_ID = "crm.salesforce-change-event";
+    public static final String PARKED_ENDPOINT = "direct:" + PARKED_ROUTE_ID;
     public static final String BACKFILL_ENDPOINT = "direct:" + BACKFILL_ROUTE_ID;
     /** Events acknowledged without effect ({@code outcome} echo or ignored, {@code type}). */
     public static final String ACKNOWLEDGED_METRIC = "interchange.salesforce.events.acknowledged";
@@ -85,6 +92,7 @@ public final class SalesforceChangeEvents {
     private final MappingEngine mappings;
     private final IdempotencyStore idempotency;
     private final StreamPositions positions;
+    private final DeadLetterStore deadLetters;
     private final String clientId;
     private volatile Supplier<String> orgId = () -> null;
     private volatile SalesforceReader reader;
@@ -115,10 +123,11 @@ public final class SalesforceChangeEvents {
     }
 
     public SalesforceChangeEvents(MappingEngine mappings, IdempotencyStore idempotency, StreamPositions positions,
-                                  String clientId) {
+                                  DeadLetterStore deadLetters, String clientId) {
         this.mappings = mappings;
         this.idempotency = idempotency;
         this.positions = positions;
+        this.deadLetters = deadLetters;
         this.clientId = clientId;
         mappings.get(MAPPING); // fail at start-up on a missing mapping
     }
@@ -137,14 +146,25 @@ public final class SalesforceChangeEvents {
 
     // ------------------------------------------------------------------------------------------- route steps
 
-    /** Reads one change event (its raw CometD message) into the customer changes to publish, or an acknowledgement. */
+    /**
+     * Reads one change event (its raw CometD message) into the customer changes to publish, or an acknowledgement. On
+     * a channel's route, an event that cannot be mapped (a shape Salesforce does not document) is parked as a dead
+     * letter of {@value #PARKED_ROUTE_ID} and the channel moves on; replayed through that route it fails again until
+     * the mapping takes it. An event that fails otherwise (a read-back query, the store, Kafka) stalls its channel.
+     */
     public void read(Exchange exchange) throws IOException {
-        JsonNode message = WebhookJson.JSON.readTree(exchange.getMessage().getBody(String.class));
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        boolean replay = PARKED_ROUTE_ID.equals(exchange.getFromRouteId());
+        JsonNode message = WebhookJson.JSON.readTree(body);
         String channel = message.path("channel").asText();
         JsonNode data = message.path("data");
         JsonNode payload = data.path("payload");
         JsonNode header = payload.path("ChangeEventHeader");
         long replayId = data.path("event").path("replayId").asLong();
+        if (replay) {
+            exchange.setProperty(EVENTS, translate(channel, replayId, payload, header));
+            return;
+        }
         Instant commit = Instant.ofEpochMilli(header.path("commitTimestamp").asLong());
         Position position = new Position(channel, replayId, commit);
         if (stalls.stalled(channel)) {
@@ -161,7 +181,25 @@ public final class SalesforceChangeEvents {
                 stalls.failed(channel, position);
             }
         });
-        exchange.setProperty(EVENTS, translate(channel, replayId, payload, header));
+        List<InboundEvent> events;
+        try {
+            events = translate(channel, replayId, payload, header);
+        } catch (IllegalArgumentException e) {
+            String id = channel + "#" + replayId;
+            String key = "crm:salesforce:" + header.path("transactionKey").asText() + ":"
+                    + header.path("sequenceNumber").asText();
+            // the same event delivered again (a resubscription, camel-salesforce handing it over twice) is parked once
+            long parked = deadLetters.findOpen(PARKED_ROUTE_ID, key).map(DeadLetter::id).orElseGet(() -> {
+                long added = deadLetters.add(PARKED_ROUTE_ID, id, key, FailureClassifier.PERMANENT,
+                        e.getClass().getName(), e.getMessage(), 1, Map.of(), body);
+                LOG.warn("Salesforce event {} parked as dead letter #{} (replay it through {} once the mapping takes "
+                        + "it): {}", id, added, PARKED_ROUTE_ID, PersonalData.mask(String.valueOf(e.getMessage())));
+                return added;
+            });
+            events = List.of(InboundEvent.ignored(id, key, header.path("entityName").asText() + "ChangeEvent."
+                    + header.path("changeType").asText(), "parked as dead letter #" + parked));
+        }
+        exchange.setProperty(EVENTS, events);
     }
 
     /** Claims the key of every event to publish in one group commit; keys are released if the exchange fails. */
@@ -200,8 +238,9 @@ public final class SalesforceChangeEvents {
         }
         for (InboundEvent e : events(exchange)) {
             if (e.kind() == InboundEvent.Kind.IGNORED) {
-                count(ACKNOWLEDGED_METRIC, "outcome", e.reason().startsWith("echo") ? "echo" : "ignored",
-                        "type", e.type());
+                String outcome = e.reason().startsWith("echo") ? "echo"
+                        : e.reason().startsWith("parked") ? "parked" : "ignored";
+                count(ACKNOWLEDGED_METRIC, "outcome", outcome, "type", e.type());
                 LOG.debug("Salesforce event {} acknowledged without effect: {}", e.id(), e.reason());
             }
         }

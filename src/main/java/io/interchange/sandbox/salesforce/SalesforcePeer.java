@@ -220,6 +220,11 @@ public final class SalesforcePeer implements AutoCloseable {
         }
     }
 
+    /** Publishes a change event payload exactly as given (a shape Salesforce does not document, for tests). */
+    public long publishRaw(String entity, ObjectNode payload) {
+        return bus.publish(entity, payload);
+    }
+
     /** A copy of a record's fields, or null. */
     public Map<String, Object> get(String type, String id) {
         Map<String, Object> r = records.get(type).get(id);

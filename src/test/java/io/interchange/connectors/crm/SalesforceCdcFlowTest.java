@@ -72,6 +72,10 @@ class SalesforceCdcFlowTest {
     void peer() throws Exception {
         peer = new SalesforcePeer(0, KEY, SECRET).start();
         peer.holdMillis(300);
+        config = config(kafka.bootstrapServers());
+    }
+
+    Config config(String bootstrapServers) throws Exception {
         topic = "interchange.customer.sf-" + UUID.randomUUID();
         Path dir = Files.createTempDirectory("sf-runtime");
         Map<String, String> values = new HashMap<>();
@@ -80,13 +84,13 @@ class SalesforceCdcFlowTest {
         values.put("interchange.http.port", String.valueOf(RuntimeKit.freePort()));
         values.put("interchange.management.port", String.valueOf(RuntimeKit.freePort()));
         values.put("interchange.jmx.port", "0");
-        values.put("interchange.kafka.bootstrap-servers", kafka.bootstrapServers());
+        values.put("interchange.kafka.bootstrap-servers", bootstrapServers);
         values.put("interchange.customer.topic", topic);
         values.put("interchange.salesforce.login-url", peer.url());
         values.put("interchange.salesforce.consumer-key", KEY);
         values.put("interchange.salesforce.consumer-secret", SECRET);
         values.put("interchange.salesforce.rewind-delay", "PT0.2S");
-        config = Databases.config(Databases.Backend.H2, values);
+        return Databases.config(Databases.Backend.H2, values);
     }
 
     @AfterEach
@@ -234,6 +238,58 @@ class SalesforceCdcFlowTest {
         assertThat(values(read(3))).noneMatch(c -> c.path("values").path("Name").asText().equals("Written by us"));
     }
 
+    @Test
+    void aFailedEventIsDeliveredAgainAfterKafkaComesBack() throws Exception {
+        Path logs = Files.createTempDirectory("sf-kafka-outage");
+        EmbeddedKafka own = EmbeddedKafka.start(logs, 0);
+        String bootstrap = own.bootstrapServers();
+        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        config = config(bootstrap);
+        try {
+            startRuntime();
+            String first = peer.create("Account", Map.of("Name", "Before the outage"));
+            assertThat(read(own, 1)).hasSize(1);
+            own.close();
+            // camel-salesforce has this event (and moved its replay id past it) while Kafka cannot take it
+            String during = peer.create("Account", Map.of("Name", "During the outage"));
+            String next = peer.create("Account", Map.of("Name", "Right after it"));
+            await().atMost(Duration.ofSeconds(40)).until(() -> positions().find("salesforce", ACCOUNTS)
+                    .map(StreamPositions.Position::replayId).orElse(-1L) < peer.lastReplayId()
+                    && peer.subscriptions().contains(ACCOUNTS));
+            own = EmbeddedKafka.start(logs, port);
+            String after = peer.create("Account", Map.of("Name", "After the outage"));
+            List<ConsumerRecord<String, byte[]>> records = read(own, 4);
+            assertThat(values(records)).extracting(c -> c.path("objectId").asText())
+                    .containsExactlyInAnyOrder(first, during, next, after);
+            await().atMost(Duration.ofSeconds(10)).until(() -> positions().find("salesforce", ACCOUNTS)
+                    .map(StreamPositions.Position::replayId).orElse(-1L) == peer.lastReplayId());
+        } finally {
+            if (runtime != null) runtime.close();
+            runtime = null;
+            own.close();
+        }
+    }
+
+    @Test
+    void anEventTheMappingCannotTakeIsParkedAndTheChannelMovesOn() throws Exception {
+        startRuntime();
+        com.fasterxml.jackson.databind.node.ObjectNode payload = JSON.createObjectNode();
+        var header = payload.putObject("ChangeEventHeader");
+        header.put("entityName", "Account").put("changeType", "UPDATE").put("changeOrigin", "")
+                .put("transactionKey", "0002343d-9d90-e395-ed20-cf416ba652ad").put("sequenceNumber", 1)
+                .put("commitTimestamp", System.currentTimeMillis()).put("commitUser", "0055g0000000001AAA");
+        header.putArray("recordIds").add("0015g0000000099AAA");
+        // not the documented list of field names
+        header.put("changedFields", "Name");
+        payload.put("Name", "Malformed");
+        peer.publishRaw("Account", payload);
+        String fine = peer.create("Account", Map.of("Name", "Fine"));
+        assertThat(values(read(1)).get(0).path("objectId").asText()).isEqualTo(fine);
+        assertThat(runtime.store().deadLetters().count(SalesforceChangeEvents.PARKED_ROUTE_ID, "OPEN")).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> positions().find("salesforce", ACCOUNTS)
+                .map(StreamPositions.Position::replayId).orElse(-1L) == peer.lastReplayId());
+    }
+
     // ------------------------------------------------------------------------------------------------ helpers
 
     int upsert(String client, String externalId, String name) throws Exception {
@@ -277,8 +333,12 @@ class SalesforceCdcFlowTest {
 
     /** The topic from the beginning, once it holds {@code expected} records and a second passes without more. */
     List<ConsumerRecord<String, byte[]>> read(int expected) {
+        return read(kafka, expected);
+    }
+
+    List<ConsumerRecord<String, byte[]>> read(EmbeddedKafka broker, int expected) {
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> c = RuntimeKit.reader(kafka.bootstrapServers())) {
+        try (KafkaConsumer<String, byte[]> c = RuntimeKit.reader(broker.bootstrapServers())) {
             c.subscribe(List.of(topic));
             long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
             long quietUntil = Long.MAX_VALUE;
