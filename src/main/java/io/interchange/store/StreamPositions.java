@@ -105,14 +105,19 @@ public class StreamPositions {
         }
     }
 
-    /** The read-back from {@code from} is done: clears the mark, unless a later loss recorded an earlier time. */
-    public void clearBackfill(String source, String channel, Instant from) {
-        jdbc.update("UPDATE stream_position SET backfill_from = NULL, updated_at = ? WHERE source = ? AND channel = ? "
+    /**
+     * The read-back from {@code from} is done, covering the changes up to {@code readUpTo}: clears the mark, unless a
+     * later loss recorded an earlier time, and a channel still without a processed event now stands at {@code readUpTo}.
+     */
+    public void clearBackfill(String source, String channel, Instant from, Instant readUpTo) {
+        jdbc.update("UPDATE stream_position SET backfill_from = NULL, commit_timestamp = CASE WHEN replay_id IS NULL "
+                + "THEN ? ELSE commit_timestamp END, updated_at = ? WHERE source = ? AND channel = ? "
                 + "AND backfill_from >= ?", ps -> {
-            ps.setObject(1, Jdbc.ts(clock.instant()));
-            ps.setString(2, source);
-            ps.setString(3, channel);
-            ps.setObject(4, Jdbc.ts(from));
+            ps.setObject(1, Jdbc.ts(readUpTo));
+            ps.setObject(2, Jdbc.ts(clock.instant()));
+            ps.setString(3, source);
+            ps.setString(4, channel);
+            ps.setObject(5, Jdbc.ts(from));
         });
     }
 }

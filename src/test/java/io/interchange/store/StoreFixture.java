@@ -41,7 +41,8 @@ final class StoreFixture implements AutoCloseable {
                 Settings.IDEMPOTENCY_LEASE.key(), LEASE.toString(),
                 Settings.STORE_POOL_SIZE.key(), String.valueOf(POOL_SIZE))), clock));
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
-            for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation")) {
+            for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
+                    "stream_position")) {
                 s.executeUpdate("DELETE FROM " + table);
             }
         } catch (SQLException e) {

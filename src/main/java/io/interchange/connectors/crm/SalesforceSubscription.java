@@ -227,20 +227,19 @@ public final class SalesforceSubscription implements AutoCloseable {
      * and subscribes again from the stored position.
      */
     private void resubscribe(String channel) throws Exception {
-        {
-            context.getRouteController().stopRoute(routeId(channel));
-            ExecutorService events = channelWorkers.get(channel);
-            if (events != null) events.submit(() -> { }).get(30, TimeUnit.SECONDS);
-            Optional<StreamPositions.Position> p = positions.find(SalesforceChangeEvents.SYSTEM, channel);
-            // no event of this channel was processed yet: every retained event (-2), the keys absorb repeats
-            long from = p.map(StreamPositions.Position::replayId)
-                    .orElse(p.map(StreamPositions.Position::backfillFrom).isPresent() ? -1L : -2L);
-            ReplayControl.subscribeFrom(component, channel, from);
-            stalled.put(channel, false);
-            subscribed.put(channel, false);
-            context.getRouteController().startRoute(routeId(channel));
-            LOG.info("Salesforce {}: subscribing again from replay id {}", channel, from);
-        }
+        context.getRouteController().stopRoute(routeId(channel));
+        ExecutorService events = channelWorkers.get(channel);
+        if (events != null) events.submit(() -> { }).get(30, TimeUnit.SECONDS);
+        Optional<StreamPositions.Position> p = positions.find(SalesforceChangeEvents.SYSTEM, channel);
+        // no event of this channel was processed yet: every retained event (-2), the keys absorb repeats; after a lost
+        // position, new events (-1), the read-back covers the rest
+        long from = p.map(StreamPositions.Position::replayId)
+                .orElse(p.map(StreamPositions.Position::backfillFrom).isPresent() ? -1L : -2L);
+        ReplayControl.subscribeFrom(component, channel, from);
+        stalled.put(channel, false);
+        subscribed.put(channel, false);
+        context.getRouteController().startRoute(routeId(channel));
+        LOG.info("Salesforce {}: subscribing again from replay id {}", channel, from);
     }
 
     /** Called when an event of the channel was processed: the failures in a row are over. */
@@ -342,7 +341,8 @@ public final class SalesforceSubscription implements AutoCloseable {
                     read += counts[0];
                     published += counts[1];
                 }
-                positions.clearBackfill(SalesforceChangeEvents.SYSTEM, channel, from);
+                // a channel still without a processed event reads back from here at its next start, not from the start
+                positions.clearBackfill(SalesforceChangeEvents.SYSTEM, channel, from, started.minus(CLOCK_MARGIN));
                 events.count(SalesforceChangeEvents.BACKFILLS_METRIC, "system", SalesforceChangeEvents.SYSTEM, "channel", channel);
                 events.count(SalesforceChangeEvents.BACKFILL_RECORDS_METRIC, read, "system", SalesforceChangeEvents.SYSTEM,
                         "channel", channel);
