@@ -40,7 +40,10 @@ import java.util.function.Supplier;
  * customer's changes stay in order. Each is claimed under {@code crm:salesforce:<transactionKey>:<sequenceNumber>:
  * <recordId>} (a replay id is opaque and changes when an org moves; the transaction key and sequence number identify
  * the change), so an event delivered again after a restart or a resubscription is absorbed. After the effect is
- * committed, the channel's position (replay id, commit time) is stored, and a restart subscribes from it.
+ * committed, the channel's position (replay id, commit time) is stored, and a restart subscribes from it. The same
+ * event may also come twice within one subscription: camel-salesforce 4.18 can subscribe a channel's listener twice
+ * (its connect listener subscribes again the channels whose subscribe reply has not arrived yet), and CometD 9 keeps
+ * both and hands each message to each; the second is absorbed by its key, and a parked event is parked once.
  *
  * <p>What events cannot carry is read back by query ({@link SalesforceReader}): the records a gap event names
  * ({@code GAP_CREATE}, {@code GAP_UPDATE}, {@code GAP_DELETE}, {@code GAP_UNDELETE}: header only), and the entity's

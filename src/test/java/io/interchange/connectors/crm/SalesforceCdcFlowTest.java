@@ -271,6 +271,20 @@ class SalesforceCdcFlowTest {
     }
 
     @Test
+    void aDroppedStreamingSessionIsResumedWithoutLoss() throws Exception {
+        startRuntime();
+        String first = peer.create("Account", Map.of("Name", "Before the drop"));
+        read(1);
+        // Salesforce forgets the client (403::Unknown client): camel-salesforce handshakes and subscribes again
+        peer.dropStreamingClients();
+        String during = peer.create("Account", Map.of("Name", "While reconnecting"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> peer.subscriptions().containsAll(List.of(ACCOUNTS, CONTACTS)));
+        String after = peer.create("Account", Map.of("Name", "After the reconnect"));
+        assertThat(values(read(3))).extracting(c -> c.path("objectId").asText())
+                .containsExactlyInAnyOrder(first, during, after);
+    }
+
+    @Test
     void anEventTheMappingCannotTakeIsParkedAndTheChannelMovesOn() throws Exception {
         startRuntime();
         com.fasterxml.jackson.databind.node.ObjectNode payload = JSON.createObjectNode();
