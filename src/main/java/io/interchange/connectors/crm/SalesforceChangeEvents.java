@@ -43,7 +43,8 @@ import java.util.function.Supplier;
  * committed, the channel's position (replay id, commit time) is stored, and a restart subscribes from it. The same
  * event may also come twice within one subscription: camel-salesforce 4.18 can subscribe a channel's listener twice
  * (its connect listener subscribes again the channels whose subscribe reply has not arrived yet), and CometD 9 keeps
- * both and hands each message to each; the second is absorbed by its key, and a parked event is parked once.
+ * both and hands each message to each; such a repeat of the event just settled is skipped, and any other repeat is
+ * absorbed by its key (a parked event is parked once).
  *
  * <p>What events cannot carry is read back by query ({@link SalesforceReader}): the records a gap event names
  * ({@code GAP_CREATE}, {@code GAP_UPDATE}, {@code GAP_DELETE}, {@code GAP_UNDELETE}: header only), and the entity's
@@ -97,6 +98,8 @@ public final class SalesforceChangeEvents {
     private final StreamPositions positions;
     private final DeadLetterStore deadLetters;
     private final String clientId;
+    /** Per channel, the replay id of the last event settled here (its effect committed, its position stored). */
+    private final Map<String, Long> lastSettled = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Supplier<String> orgId = () -> null;
     private volatile SalesforceReader reader;
     private volatile MeterRegistry meters;
@@ -170,6 +173,11 @@ public final class SalesforceChangeEvents {
         }
         Instant commit = Instant.ofEpochMilli(header.path("commitTimestamp").asLong());
         Position position = new Position(channel, replayId, commit);
+        if (Long.valueOf(replayId).equals(lastSettled.get(channel))) {
+            // the event just settled, handed over once more (see the class comment): done, nothing to count or move
+            LOG.debug("Salesforce event {}#{} delivered again right after it was processed; skipped", channel, replayId);
+            return;
+        }
         if (stalls.stalled(channel)) {
             // an earlier event failed: this one comes again once the channel subscribes from the stored position
             LOG.debug("Salesforce event {}#{} skipped: the channel subscribes again from its last processed event",
@@ -250,6 +258,7 @@ public final class SalesforceChangeEvents {
         Position p = exchange.getProperty(POSITION, Position.class);
         if (p != null) {
             positions.advance(SYSTEM, p.channel(), p.replayId(), p.commitTimestamp());
+            lastSettled.put(p.channel(), p.replayId());
             stalls.processed(p.channel());
         }
     }
