@@ -24,6 +24,7 @@ public final class Settings {
             "Business flows this instance runs, comma-separated: billing-webhook (POST /webhooks/billing), "
                     + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic), "
                     + "crm-hubspot (POST /webhooks/hubspot to the customer topic; off by default), "
+                    + "crm-salesforce (Salesforce Change Data Capture to the customer topic; off by default), "
                     + "customer-sync (the customer sync; so far POST /soap/s4hana/business-partner-confirmation, "
                     + "S/4HANA's business partner confirmations to the customer topic; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
@@ -170,6 +171,40 @@ public final class Settings {
                     + "account, private apps 100 to 190 by subscription); a batch of up to 100 records is one request. "
                     + "The X-HubSpot-RateLimit headers are honoured besides: when none is left, requests wait for the "
                     + "window; a 429 is waited out and retried.");
+    public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
+            "https://login.salesforce.com", false,
+            "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "
+                    + "org's My Domain URL (https://<domain>.my.salesforce.com), which the client-credentials flow needs.");
+    public static final Setting SALESFORCE_CONSUMER_KEY = declare("interchange.salesforce.consumer-key", "", false,
+            "Consumer key of the Salesforce connected app (client credentials flow enabled, run as an integration user "
+                    + "who may read Account and Contact and their change events).");
+    public static final Setting SALESFORCE_CONSUMER_SECRET = declare("interchange.salesforce.consumer-secret", "", true,
+            "Consumer secret of the Salesforce connected app.");
+    public static final Setting SALESFORCE_API_VERSION = declare("interchange.salesforce.api-version", "59.0", false,
+            "Salesforce API version of REST calls and of the Streaming API endpoint (/cometd/<version>).");
+    public static final Setting SALESFORCE_CHANNELS = declare("interchange.salesforce.channels",
+            "/data/AccountChangeEvent,/data/ContactChangeEvent", false,
+            "Change Data Capture channels the crm-salesforce flow subscribes to, comma-separated: "
+                    + "/data/AccountChangeEvent, /data/ContactChangeEvent, or /data/ChangeEvents (every entity selected "
+                    + "for Change Data Capture; only Account and Contact are mapped, others are acknowledged without "
+                    + "effect). Select the entities in Setup > Change Data Capture.");
+    public static final Setting SALESFORCE_CLIENT_ID = declare("interchange.salesforce.client-id", "interchange", false,
+            "Client id this runtime sends as Sforce-Call-Options: client=<id> on its Salesforce writes; change events "
+                    + "whose changeOrigin carries it are its own writes coming back, acknowledged and counted, not "
+                    + "published as changes.");
+    public static final Setting SALESFORCE_ACCOUNT_FIELDS = declare("interchange.salesforce.account-fields",
+            "Id,Name,AccountNumber,Type,Industry,Phone,Website,BillingStreet,BillingCity,BillingPostalCode,"
+                    + "BillingCountry,OwnerId,IsDeleted,LastModifiedById,LastModifiedDate,SystemModstamp", false,
+            "Account fields read back by query where change events cannot be used (a gap event, a lost stream "
+                    + "position); Id, IsDeleted and SystemModstamp are always read.");
+    public static final Setting SALESFORCE_CONTACT_FIELDS = declare("interchange.salesforce.contact-fields",
+            "Id,FirstName,LastName,Email,Phone,AccountId,Title,OwnerId,IsDeleted,LastModifiedById,LastModifiedDate,"
+                    + "SystemModstamp", false,
+            "Contact fields read back by query where change events cannot be used; Id, IsDeleted and SystemModstamp "
+                    + "are always read.");
+    public static final Setting SALESFORCE_REWIND_DELAY = declare("interchange.salesforce.rewind-delay", "PT1S", false,
+            "After a change event fails (Kafka or the store down), how long the flow waits before it subscribes again "
+                    + "from the last event fully processed; doubled after each failure in a row, up to a minute.");
     public static final Setting CUSTOMER_TOPIC = declare("interchange.customer.topic", "interchange.customer.v1", false,
             "Kafka topic of canonical customer changes (CRM records created, changed, deleted, restored, merged).");
     public static final Setting CUSTOMER_ECHO_WINDOW = declare("interchange.customer.echo-window", "PT24H", false,
@@ -260,7 +295,7 @@ public final class Settings {
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
-            "crm.hubspot-event");
+            "crm.hubspot-event", "crm.salesforce-change-event");
 
     static {
         for (String route : POLICY_ROUTES) {

@@ -31,6 +31,8 @@ public enum CanonicalType {
             "urn:interchange:canonical:customer-change:1"),
     CUSTOMER_PROPERTY_CHANGED("io.interchange.customer.property-changed", CustomerChange.class,
             "urn:interchange:canonical:customer-change:1"),
+    CUSTOMER_UPDATED("io.interchange.customer.updated", CustomerChange.class,
+            "urn:interchange:canonical:customer-change:1"),
     CUSTOMER_DELETED("io.interchange.customer.deleted", CustomerChange.class,
             "urn:interchange:canonical:customer-change:1"),
     CUSTOMER_PRIVACY_DELETED("io.interchange.customer.privacy-deleted", CustomerChange.class,

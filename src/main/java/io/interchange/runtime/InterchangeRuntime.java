@@ -12,6 +12,8 @@ import io.interchange.connectors.crm.HubSpotSignatureVerifier;
 import io.interchange.connectors.crm.HubSpotWebhook;
 import io.interchange.connectors.erp.S4PartnerConfirmations;
 import io.interchange.connectors.webhook.BasicAuthVerifier;
+import io.interchange.connectors.crm.SalesforceChangeEvents;
+import io.interchange.connectors.crm.SalesforceSubscription;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyErpConnector;
 import io.interchange.connectors.erp.S4HanaConnector;
@@ -35,6 +37,7 @@ import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
 import io.interchange.routes.LedgerPostingRoute;
+import io.interchange.routes.SalesforceCdcRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.routes.WebhookRoute;
 import io.interchange.sandbox.EmbeddedKafka;
@@ -43,6 +46,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.component.salesforce.AuthenticationType;
+import org.apache.camel.component.salesforce.SalesforceComponent;
+import org.apache.camel.component.salesforce.SalesforceEndpointConfig;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -77,6 +83,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     private final List<BillingEventStream> streams = new ArrayList<>();
     private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
     private ErpBreakers breakers;
+    private SalesforceSubscription salesforce;
     private Store store;
     private Main main;
     private String bootstrapServers;
@@ -214,6 +221,18 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches, breakers,
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
+        if (flows.contains(FLOW_SALESFORCE)) {
+            main.bind("salesforce", salesforceComponent());
+            SalesforceChangeEvents changes = new SalesforceChangeEvents(mappings, store.idempotency(),
+                    store.streamPositions(), store.deadLetters(), config.get(Settings.SALESFORCE_CLIENT_ID));
+            salesforce = new SalesforceSubscription(changes, list(config.get(Settings.SALESFORCE_CHANNELS)),
+                    Map.of("Account", list(config.get(Settings.SALESFORCE_ACCOUNT_FIELDS)),
+                            "Contact", list(config.get(Settings.SALESFORCE_CONTACT_FIELDS))),
+                    config.getDuration(Settings.SALESFORCE_REWIND_DELAY));
+            salesforce.workers().forEach(main::bind);
+            main.configure().addRoutesBuilder(new SalesforceCdcRoute(changes, salesforce, policies,
+                    config.get(Settings.CUSTOMER_TOPIC)));
+        }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
             main.start();
@@ -233,6 +252,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         // ERP and breaker checks stay out of Camel's registry: they make the ledger flow not ready, never the instance
         startFlowHealth(context, flows, storeCheck, erps);
         bindBreakerMetrics(context);
+        if (salesforce != null) salesforce.start(context, meterRegistry(context));
 
         DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
         context.getManagementStrategy().getManagementAgent()
@@ -269,6 +289,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
             flowHealth.flow(FLOW_CUSTOMER_SYNC, edge, List.of(S4PartnerConfirmations.ROUTE_ID));
         }
+        if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
             for (ErpConnector erp : erps) ledger.add(erp.healthCheck());
@@ -291,13 +312,46 @@ public final class InterchangeRuntime implements AutoCloseable {
     /** The ERP targets' circuit breakers in metrics ({@link ErpBreakers#bindMetrics}); their checks are the ledger flow's. */
     private void bindBreakerMetrics(CamelContext context) {
         if (breakers == null) return;
+        MeterRegistry meters = meterRegistry(context);
+        if (meters != null) breakers.bindMetrics(meters);
+        else LOG.warn("No Micrometer registry: the ERP circuit breakers' metrics are not published");
+    }
+
+    private static MeterRegistry meterRegistry(CamelContext context) {
         MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
         if (meters == null) {
             Set<MeterRegistry> all = context.getRegistry().findByType(MeterRegistry.class);
             meters = all.isEmpty() ? null : all.iterator().next();
         }
-        if (meters != null) breakers.bindMetrics(meters);
-        else LOG.warn("No Micrometer registry: the ERP circuit breakers' metrics are not published");
+        return meters;
+    }
+
+    /**
+     * camel-salesforce logging in with the OAuth 2.0 client-credentials flow; raw JSON payloads (the change event
+     * header, changedFields among it, is dropped otherwise). It logs in when Camel starts, so a wrong login URL or
+     * secret stops start-up with Salesforce's answer.
+     */
+    private SalesforceComponent salesforceComponent() {
+        if (config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank() || config.get(Settings.SALESFORCE_CONSUMER_SECRET).isBlank()) {
+            throw new ConfigurationException("flow " + FLOW_SALESFORCE + " needs " + Settings.SALESFORCE_CONSUMER_KEY.key()
+                    + " and " + Settings.SALESFORCE_CONSUMER_SECRET.key());
+        }
+        SalesforceComponent sf = new SalesforceComponent();
+        sf.setLoginUrl(config.get(Settings.SALESFORCE_LOGIN_URL));
+        sf.setAuthenticationType(AuthenticationType.CLIENT_CREDENTIALS);
+        sf.setClientId(config.get(Settings.SALESFORCE_CONSUMER_KEY));
+        sf.setClientSecret(config.get(Settings.SALESFORCE_CONSUMER_SECRET));
+        SalesforceEndpointConfig endpoint = new SalesforceEndpointConfig();
+        endpoint.setApiVersion(config.get(Settings.SALESFORCE_API_VERSION));
+        endpoint.setRawPayload(true);
+        sf.setConfig(endpoint);
+        return sf;
+    }
+
+    private static List<String> list(String commaSeparated) {
+        List<String> out = new ArrayList<>();
+        for (String s : commaSeparated.split(",")) if (!s.isBlank()) out.add(s.strip());
+        return out;
     }
 
     static final String FLOW_WEBHOOK = "billing-webhook";
@@ -305,6 +359,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_STREAM = "billing-stream";
     static final String FLOW_HUBSPOT = "crm-hubspot";
     static final String FLOW_CUSTOMER_SYNC = "customer-sync";
+    static final String FLOW_SALESFORCE = "crm-salesforce";
 
     // ------------------------------------------------------------------------------------- webhook edges
 
@@ -334,7 +389,8 @@ public final class InterchangeRuntime implements AutoCloseable {
     }
 
     private Set<String> flows() {
-        Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_CUSTOMER_SYNC);
+        Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
+                FLOW_CUSTOMER_SYNC);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;
@@ -473,6 +529,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     public void close() {
         if (jmx != null) jmx.close();
         streams.forEach(BillingEventStream::stopping);
+        if (salesforce != null) salesforce.close();
         if (main != null) {
             try {
                 main.stop();

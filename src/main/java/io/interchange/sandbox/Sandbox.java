@@ -6,6 +6,7 @@ import io.interchange.config.Settings;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingSource;
+import io.interchange.sandbox.salesforce.SalesforcePeer;
 import io.interchange.runtime.InterchangeRuntime;
 import io.interchange.store.DeadLetter;
 
@@ -34,17 +35,19 @@ public final class Sandbox implements AutoCloseable {
     private final S4HanaPeer s4;
     private final LegacyErpPeer legacy;
     private final StripeApiPeer stripeApi;
+    private final SalesforcePeer salesforce;
     private final InterchangeRuntime runtime;
     private final BillingSimulator billing;
     private final LegalEntityTable entities;
     private final PrintStream out;
     private final long startedAt = System.nanoTime();
 
-    private Sandbox(S4HanaPeer s4, LegacyErpPeer legacy, StripeApiPeer stripeApi, InterchangeRuntime runtime,
-                    BillingSimulator billing, LegalEntityTable entities, PrintStream out) {
+    private Sandbox(S4HanaPeer s4, LegacyErpPeer legacy, StripeApiPeer stripeApi, SalesforcePeer salesforce,
+                    InterchangeRuntime runtime, BillingSimulator billing, LegalEntityTable entities, PrintStream out) {
         this.s4 = s4;
         this.legacy = legacy;
         this.stripeApi = stripeApi;
+        this.salesforce = salesforce;
         this.runtime = runtime;
         this.billing = billing;
         this.entities = entities;
@@ -80,7 +83,14 @@ public final class Sandbox implements AutoCloseable {
         String apiKey = base.isSet(Settings.BILLING_API_KEY) ? base.get(Settings.BILLING_API_KEY)
                 : "sk_test_sandbox" + java.util.UUID.randomUUID().toString().replace("-", "");
         StripeApiPeer stripeApi = new StripeApiPeer(0, apiKey).start();
+        // a Salesforce org for flow crm-salesforce (add it to interchange.flows to subscribe to its change events)
+        String consumerKey = "3MVG9sandbox" + java.util.UUID.randomUUID().toString().replace("-", "");
+        String consumerSecret = secret(base, Settings.SALESFORCE_CONSUMER_SECRET);
+        SalesforcePeer salesforce = new SalesforcePeer(0, consumerKey, consumerSecret).start();
         Map<String, String> sandbox = new HashMap<>();
+        sandbox.put(Settings.SALESFORCE_LOGIN_URL.key(), salesforce.url());
+        sandbox.put(Settings.SALESFORCE_CONSUMER_KEY.key(), consumerKey);
+        sandbox.put(Settings.SALESFORCE_CONSUMER_SECRET.key(), consumerSecret);
         sandbox.put(Settings.BILLING_API_URL.key(), stripeApi.url());
         sandbox.put(Settings.BILLING_API_KEY.key(), apiKey);
         sandbox.put(Settings.BILLING_WEBHOOK_SECRET.key(), secret(base, Settings.BILLING_WEBHOOK_SECRET));
@@ -102,6 +112,7 @@ public final class Sandbox implements AutoCloseable {
             s4.close();
             legacy.close();
             stripeApi.close();
+            salesforce.close();
             throw e;
         }
         BillingSimulator billing = new BillingSimulator(
@@ -109,7 +120,7 @@ public final class Sandbox implements AutoCloseable {
                 config.get(Settings.BILLING_WEBHOOK_SECRET), System.nanoTime(), eventsPerSecond,
                 BillingSimulator.DEFAULT_BAD_EVENT_INTERVAL, apiVersion);
         billing.customerObjects().forEach(stripeApi::putCustomer);
-        Sandbox sb = new Sandbox(s4, legacy, stripeApi, runtime, billing, entities, out);
+        Sandbox sb = new Sandbox(s4, legacy, stripeApi, salesforce, runtime, billing, entities, out);
         sb.banner(config, logFile);
         billing.start();
         return sb;
@@ -256,6 +267,11 @@ public final class Sandbox implements AutoCloseable {
         return legacy;
     }
 
+    /** The Salesforce org of flow crm-salesforce: make changes in it to see them on the customer topic. */
+    public SalesforcePeer salesforce() {
+        return salesforce;
+    }
+
     @Override
     public void close() {
         billing.close();
@@ -263,5 +279,6 @@ public final class Sandbox implements AutoCloseable {
         s4.close();
         legacy.close();
         stripeApi.close();
+        salesforce.close();
     }
 }

@@ -29,6 +29,7 @@ public final class Store implements AutoCloseable {
     private final IdentityIndex identityIndex;
     private final CustomerFields customerFields;
     private final EchoLedger echoLedger;
+    private final StreamPositions streamPositions;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -45,6 +46,7 @@ public final class Store implements AutoCloseable {
         this.identityIndex = new IdentityIndex(dataSource, clock, lease, crossReferences);
         this.customerFields = new CustomerFields(dataSource, clock);
         this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
+        this.streamPositions = new StreamPositions(dataSource, clock);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -186,6 +188,10 @@ public final class Store implements AutoCloseable {
 
     public EchoLedger echoLedger() {
         return echoLedger;
+    }
+
+    public StreamPositions streamPositions() {
+        return streamPositions;
     }
 
     public ErpConfirmations confirmations() {

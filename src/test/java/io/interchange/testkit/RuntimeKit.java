@@ -152,13 +152,8 @@ public final class RuntimeKit implements AutoCloseable {
 
     /** Every record on a topic from the beginning, read until {@code quiet} passes without new records. */
     public List<ConsumerRecord<String, byte[]>> readTopic(String topic, Duration quiet) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> c = reader(kafka.bootstrapServers())) {
             c.subscribe(List.of(topic));
             long idleUntil = System.nanoTime() + quiet.toNanos();
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -169,6 +164,16 @@ public final class RuntimeKit implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** A consumer of its own new group that reads topics from the beginning and commits nothing. */
+    public static KafkaConsumer<String, byte[]> reader(String bootstrapServers) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     public static String header(ConsumerRecord<?, ?> r, String name) {

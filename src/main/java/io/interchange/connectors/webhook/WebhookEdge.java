@@ -179,14 +179,22 @@ public final class WebhookEdge {
         List<IdempotencyStore.DuplicateState> states = states(exchange);
         List<InboundEvent> claimed = new ArrayList<>();
         for (int i = 0; i < publishing.size(); i++) if (states.get(i) == null) claimed.add(publishing.get(i));
+        toRecords(exchange, claimed);
+    }
+
+    /**
+     * The events as the message the Kafka producer sends: one record (CloudEvents headers, the subject as key, the
+     * canonical JSON as value), or a list of such messages sent as one batch.
+     */
+    public static void toRecords(Exchange exchange, List<InboundEvent> events) {
         Message m = exchange.getMessage();
         m.getHeaders().clear();
-        if (claimed.size() == 1) {
-            write(claimed.get(0), m);
+        if (events.size() == 1) {
+            write(events.get(0), m);
             return;
         }
-        List<Message> records = new ArrayList<>(claimed.size());
-        for (InboundEvent e : claimed) {
+        List<Message> records = new ArrayList<>(events.size());
+        for (InboundEvent e : events) {
             Message record = new DefaultMessage(exchange.getContext());
             write(e, record);
             records.add(record);

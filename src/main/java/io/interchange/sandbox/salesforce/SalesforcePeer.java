@@ -1,0 +1,672 @@
+package io.interchange.sandbox.salesforce;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Salesforce org for the sandbox and tests, on loopback, with Account and Contact records and Change Data Capture
+ * on both: the OAuth 2.0 client-credentials token endpoint ({@code POST /services/oauth2/token}), REST query and
+ * queryAll ({@code GET /services/data/vNN.0/query/?q=}, {@link Soql}, paginated with {@code nextRecordsUrl}), sObject Collections upsert by
+ * external id ({@code PATCH /services/data/vNN.0/composite/sobjects/{SObject}/{ExternalIdField}}, up to 200 records,
+ * honouring {@code Sforce-Call-Options: client=<id>}), and the Streaming API ({@link StreamingBus}) carrying a change
+ * event for every change: the REST writes' (with {@code changeOrigin} {@code com/salesforce/api/rest/NN.0;client=<id>}),
+ * and those a test makes as a user would ({@link #create}, {@link #update}, ...). Gap and overflow events, changes
+ * that make no event (as database-level jobs do on Salesforce) and the loss of events past retention can be injected.
+ */
+public final class SalesforcePeer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SalesforcePeer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Salesforce's dateTime text in REST answers and change events. */
+    private static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final Pattern DATA_PATH = Pattern.compile("/services/data/v(\\d+\\.\\d)/(.*)");
+    private static final Map<String, String> PREFIX = Map.of("Account", "001", "Contact", "003");
+    /** Fields Salesforce maintains: not writable, not in change events (SystemModstamp, IsDeleted) or set by it. */
+    private static final List<String> SYSTEM_FIELDS = List.of("Id", "CreatedDate", "CreatedById", "LastModifiedDate",
+            "LastModifiedById", "SystemModstamp", "IsDeleted");
+
+    public final String clientId;
+    private final String clientSecret;
+    public final String orgId;
+    public final String userId;
+    private final Clock clock;
+    private final HttpServer server;
+    private final StreamingBus bus;
+    private final Map<String, Map<String, Map<String, Object>>> records = new ConcurrentHashMap<>();
+    private final Map<String, List<Map<String, Object>>> cursors = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> tokens = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong(1);
+    private final AtomicLong commitNumbers = new AtomicLong(10_592_733_780_000L);
+    private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+    private volatile int pageSize = 2000;
+
+    public SalesforcePeer(int port, String clientId, String clientSecret) throws IOException {
+        this(port, clientId, clientSecret, Clock.systemUTC());
+    }
+
+    public SalesforcePeer(int port, String clientId, String clientSecret, Clock clock) throws IOException {
+        this.clientId = clientId;
+        this.clientSecret = clientSecret;
+        this.clock = clock;
+        this.orgId = sfid("00D", 1);
+        this.userId = sfid("005", 1);
+        this.bus = new StreamingBus(JSON, clock);
+        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        // long-polls hold a thread each for up to the advised timeout
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "salesforce-peer");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/services/oauth2/", this::oauth);
+        server.createContext("/services/data/", this::data);
+        server.createContext("/cometd/", this::cometd);
+        records.put("Account", new ConcurrentHashMap<>());
+        records.put("Contact", new ConcurrentHashMap<>());
+    }
+
+    public SalesforcePeer start() {
+        server.start();
+        LOG.info("Salesforce peer listening on {}", url());
+        return this;
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    // ------------------------------------------------------------------------------------------------ test controls
+
+    /** Events older than this are gone, as past Salesforce's 72 hours. */
+    public void retention(Duration retention) {
+        bus.retention(retention);
+    }
+
+    /** Every event published so far is gone from the event bus (their retention ran out). */
+    public void expireEvents() {
+        bus.expireAll();
+    }
+
+    /** How long a {@code /meta/connect} is held when no event is waiting. */
+    public void holdMillis(long millis) {
+        bus.holdMillis(millis);
+    }
+
+    /** Most records a query answers per page before {@code nextRecordsUrl}. */
+    public void pageSize(int size) {
+        this.pageSize = size;
+    }
+
+    /** Drops every streaming client, so each must handshake again. */
+    public void dropStreamingClients() {
+        bus.dropClients();
+    }
+
+    public int streamingClients() {
+        return bus.clients();
+    }
+
+    /** The channels streaming clients are subscribed to, one entry per client and channel. */
+    public List<String> subscriptions() {
+        return bus.subscriptions();
+    }
+
+    public long lastReplayId() {
+        return bus.lastReplayId();
+    }
+
+    /** Paths (and query) of the REST requests served, in order. */
+    public List<String> requests() {
+        synchronized (requests) {
+            return List.copyOf(requests);
+        }
+    }
+
+    /** Creates a record as a user in the UI would: one CREATE event without a changeOrigin client. */
+    public String create(String type, Map<String, Object> fields) {
+        synchronized (this) {
+            Transaction tx = new Transaction("");
+            String id = insert(tx, type, fields);
+            tx.publish();
+            return id;
+        }
+    }
+
+    /** Sets the same values on several records in one transaction: one UPDATE event naming every record. */
+    public void update(String type, List<String> ids, Map<String, Object> fields) {
+        synchronized (this) {
+            Transaction tx = new Transaction("");
+            tx.merge = true;
+            for (String id : ids) modify(tx, type, id, fields);
+            tx.publish();
+        }
+    }
+
+    public void update(String type, String id, Map<String, Object> fields) {
+        update(type, List.of(id), fields);
+    }
+
+    public void delete(String type, String id) {
+        synchronized (this) {
+            Map<String, Object> r = record(type, id);
+            Transaction tx = new Transaction("");
+            r.put("IsDeleted", true);
+            touch(r);
+            tx.event(type, "DELETE", List.of(id), List.of(), Map.of());
+            tx.publish();
+        }
+    }
+
+    public void undelete(String type, String id) {
+        synchronized (this) {
+            Map<String, Object> r = record(type, id);
+            Transaction tx = new Transaction("");
+            r.put("IsDeleted", false);
+            touch(r);
+            tx.event(type, "UNDELETE", List.of(id), List.of(), visible(r));
+            tx.publish();
+        }
+    }
+
+    /** Changes a record without a change event, as archiving or clean-up jobs applied to the database do. */
+    public void changeWithoutEvent(String type, String id, Map<String, Object> fields) {
+        synchronized (this) {
+            Map<String, Object> r = record(type, id);
+            r.putAll(fields);
+            touch(r);
+        }
+    }
+
+    /**
+     * Publishes a gap event ({@code GAP_CREATE}, {@code GAP_UPDATE}, {@code GAP_DELETE}, {@code GAP_UNDELETE} or
+     * {@code GAP_OVERFLOW}): the header only, no field values; an overflow names no records.
+     */
+    public long gap(String type, String changeType, List<String> ids) {
+        if (!changeType.startsWith("GAP_")) throw new IllegalArgumentException(changeType + " is not a gap event");
+        synchronized (this) {
+            Transaction tx = new Transaction("");
+            tx.event(type, changeType, changeType.equals("GAP_OVERFLOW") ? List.of() : ids, List.of(), Map.of());
+            return tx.publish();
+        }
+    }
+
+    /** Publishes a change event payload exactly as given (a shape Salesforce does not document, for tests). */
+    public long publishRaw(String entity, ObjectNode payload) {
+        return bus.publish(entity, payload);
+    }
+
+    /** A copy of a record's fields, or null. */
+    public Map<String, Object> get(String type, String id) {
+        Map<String, Object> r = records.get(type).get(id);
+        return r == null ? null : new LinkedHashMap<>(r);
+    }
+
+    public Collection<Map<String, Object>> all(String type) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        records.get(type).values().forEach(r -> out.add(new LinkedHashMap<>(r)));
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------ transactions
+
+    /** One Salesforce transaction: its change events share a transaction key and are numbered in order. */
+    private final class Transaction {
+        final String origin;
+        final String key = UUID.randomUUID().toString().replace("-", "").substring(0, 23);
+        final long commitTimestamp = clock.millis();
+        final long commitNumber = commitNumbers.addAndGet(17);
+        final List<Object[]> pending = new ArrayList<>();
+        boolean merge;
+
+        Transaction(String origin) {
+            this.origin = origin;
+        }
+
+        void event(String type, String changeType, List<String> ids, List<String> changed, Map<String, Object> values) {
+            pending.add(new Object[]{type, changeType, new ArrayList<>(ids), changed, values});
+        }
+
+        long publish() {
+            List<Object[]> events = pending;
+            if (merge && events.size() > 1) {
+                // the same change to several records of one type in one transaction: one event naming them all
+                Object[] first = events.get(0);
+                @SuppressWarnings("unchecked") List<String> all = (List<String>) first[2];
+                for (int i = 1; i < events.size(); i++) {
+                    @SuppressWarnings("unchecked") List<String> more = (List<String>) events.get(i)[2];
+                    all.addAll(more);
+                }
+                events = List.<Object[]>of(first);
+            }
+            long last = -1;
+            int seq = 1;
+            for (Object[] e : events) {
+                ObjectNode payload = JSON.createObjectNode();
+                ObjectNode h = payload.putObject("ChangeEventHeader");
+                h.put("entityName", (String) e[0]);
+                ArrayNode recordIds = h.putArray("recordIds");
+                @SuppressWarnings("unchecked") List<String> ids = (List<String>) e[2];
+                ids.forEach(recordIds::add);
+                h.put("changeType", (String) e[1]);
+                h.put("changeOrigin", origin);
+                h.put("transactionKey", key);
+                h.put("sequenceNumber", seq++);
+                h.put("commitTimestamp", commitTimestamp);
+                h.put("commitNumber", commitNumber);
+                h.put("commitUser", userId);
+                ArrayNode changed = h.putArray("changedFields");
+                @SuppressWarnings("unchecked") List<String> changedFields = (List<String>) e[3];
+                changedFields.forEach(changed::add);
+                h.putArray("diffFields");
+                h.putArray("nulledFields");
+                @SuppressWarnings("unchecked") Map<String, Object> values = (Map<String, Object>) e[4];
+                values.forEach((k, v) -> payload.set(k, JSON.valueToTree(v)));
+                last = bus.publish((String) e[0], payload);
+            }
+            return last;
+        }
+    }
+
+    private String insert(Transaction tx, String type, Map<String, Object> fields) {
+        Map<String, Map<String, Object>> table = table(type);
+        String id = sfid(PREFIX.get(type), ids.getAndIncrement());
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("Id", id);
+        r.putAll(fields);
+        String now = DATE_TIME.format(Instant.ofEpochMilli(tx.commitTimestamp));
+        r.put("CreatedDate", now);
+        r.put("CreatedById", userId);
+        r.put("LastModifiedDate", now);
+        r.put("LastModifiedById", userId);
+        r.put("SystemModstamp", now);
+        r.put("IsDeleted", false);
+        table.put(id, r);
+        // a create event carries every field set, the system fields among them, but not SystemModstamp or IsDeleted
+        tx.event(type, "CREATE", List.of(id), List.of(), visible(r));
+        return id;
+    }
+
+    private void modify(Transaction tx, String type, String id, Map<String, Object> fields) {
+        Map<String, Object> r = record(type, id);
+        Map<String, Object> values = new LinkedHashMap<>();
+        List<String> changed = new ArrayList<>();
+        fields.forEach((k, v) -> {
+            if (!Objects.equals(r.get(k), v)) {
+                changed.add(k);
+                if (v != null) values.put(k, v);
+                r.put(k, v);
+            }
+        });
+        String now = DATE_TIME.format(Instant.ofEpochMilli(tx.commitTimestamp));
+        r.put("LastModifiedDate", now);
+        r.put("LastModifiedById", userId);
+        r.put("SystemModstamp", now);
+        changed.add("LastModifiedDate");
+        values.put("LastModifiedDate", now);
+        tx.event(type, "UPDATE", List.of(id), changed, values);
+    }
+
+    private void touch(Map<String, Object> r) {
+        String now = DATE_TIME.format(clock.instant());
+        r.put("LastModifiedDate", now);
+        r.put("SystemModstamp", now);
+    }
+
+    private static Map<String, Object> visible(Map<String, Object> r) {
+        Map<String, Object> out = new LinkedHashMap<>(r);
+        out.remove("Id");
+        out.remove("SystemModstamp");
+        out.remove("IsDeleted");
+        out.values().removeIf(Objects::isNull);
+        return out;
+    }
+
+    private Map<String, Map<String, Object>> table(String type) {
+        Map<String, Map<String, Object>> table = records.get(type);
+        if (table == null) throw new IllegalArgumentException("the peer has no object " + type);
+        return table;
+    }
+
+    private Map<String, Object> record(String type, String id) {
+        Map<String, Object> r = table(type).get(id);
+        if (r == null) throw new IllegalArgumentException("no " + type + " " + id);
+        return r;
+    }
+
+    // ------------------------------------------------------------------------------------------------ HTTP
+
+    private void oauth(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            if (path.equals("/services/oauth2/revoke")) {
+                send(ex, 200, null);
+                return;
+            }
+            if (!path.equals("/services/oauth2/token") || !ex.getRequestMethod().equals("POST")) {
+                send(ex, 404, JSON.createObjectNode().put("error", "not_found"));
+                return;
+            }
+            Map<String, String> form = form(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            if (!"client_credentials".equals(form.get("grant_type"))) {
+                send(ex, 400, JSON.createObjectNode().put("error", "unsupported_grant_type")
+                        .put("error_description", "grant type not supported"));
+                return;
+            }
+            if (!clientId.equals(form.get("client_id")) || !clientSecret.equals(form.get("client_secret"))) {
+                send(ex, 400, JSON.createObjectNode().put("error", "invalid_client")
+                        .put("error_description", "invalid client credentials"));
+                return;
+            }
+            String token = orgId + "!" + UUID.randomUUID().toString().replace("-", "");
+            tokens.put(token, true);
+            ObjectNode r = JSON.createObjectNode();
+            r.put("access_token", token);
+            r.put("signature", "peer");
+            r.put("scope", "api");
+            r.put("instance_url", url());
+            r.put("id", url() + "/id/" + orgId + "/" + userId);
+            r.put("token_type", "Bearer");
+            r.put("issued_at", String.valueOf(clock.millis()));
+            send(ex, 200, r);
+        } catch (RuntimeException e) {
+            LOG.warn("Salesforce peer: {}", e.toString());
+        }
+    }
+
+    private boolean authorised(HttpExchange ex) {
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (auth == null) return false;
+        String token = auth.replaceFirst("^(OAuth|Bearer) ", "");
+        return tokens.containsKey(token);
+    }
+
+    private void data(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            String query = ex.getRequestURI().getRawQuery();
+            requests.add(ex.getRequestMethod() + " " + path + (query == null ? "" : "?" + query));
+            if (!authorised(ex)) {
+                send(ex, 401, error("INVALID_SESSION_ID", "Session expired or invalid"));
+                return;
+            }
+            Matcher m = DATA_PATH.matcher(path);
+            if (!m.matches()) {
+                send(ex, 404, error("NOT_FOUND", "The requested resource does not exist"));
+                return;
+            }
+            String version = m.group(1);
+            String rest = m.group(2);
+            if (ex.getRequestMethod().equals("GET") && (rest.equals("query/") || rest.equals("queryAll/"))) {
+                String q = form(query == null ? "" : query).get("q");
+                query(ex, version, q, rest.equals("queryAll/"));
+            } else if (ex.getRequestMethod().equals("GET") && rest.startsWith("query/")) {
+                more(ex, version, rest.substring("query/".length()));
+            } else if (ex.getRequestMethod().equals("PATCH") && rest.startsWith("composite/sobjects/")) {
+                String[] parts = rest.substring("composite/sobjects/".length()).split("/");
+                if (parts.length != 2) {
+                    send(ex, 404, error("NOT_FOUND", "The requested resource does not exist"));
+                    return;
+                }
+                upsert(ex, version, parts[0], parts[1]);
+            } else {
+                send(ex, 404, error("NOT_FOUND", "The requested resource does not exist"));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Salesforce peer: {}", e.toString(), e);
+        }
+    }
+
+    private void query(HttpExchange ex, String version, String q, boolean all) throws IOException {
+        Soql soql;
+        try {
+            soql = Soql.parse(q == null ? "" : q);
+        } catch (Soql.Malformed e) {
+            send(ex, 400, error("MALFORMED_QUERY", e.getMessage()));
+            return;
+        }
+        if (!records.containsKey(soql.object)) {
+            send(ex, 400, error("INVALID_TYPE", "sObject type '" + soql.object + "' is not supported."));
+            return;
+        }
+        List<Map<String, Object>> rows;
+        synchronized (this) {
+            List<Map<String, Object>> live = new ArrayList<>();
+            // query leaves deleted records out, queryAll keeps them (IsDeleted true)
+            for (Map<String, Object> r : records.get(soql.object).values()) {
+                if (all || !Boolean.TRUE.equals(r.get("IsDeleted"))) live.add(r);
+            }
+            rows = new ArrayList<>();
+            for (Map<String, Object> r : soql.run(live)) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("attributes", Map.of("type", soql.object,
+                        "url", "/services/data/v" + version + "/sobjects/" + soql.object + "/" + r.get("Id")));
+                for (String f : soql.fields) {
+                    row.put(f, r.get(f));
+                }
+                rows.add(row);
+            }
+        }
+        String locator = "01g" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        cursors.put(locator, rows);
+        page(ex, version, locator, 0);
+    }
+
+    private void more(HttpExchange ex, String version, String cursor) throws IOException {
+        int dash = cursor.lastIndexOf('-');
+        List<Map<String, Object>> rows = dash < 0 ? null : cursors.get(cursor.substring(0, dash));
+        if (rows == null) {
+            send(ex, 400, error("INVALID_QUERY_LOCATOR", "invalid query locator"));
+            return;
+        }
+        page(ex, version, cursor.substring(0, dash), Integer.parseInt(cursor.substring(dash + 1)));
+    }
+
+    private void page(HttpExchange ex, String version, String locator, int from) throws IOException {
+        List<Map<String, Object>> rows = cursors.get(locator);
+        int to = Math.min(rows.size(), from + pageSize);
+        ObjectNode r = JSON.createObjectNode();
+        r.put("totalSize", rows.size());
+        r.put("done", to >= rows.size());
+        if (to < rows.size()) r.put("nextRecordsUrl", "/services/data/v" + version + "/query/" + locator + "-" + to);
+        else cursors.remove(locator);
+        r.set("records", JSON.valueToTree(rows.subList(from, to)));
+        send(ex, 200, r);
+    }
+
+    private void upsert(HttpExchange ex, String version, String type, String externalIdField) throws IOException {
+        if (!records.containsKey(type)) {
+            send(ex, 404, error("NOT_FOUND", "The requested resource does not exist"));
+            return;
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(ex.getRequestBody());
+        } catch (IOException e) {
+            send(ex, 400, error("JSON_PARSER_ERROR", "Unexpected character: " + e.getMessage()));
+            return;
+        }
+        JsonNode list = body.path("records");
+        if (!list.isArray() || list.isEmpty()) {
+            send(ex, 400, error("INVALID_FIELD", "No records to process"));
+            return;
+        }
+        if (list.size() > 200) {
+            send(ex, 400, error("EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into "
+                    + "this call"));
+            return;
+        }
+        String client = callOptionsClient(ex.getRequestHeaders().getFirst("Sforce-Call-Options"));
+        String origin = "com/salesforce/api/rest/" + version + (client == null ? "" : ";client=" + client);
+        ArrayNode results = JSON.createArrayNode();
+        synchronized (this) {
+            Transaction tx = new Transaction(origin);
+            Map<String, Map<String, Object>> table = records.get(type);
+            for (JsonNode rec : list) {
+                ObjectNode result = results.addObject();
+                JsonNode ext = rec.path(externalIdField);
+                if (!ext.isTextual() || ext.asText().isEmpty()) {
+                    result.putNull("id");
+                    result.put("success", false);
+                    result.putArray("errors").addObject().put("statusCode", "MISSING_ARGUMENT")
+                            .put("message", externalIdField + " not specified").putArray("fields");
+                    continue;
+                }
+                Map<String, Object> fields = new LinkedHashMap<>();
+                rec.fields().forEachRemaining(f -> {
+                    if (!f.getKey().equals("attributes") && !SYSTEM_FIELDS.contains(f.getKey())) {
+                        fields.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class));
+                    }
+                });
+                List<String> matches = new ArrayList<>();
+                for (Map<String, Object> r : table.values()) {
+                    if (ext.asText().equals(r.get(externalIdField)) && !Boolean.TRUE.equals(r.get("IsDeleted"))) {
+                        matches.add((String) r.get("Id"));
+                    }
+                }
+                if (matches.size() > 1) {
+                    result.putNull("id");
+                    result.put("success", false);
+                    result.putArray("errors").addObject().put("statusCode", "DUPLICATE_EXTERNAL_ID")
+                            .put("message", "Provided external ID field value matches multiple records")
+                            .putArray("fields").add(externalIdField);
+                    continue;
+                }
+                String id;
+                boolean created = matches.isEmpty();
+                if (created) {
+                    id = insert(tx, type, fields);
+                } else {
+                    id = matches.get(0);
+                    modify(tx, type, id, fields);
+                }
+                result.put("id", id);
+                result.put("success", true);
+                result.putArray("errors");
+                result.put("created", created);
+            }
+            tx.publish();
+        }
+        send(ex, 200, results);
+    }
+
+    /** The {@code client} of {@code Sforce-Call-Options: client=<id>[, defaultNamespace=<ns>]}, or null. */
+    static String callOptionsClient(String header) {
+        if (header == null) return null;
+        for (String part : header.split("[,;]")) {
+            String p = part.strip();
+            if (p.startsWith("client=")) return p.substring("client=".length());
+        }
+        return null;
+    }
+
+    private void cometd(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!ex.getRequestMethod().equals("POST")) {
+                send(ex, 405, null);
+                return;
+            }
+            JsonNode request = JSON.readTree(ex.getRequestBody());
+            if (!authorised(ex)) {
+                // as Salesforce answers a handshake or connect without a valid session
+                ArrayNode out = JSON.createArrayNode();
+                for (JsonNode m : request.isArray() ? request : JSON.createArrayNode().add(request)) {
+                    ObjectNode r = out.addObject();
+                    r.put("channel", m.path("channel").asText());
+                    if (m.has("id")) r.set("id", m.get("id"));
+                    r.put("successful", false);
+                    r.put("error", "403::Handshake denied");
+                    r.putObject("ext").putObject("sfdc").put("failureReason", "401::Authentication invalid");
+                    r.putObject("advice").put("reconnect", "none");
+                }
+                send(ex, 200, out);
+                return;
+            }
+            send(ex, 200, bus.handle(request));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("Salesforce peer (streaming): {}", e.toString(), e);
+        }
+    }
+
+    private static ArrayNode error(String code, String message) {
+        ArrayNode a = JSON.createArrayNode();
+        a.addObject().put("message", message).put("errorCode", code);
+        return a;
+    }
+
+    private static Map<String, String> form(String body) {
+        Map<String, String> out = new HashMap<>();
+        for (String pair : body.split("&")) {
+            if (pair.isEmpty()) continue;
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.put(k, v);
+        }
+        return out;
+    }
+
+    private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
+        if (body == null) {
+            ex.sendResponseHeaders(status, -1);
+            return;
+        }
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json;charset=UTF-8");
+        ex.sendResponseHeaders(status, bytes.length);
+        ex.getResponseBody().write(bytes);
+    }
+
+    /** An 18-character Salesforce id: key prefix, a number, and the case-folding suffix Salesforce appends. */
+    static String sfid(String prefix, long n) {
+        String id15 = prefix + "5g" + String.format("%010d", n);
+        StringBuilder suffix = new StringBuilder();
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+        for (int chunk = 0; chunk < 3; chunk++) {
+            int bits = 0;
+            for (int i = 0; i < 5; i++) {
+                char c = id15.charAt(chunk * 5 + i);
+                if (c >= 'A' && c <= 'Z') bits |= 1 << i;
+            }
+            suffix.append(alphabet.charAt(bits));
+        }
+        return id15 + suffix;
+    }
+
+    @Override
+    public void close() {
+        bus.dropClients();
+        server.stop(0);
+    }
+}
