@@ -25,8 +25,8 @@ public final class Settings {
                     + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic), "
                     + "crm-hubspot (POST /webhooks/hubspot to the customer topic; off by default), "
                     + "crm-salesforce (Salesforce Change Data Capture to the customer topic; off by default), "
-                    + "customer-sync (the customer sync; so far POST /soap/s4hana/business-partner-confirmation, "
-                    + "S/4HANA's business partner confirmations to the customer topic; off by default). "
+                    + "customer-sync (the customer sync; so far S/4HANA's business partner confirmations, taken at "
+                    + "POST /soap/s4hana/business-partner-confirmation and linked to their customers; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
@@ -295,7 +295,7 @@ public final class Settings {
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
-            "crm.hubspot-event", "crm.salesforce-change-event");
+            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link");
 
     static {
         for (String route : POLICY_ROUTES) {

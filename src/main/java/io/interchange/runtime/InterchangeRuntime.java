@@ -36,6 +36,8 @@ import io.interchange.routes.BillingWebhookRoute;
 import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
+import io.interchange.routes.CustomerPartnerLinkRoute;
+import io.interchange.customer.PartnerLinks;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.SalesforceCdcRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
@@ -233,6 +235,12 @@ public final class InterchangeRuntime implements AutoCloseable {
             main.configure().addRoutesBuilder(new SalesforceCdcRoute(changes, salesforce, policies,
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
+        if (flows.contains(FLOW_CUSTOMER_SYNC)) {
+            // ERP partner confirmations (taken by the customer-sync edge) complete their customers' links
+            main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(new PartnerLinks(store.crossReferences()),
+                    store.idempotency(), policies, config.get(Settings.CUSTOMER_TOPIC),
+                    config.get(Settings.KAFKA_CONSUMER_GROUP)));
+        }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
             main.start();
@@ -287,7 +295,8 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_STREAM)) flowHealth.flow(FLOW_STREAM, edge, List.of(BillingEventStreamRoute.CONSUMER_ID));
         if (flows.contains(FLOW_HUBSPOT)) flowHealth.flow(FLOW_HUBSPOT, edge, List.of(HubSpotWebhook.ROUTE_ID));
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
-            flowHealth.flow(FLOW_CUSTOMER_SYNC, edge, List.of(S4PartnerConfirmations.ROUTE_ID));
+            flowHealth.flow(FLOW_CUSTOMER_SYNC, edge, List.of(S4PartnerConfirmations.ROUTE_ID,
+                    CustomerPartnerLinkRoute.CONSUMER_ID, CustomerPartnerLinkRoute.ROUTE_ID));
         }
         if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
         if (flows.contains(FLOW_LEDGER)) {

@@ -191,6 +191,19 @@ public class CrossReferences {
         return new InProgress(r.creationKey, r.updatedAt.plus(lease));
     }
 
+    /**
+     * The customer whose record in a target is (or was) created under this creation key, pending or linked: how an
+     * asynchronous answer that carries only the key (an ERP's confirmation of a partner whose UUID is the key) finds
+     * the creation it completes.
+     */
+    public Optional<String> creatorOf(String system, String scope, String creationKey) {
+        return jdbc.query("SELECT global_id FROM customer_link WHERE system = ? AND scope = ? AND creation_key = ?", ps -> {
+            ps.setString(1, system(system));
+            ps.setString(2, scope(scope));
+            ps.setString(3, creationKey);
+        }, rs -> rs.getString(1)).stream().findFirst();
+    }
+
     /** Records the id of the record the claim created; completing it again with the same id is nothing. */
     public Link completeCreation(String globalId, String system, String scope, String externalId) {
         Link wanted = new Link(globalId, system(system), scope(scope), externalId);

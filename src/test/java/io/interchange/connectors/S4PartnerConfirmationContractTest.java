@@ -38,7 +38,7 @@ import static org.awaitility.Awaitility.await;
  * under the inbound connector contract, and the round trip with the simulated S/4HANA: a replication request it takes
  * comes back as a confirmation naming the partner's number, published once as a canonical partner confirmation.
  */
-class S4PartnerConfirmationContractTest extends InboundWebhookContract {
+public class S4PartnerConfirmationContractTest extends InboundWebhookContract {
 
     static final String USER = "S4HANA";
     static final String PASSWORD = "confirm-" + UUID.randomUUID();
@@ -126,7 +126,7 @@ class S4PartnerConfirmationContractTest extends InboundWebhookContract {
      * the bulk header, then per partner its header referring to our request message, the partner with our UUID and
      * S/4HANA's number, and the log.
      */
-    static byte[] confirmation(String partnerUuid, String requestMessageId, String number) {
+    public static byte[] confirmation(String partnerUuid, String requestMessageId, String number) {
         String xml = "<n0:BusinessPartnerSUITEBulkReplicateConfirmation xmlns:n0=\"" + S4BusinessPartners.NS + "\">"
                 + "<MessageHeader><ID>" + UUID.randomUUID().toString().replace("-", "") + "</ID>"
                 + "<CreationDateTime>2026-12-05T09:00:01Z</CreationDateTime><SenderBusinessSystemID>S4HCLNT100"
