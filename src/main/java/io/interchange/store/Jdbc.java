@@ -26,6 +26,11 @@ final class Jdbc {
         T map(ResultSet rs) throws SQLException;
     }
 
+    /** Statements on one connection in one transaction: true commits them, false rolls them back. */
+    interface Transaction {
+        boolean run(Connection c) throws SQLException;
+    }
+
     private final DataSource ds;
 
     Jdbc(DataSource ds) {
@@ -53,17 +58,30 @@ final class Jdbc {
     /** The statement once per row, in one transaction (one commit for all); the update count of each row. */
     <T> int[] updateAll(String sql, List<T> rows, RowBinder<T> binder) {
         if (rows.isEmpty()) return new int[0];
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
+        int[][] counts = new int[1][];
+        allOrNothing(c -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 for (T row : rows) {
                     binder.bind(ps, row);
                     ps.addBatch();
                 }
-                int[] counts = ps.executeBatch();
-                c.commit();
-                return counts;
-            } catch (SQLException e) {
+                counts[0] = ps.executeBatch();
+            }
+            return true;
+        });
+        return counts[0];
+    }
+
+    /** Runs the work in one transaction, committed when it answers true and rolled back when false; its answer. */
+    boolean allOrNothing(Transaction work) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                boolean commit = work.run(c);
+                if (commit) c.commit();
+                else c.rollback();
+                return commit;
+            } catch (SQLException | RuntimeException e) {
                 try {
                     c.rollback();
                 } catch (SQLException ignored) {
