@@ -215,8 +215,8 @@ public final class Settings {
             "How long a processed event id is remembered; a duplicate older than this is processed again.");
     public static final Setting IDEMPOTENCY_LEASE = declare("interchange.idempotency.lease", "PT2M", false,
             "How long an in-progress key blocks a duplicate before another attempt may take it over (crash recovery); "
-                    + "also how long a customer record's creation in a target, and a new customer's identity keys, stay "
-                    + "claimed by an instance that stopped before linking them.");
+                    + "also how long a customer record's creation in a target stays claimed by an instance that stopped "
+                    + "before linking it.");
     public static final Setting IDEMPOTENCY_GROUP_COMMIT = declare("interchange.idempotency.group-commit-max", "256", false,
             "Most idempotency keys claimed (or confirmed) in one store transaction: concurrent deliveries share one "
                     + "durable commit instead of paying one each; each still waits for its own key's commit. 1 = one "

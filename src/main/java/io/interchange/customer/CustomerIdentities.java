@@ -26,45 +26,36 @@ public final class CustomerIdentities {
         this.index = index;
     }
 
-    /** Attempts at a new customer before giving up: each lost attempt means another record named the customer. */
+    /** Attempts before giving up: each lost attempt means another customer took one of the record's keys meanwhile. */
     private static final int ATTEMPTS = 5;
 
     /**
-     * Decides which customer the record is and, unless that is ambiguous, links and indexes it. A new customer's
-     * decisive keys are claimed before its record is linked, so the same person's records arriving at once from two
-     * systems (or on two instances) make one customer: the one that loses the claim decides again and finds the other.
+     * Decides which customer the record is and, unless that is ambiguous, links and indexes it. The record's customer
+     * first owns its decisive keys ({@link IdentityIndex#own}), so the same person's records arriving at once from two
+     * systems (or on two instances) make one customer: one new customer wins the keys, the others own nothing, forget
+     * the id they minted, decide again and find it.
+     *
+     * <p>Once won, a key names its customer for good: there is no release, no lease and no second check that could
+     * make a customer give its id up after another record had already been linked to it (what once made two
+     * customers of one person: see {@link IdentityIndex#own}).
      */
     public Decision identify(IdentityRules.Record record) {
         List<IdentityRules.Key> keys = rules.keys(record);
         for (int attempt = 1; ; attempt++) {
             Decision decision = rules.decide(record, index);
             if (decision.outcome() == Outcome.AMBIGUOUS) return decision;
-            if (decision.outcome() == Outcome.MATCHED) {
-                crossReferences.link(decision.globalId(), record.system(), record.scope(), record.externalId());
-                index.index(decision.globalId(), record, keys);
-                return decision;
-            }
-            String globalId = crossReferences.mint();
-            // a key is always covered by a claim or by the index (a winner indexes before it releases), so a claim
-            // won after another new customer's release finds that customer indexed when deciding again
-            if (!index.claimKeys(globalId, keys) || !stillNew(record, globalId)) {
-                index.releaseClaims(globalId);
-                crossReferences.forget(globalId);
+            boolean isNew = decision.outcome() == Outcome.NEW;
+            String globalId = isNew ? crossReferences.mint() : decision.globalId();
+            if (!index.own(globalId, keys)) {
+                if (isNew) crossReferences.forget(globalId);
                 if (attempt < ATTEMPTS) continue;
                 throw new StoreException("the customer of " + record.system() + " record " + record.externalId()
-                        + " could not be decided: its keys were claimed by other new customers " + ATTEMPTS + " times", null);
+                        + " could not be decided: other customers took its keys " + ATTEMPTS + " times", null);
             }
             crossReferences.link(globalId, record.system(), record.scope(), record.externalId());
             index.index(globalId, record, keys);
-            index.releaseClaims(globalId);
-            return new Decision(Outcome.NEW, globalId, null, decision.candidates(), decision.matches(), decision.reason());
+            return isNew ? new Decision(Outcome.NEW, globalId, null, decision.candidates(), decision.matches(),
+                    decision.reason()) : decision;
         }
-    }
-
-    /** True when, with its keys claimed, the record still names no customer but the one being created for it. */
-    private boolean stillNew(IdentityRules.Record record, String globalId) {
-        Decision again = rules.decide(record, index);
-        return again.outcome() == Outcome.NEW
-                || again.outcome() == Outcome.MATCHED && globalId.equals(again.globalId());
     }
 }

@@ -83,10 +83,11 @@ public class CrossReferences {
         return globalId;
     }
 
-    /** Removes a customer minted in vain (no record was linked to it); one with links stays. */
+    /** Removes a customer minted in vain (no record was linked to it, it owns no identity key); others stay. */
     public void forget(String globalId) {
         jdbc.update("DELETE FROM customer WHERE global_id = ? AND NOT EXISTS (SELECT 1 FROM customer_link l "
-                + "WHERE l.global_id = customer.global_id)", ps -> ps.setString(1, globalId));
+                + "WHERE l.global_id = customer.global_id) AND NOT EXISTS (SELECT 1 FROM customer_identity_owner o "
+                + "WHERE o.global_id = customer.global_id)", ps -> ps.setString(1, globalId));
     }
 
     /** True when the global id is a customer of this store. */

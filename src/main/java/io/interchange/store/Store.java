@@ -40,10 +40,10 @@ public final class Store implements AutoCloseable {
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
-        // a creation claimed in a target, or a new customer's key, is a pending effect like an idempotency key: its lease
+        // a creation claimed in a target is a pending effect like an idempotency key: its lease
         Duration lease = config.getDuration(Settings.IDEMPOTENCY_LEASE);
         this.crossReferences = new CrossReferences(dataSource, clock, lease);
-        this.identityIndex = new IdentityIndex(dataSource, clock, lease, crossReferences);
+        this.identityIndex = new IdentityIndex(dataSource, clock, crossReferences);
         this.customerFields = new CustomerFields(dataSource, clock);
         this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
         this.streamPositions = new StreamPositions(dataSource, clock);

@@ -149,6 +149,7 @@ class CustomerIdentitiesTest {
                 storeUrl(one))))) {
             List<String> systems = List.of("salesforce", "hubspot", "billing", "loyalty", "erp-s4hana", "erp-legacy",
                     "support", "partner");
+            List<String> customers = new ArrayList<>();
             for (int round = 0; round < 5; round++) {
                 String email = "Person" + round + "@Example.com";
                 java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(systems.size());
@@ -173,18 +174,58 @@ class CustomerIdentitiesTest {
                             decisions.get(0).globalId());
                     assertThat(decisions).filteredOn(d -> d.outcome() == Outcome.NEW).hasSize(1);
                     assertThat(one.crossReferences().linksOf(decisions.get(0).globalId())).hasSize(systems.size());
+                    customers.add(decisions.get(0).globalId());
                 } finally {
                     pool.shutdownNow();
                 }
             }
             assertThat(count(one, "customer")).as("no customer minted in vain is left").isEqualTo(5);
-            assertThat(count(one, "customer_identity_claim")).as("claims end once the record is indexed").isZero();
+            assertThat(column(one, "SELECT global_id FROM customer_identity_owner"))
+                    .as("each person's e-mail key is owned by its customer, and by no customer minted in vain")
+                    .containsExactlyInAnyOrderElementsOf(customers);
         }
     }
 
     private static String storeUrl(Store store) throws SQLException {
         try (Connection c = store.dataSource().getConnection()) {
             return c.getMetaData().getURL();
+        }
+    }
+
+    /**
+     * A key's owner is the single arbiter: a customer being created is found by its key before its record is indexed,
+     * no other customer can take the key from it, and a record owns all its decisive keys or none.
+     */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aKeyOnceOwnedNamesItsCustomerForGoodAndARecordOwnsAllItsKeysOrNone(Backend backend) {
+        Store store = fresh(backend);
+        CustomerIdentities identities = new CustomerIdentities(RULES, store.crossReferences(), store.identityIndex());
+        List<IdentityRules.Key> email = RULES.keys(new IdentityRules.Record("x", "", "1", Map.of("email", "eva@example.com")));
+        List<IdentityRules.Key> both = RULES.keys(new IdentityRules.Record("x", "", "2", Map.of("email", "eva@example.com",
+                "taxId", "AT U12345678")));
+        String eva = store.crossReferences().mint();
+        String other = store.crossReferences().mint();
+
+        assertThat(store.identityIndex().own(eva, email)).isTrue();
+        assertThat(store.identityIndex().own(eva, email)).as("owning it again").isTrue();
+        assertThat(store.identityIndex().own(other, both)).as("another customer").isFalse();
+
+        assertThat(store.identityIndex().customersWithKey("email", email.get(0).hash())).containsExactly(eva);
+        assertThat(store.identityIndex().customersWithKey("tax-id", both.get(1).hash())).as("all or none").isEmpty();
+        store.crossReferences().forget(eva);
+        assertThat(store.crossReferences().exists(eva)).as("a customer that owns a key is not forgotten").isTrue();
+        Decision d = identities.identify(new IdentityRules.Record("hubspot", "", "7", Map.of("email", "EVA@example.com")));
+        assertThat(d.outcome()).as("found by its owner before any record of it is indexed").isEqualTo(Outcome.MATCHED);
+        assertThat(d.globalId()).isEqualTo(eva);
+    }
+
+    private static List<String> column(Store store, String sql) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+             var rs = s.executeQuery(sql)) {
+            List<String> values = new ArrayList<>();
+            while (rs.next()) values.add(rs.getString(1));
+            return values;
         }
     }
 

@@ -19,7 +19,7 @@ final class CustomerStoreFixture implements AutoCloseable {
     synchronized Store fresh(Backend backend) {
         Store store = stores.computeIfAbsent(backend, b -> Store.open(Databases.config(b)));
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
-            for (String table : List.of("customer_identity_key", "customer_identity_claim", "customer_field",
+            for (String table : List.of("customer_identity_key", "customer_identity_owner", "customer_field",
                     "customer_link", "customer", "audit_trail", "echo_ledger")) {
                 s.executeUpdate("DELETE FROM " + table);
             }

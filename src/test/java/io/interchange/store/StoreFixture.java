@@ -42,7 +42,7 @@ final class StoreFixture implements AutoCloseable {
                 Settings.STORE_POOL_SIZE.key(), String.valueOf(POOL_SIZE))), clock));
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
             for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
-                    "customer_identity_key", "customer_identity_claim", "customer_field", "customer_link", "customer",
+                    "customer_identity_key", "customer_identity_owner", "customer_field", "customer_link", "customer",
                     "echo_ledger", "stream_position")) {
                 s.executeUpdate("DELETE FROM " + table);
             }
