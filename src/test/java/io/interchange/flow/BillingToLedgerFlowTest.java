@@ -128,8 +128,9 @@ class BillingToLedgerFlowTest {
         }
         pool.shutdown();
         // one delivery publishes it; the others find it done (200) or still in progress (409, the sender retries)
-        assertThat(statuses).containsOnly(200, 409);
-        assertThat(outcomes).containsOnly("accepted", "duplicate", "in-progress");
+        assertThat(statuses).isSubsetOf(200, 409);
+        // whether any finds it done already depends on timing: every one may arrive while the first holds it
+        assertThat(outcomes).isSubsetOf("accepted", "duplicate", "in-progress");
         assertThat(outcomes).filteredOn("accepted"::equals).hasSize(1);
 
         await().atMost(Duration.ofSeconds(30)).until(() -> kit.s4.postings().size() == 2);
