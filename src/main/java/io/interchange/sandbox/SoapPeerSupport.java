@@ -219,8 +219,6 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         readServices.forEach((prefix, handler) -> created.createContext(prefix, ex -> serveRead(ex, prefix, handler)));
         soapServices.forEach((servicePath, handler) -> created.createContext(servicePath,
                 ex -> serve(ex, servicePath, handler)));
-        asyncServices.forEach((servicePath, handler) -> created.createContext(servicePath,
-                ex -> serveAsyncRequest(ex, handler)));
         created.start();
         server = created;
         log.info("Listening on {}", endpointUrl());
@@ -444,7 +442,10 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         return companyCurrency.containsKey(company);
     }
 
-    /** A synchronous SOAP service: the content of the response Body for the request's first Body element. */
+    /**
+     * A SOAP service: the content of the response Body for the request's first Body element, or null when the service
+     * is asynchronous and took the request (answered 202 without a body).
+     */
     interface SoapHandler {
         String handle(Element payload, String rawXml) throws SoapFault;
     }
@@ -566,7 +567,10 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
             byte[] body = readBody(exchange.getRequestBody());
             String raw = new String(body, charset(contentType));
-            return xml(200, envelope(handler.handle(payload(parse(body, raw)), raw)));
+            String answer = handler.handle(payload(parse(body, raw)), raw);
+            // no answer: an asynchronous service took the request (its reply comes later, as a message of its own)
+            return answer == null ? new Response(202, "text/plain; charset=utf-8", "", Map.of())
+                    : xml(200, envelope(answer));
         } catch (SoapFault f) {
             return fault(f);
         } catch (IOException e) {
@@ -580,44 +584,16 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         void accept(Element payload, String rawXml) throws SoapFault;
     }
 
-    private final Map<String, AsyncHandler> asyncServices = new java.util.LinkedHashMap<>();
-
     /**
-     * Serves an asynchronous SOAP service at {@code servicePath} with the SOAP endpoint's credentials, availability and
-     * delay: a request is answered HTTP 202 without a body once taken, as SAP's asynchronous inbound services answer.
-     * Call from the constructor.
+     * Serves an asynchronous SOAP service at {@code servicePath} like any other service of the peer (credentials,
+     * availability, delay, injected failures): a request it takes is answered HTTP 202 without a body, as SAP's
+     * asynchronous inbound services answer. Call from the constructor.
      */
     final void serveAsync(String servicePath, AsyncHandler handler) {
-        asyncServices.put(servicePath, handler);
-    }
-
-    private void serveAsyncRequest(HttpExchange exchange, AsyncHandler handler) {
-        Duration pause = delay;
-        requests.incrementAndGet();
-        if (recordArrivals) recordArrival(System.nanoTime());
-        Response response;
-        if (!available) {
-            response = plain(503, "Service Unavailable");
-        } else {
-            response = refusal(exchange);
-            if (response == null) {
-                try {
-                    String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
-                    byte[] body = readBody(exchange.getRequestBody());
-                    String raw = new String(body, charset(contentType));
-                    handler.accept(payload(parse(body, raw)), raw);
-                    response = new Response(202, "text/plain; charset=utf-8", "", Map.of());
-                } catch (SoapFault f) {
-                    response = fault(f);
-                } catch (IOException e) {
-                    response = fault(SoapFault.client("Request body could not be read: " + e.getMessage()));
-                } catch (RuntimeException e) {
-                    log.error("Request processing failed", e);
-                    response = fault(new SoapFault(500, "Server", "Internal error, try again"));
-                }
-            }
-        }
-        write(exchange, response, pause);
+        serveSoap(servicePath, (payload, rawXml) -> {
+            handler.accept(payload, rawXml);
+            return null;
+        });
     }
 
     /** What every SOAP request is refused for before it is read: method, credentials, content type; null if none. */

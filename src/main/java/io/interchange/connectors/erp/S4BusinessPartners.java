@@ -108,15 +108,15 @@ public final class S4BusinessPartners {
     }
 
     /**
-     * The synchronous answer to a request: taken (HTTP 202, or 200 with an empty body or an empty SOAP Body) or
+     * The synchronous answer to a request: taken (HTTP 202, or 200 with an empty body) or
      * classified like every SOAP answer ({@link SoapSupport#successBody}: 408/429/5xx and Server faults transient,
      * rejected credentials and Client faults permanent).
      */
     public static void readAcceptance(int httpStatus, byte[] body) {
-        if ((httpStatus == 202 || httpStatus == 200) && (body == null || new String(body, StandardCharsets.UTF_8).isBlank())) {
+        // 202 took the request (whatever its body); a 200 took it only without anything to read
+        if (httpStatus == 202 || httpStatus == 200 && (body == null || new String(body, StandardCharsets.UTF_8).isBlank())) {
             return;
         }
-        if (httpStatus == 202) return; // a body with 202 is not read: the request was taken
         SoapSupport.successBody("S/4HANA business partner replication", httpStatus, body);
     }
 
