@@ -210,6 +210,10 @@ public final class Settings {
     public static final Setting CUSTOMER_ECHO_WINDOW = declare("interchange.customer.echo-window", "PT24H", false,
             "How long a value the runtime wrote to a system's record is recognised when the system's change event "
                     + "brings it back (echo ledger): an echo arriving later is taken for a change (ISO-8601 duration).");
+    public static final Setting CUSTOMER_CREATE_WAIT = declare("interchange.customer.create-wait", "PT10S", false,
+            "How long a customer change waits for another instance's creation of the same customer's record in a "
+                    + "target (billing, ERP, loyalty) before it is retried by its route's policy; a creation whose "
+                    + "holder stopped is taken over once its lease (interchange.idempotency.lease) runs out.");
 
     public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
             "How long a processed event id is remembered; a duplicate older than this is processed again.");
@@ -295,7 +299,7 @@ public final class Settings {
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
-            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link");
+            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync");
 
     static {
         for (String route : POLICY_ROUTES) {

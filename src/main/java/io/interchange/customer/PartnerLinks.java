@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 /**
  * An ERP's asynchronous confirmation of a business partner, applied to the cross-reference: the partner's UUID is the
@@ -27,9 +28,16 @@ public final class PartnerLinks {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CrossReferences crossReferences;
+    private final Consumer<String> linked;
 
     public PartnerLinks(CrossReferences crossReferences) {
+        this(crossReferences, globalId -> { });
+    }
+
+    /** @param linked called with the customer's global id once a partner is linked (the ids' write-back to the CRM) */
+    public PartnerLinks(CrossReferences crossReferences, Consumer<String> linked) {
         this.crossReferences = crossReferences;
+        this.linked = linked;
     }
 
     /** The cross-reference system of an ERP target's partners, e.g. {@code erp-s4hana} for {@code S4HANA}. */
@@ -56,6 +64,7 @@ public final class PartnerLinks {
         if (c.saved()) {
             crossReferences.completeCreation(globalId, system, "", c.partnerNumber());
             LOG.info("Customer {} linked to {} business partner {}", globalId, c.erp(), c.partnerNumber());
+            linked.accept(globalId);
             return;
         }
         crossReferences.releaseCreation(globalId, system, "");

@@ -45,6 +45,20 @@ import io.interchange.routes.WebhookRoute;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.store.Store;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.interchange.connectors.crm.HubSpotCrm;
+import io.interchange.connectors.rest.RestClient;
+import io.interchange.customer.BillingCustomers;
+import io.interchange.customer.CrmWriteBack;
+import io.interchange.customer.CustomerIdentities;
+import io.interchange.customer.CustomerSources;
+import io.interchange.customer.CustomerSync;
+import io.interchange.customer.CustomerTarget;
+import io.interchange.customer.FieldOwnership;
+import io.interchange.mapping.IdentityRules;
+import io.interchange.routes.CustomerSyncRoute;
+import io.interchange.store.CrossReferences;
+import java.time.Duration;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -85,6 +99,9 @@ public final class InterchangeRuntime implements AutoCloseable {
     private final List<BillingEventStream> streams = new ArrayList<>();
     private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
     private ErpBreakers breakers;
+    /** The customer sync's meters, published once Camel's registry exists (it is made when Camel starts). */
+    private final CompositeMeterRegistry customerMeters = new CompositeMeterRegistry();
+    private final List<RestClient> restClients = new ArrayList<>();
     private SalesforceSubscription salesforce;
     private Store store;
     private Main main;
@@ -186,8 +203,9 @@ public final class InterchangeRuntime implements AutoCloseable {
             // parked webhook events are replayed, and stream records the batch cannot take go, one by one through it
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC)));
-            main.bind(stripeApi.client().target().clientBean(), stripeApi.client().clientConfigurer());
-            main.configure().addRoutesBuilder(new RestTargetRoute(stripeApi.client().target()));
+        }
+        if (flows.contains(FLOW_WEBHOOK) || flows.contains(FLOW_STREAM) || flows.contains(FLOW_CUSTOMER_SYNC)) {
+            restTarget(stripeApi.client());
         }
         if (flows.contains(FLOW_STREAM)) {
             BillingEventStream stream = new BillingEventStream(translator, store.idempotency(),
@@ -235,12 +253,7 @@ public final class InterchangeRuntime implements AutoCloseable {
             main.configure().addRoutesBuilder(new SalesforceCdcRoute(changes, salesforce, policies,
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
-        if (flows.contains(FLOW_CUSTOMER_SYNC)) {
-            // ERP partner confirmations (taken by the customer-sync edge) complete their customers' links
-            main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(new PartnerLinks(store.crossReferences()),
-                    store.idempotency(), policies, config.get(Settings.CUSTOMER_TOPIC),
-                    config.get(Settings.KAFKA_CONSUMER_GROUP)));
-        }
+        if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, stripeApi, policies);
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
             main.start();
@@ -261,6 +274,9 @@ public final class InterchangeRuntime implements AutoCloseable {
         startFlowHealth(context, flows, storeCheck, erps);
         bindBreakerMetrics(context);
         if (salesforce != null) salesforce.start(context, meterRegistry(context));
+        MeterRegistry meters = meterRegistry(context);
+        if (meters != null) customerMeters.add(meters);
+        for (RestClient client : restClients) if (client != stripeApi.client()) client.start(context);
 
         DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
         context.getManagementStrategy().getManagementAgent()
@@ -296,7 +312,8 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_HUBSPOT)) flowHealth.flow(FLOW_HUBSPOT, edge, List.of(HubSpotWebhook.ROUTE_ID));
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
             flowHealth.flow(FLOW_CUSTOMER_SYNC, edge, List.of(S4PartnerConfirmations.ROUTE_ID,
-                    CustomerPartnerLinkRoute.CONSUMER_ID, CustomerPartnerLinkRoute.ROUTE_ID));
+                    CustomerPartnerLinkRoute.CONSUMER_ID, CustomerPartnerLinkRoute.ROUTE_ID, CustomerSyncRoute.CONSUMER_ID,
+                    CustomerSyncRoute.ROUTE_ID));
         }
         if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
         if (flows.contains(FLOW_LEDGER)) {
@@ -333,6 +350,49 @@ public final class InterchangeRuntime implements AutoCloseable {
             meters = all.isEmpty() ? null : all.iterator().next();
         }
         return meters;
+    }
+
+    // ------------------------------------------------------------------------------------- customer master sync
+
+    /**
+     * Flow {@code customer-sync}: CRM changes on the customer topic to billing, ERP and loyalty, ids written back to
+     * the CRMs ({@link CustomerSync}); ERP partner confirmations (taken by the flow's edge) complete their links. A
+     * target or CRM whose API is not configured is left out, and said so.
+     */
+    private void customerSync(MappingEngine mappings, MappingSource source, StripeApi stripeApi, RoutePolicies policies) {
+        CrossReferences xref = store.crossReferences();
+        Duration wait = config.getDuration(Settings.CUSTOMER_CREATE_WAIT);
+        List<CustomerTarget> targets = new ArrayList<>();
+        if (stripeApi.enabled()) targets.add(new BillingCustomers(stripeApi, xref, wait));
+        else LOG.warn("Flow {}: billing API not configured (interchange.billing.api-key): no billing customers are made",
+                FLOW_CUSTOMER_SYNC);
+        List<CrmWriteBack.Writer> writers = new ArrayList<>();
+        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        if (hubSpot.client().enabled()) {
+            restTarget(hubSpot.client());
+            writers.add(CrmWriteBack.hubSpot(hubSpot));
+        }
+        CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers);
+        IdentityRules rules = IdentityRules.load(source);
+        CustomerSync sync = new CustomerSync(mappings, CustomerSources.load(source), rules,
+                new CustomerIdentities(rules, xref, store.identityIndex()), xref,
+                new FieldOwnership(FieldOwnership.load(source), store.customerFields(), store.audit(), customerMeters),
+                store.customerFields(), store.echoLedger(), targets, writeBack::write, customerMeters);
+        LOG.info("Flow {}: targets {}; ids written back to {}", FLOW_CUSTOMER_SYNC,
+                targets.stream().map(CustomerTarget::name).toList(), writers.stream().map(CrmWriteBack.Writer::system).toList());
+        String group = config.get(Settings.KAFKA_CONSUMER_GROUP);
+        main.configure().addRoutesBuilder(new CustomerSyncRoute(sync, store.idempotency(), policies,
+                config.get(Settings.CUSTOMER_TOPIC), group));
+        main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(new PartnerLinks(xref, writeBack::write),
+                store.idempotency(), policies, config.get(Settings.CUSTOMER_TOPIC), group));
+    }
+
+    /** A REST target's throttled route and HTTP client, once per target. */
+    private void restTarget(RestClient client) {
+        if (restClients.stream().anyMatch(c -> c.target().name().equals(client.target().name()))) return;
+        restClients.add(client);
+        main.bind(client.target().clientBean(), client.clientConfigurer());
+        main.configure().addRoutesBuilder(new RestTargetRoute(client.target()));
     }
 
     /**

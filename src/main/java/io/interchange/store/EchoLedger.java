@@ -47,6 +47,18 @@ public class EchoLedger {
                 });
     }
 
+    /**
+     * True when {@code value} is what the runtime last wrote to the record's field (at any time): writing it again
+     * would change nothing, so a write-back that finds every value written already is not sent.
+     */
+    public boolean wrote(String system, String recordId, String field, String value) {
+        return jdbc.query("SELECT fingerprint FROM echo_ledger WHERE system = ? AND record_id = ? AND field = ?", ps -> {
+            ps.setString(1, system);
+            ps.setString(2, recordId);
+            ps.setString(3, field);
+        }, rs -> rs.getString(1)).stream().anyMatch(Fingerprint.ofValue(value)::equals);
+    }
+
     /** Records the values of several fields written to the record in one call. */
     public void written(String system, String recordId, Map<String, String> values) {
         values.forEach((field, value) -> written(system, recordId, field, value));

@@ -105,4 +105,32 @@ public final class HubSpotCrm {
         }
         return results;
     }
+
+    /**
+     * Updates records by their HubSpot ids ({@code POST /crm/v3/objects/<type>/batch/update}), in batches of
+     * {@link #MAX_BATCH}: how the runtime writes to records that exist in HubSpot already (its ids written back), where
+     * an upsert by a property the record does not hold yet would create a second record.
+     */
+    public void batchUpdate(String objectType, Map<String, Map<String, String>> propertiesById) {
+        if (!OBJECT_TYPES.contains(objectType)) {
+            throw new IllegalArgumentException("HubSpot object type " + objectType + " is not one of " + OBJECT_TYPES);
+        }
+        List<Map.Entry<String, Map<String, String>>> all = new ArrayList<>(propertiesById.entrySet());
+        for (int from = 0; from < all.size(); from += MAX_BATCH) {
+            List<Map.Entry<String, Map<String, String>>> batch = all.subList(from, Math.min(all.size(), from + MAX_BATCH));
+            ObjectNode body = JSON.createObjectNode();
+            ArrayNode array = body.putArray("inputs");
+            for (Map.Entry<String, Map<String, String>> input : batch) {
+                ObjectNode properties = array.addObject().put("id", input.getKey()).putObject("properties");
+                input.getValue().forEach(properties::put);
+            }
+            JsonNode answer = client.call(RestRequest.post("/crm/v3/objects/" + objectType + "/batch/update",
+                    RestBody.json(body))).json();
+            if (answer.path("results").size() != batch.size()) {
+                throw new TransientFailure("HubSpot API batch update of " + batch.size() + " " + objectType
+                        + " answered " + answer.path("results").size() + " results (status "
+                        + answer.path("status").asText("?") + ")");
+            }
+        }
+    }
 }

@@ -33,6 +33,7 @@ public final class HubSpotPeer extends RestPeerSupport {
     public static final String TOKEN_PATH = "/oauth/v1/token";
     public static final int MAX_INPUTS = 100;
     private static final String UPSERT = "/crm/v3/objects/([a-z_0-9]+)/batch/upsert";
+    private static final String UPDATE = "/crm/v3/objects/([a-z_0-9]+)/batch/update";
 
     private final Map<String, Map<String, ObjectNode>> objects = new LinkedHashMap<>();
     private final AtomicLong ids = new AtomicLong(1000);
@@ -82,10 +83,11 @@ public final class HubSpotPeer extends RestPeerSupport {
 
     @Override
     protected Answer handle(Request request) throws IOException {
-        if (!"POST".equals(request.method()) || !request.path().matches(UPSERT)) {
+        boolean update = request.path().matches(UPDATE);
+        if (!"POST".equals(request.method()) || !request.path().matches(UPSERT) && !update) {
             return error(404, null, "Unable to route " + request.method() + " request with path " + request.path());
         }
-        String type = request.path().replaceAll(UPSERT, "$1");
+        String type = request.path().replaceAll(update ? UPDATE : UPSERT, "$1");
         JsonNode body;
         try {
             body = request.json();
@@ -100,6 +102,7 @@ public final class HubSpotPeer extends RestPeerSupport {
             return error(400, "VALIDATION_ERROR", "Batch input of " + inputs.size() + " exceeds the limit of "
                     + MAX_INPUTS + " inputs");
         }
+        if (update) return update(type, inputs);
         Set<String> seen = new HashSet<>();
         for (JsonNode input : inputs) {
             String idProperty = input.path("idProperty").asText("");
@@ -135,6 +138,44 @@ public final class HubSpotPeer extends RestPeerSupport {
         }
         answer.put("startedAt", now).put("completedAt", Instant.now().toString());
         return Answer.json(200, answer);
+    }
+
+    /** Batch update by record id: every id must exist (HubSpot answers 404 for the batch otherwise). */
+    private Answer update(String type, JsonNode inputs) {
+        String now = Instant.now().toString();
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("status", "COMPLETE");
+        ArrayNode results = answer.putArray("results");
+        synchronized (objects) {
+            Map<String, ObjectNode> store = objects.computeIfAbsent(type, t -> new LinkedHashMap<>());
+            for (JsonNode input : inputs) {
+                if (!store.containsKey(input.path("id").asText(""))) {
+                    return error(404, "OBJECT_NOT_FOUND", "Object not found. objectId are usually numeric. id "
+                            + input.path("id").asText());
+                }
+            }
+            for (JsonNode input : inputs) {
+                ObjectNode record = store.get(input.path("id").asText());
+                ObjectNode properties = record.with("properties");
+                input.path("properties").fields().forEachRemaining(p -> properties.put(p.getKey(), p.getValue().asText()));
+                record.put("updatedAt", now);
+                results.add(record.deepCopy());
+            }
+        }
+        answer.put("startedAt", now).put("completedAt", Instant.now().toString());
+        return Answer.json(200, answer);
+    }
+
+    /** A record HubSpot holds already (made there by a person), with these properties; returns its id. */
+    public String create(String objectType, Map<String, String> properties) {
+        synchronized (objects) {
+            ObjectNode record = JSON.createObjectNode().put("id", String.valueOf(ids.incrementAndGet()))
+                    .put("createdAt", Instant.now().toString());
+            ObjectNode p = record.putObject("properties");
+            properties.forEach(p::put);
+            objects.computeIfAbsent(objectType, t -> new LinkedHashMap<>()).put(record.path("id").asText(), record);
+            return record.path("id").asText();
+        }
     }
 
     private static ObjectNode find(Map<String, ObjectNode> store, String idProperty, String value) {

@@ -1,0 +1,301 @@
+package io.interchange.customer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.mapping.IdentityRules;
+import io.interchange.mapping.IdentityRules.Decision;
+import io.interchange.mapping.MappingEngine;
+import io.interchange.model.Customer;
+import io.interchange.model.CustomerChange;
+import io.interchange.reliability.ExchangeKeys;
+import io.interchange.reliability.PermanentFailure;
+import io.interchange.store.CrossReferences;
+import io.interchange.store.CustomerFields;
+import io.interchange.store.EchoLedger;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The customer master sync, one CRM change at a time: which customer the record is (identity rules; an ambiguous one
+ * fails permanently, so it is parked for an operator, never merged by guess), which of its fields the change may set
+ * (the ownership table; a non-owner's change is refused, counted and audited), then every target brought in line
+ * (billing customer, the ERP business partner of the customer's legal entity, loyalty member: each created once and
+ * linked, updated when a field it takes changed), and the targets' ids written back to the customer's CRM records.
+ *
+ * <p>Echoes end here: Salesforce's own are dropped at the connector by {@code changeOrigin}; a value of another CRM's
+ * change that is the value this runtime last wrote to that record's field (the echo ledger) is not applied; and a
+ * write-back whose values the CRM holds already is not sent, so one edit makes one write per target, then silence.
+ *
+ * <p>Every step is safe to repeat: a retry or a replay after a failure half-way applies nothing twice (the fields are
+ * recorded already; the targets' records are found through the cross-reference or their creation keys) and still
+ * sends what the failed attempt did not: the fields this change set are those recorded from it (its system and
+ * source time), whether this attempt or an earlier one recorded them.
+ */
+public final class CustomerSync {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CustomerSync.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Counter of changes by outcome ({@code interchange_customer_sync_changes_total{system,outcome}}). */
+    // in two parts, as ErpBreakers writes its metric names: ConfigReferenceTest takes a whole literal for a setting key
+    public static final String CHANGES_METRIC = "interchange" + ".customer.sync.changes";
+    /** Counter of target actions ({@code interchange_customer_sync_target_actions_total{target,action}}). */
+    public static final String TARGET_METRIC = "interchange" + ".customer.sync.target.actions";
+    /** Systems whose change events say who made the change (Salesforce's changeOrigin): their echoes never get here. */
+    private static final Set<String> ORIGIN_TAGGED = Set.of("salesforce");
+    /** The canonical fields identity rules read. */
+    private static final List<String> IDENTITY_FIELDS = List.of("email", "taxId", "phone");
+    /** Changes that carry no field values; acknowledged and counted (deletions and merges are an operator's call). */
+    private static final Set<String> NOT_SYNCED = Set.of("deleted", "privacy-deleted", "merged", "restored");
+
+    /** What became of one change. */
+    public enum Outcome {
+        /** fields applied (or none) and every target brought in line */
+        SYNCED,
+        /** the runtime's own write coming back */
+        ECHO,
+        /** a record without an identity key from a system whose records wait for one */
+        WAITING_FOR_KEY,
+        /** not customer master data (an object type not in mappings/customer/sources.csv) */
+        NOT_A_CUSTOMER,
+        /** a deletion, restore or merge: recorded in the log and the metric, not synchronised */
+        NOT_SYNCED
+    }
+
+    /** The outcome, the customer, the fields this change set and what each target did. */
+    public record Result(Outcome outcome, String globalId, Set<String> changed, Map<String, CustomerTarget.Action> actions) {
+    }
+
+    private final MappingEngine mappings;
+    private final CustomerSources sources;
+    private final IdentityRules rules;
+    private final CustomerIdentities identities;
+    private final CrossReferences crossReferences;
+    private final FieldOwnership ownership;
+    private final CustomerFields fields;
+    private final EchoLedger echoes;
+    private final List<CustomerTarget> targets;
+    private final Consumer<String> writeBack;
+    private final MeterRegistry meters;
+
+    /**
+     * @param writeBack writes the targets' ids back to the customer's CRM records ({@link CrmWriteBack#write})
+     */
+    public CustomerSync(MappingEngine mappings, CustomerSources sources, IdentityRules rules,
+                        CustomerIdentities identities, CrossReferences crossReferences, FieldOwnership ownership,
+                        CustomerFields fields, EchoLedger echoes, List<CustomerTarget> targets,
+                        Consumer<String> writeBack, MeterRegistry meters) {
+        this.mappings = mappings;
+        this.sources = sources;
+        this.rules = rules;
+        this.identities = identities;
+        this.crossReferences = crossReferences;
+        this.ownership = ownership;
+        this.fields = fields;
+        this.echoes = echoes;
+        this.targets = List.copyOf(targets);
+        this.writeBack = writeBack;
+        this.meters = meters;
+    }
+
+    /** The route's step: the message body is a canonical {@link CustomerChange}. */
+    public void apply(Exchange exchange) {
+        ExchangeKeys.mdc(exchange);
+        CustomerChange change;
+        try {
+            change = JSON.readValue(exchange.getMessage().getBody(byte[].class), CustomerChange.class);
+        } catch (IOException e) {
+            throw new PermanentFailure("not a canonical customer change: " + e.getMessage());
+        }
+        Result result = sync(change, exchange.getProperty(ExchangeKeys.CORRELATION_ID, String.class));
+        exchange.getMessage().setHeader("InterchangeCustomerSync", result.outcome().name());
+        if (result.globalId() != null) exchange.getMessage().setHeader("InterchangeGlobalCustomerId", result.globalId());
+    }
+
+    public Result sync(CustomerChange change, String correlationId) {
+        if (change.customer() == null || change.customer().system() == null || change.objectId() == null) {
+            throw new PermanentFailure("a customer change without its system or record id cannot be synchronised");
+        }
+        String system = change.customer().system();
+        Optional<CustomerSources.Source> source = sources.customers(system, change.objectType());
+        if (source.isEmpty()) return counted(system, new Result(Outcome.NOT_A_CUSTOMER, null, Set.of(), Map.of()));
+        if (NOT_SYNCED.contains(change.change())) {
+            LOG.info("{} {} {} was {}: not synchronised to the targets (an operator decides)", system,
+                    change.objectType(), change.objectId(), change.change());
+            return counted(system, new Result(Outcome.NOT_SYNCED, crossReferences.resolve(system, scope(change),
+                    change.objectId()).orElse(null), Set.of(), Map.of()));
+        }
+        Instant time = sourceTime(change);
+        JsonNode mapped = mappings.get(system + "/customer-fields").apply(JSON.valueToTree(change),
+                system + " " + change.objectType() + " " + change.objectId());
+        Map<String, String> values = values(system, change, mapped, time);
+        if (values.isEmpty() && (mapped.path("fields").size() > 0 || mapped.path("cleared").size() > 0)) {
+            return counted(system, new Result(Outcome.ECHO, null, Set.of(), Map.of()));
+        }
+
+        String scope = scope(change);
+        Optional<String> linked = crossReferences.resolve(system, scope, change.objectId());
+        Map<String, String> identity = new LinkedHashMap<>();
+        for (String f : IDENTITY_FIELDS) if (values.get(f) != null && !values.get(f).isEmpty()) identity.put(f, values.get(f));
+        String globalId;
+        if (linked.isPresent() && identity.isEmpty()) {
+            globalId = linked.get();
+        } else {
+            IdentityRules.Record record = new IdentityRules.Record(system, scope, change.objectId(), identity);
+            if (linked.isEmpty() && rules.keys(record).isEmpty() && !source.get().newWithoutKey()) {
+                return counted(system, new Result(Outcome.WAITING_FOR_KEY, null, Set.of(), Map.of()));
+            }
+            Decision decision = identities.identify(record);
+            if (decision.outcome() == IdentityRules.Outcome.AMBIGUOUS) {
+                // an operator decides which customer it is (or that it is a new one); replayed after that, it syncs
+                throw new PermanentFailure("ambiguous customer: " + system + " " + change.objectType() + " "
+                        + change.objectId() + " may be any of " + decision.candidates() + " (" + decision.reason()
+                        + "); link it to one of them, or resolve the duplicate in the CRM, then replay");
+            }
+            globalId = decision.globalId();
+        }
+
+        Set<String> changed = new LinkedHashSet<>();
+        for (Map.Entry<String, String> v : values.entrySet()) {
+            FieldOwnership.Verdict verdict = ownership.apply(new FieldOwnership.Change(globalId, system, v.getKey(),
+                    v.getValue(), time, correlationId));
+            // applied now, or by an earlier attempt at this same change (its system and source time recorded)
+            if (verdict.applied() || verdict.outcome() == FieldOwnership.Outcome.UNCHANGED && verdict.before()
+                    .filter(r -> r.system().equals(system) && r.sourceTime().equals(time)).isPresent()) {
+                changed.add(v.getKey());
+            }
+        }
+        Map<String, String> recorded = recorded(globalId);
+        CustomerTarget.Request request = new CustomerTarget.Request(customer(globalId, recorded),
+                blankToNull(recorded.get("legalEntity")), Set.copyOf(changed));
+        Map<String, CustomerTarget.Action> actions = new LinkedHashMap<>();
+        for (CustomerTarget target : targets) {
+            CustomerTarget.Action action = target.sync(request);
+            actions.put(target.name(), action);
+            Counter.builder(TARGET_METRIC).description("customer sync actions per target")
+                    .tag("target", target.name()).tag("action", action.name()).register(meters).increment();
+        }
+        writeBack.accept(globalId);
+        LOG.info("Customer {} from {} {} {}: set {}; targets {}", globalId, system, change.objectType(),
+                change.objectId(), changed, actions);
+        return counted(system, new Result(Outcome.SYNCED, globalId, Set.copyOf(changed), actions));
+    }
+
+    /**
+     * The change's canonical field values as text (an address as JSON, laid over the recorded address when the change
+     * carries only parts of it; a cleared field as ''), without the runtime's own writes coming back.
+     */
+    private Map<String, String> values(String system, CustomerChange change, JsonNode mapped, Instant time) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = mapped.path("fields").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            out.put(f.getKey(), f.getValue().isObject() ? object(change, f.getKey(), (ObjectNode) f.getValue())
+                    : f.getValue().asText());
+        }
+        for (JsonNode cleared : mapped.path("cleared")) out.put(cleared.asText(), "");
+        if (!ORIGIN_TAGGED.contains(system)) {
+            out.entrySet().removeIf(v -> echoes.isEcho(system, change.objectId(), v.getKey(), v.getValue(), time));
+        }
+        return out;
+    }
+
+    /** An object field (an address): a change event's parts laid over the recorded value of the record's customer. */
+    private String object(CustomerChange change, String field, ObjectNode parts) {
+        if ("updated".equals(change.change()) && "event".equals(change.origin())) {
+            Optional<String> globalId = crossReferences.resolve(change.customer().system(), scope(change), change.objectId());
+            Optional<CustomerFields.Recorded> before = globalId.flatMap(g -> fields.find(g, field));
+            if (before.isPresent() && !before.get().value().isEmpty()) {
+                try {
+                    ObjectNode merged = (ObjectNode) JSON.readTree(before.get().value());
+                    merged.setAll(parts);
+                    return canonical(merged);
+                } catch (IOException | ClassCastException e) {
+                    LOG.warn("Recorded {} of customer {} is not a JSON object; replaced by the change's parts", field,
+                            globalId.get());
+                }
+            }
+        }
+        return canonical(parts);
+    }
+
+    /** Compact JSON with the address's members in the canonical model's order, so equal addresses are equal text. */
+    private static String canonical(ObjectNode address) {
+        ObjectNode ordered = JSON.createObjectNode();
+        for (String member : List.of("street", "houseNumber", "postalCode", "city", "region", "country")) {
+            JsonNode v = address.get(member);
+            if (v != null && !v.isNull()) ordered.set(member, v);
+        }
+        address.fields().forEachRemaining(e -> {
+            if (!ordered.has(e.getKey()) && !e.getValue().isNull()) ordered.set(e.getKey(), e.getValue());
+        });
+        return ordered.toString();
+    }
+
+    private Map<String, String> recorded(String globalId) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (CustomerFields.Recorded r : fields.of(globalId)) out.put(r.field(), r.value());
+        return out;
+    }
+
+    /** The canonical customer as recorded: every field as the system that owns it last set it. */
+    static Customer customer(String globalId, Map<String, String> recorded) {
+        Customer.PostalAddress address = null;
+        String a = blankToNull(recorded.get("billingAddress"));
+        if (a != null) {
+            try {
+                address = JSON.readValue(a, Customer.PostalAddress.class);
+            } catch (IOException e) {
+                throw new PermanentFailure("the recorded billing address of customer " + globalId + " is not an address: "
+                        + e.getMessage());
+            }
+        }
+        String company = blankToNull(recorded.get("companyName"));
+        return new Customer(globalId, company != null ? "organisation" : "person", blankToNull(recorded.get("firstName")),
+                blankToNull(recorded.get("lastName")), company, blankToNull(recorded.get("email")),
+                blankToNull(recorded.get("phone")), address, blankToNull(recorded.get("taxId")),
+                blankToNull(recorded.get("preferredLanguage")));
+    }
+
+    private static Instant sourceTime(CustomerChange change) {
+        try {
+            return Instant.parse(change.occurredAt());
+        } catch (DateTimeParseException | NullPointerException e) {
+            throw new PermanentFailure("customer change of " + change.customer().system() + " record " + change.objectId()
+                    + " has no readable occurredAt: " + change.occurredAt());
+        }
+    }
+
+    /**
+     * A CRM record's scope in the cross-reference: its account (org, portal) and object type, so that a customer may
+     * have one company and one contact record in the same CRM, and the write-back knows which type it writes.
+     */
+    static String scope(CustomerChange change) {
+        return (change.account() == null ? "" : change.account()) + "/" + change.objectType();
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    private Result counted(String system, Result result) {
+        Counter.builder(CHANGES_METRIC).description("customer changes by outcome of the customer sync")
+                .tag("system", system).tag("outcome", result.outcome().name().toLowerCase(java.util.Locale.ROOT))
+                .register(meters).increment();
+        return result;
+    }
+}

@@ -1,0 +1,190 @@
+package io.interchange.flow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.sandbox.StripeApiPeer;
+import io.interchange.sandbox.hubspot.HubSpotPeer;
+import io.interchange.store.CrossReferences;
+import io.interchange.testkit.Databases;
+import io.interchange.testkit.HubSpotSigner;
+import io.interchange.testkit.RuntimeKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The customer master sync end to end, from HubSpot's signed webhooks through the customer topic to the billing
+ * platform's customers (Stripe's API peer) and back to HubSpot's records (batch update), on real Kafka and the store:
+ * a contact becomes one customer once it has an e-mail address, with one billing customer and its ids written back;
+ * the write-back's own webhooks cause no further writes; a field HubSpot does not own is not applied, and reported;
+ * the same new contact announced twice at once makes one billing customer.
+ */
+class CustomerSyncFlowTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String SECRET = "hubspot-client-secret-" + UUID.randomUUID();
+    static final String HUBSPOT_TOKEN = "pat-na1-" + UUID.randomUUID();
+    static final String STRIPE_KEY = "sk_test_" + UUID.randomUUID().toString().replace("-", "");
+    static final long PORTAL = 62515;
+    static final AtomicLong EVENT_IDS = new AtomicLong(4_000_000);
+    static RuntimeKit kit;
+    static StripeApiPeer stripe;
+    static HubSpotPeer hubSpot;
+    static CrossReferences xref;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stripe = new StripeApiPeer(0, STRIPE_KEY).start();
+        hubSpot = new HubSpotPeer(0).privateApp(HUBSPOT_TOKEN).start();
+        kit = RuntimeKit.start(Databases.Backend.H2, Map.of("interchange.flows", "crm-hubspot,customer-sync",
+                "interchange.hubspot.client-secret", SECRET,
+                "interchange.hubspot.api-url", hubSpot.url(),
+                "interchange.hubspot.access-token", HUBSPOT_TOKEN,
+                "interchange.billing.api-url", stripe.url(),
+                "interchange.billing.api-key", STRIPE_KEY,
+                "interchange.route.customer.sync.initial-delay", "PT0.1S",
+                "interchange.route.customer.sync.max-delay", "PT0.5S"));
+        xref = kit.runtime.store().crossReferences();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (kit != null) kit.close();
+        if (stripe != null) stripe.close();
+        if (hubSpot != null) hubSpot.close();
+    }
+
+    /** One HubSpot webhook event, as HubSpot posts it (an element of the array). */
+    static ObjectNode event(String type, String objectId, String property, String value) {
+        ObjectNode e = JSON.createObjectNode()
+                .put("eventId", EVENT_IDS.incrementAndGet())
+                .put("subscriptionId", 2_208_111)
+                .put("portalId", PORTAL)
+                .put("appId", 1_160_452)
+                .put("occurredAt", System.currentTimeMillis())
+                .put("subscriptionType", type)
+                .put("attemptNumber", 0)
+                .put("objectId", Long.parseLong(objectId))
+                .put("changeFlag", type.endsWith("creation") ? "CREATED" : "UPDATED")
+                .put("changeSource", "CRM_UI")
+                .put("sourceId", "userId:1502");
+        if (property != null) e.put("propertyName", property).put("propertyValue", value);
+        return e;
+    }
+
+    static HttpResponse<String> deliver(ObjectNode... events) throws Exception {
+        ArrayNode body = JSON.createArrayNode();
+        for (ObjectNode e : events) body.add(e);
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        Map<String, String> headers = new java.util.HashMap<>(HubSpotSigner.headers(SECRET,
+                "http://127.0.0.1:" + kit.httpPort + "/webhooks/hubspot", bytes, Instant.now().toEpochMilli()));
+        headers.put("Content-Type", "application/json");
+        return kit.post("/webhooks/hubspot", bytes, headers);
+    }
+
+    static List<JsonNode> stripeCustomersOf(String globalId) {
+        return stripe.customers().stream()
+                .filter(c -> globalId.equals(c.path("metadata").path("global_customer_id").asText(null))).toList();
+    }
+
+    static String globalIdOf(String contactId) {
+        return xref.resolve("hubspot", PORTAL + "/contact", contactId).orElse(null);
+    }
+
+    static JsonNode hubSpotContact(String id) {
+        return hubSpot.records("contacts").stream().filter(r -> r.path("id").asText().equals(id)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aContactWithAnEmailBecomesOneCustomerWithOneBillingCustomerAndItsIdsWrittenBackThenSilence() throws Exception {
+        String contact = hubSpot.create("contacts", Map.of("email", "ana.silva@example.com"));
+        // created first without values (HubSpot sends its properties as events of their own): it waits for a key
+        assertThat(deliver(event("contact.creation", contact, null, null)).statusCode()).isEqualTo(200);
+        assertThat(deliver(event("contact.propertyChange", contact, "email", "Ana.Silva@example.com ")).statusCode())
+                .isEqualTo(200);
+        // a field HubSpot may set (anyone may: newer wins) reaches billing
+        assertThat(deliver(event("contact.propertyChange", contact, "hs_language", "pt")).statusCode()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> globalIdOf(contact) != null
+                && !stripeCustomersOf(globalIdOf(contact)).isEmpty()
+                && stripeCustomersOf(globalIdOf(contact)).get(0).path("preferred_locales").toString().contains("pt")
+                && hubSpotContact(contact).path("properties").has("billing_customer_id"));
+        String globalId = globalIdOf(contact);
+        JsonNode billing = stripeCustomersOf(globalId).get(0);
+        // the e-mail identified the contact, but Salesforce owns it (mappings/customer/ownership.csv): not applied
+        assertThat(billing.path("email").asText("")).isEmpty();
+        assertThat(kit.runtime.store().customerFields().find(globalId, "email")).isEmpty();
+        JsonNode written = hubSpotContact(contact).path("properties");
+        assertThat(written.path("interchange_global_id").asText()).isEqualTo(globalId);
+        assertThat(written.path("billing_customer_id").asText()).isEqualTo(billing.path("id").asText());
+        assertThat(xref.linkIn(globalId, "billing", "")).hasValueSatisfying(l ->
+                assertThat(l.externalId()).isEqualTo(billing.path("id").asText()));
+
+        // the write-back comes back as HubSpot's property-change webhooks: no field maps them, nothing is written
+        int stripeRequests = stripe.requests().size();
+        int hubSpotWrites = hubSpot.records("contacts").size();
+        String updatedAt = hubSpotContact(contact).path("updatedAt").asText();
+        deliver(event("contact.propertyChange", contact, "interchange_global_id", globalId),
+                event("contact.propertyChange", contact, "billing_customer_id", billing.path("id").asText()));
+        await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> true);
+        assertThat(stripe.requests()).hasSize(stripeRequests);
+        assertThat(hubSpot.records("contacts")).hasSize(hubSpotWrites);
+        assertThat(hubSpotContact(contact).path("updatedAt").asText()).isEqualTo(updatedAt);
+        assertThat(stripeCustomersOf(globalId)).hasSize(1);
+    }
+
+    @Test
+    void aFieldHubSpotDoesNotOwnIsNotAppliedAndIsReported() throws Exception {
+        String contact = hubSpot.create("contacts", Map.of("email", "li.wei@example.com"));
+        deliver(event("contact.propertyChange", contact, "email", "li.wei@example.com"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> globalIdOf(contact) != null
+                && hubSpotContact(contact).path("properties").has("billing_customer_id"));
+        String globalId = globalIdOf(contact);
+        int stripeRequests = stripe.requests().size();
+
+        deliver(event("contact.propertyChange", contact, "phone", "+49 30 1234567"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.runtime.store().audit().recent(500).stream()
+                .anyMatch(a -> a.target().equals("customer:" + globalId) && a.action().equals("CUSTOMER_FIELD_REFUSED")));
+        assertThat(kit.runtime.store().customerFields().find(globalId, "phone")).isEmpty();
+        assertThat(kit.get("/observe/metrics").body()).containsPattern(
+                "interchange_customer_changes_refused_total\\{[^}]*field=\"phone\"[^}]*system=\"hubspot\"");
+        assertThat(stripe.requests()).as("a refused change writes nothing").hasSize(stripeRequests);
+    }
+
+    @Test
+    void theSameNewContactAnnouncedTwiceAtOnceMakesOneBillingCustomer() throws Exception {
+        String contact = hubSpot.create("contacts", Map.of("email", "sam.okafor@example.com"));
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Callable<HttpResponse<String>>> deliveries = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                deliveries.add(() -> deliver(event("contact.propertyChange", contact, "email", "sam.okafor@example.com")));
+            }
+            for (Future<HttpResponse<String>> f : pool.invokeAll(deliveries)) assertThat(f.get().statusCode()).isEqualTo(200);
+        } finally {
+            pool.shutdown();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> globalIdOf(contact) != null
+                && !stripeCustomersOf(globalIdOf(contact)).isEmpty());
+        await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> true);
+        assertThat(stripeCustomersOf(globalIdOf(contact))).hasSize(1);
+    }
+}
