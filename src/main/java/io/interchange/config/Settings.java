@@ -171,6 +171,29 @@ public final class Settings {
                     + "account, private apps 100 to 190 by subscription); a batch of up to 100 records is one request. "
                     + "The X-HubSpot-RateLimit headers are honoured besides: when none is left, requests wait for the "
                     + "window; a 429 is waited out and retried.");
+    public static final Setting LOYALTY_API_URL = declare("interchange.loyalty.api-url", "https://api.voucherify.io", false,
+            "Base URL of the loyalty platform's API (Voucherify), where the runtime upserts customers and adds them to "
+                    + "the loyalty program: https://api.voucherify.io (Europe), https://us1.api.voucherify.io (United "
+                    + "States), https://as1.api.voucherify.io (Asia), or the project's dedicated region; a project "
+                    + "called in the wrong region is refused.");
+    public static final Setting LOYALTY_APP_ID = declare("interchange.loyalty.app-id", "", false,
+            "Application ID of the Voucherify project's server-side API keys (Project Settings > Application Keys), "
+                    + "sent as X-App-Id; while it or the token is empty nothing is sent to the loyalty platform.");
+    public static final Setting LOYALTY_APP_TOKEN = declare("interchange.loyalty.app-token", "", true,
+            "Secret key (application token) belonging to interchange.loyalty.app-id, sent as X-App-Token; it needs "
+                    + "access to customers and loyalties.");
+    public static final Setting LOYALTY_CAMPAIGN_ID = declare("interchange.loyalty.campaign-id", "", false,
+            "Id (camp_...) of the Voucherify loyalty program every customer joins as a member (one loyalty card "
+                    + "each); make it an auto-update campaign so it never runs out of cards to assign. While empty, "
+                    + "adding a member fails as permanent with that reason (customers are still upserted).");
+    public static final Setting LOYALTY_API_TIMEOUT = declare("interchange.loyalty.api-timeout", "PT10S", false,
+            "Connect and response timeout of loyalty platform calls; an answer lost to it is found again by the next "
+                    + "attempt, which reads the customer's card before adding one.");
+    public static final Setting LOYALTY_API_MAX_RATE = declare("interchange.loyalty.api-max-rate", "1", false,
+            "Most loyalty platform requests per second from one instance (Voucherify allows 100 per minute on the "
+                    + "Business plan, 2,000 on Organization, 100 per hour in a sandbox project; adding a member takes "
+                    + "three); the X-Rate-Limit headers are honoured besides: when none is left, requests wait for "
+                    + "X-Rate-Limit-Retry; a 429 is waited out and retried.");
     public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
             "https://login.salesforce.com", false,
             "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "

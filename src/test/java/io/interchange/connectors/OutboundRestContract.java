@@ -118,7 +118,15 @@ public abstract class OutboundRestContract {
         String seed = seed();
         write(seed);
         assertWrittenOnce(seed);
-        assertThat(peer().requestLog().get(sent() - 1).header("Authorization")).startsWith("Bearer ");
+        assertAuthenticated(peer().requestLog().get(sent() - 1));
+    }
+
+    /**
+     * Asserts the request the peer received carries the target's credential: by default a bearer {@code Authorization}
+     * header; a system with its own headers (Voucherify's {@code X-App-Id} and {@code X-App-Token}) checks those.
+     */
+    protected void assertAuthenticated(RestPeerSupport.Request request) {
+        assertThat(request.header("Authorization")).startsWith("Bearer ");
     }
 
     @Test

@@ -15,7 +15,8 @@ final class ErrorMessages {
 
     /**
      * {@code ": <message>"}, or empty when there is none: Stripe's {@code error.message}, HubSpot's {@code message},
-     * Salesforce's {@code [0].message}, OAuth's {@code error_description} or {@code error}.
+     * Salesforce's {@code [0].message}, OAuth's {@code error_description} or {@code error}, Voucherify's
+     * {@code key: message (details)}.
      */
     static String of(byte[] body) {
         if (body == null || body.length == 0) return "";
@@ -24,6 +25,7 @@ final class ErrorMessages {
             JsonNode json = JSON.readTree(body);
             if (json == null) return "";
             JsonNode first = json.isArray() ? json.path(0) : json;
+            if (first.path("key").isTextual() && first.path("code").isNumber()) return ": " + bounded(voucherify(first));
             message = text(first.path("error").path("message"));
             if (message.isEmpty()) message = text(first.path("message"));
             if (message.isEmpty()) message = text(first.path("error_description"));
@@ -33,6 +35,26 @@ final class ErrorMessages {
             return "";
         }
         return message.isEmpty() ? "" : ": " + bounded(message);
+    }
+
+    /**
+     * Voucherify's error object ({@code code}, {@code key}, {@code message}, {@code details}, {@code request_id}): the
+     * key says what kind of error it is ({@code not_found}, {@code no_voucher_suitable_for_publication}), the message is
+     * generic ("Resource not found") and the details name the object, so all three go in the reason; the request id
+     * lets Voucherify's support find the call. Its nested {@code error.message} is a validation rule's own text, kept
+     * after the rest when present.
+     */
+    private static String voucherify(JsonNode error) {
+        StringBuilder sb = new StringBuilder(text(error.path("key")));
+        String message = text(error.path("message"));
+        if (!message.isEmpty()) sb.append(": ").append(message);
+        String details = text(error.path("details"));
+        if (!details.isEmpty() && !details.equals(message)) sb.append(" (").append(details).append(')');
+        String rule = text(error.path("error").path("message"));
+        if (!rule.isEmpty()) sb.append(" - ").append(rule);
+        String requestId = text(error.path("request_id"));
+        if (!requestId.isEmpty()) sb.append(" [request ").append(requestId).append(']');
+        return sb.toString();
     }
 
     static String bounded(String s) {

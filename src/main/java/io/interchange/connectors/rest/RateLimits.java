@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  * <li>HubSpot: {@code X-HubSpot-RateLimit-Remaining} with {@code -Max} and {@code -Interval-Milliseconds} (the rolling
  * burst window), {@code -Secondly-Remaining}, {@code -Daily-Remaining};</li>
  * <li>Salesforce: {@code Sforce-Limit-Info: api-usage=n/m} (the org's rolling 24-hour allowance);</li>
+ * <li>Voucherify: {@code X-Rate-Limit-Remaining} with {@code X-Rate-Limit-Retry}, the epoch second from which the
+ * next request may be made (and {@code -Limit}, {@code -Type} for the reason);</li>
  * <li>generic: {@code X-RateLimit-Remaining} / {@code X-RateLimit-Reset} and the IETF draft's {@code RateLimit-Remaining}
  * / {@code RateLimit-Reset} (reset as seconds from now, or as epoch seconds when it is that large).</li>
  * </ul>
@@ -93,6 +95,15 @@ public final class RateLimits {
             if (m.find() && Long.parseLong(m.group(1)) >= Long.parseLong(m.group(2))) {
                 w = longer(w, new Window(UNKNOWN_END, "Sforce-Limit-Info " + m.group()));
             }
+        }
+        if (zero(h.get("X-Rate-Limit-Remaining"))) {
+            // Voucherify: X-Rate-Limit-Retry is when the next request may be made, in epoch seconds
+            long retry = number(h.get("X-Rate-Limit-Retry"), -1);
+            Duration wait = retry < EPOCH_SECONDS_FROM ? Duration.ofSeconds(1)
+                    : Duration.ofMillis(Math.max(0, retry * 1000 - nowMillis));
+            w = longer(w, new Window(wait, "X-Rate-Limit-Remaining 0 of " + h.getOrDefault("X-Rate-Limit-Limit", "?")
+                    + (h.containsKey("X-Rate-Limit-Type") ? " (" + h.get("X-Rate-Limit-Type").strip() + ")" : "")
+                    + ", next request at " + h.getOrDefault("X-Rate-Limit-Retry", "not given")));
         }
         for (String prefix : new String[]{"X-RateLimit-", "RateLimit-"}) {
             if (zero(h.get(prefix + "Remaining"))) {

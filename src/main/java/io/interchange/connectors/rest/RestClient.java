@@ -8,7 +8,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.http.HttpClientConfigurer;
-import org.apache.hc.core5.http.HttpHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,16 +60,15 @@ public final class RestClient {
     }
 
     /**
-     * The HTTP client's configuration, bound in the registry under {@link RestTarget#clientBean()}: the credential is
+     * The HTTP client's configuration, bound in the registry under {@link RestTarget#clientBean()}: the credential's
+     * headers ({@link RestAuth#headers()}: {@code Authorization}, or a system's own such as {@code X-App-Token}) are
      * set on each request by an interceptor, and the client never retries on its own (the callers decide: 429 here,
      * everything else by the route policies).
      */
     public HttpClientConfigurer clientConfigurer() {
         RestAuth auth = target.auth();
-        return builder -> builder.disableAutomaticRetries().addRequestInterceptorFirst((request, entity, context) -> {
-            String value = auth.current();
-            if (!value.isEmpty()) request.setHeader(HttpHeaders.AUTHORIZATION, value);
-        });
+        return builder -> builder.disableAutomaticRetries().addRequestInterceptorFirst((request, entity, context) ->
+                auth.headers().forEach(request::setHeader));
     }
 
     /** Sends the request and returns its 2xx answer, or throws {@link TransientFailure} / {@link PermanentFailure}. */

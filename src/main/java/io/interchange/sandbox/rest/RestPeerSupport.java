@@ -32,9 +32,11 @@ import java.util.regex.Pattern;
 /**
  * Shared plumbing of the simulated REST systems: an HTTP server on loopback, authentication (a fixed bearer key or
  * token, or OAuth 2.0 access tokens the peer issues from its own token endpoint by the client credentials or refresh
- * token grant), a rate limit per rolling window announced in headers and enforced with 429, and what tests inject:
+ * token grant, or the system's own headers), a rate limit per rolling window announced in headers and enforced with 429, and what tests inject:
  * 429s with {@code Retry-After}, failures with a status and message, garbage answers, delays. Every request is logged.
- * A system brings its answers ({@link #handle}), its error body ({@link #error}) and its rate-limit headers.
+ * Answers to chosen writes can be lost after they were performed ({@link #loseAnswerNext}). A system brings its answers
+ * ({@link #handle}), its error body ({@link #error}), its rate-limit headers and, where it has its own scheme, its
+ * authentication ({@link #authenticated}).
  */
 public abstract class RestPeerSupport implements AutoCloseable {
 
@@ -112,6 +114,9 @@ public abstract class RestPeerSupport implements AutoCloseable {
     private final AtomicInteger delayedLeft = new AtomicInteger();
     private volatile Duration delay = Duration.ZERO;
     private final AtomicInteger served429 = new AtomicInteger();
+    private final AtomicInteger lostLeft = new AtomicInteger();
+    private volatile String lostMethod = "";
+    private volatile Pattern lostPath = Pattern.compile("");
 
     private final Object windowLock = new Object();
     private int windowMax;
@@ -226,6 +231,17 @@ public abstract class RestPeerSupport implements AutoCloseable {
         delayedLeft.set(n);
     }
 
+    /**
+     * The next {@code n} requests with this method whose path matches {@code pathRegex} are performed (their effect is
+     * kept) but get no answer: the connection is closed before the status line, as when the network fails after the
+     * system committed. The caller cannot tell whether its write happened; only answers of 2xx are lost this way.
+     */
+    public void loseAnswerNext(int n, String method, String pathRegex) {
+        lostMethod = method;
+        lostPath = Pattern.compile(pathRegex);
+        lostLeft.set(n);
+    }
+
     /** At most {@code max} requests per rolling {@code interval}, announced in every answer; more are answered 429. */
     public void limitWindow(int max, Duration interval) {
         synchronized (windowLock) {
@@ -259,6 +275,10 @@ public abstract class RestPeerSupport implements AutoCloseable {
                     requests.add(request);
                 }
                 answer = api(request);
+                if (lose(request, answer)) {
+                    log.info("{} peer performed {} and drops its answer", name, request.pathAndQuery());
+                    return; // closed without a status line (finally)
+                }
             }
             if (answer.status() == 429) served429.incrementAndGet();
             write(exchange, answer);
@@ -274,6 +294,14 @@ public abstract class RestPeerSupport implements AutoCloseable {
         }
     }
 
+    private boolean lose(Request request, Answer answer) {
+        if (answer.status() / 100 != 2 || !lostMethod.equals(request.method())
+                || !lostPath.matcher(request.path()).matches()) {
+            return false;
+        }
+        return lostLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+    }
+
     private Answer api(Request request) throws IOException {
         // decided on arrival, waited out before the answer: a request the client gave up on takes no later injection
         boolean delayed = delayedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
@@ -283,7 +311,9 @@ public abstract class RestPeerSupport implements AutoCloseable {
     }
 
     private Answer decide(Request request) throws IOException {
-        if (!authorized(request.header("Authorization"))) return error(401, null, "Authentication credentials are invalid or expired");
+        if (refuseTokens || !authenticated(request)) {
+            return error(401, null, "Authentication credentials are invalid or expired");
+        }
         if (rateLimitedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             Answer a = overLimit();
             for (Map.Entry<String, String> h : rateLimitedHeaders().entrySet()) a = a.with(h.getKey(), h.getValue());
@@ -320,8 +350,14 @@ public abstract class RestPeerSupport implements AutoCloseable {
         return a;
     }
 
-    private boolean authorized(String authorization) {
-        if (refuseTokens || authorization == null || !authorization.startsWith("Bearer ")) return false;
+    /**
+     * Whether the request carries an accepted credential: by default {@code Authorization: Bearer <value>} with a value
+     * given to {@link #acceptBearer} or a token this peer issued. A system that authenticates otherwise (Voucherify's
+     * {@code X-App-Id} and {@code X-App-Token}) overrides it; {@link #refuseAll} refuses every request either way.
+     */
+    protected boolean authenticated(Request request) {
+        String authorization = request.header("Authorization");
+        if (authorization == null || !authorization.startsWith("Bearer ")) return false;
         String value = authorization.substring("Bearer ".length());
         for (String accepted : bearerTokens) {
             if (MessageDigest.isEqual(accepted.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8))) {

@@ -48,6 +48,18 @@ class RateLimitsTest {
     }
 
     @Test
+    void voucherifysRemainingClosesTheWindowUntilItsRetryEpochSecond() {
+        assertThat(RateLimits.read(200, Map.of("X-Rate-Limit-Limit", "100", "X-Rate-Limit-Remaining", "1",
+                "X-Rate-Limit-Retry", String.valueOf(NOW / 1000 + 40)), NOW)).isNull();
+        RateLimits.Window spent = RateLimits.read(200, Map.of("X-Rate-Limit-Limit", "100", "X-Rate-Limit-Remaining", "0",
+                "X-Rate-Limit-Retry", String.valueOf(NOW / 1000 + 40), "X-Rate-Limit-Type", "api_calls"), NOW);
+        assertThat(spent.length()).isEqualTo(Duration.ofSeconds(40));
+        assertThat(spent.why()).contains("0 of 100").contains("api_calls");
+        assertThat(RateLimits.read(200, Map.of("x-rate-limit-remaining", "0"), NOW).length())
+                .as("no retry time given: probed again after a second").isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
     void genericResetIsSecondsFromNowOrEpochSeconds() {
         assertThat(RateLimits.read(200, Map.of("X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "12"), NOW).length())
                 .isEqualTo(Duration.ofSeconds(12));

@@ -1,0 +1,356 @@
+package io.interchange.sandbox.loyalty;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.sandbox.rest.RestPeerSupport;
+
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The loyalty platform (Voucherify's API v1) as far as the runtime uses it, for the sandbox and tests, over an in-memory
+ * store:
+ * <ul>
+ * <li>{@code POST /v1/customers}: an upsert by {@code source_id} (a known one answers that customer with the fields
+ * given updated, metadata merged key by key; without one, a new customer every time), answering the customer
+ * ({@code cust_...});</li>
+ * <li>{@code POST /v1/loyalties/{campaignId}/members}: assigns a new loyalty card (8-character code, {@code v_...} id,
+ * balance 0) of the program to the customer named by {@code customer} (an id or {@code source_id}, as a string or an
+ * object; an unknown {@code source_id} creates the customer), every call another card, as Voucherify publishes one per
+ * call; 404 {@code not_found} for an unknown program;</li>
+ * <li>{@code GET /v1/loyalties/{campaignId}/members} ({@code customer}, {@code limit} 1..100, default 10,
+ * {@code order} {@code created_at} or {@code -created_at}, the default): {@code {"object":"list","data_ref":"vouchers",
+ * "vouchers":[...],"total":n}};</li>
+ * <li>{@code GET /v1/loyalties/members/{memberId}} and {@code /v1/loyalties/{campaignId}/members/{memberId}}: the card
+ * by its code; {@code GET /v1/loyalties/members/{memberId}/tiers}: the program's tier whose points range holds the
+ * card's points, if any.</li>
+ * </ul>
+ * Authentication by {@code X-App-Id} and {@code X-App-Token} (401 otherwise); errors in Voucherify's shape
+ * ({@code code}, {@code key}, {@code message}, {@code details}, {@code request_id}); the rate limit announced in
+ * {@code X-Rate-Limit-Limit}, {@code -Remaining} and {@code -Retry} (epoch seconds) and enforced with Voucherify's 429
+ * body; and, from the shared REST peer support, injected 429s, failures, garbage, delays and lost answers.
+ */
+public final class LoyaltyPeer extends RestPeerSupport {
+
+    private static final Pattern PROGRAM_MEMBERS = Pattern.compile("/v1/loyalties/([^/]+)/members");
+    private static final Pattern MEMBER = Pattern.compile("/v1/loyalties/(?:([^/]+)/)?members/([^/]+)");
+    private static final Pattern MEMBER_TIERS = Pattern.compile("/v1/loyalties/members/([^/]+)/tiers");
+    private static final String CODE_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+    private record Program(String id, String name, List<ObjectNode> tiers) {
+    }
+
+    private final String appId;
+    private final String appToken;
+    private final SecureRandom random = new SecureRandom();
+    private final Object lock = new Object();
+    /** Customers by id, in order of creation. */
+    private final Map<String, ObjectNode> customers = new LinkedHashMap<>();
+    /** Loyalty cards by code, in order of assignment. */
+    private final Map<String, ObjectNode> cards = new LinkedHashMap<>();
+    private final Map<String, Program> programs = new LinkedHashMap<>();
+
+    public LoyaltyPeer(int port, String appId, String appToken) throws IOException {
+        super("loyalty", port);
+        this.appId = appId;
+        this.appToken = appToken;
+        // Voucherify's Organization plan: 2,000 requests per minute, announced in every answer
+        limitWindow(2_000, Duration.ofMinutes(1));
+    }
+
+    @Override
+    public LoyaltyPeer start() {
+        super.start();
+        return this;
+    }
+
+    /** A loyalty program (campaign) customers may join. */
+    public LoyaltyPeer program(String campaignId, String name) {
+        synchronized (lock) {
+            programs.putIfAbsent(campaignId, new Program(campaignId, name, new ArrayList<>()));
+        }
+        return this;
+    }
+
+    /** A tier of a program, reached by a card whose points are within {@code from..to}. */
+    public LoyaltyPeer tier(String campaignId, String tierId, String name, long from, long to) {
+        synchronized (lock) {
+            Program p = programs.get(campaignId);
+            if (p == null) throw new IllegalArgumentException("no program " + campaignId);
+            ObjectNode tier = JSON.createObjectNode().put("id", tierId).put("name", name).put("campaign_id", campaignId)
+                    .put("object", "loyalty_tier");
+            tier.putObject("points").put("from", from).put("to", to);
+            p.tiers().add(tier);
+        }
+        return this;
+    }
+
+    /** Adds (or with a negative number, subtracts) points on a card, as an earning rule or a manual adjustment would. */
+    public void addPoints(String code, long points) {
+        synchronized (lock) {
+            ObjectNode loyalty = (ObjectNode) cards.get(code).path("loyalty_card");
+            if (points > 0) loyalty.put("points", loyalty.path("points").asLong() + points);
+            loyalty.put("balance", loyalty.path("balance").asLong() + points);
+        }
+    }
+
+    /** Every customer held, in order of creation (copies). */
+    public List<ObjectNode> customers() {
+        synchronized (lock) {
+            return customers.values().stream().map(ObjectNode::deepCopy).toList();
+        }
+    }
+
+    /** Every loyalty card assigned, in every program, in order of assignment (copies). */
+    public List<ObjectNode> members() {
+        synchronized (lock) {
+            return cards.values().stream().map(ObjectNode::deepCopy).toList();
+        }
+    }
+
+    @Override
+    protected boolean authenticated(Request request) {
+        return same(appId, request.header("X-App-Id")) && same(appToken, request.header("X-App-Token"));
+    }
+
+    private static boolean same(String expected, String given) {
+        return expected != null && given != null
+                && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    protected Answer handle(Request request) throws IOException {
+        String path = request.path();
+        String method = request.method();
+        Matcher m;
+        synchronized (lock) {
+            if ("/v1/customers".equals(path)) {
+                return "POST".equals(method) ? upsertCustomer(request) : notAllowed(request);
+            }
+            if ((m = PROGRAM_MEMBERS.matcher(path)).matches()) {
+                Program program = programs.get(decode(m.group(1)));
+                if (program == null) return error(404, "not_found", "Resource not found", "Cannot find campaign with id "
+                        + decode(m.group(1)));
+                return switch (method) {
+                    case "POST" -> addMember(program, request);
+                    case "GET" -> listMembers(program, request);
+                    default -> notAllowed(request);
+                };
+            }
+            if ((m = MEMBER_TIERS.matcher(path)).matches() && "GET".equals(method)) {
+                ObjectNode card = cards.get(decode(m.group(1)));
+                if (card == null) return voucherNotFound(decode(m.group(1)));
+                return Answer.json(200, tiersOf(card));
+            }
+            if ((m = MEMBER.matcher(path)).matches() && "GET".equals(method)) {
+                ObjectNode card = cards.get(decode(m.group(2)));
+                if (card == null || (m.group(1) != null && !decode(m.group(1)).equals(card.path("campaign_id").asText()))) {
+                    return voucherNotFound(decode(m.group(2)));
+                }
+                return Answer.json(200, card.deepCopy());
+            }
+        }
+        return error(404, "not_found", "Resource not found", "Cannot route " + method + " " + path);
+    }
+
+    private Answer upsertCustomer(Request request) {
+        JsonNode body;
+        try {
+            body = request.json();
+        } catch (IOException e) {
+            return error(400, "invalid_payload", "Invalid payload", "the body is not JSON");
+        }
+        if (body == null || !body.isObject()) return error(400, "invalid_payload", "Invalid payload", "expected an object");
+        String sourceId = body.path("source_id").asText(null);
+        ObjectNode customer = sourceId == null ? null : bySourceId(sourceId);
+        String now = Instant.now().toString();
+        if (customer == null) customer = newCustomer(sourceId, now);
+        for (String field : List.of("name", "description", "email", "phone", "birthdate")) {
+            if (body.has(field)) customer.set(field, body.get(field));
+        }
+        if (body.path("address").isObject()) {
+            ObjectNode address = customer.path("address").isObject() ? (ObjectNode) customer.get("address")
+                    : customer.putObject("address");
+            body.get("address").fields().forEachRemaining(f -> address.set(f.getKey(), f.getValue()));
+        }
+        if (body.path("metadata").isObject()) {
+            ObjectNode metadata = customer.with("metadata");
+            body.get("metadata").fields().forEachRemaining(f -> metadata.set(f.getKey(), f.getValue()));
+        }
+        customer.put("updated_at", now);
+        return Answer.json(200, customer.deepCopy());
+    }
+
+    private ObjectNode newCustomer(String sourceId, String now) {
+        ObjectNode customer = JSON.createObjectNode();
+        customer.put("id", "cust_" + token(24));
+        if (sourceId == null) customer.putNull("source_id"); else customer.put("source_id", sourceId);
+        customer.putObject("metadata");
+        customer.put("created_at", now).put("object", "customer");
+        customers.put(customer.get("id").asText(), customer);
+        return customer;
+    }
+
+    private ObjectNode bySourceId(String sourceId) {
+        for (ObjectNode c : customers.values()) {
+            if (sourceId.equals(c.path("source_id").asText(null))) return c;
+        }
+        return null;
+    }
+
+    private Answer addMember(Program program, Request request) {
+        JsonNode body;
+        try {
+            body = request.json();
+        } catch (IOException e) {
+            return error(400, "invalid_payload", "Invalid payload", "the body is not JSON");
+        }
+        JsonNode named = body == null ? null : body.get("customer");
+        String id = named == null ? null : named.isTextual() ? named.asText() : named.path("id").asText(null);
+        String sourceId = named == null || named.isTextual() ? null : named.path("source_id").asText(null);
+        ObjectNode holder = null;
+        if (id != null) {
+            holder = customers.get(id);
+            if (holder == null && named.isTextual()) holder = bySourceId(id); // a string may be either
+            if (holder == null && sourceId == null) {
+                return error(404, "not_found", "Resource not found", "Cannot find customer with id " + id);
+            }
+        }
+        if (holder == null && sourceId != null) {
+            holder = bySourceId(sourceId);
+            if (holder == null) holder = newCustomer(sourceId, Instant.now().toString());
+        }
+        if (holder == null) {
+            return error(400, "missing_customer", "Missing customer", "customer.id or customer.source_id is required");
+        }
+        String now = Instant.now().toString();
+        String code = token(8);
+        while (cards.containsKey(code)) code = token(8);
+        ObjectNode card = JSON.createObjectNode().put("id", "v_" + token(32)).put("code", code)
+                .put("campaign", program.name()).put("campaign_id", program.id()).put("type", "LOYALTY_CARD");
+        card.putObject("loyalty_card").put("points", 0).put("balance", 0);
+        card.put("active", true);
+        card.putObject("metadata");
+        card.put("created_at", now).put("holder_id", holder.path("id").asText());
+        card.putObject("publish").put("object", "list").put("count", 1);
+        card.put("object", "voucher");
+        cards.put(code, card);
+        return Answer.json(200, card.deepCopy());
+    }
+
+    private Answer listMembers(Program program, Request request) {
+        Map<String, String> q = request.queryParams();
+        int limit;
+        try {
+            limit = Integer.parseInt(q.getOrDefault("limit", "10"));
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > 100) return error(400, "invalid_query_params", "Invalid query params", "limit must be 1 to 100");
+        String order = q.getOrDefault("order", "-created_at");
+        if (!order.equals("created_at") && !order.equals("-created_at")) {
+            return error(400, "invalid_query_params", "Invalid query params", "order " + order + " is not supported here");
+        }
+        String customer = q.get("customer");
+        String holderId = customer;
+        if (customer != null && !customers.containsKey(customer)) {
+            ObjectNode bySource = bySourceId(customer);
+            holderId = bySource == null ? "" : bySource.path("id").asText();
+        }
+        List<ObjectNode> matching = new ArrayList<>();
+        for (ObjectNode card : cards.values()) {
+            if (program.id().equals(card.path("campaign_id").asText())
+                    && (holderId == null || holderId.equals(card.path("holder_id").asText()))) {
+                matching.add(card);
+            }
+        }
+        if (order.startsWith("-")) Collections.reverse(matching); // held in order of assignment
+        ObjectNode list = JSON.createObjectNode().put("object", "list").put("data_ref", "vouchers");
+        ArrayNode vouchers = list.putArray("vouchers");
+        matching.stream().limit(limit).forEach(c -> vouchers.add(c.deepCopy()));
+        list.put("total", matching.size());
+        return Answer.json(200, list);
+    }
+
+    private ObjectNode tiersOf(ObjectNode card) {
+        ObjectNode list = JSON.createObjectNode().put("object", "list").put("data_ref", "data");
+        ArrayNode data = list.putArray("data");
+        Program program = programs.get(card.path("campaign_id").asText());
+        long points = card.path("loyalty_card").path("points").asLong();
+        if (program != null) {
+            for (ObjectNode tier : program.tiers()) {
+                JsonNode range = tier.path("points");
+                if (points >= range.path("from").asLong() && points <= range.path("to").asLong()) data.add(tier.deepCopy());
+            }
+        }
+        list.put("total", data.size());
+        return list;
+    }
+
+    private Answer voucherNotFound(String code) {
+        return error(404, "not_found", "Resource not found", "Cannot find voucher with id " + code);
+    }
+
+    private Answer notAllowed(Request request) {
+        return error(405, "method_not_allowed", "Method not allowed", request.method() + " " + request.path());
+    }
+
+    @Override
+    protected Answer error(int status, String key, String message) {
+        String k = key != null ? key : switch (status) {
+            case 400 -> "bad_request";
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 409 -> "conflict";
+            case 422 -> "unprocessable_entity";
+            case 429 -> "too_many_requests";
+            default -> status >= 500 ? "internal_server_error" : "error";
+        };
+        return error(status, k, message, null);
+    }
+
+    private Answer error(int status, String key, String message, String details) {
+        ObjectNode body = JSON.createObjectNode().put("code", status).put("key", key).put("message", message);
+        if (details != null) body.put("details", details);
+        body.put("request_id", "v-" + token(18).toLowerCase());
+        return Answer.json(status, body);
+    }
+
+    /** Voucherify's documented answer over the limit: a code and a message, no key. */
+    @Override
+    protected Answer overLimit() {
+        return Answer.json(429, JSON.createObjectNode().put("code", 429)
+                .put("message", "Too many requests hit the API too quickly.")).with("X-Rate-Limit-Type", "api_calls");
+    }
+
+    @Override
+    protected Map<String, String> windowHeaders(int max, int remaining, Duration interval, Duration resetIn) {
+        long retry = (System.currentTimeMillis() + resetIn.toMillis() + 999) / 1000;
+        return Map.of("X-Rate-Limit-Limit", String.valueOf(max), "X-Rate-Limit-Remaining", String.valueOf(remaining),
+                "X-Rate-Limit-Retry", String.valueOf(retry));
+    }
+
+    private String token(int length) {
+        StringBuilder sb = new StringBuilder(length);
+        for (int i = 0; i < length; i++) sb.append(CODE_CHARACTERS.charAt(random.nextInt(CODE_CHARACTERS.length())));
+        return sb.toString();
+    }
+
+    private static String decode(String segment) {
+        return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+}
