@@ -104,7 +104,7 @@ public final class CrmWriteBack {
         for (CrossReferences.Link l : links) {
             switch (l.system()) {
                 case BillingCustomers.SYSTEM -> v.put("billingCustomerId", l.externalId());
-                case "loyalty" -> v.put("loyaltyMemberId", l.externalId());
+                case LoyaltyMemberTarget.SYSTEM -> v.put("loyaltyMemberId", l.externalId());
                 case ErpPartners.S4_SYSTEM, ErpPartners.LEGACY_SYSTEM -> erp.add(l.externalId());
                 default -> {
                 }

@@ -55,6 +55,8 @@ import io.interchange.customer.CustomerSources;
 import io.interchange.customer.CustomerSync;
 import io.interchange.customer.CustomerTarget;
 import io.interchange.customer.FieldOwnership;
+import io.interchange.customer.LoyaltyMemberTarget;
+import io.interchange.connectors.loyalty.LoyaltyMembers;
 import io.interchange.mapping.IdentityRules;
 import io.interchange.routes.CustomerSyncRoute;
 import io.interchange.store.CrossReferences;
@@ -366,6 +368,14 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (stripeApi.enabled()) targets.add(new BillingCustomers(stripeApi, xref, wait));
         else LOG.warn("Flow {}: billing API not configured (interchange.billing.api-key): no billing customers are made",
                 FLOW_CUSTOMER_SYNC);
+        LoyaltyMembers loyalty = LoyaltyMembers.from(config);
+        if (loyalty.enabled() && !loyalty.campaignId().isBlank()) {
+            restTarget(loyalty.client());
+            targets.add(new LoyaltyMemberTarget(loyalty, xref, wait));
+        } else {
+            LOG.warn("Flow {}: loyalty platform not configured (interchange.loyalty.app-id, -app-token, -campaign-id): "
+                    + "no loyalty members are made", FLOW_CUSTOMER_SYNC);
+        }
         List<CrmWriteBack.Writer> writers = new ArrayList<>();
         HubSpotCrm hubSpot = HubSpotCrm.from(config);
         if (hubSpot.client().enabled()) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.sandbox.StripeApiPeer;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
+import io.interchange.sandbox.loyalty.LoyaltyPeer;
 import io.interchange.store.CrossReferences;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.HubSpotSigner;
@@ -48,20 +49,31 @@ class CustomerSyncFlowTest {
     static RuntimeKit kit;
     static StripeApiPeer stripe;
     static HubSpotPeer hubSpot;
+    static LoyaltyPeer loyalty;
+    static final String LOYALTY_APP = "app-" + UUID.randomUUID();
+    static final String LOYALTY_TOKEN = "token-" + UUID.randomUUID();
+    static final String PROGRAM = "camp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
     static CrossReferences xref;
 
     @BeforeAll
     static void start() throws Exception {
         stripe = new StripeApiPeer(0, STRIPE_KEY).start();
         hubSpot = new HubSpotPeer(0).privateApp(HUBSPOT_TOKEN).start();
-        kit = RuntimeKit.start(Databases.Backend.H2, Map.of("interchange.flows", "crm-hubspot,customer-sync",
-                "interchange.hubspot.client-secret", SECRET,
-                "interchange.hubspot.api-url", hubSpot.url(),
-                "interchange.hubspot.access-token", HUBSPOT_TOKEN,
-                "interchange.billing.api-url", stripe.url(),
-                "interchange.billing.api-key", STRIPE_KEY,
-                "interchange.route.customer.sync.initial-delay", "PT0.1S",
-                "interchange.route.customer.sync.max-delay", "PT0.5S"));
+        loyalty = new LoyaltyPeer(0, LOYALTY_APP, LOYALTY_TOKEN).program(PROGRAM, "Rewards").start();
+        Map<String, String> settings = new java.util.HashMap<>();
+        settings.put("interchange.flows", "crm-hubspot,customer-sync");
+        settings.put("interchange.hubspot.client-secret", SECRET);
+        settings.put("interchange.hubspot.api-url", hubSpot.url());
+        settings.put("interchange.hubspot.access-token", HUBSPOT_TOKEN);
+        settings.put("interchange.billing.api-url", stripe.url());
+        settings.put("interchange.billing.api-key", STRIPE_KEY);
+        settings.put("interchange.loyalty.api-url", loyalty.url());
+        settings.put("interchange.loyalty.app-id", LOYALTY_APP);
+        settings.put("interchange.loyalty.app-token", LOYALTY_TOKEN);
+        settings.put("interchange.loyalty.campaign-id", PROGRAM);
+        settings.put("interchange.route.customer.sync.initial-delay", "PT0.1S");
+        settings.put("interchange.route.customer.sync.max-delay", "PT0.5S");
+        kit = RuntimeKit.start(Databases.Backend.H2, settings);
         xref = kit.runtime.store().crossReferences();
     }
 
@@ -70,6 +82,7 @@ class CustomerSyncFlowTest {
         if (kit != null) kit.close();
         if (stripe != null) stripe.close();
         if (hubSpot != null) hubSpot.close();
+        if (loyalty != null) loyalty.close();
     }
 
     /** One HubSpot webhook event, as HubSpot posts it (an element of the array). */
@@ -109,6 +122,12 @@ class CustomerSyncFlowTest {
         return xref.resolve("hubspot", PORTAL + "/contact", contactId).orElse(null);
     }
 
+    static List<ObjectNode> loyaltyMembersOf(String globalId) {
+        List<String> customers = loyalty.customers().stream()
+                .filter(c -> globalId.equals(c.path("source_id").asText(null))).map(c -> c.path("id").asText()).toList();
+        return loyalty.members().stream().filter(m -> customers.contains(m.path("holder_id").asText())).toList();
+    }
+
     static JsonNode hubSpotContact(String id) {
         return hubSpot.records("contacts").stream().filter(r -> r.path("id").asText().equals(id)).findFirst().orElseThrow();
     }
@@ -126,9 +145,13 @@ class CustomerSyncFlowTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> globalIdOf(contact) != null
                 && !stripeCustomersOf(globalIdOf(contact)).isEmpty()
                 && stripeCustomersOf(globalIdOf(contact)).get(0).path("preferred_locales").toString().contains("pt")
-                && hubSpotContact(contact).path("properties").has("billing_customer_id"));
+                && hubSpotContact(contact).path("properties").has("billing_customer_id")
+                && hubSpotContact(contact).path("properties").has("loyalty_member_id"));
         String globalId = globalIdOf(contact);
         JsonNode billing = stripeCustomersOf(globalId).get(0);
+        assertThat(loyaltyMembersOf(globalId)).hasSize(1);
+        assertThat(hubSpotContact(contact).path("properties").path("loyalty_member_id").asText())
+                .isEqualTo(loyaltyMembersOf(globalId).get(0).path("code").asText());
         // the e-mail identified the contact, but Salesforce owns it (mappings/customer/ownership.csv): not applied
         assertThat(billing.path("email").asText("")).isEmpty();
         assertThat(kit.runtime.store().customerFields().find(globalId, "email")).isEmpty();
@@ -186,5 +209,7 @@ class CustomerSyncFlowTest {
                 && !stripeCustomersOf(globalIdOf(contact)).isEmpty());
         await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> true);
         assertThat(stripeCustomersOf(globalIdOf(contact))).hasSize(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> loyaltyMembersOf(globalIdOf(contact)).size() == 1);
+        assertThat(loyaltyMembersOf(globalIdOf(contact))).hasSize(1);
     }
 }
