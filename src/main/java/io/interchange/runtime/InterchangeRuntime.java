@@ -14,8 +14,11 @@ import io.interchange.connectors.erp.S4PartnerConfirmations;
 import io.interchange.connectors.webhook.BasicAuthVerifier;
 import io.interchange.connectors.crm.SalesforceChangeEvents;
 import io.interchange.connectors.crm.SalesforceSubscription;
+import io.interchange.connectors.erp.ErpAccess;
 import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.connectors.erp.LegacyCustomers;
 import io.interchange.connectors.erp.LegacyErpConnector;
+import io.interchange.connectors.erp.S4BusinessPartners;
 import io.interchange.connectors.erp.S4HanaConnector;
 import io.interchange.connectors.http.WebhookAnswers;
 import io.interchange.connectors.kafka.ConsumerGroupSeeding;
@@ -37,6 +40,7 @@ import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
 import io.interchange.routes.CustomerPartnerLinkRoute;
+import io.interchange.routes.ErpCallRoute;
 import io.interchange.customer.PartnerLinks;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.SalesforceCdcRoute;
@@ -85,6 +89,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     private final List<BillingEventStream> streams = new ArrayList<>();
     private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
     private ErpBreakers breakers;
+    private ErpAccess erpAccess;
     private SalesforceSubscription salesforce;
     private Store store;
     private Main main;
@@ -198,13 +203,18 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.KAFKA_CONSUMER_GROUP), config.getInt(Settings.BILLING_STREAM_BATCH),
                     config.getInt(Settings.BILLING_STREAM_CONSUMERS)));
         }
-        List<ErpConnector> erps = flows.contains(FLOW_LEDGER) ? List.of(s4, legacy) : List.of();
+        if (flows.contains(FLOW_LEDGER) || flows.contains(FLOW_CUSTOMER_SYNC)) {
+            // one access per ERP for every flow: postings and customer requests share its rate limit and breaker
+            erpAccess = new ErpAccess(config, List.of(s4, legacy),
+                    new S4BusinessPartners(mappings, config.get(Settings.S4_LOGICAL_SYSTEM), null, clock),
+                    new LegacyCustomers(mappings));
+            erpAccess.bind(main::bind);
+            main.configure().addRoutesBuilder(new ErpCallRoute(erpAccess));
+        }
+        List<ErpConnector> erps = flows.contains(FLOW_LEDGER) ? erpAccess.connectors() : List.of();
         if (flows.contains(FLOW_LEDGER)) {
-            main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
-            main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
             List<String> targets = erps.stream().map(ErpConnector::target).toList();
-            breakers = new ErpBreakers(config, targets);
-            breakers.all().forEach((target, cb) -> main.bind(ErpBreakers.beanName(target), cb));
+            breakers = erpAccess.breakers();
             List<LedgerBatch> batches = new ArrayList<>();
             for (String target : targets) {
                 // the legacy consumer also dead-letters the events no target can be found for (unknown entity)
@@ -219,8 +229,8 @@ public final class InterchangeRuntime implements AutoCloseable {
             // deployment neither reads the topic again nor skips what arrived while it was stopped
             ConsumerGroupSeeding.seed(bootstrapServers, config.get(Settings.BILLING_TOPIC), group,
                     targets.stream().map(t -> LedgerPostingRoute.consumerGroup(group, t)).toList());
-            main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
-                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches, breakers,
+            main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erpAccess, store.idempotency(), policies,
+                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches,
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
@@ -525,6 +535,14 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     public Config config() {
         return config;
+    }
+
+    /**
+     * Every request to the ERPs (their rate limits and circuit breakers), built when flow {@code billing-ledger} or
+     * {@code customer-sync} runs; null otherwise.
+     */
+    public ErpAccess erpAccess() {
+        return erpAccess;
     }
 
     /** True when every readiness check is up. */
