@@ -70,11 +70,12 @@ public class ErpCallRoute extends RouteBuilder {
                     .end()
                     .process(e -> {
                         if (e.getProperty(ErpAccess.CUSTOMER_ANSWER) != null) return;
-                        if (Boolean.TRUE.equals(e.getProperty(ExchangePropertyKey.CIRCUIT_BREAKER_RESPONSE_SHORT_CIRCUITED,
-                                Boolean.class))) {
+                        if (Boolean.TRUE.equals(e.getProperty(
+                                ExchangePropertyKey.CIRCUIT_BREAKER_RESPONSE_SHORT_CIRCUITED, Boolean.class))) {
                             throw ErpAccess.breakerOpen(target);
                         }
-                        throw new IllegalStateException(target + " customer route: neither an answer nor a refusal by the breaker");
+                        throw new IllegalStateException(target
+                                + " customer route: neither an answer nor a refusal by the breaker");
                     }).id(id + ".refuse-customer-if-open");
         }
     }

@@ -251,7 +251,9 @@ public final class Settings {
     public static final Setting S4_CONFIRMATION_PASSWORD = declare("interchange.erp.s4.confirmation-password", "", true,
             "Password of interchange.erp.s4.confirmation-user; confirmations are refused (503) while empty.");
     public static final Setting S4_LOGICAL_SYSTEM = declare("interchange.erp.s4.logical-system", "INTERCHNG", false,
-            "Logical system sent as OriginalReferenceDocumentLogicalSystem.");
+            "Logical system sent as OriginalReferenceDocumentLogicalSystem, and the SenderBusinessSystemID of "
+                    + "business partner replication, under which S/4HANA keeps its key mapping to our partner UUIDs: "
+                    + "changing it makes S/4HANA take every customer for a new partner.");
     public static final Setting S4_TIMEOUT = declare("interchange.erp.s4.timeout", "PT10S", false,
             "Connect and response timeout of S/4HANA calls.");
     public static final Setting S4_MAX_RATE = declare("interchange.erp.s4.max-rate", "50", false,

@@ -36,7 +36,10 @@ import java.util.function.BiConsumer;
  */
 public final class ErpAccess {
 
-    /** Exchange property telling {@code erp.<target>.call} which service to call: {@link #READ_CALL}, {@link #POST_CALL}, {@link #CUSTOMER_CALL}. */
+    /**
+     * Exchange property telling {@code erp.<target>.call} which service to call: {@link #READ_CALL}, {@link #POST_CALL}
+     * or {@link #CUSTOMER_CALL}.
+     */
     public static final String CALL = "InterchangeErpCall";
     /** The ledger read service ({@link ErpConnector#readUri}). */
     public static final String READ_CALL = "read";
@@ -168,7 +171,9 @@ public final class ErpAccess {
         Exception failure = done.getException();
         if (failure != null) throw classified(target, failure);
         Object answer = done.getProperty(CUSTOMER_ANSWER);
-        if (answer == null) throw new IllegalStateException(target + " customer route gave neither an answer nor a failure");
+        if (answer == null) {
+            throw new IllegalStateException(target + " customer route gave neither an answer nor a failure");
+        }
         return answer;
     }
 
