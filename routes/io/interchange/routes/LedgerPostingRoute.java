@@ -1,5 +1,6 @@
 package io.interchange.routes;
 
+import io.interchange.connectors.erp.ErpAccess;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.ledger.ErpBreakers;
@@ -32,9 +33,11 @@ import java.util.Locale;
  * a poll's batch at a time ({@link LedgerBatch}: bulk requests where the ERP takes them); what the batch cannot settle,
  * and every replay, goes through the single-posting route {@link #ROUTE_ID}, with its redelivery and dead-letter
  * policy. Both reach an ERP through its own route ({@code erp.<target>.post-journal}), and its ledger reads through
- * {@code erp.<target>.read-ledger}. Every request of either passes one throttle ({@code erp.<target>.call}), which
- * holds the ERP's rate limit for all of them; one circuit breaker ({@link ErpBreakers}) refuses calls while the ERP
- * is failing: the postings are then held, and the target's consumer pauses (Pausable EIP) until the breaker lets probes through.
+ * {@code erp.<target>.read-ledger}. Every request of either passes the ERP's one throttle ({@code erp.<target>.call},
+ * built by {@link ErpCallRoute} for {@link ErpAccess}, which the customer sync's requests to the ERP pass too), which
+ * holds the ERP's rate limit for all of them; one circuit breaker ({@link ErpBreakers}, also {@link ErpAccess}'s)
+ * refuses calls while the ERP is failing: the postings are then held, and the target's consumer pauses (Pausable
+ * EIP) until the breaker lets probes through.
  */
 public class LedgerPostingRoute extends RouteBuilder {
 
@@ -44,10 +47,6 @@ public class LedgerPostingRoute extends RouteBuilder {
     static final String CONFIRMATION = "InterchangeErpConfirmation";
     static final String ENVELOPE = "InterchangeEnvelope";
     static final String ERP_TARGET = "InterchangeErpTarget";
-    /** Which request {@code erp.<target>.call} makes: {@link #READ_CALL} or {@link #POST_CALL}. */
-    static final String ERP_CALL = "InterchangeErpCall";
-    static final String READ_CALL = "read";
-    static final String POST_CALL = "post";
 
     private final LedgerPostingService service;
     private final List<ErpConnector> connectors;
@@ -61,16 +60,19 @@ public class LedgerPostingRoute extends RouteBuilder {
     private final int batchSize;
     private final int consumers;
 
-    /** {@code batches}: one per ERP target, each read by its own consumer group. */
-    public LedgerPostingRoute(LedgerPostingService service, List<ErpConnector> connectors, IdempotencyStore idempotency,
+    /**
+     * {@code erps}: the ERPs' access (their call routes are {@link ErpCallRoute}'s, added beside this one);
+     * {@code batches}: one per ERP target, each read by its own consumer group.
+     */
+    public LedgerPostingRoute(LedgerPostingService service, ErpAccess erps, IdempotencyStore idempotency,
                               RoutePolicies policies, String billingTopic, String ledgerTopic, String consumerGroup,
-                              List<LedgerBatch> batches, ErpBreakers breakers, int batchSize, int consumers) {
+                              List<LedgerBatch> batches, int batchSize, int consumers) {
         this.batches = batches;
-        this.breakers = breakers;
+        this.breakers = erps.breakers();
         this.batchSize = batchSize;
         this.consumers = consumers;
         this.service = service;
-        this.connectors = connectors;
+        this.connectors = erps.connectors();
         this.idempotency = idempotency;
         this.policies = policies;
         this.billingTopic = billingTopic;
@@ -167,8 +169,8 @@ public class LedgerPostingRoute extends RouteBuilder {
                     .circuitBreaker().id("erp." + t + ".read-circuit-breaker")
                         .resilience4jConfiguration().circuitBreaker(ErpBreakers.beanName(erp.target()))
                             .throwExceptionWhenHalfOpenOrOpenState(false).end()
-                        .setProperty(ERP_CALL, constant(READ_CALL))
-                        .to("direct:erp." + erp.target() + ".call").id("erp." + t + ".read-call")
+                        .setProperty(ErpAccess.CALL, constant(ErpAccess.READ_CALL))
+                        .to(ErpAccess.callEndpoint(erp.target())).id("erp." + t + ".read-call")
                         .process(e -> readHolding(e, erp)).id("erp." + t + ".read-holding")
                     .end()
                     .process(e -> heldIfRefused(e, erp, ErpConnector.HOLDING)).id("erp." + t + ".hold-read-if-open");
@@ -183,26 +185,11 @@ public class LedgerPostingRoute extends RouteBuilder {
                     .circuitBreaker().id("erp." + t + ".circuit-breaker")
                         .resilience4jConfiguration().circuitBreaker(ErpBreakers.beanName(erp.target()))
                             .throwExceptionWhenHalfOpenOrOpenState(false).end()
-                        .setProperty(ERP_CALL, constant(POST_CALL))
-                        .to("direct:erp." + erp.target() + ".call").id("erp." + t + ".post-call")
+                        .setProperty(ErpAccess.CALL, constant(ErpAccess.POST_CALL))
+                        .to(ErpAccess.callEndpoint(erp.target())).id("erp." + t + ".post-call")
                         .process(e -> readAnswer(e, erp)).id("erp." + t + ".read-confirmation")
                     .end() // circuit breaker
                     .process(e -> heldIfRefused(e, erp, ErpConnector.ANSWERS)).id("erp." + t + ".hold-if-open");
-
-            // Every request to the ERP, read or posting, passes this one throttle: the ERP's rate limit counts them
-            // all, for retries and backlogs too. The caller's thread waits its turn. (Two throttles, one per kind of
-            // call, would each grant the whole limit.)
-            from("direct:erp." + erp.target() + ".call")
-                    .routeId("erp." + t + ".call")
-                    .errorHandler(noErrorHandler())
-                    .throttle(erp.maxRate()).timePeriodMillis(1000).asyncDelayed(false).id("erp." + t + ".rate-limit")
-                        .choice()
-                            .when(exchangeProperty(ERP_CALL).isEqualTo(READ_CALL))
-                                .to(erp.readUri()).id("erp." + t + ".ledger-read")
-                            .otherwise()
-                                .to(erp.endpointUri()).id("erp." + t + ".soap-call")
-                        .end()
-                    .end();
         }
     }
 
@@ -257,9 +244,8 @@ public class LedgerPostingRoute extends RouteBuilder {
     }
 
     private static void soapRequest(Exchange exchange, ErpConnector erp) {
-        // an earlier attempt's answers must not pass for this call's (the breaker may refuse this one)
-        exchange.removeProperty(ErpConnector.ANSWERS);
-        // a redelivery starts afresh: what an earlier attempt's call left is not this attempt's outcome
+        // an earlier attempt's answers must not pass for this call's (the breaker may refuse this one); a
+        // redelivery starts afresh: what an earlier attempt's call left is not this attempt's outcome
         exchange.removeProperty(ErpConnector.ANSWERS);
         exchange.removeProperty(ExchangePropertyKey.CIRCUIT_BREAKER_RESPONSE_SHORT_CIRCUITED);
         Message m = exchange.getMessage();

@@ -261,6 +261,12 @@ public final class Settings {
                     + "outcome is unknown (a timeout, a garbage answer, a claim taken over after a crash, a rejection). "
                     + "Empty: the service root on the host of interchange.erp.s4.url "
                     + "(/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV). Same user and password.");
+    public static final Setting S4_PARTNER_URL = declare("interchange.erp.s4.partner-url", "", false,
+            "SAP S/4HANA's inbound business partner replication service (BusinessPartnerSUITEBulkReplicateRequest, "
+                    + "communication scenario SAP_COM_0008), to which the customer sync sends new and changed customers. "
+                    + "Empty: /sap/bc/srt/scs_ext/sap/businesspartnersuitebulkreplic on the host of "
+                    + "interchange.erp.s4.url. Same user, password and timeout; its requests count against "
+                    + "interchange.erp.s4.max-rate and S/4HANA's circuit breaker together with postings.");
     public static final Setting S4_USER = declare("interchange.erp.s4.user", "INTERCHANGE", false,
             "SAP communication user.");
     public static final Setting S4_PASSWORD = declare("interchange.erp.s4.password", "", true,
@@ -272,7 +278,9 @@ public final class Settings {
     public static final Setting S4_CONFIRMATION_PASSWORD = declare("interchange.erp.s4.confirmation-password", "", true,
             "Password of interchange.erp.s4.confirmation-user; confirmations are refused (503) while empty.");
     public static final Setting S4_LOGICAL_SYSTEM = declare("interchange.erp.s4.logical-system", "INTERCHNG", false,
-            "Logical system sent as OriginalReferenceDocumentLogicalSystem.");
+            "Logical system sent as OriginalReferenceDocumentLogicalSystem, and the SenderBusinessSystemID of "
+                    + "business partner replication, under which S/4HANA keeps its key mapping to our partner UUIDs: "
+                    + "changing it makes S/4HANA take every customer for a new partner.");
     public static final Setting S4_TIMEOUT = declare("interchange.erp.s4.timeout", "PT10S", false,
             "Connect and response timeout of S/4HANA calls.");
     public static final Setting S4_MAX_RATE = declare("interchange.erp.s4.max-rate", "50", false,
@@ -285,6 +293,12 @@ public final class Settings {
                     + "holds is confirmed, not posted twice.");
     public static final Setting LEGACY_URL = declare("interchange.erp.legacy.url", "http://127.0.0.1:8091/legacy/ledger", false,
             "Legacy ERP ledger SOAP endpoint.");
+    public static final Setting LEGACY_CUSTOMER_URL = declare("interchange.erp.legacy.customer-url", "", false,
+            "Legacy ERP customer SOAP endpoint (UpsertCustomer), to which the customer sync sends the customers of "
+                    + "entities not cut over to S/4HANA. Empty: 'customers' beside the ledger endpoint's path "
+                    + "(interchange.erp.legacy.url http://host:8091/legacy/ledger gives http://host:8091/legacy/customers). "
+                    + "Same user, password and timeout; its requests count against interchange.erp.legacy.max-rate and "
+                    + "the legacy ERP's circuit breaker together with postings.");
     public static final Setting LEGACY_USER = declare("interchange.erp.legacy.user", "INTERCHANGE", false,
             "Legacy ERP user.");
     public static final Setting LEGACY_PASSWORD = declare("interchange.erp.legacy.password", "", true,

@@ -42,7 +42,9 @@ public interface CustomerTarget {
         /** nothing the target takes changed */
         UNCHANGED,
         /** the customer does not belong in the target (yet): e.g. no legal entity for an ERP */
-        NOT_APPLICABLE
+        NOT_APPLICABLE,
+        /** the customer lacks what the target requires (e.g. a name for an ERP): sent once a change brings it */
+        WAITING
     }
 
     /** The customer master fields targets take: a change of another field (lifecycle stage, consent) writes nothing. */

@@ -7,6 +7,9 @@ import io.interchange.model.Customer;
 import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.CrossReferences;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -23,10 +26,15 @@ import java.util.Optional;
  * of a master field sends the partner again under the same UUID, which S/4HANA's key mapping makes an update; a
  * confirmation that never comes lets the claim's lease run out, and the next change sends it again.
  *
+ * <p>A customer without a name (the system that owns names has not set one) waits: the change that brings it sends
+ * the partner.
+ *
  * <p>Legacy ERP: one customer per legal entity's company (cross-reference {@code erp-legacy}, scope the entity),
  * keyed there by the global id, so the synchronous upsert's number is linked at once and a repeat is the same customer.
  */
 public final class ErpPartners implements CustomerTarget {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ErpPartners.class);
 
     public static final String NAME = "erp";
     public static final String S4_SYSTEM = S4BusinessPartners.XREF_SYSTEM;
@@ -59,6 +67,12 @@ public final class ErpPartners implements CustomerTarget {
         LegalEntity entity = entities.find(request.legalEntity()).orElseThrow(() -> new PermanentFailure(
                 "customer " + request.customer().globalId() + " names legal entity " + request.legalEntity()
                         + ", which mappings/legal-entities.csv does not list"));
+        Customer c = request.customer();
+        if (c.companyName() == null && c.lastName() == null) {
+            // an ERP's partner needs a name (its mappings require one); the system that owns names has not set it yet
+            LOG.info("Customer {} has no name yet: its {} business partner waits for one", c.globalId(), entity.id());
+            return Action.WAITING;
+        }
         boolean changed = request.touchesMaster() || request.changed().contains("legalEntity");
         String erp = entity.erpTargetOn(LocalDate.now(clock.withZone(entity.timeZone())));
         return erp.equals(LegalEntity.S4HANA) ? s4(request.customer(), entity, changed)

@@ -25,15 +25,18 @@ import java.util.Set;
 import java.util.function.ToIntFunction;
 
 /**
- * One Resilience4j circuit breaker per ERP target, shared by everything that posts to that ERP in this instance (the
- * batches' bulk requests, the single-posting route, replays): the ERP's route ({@code direct:erp.<target>}) runs its
- * SOAP call inside Camel's circuit breaker EIP with this breaker.
+ * One Resilience4j circuit breaker per ERP target, shared by everything that calls that ERP in this instance (the
+ * batches' bulk requests, the single-posting route, replays, ledger reads, and the customer sync's partner and
+ * customer requests; built by {@link io.interchange.connectors.erp.ErpAccess}): the ERP's routes
+ * ({@code direct:erp.<target>}, {@code ...read}, {@code ...customer}) run their call inside Camel's circuit breaker
+ * EIP with this breaker.
  *
  * <p>What counts as a failure is what the posting route would retry ({@link FailureClassifier#isTransient}): the ERP
  * unreachable, timing out, answering 408/429/5xx or a SOAP {@code Server} fault. Any answer, a business rejection
  * included, shows the ERP is there and counts as a success.
  *
- * <p>While a breaker is open, a call is not made: the ERP route marks the exchange {@link #HELD} (no exception, the
+ * <p>While a breaker is open, a call is not made. A customer request fails with a transient failure saying so. A
+ * posting's ERP route marks the exchange {@link #HELD} (no exception, the
  * idempotency key released, the route stopped), and the target's ledger consumer holds the event and every later one
  * of its partition (see {@link LedgerHold}): nothing is dead-lettered, no redelivery attempt is spent, and the
  * consumer keeps polling, paused, until the breaker lets probes through (half-open, after

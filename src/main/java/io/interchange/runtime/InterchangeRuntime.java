@@ -14,8 +14,11 @@ import io.interchange.connectors.erp.S4PartnerConfirmations;
 import io.interchange.connectors.webhook.BasicAuthVerifier;
 import io.interchange.connectors.crm.SalesforceChangeEvents;
 import io.interchange.connectors.crm.SalesforceSubscription;
+import io.interchange.connectors.erp.ErpAccess;
 import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.connectors.erp.LegacyCustomers;
 import io.interchange.connectors.erp.LegacyErpConnector;
+import io.interchange.connectors.erp.S4BusinessPartners;
 import io.interchange.connectors.erp.S4HanaConnector;
 import io.interchange.connectors.http.WebhookAnswers;
 import io.interchange.connectors.kafka.ConsumerGroupSeeding;
@@ -37,6 +40,7 @@ import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
 import io.interchange.routes.CustomerPartnerLinkRoute;
+import io.interchange.routes.ErpCallRoute;
 import io.interchange.customer.PartnerLinks;
 import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.routes.SalesforceCdcRoute;
@@ -55,6 +59,10 @@ import io.interchange.customer.CustomerSources;
 import io.interchange.customer.CustomerSync;
 import io.interchange.customer.CustomerTarget;
 import io.interchange.customer.FieldOwnership;
+import io.interchange.customer.ErpCustomerCalls;
+import io.interchange.customer.ErpPartners;
+import io.interchange.model.Customer;
+import org.apache.camel.ProducerTemplate;
 import io.interchange.customer.LoyaltyMemberTarget;
 import io.interchange.connectors.loyalty.LoyaltyMembers;
 import io.interchange.mapping.IdentityRules;
@@ -104,6 +112,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     /** The customer sync's meters, published once Camel's registry exists (it is made when Camel starts). */
     private final CompositeMeterRegistry customerMeters = new CompositeMeterRegistry();
     private final List<RestClient> restClients = new ArrayList<>();
+    private ErpAccess erpAccess;
     private SalesforceSubscription salesforce;
     private Store store;
     private Main main;
@@ -218,13 +227,18 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.KAFKA_CONSUMER_GROUP), config.getInt(Settings.BILLING_STREAM_BATCH),
                     config.getInt(Settings.BILLING_STREAM_CONSUMERS)));
         }
-        List<ErpConnector> erps = flows.contains(FLOW_LEDGER) ? List.of(s4, legacy) : List.of();
+        if (flows.contains(FLOW_LEDGER) || flows.contains(FLOW_CUSTOMER_SYNC)) {
+            // one access per ERP for every flow: postings and customer requests share its rate limit and breaker
+            erpAccess = new ErpAccess(config, List.of(s4, legacy),
+                    new S4BusinessPartners(mappings, config.get(Settings.S4_LOGICAL_SYSTEM), null, clock),
+                    new LegacyCustomers(mappings));
+            erpAccess.bind(main::bind);
+            main.configure().addRoutesBuilder(new ErpCallRoute(erpAccess));
+        }
+        List<ErpConnector> erps = flows.contains(FLOW_LEDGER) ? erpAccess.connectors() : List.of();
         if (flows.contains(FLOW_LEDGER)) {
-            main.bind(s4.endpoint().configurerBean(), s4.endpoint().clientConfigurer());
-            main.bind(legacy.endpoint().configurerBean(), legacy.endpoint().clientConfigurer());
             List<String> targets = erps.stream().map(ErpConnector::target).toList();
-            breakers = new ErpBreakers(config, targets);
-            breakers.all().forEach((target, cb) -> main.bind(ErpBreakers.beanName(target), cb));
+            breakers = erpAccess.breakers();
             List<LedgerBatch> batches = new ArrayList<>();
             for (String target : targets) {
                 // the legacy consumer also dead-letters the events no target can be found for (unknown entity)
@@ -239,8 +253,8 @@ public final class InterchangeRuntime implements AutoCloseable {
             // deployment neither reads the topic again nor skips what arrived while it was stopped
             ConsumerGroupSeeding.seed(bootstrapServers, config.get(Settings.BILLING_TOPIC), group,
                     targets.stream().map(t -> LedgerPostingRoute.consumerGroup(group, t)).toList());
-            main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erps, store.idempotency(), policies,
-                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches, breakers,
+            main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erpAccess, store.idempotency(), policies,
+                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches,
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
@@ -255,7 +269,7 @@ public final class InterchangeRuntime implements AutoCloseable {
             main.configure().addRoutesBuilder(new SalesforceCdcRoute(changes, salesforce, policies,
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
-        if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, stripeApi, policies);
+        if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, entities, stripeApi, policies, clock);
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
         try {
             main.start();
@@ -361,10 +375,12 @@ public final class InterchangeRuntime implements AutoCloseable {
      * the CRMs ({@link CustomerSync}); ERP partner confirmations (taken by the flow's edge) complete their links. A
      * target or CRM whose API is not configured is left out, and said so.
      */
-    private void customerSync(MappingEngine mappings, MappingSource source, StripeApi stripeApi, RoutePolicies policies) {
+    private void customerSync(MappingEngine mappings, MappingSource source, LegalEntityTable entities, StripeApi stripeApi,
+                              RoutePolicies policies, Clock clock) {
         CrossReferences xref = store.crossReferences();
         Duration wait = config.getDuration(Settings.CUSTOMER_CREATE_WAIT);
         List<CustomerTarget> targets = new ArrayList<>();
+        targets.add(new ErpPartners(erpCustomerCalls(), entities, xref, clock, wait));
         if (stripeApi.enabled()) targets.add(new BillingCustomers(stripeApi, xref, wait));
         else LOG.warn("Flow {}: billing API not configured (interchange.billing.api-key): no billing customers are made",
                 FLOW_CUSTOMER_SYNC);
@@ -395,6 +411,33 @@ public final class InterchangeRuntime implements AutoCloseable {
                 config.get(Settings.CUSTOMER_TOPIC), group));
         main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(new PartnerLinks(xref, writeBack::write),
                 store.idempotency(), policies, config.get(Settings.CUSTOMER_TOPIC), group));
+    }
+
+    /** The ERPs' customer services through {@link ErpAccess} (its template made once Camel runs). */
+    private ErpCustomerCalls erpCustomerCalls() {
+        ErpAccess access = erpAccess;
+        return new ErpCustomerCalls() {
+            private volatile ProducerTemplate template;
+
+            private ProducerTemplate template() {
+                if (template == null) {
+                    synchronized (this) {
+                        if (template == null) template = main.getCamelContext().createProducerTemplate();
+                    }
+                }
+                return template;
+            }
+
+            @Override
+            public void replicateS4(List<S4BusinessPartners.PartnerRequest> partners) {
+                access.sendPartners(template(), partners);
+            }
+
+            @Override
+            public LegacyCustomers.Answer upsertLegacy(Customer customer, String legalEntity, String legacyCompany) {
+                return access.upsertLegacyCustomer(template(), customer, legalEntity, legacyCompany);
+            }
+        };
     }
 
     /** A REST target's throttled route and HTTP client, once per target. */
@@ -595,6 +638,14 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     public Config config() {
         return config;
+    }
+
+    /**
+     * Every request to the ERPs (their rate limits and circuit breakers), built when flow {@code billing-ledger} or
+     * {@code customer-sync} runs; null otherwise.
+     */
+    public ErpAccess erpAccess() {
+        return erpAccess;
     }
 
     /** True when every readiness check is up. */

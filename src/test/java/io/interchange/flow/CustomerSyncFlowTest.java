@@ -45,6 +45,8 @@ class CustomerSyncFlowTest {
     static final String HUBSPOT_TOKEN = "pat-na1-" + UUID.randomUUID();
     static final String STRIPE_KEY = "sk_test_" + UUID.randomUUID().toString().replace("-", "");
     static final long PORTAL = 62515;
+    static final String CONFIRM_USER = "S4HANA";
+    static final String CONFIRM_PASSWORD = "confirm-" + UUID.randomUUID();
     static final AtomicLong EVENT_IDS = new AtomicLong(4_000_000);
     static RuntimeKit kit;
     static StripeApiPeer stripe;
@@ -71,10 +73,14 @@ class CustomerSyncFlowTest {
         settings.put("interchange.loyalty.app-id", LOYALTY_APP);
         settings.put("interchange.loyalty.app-token", LOYALTY_TOKEN);
         settings.put("interchange.loyalty.campaign-id", PROGRAM);
+        settings.put("interchange.erp.s4.confirmation-user", CONFIRM_USER);
+        settings.put("interchange.erp.s4.confirmation-password", CONFIRM_PASSWORD);
         settings.put("interchange.route.customer.sync.initial-delay", "PT0.1S");
         settings.put("interchange.route.customer.sync.max-delay", "PT0.5S");
         kit = RuntimeKit.start(Databases.Backend.H2, settings);
         xref = kit.runtime.store().crossReferences();
+        kit.s4.businessPartners().confirmTo(java.net.URI.create("http://127.0.0.1:" + kit.httpPort
+                + "/soap/s4hana/business-partner-confirmation"), CONFIRM_USER, CONFIRM_PASSWORD);
     }
 
     @AfterAll
@@ -172,6 +178,26 @@ class CustomerSyncFlowTest {
         assertThat(hubSpot.records("contacts")).hasSize(hubSpotWrites);
         assertThat(hubSpotContact(contact).path("updatedAt").asText()).isEqualTo(updatedAt);
         assertThat(stripeCustomersOf(globalId)).hasSize(1);
+    }
+
+    @Test
+    void aCustomerWithoutANameWaitsForItsErpPartnerInsteadOfFailing() throws Exception {
+        String contact = hubSpot.create("contacts", Map.of("email", "jonas.keller@example.com"));
+        // HubSpot may name the legal entity, not the person (Salesforce owns names): no partner can be made yet
+        deliver(event("contact.propertyChange", contact, "email", "jonas.keller@example.com"),
+                event("contact.propertyChange", contact, "legal_entity", "DE01"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> globalIdOf(contact) != null
+                && kit.runtime.store().customerFields().find(globalIdOf(contact), "legalEntity").isPresent()
+                && hubSpotContact(contact).path("properties").has("loyalty_member_id"));
+        String globalId = globalIdOf(contact);
+        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        assertThat(kit.s4.businessPartners().partners()).noneMatch(p -> p.senderUuid().equals(
+                io.interchange.connectors.erp.S4BusinessPartners.partnerUuid(globalId)));
+        assertThat(xref.recordOf(globalId, "erp-s4hana", "")).isEmpty();
+        assertThat(kit.runtime.store().deadLetters().list("customer.sync", io.interchange.store.DeadLetter.OPEN, 100))
+                .noneMatch(d -> d.errorMessage().contains(globalId));
+        assertThat(kit.get("/observe/metrics").body()).containsPattern(
+                "interchange_customer_sync_target_actions_total\\{[^}]*action=\"WAITING\"[^}]*target=\"erp\"");
     }
 
     @Test

@@ -28,6 +28,14 @@ public interface ErpConnector {
         return endpoint().camelUri();
     }
 
+    /**
+     * The Camel endpoint URI of the ERP's customer service (same credentials, timeouts and rate limit as its ledger),
+     * or null when the ERP has none: S/4HANA's business partner replication, the legacy ERP's UpsertCustomer.
+     */
+    default String customerUri() {
+        return null;
+    }
+
     /** Most requests per second one instance may send. */
     default int maxRate() {
         return endpoint().maxRate();

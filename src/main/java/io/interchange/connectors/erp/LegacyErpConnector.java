@@ -32,6 +32,7 @@ public final class LegacyErpConnector implements ErpConnector {
 
     private final ErpEndpoint endpoint;
     private final Mapping mapping;
+    private final String customerUrl;
 
     public LegacyErpConnector(Config config, MappingEngine mappings) {
         this.endpoint = new ErpEndpoint("legacyErp", config.get(Settings.LEGACY_URL),
@@ -39,6 +40,16 @@ public final class LegacyErpConnector implements ErpConnector {
                 config.get(Settings.LEGACY_PASSWORD),
                 config.getInt(Settings.LEGACY_MAX_RATE));
         this.mapping = mappings.get("legacy-erp/post-journal");
+        String customers = config.get(Settings.LEGACY_CUSTOMER_URL);
+        // by default the customer service sits beside the ledger service: .../legacy/ledger -> .../legacy/customers
+        this.customerUrl = customers == null || customers.isBlank()
+                ? endpoint.url().resolve("customers").toString() : customers;
+    }
+
+    /** The customer service ({@link LegacyCustomers}, UpsertCustomer), by default beside the ledger service. */
+    @Override
+    public String customerUri() {
+        return endpoint.camelUri(customerUrl, "POST");
     }
 
     @Override

@@ -64,6 +64,7 @@ public final class S4HanaConnector implements ErpConnector {
     private final Clock clock;
     private final int maxBulk;
     private final String readUrl;
+    private final String partnerUrl;
 
     public S4HanaConnector(Config config, MappingEngine mappings, Clock clock) {
         this.endpoint = new ErpEndpoint("s4hana", config.get(Settings.S4_URL), config.getDuration(Settings.S4_TIMEOUT),
@@ -80,6 +81,12 @@ public final class S4HanaConnector implements ErpConnector {
             read = post.getScheme() + "://" + post.getRawAuthority() + READ_SERVICE;
         }
         this.readUrl = read.endsWith("/") ? read.substring(0, read.length() - 1) : read;
+        String partners = config.get(Settings.S4_PARTNER_URL);
+        if (partners == null || partners.isBlank()) {
+            URI post = endpoint.url();
+            partners = post.getScheme() + "://" + post.getRawAuthority() + S4BusinessPartners.SERVICE_PATH;
+        }
+        this.partnerUrl = partners;
         if (maxBulk < 1 || maxBulk > 500) {
             throw new IllegalArgumentException(Settings.S4_BULK_SIZE.key() + " must be between 1 and 500, not " + maxBulk);
         }
@@ -174,6 +181,12 @@ public final class S4HanaConnector implements ErpConnector {
             throw new PermanentFailure("S/4HANA answered " + root.getLocalName() + " instead of JournalEntryBulkCreateConfirmation");
         }
         return root;
+    }
+
+    /** Business partner replication ({@link S4BusinessPartners}), by default on the host of the posting service. */
+    @Override
+    public String customerUri() {
+        return endpoint.camelUri(partnerUrl, "POST");
     }
 
     @Override
