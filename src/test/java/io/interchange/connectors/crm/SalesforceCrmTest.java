@@ -8,9 +8,11 @@ import io.interchange.reliability.TransientFailure;
 import io.interchange.sandbox.salesforce.SalesforcePeer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.salesforce.SalesforceComponent;
 import org.apache.camel.component.salesforce.SalesforceConstants;
 import org.apache.camel.component.salesforce.api.SalesforceException;
 import org.apache.camel.component.salesforce.api.dto.RestError;
+import org.apache.camel.component.salesforce.internal.streaming.ReplayControl;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -153,6 +156,10 @@ class SalesforceCrmTest {
     @Test
     void ourWritesNameOurClientInTheirChangeEventsWhichTheSubscriberTakesForEchoes() throws Exception {
         List<String> origins = new CopyOnWriteArrayList<>();
+        // camel-salesforce keeps each channel's replay id in a JVM-wide map, which an earlier test in this JVM may have
+        // set for another org: every retained event of this peer is asked for explicitly
+        ReplayControl.subscribeFrom(context.getComponent(SalesforceConnection.COMPONENT, SalesforceComponent.class),
+                "/data/AccountChangeEvent", -2);
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
@@ -165,13 +172,17 @@ class SalesforceCrmTest {
         crm.upsert("Account", EXT, List.of(named(fields.record("gc-7", null, null, null, "SYNCED"), "Ours")));
 
         assertThat(peer.writes()).extracting(SalesforcePeer.Write::callOptions).containsExactly("client=interchange");
-        await().atMost(Duration.ofSeconds(20)).until(() -> origins.size() >= 2);
-        assertThat(origins).containsExactly("", "com/salesforce/api/rest/59.0;client=interchange");
+        String ours = "com/salesforce/api/rest/59.0;client=interchange";
+        await().atMost(Duration.ofSeconds(20)).until(() -> origins.contains(ours));
+        // camel-salesforce may subscribe twice while its handshake completes, each time from -2, so an event can arrive
+        // twice (the flow's claims make that harmless); what matters here is each event's origin
+        assertThat(new LinkedHashSet<>(origins)).containsExactly("", ours);
+        assertThat(origins.indexOf("")).isLessThan(origins.indexOf(ours));
 
         SalesforceChangeEvents events = new SalesforceChangeEvents(
                 MappingEngine.load(MappingSource.directory(Path.of("mappings"))), null, null, null, "interchange");
-        assertThat(events.isEcho(origins.get(1))).isTrue();
-        assertThat(events.isEcho(origins.get(0))).isFalse();
+        assertThat(events.isEcho(ours)).isTrue();
+        assertThat(events.isEcho("")).isFalse();
     }
 
     @Test
