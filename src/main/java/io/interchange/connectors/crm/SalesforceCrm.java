@@ -14,6 +14,8 @@ import org.apache.camel.component.salesforce.api.dto.AbstractDescribedSObjectBas
 import org.apache.camel.component.salesforce.api.dto.RestError;
 import org.apache.camel.component.salesforce.api.dto.SObjectDescription;
 import org.apache.camel.component.salesforce.api.dto.UpsertSObjectResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -47,9 +50,11 @@ import java.util.regex.Pattern;
  * {@link Result}, and the other records are written. A request Salesforce refuses as a whole is thrown, classified:
  * {@link TransientFailure} for no answer (timeout, connection), 5xx (503 among them), 408, 429 and 403
  * {@code REQUEST_LIMIT_EXCEEDED} (the org's API allowance, which recovers); {@link PermanentFailure} for the rest
- * (400 malformed, 401 still after a new login, 403 without the permission, 404 no such object or field). The
- * {@code Sforce-Limit-Info} answer header is not read on this path: camel-salesforce gives no request-wide place to
- * wait on it; an exhausted allowance surfaces as the transient 403.
+ * (400 malformed, 401 still after a new login, 403 without the permission, 404 no such object or field).
+ *
+ * <p>{@code Sforce-Limit-Info: api-usage=n/m} (the org's rolling 24-hour API allowance, which camel-salesforce copies
+ * from the answer to the exchange) is kept as {@link #apiUsage()} and logged as a warning from 90% on; nothing waits on
+ * it, since an exhausted allowance is answered with the transient 403 and the caller's retry policy waits instead.
  */
 public final class SalesforceCrm {
 
@@ -133,8 +138,19 @@ public final class SalesforceCrm {
         }
     }
 
+    /** The org's API use as the last answer reported it: requests made in the last 24 hours, and the allowance. */
+    public record ApiUsage(long used, long limit) {
+        public boolean nearlyExhausted() {
+            return limit > 0 && used * 10 >= limit * 9;
+        }
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(SalesforceCrm.class);
+    private static final Pattern API_USAGE = Pattern.compile("api-usage=(\\d+)/(\\d+)");
+
     private final ProducerTemplate template;
     private final String callOptions;
+    private volatile ApiUsage apiUsage;
 
     /**
      * @param template a producer template of the Camel context in which {@link SalesforceConnection#component} is
@@ -151,6 +167,11 @@ public final class SalesforceCrm {
 
     public static SalesforceCrm from(ProducerTemplate template, Config config) {
         return new SalesforceCrm(template, config.get(Settings.SALESFORCE_CLIENT_ID));
+    }
+
+    /** The org's API use from the last answer's {@code Sforce-Limit-Info}, or null before any answer carried it. */
+    public ApiUsage apiUsage() {
+        return apiUsage;
     }
 
     /** The {@code Sforce-Call-Options} value every request carries. */
@@ -192,6 +213,7 @@ public final class SalesforceCrm {
             e.getIn().setHeader(CALL_OPTIONS, callOptions);
             e.getIn().setBody(chunk);
         });
+        observeLimits(answer.getMessage().getHeader("Sforce-Limit-Info", String.class));
         if (answer.getException() != null) throw classify(what, answer.getException());
         List<?> list = answer.getMessage().getBody(List.class);
         if (list == null || list.size() != chunk.size()) {
@@ -212,6 +234,19 @@ public final class SalesforceCrm {
                     errors));
         }
         return out;
+    }
+
+    private void observeLimits(String limitInfo) {
+        if (limitInfo == null) return;
+        Matcher m = API_USAGE.matcher(limitInfo);
+        if (!m.find()) return;
+        ApiUsage usage = new ApiUsage(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)));
+        ApiUsage before = apiUsage;
+        apiUsage = usage;
+        if (usage.nearlyExhausted() && (before == null || !before.nearlyExhausted())) {
+            LOG.warn("Salesforce API allowance nearly used up: {} of {} requests in the last 24 hours", usage.used(),
+                    usage.limit());
+        }
     }
 
     /** A whole request's failure as the runtime's transient or permanent failure, with Salesforce's reason. */

@@ -73,6 +73,9 @@ public final class SalesforcePeer implements AutoCloseable {
     private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<Write> writes = java.util.Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong tokensIssued = new AtomicLong();
+    /** REST requests counted against the org's daily allowance, reported in {@code Sforce-Limit-Info}. */
+    private final AtomicLong apiCalls = new AtomicLong();
+    static final long API_LIMIT = 15_000;
     private volatile int pageSize = 2000;
 
     public SalesforcePeer(int port, String clientId, String clientSecret) throws IOException {
@@ -449,6 +452,8 @@ public final class SalesforcePeer implements AutoCloseable {
             String path = ex.getRequestURI().getPath();
             String query = ex.getRequestURI().getRawQuery();
             requests.add(ex.getRequestMethod() + " " + path + (query == null ? "" : "?" + query));
+            // as Salesforce reports the org's API use on every REST answer
+            ex.getResponseHeaders().set("Sforce-Limit-Info", "api-usage=" + apiCalls.incrementAndGet() + "/" + API_LIMIT);
             if (!authorised(ex)) {
                 send(ex, 401, error("INVALID_SESSION_ID", "Session expired or invalid"));
                 return;

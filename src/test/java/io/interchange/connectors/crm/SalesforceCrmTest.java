@@ -105,6 +105,10 @@ class SalesforceCrmTest {
                 .containsEntry("ERP_Partner_Number__c", "1000001,2000002")
                 // fields not sent are left as they were
                 .containsEntry("Billing_Customer_Id__c", "cus_1").containsEntry("Name", "Acme");
+        // Sforce-Limit-Info of the last answer: the peer's second REST request of the day
+        assertThat(crm.apiUsage()).isEqualTo(new SalesforceCrm.ApiUsage(2, 15_000));
+        assertThat(crm.apiUsage().nearlyExhausted()).isFalse();
+        assertThat(new SalesforceCrm.ApiUsage(13_500, 15_000).nearlyExhausted()).isTrue();
         assertThat(peer.writes()).extracting(SalesforcePeer.Write::path, SalesforcePeer.Write::allOrNone,
                         SalesforcePeer.Write::status)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(UPSERT_PATH, false, 200),
