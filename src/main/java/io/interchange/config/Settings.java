@@ -228,6 +228,29 @@ public final class Settings {
     public static final Setting SALESFORCE_REWIND_DELAY = declare("interchange.salesforce.rewind-delay", "PT1S", false,
             "After a change event fails (Kafka or the store down), how long the flow waits before it subscribes again "
                     + "from the last event fully processed; doubled after each failure in a row, up to a minute.");
+    public static final Setting SALESFORCE_EXTERNAL_ID_FIELD = declare("interchange.salesforce.external-id-field",
+            "Interchange_Global_Id__c", false,
+            "API name of the field that holds the global customer id on the Salesforce records the runtime writes back "
+                    + "to, and by which it upserts them. Create it on Account (and Contact, if contacts are written) as "
+                    + "Text(64) with External ID and Unique (case sensitive) ticked, editable by the integration user.");
+    public static final Setting SALESFORCE_BILLING_ID_FIELD = declare("interchange.salesforce.billing-id-field",
+            "Billing_Customer_Id__c", false,
+            "API name of the field the runtime writes the billing system's customer id to (e.g. cus_...). Create it as "
+                    + "Text(64), editable by the integration user; External ID is not needed.");
+    public static final Setting SALESFORCE_ERP_PARTNER_FIELD = declare("interchange.salesforce.erp-partner-field",
+            "ERP_Partner_Number__c", false,
+            "API name of the field the runtime writes the customer's ERP business partner number(s) to, several "
+                    + "(one per ERP or legal entity) comma-separated. Create it as Text(255), editable by the integration "
+                    + "user.");
+    public static final Setting SALESFORCE_LOYALTY_MEMBER_FIELD = declare("interchange.salesforce.loyalty-member-field",
+            "Loyalty_Member_Id__c", false,
+            "API name of the field the runtime writes the loyalty programme's member id to. Create it as Text(64), "
+                    + "editable by the integration user.");
+    public static final Setting SALESFORCE_SYNC_STATUS_FIELD = declare("interchange.salesforce.sync-status-field",
+            "Interchange_Sync_Status__c", false,
+            "API name of the field the runtime writes the customer's sync status to (a short word the customer-sync "
+                    + "flow sets). Create it as Text(40), editable by the integration user; read-only for other users "
+                    + "is advisable, since the runtime overwrites it.");
     public static final Setting CUSTOMER_TOPIC = declare("interchange.customer.topic", "interchange.customer.v1", false,
             "Kafka topic of canonical customer changes (CRM records created, changed, deleted, restored, merged).");
     public static final Setting CUSTOMER_ECHO_WINDOW = declare("interchange.customer.echo-window", "PT24H", false,

@@ -13,6 +13,7 @@ import io.interchange.connectors.crm.HubSpotWebhook;
 import io.interchange.connectors.erp.S4PartnerConfirmations;
 import io.interchange.connectors.webhook.BasicAuthVerifier;
 import io.interchange.connectors.crm.SalesforceChangeEvents;
+import io.interchange.connectors.crm.SalesforceConnection;
 import io.interchange.connectors.crm.SalesforceSubscription;
 import io.interchange.connectors.erp.ErpAccess;
 import io.interchange.connectors.erp.ErpConnector;
@@ -72,9 +73,6 @@ import java.time.Duration;
 import io.vertx.core.VertxOptions;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
-import org.apache.camel.component.salesforce.AuthenticationType;
-import org.apache.camel.component.salesforce.SalesforceComponent;
-import org.apache.camel.component.salesforce.SalesforceEndpointConfig;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -258,7 +256,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
-            main.bind("salesforce", salesforceComponent());
+            main.bind(SalesforceConnection.COMPONENT, SalesforceConnection.component(config, FLOW_SALESFORCE));
             SalesforceChangeEvents changes = new SalesforceChangeEvents(mappings, store.idempotency(),
                     store.streamPositions(), store.deadLetters(), config.get(Settings.SALESFORCE_CLIENT_ID));
             salesforce = new SalesforceSubscription(changes, list(config.get(Settings.SALESFORCE_CHANNELS)),
@@ -446,28 +444,6 @@ public final class InterchangeRuntime implements AutoCloseable {
         restClients.add(client);
         main.bind(client.target().clientBean(), client.clientConfigurer());
         main.configure().addRoutesBuilder(new RestTargetRoute(client.target()));
-    }
-
-    /**
-     * camel-salesforce logging in with the OAuth 2.0 client-credentials flow; raw JSON payloads (the change event
-     * header, changedFields among it, is dropped otherwise). It logs in when Camel starts, so a wrong login URL or
-     * secret stops start-up with Salesforce's answer.
-     */
-    private SalesforceComponent salesforceComponent() {
-        if (config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank() || config.get(Settings.SALESFORCE_CONSUMER_SECRET).isBlank()) {
-            throw new ConfigurationException("flow " + FLOW_SALESFORCE + " needs " + Settings.SALESFORCE_CONSUMER_KEY.key()
-                    + " and " + Settings.SALESFORCE_CONSUMER_SECRET.key());
-        }
-        SalesforceComponent sf = new SalesforceComponent();
-        sf.setLoginUrl(config.get(Settings.SALESFORCE_LOGIN_URL));
-        sf.setAuthenticationType(AuthenticationType.CLIENT_CREDENTIALS);
-        sf.setClientId(config.get(Settings.SALESFORCE_CONSUMER_KEY));
-        sf.setClientSecret(config.get(Settings.SALESFORCE_CONSUMER_SECRET));
-        SalesforceEndpointConfig endpoint = new SalesforceEndpointConfig();
-        endpoint.setApiVersion(config.get(Settings.SALESFORCE_API_VERSION));
-        endpoint.setRawPayload(true);
-        sf.setConfig(endpoint);
-        return sf;
     }
 
     private static List<String> list(String commaSeparated) {

@@ -117,6 +117,30 @@ class SalesforcePeerTest {
     }
 
     @Test
+    void allOrNoneRollsBackTheWholeUpsertWhenOneRecordFails() throws Exception {
+        ObjectNode body = JSON.createObjectNode().put("allOrNone", true);
+        ArrayNode records = body.putArray("records");
+        records.addObject().put("Ext_Id__c", "E1").put("Name", "One").putObject("attributes").put("type", "Account");
+        records.addObject().put("Ext_Id__c", "E2").putObject("attributes").put("type", "Account"); // no Name
+        JsonNode all = JSON.readTree(send("PATCH", "/services/data/v59.0/composite/sobjects/Account/Ext_Id__c",
+                body.toString(), "client=interchange").body());
+        assertThat(all).extracting(r -> r.path("success").asBoolean()).containsExactly(false, false);
+        assertThat(all.get(0).path("errors").get(0).path("statusCode").asText()).isEqualTo("ALL_OR_NONE_OPERATION_ROLLED_BACK");
+        assertThat(all.get(1).path("errors").get(0).path("statusCode").asText()).isEqualTo("REQUIRED_FIELD_MISSING");
+        assertThat(peer.all("Account")).isEmpty();
+        assertThat(peer.lastReplayId()).isEqualTo(-1); // no change event either
+
+        body.put("allOrNone", false);
+        JsonNode some = JSON.readTree(send("PATCH", "/services/data/v59.0/composite/sobjects/Account/Ext_Id__c",
+                body.toString(), null).body());
+        assertThat(some).extracting(r -> r.path("success").asBoolean()).containsExactly(true, false);
+        assertThat(peer.all("Account")).hasSize(1);
+        assertThat(peer.writes()).extracting(SalesforcePeer.Write::allOrNone, SalesforcePeer.Write::callOptions)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(true, "client=interchange"),
+                        org.assertj.core.groups.Tuple.tuple(false, null));
+    }
+
+    @Test
     void aReplayIdPastRetentionIsRefusedWithSalesforcesError() throws Exception {
         peer.create("Account", Map.of("Name", "Old"));
         long old = peer.lastReplayId();

@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  * on both: the OAuth 2.0 client-credentials token endpoint ({@code POST /services/oauth2/token}), REST query and
  * queryAll ({@code GET /services/data/vNN.0/query/?q=}, {@link Soql}, paginated with {@code nextRecordsUrl}), sObject Collections upsert by
  * external id ({@code PATCH /services/data/vNN.0/composite/sobjects/{SObject}/{ExternalIdField}}, up to 200 records,
- * honouring {@code Sforce-Call-Options: client=<id>}), and the Streaming API ({@link StreamingBus}) carrying a change
+ * honouring {@code Sforce-Call-Options: client=<id>} and {@code allOrNone}, with per-record errors for a missing
+ * external id value, a value matching several records and a create without the type's required field), and the Streaming API ({@link StreamingBus}) carrying a change
  * event for every change: the REST writes' (with {@code changeOrigin} {@code com/salesforce/api/rest/NN.0;client=<id>}),
  * and those a test makes as a user would ({@link #create}, {@link #update}, ...). Gap and overflow events, changes
  * that make no event (as database-level jobs do on Salesforce) and the loss of events past retention can be injected.
@@ -54,6 +55,8 @@ public final class SalesforcePeer implements AutoCloseable {
     /** Fields Salesforce maintains: not writable, not in change events (SystemModstamp, IsDeleted) or set by it. */
     private static final List<String> SYSTEM_FIELDS = List.of("Id", "CreatedDate", "CreatedById", "LastModifiedDate",
             "LastModifiedById", "SystemModstamp", "IsDeleted");
+    /** Fields a record of the type cannot be created without (Account's Name, Contact's LastName). */
+    private static final Map<String, String> REQUIRED = Map.of("Account", "Name", "Contact", "LastName");
 
     public final String clientId;
     private final String clientSecret;
@@ -68,6 +71,11 @@ public final class SalesforcePeer implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong(1);
     private final AtomicLong commitNumbers = new AtomicLong(10_592_733_780_000L);
     private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<Write> writes = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final AtomicLong tokensIssued = new AtomicLong();
+    /** REST requests counted against the org's daily allowance, reported in {@code Sforce-Limit-Info}. */
+    private final AtomicLong apiCalls = new AtomicLong();
+    static final long API_LIMIT = 15_000;
     private volatile int pageSize = 2000;
 
     public SalesforcePeer(int port, String clientId, String clientSecret) throws IOException {
@@ -150,6 +158,34 @@ public final class SalesforcePeer implements AutoCloseable {
         synchronized (requests) {
             return List.copyOf(requests);
         }
+    }
+
+    /**
+     * One sObject Collections upsert as the peer received it: its path, the {@code Sforce-Call-Options} header (null
+     * when absent), the body's {@code allOrNone} (null when absent), how many records it carried, and the status
+     * answered.
+     */
+    public record Write(String path, String callOptions, Boolean allOrNone, int records, int status) {
+    }
+
+    /** The sObject Collections upserts received, in order. */
+    public List<Write> writes() {
+        synchronized (writes) {
+            return List.copyOf(writes);
+        }
+    }
+
+    /**
+     * Every access token issued so far stops working, as when a session times out or is revoked: the next REST or
+     * streaming request with one is answered 401 {@code INVALID_SESSION_ID}, and the client must fetch a new token.
+     */
+    public void expireTokens() {
+        tokens.clear();
+    }
+
+    /** Access tokens the token endpoint has issued since start. */
+    public long tokensIssued() {
+        return tokensIssued.get();
     }
 
     /** Creates a record as a user in the UI would: one CREATE event without a changeOrigin client. */
@@ -389,6 +425,7 @@ public final class SalesforcePeer implements AutoCloseable {
             }
             String token = orgId + "!" + UUID.randomUUID().toString().replace("-", "");
             tokens.put(token, true);
+            tokensIssued.incrementAndGet();
             ObjectNode r = JSON.createObjectNode();
             r.put("access_token", token);
             r.put("signature", "peer");
@@ -415,6 +452,8 @@ public final class SalesforcePeer implements AutoCloseable {
             String path = ex.getRequestURI().getPath();
             String query = ex.getRequestURI().getRawQuery();
             requests.add(ex.getRequestMethod() + " " + path + (query == null ? "" : "?" + query));
+            // as Salesforce reports the org's API use on every REST answer
+            ex.getResponseHeaders().set("Sforce-Limit-Info", "api-usage=" + apiCalls.incrementAndGet() + "/" + API_LIMIT);
             if (!authorised(ex)) {
                 send(ex, 401, error("INVALID_SESSION_ID", "Session expired or invalid"));
                 return;
@@ -504,7 +543,10 @@ public final class SalesforcePeer implements AutoCloseable {
     }
 
     private void upsert(HttpExchange ex, String version, String type, String externalIdField) throws IOException {
+        String callOptions = ex.getRequestHeaders().getFirst("Sforce-Call-Options");
+        String path = ex.getRequestURI().getPath();
         if (!records.containsKey(type)) {
+            writes.add(new Write(path, callOptions, null, 0, 404));
             send(ex, 404, error("NOT_FOUND", "The requested resource does not exist"));
             return;
         }
@@ -512,33 +554,40 @@ public final class SalesforcePeer implements AutoCloseable {
         try {
             body = JSON.readTree(ex.getRequestBody());
         } catch (IOException e) {
+            writes.add(new Write(path, callOptions, null, 0, 400));
             send(ex, 400, error("JSON_PARSER_ERROR", "Unexpected character: " + e.getMessage()));
             return;
         }
         JsonNode list = body.path("records");
+        Boolean allOrNone = body.path("allOrNone").isBoolean() ? body.get("allOrNone").asBoolean() : null;
+        int count = list.isArray() ? list.size() : 0;
         if (!list.isArray() || list.isEmpty()) {
+            writes.add(new Write(path, callOptions, allOrNone, count, 400));
             send(ex, 400, error("INVALID_FIELD", "No records to process"));
             return;
         }
         if (list.size() > 200) {
+            writes.add(new Write(path, callOptions, allOrNone, count, 400));
             send(ex, 400, error("EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into "
                     + "this call"));
             return;
         }
-        String client = callOptionsClient(ex.getRequestHeaders().getFirst("Sforce-Call-Options"));
+        writes.add(new Write(path, callOptions, allOrNone, count, 200));
+        String client = callOptionsClient(callOptions);
         String origin = "com/salesforce/api/rest/" + version + (client == null ? "" : ";client=" + client);
         ArrayNode results = JSON.createArrayNode();
         synchronized (this) {
             Transaction tx = new Transaction(origin);
             Map<String, Map<String, Object>> table = records.get(type);
+            // allOrNone (default false): a failed record rolls back the others, so keep what the table held before
+            Map<String, Map<String, Object>> before = new LinkedHashMap<>();
+            if (Boolean.TRUE.equals(allOrNone)) table.forEach((id, r) -> before.put(id, new LinkedHashMap<>(r)));
+            boolean failed = false;
             for (JsonNode rec : list) {
                 ObjectNode result = results.addObject();
                 JsonNode ext = rec.path(externalIdField);
                 if (!ext.isTextual() || ext.asText().isEmpty()) {
-                    result.putNull("id");
-                    result.put("success", false);
-                    result.putArray("errors").addObject().put("statusCode", "MISSING_ARGUMENT")
-                            .put("message", externalIdField + " not specified").putArray("fields");
+                    failed = fail(result, "MISSING_ARGUMENT", externalIdField + " not specified");
                     continue;
                 }
                 Map<String, Object> fields = new LinkedHashMap<>();
@@ -554,15 +603,18 @@ public final class SalesforcePeer implements AutoCloseable {
                     }
                 }
                 if (matches.size() > 1) {
-                    result.putNull("id");
-                    result.put("success", false);
-                    result.putArray("errors").addObject().put("statusCode", "DUPLICATE_EXTERNAL_ID")
-                            .put("message", "Provided external ID field value matches multiple records")
-                            .putArray("fields").add(externalIdField);
+                    failed = fail(result, "DUPLICATE_EXTERNAL_ID",
+                            "Provided external ID field value matches multiple records", externalIdField);
                     continue;
                 }
                 String id;
                 boolean created = matches.isEmpty();
+                String required = REQUIRED.get(type);
+                if (created && required != null && (fields.get(required) == null || "".equals(fields.get(required)))) {
+                    failed = fail(result, "REQUIRED_FIELD_MISSING", "Required fields are missing: [" + required + "]",
+                            required);
+                    continue;
+                }
                 if (created) {
                     id = insert(tx, type, fields);
                 } else {
@@ -574,9 +626,33 @@ public final class SalesforcePeer implements AutoCloseable {
                 result.putArray("errors");
                 result.put("created", created);
             }
-            tx.publish();
+            if (failed && Boolean.TRUE.equals(allOrNone)) {
+                // nothing is written and no event published; the records that would have been written say why
+                table.clear();
+                table.putAll(before);
+                for (JsonNode r : results) {
+                    if (r.path("success").asBoolean()) {
+                        ObjectNode o = (ObjectNode) r;
+                        o.remove("created");
+                        fail(o, "ALL_OR_NONE_OPERATION_ROLLED_BACK", "rolled back: another record of this "
+                                + "request failed and allOrNone was true");
+                    }
+                }
+            } else {
+                tx.publish();
+            }
         }
         send(ex, 200, results);
+    }
+
+    /** Makes {@code result} a failed UpsertResult with one error; always true. */
+    private static boolean fail(ObjectNode result, String statusCode, String message, String... fields) {
+        result.putNull("id");
+        result.put("success", false);
+        ArrayNode f = result.putArray("errors").addObject().put("statusCode", statusCode).put("message", message)
+                .putArray("fields");
+        for (String field : fields) f.add(field);
+        return true;
     }
 
     /** The {@code client} of {@code Sforce-Call-Options: client=<id>[, defaultNamespace=<ns>]}, or null. */
