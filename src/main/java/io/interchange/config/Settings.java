@@ -25,8 +25,9 @@ public final class Settings {
                     + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic), "
                     + "crm-hubspot (POST /webhooks/hubspot to the customer topic; off by default), "
                     + "crm-salesforce (Salesforce Change Data Capture to the customer topic; off by default), "
-                    + "customer-sync (the customer sync; so far S/4HANA's business partner confirmations, taken at "
-                    + "POST /soap/s4hana/business-partner-confirmation and linked to their customers; off by default). "
+                    + "customer-sync (CRM changes on the customer topic to billing customers, ERP business partners and loyalty "
+                    + "members, their ids written back to the CRMs; S/4HANA's partner confirmations taken at "
+                    + "POST /soap/s4hana/business-partner-confirmation; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "

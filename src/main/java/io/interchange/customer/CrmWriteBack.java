@@ -50,6 +50,27 @@ public final class CrmWriteBack {
         };
     }
 
+    /** Salesforce's writer: sObject Collections update by record id, with the runtime's call options (its echo tag). */
+    public static Writer salesforce(io.interchange.connectors.crm.SalesforceCrm salesforce) {
+        return new Writer() {
+            @Override
+            public String system() {
+                return "salesforce";
+            }
+
+            @Override
+            public void write(String recordId, JsonNode mapped) {
+                Map<String, Object> values = new LinkedHashMap<>(fields(mapped));
+                var result = salesforce.update(mapped.path("sObject").asText(), Map.of(recordId, values)).get(0);
+                if (!result.success()) {
+                    throw new io.interchange.reliability.PermanentFailure("Salesforce refused the ids written back to "
+                            + mapped.path("sObject").asText() + " " + recordId + ": " + result.reason()
+                            + " (mappings/salesforce/write-back.jslt names the fields)");
+                }
+            }
+        };
+    }
+
     private final MappingEngine mappings;
     private final CrossReferences crossReferences;
     private final EchoLedger echoes;

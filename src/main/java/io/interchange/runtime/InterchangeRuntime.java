@@ -52,6 +52,7 @@ import io.interchange.store.Store;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.interchange.connectors.crm.HubSpotCrm;
+import io.interchange.connectors.crm.SalesforceCrm;
 import io.interchange.connectors.rest.RestClient;
 import io.interchange.customer.BillingCustomers;
 import io.interchange.customer.CrmWriteBack;
@@ -111,6 +112,8 @@ public final class InterchangeRuntime implements AutoCloseable {
     private final CompositeMeterRegistry customerMeters = new CompositeMeterRegistry();
     private final List<RestClient> restClients = new ArrayList<>();
     private ErpAccess erpAccess;
+    private volatile ProducerTemplate sharedTemplate;
+    private boolean salesforceBound;
     private SalesforceSubscription salesforce;
     private Store store;
     private Main main;
@@ -256,7 +259,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
-            main.bind(SalesforceConnection.COMPONENT, SalesforceConnection.component(config, FLOW_SALESFORCE));
+            bindSalesforce(FLOW_SALESFORCE);
             SalesforceChangeEvents changes = new SalesforceChangeEvents(mappings, store.idempotency(),
                     store.streamPositions(), store.deadLetters(), config.get(Settings.SALESFORCE_CLIENT_ID));
             salesforce = new SalesforceSubscription(changes, list(config.get(Settings.SALESFORCE_CHANNELS)),
@@ -396,6 +399,11 @@ public final class InterchangeRuntime implements AutoCloseable {
             restTarget(hubSpot.client());
             writers.add(CrmWriteBack.hubSpot(hubSpot));
         }
+        if (!config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank()) {
+            bindSalesforce(FLOW_CUSTOMER_SYNC);
+            writers.add(CrmWriteBack.salesforce(new SalesforceCrm(lazyTemplate(),
+                    config.get(Settings.SALESFORCE_CLIENT_ID))));
+        }
         CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers);
         IdentityRules rules = IdentityRules.load(source);
         CustomerSync sync = new CustomerSync(mappings, CustomerSources.load(source), rules,
@@ -411,31 +419,50 @@ public final class InterchangeRuntime implements AutoCloseable {
                 store.idempotency(), policies, config.get(Settings.CUSTOMER_TOPIC), group));
     }
 
-    /** The ERPs' customer services through {@link ErpAccess} (its template made once Camel runs). */
+    /** The ERPs' customer services through {@link ErpAccess}. */
     private ErpCustomerCalls erpCustomerCalls() {
         ErpAccess access = erpAccess;
+        ProducerTemplate template = lazyTemplate();
         return new ErpCustomerCalls() {
-            private volatile ProducerTemplate template;
-
-            private ProducerTemplate template() {
-                if (template == null) {
-                    synchronized (this) {
-                        if (template == null) template = main.getCamelContext().createProducerTemplate();
-                    }
-                }
-                return template;
-            }
-
             @Override
             public void replicateS4(List<S4BusinessPartners.PartnerRequest> partners) {
-                access.sendPartners(template(), partners);
+                access.sendPartners(template, partners);
             }
 
             @Override
             public LegacyCustomers.Answer upsertLegacy(Customer customer, String legalEntity, String legacyCompany) {
-                return access.upsertLegacyCustomer(template(), customer, legalEntity, legacyCompany);
+                return access.upsertLegacyCustomer(template, customer, legalEntity, legacyCompany);
             }
         };
+    }
+
+    /**
+     * A producer template for parts built before Camel starts: Camel's own, made on first use (once the context
+     * runs), shared by every caller (a template is thread-safe).
+     */
+    private ProducerTemplate lazyTemplate() {
+        return (ProducerTemplate) java.lang.reflect.Proxy.newProxyInstance(ProducerTemplate.class.getClassLoader(),
+                new Class<?>[]{ProducerTemplate.class}, (proxy, method, args) -> {
+                    ProducerTemplate t = sharedTemplate;
+                    if (t == null) {
+                        synchronized (this) {
+                            if (sharedTemplate == null) sharedTemplate = main.getCamelContext().createProducerTemplate();
+                            t = sharedTemplate;
+                        }
+                    }
+                    try {
+                        return method.invoke(t, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** camel-salesforce's component, bound once for every flow that needs it. */
+    private void bindSalesforce(String flow) {
+        if (salesforceBound) return;
+        main.bind(SalesforceConnection.COMPONENT, SalesforceConnection.component(config, flow));
+        salesforceBound = true;
     }
 
     /** A REST target's throttled route and HTTP client, once per target. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.sandbox.StripeApiPeer;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
 import io.interchange.sandbox.loyalty.LoyaltyPeer;
+import io.interchange.sandbox.salesforce.SalesforcePeer;
 import io.interchange.store.CrossReferences;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.HubSpotSigner;
@@ -52,6 +53,9 @@ class CustomerSyncFlowTest {
     static StripeApiPeer stripe;
     static HubSpotPeer hubSpot;
     static LoyaltyPeer loyalty;
+    static SalesforcePeer salesforce;
+    static final String SF_KEY = "sf-key-" + UUID.randomUUID();
+    static final String SF_SECRET = "sf-secret-" + UUID.randomUUID();
     static final String LOYALTY_APP = "app-" + UUID.randomUUID();
     static final String LOYALTY_TOKEN = "token-" + UUID.randomUUID();
     static final String PROGRAM = "camp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
@@ -62,8 +66,13 @@ class CustomerSyncFlowTest {
         stripe = new StripeApiPeer(0, STRIPE_KEY).start();
         hubSpot = new HubSpotPeer(0).privateApp(HUBSPOT_TOKEN).start();
         loyalty = new LoyaltyPeer(0, LOYALTY_APP, LOYALTY_TOKEN).program(PROGRAM, "Rewards").start();
+        salesforce = new SalesforcePeer(0, SF_KEY, SF_SECRET).start();
         Map<String, String> settings = new java.util.HashMap<>();
-        settings.put("interchange.flows", "crm-hubspot,customer-sync");
+        settings.put("interchange.flows", "crm-hubspot,crm-salesforce,customer-sync");
+        settings.put("interchange.salesforce.login-url", salesforce.url());
+        settings.put("interchange.salesforce.consumer-key", SF_KEY);
+        settings.put("interchange.salesforce.consumer-secret", SF_SECRET);
+        settings.put("interchange.salesforce.rewind-delay", "PT0.2S");
         settings.put("interchange.hubspot.client-secret", SECRET);
         settings.put("interchange.hubspot.api-url", hubSpot.url());
         settings.put("interchange.hubspot.access-token", HUBSPOT_TOKEN);
@@ -89,6 +98,7 @@ class CustomerSyncFlowTest {
         if (stripe != null) stripe.close();
         if (hubSpot != null) hubSpot.close();
         if (loyalty != null) loyalty.close();
+        if (salesforce != null) salesforce.close();
     }
 
     /** One HubSpot webhook event, as HubSpot posts it (an element of the array). */
@@ -178,6 +188,59 @@ class CustomerSyncFlowTest {
         assertThat(hubSpot.records("contacts")).hasSize(hubSpotWrites);
         assertThat(hubSpotContact(contact).path("updatedAt").asText()).isEqualTo(updatedAt);
         assertThat(stripeCustomersOf(globalId)).hasSize(1);
+    }
+
+    @Test
+    void aNewSalesforceAccountBecomesOneRecordInEachTargetWithItsIdsWrittenBackAndItsEchoesSilent() throws Exception {
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("Name", "Contoso GmbH");
+        fields.put("Phone", "+49 89 1234567");
+        fields.put("Tax_Id__c", "DE811907980");
+        fields.put("Legal_Entity__c", "DE01");
+        fields.put("BillingStreet", "Hauptstraße 1");
+        fields.put("BillingPostalCode", "80331");
+        fields.put("BillingCity", "München");
+        fields.put("BillingCountry", "DE");
+        String account = salesforce.create("Account", fields);
+
+        await().atMost(Duration.ofSeconds(40)).until(() -> "synced".equals(salesforce.get("Account", account)
+                .get("Interchange_Sync_Status__c")) && salesforce.get("Account", account).get("ERP_Partner_Number__c") != null
+                && salesforce.get("Account", account).get("Loyalty_Member_Id__c") != null);
+        Map<String, Object> written = salesforce.get("Account", account);
+        String globalId = (String) written.get("Interchange_Global_Id__c");
+        assertThat(globalId).isEqualTo(xref.resolve("salesforce", salesforce.orgId + "/company", account).orElseThrow());
+        List<JsonNode> billing = stripeCustomersOf(globalId);
+        assertThat(billing).hasSize(1);
+        assertThat(billing.get(0).path("name").asText()).isEqualTo("Contoso GmbH");
+        assertThat(written.get("Billing_Customer_Id__c")).isEqualTo(billing.get(0).path("id").asText());
+        List<String> partners = kit.s4.businessPartners().partners().stream()
+                .filter(p -> p.senderUuid().equals(io.interchange.connectors.erp.S4BusinessPartners.partnerUuid(globalId)))
+                .map(p -> p.number()).toList();
+        assertThat(partners).hasSize(1);
+        assertThat(written.get("ERP_Partner_Number__c")).isEqualTo(partners.get(0));
+        assertThat(loyaltyMembersOf(globalId)).hasSize(1);
+        assertThat(written.get("Loyalty_Member_Id__c")).isEqualTo(loyaltyMembersOf(globalId).get(0).path("code").asText());
+
+        // the write-backs' change events carry this runtime's client id: echoes, nothing more is written anywhere
+        int stripeRequests = stripe.requests().size();
+        int sfWrites = salesforce.writes().size();
+        long partnerSaves = kit.s4.businessPartners().partners().stream().filter(p -> p.number().equals(partners.get(0)))
+                .mapToLong(p -> p.saves()).sum();
+        await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+        assertThat(stripe.requests()).hasSize(stripeRequests);
+        assertThat(salesforce.writes()).hasSize(sfWrites);
+
+        // one edit: one write to each target that takes the field, then silence
+        salesforce.update("Account", account, Map.of("Phone", "+49 89 7654321"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> stripeCustomersOf(globalId).get(0).path("phone").asText()
+                .equals("+49 89 7654321"));
+        await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+        assertThat(stripe.requests()).as("one update of the billing customer").hasSize(stripeRequests + 1);
+        assertThat(kit.s4.businessPartners().partners().stream().filter(p -> p.number().equals(partners.get(0)))
+                .mapToLong(p -> p.saves()).sum()).as("one replication of the partner").isEqualTo(partnerSaves + 1);
+        assertThat(salesforce.writes()).as("nothing new to write back").hasSize(sfWrites);
+        assertThat(stripeCustomersOf(globalId)).hasSize(1);
+        assertThat(loyaltyMembersOf(globalId)).hasSize(1);
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.apache.camel.component.salesforce.api.SalesforceException;
 import org.apache.camel.component.salesforce.api.dto.AbstractDescribedSObjectBase;
 import org.apache.camel.component.salesforce.api.dto.RestError;
 import org.apache.camel.component.salesforce.api.dto.SObjectDescription;
+import org.apache.camel.component.salesforce.api.dto.SaveSObjectResult;
 import org.apache.camel.component.salesforce.api.dto.UpsertSObjectResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +63,7 @@ public final class SalesforceCrm {
     public static final int MAX_RECORDS = 200;
     public static final String CALL_OPTIONS = "Sforce-Call-Options";
     static final String ENDPOINT = SalesforceConnection.COMPONENT + ":compositeUpsertSObjectCollections";
+    static final String UPDATE_ENDPOINT = SalesforceConnection.COMPONENT + ":compositeUpdateSObjectCollections";
 
     /** Object and field API names: letters, digits, underscores ({@code Account}, {@code Ext_Id__c}, {@code ns__X__c}). */
     private static final Pattern API_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
@@ -200,6 +202,52 @@ public final class SalesforceCrm {
         for (int from = 0; from < all.size(); from += MAX_RECORDS) {
             List<WriteRecord> chunk = all.subList(from, Math.min(all.size(), from + MAX_RECORDS));
             results.addAll(send(sObject, externalIdField, new ArrayList<>(chunk)));
+        }
+        return results;
+    }
+
+    /**
+     * Updates records of {@code sObject} by their Salesforce ids (sObject Collections update,
+     * {@code PATCH /composite/sobjects}), {@link #MAX_RECORDS} a request; one {@link Result} per record, in the order
+     * given. How the runtime writes to records that exist in Salesforce (a user's account, its ids written back):
+     * an upsert takes external ids only, and one by a field the record does not hold yet would create a second record.
+     */
+    public List<Result> update(String sObject, Map<String, Map<String, Object>> fieldsById) {
+        if (sObject == null || !API_NAME.matcher(sObject).matches()) {
+            throw new IllegalArgumentException("not a Salesforce object API name: " + sObject);
+        }
+        List<WriteRecord> all = new ArrayList<>(fieldsById.size());
+        fieldsById.forEach((id, fields) -> {
+            WriteRecord r = new WriteRecord(sObject, fields);
+            r.setId(id);
+            all.add(r);
+        });
+        List<Result> results = new ArrayList<>(all.size());
+        for (int from = 0; from < all.size(); from += MAX_RECORDS) {
+            List<WriteRecord> chunk = all.subList(from, Math.min(all.size(), from + MAX_RECORDS));
+            String what = "Salesforce update of " + chunk.size() + " " + sObject;
+            Exchange answer = template.request(UPDATE_ENDPOINT, e -> {
+                e.getIn().setHeader(SalesforceEndpointConfig.ALL_OR_NONE, "false");
+                e.getIn().setHeader(CALL_OPTIONS, callOptions);
+                e.getIn().setBody(new ArrayList<>(chunk));
+            });
+            observeLimits(answer.getMessage().getHeader("Sforce-Limit-Info", String.class));
+            if (answer.getException() != null) throw classify(what, answer.getException());
+            List<?> list = answer.getMessage().getBody(List.class);
+            if (list == null || list.size() != chunk.size()) {
+                throw new TransientFailure(what + " answered " + (list == null ? "no" : list.size()) + " results");
+            }
+            for (Object o : list) {
+                if (!(o instanceof SaveSObjectResult r)) {
+                    throw new TransientFailure(what + " answered a result that is not a SaveResult: " + o);
+                }
+                List<Error> errors = new ArrayList<>();
+                if (r.getErrors() != null) {
+                    for (RestError e : r.getErrors()) errors.add(new Error(e.getErrorCode(), e.getMessage(), e.getFields()));
+                }
+                boolean success = Boolean.TRUE.equals(r.getSuccess());
+                results.add(new Result(success ? r.getId() : null, false, success, errors));
+            }
         }
         return results;
     }

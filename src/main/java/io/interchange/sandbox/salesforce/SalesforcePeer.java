@@ -470,6 +470,8 @@ public final class SalesforcePeer implements AutoCloseable {
                 query(ex, version, q, rest.equals("queryAll/"));
             } else if (ex.getRequestMethod().equals("GET") && rest.startsWith("query/")) {
                 more(ex, version, rest.substring("query/".length()));
+            } else if (ex.getRequestMethod().equals("PATCH") && rest.equals("composite/sobjects")) {
+                updateById(ex, version);
             } else if (ex.getRequestMethod().equals("PATCH") && rest.startsWith("composite/sobjects/")) {
                 String[] parts = rest.substring("composite/sobjects/".length()).split("/");
                 if (parts.length != 2) {
@@ -641,6 +643,64 @@ public final class SalesforcePeer implements AutoCloseable {
             } else {
                 tx.publish();
             }
+        }
+        send(ex, 200, results);
+    }
+
+    /**
+     * sObject Collections update: up to 200 records, each with its type in {@code attributes} and its {@code id};
+     * answered with a SaveResult per record (a record that does not exist fails on its own, allOrNone false).
+     */
+    private void updateById(HttpExchange ex, String version) throws IOException {
+        String callOptions = ex.getRequestHeaders().getFirst("Sforce-Call-Options");
+        JsonNode body;
+        try {
+            body = JSON.readTree(ex.getRequestBody());
+        } catch (IOException e) {
+            send(ex, 400, error("JSON_PARSER_ERROR", "Unexpected character: " + e.getMessage()));
+            return;
+        }
+        JsonNode list = body.path("records");
+        int count = list.isArray() ? list.size() : 0;
+        writes.add(new Write(ex.getRequestURI().getPath(), callOptions, body.path("allOrNone").isBoolean()
+                ? body.get("allOrNone").asBoolean() : null, count, count == 0 || count > 200 ? 400 : 200));
+        if (count == 0) {
+            send(ex, 400, error("INVALID_FIELD", "No records to process"));
+            return;
+        }
+        if (count > 200) {
+            send(ex, 400, error("EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into "
+                    + "this call"));
+            return;
+        }
+        String client = callOptionsClient(callOptions);
+        String origin = "com/salesforce/api/rest/" + version + (client == null ? "" : ";client=" + client);
+        ArrayNode results = JSON.createArrayNode();
+        synchronized (this) {
+            Transaction tx = new Transaction(origin);
+            for (JsonNode rec : list) {
+                ObjectNode result = results.addObject();
+                String type = rec.path("attributes").path("type").asText("");
+                String id = rec.hasNonNull("id") ? rec.path("id").asText() : rec.path("Id").asText("");
+                Map<String, Map<String, Object>> table = records.get(type);
+                Map<String, Object> existing = table == null ? null : table.get(id);
+                if (existing == null || Boolean.TRUE.equals(existing.get("IsDeleted"))) {
+                    fail(result, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id");
+                    continue;
+                }
+                Map<String, Object> fields = new LinkedHashMap<>();
+                rec.fields().forEachRemaining(f -> {
+                    if (!f.getKey().equals("attributes") && !f.getKey().equalsIgnoreCase("id")
+                            && !SYSTEM_FIELDS.contains(f.getKey())) {
+                        fields.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class));
+                    }
+                });
+                modify(tx, type, id, fields);
+                result.put("id", id);
+                result.put("success", true);
+                result.putArray("errors");
+            }
+            tx.publish();
         }
         send(ex, 200, results);
     }
