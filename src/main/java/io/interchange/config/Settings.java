@@ -229,34 +229,21 @@ public final class Settings {
     public static final Setting SALESFORCE_REWIND_DELAY = declare("interchange.salesforce.rewind-delay", "PT1S", false,
             "After a change event fails (Kafka or the store down), how long the flow waits before it subscribes again "
                     + "from the last event fully processed; doubled after each failure in a row, up to a minute.");
-    public static final Setting SALESFORCE_EXTERNAL_ID_FIELD = declare("interchange.salesforce.external-id-field",
-            "Interchange_Global_Id__c", false,
-            "API name of the field that holds the global customer id on the Salesforce records the runtime writes back "
-                    + "to, and by which it upserts them. Create it on Account (and Contact, if contacts are written) as "
-                    + "Text(64) with External ID and Unique (case sensitive) ticked, editable by the integration user.");
-    public static final Setting SALESFORCE_BILLING_ID_FIELD = declare("interchange.salesforce.billing-id-field",
-            "Billing_Customer_Id__c", false,
-            "API name of the field the runtime writes the billing system's customer id to (e.g. cus_...). Create it as "
-                    + "Text(64), editable by the integration user; External ID is not needed.");
-    public static final Setting SALESFORCE_ERP_PARTNER_FIELD = declare("interchange.salesforce.erp-partner-field",
-            "ERP_Partner_Number__c", false,
-            "API name of the field the runtime writes the customer's ERP business partner number(s) to, several "
-                    + "(one per ERP or legal entity) comma-separated. Create it as Text(255), editable by the integration "
-                    + "user.");
-    public static final Setting SALESFORCE_LOYALTY_MEMBER_FIELD = declare("interchange.salesforce.loyalty-member-field",
-            "Loyalty_Member_Id__c", false,
-            "API name of the field the runtime writes the loyalty programme's member id to. Create it as Text(64), "
-                    + "editable by the integration user.");
-    public static final Setting SALESFORCE_SYNC_STATUS_FIELD = declare("interchange.salesforce.sync-status-field",
-            "Interchange_Sync_Status__c", false,
-            "API name of the field the runtime writes the customer's sync status to (a short word the customer-sync "
-                    + "flow sets). Create it as Text(40), editable by the integration user; read-only for other users "
-                    + "is advisable, since the runtime overwrites it.");
     public static final Setting CUSTOMER_TOPIC = declare("interchange.customer.topic", "interchange.customer.v1", false,
             "Kafka topic of canonical customer changes (CRM records created, changed, deleted, restored, merged).");
     public static final Setting CUSTOMER_ECHO_WINDOW = declare("interchange.customer.echo-window", "PT24H", false,
             "How long a value the runtime wrote to a system's record is recognised when the system's change event "
                     + "brings it back (echo ledger): an echo arriving later is taken for a change (ISO-8601 duration).");
+    public static final Setting CUSTOMER_SYNC_BATCH = declare("interchange.customer.sync-batch", "200", false,
+            "Most customer changes the customer-sync flow takes per poll and synchronises together: one group commit "
+                    + "of their claims, then each target's requests batched as it allows (S/4HANA partners 100 a "
+                    + "request, Salesforce write-backs 200, HubSpot 100).");
+    public static final Setting CUSTOMER_SYNC_CONSUMERS = declare("interchange.customer.sync-consumers", "2", false,
+            "Consumer threads of the customer-sync flow: up to one per partition of the customer topic this instance "
+                    + "reads (a record's changes stay on one partition, so they keep their order).");
+    public static final Setting CUSTOMER_SYNC_CONCURRENCY = declare("interchange.customer.sync-concurrency", "16",
+            false, "Requests the customer-sync flow keeps in flight to one target for different customers (targets "
+                    + "without batch requests: billing, loyalty, the legacy ERP); each target's rate limit still holds.");
     public static final Setting CUSTOMER_CREATE_WAIT = declare("interchange.customer.create-wait", "PT10S", false,
             "How long a customer change waits for another instance's creation of the same customer's record in a "
                     + "target (billing, ERP, loyalty) before it is retried by its route's policy; a creation whose "

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,22 @@ public final class CrmWriteBack {
 
         /** Writes the mapping's output (its type and fields) to the record; throws a classified failure. */
         void write(String recordId, JsonNode mapped);
+
+        /**
+         * Writes to several records whose mappings name the same type, in as few requests as the CRM takes; answers the
+         * failure of each record that was not written (absent: written). By default one by one.
+         */
+        default Map<String, RuntimeException> writeAll(Map<String, JsonNode> mappedById) {
+            Map<String, RuntimeException> failed = new LinkedHashMap<>();
+            mappedById.forEach((id, mapped) -> {
+                try {
+                    write(id, mapped);
+                } catch (RuntimeException e) {
+                    failed.put(id, e);
+                }
+            });
+            return failed;
+        }
     }
 
     /** HubSpot's writer: batch update by record id. */
@@ -47,6 +64,22 @@ public final class CrmWriteBack {
             public void write(String recordId, JsonNode mapped) {
                 hubSpot.batchUpdate(mapped.path("objectType").asText(), Map.of(recordId, fields(mapped)));
             }
+
+            @Override
+            public Map<String, RuntimeException> writeAll(Map<String, JsonNode> mappedById) {
+                // one batch update per 100 records (HubSpotCrm chunks); a failed request fails its records
+                Map<String, Map<String, String>> properties = new LinkedHashMap<>();
+                mappedById.forEach((id, mapped) -> properties.put(id, fields(mapped)));
+                String type = mappedById.values().iterator().next().path("objectType").asText();
+                try {
+                    hubSpot.batchUpdate(type, properties);
+                    return Map.of();
+                } catch (RuntimeException e) {
+                    Map<String, RuntimeException> failed = new LinkedHashMap<>();
+                    mappedById.keySet().forEach(id -> failed.put(id, e));
+                    return failed;
+                }
+            }
         };
     }
 
@@ -60,13 +93,34 @@ public final class CrmWriteBack {
 
             @Override
             public void write(String recordId, JsonNode mapped) {
-                Map<String, Object> values = new LinkedHashMap<>(fields(mapped));
-                var result = salesforce.update(mapped.path("sObject").asText(), Map.of(recordId, values)).get(0);
-                if (!result.success()) {
-                    throw new io.interchange.reliability.PermanentFailure("Salesforce refused the ids written back to "
-                            + mapped.path("sObject").asText() + " " + recordId + ": " + result.reason()
-                            + " (mappings/salesforce/write-back.jslt names the fields)");
+                RuntimeException failed = writeAll(Map.of(recordId, mapped)).get(recordId);
+                if (failed != null) throw failed;
+            }
+
+            @Override
+            public Map<String, RuntimeException> writeAll(Map<String, JsonNode> mappedById) {
+                // sObject Collections update, 200 records a request (SalesforceCrm chunks); each record answers alone
+                String sObject = mappedById.values().iterator().next().path("sObject").asText();
+                Map<String, Map<String, Object>> values = new LinkedHashMap<>();
+                mappedById.forEach((id, mapped) -> values.put(id, new LinkedHashMap<>(fields(mapped))));
+                Map<String, RuntimeException> failed = new LinkedHashMap<>();
+                List<io.interchange.connectors.crm.SalesforceCrm.Result> results;
+                try {
+                    results = salesforce.update(sObject, values);
+                } catch (RuntimeException e) {
+                    values.keySet().forEach(id -> failed.put(id, e));
+                    return failed;
                 }
+                List<String> ids = new ArrayList<>(values.keySet());
+                for (int i = 0; i < ids.size(); i++) {
+                    var result = results.get(i);
+                    if (!result.success()) {
+                        failed.put(ids.get(i), new io.interchange.reliability.PermanentFailure("Salesforce refused the "
+                                + "ids written back to " + sObject + " " + ids.get(i) + ": " + result.reason()
+                                + " (mappings/salesforce/write-back.jslt names the fields)"));
+                    }
+                }
+                return failed;
             }
         };
     }
@@ -83,31 +137,63 @@ public final class CrmWriteBack {
         writers.forEach(w -> this.writers.put(w.system(), w));
     }
 
-    /** Writes the customer's ids back to every CRM record of it whose CRM has a writer; returns how many were written. */
-    public int write(String globalId) {
-        List<CrossReferences.Link> links = crossReferences.linksOf(globalId);
-        ObjectNode values = values(globalId, links);
-        int written = 0;
-        for (CrossReferences.Link record : links) {
-            Writer writer = writers.get(record.system());
-            if (writer == null) continue;
-            ObjectNode input = values.deepCopy();
-            // a CRM record's scope is "<account>/<object type>" (CustomerSync)
-            input.put("objectType", record.scope().substring(record.scope().lastIndexOf('/') + 1));
-            input.put("recordId", record.externalId());
-            JsonNode mapped = mappings.get(record.system() + "/write-back").apply(input,
-                    record.system() + " record " + record.externalId());
-            Map<String, String> fields = fields(mapped);
-            if (fields.entrySet().stream().allMatch(f -> echoes.wrote(record.system(), record.externalId(), f.getKey(),
-                    f.getValue()))) {
-                continue;
+    /** Writes the customer's ids back to every CRM record of it whose CRM has a writer; throws the first failure. */
+    public void write(String globalId) {
+        Map<String, RuntimeException> failed = writeAll(List.of(globalId));
+        if (!failed.isEmpty()) throw failed.values().iterator().next();
+    }
+
+    /** A write to one CRM record: its customer, the mapping's output and its fields as text. */
+    private record Pending(String globalId, CrossReferences.Link record, JsonNode mapped, Map<String, String> fields) {
+    }
+
+    /**
+     * Writes the ids of several customers back to their CRM records, the records of one CRM and type together (as
+     * many per request as the CRM takes); answers, per customer, the failure of a record of it that was not written.
+     * Records that hold every value already are left alone.
+     */
+    public Map<String, RuntimeException> writeAll(Collection<String> globalIds) {
+        Map<String, List<Pending>> byGroup = new LinkedHashMap<>();
+        for (String globalId : globalIds) {
+            List<CrossReferences.Link> links = crossReferences.linksOf(globalId);
+            ObjectNode values = null;
+            for (CrossReferences.Link record : links) {
+                Writer writer = writers.get(record.system());
+                if (writer == null) continue;
+                if (values == null) values = values(globalId, links);
+                ObjectNode input = values.deepCopy();
+                // a CRM record's scope is "<account>/<object type>" (CustomerSync)
+                input.put("objectType", record.scope().substring(record.scope().lastIndexOf('/') + 1));
+                input.put("recordId", record.externalId());
+                JsonNode mapped = mappings.get(record.system() + "/write-back").apply(input,
+                        record.system() + " record " + record.externalId());
+                Map<String, String> fields = fields(mapped);
+                if (fields.entrySet().stream().allMatch(f -> echoes.wrote(record.system(), record.externalId(),
+                        f.getKey(), f.getValue()))) {
+                    continue;
+                }
+                String group = record.system() + "/" + mapped.path("sObject").asText(mapped.path("objectType").asText());
+                byGroup.computeIfAbsent(group, g -> new ArrayList<>()).add(new Pending(globalId, record, mapped, fields));
             }
-            writer.write(record.externalId(), mapped);
-            echoes.written(record.system(), record.externalId(), fields);
-            written++;
-            LOG.info("Customer {}: ids written back to {} record {}", globalId, record.system(), record.externalId());
         }
-        return written;
+        Map<String, RuntimeException> failedCustomers = new LinkedHashMap<>();
+        for (List<Pending> group : byGroup.values()) {
+            Writer writer = writers.get(group.get(0).record().system());
+            Map<String, JsonNode> mappedById = new LinkedHashMap<>();
+            for (Pending p : group) mappedById.put(p.record().externalId(), p.mapped());
+            Map<String, RuntimeException> failed = writer.writeAll(mappedById);
+            for (Pending p : group) {
+                RuntimeException e = failed.get(p.record().externalId());
+                if (e != null) {
+                    failedCustomers.putIfAbsent(p.globalId(), e);
+                    continue;
+                }
+                echoes.written(p.record().system(), p.record().externalId(), p.fields());
+                LOG.debug("Customer {}: ids written back to {} record {}", p.globalId(), p.record().system(),
+                        p.record().externalId());
+            }
+        }
+        return failedCustomers;
     }
 
     /** The mapped fields or properties, as text. */

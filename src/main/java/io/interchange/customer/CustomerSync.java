@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -29,7 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.concurrent.Executor;
 
 /**
  * The customer master sync, one CRM change at a time: which customer the record is (identity rules; an ambiguous one
@@ -90,16 +92,16 @@ public final class CustomerSync {
     private final CustomerFields fields;
     private final EchoLedger echoes;
     private final List<CustomerTarget> targets;
-    private final Consumer<String> writeBack;
+    private final CrmWriteBack writeBack;
     private final MeterRegistry meters;
 
     /**
-     * @param writeBack writes the targets' ids back to the customer's CRM records ({@link CrmWriteBack#write})
+     * @param writeBack writes the targets' ids back to the customer's CRM records
      */
     public CustomerSync(MappingEngine mappings, CustomerSources sources, IdentityRules rules,
                         CustomerIdentities identities, CrossReferences crossReferences, FieldOwnership ownership,
                         CustomerFields fields, EchoLedger echoes, List<CustomerTarget> targets,
-                        Consumer<String> writeBack, MeterRegistry meters) {
+                        CrmWriteBack writeBack, MeterRegistry meters) {
         this.mappings = mappings;
         this.sources = sources;
         this.rules = rules;
@@ -128,24 +130,123 @@ public final class CustomerSync {
     }
 
     public Result sync(CustomerChange change, String correlationId) {
+        Prepared p = prepare(change, correlationId);
+        if (p.early() != null) return counted(p.system(), p.early());
+        CustomerTarget.Request request = request(p.globalId(), p.changed());
+        Map<String, CustomerTarget.Action> actions = new LinkedHashMap<>();
+        for (CustomerTarget target : targets) actions.put(target.name(), counted(target, target.sync(request)));
+        writeBack.write(p.globalId());
+        LOG.info("Customer {} from {} {} {}: set {}; targets {}", p.globalId(), p.system(), change.objectType(),
+                change.objectId(), p.changed(), actions);
+        return counted(p.system(), new Result(Outcome.SYNCED, p.globalId(), p.changed(), actions));
+    }
+
+    /** One change of a batch, with its correlation id. */
+    public record Item(CustomerChange change, String correlationId) {
+    }
+
+    /** What became of one change of a batch: its result, or the failure that stopped it (to be retried alone). */
+    public record ItemOutcome(Result result, RuntimeException failure) {
+        public boolean failed() {
+            return failure != null;
+        }
+    }
+
+    /**
+     * A batch of changes, with the targets' requests batched as they allow. The changes are identified and their
+     * fields applied one after another, in the order given (a record's changes keep their order); then each customer
+     * of the batch is brought in line once, with every field its changes set, target by target: requests to
+     * different customers in parallel ({@code parallel}), or in one bulk request where the target takes one (S/4HANA's
+     * partner replication); then the ids are written back, 200 records a Salesforce request, 100 a HubSpot one.
+     *
+     * <p>A failure stops only the changes it concerns: a change that could not be identified or applied, or every
+     * change of a customer a target or the write-back failed for. Those are answered with their failure, for the
+     * caller to run them again one by one under the route's retry and dead-letter policy; every step is safe to
+     * repeat, so what this attempt did is found done.
+     */
+    public List<ItemOutcome> syncAll(List<Item> items, Executor parallel) {
+        ItemOutcome[] outcomes = new ItemOutcome[items.size()];
+        Prepared[] prepared = new Prepared[items.size()];
+        Map<String, Set<String>> changedByCustomer = new LinkedHashMap<>();
+        for (int i = 0; i < items.size(); i++) {
+            try {
+                prepared[i] = prepare(items.get(i).change(), items.get(i).correlationId());
+            } catch (RuntimeException e) {
+                outcomes[i] = new ItemOutcome(null, e);
+                continue;
+            }
+            if (prepared[i].early() != null) {
+                outcomes[i] = new ItemOutcome(counted(prepared[i].system(), prepared[i].early()), null);
+            } else {
+                changedByCustomer.computeIfAbsent(prepared[i].globalId(), g -> new LinkedHashSet<>())
+                        .addAll(prepared[i].changed());
+            }
+        }
+        Map<String, RuntimeException> failed = new LinkedHashMap<>();
+        List<CustomerTarget.Request> requests = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> c : changedByCustomer.entrySet()) {
+            try {
+                requests.add(request(c.getKey(), c.getValue()));
+            } catch (RuntimeException e) {
+                failed.put(c.getKey(), e);
+            }
+        }
+        Map<String, Map<String, CustomerTarget.Action>> actions = new LinkedHashMap<>();
+        for (CustomerTarget target : targets) {
+            List<CustomerTarget.Request> open = requests.stream()
+                    .filter(r -> !failed.containsKey(r.customer().globalId())).toList();
+            if (open.isEmpty()) break;
+            Map<String, Object> answers = target.syncAll(open, parallel);
+            answers.forEach((globalId, answer) -> {
+                if (answer instanceof RuntimeException e) {
+                    failed.putIfAbsent(globalId, e);
+                } else {
+                    actions.computeIfAbsent(globalId, g -> new LinkedHashMap<>())
+                            .put(target.name(), counted(target, (CustomerTarget.Action) answer));
+                }
+            });
+        }
+        List<String> written = changedByCustomer.keySet().stream().filter(g -> !failed.containsKey(g)).toList();
+        writeBack.writeAll(written).forEach(failed::putIfAbsent);
+        for (int i = 0; i < items.size(); i++) {
+            if (outcomes[i] != null) continue;
+            Prepared p = prepared[i];
+            RuntimeException failure = failed.get(p.globalId());
+            outcomes[i] = failure != null ? new ItemOutcome(null, failure)
+                    : new ItemOutcome(counted(p.system(), new Result(Outcome.SYNCED, p.globalId(), p.changed(),
+                    actions.getOrDefault(p.globalId(), Map.of()))), null);
+        }
+        if (!changedByCustomer.isEmpty()) {
+            LOG.info("Customer batch of {} change(s): {} customer(s) brought in line, {} failed (retried one by one)",
+                    items.size(), changedByCustomer.size() - failed.size(), failed.size());
+        }
+        return Arrays.asList(outcomes);
+    }
+
+    /** Phase one of a change: its customer and the fields it set, or the outcome that ends it there. */
+    private record Prepared(String system, Result early, String globalId, Set<String> changed) {
+    }
+
+    /** Identifies the change's customer and applies its fields (the store only: no target is called). */
+    private Prepared prepare(CustomerChange change, String correlationId) {
         if (change.customer() == null || change.customer().system() == null || change.objectId() == null) {
             throw new PermanentFailure("a customer change without its system or record id cannot be synchronised");
         }
         String system = change.customer().system();
         Optional<CustomerSources.Source> source = sources.customers(system, change.objectType());
-        if (source.isEmpty()) return counted(system, new Result(Outcome.NOT_A_CUSTOMER, null, Set.of(), Map.of()));
+        if (source.isEmpty()) return early(system, Outcome.NOT_A_CUSTOMER, null);
         if (NOT_SYNCED.contains(change.change())) {
             LOG.info("{} {} {} was {}: not synchronised to the targets (an operator decides)", system,
                     change.objectType(), change.objectId(), change.change());
-            return counted(system, new Result(Outcome.NOT_SYNCED, crossReferences.resolve(system, scope(change),
-                    change.objectId()).orElse(null), Set.of(), Map.of()));
+            return early(system, Outcome.NOT_SYNCED, crossReferences.resolve(system, scope(change), change.objectId())
+                    .orElse(null));
         }
         Instant time = sourceTime(change);
         JsonNode mapped = mappings.get(system + "/customer-fields").apply(JSON.valueToTree(change),
                 system + " " + change.objectType() + " " + change.objectId());
         Map<String, String> values = values(system, change, mapped, time);
         if (values.isEmpty() && (mapped.path("fields").size() > 0 || mapped.path("cleared").size() > 0)) {
-            return counted(system, new Result(Outcome.ECHO, null, Set.of(), Map.of()));
+            return early(system, Outcome.ECHO, null);
         }
 
         String scope = scope(change);
@@ -158,7 +259,7 @@ public final class CustomerSync {
         } else {
             IdentityRules.Record record = new IdentityRules.Record(system, scope, change.objectId(), identity);
             if (linked.isEmpty() && rules.keys(record).isEmpty() && !source.get().newWithoutKey()) {
-                return counted(system, new Result(Outcome.WAITING_FOR_KEY, null, Set.of(), Map.of()));
+                return early(system, Outcome.WAITING_FOR_KEY, null);
             }
             Decision decision = identities.identify(record);
             if (decision.outcome() == IdentityRules.Outcome.AMBIGUOUS) {
@@ -180,20 +281,24 @@ public final class CustomerSync {
                 changed.add(v.getKey());
             }
         }
+        return new Prepared(system, null, globalId, Set.copyOf(changed));
+    }
+
+    private static Prepared early(String system, Outcome outcome, String globalId) {
+        return new Prepared(system, new Result(outcome, globalId, Set.of(), Map.of()), globalId, Set.of());
+    }
+
+    /** What the targets are brought in line with: the customer as recorded now. */
+    private CustomerTarget.Request request(String globalId, Set<String> changed) {
         Map<String, String> recorded = recorded(globalId);
-        CustomerTarget.Request request = new CustomerTarget.Request(customer(globalId, recorded),
-                blankToNull(recorded.get("legalEntity")), Set.copyOf(changed));
-        Map<String, CustomerTarget.Action> actions = new LinkedHashMap<>();
-        for (CustomerTarget target : targets) {
-            CustomerTarget.Action action = target.sync(request);
-            actions.put(target.name(), action);
-            Counter.builder(TARGET_METRIC).description("customer sync actions per target")
-                    .tag("target", target.name()).tag("action", action.name()).register(meters).increment();
-        }
-        writeBack.accept(globalId);
-        LOG.info("Customer {} from {} {} {}: set {}; targets {}", globalId, system, change.objectType(),
-                change.objectId(), changed, actions);
-        return counted(system, new Result(Outcome.SYNCED, globalId, Set.copyOf(changed), actions));
+        return new CustomerTarget.Request(customer(globalId, recorded), blankToNull(recorded.get("legalEntity")),
+                Set.copyOf(changed));
+    }
+
+    private CustomerTarget.Action counted(CustomerTarget target, CustomerTarget.Action action) {
+        Counter.builder(TARGET_METRIC).description("customer sync actions per target")
+                .tag("target", target.name()).tag("action", action.name()).register(meters).increment();
+        return action;
     }
 
     /**

@@ -2,7 +2,12 @@ package io.interchange.customer;
 
 import io.interchange.model.Customer;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A system the customer master is written to (billing, the ERP of the customer's legal entity, loyalty): its record
@@ -17,6 +22,28 @@ public interface CustomerTarget {
 
     /** Brings the target in line with the customer; returns what was done, for the log and the metrics. */
     Action sync(Request request);
+
+    /**
+     * Brings the target in line with several customers (one request each): by default each on its own, in parallel
+     * on {@code parallel} (the target's throttled route keeps its rate limit). Answers, per global id, the
+     * {@link Action} or the {@link RuntimeException} that customer's request failed with; a failure of one customer
+     * leaves the others done. Targets that take several customers in one request override it.
+     */
+    default Map<String, Object> syncAll(List<Request> requests, Executor parallel) {
+        Map<String, CompletableFuture<Object>> running = new LinkedHashMap<>();
+        for (Request r : requests) {
+            running.put(r.customer().globalId(), CompletableFuture.supplyAsync(() -> {
+                try {
+                    return sync(r);
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            }, parallel));
+        }
+        Map<String, Object> answers = new LinkedHashMap<>();
+        running.forEach((globalId, answer) -> answers.put(globalId, answer.join()));
+        return answers;
+    }
 
     /**
      * What a target is brought in line with.

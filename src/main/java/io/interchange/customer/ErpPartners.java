@@ -13,7 +13,11 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.Optional;
 
 /**
@@ -63,32 +67,72 @@ public final class ErpPartners implements CustomerTarget {
 
     @Override
     public Action sync(Request request) {
-        if (request.legalEntity() == null) return Action.NOT_APPLICABLE;
-        LegalEntity entity = entities.find(request.legalEntity()).orElseThrow(() -> new PermanentFailure(
-                "customer " + request.customer().globalId() + " names legal entity " + request.legalEntity()
-                        + ", which mappings/legal-entities.csv does not list"));
+        Plan plan = plan(request);
+        if (plan.s4Send() != null) calls.replicateS4(List.of(plan.s4Send()));
+        return plan.legacy() ? legacy(request.customer(), plan.entity(), plan.changed()) : plan.action();
+    }
+
+    /**
+     * Several customers: the S/4HANA partners to send go in bulk requests of up to
+     * {@link S4BusinessPartners#MAX_BULK} (a failed request fails its customers only), the legacy ERP's customers
+     * one by one in parallel.
+     */
+    @Override
+    public Map<String, Object> syncAll(List<Request> requests, Executor parallel) {
+        Map<String, Object> answers = new LinkedHashMap<>();
+        List<Request> legacy = new ArrayList<>();
+        List<Plan> s4 = new ArrayList<>();
+        for (Request r : requests) {
+            try {
+                Plan plan = plan(r);
+                if (plan.legacy()) legacy.add(r);
+                else if (plan.s4Send() != null) s4.add(plan);
+                else answers.put(r.customer().globalId(), plan.action());
+            } catch (RuntimeException e) {
+                answers.put(r.customer().globalId(), e);
+            }
+        }
+        for (int from = 0; from < s4.size(); from += S4BusinessPartners.MAX_BULK) {
+            List<Plan> bulk = s4.subList(from, Math.min(s4.size(), from + S4BusinessPartners.MAX_BULK));
+            try {
+                calls.replicateS4(bulk.stream().map(Plan::s4Send).toList());
+                bulk.forEach(p -> answers.put(p.globalId(), p.action()));
+            } catch (RuntimeException e) {
+                bulk.forEach(p -> answers.put(p.globalId(), e));
+            }
+        }
+        answers.putAll(CustomerTarget.super.syncAll(legacy, parallel));
+        return answers;
+    }
+
+    /** What a customer needs: nothing, an S/4HANA partner to send (and the action it is), or the legacy ERP. */
+    private record Plan(String globalId, Action action, S4BusinessPartners.PartnerRequest s4Send, boolean legacy,
+                        LegalEntity entity, boolean changed) {
+    }
+
+    private Plan plan(Request request) {
         Customer c = request.customer();
+        if (request.legalEntity() == null) return new Plan(c.globalId(), Action.NOT_APPLICABLE, null, false, null, false);
+        LegalEntity entity = entities.find(request.legalEntity()).orElseThrow(() -> new PermanentFailure(
+                "customer " + c.globalId() + " names legal entity " + request.legalEntity()
+                        + ", which mappings/legal-entities.csv does not list"));
         if (c.companyName() == null && c.lastName() == null) {
             // an ERP's partner needs a name (its mappings require one); the system that owns names has not set it yet
             LOG.info("Customer {} has no name yet: its {} business partner waits for one", c.globalId(), entity.id());
-            return Action.WAITING;
+            return new Plan(c.globalId(), Action.WAITING, null, false, entity, false);
         }
         boolean changed = request.touchesMaster() || request.changed().contains("legalEntity");
         String erp = entity.erpTargetOn(LocalDate.now(clock.withZone(entity.timeZone())));
-        return erp.equals(LegalEntity.S4HANA) ? s4(request.customer(), entity, changed)
-                : legacy(request.customer(), entity, changed);
-    }
-
-    private Action s4(Customer c, LegalEntity entity, boolean changed) {
+        if (!erp.equals(LegalEntity.S4HANA)) return new Plan(c.globalId(), null, null, true, entity, changed);
         boolean first = false;
         if (crossReferences.recordOf(c.globalId(), S4_SYSTEM, "").isEmpty()
                 || !changed && crossReferences.linkIn(c.globalId(), S4_SYSTEM, "").isEmpty()) {
             // no record yet, or one being created whose confirmation did not come within the lease: (re)claim it
             first = crossReferences.claimCreation(c.globalId(), S4_SYSTEM, "") instanceof CrossReferences.Claimed;
         }
-        if (!first && !changed) return Action.UNCHANGED;
-        calls.replicateS4(List.of(new S4BusinessPartners.PartnerRequest(c, entity.id(), entity.companyCode())));
-        return first ? Action.REQUESTED : Action.UPDATED;
+        if (!first && !changed) return new Plan(c.globalId(), Action.UNCHANGED, null, false, entity, false);
+        return new Plan(c.globalId(), first ? Action.REQUESTED : Action.UPDATED,
+                new S4BusinessPartners.PartnerRequest(c, entity.id(), entity.companyCode()), false, entity, changed);
     }
 
     private Action legacy(Customer c, LegalEntity entity, boolean changed) {

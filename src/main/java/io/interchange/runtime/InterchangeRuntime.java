@@ -58,6 +58,7 @@ import io.interchange.customer.BillingCustomers;
 import io.interchange.customer.CrmWriteBack;
 import io.interchange.customer.CustomerIdentities;
 import io.interchange.customer.CustomerSources;
+import io.interchange.customer.CustomerBatches;
 import io.interchange.customer.CustomerSync;
 import io.interchange.customer.CustomerTarget;
 import io.interchange.customer.FieldOwnership;
@@ -409,12 +410,16 @@ public final class InterchangeRuntime implements AutoCloseable {
         CustomerSync sync = new CustomerSync(mappings, CustomerSources.load(source), rules,
                 new CustomerIdentities(rules, xref, store.identityIndex()), xref,
                 new FieldOwnership(FieldOwnership.load(source), store.customerFields(), store.audit(), customerMeters),
-                store.customerFields(), store.echoLedger(), targets, writeBack::write, customerMeters);
+                store.customerFields(), store.echoLedger(), targets, writeBack, customerMeters);
         LOG.info("Flow {}: targets {}; ids written back to {}", FLOW_CUSTOMER_SYNC,
                 targets.stream().map(CustomerTarget::name).toList(), writers.stream().map(CrmWriteBack.Writer::system).toList());
         String group = config.get(Settings.KAFKA_CONSUMER_GROUP);
-        main.configure().addRoutesBuilder(new CustomerSyncRoute(sync, store.idempotency(), policies,
-                config.get(Settings.CUSTOMER_TOPIC), group));
+        CustomerBatches batches = new CustomerBatches(sync, store.idempotency(), CustomerSyncRoute.changeTypes(),
+                CustomerSyncRoute.DIRECT, config.getInt(Settings.CUSTOMER_SYNC_CONCURRENCY));
+        resources.add(batches);
+        main.configure().addRoutesBuilder(new CustomerSyncRoute(sync, batches, store.idempotency(), policies,
+                config.get(Settings.CUSTOMER_TOPIC), group, config.getInt(Settings.CUSTOMER_SYNC_BATCH),
+                config.getInt(Settings.CUSTOMER_SYNC_CONSUMERS)));
         main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(new PartnerLinks(xref, writeBack::write),
                 store.idempotency(), policies, config.get(Settings.CUSTOMER_TOPIC), group));
     }

@@ -9,6 +9,7 @@ import io.interchange.sandbox.hubspot.HubSpotPeer;
 import io.interchange.sandbox.loyalty.LoyaltyPeer;
 import io.interchange.sandbox.salesforce.SalesforcePeer;
 import io.interchange.store.CrossReferences;
+import io.interchange.testkit.CustomerPeers;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.HubSpotSigner;
 import io.interchange.testkit.RuntimeKit;
@@ -42,63 +43,40 @@ import static org.awaitility.Awaitility.await;
 class CustomerSyncFlowTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String SECRET = "hubspot-client-secret-" + UUID.randomUUID();
-    static final String HUBSPOT_TOKEN = "pat-na1-" + UUID.randomUUID();
-    static final String STRIPE_KEY = "sk_test_" + UUID.randomUUID().toString().replace("-", "");
     static final long PORTAL = 62515;
-    static final String CONFIRM_USER = "S4HANA";
-    static final String CONFIRM_PASSWORD = "confirm-" + UUID.randomUUID();
     static final AtomicLong EVENT_IDS = new AtomicLong(4_000_000);
+    static CustomerPeers peers;
     static RuntimeKit kit;
     static StripeApiPeer stripe;
     static HubSpotPeer hubSpot;
     static LoyaltyPeer loyalty;
     static SalesforcePeer salesforce;
-    static final String SF_KEY = "sf-key-" + UUID.randomUUID();
-    static final String SF_SECRET = "sf-secret-" + UUID.randomUUID();
-    static final String LOYALTY_APP = "app-" + UUID.randomUUID();
-    static final String LOYALTY_TOKEN = "token-" + UUID.randomUUID();
-    static final String PROGRAM = "camp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+    static String SECRET;
+    static String STRIPE_KEY;
     static CrossReferences xref;
 
     @BeforeAll
     static void start() throws Exception {
-        stripe = new StripeApiPeer(0, STRIPE_KEY).start();
-        hubSpot = new HubSpotPeer(0).privateApp(HUBSPOT_TOKEN).start();
-        loyalty = new LoyaltyPeer(0, LOYALTY_APP, LOYALTY_TOKEN).program(PROGRAM, "Rewards").start();
-        salesforce = new SalesforcePeer(0, SF_KEY, SF_SECRET).start();
-        Map<String, String> settings = new java.util.HashMap<>();
-        settings.put("interchange.flows", "crm-hubspot,crm-salesforce,customer-sync");
-        settings.put("interchange.salesforce.login-url", salesforce.url());
-        settings.put("interchange.salesforce.consumer-key", SF_KEY);
-        settings.put("interchange.salesforce.consumer-secret", SF_SECRET);
-        settings.put("interchange.salesforce.rewind-delay", "PT0.2S");
-        settings.put("interchange.hubspot.client-secret", SECRET);
-        settings.put("interchange.hubspot.api-url", hubSpot.url());
-        settings.put("interchange.hubspot.access-token", HUBSPOT_TOKEN);
-        settings.put("interchange.billing.api-url", stripe.url());
-        settings.put("interchange.billing.api-key", STRIPE_KEY);
-        settings.put("interchange.loyalty.api-url", loyalty.url());
-        settings.put("interchange.loyalty.app-id", LOYALTY_APP);
-        settings.put("interchange.loyalty.app-token", LOYALTY_TOKEN);
-        settings.put("interchange.loyalty.campaign-id", PROGRAM);
-        settings.put("interchange.erp.s4.confirmation-user", CONFIRM_USER);
-        settings.put("interchange.erp.s4.confirmation-password", CONFIRM_PASSWORD);
-        settings.put("interchange.route.customer.sync.initial-delay", "PT0.1S");
-        settings.put("interchange.route.customer.sync.max-delay", "PT0.5S");
+        peers = new CustomerPeers();
+        stripe = peers.stripe;
+        hubSpot = peers.hubSpot;
+        loyalty = peers.loyalty;
+        salesforce = peers.salesforce;
+        SECRET = peers.hubSpotSecret;
+        STRIPE_KEY = peers.stripeKey;
+        Map<String, String> settings = peers.settings();
+        // a creation whose holder died is taken over after 3 s here (2 minutes by default)
+        settings.put("interchange.idempotency.lease", "PT3S");
+        settings.put("interchange.customer.create-wait", "PT1S");
         kit = RuntimeKit.start(Databases.Backend.H2, settings);
         xref = kit.runtime.store().crossReferences();
-        kit.s4.businessPartners().confirmTo(java.net.URI.create("http://127.0.0.1:" + kit.httpPort
-                + "/soap/s4hana/business-partner-confirmation"), CONFIRM_USER, CONFIRM_PASSWORD);
+        peers.confirmTo(kit);
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         if (kit != null) kit.close();
-        if (stripe != null) stripe.close();
-        if (hubSpot != null) hubSpot.close();
-        if (loyalty != null) loyalty.close();
-        if (salesforce != null) salesforce.close();
+        if (peers != null) peers.close();
     }
 
     /** One HubSpot webhook event, as HubSpot posts it (an element of the array). */
@@ -241,6 +219,97 @@ class CustomerSyncFlowTest {
         assertThat(salesforce.writes()).as("nothing new to write back").hasSize(sfWrites);
         assertThat(stripeCustomersOf(globalId)).hasSize(1);
         assertThat(loyaltyMembersOf(globalId)).hasSize(1);
+    }
+
+    @Test
+    void manyChangesAtOnceReachTheTargetsInBatchedRequests() throws Exception {
+        int writesBefore = salesforce.writes().size();
+        List<String> accounts = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            accounts.add(salesforce.create("Account", Map.of("Name", "Batch Customer " + i, "Legal_Entity__c", "FR01",
+                    "BillingCountry", "FR")));
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> accounts.stream().allMatch(a -> "synced".equals(
+                salesforce.get("Account", a).get("Interchange_Sync_Status__c"))
+                && salesforce.get("Account", a).get("Loyalty_Member_Id__c") != null));
+        List<SalesforcePeer.Write> writes = salesforce.writes().subList(writesBefore, salesforce.writes().size());
+        assertThat(writes).allMatch(w -> w.callOptions() != null && w.callOptions().contains("client="));
+        assertThat(writes.stream().mapToInt(SalesforcePeer.Write::records).max().orElse(0))
+                .as("write-backs of several accounts share a request").isGreaterThan(1);
+        assertThat(writes.size()).as("fewer write-back requests than accounts").isLessThan(accounts.size());
+        for (String a : accounts) {
+            String globalId = (String) salesforce.get("Account", a).get("Interchange_Global_Id__c");
+            assertThat(stripeCustomersOf(globalId)).hasSize(1);
+            assertThat(loyaltyMembersOf(globalId)).hasSize(1);
+        }
+    }
+
+    @Test
+    void theSamePersonInSalesforceAndHubSpotIsOneCustomer() throws Exception {
+        String sfContact = salesforce.create("Contact", Map.of("FirstName", "Maria", "LastName", "Rossi",
+                "Email", "maria.rossi@example.com"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> xref.resolve("salesforce", salesforce.orgId + "/contact",
+                sfContact).isPresent());
+        String globalId = xref.resolve("salesforce", salesforce.orgId + "/contact", sfContact).orElseThrow();
+
+        String hsContact = hubSpot.create("contacts", Map.of("email", "maria.rossi@example.com"));
+        deliver(event("contact.creation", hsContact, null, null),
+                event("contact.propertyChange", hsContact, "email", " Maria.Rossi@Example.com"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> globalIdOf(hsContact) != null
+                && hubSpotContact(hsContact).path("properties").has("billing_customer_id"));
+        assertThat(globalIdOf(hsContact)).as("matched by the normalised e-mail").isEqualTo(globalId);
+        assertThat(stripeCustomersOf(globalId)).hasSize(1);
+        assertThat(loyaltyMembersOf(globalId)).hasSize(1);
+        assertThat(hubSpotContact(hsContact).path("properties").path("interchange_global_id").asText()).isEqualTo(globalId);
+        await().atMost(Duration.ofSeconds(30)).until(() -> globalId.equals(salesforce.get("Contact", sfContact)
+                .get("Interchange_Global_Id__c")));
+        assertThat(stripeCustomersOf(globalId).get(0).path("name").asText()).isEqualTo("Maria Rossi");
+    }
+
+    @Test
+    void aRecordThatOnlyMayBeAKnownCustomerIsParkedNotMerged() throws Exception {
+        String sfContact = salesforce.create("Contact", Map.of("FirstName", "Tom", "LastName", "Berg",
+                "Email", "tom.berg@example.com", "Phone", "+46 8 555 0100"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> xref.resolve("salesforce", salesforce.orgId + "/contact",
+                sfContact).isPresent());
+        String known = xref.resolve("salesforce", salesforce.orgId + "/contact", sfContact).orElseThrow();
+
+        // the same telephone number, nothing else: a possible duplicate (phone does not decide), for an operator
+        String hsContact = hubSpot.create("contacts", Map.of("phone", "+46 8 555 0100"));
+        deliver(event("contact.propertyChange", hsContact, "phone", "+46 (8) 555 0100"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> kit.runtime.store().deadLetters()
+                .list("customer.sync", io.interchange.store.DeadLetter.OPEN, 100).stream()
+                .anyMatch(d -> d.errorMessage().contains(hsContact)));
+        var parked = kit.runtime.store().deadLetters().list("customer.sync", io.interchange.store.DeadLetter.OPEN, 100)
+                .stream().filter(d -> d.errorMessage().contains(hsContact)).findFirst().orElseThrow();
+        assertThat(parked.errorMessage()).contains("ambiguous customer").contains(known);
+        assertThat(globalIdOf(hsContact)).as("not linked by guess").isNull();
+    }
+
+    @Test
+    void aCreationWhoseHolderDiedBetweenCreateAndLinkIsTakenOverWithoutASecondRecord() throws Exception {
+        // an instance claimed the billing customer's creation, reached Stripe, and died before it linked the answer
+        String contact = hubSpot.create("contacts", Map.of("email", "ines.duarte@example.com"));
+        String globalId = xref.mint();
+        xref.link(globalId, "hubspot", PORTAL + "/contact", contact);
+        var claim = (CrossReferences.Claimed) xref.claimCreation(globalId, "billing", "");
+        HttpResponse<String> created = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create(stripe.url() + "/v1/customers"))
+                .header("Authorization", "Bearer " + STRIPE_KEY)
+                .header("Idempotency-Key", claim.creationKey())
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(io.interchange.connectors.rest.FormBody
+                        .of(Map.of("metadata", Map.of("global_customer_id", globalId))).text())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(200);
+        String first = JSON.readTree(created.body()).path("id").asText();
+
+        // the customer's next change takes the creation over once the lease has run out, under the same key
+        deliver(event("contact.propertyChange", contact, "hs_language", "pt"));
+        await().atMost(Duration.ofSeconds(40)).until(() -> xref.linkIn(globalId, "billing", "").isPresent());
+        assertThat(xref.linkIn(globalId, "billing", "").orElseThrow().externalId()).isEqualTo(first);
+        assertThat(stripeCustomersOf(globalId)).singleElement().satisfies(c ->
+                assertThat(c.path("id").asText()).isEqualTo(first));
     }
 
     @Test

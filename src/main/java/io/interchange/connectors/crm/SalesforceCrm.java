@@ -100,45 +100,6 @@ public final class SalesforceCrm {
         }
     }
 
-    /**
-     * The API names of the fields the customer master sync writes back to a Salesforce record (settings
-     * {@code interchange.salesforce.*-field}; their descriptions say which custom fields an admin creates).
-     */
-    public record Fields(String externalId, String billingCustomerId, String erpPartnerNumber, String loyaltyMemberId,
-                         String syncStatus) {
-
-        public Fields {
-            for (String f : new String[]{externalId, billingCustomerId, erpPartnerNumber, loyaltyMemberId, syncStatus}) {
-                if (f == null || !API_NAME.matcher(f).matches()) {
-                    throw new IllegalArgumentException("not a Salesforce field API name: " + f);
-                }
-            }
-        }
-
-        public static Fields from(Config config) {
-            return new Fields(config.get(Settings.SALESFORCE_EXTERNAL_ID_FIELD),
-                    config.get(Settings.SALESFORCE_BILLING_ID_FIELD), config.get(Settings.SALESFORCE_ERP_PARTNER_FIELD),
-                    config.get(Settings.SALESFORCE_LOYALTY_MEMBER_FIELD), config.get(Settings.SALESFORCE_SYNC_STATUS_FIELD));
-        }
-
-        /**
-         * One record to write back, for {@link #upsert}: the global customer id under the external-id field, and each
-         * other value that is not null (a null leaves the field as Salesforce holds it); ERP partner numbers
-         * comma-separated.
-         */
-        public Map<String, Object> record(String globalCustomerId, String billingCustomerId,
-                                          List<String> erpPartnerNumbers, String loyaltyMemberId, String status) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put(externalId, Objects.requireNonNull(globalCustomerId, "globalCustomerId"));
-            if (billingCustomerId != null) r.put(this.billingCustomerId, billingCustomerId);
-            if (erpPartnerNumbers != null && !erpPartnerNumbers.isEmpty()) {
-                r.put(erpPartnerNumber, String.join(",", erpPartnerNumbers));
-            }
-            if (loyaltyMemberId != null) r.put(this.loyaltyMemberId, loyaltyMemberId);
-            if (status != null) r.put(syncStatus, status);
-            return r;
-        }
-    }
 
     /** The org's API use as the last answer reported it: requests made in the last 24 hours, and the allowance. */
     public record ApiUsage(long used, long limit) {
