@@ -272,7 +272,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, entities, stripeApi, policies, clock);
-        main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency()));
+        main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         try {
             main.start();
         } finally {
