@@ -62,23 +62,26 @@ public final class CrmWriteBack {
 
             @Override
             public void write(String recordId, JsonNode mapped) {
-                hubSpot.batchUpdate(mapped.path("objectType").asText(), Map.of(recordId, fields(mapped)));
+                RuntimeException failed = writeAll(Map.of(recordId, mapped)).get(recordId);
+                if (failed != null) throw failed;
             }
 
             @Override
             public Map<String, RuntimeException> writeAll(Map<String, JsonNode> mappedById) {
-                // one batch update per 100 records (HubSpotCrm chunks); a failed request fails its records
+                // batch updates of 100 records (HubSpotCrm chunks); a 207 names the records that were not updated
                 Map<String, Map<String, String>> properties = new LinkedHashMap<>();
                 mappedById.forEach((id, mapped) -> properties.put(id, fields(mapped)));
                 String type = mappedById.values().iterator().next().path("objectType").asText();
+                Map<String, RuntimeException> failed = new LinkedHashMap<>();
                 try {
-                    hubSpot.batchUpdate(type, properties);
-                    return Map.of();
+                    hubSpot.batchUpdate(type, properties).forEach((id, reason) -> failed.put(id,
+                            new io.interchange.reliability.PermanentFailure("HubSpot refused the ids written back to "
+                                    + type + " " + id + ": " + reason + " (mappings/hubspot/write-back.jslt names the "
+                                    + "properties)")));
                 } catch (RuntimeException e) {
-                    Map<String, RuntimeException> failed = new LinkedHashMap<>();
                     mappedById.keySet().forEach(id -> failed.put(id, e));
-                    return failed;
                 }
+                return failed;
             }
         };
     }

@@ -99,6 +99,30 @@ class HubSpotBatchUpsertContractTest extends OutboundRestContract {
     }
 
     @Test
+    void aBatchUpdateUpdatesTheRecordsHubSpotHoldsAndNamesThoseItDoesNot() {
+        HubSpotPeer hubSpot = (HubSpotPeer) peer();
+        String held = hubSpot.create("contacts", Map.of("email", seed() + "@example.com"));
+        String other = hubSpot.create("contacts", Map.of("email", seed() + "@example.com"));
+        Map<String, Map<String, String>> updates = new java.util.LinkedHashMap<>();
+        updates.put(held, Map.of("interchange_global_id", "gc-1"));
+        updates.put("999999999", Map.of("interchange_global_id", "gc-2"));
+        updates.put(other, Map.of("interchange_global_id", "gc-3"));
+
+        // 207 Multi-Status: the missing record named, the others updated
+        Map<String, String> failed = crm.batchUpdate("contacts", updates);
+        assertThat(failed).containsOnlyKeys("999999999");
+        assertThat(failed.get("999999999")).startsWith("OBJECT_NOT_FOUND");
+        assertThat(hubSpot.records("contacts")).filteredOn(r -> r.path("id").asText().equals(held))
+                .singleElement().satisfies(r -> assertThat(r.path("properties").path("interchange_global_id").asText())
+                        .isEqualTo("gc-1"));
+        assertThat(hubSpot.records("contacts")).filteredOn(r -> r.path("id").asText().equals(other))
+                .singleElement().satisfies(r -> assertThat(r.path("properties").path("interchange_global_id").asText())
+                        .isEqualTo("gc-3"));
+        // 200: nothing to name
+        assertThat(crm.batchUpdate("contacts", Map.of(held, Map.of("interchange_sync_status", "synced")))).isEmpty();
+    }
+
+    @Test
     void moreThanOneHundredRecordsGoInBatchesOfOneHundred() {
         String seed = seed();
         List<HubSpotCrm.Input> inputs = new ArrayList<>();

@@ -15,6 +15,7 @@ import io.interchange.connectors.rest.RestTarget;
 import io.interchange.reliability.TransientFailure;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -109,12 +110,16 @@ public final class HubSpotCrm {
     /**
      * Updates records by their HubSpot ids ({@code POST /crm/v3/objects/<type>/batch/update}), in batches of
      * {@link #MAX_BATCH}: how the runtime writes to records that exist in HubSpot already (its ids written back), where
-     * an upsert by a property the record does not hold yet would create a second record.
+     * an upsert by a property the record does not hold yet would create a second record. HubSpot answers 200 when every
+     * record was updated and 207 Multi-Status when some were not, naming them in {@code errors[].context.ids}: those
+     * are returned, id to HubSpot's reason, the others are updated. A 207 that does not say which records failed is a
+     * transient failure of its batch (updating them again is harmless).
      */
-    public void batchUpdate(String objectType, Map<String, Map<String, String>> propertiesById) {
+    public Map<String, String> batchUpdate(String objectType, Map<String, Map<String, String>> propertiesById) {
         if (!OBJECT_TYPES.contains(objectType)) {
             throw new IllegalArgumentException("HubSpot object type " + objectType + " is not one of " + OBJECT_TYPES);
         }
+        Map<String, String> failed = new LinkedHashMap<>();
         List<Map.Entry<String, Map<String, String>>> all = new ArrayList<>(propertiesById.entrySet());
         for (int from = 0; from < all.size(); from += MAX_BATCH) {
             List<Map.Entry<String, Map<String, String>>> batch = all.subList(from, Math.min(all.size(), from + MAX_BATCH));
@@ -126,11 +131,20 @@ public final class HubSpotCrm {
             }
             JsonNode answer = client.call(RestRequest.post("/crm/v3/objects/" + objectType + "/batch/update",
                     RestBody.json(body))).json();
-            if (answer.path("results").size() != batch.size()) {
+            Map<String, String> errors = new LinkedHashMap<>();
+            for (JsonNode e : answer.path("errors")) {
+                String reason = e.path("category").asText("error") + ": " + e.path("message").asText("");
+                for (JsonNode id : e.path("context").path("ids")) errors.put(id.asText(), reason);
+                if (e.hasNonNull("id")) errors.put(e.path("id").asText(), reason);
+            }
+            if (answer.path("results").size() + errors.size() < batch.size()) {
                 throw new TransientFailure("HubSpot API batch update of " + batch.size() + " " + objectType
-                        + " answered " + answer.path("results").size() + " results (status "
+                        + " answered " + answer.path("results").size() + " results and " + answer.path("numErrors")
+                        .asInt(answer.path("errors").size()) + " errors without naming every record (status "
                         + answer.path("status").asText("?") + ")");
             }
+            failed.putAll(errors);
         }
+        return failed;
     }
 }

@@ -140,22 +140,24 @@ public final class HubSpotPeer extends RestPeerSupport {
         return Answer.json(200, answer);
     }
 
-    /** Batch update by record id: every id must exist (HubSpot answers 404 for the batch otherwise). */
+    /**
+     * Batch update by record id: 200 when every record was updated; 207 Multi-Status when some were not (an id HubSpot
+     * does not hold), the others updated and the missing ones named in {@code errors[].context.ids}.
+     */
     private Answer update(String type, JsonNode inputs) {
         String now = Instant.now().toString();
         ObjectNode answer = JSON.createObjectNode();
         answer.put("status", "COMPLETE");
         ArrayNode results = answer.putArray("results");
+        List<String> missing = new ArrayList<>();
         synchronized (objects) {
             Map<String, ObjectNode> store = objects.computeIfAbsent(type, t -> new LinkedHashMap<>());
             for (JsonNode input : inputs) {
-                if (!store.containsKey(input.path("id").asText(""))) {
-                    return error(404, "OBJECT_NOT_FOUND", "Object not found. objectId are usually numeric. id "
-                            + input.path("id").asText());
+                ObjectNode record = store.get(input.path("id").asText(""));
+                if (record == null) {
+                    missing.add(input.path("id").asText());
+                    continue;
                 }
-            }
-            for (JsonNode input : inputs) {
-                ObjectNode record = store.get(input.path("id").asText());
                 ObjectNode properties = record.with("properties");
                 input.path("properties").fields().forEachRemaining(p -> properties.put(p.getKey(), p.getValue().asText()));
                 record.put("updatedAt", now);
@@ -163,7 +165,13 @@ public final class HubSpotPeer extends RestPeerSupport {
             }
         }
         answer.put("startedAt", now).put("completedAt", Instant.now().toString());
-        return Answer.json(200, answer);
+        if (missing.isEmpty()) return Answer.json(200, answer);
+        answer.put("numErrors", missing.size());
+        ObjectNode error = answer.putArray("errors").addObject().put("status", "error").put("category", "OBJECT_NOT_FOUND")
+                .put("message", "Could not get some " + type + " objects, they may be deleted or not exist.");
+        ArrayNode ids = error.putObject("context").putArray("ids");
+        missing.forEach(ids::add);
+        return Answer.json(207, answer);
     }
 
     /** A record HubSpot holds already (made there by a person), with these properties; returns its id. */
