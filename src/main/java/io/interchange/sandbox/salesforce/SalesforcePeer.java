@@ -40,7 +40,9 @@ import java.util.regex.Pattern;
  * honouring {@code Sforce-Call-Options: client=<id>} and {@code allOrNone}, with per-record errors for a missing
  * external id value, a value matching several records and a create without the type's required field), and the Streaming API ({@link StreamingBus}) carrying a change
  * event for every change: the REST writes' (with {@code changeOrigin} {@code com/salesforce/api/rest/NN.0;client=<id>}),
- * and those a test makes as a user would ({@link #create}, {@link #update}, ...). Gap and overflow events, changes
+ * and those a test makes as a user would ({@link #create}, {@link #update}, ...); as in Change Data Capture, an
+ * event nests compound fields ({@code BillingAddress}, a contact's {@code Name}) and names their parts in
+ * {@code changedFields} as {@code BillingAddress.City}, while REST and SOQL keep the flat component fields. Gap and overflow events, changes
  * that make no event (as database-level jobs do on Salesforce) and the loss of events past retention can be injected.
  */
 public final class SalesforcePeer implements AutoCloseable {
@@ -322,11 +324,11 @@ public final class SalesforcePeer implements AutoCloseable {
                 h.put("commitUser", userId);
                 ArrayNode changed = h.putArray("changedFields");
                 @SuppressWarnings("unchecked") List<String> changedFields = (List<String>) e[3];
-                changedFields.forEach(changed::add);
+                changedFields.forEach(f -> changed.add(compoundPath(f)));
                 h.putArray("diffFields");
                 h.putArray("nulledFields");
                 @SuppressWarnings("unchecked") Map<String, Object> values = (Map<String, Object>) e[4];
-                values.forEach((k, v) -> payload.set(k, JSON.valueToTree(v)));
+                compound(values).forEach((k, v) -> payload.set(k, JSON.valueToTree(v)));
                 last = bus.publish((String) e[0], payload);
             }
             return last;
@@ -376,6 +378,48 @@ public final class SalesforcePeer implements AutoCloseable {
         String now = DATE_TIME.format(clock.instant());
         r.put("LastModifiedDate", now);
         r.put("SystemModstamp", now);
+    }
+
+    /** The compound fields change events nest, by prefix of their component fields (address parts, a contact's name). */
+    private static final List<String> ADDRESS_PREFIXES = List.of("Billing", "Shipping", "Mailing", "Other");
+    private static final List<String> ADDRESS_PARTS = List.of("Street", "City", "State", "PostalCode", "Country",
+            "StateCode", "CountryCode", "Latitude", "Longitude", "GeocodeAccuracy");
+    private static final List<String> NAME_PARTS = List.of("Salutation", "FirstName", "MiddleName", "LastName", "Suffix");
+
+    /**
+     * A component field's name in a change event's {@code changedFields}: its compound field and part
+     * ({@code BillingCity} is {@code BillingAddress.City}, a contact's {@code FirstName} is {@code Name.FirstName}),
+     * as Change Data Capture names them; REST and SOQL keep the flat names.
+     */
+    static String compoundPath(String field) {
+        String[] c = compoundOf(field);
+        return c == null ? field : c[0] + "." + c[1];
+    }
+
+    /** A change event's fields with compound fields nested ({@code BillingAddress: {City: ...}}), as CDC sends them. */
+    static Map<String, Object> compound(Map<String, Object> values) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            String[] c = compoundOf(k);
+            if (c == null) {
+                out.put(k, v);
+            } else {
+                @SuppressWarnings("unchecked") Map<String, Object> nested =
+                        (Map<String, Object>) out.computeIfAbsent(c[0], x -> new LinkedHashMap<String, Object>());
+                nested.put(c[1], v);
+            }
+        });
+        return out;
+    }
+
+    private static String[] compoundOf(String field) {
+        for (String prefix : ADDRESS_PREFIXES) {
+            if (field.startsWith(prefix) && ADDRESS_PARTS.contains(field.substring(prefix.length()))) {
+                return new String[]{prefix + "Address", field.substring(prefix.length())};
+            }
+        }
+        // only contacts (and leads) have a compound Name; an account's Name is a plain field
+        return NAME_PARTS.contains(field) ? new String[]{"Name", field} : null;
     }
 
     private static Map<String, Object> visible(Map<String, Object> r) {
