@@ -299,7 +299,14 @@ public class CrossReferences {
                     releaseCreation(globalId, system, scope);
                     throw e;
                 }
-                return completeCreation(globalId, system, scope, externalId);
+                try {
+                    return completeCreation(globalId, system, scope, externalId);
+                } catch (CrossReferenceConflict e) {
+                    // the target answered with a record linked elsewhere: released, so the customer's next change
+                    // meets the same conflict at once (for an operator) instead of waiting out the lease
+                    releaseCreation(globalId, system, scope);
+                    throw e;
+                }
             }
             Duration left = Duration.ofNanos(deadline - System.nanoTime());
             Optional<Link> linked = left.isNegative() ? Optional.empty() : awaitLink(globalId, system, scope, left);

@@ -235,6 +235,22 @@ class CrossReferencesTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void aCreationAnsweredWithAnotherCustomersRecordIsAConflictAndReleasedNotLeftToBlockTheCustomer(Backend backend) {
+        CrossReferences xref = FIXTURE.fresh(backend).crossReferences();
+        String customer = xref.mint();
+        String other = xref.mint();
+        xref.link(other, "billing", "", "cus_TAKEN");
+
+        assertThatThrownBy(() -> xref.createAndLink(customer, "billing", "", claim -> "cus_TAKEN", WAIT))
+                .isInstanceOf(CrossReferenceConflict.class).hasMessageContaining(other);
+        // the next attempt claims at once (and meets the conflict again), rather than waiting for a lease to run out
+        Claim retry = xref.claimCreation(customer, "billing", "");
+        assertThat(retry).isInstanceOf(Claimed.class);
+        assertThat(((Claimed) retry).takenOver()).isTrue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void aSlowHolderCompletingAfterATakeoverKeepsOneLink(Backend backend) {
         CrossReferences xref = FIXTURE.fresh(backend).crossReferences();
         String customer = xref.mint();
