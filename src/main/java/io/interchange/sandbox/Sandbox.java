@@ -72,6 +72,8 @@ public final class Sandbox implements AutoCloseable {
     /** The customer traffic; null when the customer flows do not run. */
     private final CustomerSimulator customers;
     private final long customerSeed;
+    /** Ids of the billing simulator's customers in the billing API peer (the customer sync's are the others). */
+    private final Set<String> simulatedBillingCustomers;
     private final LegalEntityTable entities;
     private final PrintStream out;
     private final long startedAt = System.nanoTime();
@@ -88,6 +90,8 @@ public final class Sandbox implements AutoCloseable {
         this.billing = billing;
         this.customers = customers;
         this.customerSeed = customerSeed;
+        this.simulatedBillingCustomers = billing.customerObjects().stream().map(c -> c.path("id").asText())
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
         this.entities = entities;
         this.out = out;
     }
@@ -344,9 +348,7 @@ public final class Sandbox implements AutoCloseable {
         }
         wrap(sb, "    customers " + xref.countCustomers() + " in the store, linked:", links);
 
-        long stripeCustomers = stripeApi.customers().stream()
-                .filter(c -> c.path("metadata").hasNonNull("global_customer_id")).count();
-        wrap(sb, "    records:", List.of("Stripe customers " + stripeCustomers,
+        wrap(sb, "    records:", List.of("Stripe customers " + billingCustomersMade().size(),
                 "S/4HANA partners " + s4.businessPartners().partners().size(),
                 "legacy ERP customers " + legacy.customers().size(),
                 "loyalty members " + loyalty.members().size()));
@@ -496,6 +498,15 @@ public final class Sandbox implements AutoCloseable {
     /** The Salesforce org of flow crm-salesforce: make changes in it to see them on the customer topic. */
     public SalesforcePeer salesforce() {
         return salesforce;
+    }
+
+    /**
+     * The customers the customer sync made in the billing platform's API: those it holds but for the billing
+     * simulator's own (put there at start, with metadata of their own).
+     */
+    public List<com.fasterxml.jackson.databind.JsonNode> billingCustomersMade() {
+        return stripeApi.customers().stream().filter(c -> !simulatedBillingCustomers.contains(c.path("id").asText()))
+                .toList();
     }
 
     /** The billing platform's REST API, where the customer sync makes billing customers. */
