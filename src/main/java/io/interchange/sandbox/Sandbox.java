@@ -139,8 +139,9 @@ public final class Sandbox implements AutoCloseable {
         }
         LegalEntityTable entities = LegalEntityTable.load(base.isSet(Settings.MAPPINGS_DIR)
                 ? MappingSource.directory(base.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled());
-        // one random source for this run's identifiers (the Salesforce org, the HubSpot portal), from the customer seed
-        Random ids = new Random(customerSeed);
+        // this run's identifiers (the Salesforce org, the HubSpot portal, the ERPs' number ranges), drawn afresh each
+        // run, not from the customer seed: the store of a data directory outlives the peers
+        Random ids = new SecureRandom();
         String erpPassword = secret(base, Settings.S4_PASSWORD);
         Map<String, String> s4Codes = new HashMap<>();
         Map<String, String> legacyCompanies = new HashMap<>();
@@ -159,6 +160,10 @@ public final class Sandbox implements AutoCloseable {
             peers.s4.start();
             peers.legacy = new LegacyErpPeer(0, base.get(Settings.LEGACY_USER), erpPassword, legacyCompanies);
             peers.legacy.start();
+            // the peers are new every run while the store of the data directory remembers earlier runs' customers:
+            // each run numbers ERP customers and partners in an interval of its own, so none is another's record
+            peers.legacy.customerNumbersFrom(10_000L * (1 + Math.floorMod(ids.nextLong(), 899L)));
+            peers.s4.businessPartners().numbersFrom(1_000_000L * (1 + Math.floorMod(ids.nextLong(), 8_999L)));
             // the billing platform's REST API, for what an event does not carry (an invoice's further lines, a
             // customer), and where the customer sync makes billing customers
             String apiKey = base.isSet(Settings.BILLING_API_KEY) ? base.get(Settings.BILLING_API_KEY)
@@ -180,6 +185,12 @@ public final class Sandbox implements AutoCloseable {
             peers.loyalty = new LoyaltyPeer(0, loyaltyApp, loyaltyToken).program(campaign, "Sandbox Rewards").start();
 
             if (!changed(base, Settings.FLOWS)) sandbox.put(Settings.FLOWS.key(), SANDBOX_FLOWS);
+            // a customer topic of this run's own: changes an earlier run left unread on the data directory's Kafka
+            // name records of that run's peers, which are gone, and would only be dead-lettered here
+            if (!changed(base, Settings.CUSTOMER_TOPIC)) {
+                sandbox.put(Settings.CUSTOMER_TOPIC.key(), Settings.CUSTOMER_TOPIC.defaultValue() + ".sandbox-"
+                        + HexFormat.of().formatHex(randomBytes(4)));
+            }
             sandbox.put(Settings.SALESFORCE_LOGIN_URL.key(), peers.salesforce.url());
             sandbox.put(Settings.SALESFORCE_CONSUMER_KEY.key(), consumerKey);
             sandbox.put(Settings.SALESFORCE_CONSUMER_SECRET.key(), consumerSecret);
@@ -438,7 +449,8 @@ public final class Sandbox implements AutoCloseable {
                 + "  (user " + config.get(Settings.JMX_USER) + ", sandbox password " + config.get(Settings.JMX_PASSWORD)
                 + "), MBean io.interchange:type=DeadLetters");
         out.println("  Kafka        " + runtime.bootstrapServers() + "  topics " + config.get(Settings.BILLING_TOPIC)
-                + ", " + config.get(Settings.LEDGER_TOPIC));
+                + ", " + config.get(Settings.LEDGER_TOPIC) + (customers != null ? ", " + config.get(Settings.CUSTOMER_TOPIC)
+                : ""));
         out.println("  S/4HANA peer " + s4.endpointUrl());
         out.println("  legacy peer  " + legacy.endpointUrl());
         out.println("  billing API  " + stripeApi.url() + "/v1  (Stripe's REST API: invoice lines, customers)");
