@@ -14,7 +14,8 @@ public final class Interchange {
 
     private static final String USAGE = """
             Usage: java -jar target/interchange.jar [--sandbox] [--config FILE] [--print-config]
-              --sandbox        run with embedded Kafka and H2, simulated billing platform and ERPs, and live traffic
+              --sandbox        run with embedded Kafka and H2, simulated billing platform, ERPs, CRMs and loyalty
+                               platform, and live traffic
               --config FILE    properties file with interchange.* keys (default: ./interchange.properties if present)
               --print-config   print every configuration key with its value (secrets masked) and exit
             Every key can also be set by environment variable, e.g. INTERCHANGE_BILLING_WEBHOOK_SECRET for

@@ -63,6 +63,15 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
         serveSoap(CUSTOMERS_PATH, this::upsertCustomer);
     }
 
+    /**
+     * Numbers the next customers from {@code first} (C + seven digits) instead of from 1, as an ERP whose number range
+     * has been in use: the sandbox gives each run its own range, so that customers of an earlier run, still linked in
+     * the store of the same data directory, do not share numbers with this run's.
+     */
+    public void customerNumbersFrom(long first) {
+        customerSequence.set(first - 1);
+    }
+
     /** The customer service's URL. */
     public String customersUrl() {
         return baseUrl() + CUSTOMERS_PATH;

@@ -92,6 +92,15 @@ public final class S4BusinessPartnerReplication implements AutoCloseable {
                 (user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Numbers the next new partners from {@code first}: the sandbox gives each run its own interval of the number range,
+     * so that partners of an earlier run, still linked in the store of the same data directory, do not share numbers
+     * with this run's.
+     */
+    public void numbersFrom(long first) {
+        numbers.set(first - 1);
+    }
+
     public void setConfirmationDelay(Duration delay) {
         this.confirmationDelay = delay;
     }

@@ -6,52 +6,114 @@ import io.interchange.config.Settings;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingSource;
+import io.interchange.connectors.crm.HubSpotWebhook;
+import io.interchange.connectors.crm.SalesforceChangeEvents;
+import io.interchange.connectors.erp.S4PartnerConfirmations;
+import io.interchange.customer.CustomerSync;
+import io.interchange.customer.FieldOwnership;
+import io.interchange.sandbox.hubspot.HubSpotPeer;
+import io.interchange.sandbox.hubspot.HubSpotWebhookSender;
+import io.interchange.sandbox.loyalty.LoyaltyPeer;
 import io.interchange.sandbox.salesforce.SalesforcePeer;
 import io.interchange.runtime.InterchangeRuntime;
+import io.interchange.store.CrossReferences;
 import io.interchange.store.DeadLetter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.net.URI;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code --sandbox}: the runtime on its embedded defaults with simulated peers (a billing platform sending signed
- * Stripe-format events, S/4HANA and a legacy ERP answering SOAP), printing a live summary every few seconds.
+ * Stripe-format events and serving Stripe's REST API, S/4HANA and a legacy ERP answering SOAP, a Salesforce org, a
+ * HubSpot account, a loyalty platform), printing a live summary every few seconds. Unless {@code interchange.flows} is
+ * configured it runs the billing flows and the customer flows ({@link #SANDBOX_FLOWS}): customers made and changed in
+ * the two CRMs ({@link CustomerSimulator}) reach billing, the ERP of their legal entity and loyalty, and their ids go
+ * back to the CRM records.
  */
 public final class Sandbox implements AutoCloseable {
 
     private static final Duration SUMMARY_EVERY = Duration.ofSeconds(5);
     private static final int SUMMARY_WIDTH = 110;
+    /** The flows the sandbox runs unless interchange.flows says otherwise: billing and the customer master sync. */
+    public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync";
+    /** The flows the customer traffic needs: both CRMs' inbound edges and the sync. */
+    private static final Set<String> CUSTOMER_FLOWS = Set.of("crm-hubspot", "crm-salesforce", "customer-sync");
+    /** The order of systems in the summary's links line (others follow by name). */
+    private static final List<String> LINK_ORDER = List.of("salesforce", "hubspot", "billing", "erp-s4hana",
+            "erp-legacy", "loyalty");
+    /** Dead-letter routes of the customer flows, counted in the customer block and not among the billing ones. */
+    private static final List<String> CUSTOMER_ROUTE_PREFIXES = List.of("customer.", "crm.", "loyalty.",
+            "erp.s4hana.partner");
 
     private final S4HanaPeer s4;
     private final LegacyErpPeer legacy;
     private final StripeApiPeer stripeApi;
     private final SalesforcePeer salesforce;
+    private final HubSpotPeer hubSpot;
+    private final LoyaltyPeer loyalty;
     private final InterchangeRuntime runtime;
     private final BillingSimulator billing;
+    /** The customer traffic; null when the customer flows do not run. */
+    private final CustomerSimulator customers;
+    private final long customerSeed;
+    /** Ids of the billing simulator's customers in the billing API peer (the customer sync's are the others). */
+    private final Set<String> simulatedBillingCustomers;
     private final LegalEntityTable entities;
     private final PrintStream out;
     private final long startedAt = System.nanoTime();
 
-    private Sandbox(S4HanaPeer s4, LegacyErpPeer legacy, StripeApiPeer stripeApi, SalesforcePeer salesforce,
-                    InterchangeRuntime runtime, BillingSimulator billing, LegalEntityTable entities, PrintStream out) {
-        this.s4 = s4;
-        this.legacy = legacy;
-        this.stripeApi = stripeApi;
-        this.salesforce = salesforce;
+    private Sandbox(Peers peers, InterchangeRuntime runtime, BillingSimulator billing, CustomerSimulator customers,
+                    long customerSeed, LegalEntityTable entities, PrintStream out) {
+        this.s4 = peers.s4;
+        this.legacy = peers.legacy;
+        this.stripeApi = peers.stripeApi;
+        this.salesforce = peers.salesforce;
+        this.hubSpot = peers.hubSpot;
+        this.loyalty = peers.loyalty;
         this.runtime = runtime;
         this.billing = billing;
+        this.customers = customers;
+        this.customerSeed = customerSeed;
+        this.simulatedBillingCustomers = billing.customerObjects().stream().map(c -> c.path("id").asText())
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
         this.entities = entities;
         this.out = out;
+    }
+
+    /** The simulated systems, closed together (those started so far, when start-up fails). */
+    private static final class Peers implements AutoCloseable {
+        S4HanaPeer s4;
+        LegacyErpPeer legacy;
+        StripeApiPeer stripeApi;
+        SalesforcePeer salesforce;
+        HubSpotPeer hubSpot;
+        LoyaltyPeer loyalty;
+
+        @Override
+        public void close() {
+            if (s4 != null) s4.close();
+            if (legacy != null) legacy.close();
+            if (stripeApi != null) stripeApi.close();
+            if (salesforce != null) salesforce.close();
+            if (hubSpot != null) hubSpot.close();
+            if (loyalty != null) loyalty.close();
+        }
     }
 
     /** Starts peers, runtime and traffic; the configuration's secrets are generated unless given. */
@@ -61,6 +123,15 @@ public final class Sandbox implements AutoCloseable {
 
     /** As {@link #start(Config, double, PrintStream)}, naming in the banner the file the full log goes to (or null). */
     public static Sandbox start(Config base, double eventsPerSecond, PrintStream out, Path logFile) throws Exception {
+        return start(base, eventsPerSecond, CustomerSimulator.DEFAULT_INTERVAL, System.nanoTime(), out, logFile);
+    }
+
+    /**
+     * As {@link #start(Config, double, PrintStream, Path)}, with one customer change every {@code customerEvery}, drawn
+     * from {@code customerSeed} (the same seed, the same changes).
+     */
+    public static Sandbox start(Config base, double eventsPerSecond, Duration customerEvery, long customerSeed,
+                                PrintStream out, Path logFile) throws Exception {
         String apiVersion = base.get(Settings.SANDBOX_STRIPE_API_VERSION).strip();
         if (!StripeEventFactory.API_VERSIONS.contains(apiVersion)) {
             throw new ConfigurationException(Settings.SANDBOX_STRIPE_API_VERSION.key() + " must be one of "
@@ -68,6 +139,9 @@ public final class Sandbox implements AutoCloseable {
         }
         LegalEntityTable entities = LegalEntityTable.load(base.isSet(Settings.MAPPINGS_DIR)
                 ? MappingSource.directory(base.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled());
+        // this run's identifiers (the Salesforce org, the HubSpot portal, the ERPs' number ranges), drawn afresh each
+        // run, not from the customer seed: the store of a data directory outlives the peers
+        Random ids = new SecureRandom();
         String erpPassword = secret(base, Settings.S4_PASSWORD);
         Map<String, String> s4Codes = new HashMap<>();
         Map<String, String> legacyCompanies = new HashMap<>();
@@ -75,55 +149,118 @@ public final class Sandbox implements AutoCloseable {
             s4Codes.put(e.companyCode(), e.currency());
             legacyCompanies.put(e.legacyCompany(), e.currency());
         }
-        S4HanaPeer s4 = new S4HanaPeer(0, base.get(Settings.S4_USER), erpPassword, s4Codes);
-        s4.start();
-        LegacyErpPeer legacy = new LegacyErpPeer(0, base.get(Settings.LEGACY_USER), erpPassword, legacyCompanies);
-        legacy.start();
-        // the billing platform's REST API, for what an event does not carry (an invoice's further lines, a customer)
-        String apiKey = base.isSet(Settings.BILLING_API_KEY) ? base.get(Settings.BILLING_API_KEY)
-                : "sk_test_sandbox" + java.util.UUID.randomUUID().toString().replace("-", "");
-        StripeApiPeer stripeApi = new StripeApiPeer(0, apiKey).start();
-        // a Salesforce org for flow crm-salesforce (add it to interchange.flows to subscribe to its change events)
-        String consumerKey = "3MVG9sandbox" + java.util.UUID.randomUUID().toString().replace("-", "");
-        String consumerSecret = secret(base, Settings.SALESFORCE_CONSUMER_SECRET);
-        SalesforcePeer salesforce = new SalesforcePeer(0, consumerKey, consumerSecret).start();
+        Peers peers = new Peers();
         Map<String, String> sandbox = new HashMap<>();
-        sandbox.put(Settings.SALESFORCE_LOGIN_URL.key(), salesforce.url());
-        sandbox.put(Settings.SALESFORCE_CONSUMER_KEY.key(), consumerKey);
-        sandbox.put(Settings.SALESFORCE_CONSUMER_SECRET.key(), consumerSecret);
-        sandbox.put(Settings.BILLING_API_URL.key(), stripeApi.url());
-        sandbox.put(Settings.BILLING_API_KEY.key(), apiKey);
-        sandbox.put(Settings.BILLING_WEBHOOK_SECRET.key(), secret(base, Settings.BILLING_WEBHOOK_SECRET));
-        sandbox.put(Settings.S4_URL.key(), s4.endpointUrl());
-        sandbox.put(Settings.S4_PASSWORD.key(), erpPassword);
-        sandbox.put(Settings.LEGACY_URL.key(), legacy.endpointUrl());
-        sandbox.put(Settings.LEGACY_PASSWORD.key(), erpPassword);
-        sandbox.put(Settings.MANAGEMENT_PASSWORD.key(), secret(base, Settings.MANAGEMENT_PASSWORD));
-        sandbox.put(Settings.JMX_PASSWORD.key(), secret(base, Settings.JMX_PASSWORD));
-        // quick retries so a newcomer sees a transient ERP outage recover within seconds
-        sandbox.put("interchange.route.billing.ledger-posting.initial-delay", "PT0.5S");
-        sandbox.put("interchange.route.billing.ledger-posting.max-delay", "PT4S");
-        sandbox.put("interchange.route.billing.ledger-posting.max-attempts", "5");
-        Config config = base.with(sandbox);
+        String hubSpotSecret = secret(base, Settings.HUBSPOT_CLIENT_SECRET);
+        String confirmationPassword = secret(base, Settings.S4_CONFIRMATION_PASSWORD);
+        Config config;
         InterchangeRuntime runtime;
         try {
+            peers.s4 = new S4HanaPeer(0, base.get(Settings.S4_USER), erpPassword, s4Codes);
+            peers.s4.start();
+            peers.legacy = new LegacyErpPeer(0, base.get(Settings.LEGACY_USER), erpPassword, legacyCompanies);
+            peers.legacy.start();
+            // the peers are new every run while the store of the data directory remembers earlier runs' customers:
+            // each run numbers ERP customers and partners in an interval of its own, so none is another's record
+            peers.legacy.customerNumbersFrom(10_000L * (1 + Math.floorMod(ids.nextLong(), 899L)));
+            peers.s4.businessPartners().numbersFrom(1_000_000L * (1 + Math.floorMod(ids.nextLong(), 8_999L)));
+            // the billing platform's REST API, for what an event does not carry (an invoice's further lines, a
+            // customer), and where the customer sync makes billing customers
+            String apiKey = base.isSet(Settings.BILLING_API_KEY) ? base.get(Settings.BILLING_API_KEY)
+                    : "sk_test_sandbox" + java.util.UUID.randomUUID().toString().replace("-", "");
+            peers.stripeApi = new StripeApiPeer(0, apiKey).start();
+            // a Salesforce org of its own per run: its id scopes its records, so a run on an earlier run's data
+            // directory does not take this org's records (whose ids repeat) for the earlier org's
+            String consumerKey = "3MVG9sandbox" + java.util.UUID.randomUUID().toString().replace("-", "");
+            String consumerSecret = secret(base, Settings.SALESFORCE_CONSUMER_SECRET);
+            peers.salesforce = new SalesforcePeer(0, consumerKey, consumerSecret, Clock.systemUTC(),
+                    1 + Math.floorMod(ids.nextLong(), 9_999_999_998L)).start();
+            // a HubSpot account the runtime writes ids back to (a private app's token)
+            String hubSpotToken = secret(base, Settings.HUBSPOT_ACCESS_TOKEN);
+            peers.hubSpot = new HubSpotPeer(0).privateApp(hubSpotToken).start();
+            // the loyalty platform (Voucherify's API) and its program every customer joins
+            String loyaltyApp = "sandbox-app-" + HexFormat.of().formatHex(randomBytes(6));
+            String loyaltyToken = secret(base, Settings.LOYALTY_APP_TOKEN);
+            String campaign = "camp_sandbox" + HexFormat.of().formatHex(randomBytes(6));
+            peers.loyalty = new LoyaltyPeer(0, loyaltyApp, loyaltyToken).program(campaign, "Sandbox Rewards").start();
+
+            if (!changed(base, Settings.FLOWS)) sandbox.put(Settings.FLOWS.key(), SANDBOX_FLOWS);
+            // a customer topic of this run's own: changes an earlier run left unread on the data directory's Kafka
+            // name records of that run's peers, which are gone, and would only be dead-lettered here
+            if (!changed(base, Settings.CUSTOMER_TOPIC)) {
+                sandbox.put(Settings.CUSTOMER_TOPIC.key(), Settings.CUSTOMER_TOPIC.defaultValue() + ".sandbox-"
+                        + HexFormat.of().formatHex(randomBytes(4)));
+            }
+            sandbox.put(Settings.SALESFORCE_LOGIN_URL.key(), peers.salesforce.url());
+            sandbox.put(Settings.SALESFORCE_CONSUMER_KEY.key(), consumerKey);
+            sandbox.put(Settings.SALESFORCE_CONSUMER_SECRET.key(), consumerSecret);
+            sandbox.put(Settings.HUBSPOT_CLIENT_SECRET.key(), hubSpotSecret);
+            sandbox.put(Settings.HUBSPOT_API_URL.key(), peers.hubSpot.url());
+            sandbox.put(Settings.HUBSPOT_ACCESS_TOKEN.key(), hubSpotToken);
+            sandbox.put(Settings.LOYALTY_API_URL.key(), peers.loyalty.url());
+            sandbox.put(Settings.LOYALTY_APP_ID.key(), loyaltyApp);
+            sandbox.put(Settings.LOYALTY_APP_TOKEN.key(), loyaltyToken);
+            sandbox.put(Settings.LOYALTY_CAMPAIGN_ID.key(), campaign);
+            // the loyalty peer allows 2,000 requests a minute (Voucherify's Organization plan); adding a member takes
+            // three, so the default of one a second would let members fall behind the customer traffic
+            if (!changed(base, Settings.LOYALTY_API_MAX_RATE)) sandbox.put(Settings.LOYALTY_API_MAX_RATE.key(), "20");
+            sandbox.put(Settings.BILLING_API_URL.key(), peers.stripeApi.url());
+            sandbox.put(Settings.BILLING_API_KEY.key(), apiKey);
+            sandbox.put(Settings.BILLING_WEBHOOK_SECRET.key(), secret(base, Settings.BILLING_WEBHOOK_SECRET));
+            sandbox.put(Settings.S4_URL.key(), peers.s4.endpointUrl());
+            sandbox.put(Settings.S4_PASSWORD.key(), erpPassword);
+            sandbox.put(Settings.S4_CONFIRMATION_PASSWORD.key(), confirmationPassword);
+            sandbox.put(Settings.LEGACY_URL.key(), peers.legacy.endpointUrl());
+            sandbox.put(Settings.LEGACY_PASSWORD.key(), erpPassword);
+            sandbox.put(Settings.MANAGEMENT_PASSWORD.key(), secret(base, Settings.MANAGEMENT_PASSWORD));
+            sandbox.put(Settings.JMX_PASSWORD.key(), secret(base, Settings.JMX_PASSWORD));
+            // quick retries so a newcomer sees a transient ERP outage recover within seconds
+            sandbox.put("interchange.route.billing.ledger-posting.initial-delay", "PT0.5S");
+            sandbox.put("interchange.route.billing.ledger-posting.max-delay", "PT4S");
+            sandbox.put("interchange.route.billing.ledger-posting.max-attempts", "5");
+            sandbox.put("interchange.route.customer.sync.initial-delay", "PT0.5S");
+            sandbox.put("interchange.route.customer.sync.max-delay", "PT4S");
+            config = base.with(sandbox);
             runtime = InterchangeRuntime.start(config);
-        } catch (Exception e) {
-            s4.close();
-            legacy.close();
-            stripeApi.close();
-            salesforce.close();
+        } catch (Exception | Error e) {
+            peers.close();
             throw e;
         }
-        BillingSimulator billing = new BillingSimulator(
-                URI.create("http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + "/webhooks/billing"),
+        String http = "http://127.0.0.1:" + config.get(Settings.HTTP_PORT);
+        // S/4HANA posts its partner confirmations to the runtime, as the inbound user of its communication arrangement
+        peers.s4.businessPartners().confirmTo(URI.create(http + S4PartnerConfirmations.PATH),
+                config.get(Settings.S4_CONFIRMATION_USER), confirmationPassword);
+        BillingSimulator billing = new BillingSimulator(URI.create(http + "/webhooks/billing"),
                 config.get(Settings.BILLING_WEBHOOK_SECRET), System.nanoTime(), eventsPerSecond,
                 BillingSimulator.DEFAULT_BAD_EVENT_INTERVAL, apiVersion);
-        billing.customerObjects().forEach(stripeApi::putCustomer);
-        Sandbox sb = new Sandbox(s4, legacy, stripeApi, salesforce, runtime, billing, entities, out);
+        billing.customerObjects().forEach(peers.stripeApi::putCustomer);
+        CustomerSimulator customers = null;
+        if (flows(config).containsAll(CUSTOMER_FLOWS)) {
+            HubSpotWebhookSender webhooks = new HubSpotWebhookSender(URI.create(http + HubSpotWebhook.PATH),
+                    hubSpotSecret, 10_000_000L + Math.floorMod(ids.nextLong(), 90_000_000L), 1_160_452L,
+                    1_000_000_000L + Math.floorMod(ids.nextLong(), 1_000_000_000L));
+            customers = new CustomerSimulator(peers.salesforce, peers.hubSpot, webhooks,
+                    new ArrayList<>(entities.all().values()), customerSeed, customerEvery);
+        }
+        Sandbox sb = new Sandbox(peers, runtime, billing, customers, customerSeed, entities, out);
         sb.banner(config, logFile);
         billing.start();
+        if (customers != null) customers.start();
         return sb;
+    }
+
+    /**
+     * True when the configuration gives the setting a value other than its default: the sandbox's own choice then
+     * yields to it ({@link Config#isSet} is true for any non-blank value, defaults included).
+     */
+    private static boolean changed(Config base, io.interchange.config.Setting s) {
+        return !base.get(s).strip().equals(s.defaultValue().strip());
+    }
+
+    private static Set<String> flows(Config config) {
+        Set<String> flows = new java.util.HashSet<>();
+        for (String f : config.get(Settings.FLOWS).split(",")) if (!f.isBlank()) flows.add(f.strip());
+        return flows;
     }
 
     /** Runs until the process is stopped (Ctrl-C), printing the summary; every half minute an ERP hiccups. */
@@ -151,7 +288,8 @@ public final class Sandbox implements AutoCloseable {
      * The live summary: webhooks in, postings per ERP, dead letters, per legal entity. "in" counts every webhook sent for
      * the entity's customers; "to post" those with a ledger effect (not failed payment attempts, charge.refunded,
      * disputes opened or won, nor invoice.paid from basil on, whose money the InvoicePayments carry), which the ERPs'
-     * postings and the dead letters add up to once the stream drains.
+     * postings and the dead letters add up to once the stream drains. The billing lines count the billing flows' dead
+     * letters only; when the customer flows run, the customer block follows ({@link #customerBlock}).
      */
     public String summary() {
         BillingSimulator.Stats st = billing.stats();
@@ -169,6 +307,7 @@ public final class Sandbox implements AutoCloseable {
         Map<String, Long> dead = new TreeMap<>();
         Map<String, String> deadReason = new HashMap<>();
         for (DeadLetter d : runtime.store().deadLetters().list(null, DeadLetter.OPEN, 1000)) {
+            if (customerRoute(d.routeId())) continue;
             String entity = d.headers().getOrDefault("ce_legalentity", "?");
             dead.merge(entity, 1L, Long::sum);
             deadReason.putIfAbsent(entity, d.errorMessage());
@@ -191,26 +330,108 @@ public final class Sandbox implements AutoCloseable {
         }
         if (!st.sentPerType().isEmpty()) {
             // most frequent first, wrapped to the width of the lines above
-            StringBuilder line = new StringBuilder("    events (Stripe API " + billing.apiVersion() + "):");
-            boolean first = true;
-            for (Map.Entry<String, Long> t : st.sentPerType().entrySet().stream()
+            wrap(sb, "    events (Stripe API " + billing.apiVersion() + "):", st.sentPerType().entrySet().stream()
                     .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
-                    .toList()) {
-                String item = t.getKey() + " " + t.getValue();
-                if (!first && line.length() + item.length() + 2 > SUMMARY_WIDTH) {
-                    sb.append(line).append(",\n");
-                    line = new StringBuilder("        ").append(item);
-                } else {
-                    line.append(first ? " " : ", ").append(item);
-                }
-                first = false;
-            }
-            sb.append(line).append('\n');
+                    .map(t -> t.getKey() + " " + t.getValue()).toList());
         }
         if (!st.recentRejections().isEmpty()) {
             sb.append("    last refusal: ").append(st.recentRejections().get(st.recentRejections().size() - 1)).append('\n');
         }
+        if (customers != null) customerBlock(sb);
         return sb.toString().stripTrailing();
+    }
+
+    /**
+     * The customer block: customers (global ids) in the store and their links per system (from the cross-reference),
+     * the records each peer holds, the customer sync's changes by outcome and the refused field changes (from its
+     * metrics), open dead letters of the customer flows, and what the simulated CRM users did. The links catch up
+     * with the traffic as the sync drains: pending S/4HANA links wait for S/4HANA's confirmation.
+     */
+    private void customerBlock(StringBuilder sb) {
+        CrossReferences xref = runtime.store().crossReferences();
+        Map<String, CrossReferences.SystemCount> bySystem = xref.countBySystem();
+        List<String> links = new ArrayList<>();
+        List<String> systems = new ArrayList<>(LINK_ORDER);
+        bySystem.keySet().stream().filter(k -> !LINK_ORDER.contains(k)).forEach(systems::add);
+        for (String system : systems) {
+            CrossReferences.SystemCount c = bySystem.getOrDefault(system, new CrossReferences.SystemCount(0, 0));
+            links.add(system + " " + c.linked() + (c.pending() > 0 ? " (+" + c.pending() + " pending)" : ""));
+        }
+        wrap(sb, "    customers " + xref.countCustomers() + " in the store, linked:", links);
+
+        wrap(sb, "    records:", List.of("Stripe customers " + billingCustomersMade().size(),
+                "S/4HANA partners " + s4.businessPartners().partners().size(),
+                "legacy ERP customers " + legacy.customers().size(),
+                "loyalty members " + loyalty.members().size()));
+
+        MeterRegistry meters = meters();
+        Map<String, Long> outcomes = new TreeMap<>();
+        Map<String, Long> refused = new TreeMap<>();
+        long salesforceEchoes = 0;
+        if (meters != null) {
+            for (Counter c : meters.find(CustomerSync.CHANGES_METRIC).counters()) {
+                String outcome = String.valueOf(c.getId().getTag("outcome")).replace('_', '-');
+                outcomes.merge(outcome, (long) c.count(), Long::sum);
+            }
+            for (Counter c : meters.find(FieldOwnership.REFUSED_METRIC).counters()) {
+                refused.merge(c.getId().getTag("system") + " " + c.getId().getTag("field"), (long) c.count(), Long::sum);
+            }
+            for (Counter c : meters.find(SalesforceChangeEvents.ACKNOWLEDGED_METRIC).tag("outcome", "echo").counters()) {
+                salesforceEchoes += (long) c.count();
+            }
+        }
+        List<String> changes = new ArrayList<>();
+        outcomes.forEach((k, v) -> changes.add(k + " " + v));
+        if (changes.isEmpty()) changes.add("none yet");
+        changes.add("Salesforce echoes dropped " + salesforceEchoes);
+        long refusedTotal = refused.values().stream().mapToLong(Long::longValue).sum();
+        List<String> refusals = new ArrayList<>();
+        refused.forEach((k, v) -> refusals.add(k + " " + v));
+        changes.add("refused field changes " + refusedTotal + (refusals.isEmpty() ? "" : " (" + String.join(", ", refusals) + ")"));
+        long syncDead = runtime.store().deadLetters().count("customer.sync", DeadLetter.OPEN);
+        long otherDead = runtime.store().deadLetters().list(null, DeadLetter.OPEN, 1000).stream()
+                .filter(d -> customerRoute(d.routeId()) && !d.routeId().equals("customer.sync")).count();
+        changes.add("dead letters customer.sync " + syncDead + (otherDead > 0 ? ", other customer routes " + otherDead : ""));
+        wrap(sb, "    changes:", changes);
+
+        CustomerSimulator.Stats cs = customers.stats();
+        wrap(sb, "    CRM users:", List.of("Salesforce accounts " + cs.accounts() + " (edited " + cs.accountEdits() + ")",
+                "contacts " + cs.contacts(),
+                "HubSpot contacts " + cs.hubSpotContacts() + " (" + cs.samePerson() + " the same person as a Salesforce contact)",
+                "HubSpot phone edits " + cs.refusedEdits(),
+                "webhooks " + cs.webhooks() + (cs.webhooksFailed() > 0 ? " (" + cs.webhooksFailed() + " failed)" : ""),
+                "HubSpot echoes " + cs.echoes()));
+    }
+
+    /** A heading and items, comma-separated, wrapped to the summary's width with continuation lines indented. */
+    private static void wrap(StringBuilder sb, String heading, List<String> items) {
+        StringBuilder line = new StringBuilder(heading);
+        boolean first = true;
+        for (String item : items) {
+            if (!first && line.length() + item.length() + 2 > SUMMARY_WIDTH) {
+                sb.append(line).append(",\n");
+                line = new StringBuilder("        ").append(item);
+            } else {
+                line.append(first ? " " : ", ").append(item);
+            }
+            first = false;
+        }
+        sb.append(line).append('\n');
+    }
+
+    private static boolean customerRoute(String routeId) {
+        return routeId != null && CUSTOMER_ROUTE_PREFIXES.stream().anyMatch(routeId::startsWith);
+    }
+
+    /** The registry the runtime publishes its meters in (Camel's), found as the runtime finds it; null if none. */
+    private MeterRegistry meters() {
+        var registry = runtime.camelContext().getRegistry();
+        MeterRegistry meters = registry.findSingleByType(MeterRegistry.class);
+        if (meters == null) {
+            Set<MeterRegistry> all = registry.findByType(MeterRegistry.class);
+            meters = all.isEmpty() ? null : all.iterator().next();
+        }
+        return meters;
     }
 
     private void banner(Config config, Path logFile) {
@@ -228,14 +449,29 @@ public final class Sandbox implements AutoCloseable {
                 + "  (user " + config.get(Settings.JMX_USER) + ", sandbox password " + config.get(Settings.JMX_PASSWORD)
                 + "), MBean io.interchange:type=DeadLetters");
         out.println("  Kafka        " + runtime.bootstrapServers() + "  topics " + config.get(Settings.BILLING_TOPIC)
-                + ", " + config.get(Settings.LEDGER_TOPIC));
+                + ", " + config.get(Settings.LEDGER_TOPIC) + (customers != null ? ", " + config.get(Settings.CUSTOMER_TOPIC)
+                : ""));
         out.println("  S/4HANA peer " + s4.endpointUrl());
         out.println("  legacy peer  " + legacy.endpointUrl());
         out.println("  billing API  " + stripeApi.url() + "/v1  (Stripe's REST API: invoice lines, customers)");
+        out.println("  Salesforce   " + salesforce.url() + "  (org " + salesforce.orgId + ", Change Data Capture)");
+        out.println("  HubSpot API  " + hubSpot.url() + "  (webhooks to POST http://127.0.0.1:"
+                + config.get(Settings.HTTP_PORT) + HubSpotWebhook.PATH + ", sandbox client secret "
+                + config.get(Settings.HUBSPOT_CLIENT_SECRET) + ")");
+        out.println("  loyalty API  " + loyalty.url() + "  (program " + config.get(Settings.LOYALTY_CAMPAIGN_ID) + ")");
+        out.println("  S/4HANA confirmations  POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT)
+                + S4PartnerConfirmations.PATH + "  (user " + config.get(Settings.S4_CONFIRMATION_USER)
+                + ", sandbox password " + config.get(Settings.S4_CONFIRMATION_PASSWORD) + ")");
+        out.println("  flows        " + config.get(Settings.FLOWS));
         out.println("The simulated billing platform sends signed Stripe events of API " + billing.apiVersion()
                 + " (" + Settings.SANDBOX_STRIPE_API_VERSION.key() + "):");
         out.println("invoices, payments (partial ones from basil on), refunds, credit notes, voids, write-offs and disputes,");
         out.println("including a few that fail on purpose (unknown legal entity ZZ99, a bad signature, re-deliveries).");
+        if (customers != null) {
+            out.println("Simulated CRM users (seed " + customerSeed + ") add and edit Salesforce accounts and contacts and HubSpot");
+            out.println("contacts (some the same person as a Salesforce contact, some with a phone HubSpot may not set): each");
+            out.println("customer reaches billing, its legal entity's ERP and loyalty, and its ids go back to the CRM records.");
+        }
         if (logFile != null) {
             out.println("The console shows this summary, warnings and errors; the full log is in " + logFile + ".");
         }
@@ -246,9 +482,13 @@ public final class Sandbox implements AutoCloseable {
     /** A configured secret, or a random one for this sandbox run (printed in the banner, sandbox only). */
     private static String secret(Config base, io.interchange.config.Setting s) {
         if (base.isSet(s)) return base.get(s);
-        byte[] b = new byte[12];
+        return "sandbox-" + HexFormat.of().formatHex(randomBytes(12));
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
         new SecureRandom().nextBytes(b);
-        return "sandbox-" + HexFormat.of().formatHex(b);
+        return b;
     }
 
     public InterchangeRuntime runtime() {
@@ -272,13 +512,45 @@ public final class Sandbox implements AutoCloseable {
         return salesforce;
     }
 
+    /**
+     * The customers the customer sync made in the billing platform's API: those it holds but for the billing
+     * simulator's own (put there at start, with metadata of their own).
+     */
+    public List<com.fasterxml.jackson.databind.JsonNode> billingCustomersMade() {
+        return stripeApi.customers().stream().filter(c -> !simulatedBillingCustomers.contains(c.path("id").asText()))
+                .toList();
+    }
+
+    /** The billing platform's REST API, where the customer sync makes billing customers. */
+    public StripeApiPeer stripeApi() {
+        return stripeApi;
+    }
+
+    /** The HubSpot account the customer sync writes ids back to. */
+    public HubSpotPeer hubSpot() {
+        return hubSpot;
+    }
+
+    /** The loyalty platform whose program every customer joins. */
+    public LoyaltyPeer loyalty() {
+        return loyalty;
+    }
+
+    /** The customer traffic, or null when the customer flows do not run. */
+    public CustomerSimulator customers() {
+        return customers;
+    }
+
     @Override
     public void close() {
+        if (customers != null) customers.close();
         billing.close();
         runtime.close();
         s4.close();
         legacy.close();
         stripeApi.close();
         salesforce.close();
+        hubSpot.close();
+        loyalty.close();
     }
 }

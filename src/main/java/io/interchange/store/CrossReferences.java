@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -119,6 +121,32 @@ public class CrossReferences {
     /** The id of the customer's record in one system and scope: linked, or '' while it is being created. */
     public Optional<String> recordOf(String globalId, String system, String scope) {
         return row(globalId, system(system), scope(scope)).map(r -> r.state.equals(LINKED) ? r.link.externalId() : "");
+    }
+
+    /** A system's records in the cross-reference: linked, and being created (pending) there. */
+    public record SystemCount(long linked, long pending) {
+    }
+
+    /** How many customers (global ids) the store knows. */
+    public long countCustomers() {
+        return jdbc.query("SELECT COUNT(*) FROM customer", ps -> { }, rs -> rs.getLong(1)).get(0);
+    }
+
+    /**
+     * Per system, how many records are linked and how many are being created, over every scope: what an operator (or
+     * the sandbox's summary) reads to see how far customers have reached each target. One grouped query.
+     */
+    public SortedMap<String, SystemCount> countBySystem() {
+        record Tally(String system, boolean linked, long count) {
+        }
+        SortedMap<String, SystemCount> out = new TreeMap<>();
+        for (Tally r : jdbc.query("SELECT system, state, COUNT(*) FROM customer_link GROUP BY system, state", ps -> { },
+                rs -> new Tally(rs.getString(1), LINKED.equals(rs.getString(2)), rs.getLong(3)))) {
+            SystemCount c = out.getOrDefault(r.system(), new SystemCount(0, 0));
+            out.put(r.system(), r.linked() ? new SystemCount(c.linked() + r.count(), c.pending())
+                    : new SystemCount(c.linked(), c.pending() + r.count()));
+        }
+        return out;
     }
 
     /**

@@ -60,6 +60,32 @@ class CrossReferencesTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void countsCustomersAndEachSystemsLinkedAndPendingRecordsOverEveryScope(Backend backend) {
+        CrossReferences xref = FIXTURE.fresh(backend).crossReferences();
+        assertThat(xref.countCustomers()).isZero();
+        assertThat(xref.countBySystem()).isEmpty();
+        String anna = xref.mint();
+        String bob = xref.mint();
+        xref.mint(); // a customer with no record yet is a customer all the same
+        xref.link(anna, "salesforce", "00D000000000001/company", "0015g00000AAAA1");
+        xref.link(bob, "salesforce", "00D000000000001/contact", "0035g00000BBBB1");
+        xref.link(anna, "erp-legacy", "GB01", "C-100");
+        xref.link(anna, "erp-legacy", "FR01", "C-200");
+        xref.createAndLink(bob, "billing", "", claim -> "cus_bob", WAIT);
+        assertThat(xref.claimCreation(anna, "erp-s4hana", "")).isInstanceOf(Claimed.class);
+
+        assertThat(xref.countCustomers()).isEqualTo(3);
+        assertThat(xref.countBySystem()).containsExactly(
+                Map.entry("billing", new CrossReferences.SystemCount(1, 0)),
+                Map.entry("erp-legacy", new CrossReferences.SystemCount(2, 0)),
+                Map.entry("erp-s4hana", new CrossReferences.SystemCount(0, 1)),
+                Map.entry("salesforce", new CrossReferences.SystemCount(2, 0)));
+        xref.completeCreation(anna, "erp-s4hana", "", "1000001");
+        assertThat(xref.countBySystem().get("erp-s4hana")).isEqualTo(new CrossReferences.SystemCount(1, 0));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void aRecordIsLinkedToOneCustomerAndACustomerHasOneRecordPerSystemAndScope(Backend backend) {
         CrossReferences xref = FIXTURE.fresh(backend).crossReferences();
         String anna = xref.mint();

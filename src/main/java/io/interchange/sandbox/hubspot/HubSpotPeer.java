@@ -186,6 +186,20 @@ public final class HubSpotPeer extends RestPeerSupport {
         }
     }
 
+    /**
+     * A person's edit of a record HubSpot holds (in HubSpot's UI): these properties set, {@code updatedAt} moved on.
+     * HubSpot then sends a propertyChange webhook per property, which the caller sends (see HubSpotWebhookSender).
+     */
+    public void update(String objectType, String id, Map<String, String> properties) {
+        synchronized (objects) {
+            ObjectNode record = objects.getOrDefault(objectType, Map.of()).get(id);
+            if (record == null) throw new IllegalArgumentException("no " + objectType + " record " + id);
+            ObjectNode p = record.with("properties");
+            properties.forEach(p::put);
+            record.put("updatedAt", Instant.now().toString());
+        }
+    }
+
     private static ObjectNode find(Map<String, ObjectNode> store, String idProperty, String value) {
         if (idProperty.equals("hs_object_id")) return store.get(value);
         List<ObjectNode> matches = new ArrayList<>();

@@ -85,10 +85,20 @@ public final class SalesforcePeer implements AutoCloseable {
     }
 
     public SalesforcePeer(int port, String clientId, String clientSecret, Clock clock) throws IOException {
+        this(port, clientId, clientSecret, clock, 1);
+    }
+
+    /**
+     * An org of its own number: its id ({@link #orgId}, 00D...) scopes its records in the runtime's cross-reference,
+     * so an org of another number (the sandbox makes one per run) never meets the records of an earlier org, whose
+     * record ids it repeats.
+     */
+    public SalesforcePeer(int port, String clientId, String clientSecret, Clock clock, long orgNumber)
+            throws IOException {
         this.clientId = clientId;
         this.clientSecret = clientSecret;
         this.clock = clock;
-        this.orgId = sfid("00D", 1);
+        this.orgId = sfid("00D", orgNumber);
         this.userId = sfid("005", 1);
         this.bus = new StreamingBus(JSON, clock);
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
