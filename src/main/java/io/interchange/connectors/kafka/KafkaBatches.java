@@ -11,6 +11,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -73,6 +74,7 @@ public final class KafkaBatches {
             }
             // the batch runs inside its consumer's poll loop, on that consumer's thread: asking it is safe
             Consumer<?, ?> consumer = commit.getConsumer();
+            if (!assigned.containsKey(consumer)) learnGroupCommitsAfterRebalance(consumer);
             TopicPartition partition = commit.getPartition();
             Long committed = committed(consumer).get(partition);
             if (!assigned.computeIfAbsent(consumer, Consumer::assignment).contains(partition)) {
@@ -88,6 +90,38 @@ public final class KafkaBatches {
                     + "below this consumer's commit are left to the partitions' reader", records.size(), elsewhere, again);
         }
         return owned;
+    }
+
+    /** Per consumer, the group generation of its last batch: a new one means a rebalance happened in between. */
+    private static final Map<Consumer<?, ?>, Integer> GENERATION = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Duration COMMITTED_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * After a rebalance (the group's generation moved on since the consumer's last batch), the offsets the group has
+     * committed for the consumer's partitions, taken where they are past the consumer's own: a partition that went to
+     * another consumer and came back carries that consumer's commits, and the records below them, fetched here before
+     * the partition left, were handled there. Asked of the broker once per rebalance, not per batch; if it does not
+     * answer in time, the consumer's own commits stand (the idempotency keys still absorb a record handled twice).
+     */
+    private static void learnGroupCommitsAfterRebalance(Consumer<?, ?> consumer) {
+        int generation;
+        try {
+            generation = consumer.groupMetadata().generationId();
+        } catch (RuntimeException e) {
+            return; // no group (manual assignment): no rebalances
+        }
+        Integer before = GENERATION.put(consumer, generation);
+        if (before == null || before == generation) return;
+        Set<TopicPartition> partitions = consumer.assignment();
+        if (partitions.isEmpty()) return;
+        try {
+            Map<TopicPartition, Long> own = committed(consumer);
+            consumer.committed(partitions, COMMITTED_TIMEOUT).forEach((tp, offset) -> {
+                if (offset != null) own.merge(tp, offset.offset(), Math::max);
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("Group's committed offsets after a rebalance not read ({}); the consumer's own stand", e.toString());
+        }
     }
 
     private static Map<TopicPartition, Long> committed(Consumer<?, ?> consumer) {
