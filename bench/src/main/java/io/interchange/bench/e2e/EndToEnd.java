@@ -912,7 +912,9 @@ public final class EndToEnd {
             sb.append(String.format("| %-48s |", metric));
             for (Variant v : variants) {
                 List<Double> vals = byVariant.getOrDefault(v, List.of());
-                sb.append(String.format(" %-24s |", Stats.spread(vals, metric.contains("(s)") ? "%.2f" : "%.0f")));
+                // the customer sync's rates and requests per change can be single digits: one decimal
+                sb.append(String.format(" %-24s |", Stats.spread(vals, metric.contains("(s)") ? "%.2f"
+                        : metric.startsWith("customers:") ? "%.1f" : "%.0f")));
             }
             if (ratios) {
                 double ours = Stats.median(byVariant.getOrDefault(Variant.OURS, List.of()));
