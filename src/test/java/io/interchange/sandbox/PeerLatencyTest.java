@@ -45,6 +45,7 @@ class PeerLatencyTest {
             stripe.start();
             HttpRequest get = HttpRequest.newBuilder(URI.create(stripe.url() + "/v1/customers/cus_none"))
                     .header("Authorization", "Bearer sk_test_latency").build();
+            timed(32, get); // the client's connections opened, the peer's threads started
             List<Long> times = timed(32, get);
             assertThat(times.subList(0, 32)).allSatisfy(ms -> assertThat(ms).isGreaterThanOrEqualTo(100));
             // 32 requests on the default 8 threads would take at least 4 x 100 ms; with 32 threads they wait together
@@ -65,6 +66,7 @@ class PeerLatencyTest {
             HttpRequest post = HttpRequest.newBuilder(URI.create(legacy.endpointUrl()))
                     .header("Content-Type", "text/xml; charset=utf-8")
                     .POST(HttpRequest.BodyPublishers.ofString("<not-soap/>")).build();
+            timed(32, post);
             List<Long> times = timed(32, post);
             assertThat(times.subList(0, 32)).allSatisfy(ms -> assertThat(ms).isGreaterThanOrEqualTo(100));
             assertThat(times.get(32)).isLessThan(350);
