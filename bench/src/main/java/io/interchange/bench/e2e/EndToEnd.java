@@ -807,7 +807,7 @@ public final class EndToEnd {
             int[] count = {0};
             Thread watcher = new Thread(() -> {
                 long deadline = due[total - 1] + 60_000_000_000L;
-                while (count[0] < total && System.nanoTime() < deadline) {
+                while (count[0] < total && System.nanoTime() < deadline && server.process.isAlive()) {
                     LockSupport.parkNanos(100_000_000);
                     long at = System.nanoTime();
                     for (String id : peers.syncedOf(new HashSet<>(pending))) {
@@ -829,6 +829,7 @@ public final class EndToEnd {
                 producer.send(batch.get(i));
             }
             watcher.join();
+            if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
             long end = System.nanoTime();
             int notSeen = 0;
             for (int i = 0; i < total; i++) {
