@@ -915,7 +915,8 @@ public final class EndToEnd {
                 List<Double> vals = byVariant.getOrDefault(v, List.of());
                 // the customer sync's rates and requests per change can be single digits: one decimal
                 sb.append(String.format(" %-24s |", Stats.spread(vals, metric.contains("(s)") ? "%.2f"
-                        : metric.startsWith("customers:") ? "%.1f" : "%.0f")));
+                        : metric.startsWith("customers:") && !metric.contains("µs") && !metric.contains("(ms)") ? "%.1f"
+                        : "%.0f")));
             }
             if (ratios) {
                 double ours = Stats.median(byVariant.getOrDefault(Variant.OURS, List.of()));
