@@ -10,6 +10,10 @@
 #                                                      # ERP posting only: canonical invoices to SAP journal entries
 #                                                      # at the in-process S/4HANA peer (default 100,000 postings,
 #                                                      # --post-cap-seconds 300, --post-bulk 50, --post-threads 6)
+#   bench/run-e2e.sh --scenarios customers --reps 1 --customer-changes 2000
+#                                                      # customer sync: Salesforce account changes to Stripe, S/4HANA
+#                                                      # or legacy ERP, loyalty and back to Salesforce, peers answering
+#                                                      # in 20-50 ms (--customer-cap-seconds 180, --customer-rate 200)
 #   SKIP_BUILD=1 bench/run-e2e.sh ...                  # reuse the jars built last time
 #
 # Prints the table and writes it to bench/results/e2e-<date>.txt. The runtime is built into MAIN_BUILD_DIR (default

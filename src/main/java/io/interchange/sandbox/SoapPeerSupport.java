@@ -72,6 +72,9 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     private final AtomicInteger serverFaultsLeft = new AtomicInteger();
     private volatile int failureStatus = 503;
     private volatile Duration delay = Duration.ZERO;
+    private volatile long latencyMinMillis;
+    private volatile long latencyMaxMillis;
+    private volatile int threads = THREADS;
     private volatile boolean available = true;
     private final Object rawLock = new Object();
     private RawAnswer rawAnswer;
@@ -137,7 +140,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     }
 
     private void serveRead(HttpExchange exchange, String prefix, ReadHandler handler) {
-        Duration pause = delay;
+        Duration pause = pause();
         reads.incrementAndGet();
         // a read is a request like any other for the system's rate limit
         if (recordArrivals) recordArrival(System.nanoTime());
@@ -209,7 +212,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         String name = getClass().getSimpleName();
         AtomicInteger threadNo = new AtomicInteger();
         HttpServer created = HttpServer.create(new InetSocketAddress("127.0.0.1", requestedPort), 0);
-        executor = Executors.newFixedThreadPool(THREADS, r -> {
+        executor = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, name + "-" + threadNo.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -334,6 +337,32 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         public byte[] body() {
             return body.clone();
         }
+    }
+
+    /**
+     * From now on every SOAP request waits, after processing and before its answer (as {@link #setDelay}), a time
+     * drawn uniformly from {@code [min, max]}: a remote ERP's latency instead of the loopback's sub-millisecond (a
+     * benchmark's "realistic latency"). Used instead of the fixed delay while set; zero min and max turn it off.
+     * Waiting requests hold a thread each: {@link #setThreads} before {@link #start} lets that many wait at once.
+     */
+    public void setLatency(Duration min, Duration max) {
+        if (min.isNegative() || max.compareTo(min) < 0) throw new IllegalArgumentException("latency needs 0 <= min <= max");
+        latencyMinMillis = min.toMillis();
+        latencyMaxMillis = max.toMillis();
+    }
+
+    /** Threads serving requests (default 8); takes effect at {@link #start}. */
+    public void setThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
+        this.threads = threads;
+    }
+
+    /** The pause of one request: the latency drawn from its range when one is set, else the fixed delay. */
+    private Duration pause() {
+        long lo = latencyMinMillis;
+        long hi = latencyMaxMillis;
+        if (hi == 0) return delay;
+        return Duration.ofMillis(lo == hi ? lo : java.util.concurrent.ThreadLocalRandom.current().nextLong(lo, hi + 1));
     }
 
     /** Delay applied after processing and before answering, so a client timeout can still leave a posting behind. */
@@ -466,7 +495,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
 
     private void serve(HttpExchange exchange, String servicePath, SoapHandler handler) {
         // the delay in force when the request arrives is the one it gets (a test may end the slowness meanwhile)
-        Duration pause = delay;
+        Duration pause = pause();
         requests.incrementAndGet();
         if (recordArrivals) recordArrival(System.nanoTime());
         RawAnswer raw = takeRawAnswer();

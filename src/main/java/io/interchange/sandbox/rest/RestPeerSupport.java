@@ -25,6 +25,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -113,6 +115,8 @@ public abstract class RestPeerSupport implements AutoCloseable {
     private final AtomicInteger garbageLeft = new AtomicInteger();
     private final AtomicInteger delayedLeft = new AtomicInteger();
     private volatile Duration delay = Duration.ZERO;
+    private volatile long latencyMinMillis;
+    private volatile long latencyMaxMillis;
     private final AtomicInteger served429 = new AtomicInteger();
     private final AtomicInteger lostLeft = new AtomicInteger();
     private volatile String lostMethod = "";
@@ -225,6 +229,30 @@ public abstract class RestPeerSupport implements AutoCloseable {
         garbageLeft.set(n);
     }
 
+    /**
+     * Every API request from now on (token requests excepted) is answered after a delay drawn uniformly from
+     * {@code [min, max]}, as a remote system on the internet answers (a benchmark's "realistic latency"; the peer on
+     * the loopback interface would otherwise answer in well under a millisecond). The waiting requests each hold one
+     * of the peer's threads, so the pool grows to {@code concurrency}: that many requests can wait at once, as a
+     * real API serves many clients in parallel; more queue, as at a saturated server. Zero min and max turn it off.
+     */
+    public RestPeerSupport latency(Duration min, Duration max, int concurrency) {
+        if (min.isNegative() || max.compareTo(min) < 0 || concurrency < 1) {
+            throw new IllegalArgumentException("latency needs 0 <= min <= max and a concurrency >= 1");
+        }
+        ThreadPoolExecutor pool = (ThreadPoolExecutor) executor;
+        if (concurrency > pool.getMaximumPoolSize()) {
+            pool.setMaximumPoolSize(concurrency); // the maximum first: a core size above it is refused
+            pool.setCorePoolSize(concurrency);
+        } else {
+            pool.setCorePoolSize(concurrency);
+            pool.setMaximumPoolSize(concurrency);
+        }
+        latencyMinMillis = min.toMillis();
+        latencyMaxMillis = max.toMillis();
+        return this;
+    }
+
     /** The next {@code n} requests are answered only after {@code delay} (a slow system, a client timeout). */
     public void delayNext(int n, Duration delay) {
         this.delay = delay;
@@ -307,6 +335,9 @@ public abstract class RestPeerSupport implements AutoCloseable {
         boolean delayed = delayedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
         Answer answer = decide(request);
         if (delayed) sleep(delay);
+        long lo = latencyMinMillis;
+        long hi = latencyMaxMillis;
+        if (hi > 0) sleep(Duration.ofMillis(lo == hi ? lo : ThreadLocalRandom.current().nextLong(lo, hi + 1)));
         return answer;
     }
 

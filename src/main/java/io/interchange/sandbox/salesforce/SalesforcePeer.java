@@ -79,6 +79,8 @@ public final class SalesforcePeer implements AutoCloseable {
     private final AtomicLong apiCalls = new AtomicLong();
     static final long API_LIMIT = 15_000;
     private volatile int pageSize = 2000;
+    private volatile long latencyMinMillis;
+    private volatile long latencyMaxMillis;
 
     public SalesforcePeer(int port, String clientId, String clientSecret) throws IOException {
         this(port, clientId, clientSecret, Clock.systemUTC());
@@ -113,6 +115,19 @@ public final class SalesforcePeer implements AutoCloseable {
         server.createContext("/cometd/", this::cometd);
         records.put("Account", new ConcurrentHashMap<>());
         records.put("Contact", new ConcurrentHashMap<>());
+    }
+
+    /**
+     * Every REST data request (queries, sObject Collections writes) from now on is answered after a delay drawn
+     * uniformly from {@code [min, max]}, as Salesforce answers over the internet (a benchmark's "realistic latency";
+     * the peer on the loopback interface would otherwise answer at once). Log-ins and the streaming API are not
+     * delayed. Zero min and max turn it off.
+     */
+    public SalesforcePeer latency(Duration min, Duration max) {
+        if (min.isNegative() || max.compareTo(min) < 0) throw new IllegalArgumentException("latency needs 0 <= min <= max");
+        latencyMinMillis = min.toMillis();
+        latencyMaxMillis = max.toMillis();
+        return this;
     }
 
     public SalesforcePeer start() {
@@ -503,6 +518,15 @@ public final class SalesforcePeer implements AutoCloseable {
 
     private void data(HttpExchange ex) throws IOException {
         try (ex) {
+            long lo = latencyMinMillis;
+            long hi = latencyMaxMillis;
+            if (hi > 0) {
+                try {
+                    Thread.sleep(lo == hi ? lo : java.util.concurrent.ThreadLocalRandom.current().nextLong(lo, hi + 1));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             String path = ex.getRequestURI().getPath();
             String query = ex.getRequestURI().getRawQuery();
             requests.add(ex.getRequestMethod() + " " + path + (query == null ? "" : "?" + query));

@@ -60,6 +60,8 @@ public final class EndToEnd {
         Map<String, String> opts = new HashMap<>(Map.of("scenarios", "ingest,drain,post", "reps", "3",
                 "drain-events", "1000000", "step-seconds", "6", "drain-cap-seconds", "300", "latency-seconds", "20",
                 "variants", "plain,hand,ours", "out", "results", "post-events", "100000", "post-cap-seconds", "300"));
+        opts.putAll(Map.of("customer-changes", "2000", "customer-cap-seconds", "180", "customer-rate", "200",
+                "customer-rate-seconds", "15", "customer-latency-ms", "20-50", "customer-parallel", "32"));
         for (int i = 0; i + 1 < args.length; i += 2) opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         if (System.getProperty("interchange.jar") == null) {
             throw new IllegalArgumentException("-Dinterchange.jar=<path to the packaged runtime> is required");
@@ -97,6 +99,13 @@ public final class EndToEnd {
                         run.post(v, rep, source);
                         infra.deleteTopic(source);
                     }
+                }
+            }
+            if (scenarios.contains("customers")) {
+                // no plain-Camel variant: Camel's documentation has no customer master sync to copy
+                List<Variant> customerVariants = variants.stream().filter(v -> v != Variant.PLAIN).toList();
+                for (int rep = 1; rep <= reps; rep++) {
+                    for (Variant v : rotate(customerVariants, rep)) run.customers(v, rep);
                 }
             }
             String table = run.table(variants, opts, (System.nanoTime() - started) / 60e9);
@@ -173,7 +182,11 @@ public final class EndToEnd {
 
     /** A baseline's main class with the same JVM flags and the harness's class path; ready when it prints READY. */
     private ServerProcess launchBaseline(Variant v, String name, List<String> args) throws Exception {
-        String main = v == Variant.PLAIN ? PlainCamelFlows.class.getName() : HandWrittenFlows.class.getName();
+        return launchBaseline(v == Variant.PLAIN ? PlainCamelFlows.class.getName() : HandWrittenFlows.class.getName(),
+                name, args);
+    }
+
+    private ServerProcess launchBaseline(String main, String name, List<String> args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"), main));
         cmd.addAll(args);
         ServerProcess p = ServerProcess.launch(name, cmd, Map.of(), logs.resolve(name + ".log"));
@@ -609,6 +622,275 @@ public final class EndToEnd {
         return new Progress(first, now, firstCount, done, server.cpuMicros() - cpuFirst);
     }
 
+    // ---------------------------------------------------------------- customer master sync
+
+    /** What one phase of the customer scenario measured: changes done, seconds from first publish, CPU of the system. */
+    private record Phase(int total, int done, double seconds, long cpuMicros) {
+        double rate() {
+            return done / seconds;
+        }
+
+        double cpuPerChange() {
+            return (double) cpuMicros / Math.max(1, done);
+        }
+
+        boolean complete() {
+            return done >= total;
+        }
+    }
+
+    /** How many of a phase's changes the peers show done. */
+    private interface Done {
+        int get() throws Exception;
+    }
+
+    /**
+     * The customer sync ({@code customers}): N new Salesforce accounts as CDC change events on the customer topic,
+     * then an edit (a new phone number) of each of them, then fresh accounts offered at a fixed rate; each phase on
+     * a fresh topic with the system under test launched on it (state carried over in its database: global ids and
+     * links), so a phase that hit its time cap leaves no backlog to the next. Every target is one of the runtime's
+     * simulated systems with an API latency of 20–50 ms ({@link CustomerPeers}); done is what the peers show.
+     */
+    private void customers(Variant v, int rep) throws Exception {
+        String name = v.name().toLowerCase();
+        int n = Integer.parseInt(opts.get("customer-changes"));
+        double cap = Double.parseDouble(opts.get("customer-cap-seconds"));
+        String[] range = opts.get("customer-latency-ms").split("-");
+        Duration min = Duration.ofMillis(Long.parseLong(range[0]));
+        Duration max = Duration.ofMillis(Long.parseLong(range[range.length - 1]));
+        String db = "e2e_customers_" + name + "_" + rep;
+        String url = infra.newDatabase(db);
+        int port = Infra.freePort();
+        String run = name.charAt(0) + "" + rep;
+        log("customers " + v.label + " #" + rep + ": " + n + " new accounts, then an edit of each; peers answer in "
+                + min.toMillis() + "–" + max.toMillis() + " ms");
+        try (CustomerPeers peers = new CustomerPeers(min, max)) {
+            peers.confirmTo(port);
+            CustomerChanges changes = new CustomerChanges(peers.salesforce.orgId, peers.salesforce.userId);
+            List<String> ids = peers.createAccounts(run, 0, n);
+            Set<String> accounts = new HashSet<>(ids);
+
+            // phase 1: new accounts
+            Map<String, Integer> before = peers.requests();
+            Phase created = phase(v, rep, "create", url, port, peers, n, cap,
+                    topic -> { List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+                        long now = System.currentTimeMillis();
+                        for (int i = 0; i < n; i++) out.add(changes.created(topic, ids.get(i), CustomerChanges.account(run, i), now));
+                        return out; },
+                    () -> peers.syncedCount(accounts));
+            record("customers: new accounts/s (all targets)", v, created.rate());
+            record("customers: CPU per new account (µs)", v, created.cpuPerChange());
+            Map<String, Integer> after = peers.requests();
+            record("customers: peer requests per new account", v, perChange(before, after, created.done()));
+            log(String.format("  creates: %d of %d in %.1f s: %.1f/s, %.0f CPU µs each; requests %s%s", created.done(), n,
+                    created.seconds(), created.rate(), created.cpuPerChange(), delta(before, after),
+                    created.complete() ? "" : " (stopped at the time cap)"));
+            Set<String> done = peers.syncedOf(accounts);
+            Thread.sleep(2000); // an echo or a late duplicate would show in the check
+            String check = peers.check(done);
+            checks.add("customers " + v.label + " #" + rep + " creates: " + (created.complete() ? "" : "INCOMPLETE at the "
+                    + (int) cap + " s cap, checked the " + done.size() + " done; ") + check);
+            log("  " + check);
+
+            // phase 2: an edit of every account the first phase synced
+            Map<String, String> globalIds = peers.globalIds(done);
+            List<Integer> edited = new ArrayList<>();
+            Map<String, String> phones = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                String g = globalIds.get(ids.get(i));
+                if (g == null) continue;
+                edited.add(i);
+                phones.put(g, CustomerChanges.editedPhone(run, i));
+            }
+            before = peers.requests();
+            Phase edits = phase(v, rep, "edit", url, port, peers, edited.size(), cap,
+                    topic -> { List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
+                        long now = System.currentTimeMillis();
+                        for (int i : edited) out.add(changes.updated(topic, ids.get(i),
+                                Map.of("Phone", CustomerChanges.editedPhone(run, i)), now));
+                        return out; },
+                    () -> peers.editedCount(phones));
+            after = peers.requests();
+            record("customers: edits/s (all targets)", v, edits.rate());
+            record("customers: CPU per edit (µs)", v, edits.cpuPerChange());
+            record("customers: peer requests per edit", v, perChange(before, after, edits.done()));
+            log(String.format("  edits: %d of %d in %.1f s: %.1f/s, %.0f CPU µs each; requests %s%s", edits.done(),
+                    edited.size(), edits.seconds(), edits.rate(), edits.cpuPerChange(), delta(before, after),
+                    edits.complete() ? "" : " (stopped at the time cap)"));
+            checks.add(String.format("customers %s #%d edits: %d of %d customers have the new phone at billing and "
+                            + "loyalty and a second ERP save -> %s", v.label, rep, edits.done(), edited.size(),
+                    edits.complete() ? "ok" : "INCOMPLETE"));
+
+            // phase 3: fresh accounts offered at a fixed rate (open model), latency from due time to synced
+            customerLatency(v, rep, url, port, peers, changes, run, n);
+        } finally {
+            infra.dropDatabase(db);
+        }
+    }
+
+    private static double perChange(Map<String, Integer> before, Map<String, Integer> after, int changes) {
+        int sum = 0;
+        for (String k : after.keySet()) sum += after.get(k) - before.getOrDefault(k, 0);
+        return (double) sum / Math.max(1, changes);
+    }
+
+    private static String delta(Map<String, Integer> before, Map<String, Integer> after) {
+        StringBuilder sb = new StringBuilder();
+        for (String k : after.keySet()) sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
+                .append(after.get(k) - before.getOrDefault(k, 0));
+        return sb.toString();
+    }
+
+    /**
+     * One phase: a fresh topic, the system under test launched on it and ready, then every change published at once
+     * (acks=all) and the peers polled every 200 ms until all are done or {@code cap} seconds passed. Seconds count from
+     * the first publish to the poll that saw the last change done; CPU is the system's over the same time.
+     */
+    private Phase phase(Variant v, int rep, String what, String jdbcUrl, int port, CustomerPeers peers, int total,
+                        double cap, java.util.function.Function<String, List<ProducerRecord<String, byte[]>>> records,
+                        Done done) throws Exception {
+        String topic = "bench.customers." + v.name().toLowerCase() + "." + rep + "." + what;
+        infra.createTopic(topic, 6);
+        List<ProducerRecord<String, byte[]>> batch = records.apply(topic);
+        try (ServerProcess server = launchCustomers(v, rep, what, jdbcUrl, port, topic, peers);
+             KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 1)) {
+            long cpu0 = server.cpuMicros();
+            long t0 = System.nanoTime();
+            for (ProducerRecord<String, byte[]> r : batch) producer.send(r);
+            producer.flush();
+            int count = 0;
+            long lastLog = t0;
+            long now = t0;
+            while (count < total && (now - t0) / 1e9 < cap) {
+                Thread.sleep(200);
+                count = done.get();
+                now = System.nanoTime();
+                if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
+                if (now - lastLog > 15e9) {
+                    log("  " + what + ": " + count + " / " + total + " done");
+                    lastLog = now;
+                }
+            }
+            return new Phase(total, count, (now - t0) / 1e9, server.cpuMicros() - cpu0);
+        } finally {
+            infra.deleteTopic(topic);
+        }
+    }
+
+    /**
+     * Fresh accounts created at {@code customer-rate} per second for {@code customer-rate-seconds} (open model: change
+     * i is due at start + i/rate and published then, whatever the system does); latency from its due time to the poll
+     * (every 100 ms) that finds its account synced. Accounts not synced 60 s after the last was due count with the time
+     * waited so far, so the p99 is then a lower bound, and the check says so.
+     */
+    private void customerLatency(Variant v, int rep, String jdbcUrl, int port, CustomerPeers peers,
+                                 CustomerChanges changes, String run, int offset) throws Exception {
+        double rate = Double.parseDouble(opts.get("customer-rate"));
+        int total = (int) (rate * Double.parseDouble(opts.get("customer-rate-seconds")));
+        List<String> ids = peers.createAccounts(run, offset, total);
+        String topic = "bench.customers." + v.name().toLowerCase() + "." + rep + ".rate";
+        infra.createTopic(topic, 6);
+        List<ProducerRecord<String, byte[]>> batch = new ArrayList<>();
+        for (int i = 0; i < total; i++) batch.add(changes.created(topic, ids.get(i), CustomerChanges.account(run, offset + i),
+                System.currentTimeMillis()));
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < total; i++) index.put(ids.get(i), i);
+        long[] due = new long[total];
+        long[] latency = new long[total];
+        boolean[] seen = new boolean[total];
+        try (ServerProcess server = launchCustomers(v, rep, "rate", jdbcUrl, port, topic, peers);
+             KafkaProducer<String, byte[]> producer = producer(infra.bootstrap(), 0)) {
+            long cpu0 = server.cpuMicros();
+            long start = System.nanoTime() + 50_000_000;
+            for (int i = 0; i < total; i++) due[i] = start + (long) (i * 1e9 / rate);
+            Set<String> pending = ConcurrentHashMap.newKeySet();
+            int[] count = {0};
+            Thread watcher = new Thread(() -> {
+                long deadline = due[total - 1] + 60_000_000_000L;
+                while (count[0] < total && System.nanoTime() < deadline && server.process.isAlive()) {
+                    LockSupport.parkNanos(100_000_000);
+                    long at = System.nanoTime();
+                    for (String id : peers.syncedOf(new HashSet<>(pending))) {
+                        int i = index.get(id);
+                        if (!seen[i]) {
+                            seen[i] = true;
+                            latency[i] = (at - due[i]) / 1000;
+                            count[0]++;
+                            pending.remove(id);
+                        }
+                    }
+                }
+            }, "customer-latency-watcher");
+            watcher.start();
+            for (int i = 0; i < total; i++) {
+                long wait;
+                while ((wait = due[i] - System.nanoTime()) > 50_000) LockSupport.parkNanos(Math.min(wait - 20_000, 500_000));
+                pending.add(ids.get(i));
+                producer.send(batch.get(i));
+            }
+            watcher.join();
+            if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
+            long end = System.nanoTime();
+            int notSeen = 0;
+            for (int i = 0; i < total; i++) {
+                if (!seen[i]) {
+                    latency[i] = (end - due[i]) / 1000;
+                    notSeen++;
+                }
+            }
+            long p50 = Stats.percentile(latency, total, 50);
+            long p99 = Stats.percentile(latency, total, 99);
+            double cpu = (double) (server.cpuMicros() - cpu0) / Math.max(1, total - notSeen);
+            record(String.format("customers: p99 new account → all targets at %.0f/s (ms)", rate), v, p99 / 1e3);
+            record(String.format("customers: p50 new account → all targets at %.0f/s (ms)", rate), v, p50 / 1e3);
+            log(String.format("  offered %.0f new accounts/s for %d accounts: p50 %.0f ms, p99 %.0f ms, %.0f CPU µs each%s",
+                    rate, total, p50 / 1e3, p99 / 1e3, cpu, notSeen > 0 ? ", " + notSeen + " NOT SYNCED within 60 s" : ""));
+            checks.add(String.format("customers %s #%d at %.0f/s: %d of %d synced%s", v.label, rep, rate, total - notSeen,
+                    total, notSeen > 0 ? " (p99 is a lower bound: the rest counted with the time waited)" : " -> ok"));
+        } finally {
+            infra.deleteTopic(topic);
+        }
+    }
+
+    /** The system under test on the customer topic, configured for every target the peers provide. */
+    private ServerProcess launchCustomers(Variant v, int rep, String phase, String jdbcUrl, int port, String topic,
+                                          CustomerPeers peers) throws Exception {
+        String name = v.name().toLowerCase() + "-customers-" + phase + "-" + rep;
+        String group = "e2e-customers-" + v.name().toLowerCase() + "-" + rep + "-" + phase;
+        if (v == Variant.OURS) {
+            Map<String, String> env = oursEnv(name, jdbcUrl, group, port);
+            env.put("INTERCHANGE_FLOWS", "customer-sync");
+            env.put("INTERCHANGE_CUSTOMER_TOPIC", topic);
+            env.put("INTERCHANGE_SALESFORCE_LOGIN_URL", peers.salesforce.url());
+            env.put("INTERCHANGE_SALESFORCE_CONSUMER_KEY", CustomerPeers.SF_KEY);
+            env.put("INTERCHANGE_SALESFORCE_CONSUMER_SECRET", CustomerPeers.SF_SECRET);
+            env.put("INTERCHANGE_BILLING_API_URL", peers.stripe.url());
+            env.put("INTERCHANGE_BILLING_API_KEY", CustomerPeers.STRIPE_KEY);
+            env.put("INTERCHANGE_LOYALTY_API_URL", peers.loyalty.url());
+            env.put("INTERCHANGE_LOYALTY_APP_ID", CustomerPeers.LOYALTY_APP);
+            env.put("INTERCHANGE_LOYALTY_APP_TOKEN", CustomerPeers.LOYALTY_TOKEN);
+            env.put("INTERCHANGE_LOYALTY_CAMPAIGN_ID", CustomerPeers.PROGRAM);
+            env.put("INTERCHANGE_ERP_S4_URL", peers.s4.endpointUrl());
+            env.put("INTERCHANGE_ERP_S4_PARTNER_URL", peers.s4.businessPartnerUrl());
+            env.put("INTERCHANGE_ERP_S4_USER", CustomerPeers.ERP_USER);
+            env.put("INTERCHANGE_ERP_S4_PASSWORD", CustomerPeers.ERP_PASSWORD);
+            env.put("INTERCHANGE_ERP_S4_CONFIRMATION_USER", CustomerPeers.CONFIRM_USER);
+            env.put("INTERCHANGE_ERP_S4_CONFIRMATION_PASSWORD", CustomerPeers.CONFIRM_PASSWORD);
+            env.put("INTERCHANGE_ERP_LEGACY_URL", peers.legacy.endpointUrl());
+            env.put("INTERCHANGE_ERP_LEGACY_CUSTOMER_URL", peers.legacy.customersUrl());
+            env.put("INTERCHANGE_ERP_LEGACY_USER", CustomerPeers.ERP_USER);
+            env.put("INTERCHANGE_ERP_LEGACY_PASSWORD", CustomerPeers.ERP_PASSWORD);
+            // the runtime, not the targets' rate limits, is to bound throughput, as in the baseline (which has none)
+            for (String api : List.of("BILLING_API", "LOYALTY_API", "ERP_S4", "ERP_LEGACY")) {
+                env.put("INTERCHANGE_" + api + "_MAX_RATE", "100000");
+            }
+            return launchOurs(name, env);
+        }
+        return launchBaseline(HandWrittenCustomerSync.class.getName(), name, List.of(jdbcUrl, infra.bootstrap(), topic,
+                group, String.valueOf(port), peers.salesforce.url(), peers.stripe.url(), peers.loyalty.url(),
+                peers.s4.businessPartnerUrl(), peers.legacy.customersUrl(), opts.get("customer-parallel")));
+    }
+
     // ---------------------------------------------------------------- report
 
     private String table(List<Variant> variants, Map<String, String> opts, double minutes) {
@@ -631,7 +913,10 @@ public final class EndToEnd {
             sb.append(String.format("| %-48s |", metric));
             for (Variant v : variants) {
                 List<Double> vals = byVariant.getOrDefault(v, List.of());
-                sb.append(String.format(" %-24s |", Stats.spread(vals, metric.contains("(s)") ? "%.2f" : "%.0f")));
+                // the customer sync's rates and requests per change can be single digits: one decimal
+                sb.append(String.format(" %-24s |", Stats.spread(vals, metric.contains("(s)") ? "%.2f"
+                        : metric.startsWith("customers:") && !metric.contains("µs") && !metric.contains("(ms)") ? "%.1f"
+                        : "%.0f")));
             }
             if (ratios) {
                 double ours = Stats.median(byVariant.getOrDefault(Variant.OURS, List.of()));
