@@ -1,7 +1,7 @@
 package io.interchange.routes;
 
 import io.interchange.connectors.kafka.CloudEventHeaders;
-import io.interchange.customer.CustomerBatches;
+import io.interchange.connectors.kafka.ClaimedBatches;
 import io.interchange.customer.CustomerSync;
 import io.interchange.model.CanonicalType;
 import io.interchange.model.CustomerChange;
@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  * CRM customer changes on the customer topic, synchronised to every target (flow {@code customer-sync}): each change
  * once (claimed under its CloudEvents id), its customer identified, the fields it may set applied, billing, ERP and
  * loyalty brought in line and the targets' ids written back to the CRM ({@link CustomerSync}), a poll's changes at
- * once with the targets' requests batched ({@link CustomerBatches}). A record's changes are keyed by the record, so
+ * once with the targets' requests batched ({@link ClaimedBatches}, {@link CustomerSync#syncAll}). A record's changes are keyed by the record, so
  * they arrive in order on one partition; a change the batch could not take goes through the single-change route,
  * whose policy retries it, and an ambiguous customer or an exhausted retry is parked as a dead letter for an
  * operator, replayable.
@@ -31,7 +31,7 @@ public class CustomerSyncRoute extends RouteBuilder {
     public static final String DIRECT = "direct:" + ROUTE_ID;
 
     private final CustomerSync sync;
-    private final CustomerBatches batches;
+    private final ClaimedBatches batches;
     private final int batch;
     private final int consumers;
     private final IdempotencyStore idempotency;
@@ -39,7 +39,7 @@ public class CustomerSyncRoute extends RouteBuilder {
     private final String customerTopic;
     private final String consumerGroup;
 
-    public CustomerSyncRoute(CustomerSync sync, CustomerBatches batches, IdempotencyStore idempotency,
+    public CustomerSyncRoute(CustomerSync sync, ClaimedBatches batches, IdempotencyStore idempotency,
                              RoutePolicies policies, String customerTopic, String consumerGroup, int batch, int consumers) {
         this.sync = sync;
         this.batches = batches;
@@ -64,7 +64,7 @@ public class CustomerSyncRoute extends RouteBuilder {
 
     @Override
     public void configure() {
-        // a poll at once (CustomerBatches), offsets committed by hand once every change of it is done; a batch
+        // a poll at once (ClaimedBatches), offsets committed by hand once every change of it is done; a batch
         // completes when full or 10 ms after its first record: large under load, prompt when idle
         from("kafka:" + customerTopic + "?groupId=" + consumerGroup(consumerGroup) + "&autoOffsetReset=earliest"
                 + "&batching=true&maxPollRecords=" + batch + "&pollTimeoutMs=100&batchingIntervalMs=10"
@@ -77,7 +77,7 @@ public class CustomerSyncRoute extends RouteBuilder {
                 .routeId(ROUTE_ID)
                 .errorHandler(policies.forRoute(ROUTE_ID))
                 .process(e -> {
-                    e.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, CustomerBatches.key(
+                    e.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, CustomerSync.key(
                             e.getMessage().getHeader(CloudEventHeaders.ID, String.class)));
                     String correlation = e.getMessage().getHeader(CloudEventHeaders.CORRELATION_ID, String.class);
                     if (correlation != null) e.setProperty(ExchangeKeys.CORRELATION_ID, correlation);

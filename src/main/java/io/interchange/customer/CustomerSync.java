@@ -223,6 +223,36 @@ public final class CustomerSync {
         return Arrays.asList(outcomes);
     }
 
+    /** The idempotency key of a change: its CloudEvents id (the batch and the single-change route use the same). */
+    public static String key(String cloudEventId) {
+        return "customer:sync:" + cloudEventId;
+    }
+
+    /**
+     * The claimed records of a poll ({@link io.interchange.connectors.kafka.ClaimedBatches}): each read as a canonical
+     * change (one that does not read fails alone) and synchronised together ({@link #syncAll}); answers, per record,
+     * null or its failure.
+     */
+    public List<RuntimeException> handle(List<Exchange> records, Executor parallel) {
+        RuntimeException[] failures = new RuntimeException[records.size()];
+        List<Item> items = new ArrayList<>();
+        List<Integer> at = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            Exchange r = records.get(i);
+            try {
+                items.add(new Item(JSON.readValue(r.getMessage().getBody(byte[].class), CustomerChange.class),
+                        r.getMessage().getHeader(io.interchange.connectors.kafka.CloudEventHeaders.CORRELATION_ID,
+                                String.class)));
+                at.add(i);
+            } catch (IOException | RuntimeException e) {
+                failures[i] = new PermanentFailure("not a canonical customer change: " + e.getMessage());
+            }
+        }
+        List<ItemOutcome> outcomes = items.isEmpty() ? List.of() : syncAll(items, parallel);
+        for (int k = 0; k < outcomes.size(); k++) failures[at.get(k)] = outcomes.get(k).failure();
+        return Arrays.asList(failures);
+    }
+
     /** Phase one of a change: its customer and the fields it set, or the outcome that ends it there. */
     private record Prepared(String system, Result early, String globalId, Set<String> changed) {
     }

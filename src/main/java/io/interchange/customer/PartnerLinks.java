@@ -11,8 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
-import java.util.function.Consumer;
+import java.util.Map;
 
 /**
  * An ERP's asynchronous confirmation of a business partner, applied to the cross-reference: the partner's UUID is the
@@ -28,16 +32,38 @@ public final class PartnerLinks {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CrossReferences crossReferences;
-    private final Consumer<String> linked;
+    private final CrmWriteBack writeBack;
 
-    public PartnerLinks(CrossReferences crossReferences) {
-        this(crossReferences, globalId -> { });
+    /** @param writeBack writes a customer's ids back to its CRM records once its partner is linked; null: none */
+    public PartnerLinks(CrossReferences crossReferences, CrmWriteBack writeBack) {
+        this.crossReferences = crossReferences;
+        this.writeBack = writeBack;
     }
 
-    /** @param linked called with the customer's global id once a partner is linked (the ids' write-back to the CRM) */
-    public PartnerLinks(CrossReferences crossReferences, Consumer<String> linked) {
-        this.crossReferences = crossReferences;
-        this.linked = linked;
+    /** The idempotency key of a confirmation: its CloudEvents id (the batch and the single route use the same). */
+    public static String key(String cloudEventId) {
+        return "customer:erp-partner-link:" + cloudEventId;
+    }
+
+    /**
+     * The claimed confirmations of a poll: each applied ({@link #link}; one that fails, fails alone), then the ids of
+     * every customer linked written back together. Answers, per record, null or its failure.
+     */
+    public List<RuntimeException> handle(List<Exchange> records) {
+        RuntimeException[] failures = new RuntimeException[records.size()];
+        Map<String, List<Integer>> linked = new LinkedHashMap<>();
+        for (int i = 0; i < records.size(); i++) {
+            try {
+                String globalId = link(records.get(i).getMessage().getBody(byte[].class));
+                linked.computeIfAbsent(globalId, g -> new ArrayList<>()).add(i);
+            } catch (RuntimeException e) {
+                failures[i] = e;
+            }
+        }
+        if (writeBack != null && !linked.isEmpty()) {
+            writeBack.writeAll(linked.keySet()).forEach((globalId, e) -> linked.get(globalId).forEach(i -> failures[i] = e));
+        }
+        return Arrays.asList(failures);
     }
 
     /** The cross-reference system of an ERP target's partners, e.g. {@code erp-s4hana} for {@code S4HANA}. */
@@ -45,11 +71,21 @@ public final class PartnerLinks {
         return "erp-" + erp.toLowerCase(Locale.ROOT);
     }
 
+    /** The single route's step: one confirmation applied, and its customer's ids written back. */
     public void apply(Exchange exchange) {
         ExchangeKeys.mdc(exchange);
+        String globalId = link(exchange.getMessage().getBody(byte[].class));
+        if (writeBack != null) writeBack.write(globalId);
+    }
+
+    /**
+     * Applies one canonical partner confirmation: a saved partner completes its customer's link; a rejection releases
+     * the creation and fails permanently. Returns the customer linked.
+     */
+    String link(byte[] body) {
         PartnerConfirmation c;
         try {
-            c = JSON.readValue(exchange.getMessage().getBody(byte[].class), PartnerConfirmation.class);
+            c = JSON.readValue(body, PartnerConfirmation.class);
         } catch (IOException e) {
             throw new PermanentFailure("not a canonical partner confirmation: " + e.getMessage());
         }
@@ -63,9 +99,8 @@ public final class PartnerLinks {
                         + "ask for, or its customer's link was removed"));
         if (c.saved()) {
             crossReferences.completeCreation(globalId, system, "", c.partnerNumber());
-            LOG.info("Customer {} linked to {} business partner {}", globalId, c.erp(), c.partnerNumber());
-            linked.accept(globalId);
-            return;
+            LOG.debug("Customer {} linked to {} business partner {}", globalId, c.erp(), c.partnerNumber());
+            return globalId;
         }
         crossReferences.releaseCreation(globalId, system, "");
         throw new PermanentFailure(c.erp() + " rejected the business partner of customer " + globalId + " (request "

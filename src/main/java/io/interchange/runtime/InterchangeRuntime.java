@@ -58,7 +58,9 @@ import io.interchange.customer.BillingCustomers;
 import io.interchange.customer.CrmWriteBack;
 import io.interchange.customer.CustomerIdentities;
 import io.interchange.customer.CustomerSources;
-import io.interchange.customer.CustomerBatches;
+import io.interchange.connectors.kafka.ClaimedBatches;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import io.interchange.customer.CustomerSync;
 import io.interchange.customer.CustomerTarget;
 import io.interchange.customer.FieldOwnership;
@@ -414,14 +416,22 @@ public final class InterchangeRuntime implements AutoCloseable {
         LOG.info("Flow {}: targets {}; ids written back to {}", FLOW_CUSTOMER_SYNC,
                 targets.stream().map(CustomerTarget::name).toList(), writers.stream().map(CrmWriteBack.Writer::system).toList());
         String group = config.get(Settings.KAFKA_CONSUMER_GROUP);
-        CustomerBatches batches = new CustomerBatches(sync, store.idempotency(), CustomerSyncRoute.changeTypes(),
-                CustomerSyncRoute.DIRECT, config.getInt(Settings.CUSTOMER_SYNC_CONCURRENCY));
-        resources.add(batches);
-        main.configure().addRoutesBuilder(new CustomerSyncRoute(sync, batches, store.idempotency(), policies,
-                config.get(Settings.CUSTOMER_TOPIC), group, config.getInt(Settings.CUSTOMER_SYNC_BATCH),
-                config.getInt(Settings.CUSTOMER_SYNC_CONSUMERS)));
-        main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(new PartnerLinks(xref, writeBack::write),
-                store.idempotency(), policies, config.get(Settings.CUSTOMER_TOPIC), group));
+        ExecutorService parallel = Executors.newFixedThreadPool(config.getInt(Settings.CUSTOMER_SYNC_CONCURRENCY),
+                daemonThreads("customer-sync-"));
+        resources.add(parallel::shutdownNow);
+        ClaimedBatches changes = new ClaimedBatches(store.idempotency(), CustomerSyncRoute.changeTypes(),
+                CustomerSync::key, CustomerSyncRoute.DIRECT, records -> sync.handle(records, parallel));
+        resources.add(changes);
+        int batch = config.getInt(Settings.CUSTOMER_SYNC_BATCH);
+        main.configure().addRoutesBuilder(new CustomerSyncRoute(sync, changes, store.idempotency(), policies,
+                config.get(Settings.CUSTOMER_TOPIC), group, batch, config.getInt(Settings.CUSTOMER_SYNC_CONSUMERS)));
+        PartnerLinks links = new PartnerLinks(xref, writeBack);
+        ClaimedBatches confirmations = new ClaimedBatches(store.idempotency(),
+                CustomerPartnerLinkRoute.confirmationTypes(), PartnerLinks::key, CustomerPartnerLinkRoute.DIRECT,
+                links::handle);
+        resources.add(confirmations);
+        main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(links, confirmations, store.idempotency(),
+                policies, config.get(Settings.CUSTOMER_TOPIC), group, batch));
     }
 
     /** The ERPs' customer services through {@link ErpAccess}. */
@@ -468,6 +478,15 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (salesforceBound) return;
         main.bind(SalesforceConnection.COMPONENT, SalesforceConnection.component(config, flow));
         salesforceBound = true;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** A REST target's throttled route and HTTP client, once per target. */
