@@ -117,6 +117,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     private ErpAccess erpAccess;
     private volatile ProducerTemplate sharedTemplate;
     private boolean salesforceBound;
+    private boolean salesforceWrites;
     private SalesforceSubscription salesforce;
     private Store store;
     private Main main;
@@ -297,6 +298,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         MeterRegistry meters = meterRegistry(context);
         if (meters != null) customerMeters.add(meters);
         for (RestClient client : restClients) if (client != stripeApi.client()) client.start(context);
+        if (salesforceWrites) SalesforceCrm.start(context);
 
         DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
         context.getManagementStrategy().getManagementAgent()
@@ -406,6 +408,7 @@ public final class InterchangeRuntime implements AutoCloseable {
             bindSalesforce(FLOW_CUSTOMER_SYNC);
             writers.add(CrmWriteBack.salesforce(new SalesforceCrm(lazyTemplate(),
                     config.get(Settings.SALESFORCE_CLIENT_ID))));
+            salesforceWrites = true;
         }
         CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers);
         IdentityRules rules = IdentityRules.load(source);

@@ -65,6 +65,16 @@ public final class SalesforceCrm {
     static final String ENDPOINT = SalesforceConnection.COMPONENT + ":compositeUpsertSObjectCollections";
     static final String UPDATE_ENDPOINT = SalesforceConnection.COMPONENT + ":compositeUpdateSObjectCollections";
 
+    /**
+     * Creates the client's endpoints now, which starts camel-salesforce's component (its HTTP client and login): left
+     * to the first write, several threads writing at once each started it, and all but one failed with a
+     * RejectedExecutionException from its half-started HTTP client. Call once Camel runs.
+     */
+    public static void start(org.apache.camel.CamelContext context) {
+        context.getEndpoint(ENDPOINT);
+        context.getEndpoint(UPDATE_ENDPOINT);
+    }
+
     /** Object and field API names: letters, digits, underscores ({@code Account}, {@code Ext_Id__c}, {@code ns__X__c}). */
     private static final Pattern API_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
     /** Fields camel-salesforce's sObject base class holds itself; Name and OwnerId are writable, the rest are not. */
