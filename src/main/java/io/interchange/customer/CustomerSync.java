@@ -71,6 +71,11 @@ public final class CustomerSync {
         SYNCED,
         /** the runtime's own write coming back */
         ECHO,
+        /**
+         * a change of a linked record that sets no customer field (properties no field maps: the runtime's own ids
+         * written back, HubSpot's own properties): nothing to apply, no target touched
+         */
+        NO_FIELDS,
         /** a record without an identity key from a system whose records wait for one */
         WAITING_FOR_KEY,
         /** not customer master data (an object type not in mappings/customer/sources.csv) */
@@ -281,6 +286,7 @@ public final class CustomerSync {
 
         String scope = scope(change);
         Optional<String> linked = crossReferences.resolve(system, scope, change.objectId());
+        if (values.isEmpty() && linked.isPresent()) return early(system, Outcome.NO_FIELDS, linked.get());
         Map<String, String> identity = new LinkedHashMap<>();
         for (String f : IDENTITY_FIELDS) if (values.get(f) != null && !values.get(f).isEmpty()) identity.put(f, values.get(f));
         String globalId;

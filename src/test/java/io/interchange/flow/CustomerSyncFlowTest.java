@@ -165,6 +165,8 @@ class CustomerSyncFlowTest {
         assertThat(stripe.requests()).hasSize(stripeRequests);
         assertThat(hubSpot.records("contacts")).hasSize(hubSpotWrites);
         assertThat(hubSpotContact(contact).path("updatedAt").asText()).isEqualTo(updatedAt);
+        assertThat(kit.get("/observe/metrics").body()).as("counted as changes that set no field").containsPattern(
+                "interchange_customer_sync_changes_total\\{[^}]*outcome=\"no_fields\"[^}]*system=\"hubspot\"");
         assertThat(stripeCustomersOf(globalId)).hasSize(1);
     }
 

@@ -74,7 +74,7 @@ class SandboxCustomersTest {
 
             assertThat(summary).contains("in the store, linked: salesforce ").contains("erp-s4hana ")
                     .contains("records: Stripe customers ").contains("S/4HANA partners ").contains("legacy ERP customers ")
-                    .contains("loyalty members ").contains("changes: synced ").contains("refused field changes ")
+                    .contains("loyalty members ").contains("changes: ").contains("synced ").contains("refused field changes ")
                     .contains("dead letters customer.sync 0").contains("CRM users: Salesforce accounts ");
             // the customer block keeps to the summary's width (its continuation lines break after a comma)
             assertThat(summary.substring(summary.indexOf("    customers ")).lines())

@@ -64,10 +64,16 @@ public final class CustomerPeers implements AutoCloseable {
         return s;
     }
 
-    /** Points the simulated S/4HANA's partner confirmations at the runtime of {@code kit}. */
+    /**
+     * Points the simulated S/4HANA's partner confirmations at the runtime of {@code kit}, and waits until that runtime
+     * has subscribed to both change-event channels: a record made in Salesforce before then would make an event the
+     * runtime, subscribing for new events only, never sees.
+     */
     public void confirmTo(RuntimeKit kit) {
         kit.s4.businessPartners().confirmTo(URI.create("http://127.0.0.1:" + kit.httpPort
                 + "/soap/s4hana/business-partner-confirmation"), CONFIRM_USER, confirmPassword);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> salesforce.subscriptions()
+                .containsAll(java.util.List.of("/data/AccountChangeEvent", "/data/ContactChangeEvent")));
     }
 
     @Override
