@@ -27,29 +27,16 @@ public final class CrmWriteBack {
     private static final Logger LOG = LoggerFactory.getLogger(CrmWriteBack.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Writes fields to one record of a CRM, as the CRM's write-back mapping named its type and fields. */
+    /** Writes fields to records of a CRM, as the CRM's write-back mapping named their type and fields. */
     public interface Writer {
         /** The CRM's system name in the cross-reference ({@code salesforce}, {@code hubspot}). */
         String system();
 
-        /** Writes the mapping's output (its type and fields) to the record; throws a classified failure. */
-        void write(String recordId, JsonNode mapped);
-
         /**
-         * Writes to several records whose mappings name the same type, in as few requests as the CRM takes; answers the
-         * failure of each record that was not written (absent: written). By default one by one.
+         * Writes the mappings' output (one type, its fields) to several records, in as few requests as the CRM takes;
+         * answers the failure of each record that was not written (absent: written).
          */
-        default Map<String, RuntimeException> writeAll(Map<String, JsonNode> mappedById) {
-            Map<String, RuntimeException> failed = new LinkedHashMap<>();
-            mappedById.forEach((id, mapped) -> {
-                try {
-                    write(id, mapped);
-                } catch (RuntimeException e) {
-                    failed.put(id, e);
-                }
-            });
-            return failed;
-        }
+        Map<String, RuntimeException> writeAll(Map<String, JsonNode> mappedById);
     }
 
     /** HubSpot's writer: batch update by record id. */
@@ -58,12 +45,6 @@ public final class CrmWriteBack {
             @Override
             public String system() {
                 return "hubspot";
-            }
-
-            @Override
-            public void write(String recordId, JsonNode mapped) {
-                RuntimeException failed = writeAll(Map.of(recordId, mapped)).get(recordId);
-                if (failed != null) throw failed;
             }
 
             @Override
@@ -92,12 +73,6 @@ public final class CrmWriteBack {
             @Override
             public String system() {
                 return "salesforce";
-            }
-
-            @Override
-            public void write(String recordId, JsonNode mapped) {
-                RuntimeException failed = writeAll(Map.of(recordId, mapped)).get(recordId);
-                if (failed != null) throw failed;
             }
 
             @Override
