@@ -27,7 +27,9 @@ public final class Settings {
                     + "crm-salesforce (Salesforce Change Data Capture to the customer topic; off by default), "
                     + "customer-sync (CRM changes on the customer topic to billing customers, ERP business partners and loyalty "
                     + "members, their ids written back to the CRMs; S/4HANA's partner confirmations taken at "
-                    + "POST /soap/s4hana/business-partner-confirmation; off by default). "
+                    + "POST /soap/s4hana/business-partner-confirmation; off by default), "
+                    + "loyalty-webhook (POST /webhooks/loyalty: the loyalty platform's points transactions and tier "
+                    + "changes to the loyalty topic, whose transactions the billing-ledger flow posts; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
@@ -195,6 +197,17 @@ public final class Settings {
                     + "Business plan, 2,000 on Organization, 100 per hour in a sandbox project; adding a member takes "
                     + "three); the X-Rate-Limit headers are honoured besides: when none is left, requests wait for "
                     + "X-Rate-Limit-Retry; a 429 is waited out and retried.");
+    public static final Setting LOYALTY_WEBHOOK_SECRET = declare("interchange.loyalty.webhook-secret", "", true,
+            "Secret key of the Voucherify project's webhooks (Project Settings > Webhooks), with which "
+                    + "x-voucherify-signature is checked on POST /webhooks/loyalty; several comma-separated while one is "
+                    + "rotated. While empty every delivery is answered 503 (retried by Voucherify).");
+    public static final Setting LOYALTY_TOPIC = declare("interchange.loyalty.topic", "interchange.loyalty.v1", false,
+            "Kafka topic of canonical loyalty events (points transactions, tier changes), keyed by customer; the "
+                    + "billing-ledger flow reads its points transactions too and posts them as the points liability.");
+    public static final Setting LOYALTY_DEFAULT_ENTITY = declare("interchange.loyalty.default-legal-entity", "", false,
+            "Legal entity whose books carry the loyalty points of a customer the customer master names no legal entity "
+                    + "for (a CRM contact of no company, say). While empty, such a customer's points transactions are "
+                    + "parked with that reason and posted when replayed once the customer has one.");
     public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
             "https://login.salesforce.com", false,
             "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "
@@ -347,7 +360,8 @@ public final class Settings {
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
-            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync");
+            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync",
+            "loyalty.event");
 
     static {
         for (String route : POLICY_ROUTES) {

@@ -30,12 +30,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Turns canonical billing events into balanced ledger postings for the right ERP: resolves the legal entity in the
+ * Turns canonical billing events and loyalty points transactions into balanced ledger postings for the right ERP: resolves the legal entity in the
  * routing table, applies {@code mappings/ledger/posting-rules.jslt}, and records what the ERP confirmed.
  */
 public final class LedgerPostingService {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What the ledger posts: billing documents and money movements, and loyalty points transactions. */
+    private static final java.util.Set<Class<?>> LEDGER_DATA = java.util.Set.of(io.interchange.model.Invoice.class,
+            io.interchange.model.Payment.class, io.interchange.model.Refund.class, io.interchange.model.CreditMemo.class,
+            io.interchange.model.Dispute.class, io.interchange.model.LoyaltyTransaction.class);
 
     private final Mapping rules;
     private final LegalEntityTable entities;
@@ -63,8 +67,12 @@ public final class LedgerPostingService {
         if (envelope.id() == null || envelope.type() == null) {
             throw new PermanentFailure("record has no ce_id or ce_type header: not a canonical event");
         }
-        if (CanonicalType.byCeType(envelope.type()).isEmpty()) {
+        Optional<CanonicalType> type = CanonicalType.byCeType(envelope.type());
+        if (type.isEmpty()) {
             throw new PermanentFailure("unknown canonical event type " + envelope.type());
+        }
+        if (!LEDGER_DATA.contains(type.get().dataClass())) {
+            return Optional.empty(); // a loyalty tier change, on the loyalty topic beside the transactions
         }
         LegalEntity entity = entities.find(envelope.legalEntity()).orElseThrow(() -> new PermanentFailure(
                 "unknown legal entity '" + envelope.legalEntity() + "': not in mappings/legal-entities.csv"));

@@ -70,6 +70,8 @@ import io.interchange.model.Customer;
 import org.apache.camel.ProducerTemplate;
 import io.interchange.customer.LoyaltyMemberTarget;
 import io.interchange.connectors.loyalty.LoyaltyMembers;
+import io.interchange.connectors.loyalty.LoyaltyWebhook;
+import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
 import io.interchange.mapping.IdentityRules;
 import io.interchange.routes.CustomerSyncRoute;
 import io.interchange.store.CrossReferences;
@@ -258,8 +260,10 @@ public final class InterchangeRuntime implements AutoCloseable {
             // deployment neither reads the topic again nor skips what arrived while it was stopped
             ConsumerGroupSeeding.seed(bootstrapServers, config.get(Settings.BILLING_TOPIC), group,
                     targets.stream().map(t -> LedgerPostingRoute.consumerGroup(group, t)).toList());
+            // the loyalty platform's points transactions are postings too (the points liability), read beside billing's
             main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erpAccess, store.idempotency(), policies,
-                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches,
+                    config.get(Settings.BILLING_TOPIC) + "," + config.get(Settings.LOYALTY_TOPIC),
+                    config.get(Settings.LEDGER_TOPIC), group, batches,
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
@@ -332,6 +336,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_WEBHOOK)) flowHealth.flow(FLOW_WEBHOOK, edge, List.of(BillingWebhookRoute.ROUTE_ID));
         if (flows.contains(FLOW_STREAM)) flowHealth.flow(FLOW_STREAM, edge, List.of(BillingEventStreamRoute.CONSUMER_ID));
         if (flows.contains(FLOW_HUBSPOT)) flowHealth.flow(FLOW_HUBSPOT, edge, List.of(HubSpotWebhook.ROUTE_ID));
+        if (flows.contains(FLOW_LOYALTY)) flowHealth.flow(FLOW_LOYALTY, edge, List.of(LoyaltyWebhook.ROUTE_ID));
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
             flowHealth.flow(FLOW_CUSTOMER_SYNC, edge, List.of(S4PartnerConfirmations.ROUTE_ID,
                     CustomerPartnerLinkRoute.CONSUMER_ID, CustomerPartnerLinkRoute.ROUTE_ID, CustomerSyncRoute.CONSUMER_ID,
@@ -512,6 +517,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_HUBSPOT = "crm-hubspot";
     static final String FLOW_CUSTOMER_SYNC = "customer-sync";
     static final String FLOW_SALESFORCE = "crm-salesforce";
+    static final String FLOW_LOYALTY = "loyalty-webhook";
 
     // ------------------------------------------------------------------------------------- webhook edges
 
@@ -531,6 +537,12 @@ public final class InterchangeRuntime implements AutoCloseable {
             edges.add(new WebhookRoute(new HubSpotWebhook(verifier, mappings, source, store.idempotency(),
                     store.deadLetters()), store.idempotency(), config.get(Settings.CUSTOMER_TOPIC)));
         }
+        if (flows.contains(FLOW_LOYALTY)) {
+            edges.add(new WebhookRoute(new LoyaltyWebhook(new VoucherifySignatureVerifier(
+                    config.get(Settings.LOYALTY_WEBHOOK_SECRET), Settings.LOYALTY_WEBHOOK_SECRET.key()), mappings, source,
+                    LegalEntityTable.load(source), store.customerFields(), config.get(Settings.LOYALTY_DEFAULT_ENTITY),
+                    store.idempotency(), store.deadLetters()), store.idempotency(), config.get(Settings.LOYALTY_TOPIC)));
+        }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
             edges.add(new WebhookRoute(new S4PartnerConfirmations(new BasicAuthVerifier(
                     config.get(Settings.S4_CONFIRMATION_USER), config.get(Settings.S4_CONFIRMATION_PASSWORD),
@@ -542,7 +554,7 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private Set<String> flows() {
         Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
-                FLOW_CUSTOMER_SYNC);
+                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;
