@@ -27,7 +27,8 @@ public final class Settings {
                     + "crm-salesforce (Salesforce Change Data Capture to the customer topic; off by default), "
                     + "customer-sync (CRM changes on the customer topic to billing customers, ERP business partners and loyalty "
                     + "members, their ids written back to the CRMs; S/4HANA's partner confirmations taken at "
-                    + "POST /soap/s4hana/business-partner-confirmation; off by default). "
+                    + "POST /soap/s4hana/business-partner-confirmation; off by default), "
+                    + "loyalty-earning (paid invoices on the billing topic add loyalty points; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
@@ -195,6 +196,15 @@ public final class Settings {
                     + "Business plan, 2,000 on Organization, 100 per hour in a sandbox project; adding a member takes "
                     + "three); the X-Rate-Limit headers are honoured besides: when none is left, requests wait for "
                     + "X-Rate-Limit-Retry; a 429 is waited out and retried.");
+    public static final Setting LOYALTY_EARNING_START = declare("interchange.loyalty.earning-start", "latest", false,
+            "Where the loyalty-earning flow starts reading the billing topic the first time its consumer group "
+                    + "(<interchange.kafka.consumer-group>.loyalty-earning) reads it: latest (payments from now on earn; "
+                    + "the default, so turning the flow on does not award points for the topic's history) or earliest "
+                    + "(every payment the topic still holds). Afterwards the group's committed offsets decide.");
+    public static final Setting LOYALTY_EARNING_BATCH = declare("interchange.loyalty.earning-batch", "100", false,
+            "Most billing events the loyalty-earning flow takes per poll: their claims made in one store commit, "
+                    + "their points added one request each (the platform has no batch add), within "
+                    + "interchange.loyalty.api-max-rate.");
     public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
             "https://login.salesforce.com", false,
             "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "
@@ -347,7 +357,8 @@ public final class Settings {
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
-            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync");
+            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync",
+            "loyalty.earning");
 
     static {
         for (String route : POLICY_ROUTES) {
