@@ -29,7 +29,8 @@ public final class Settings {
                     + "members, their ids written back to the CRMs; S/4HANA's partner confirmations taken at "
                     + "POST /soap/s4hana/business-partner-confirmation; off by default), "
                     + "loyalty-webhook (POST /webhooks/loyalty: the loyalty platform's points transactions and tier "
-                    + "changes to the loyalty topic, whose transactions the billing-ledger flow posts; off by default). "
+                    + "changes to the loyalty topic, whose transactions the billing-ledger flow posts; off by default), "
+                    + "loyalty-earning (paid invoices on the billing topic add loyalty points; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
@@ -208,6 +209,15 @@ public final class Settings {
             "Legal entity whose books carry the loyalty points of a customer the customer master names no legal entity "
                     + "for (a CRM contact of no company, say). While empty, such a customer's points transactions are "
                     + "parked with that reason and posted when replayed once the customer has one.");
+    public static final Setting LOYALTY_EARNING_START = declare("interchange.loyalty.earning-start", "latest", false,
+            "Where the loyalty-earning flow starts reading the billing topic the first time its consumer group "
+                    + "(<interchange.kafka.consumer-group>.loyalty-earning) reads it: latest (payments from now on earn; "
+                    + "the default, so turning the flow on does not award points for the topic's history) or earliest "
+                    + "(every payment the topic still holds). Afterwards the group's committed offsets decide.");
+    public static final Setting LOYALTY_EARNING_BATCH = declare("interchange.loyalty.earning-batch", "100", false,
+            "Most billing events the loyalty-earning flow takes per poll: their claims made in one store commit, "
+                    + "their points added one request each (the platform has no batch add), within "
+                    + "interchange.loyalty.api-max-rate.");
     public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
             "https://login.salesforce.com", false,
             "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "
@@ -361,7 +371,7 @@ public final class Settings {
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
             "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync",
-            "loyalty.event");
+            "loyalty.event", "loyalty.earning");
 
     static {
         for (String route : POLICY_ROUTES) {

@@ -37,6 +37,7 @@ import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
+import io.interchange.routes.LoyaltyEarningRoute;
 import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
@@ -72,6 +73,9 @@ import io.interchange.customer.LoyaltyMemberTarget;
 import io.interchange.connectors.loyalty.LoyaltyMembers;
 import io.interchange.connectors.loyalty.LoyaltyWebhook;
 import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
+import io.interchange.connectors.loyalty.LoyaltyPoints;
+import io.interchange.loyalty.EarningRules;
+import io.interchange.loyalty.LoyaltyEarning;
 import io.interchange.mapping.IdentityRules;
 import io.interchange.routes.CustomerSyncRoute;
 import io.interchange.store.CrossReferences;
@@ -279,6 +283,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, entities, stripeApi, policies, clock);
+        if (flows.contains(FLOW_LOYALTY_EARNING)) loyaltyEarning(source, policies);
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         try {
             main.start();
@@ -343,6 +348,9 @@ public final class InterchangeRuntime implements AutoCloseable {
                     CustomerSyncRoute.ROUTE_ID));
         }
         if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
+        if (flows.contains(FLOW_LOYALTY_EARNING)) {
+            flowHealth.flow(FLOW_LOYALTY_EARNING, edge, List.of(LoyaltyEarningRoute.CONSUMER_ID, LoyaltyEarningRoute.ROUTE_ID));
+        }
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
             for (ErpConnector erp : erps) ledger.add(erp.healthCheck());
@@ -442,6 +450,37 @@ public final class InterchangeRuntime implements AutoCloseable {
                 policies, config.get(Settings.CUSTOMER_TOPIC), group, batch));
     }
 
+    // ------------------------------------------------------------------------------------- loyalty earning
+
+    /**
+     * Flow {@code loyalty-earning}: paid invoices on the billing topic add their points (mappings/loyalty/earning-rules.csv)
+     * to the customer's loyalty member, found in the cross-reference the customer sync keeps ({@link LoyaltyEarning}).
+     * Shares the loyalty platform's REST target (one route, one rate limit) with the customer sync.
+     */
+    private void loyaltyEarning(MappingSource source, RoutePolicies policies) {
+        LoyaltyMembers loyalty = LoyaltyMembers.from(config);
+        if (!loyalty.enabled()) {
+            LOG.warn("Flow {}: loyalty platform not configured (interchange.loyalty.app-id, -app-token): paid invoices "
+                    + "that earn points are parked with that reason", FLOW_LOYALTY_EARNING);
+        }
+        restTarget(loyalty.client());
+        RestClient client = restClients.stream().filter(c -> c.target().name().equals(loyalty.client().target().name()))
+                .findFirst().orElseThrow(); // the customer sync's, when it runs: its rate-limit window is shared
+        LoyaltyEarning earning = new LoyaltyEarning(EarningRules.load(source), store.crossReferences(),
+                new LoyaltyPoints(client), customerMeters);
+        ClaimedBatches paid = new ClaimedBatches(store.idempotency(), Set.of(LoyaltyEarning.paid()), LoyaltyEarning::key,
+                LoyaltyEarningRoute.DIRECT, earning::handle).takenOverAlone();
+        resources.add(paid);
+        String start = config.get(Settings.LOYALTY_EARNING_START).strip();
+        if (!start.equals("latest") && !start.equals("earliest")) {
+            throw new ConfigurationException(Settings.LOYALTY_EARNING_START.key() + " is latest or earliest, not '"
+                    + start + "'");
+        }
+        main.configure().addRoutesBuilder(new LoyaltyEarningRoute(earning, paid, store.idempotency(), policies,
+                config.get(Settings.BILLING_TOPIC), config.get(Settings.KAFKA_CONSUMER_GROUP),
+                config.getInt(Settings.LOYALTY_EARNING_BATCH), start));
+    }
+
     /** The ERPs' customer services through {@link ErpAccess}. */
     private ErpCustomerCalls erpCustomerCalls() {
         ErpAccess access = erpAccess;
@@ -518,6 +557,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_CUSTOMER_SYNC = "customer-sync";
     static final String FLOW_SALESFORCE = "crm-salesforce";
     static final String FLOW_LOYALTY = "loyalty-webhook";
+    static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
 
     // ------------------------------------------------------------------------------------- webhook edges
 
@@ -554,7 +594,7 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private Set<String> flows() {
         Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
-                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY);
+                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;
