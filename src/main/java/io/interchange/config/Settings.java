@@ -32,6 +32,10 @@ public final class Settings {
                     + "changes to the loyalty topic, whose transactions the billing-ledger flow posts; off by default), "
                     + "loyalty-earning (paid invoices on the billing topic add loyalty points; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
+    public static final Setting CLUSTER_LOCK_DIR = declare("interchange.cluster.lock-dir", "", false,
+            "Directory, shared by every instance (a network file system), where jobs that must run on one instance at a "
+                    + "time (the daily loyalty filing) hold their file lock (Camel's file-lock cluster service); empty: "
+                    + "<interchange.data-dir>/cluster, which only serves instances sharing that data directory.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
                     + "postings under way) before the store and Kafka close; what is still running then is abandoned "
@@ -218,6 +222,17 @@ public final class Settings {
             "Most billing events the loyalty-earning flow takes per poll: their claims made in one store commit, "
                     + "their points added one request each (the platform has no batch add), within "
                     + "interchange.loyalty.api-max-rate.");
+    public static final Setting LOYALTY_FILING_CHECK = declare("interchange.loyalty.filing-check", "PT5M", false,
+            "How often the daily loyalty filing looks for closed days (entities whose mappings/loyalty/point-values.csv "
+                    + "row says daily): a day is filed at the first check after it has closed in the entity's time "
+                    + "zone plus interchange.loyalty.filing-grace. Runs on one instance at a time (the cluster lock).");
+    public static final Setting LOYALTY_FILING_GRACE = declare("interchange.loyalty.filing-grace", "PT1H", false,
+            "How long after midnight (in the entity's time zone) a day's loyalty transactions may still arrive before "
+                    + "the day is filed; one arriving later is filed with the next day's filing (its own date stays "
+                    + "in its line).");
+    public static final Setting LOYALTY_FILING_MAX = declare("interchange.loyalty.filing-max-transactions", "400", false,
+            "Most loyalty transactions in one filing (one journal entry, two lines each: S/4HANA takes 999 lines per "
+                    + "entry); a day with more is filed in several parts, all published in the same run.");
     public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
             "https://login.salesforce.com", false,
             "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "

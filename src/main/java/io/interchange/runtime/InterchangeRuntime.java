@@ -72,6 +72,9 @@ import org.apache.camel.ProducerTemplate;
 import io.interchange.customer.LoyaltyMemberTarget;
 import io.interchange.connectors.loyalty.LoyaltyMembers;
 import io.interchange.connectors.loyalty.LoyaltyWebhook;
+import io.interchange.connectors.loyalty.PointValues;
+import io.interchange.ledger.LoyaltyDailyFiling;
+import io.interchange.routes.LoyaltyFilingRoute;
 import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
 import io.interchange.connectors.loyalty.LoyaltyPoints;
 import io.interchange.loyalty.EarningRules;
@@ -185,8 +188,10 @@ public final class InterchangeRuntime implements AutoCloseable {
 
         S4HanaConnector s4 = new S4HanaConnector(config, mappings, clock);
         LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
+        // entities whose loyalty transactions are filed once a day post them in that filing, not one by one
+        Set<String> loyaltyFiledDaily = PointValues.load(source).dailyEntities();
         LedgerPostingService posting = new LedgerPostingService(mappings, entities,
-                Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
+                Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations(), loyaltyFiledDaily);
         StripeApi stripeApi = StripeApi.from(config);
         BillingEventTranslator translator = new BillingEventTranslator(mappings, source, store.billingReferences(),
                 BillingEventTranslator.Livemode.parse(config.get(Settings.BILLING_LIVEMODE)),
@@ -269,6 +274,14 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.BILLING_TOPIC) + "," + config.get(Settings.LOYALTY_TOPIC),
                     config.get(Settings.LEDGER_TOPIC), group, batches,
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
+            if (!loyaltyFiledDaily.isEmpty()) {
+                bindClusterService();
+                main.configure().addRoutesBuilder(new LoyaltyFilingRoute(new LoyaltyDailyFiling(store.loyaltyFilings(),
+                        entities, loyaltyFiledDaily, config.getDuration(Settings.LOYALTY_FILING_GRACE),
+                        config.getInt(Settings.LOYALTY_FILING_MAX), clock), config.get(Settings.LOYALTY_TOPIC), group,
+                        config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis()));
+                LOG.info("Loyalty transactions of {} are filed daily", String.join(", ", loyaltyFiledDaily));
+            }
         }
         if (flows.contains(FLOW_SALESFORCE)) {
             bindSalesforce(FLOW_SALESFORCE);
@@ -520,6 +533,28 @@ public final class InterchangeRuntime implements AutoCloseable {
                 });
     }
 
+    /**
+     * The cluster service through which jobs run on one instance at a time ({@code master:} endpoints): Camel's file
+     * lock in {@code interchange.cluster.lock-dir}, shared by the instances (Kubernetes leases would replace it in a
+     * cluster: camel-kubernetes' cluster service under the same {@code master:} endpoints).
+     */
+    private void bindClusterService() {
+        if (clusterBound) return;
+        String dir = config.get(Settings.CLUSTER_LOCK_DIR);
+        java.nio.file.Path root = dir.isBlank() ? java.nio.file.Path.of(config.get(Settings.DATA_DIR)).resolve("cluster")
+                : java.nio.file.Path.of(dir);
+        org.apache.camel.component.file.cluster.FileLockClusterService cluster =
+                new org.apache.camel.component.file.cluster.FileLockClusterService();
+        cluster.setRoot(root.toAbsolutePath().toString());
+        cluster.setId("interchange-" + java.util.UUID.randomUUID());
+        // a dead holder's lock is free at once (the OS drops it); a live instance tries again every few seconds
+        cluster.setAcquireLockDelay(1, java.util.concurrent.TimeUnit.SECONDS);
+        cluster.setAcquireLockInterval(5, java.util.concurrent.TimeUnit.SECONDS);
+        main.bind("interchangeClusterService", cluster);
+        clusterBound = true;
+        LOG.info("Singleton jobs hold their lock in {}", root.toAbsolutePath());
+    }
+
     /** camel-salesforce's component, bound once for every flow that needs it. */
     private void bindSalesforce(String flow) {
         if (salesforceBound) return;
@@ -557,6 +592,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_CUSTOMER_SYNC = "customer-sync";
     static final String FLOW_SALESFORCE = "crm-salesforce";
     static final String FLOW_LOYALTY = "loyalty-webhook";
+    private boolean clusterBound;
     static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
 
     // ------------------------------------------------------------------------------------- webhook edges

@@ -24,6 +24,7 @@ public final class Store implements AutoCloseable {
     private final DeadLetterStore deadLetters;
     private final AuditTrail audit;
     private final ErpConfirmations confirmations;
+    private final LoyaltyFilings loyaltyFilings;
     private final BillingReferences billingReferences;
     private final CrossReferences crossReferences;
     private final IdentityIndex identityIndex;
@@ -39,6 +40,7 @@ public final class Store implements AutoCloseable {
         this.deadLetters = new DeadLetterStore(dataSource, clock);
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
+        this.loyaltyFilings = new LoyaltyFilings(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
         // a creation claimed in a target is a pending effect like an idempotency key: its lease
         Duration lease = config.getDuration(Settings.IDEMPOTENCY_LEASE);
@@ -196,6 +198,10 @@ public final class Store implements AutoCloseable {
 
     public ErpConfirmations confirmations() {
         return confirmations;
+    }
+
+    public LoyaltyFilings loyaltyFilings() {
+        return loyaltyFilings;
     }
 
     /** True when a connection can be had and answers a trivial query. */

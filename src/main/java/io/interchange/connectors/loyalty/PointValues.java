@@ -18,8 +18,8 @@ public final class PointValues {
 
     static final String FILE = "loyalty/point-values.csv";
 
-    /** One entity's point value. */
-    public record PointValue(String legalEntity, String currency, BigDecimal minorUnitsPerPoint) {
+    /** One entity's point value; {@code daily}: its transactions are filed once a day, not posted one by one. */
+    public record PointValue(String legalEntity, String currency, BigDecimal minorUnitsPerPoint, boolean daily) {
 
         /** {@code points} valued in minor units, rounded half-even (signed like the points). */
         public long valueMinor(long points) {
@@ -36,7 +36,7 @@ public final class PointValues {
 
     public static PointValues load(MappingSource source) {
         Map<String, PointValue> out = new LinkedHashMap<>();
-        for (CsvTable.Row row : CsvTable.read(source, FILE, "legal_entity", "currency", "minor_units_per_point")) {
+        for (CsvTable.Row row : CsvTable.read(source, FILE, "legal_entity", "currency", "minor_units_per_point", "filing")) {
             String where = "mappings/" + FILE + " line " + row.line();
             BigDecimal value;
             try {
@@ -49,11 +49,25 @@ public final class PointValues {
             if (!row.get("currency").matches("[A-Z]{3}")) {
                 throw new IllegalArgumentException(where + ": currency '" + row.get("currency") + "' is not an ISO code");
             }
-            if (out.put(row.get("legal_entity"), new PointValue(row.get("legal_entity"), row.get("currency"), value)) != null) {
+            String filing = row.get("filing").strip();
+            if (!filing.equals("realtime") && !filing.equals("daily")) {
+                throw new IllegalArgumentException(where + ": filing '" + filing + "' is neither realtime nor daily");
+            }
+            if (out.put(row.get("legal_entity"), new PointValue(row.get("legal_entity"), row.get("currency"), value,
+                    filing.equals("daily"))) != null) {
                 throw new IllegalArgumentException(where + ": entity " + row.get("legal_entity") + " listed twice");
             }
         }
         return new PointValues(Collections.unmodifiableMap(out));
+    }
+
+    /** The entities whose loyalty transactions are filed daily. */
+    public java.util.Set<String> dailyEntities() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        byEntity.values().forEach(v -> {
+            if (v.daily()) out.add(v.legalEntity());
+        });
+        return out;
     }
 
     public Optional<PointValue> of(String legalEntity) {
