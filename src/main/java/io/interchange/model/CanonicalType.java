@@ -50,7 +50,9 @@ public enum CanonicalType {
     LOYALTY_TIER_CHANGED("io.interchange.loyalty.tier.changed", LoyaltyTierChange.class,
             "urn:interchange:canonical:loyalty-tier-change:1"),
     LOYALTY_FILING_CLOSED("io.interchange.loyalty.filing.closed", LoyaltyFiling.class,
-            "urn:interchange:canonical:loyalty-filing:1");
+            "urn:interchange:canonical:loyalty-filing:1"),
+    CONSENT_CHANGED("io.interchange.consent.changed", ConsentChange.class,
+            "urn:interchange:canonical:consent-change:1");
 
     private final String ceType;
     private final Class<?> dataClass;

@@ -31,6 +31,7 @@ public final class Store implements AutoCloseable {
     private final CustomerFields customerFields;
     private final EchoLedger echoLedger;
     private final StreamPositions streamPositions;
+    private final ConsentStates consentStates;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -49,6 +50,7 @@ public final class Store implements AutoCloseable {
         this.customerFields = new CustomerFields(dataSource, clock);
         this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
         this.streamPositions = new StreamPositions(dataSource, clock);
+        this.consentStates = new ConsentStates(dataSource, clock);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -186,6 +188,11 @@ public final class Store implements AutoCloseable {
 
     public CustomerFields customerFields() {
         return customerFields;
+    }
+
+    /** Each customer's consent per channel, and every change received (flow consent). */
+    public ConsentStates consentStates() {
+        return consentStates;
     }
 
     public EchoLedger echoLedger() {
