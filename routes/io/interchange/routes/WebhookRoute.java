@@ -20,6 +20,11 @@ public class WebhookRoute extends RouteBuilder {
     /** The only method a webhook path takes; the HTTP server answers others 405 with it in {@code Allow}. */
     public static final String METHOD = "POST";
 
+    /** The methods a source's path takes: POST, and GET where the system validates its URL with one. */
+    public static String methods(WebhookSource source) {
+        return source.answersValidation() ? "GET, POST" : METHOD;
+    }
+
     private final WebhookEdge edge;
     private final IdempotencyStore idempotency;
     private final String topic;
@@ -43,7 +48,16 @@ public class WebhookRoute extends RouteBuilder {
     public void configure() {
         WebhookSource source = edge.source();
         String step = source.steps();
-        from("platform-http:" + source.path() + "?httpMethodRestrict=" + METHOD)
+        if (source.answersValidation()) {
+            // the system checks the URL with a GET before it posts there: 200, no effect, nothing read
+            from("platform-http:" + source.path() + "?httpMethodRestrict=GET")
+                    .routeId(source.routeId() + "-validation")
+                    .process(e -> io.interchange.connectors.http.HttpAnswers.json(e, 200, "ok", null, java.util.Map.of()))
+                    .id(step + ".answer-validation");
+        }
+        // a form post keeps its raw body (the source reads it; platform-http would replace it with a map)
+        String form = WebhookSource.FORM.equals(source.contentType()) ? "&populateBodyWithForm=false" : "";
+        from("platform-http:" + source.path() + "?httpMethodRestrict=" + METHOD + form)
                 .routeId(source.routeId())
                 .routeConfigurationId(WebhookAnswers.ID)
                 .process(edge::receive).id(step + ".verify-and-translate")

@@ -30,7 +30,9 @@ public final class Settings {
                     + "POST /soap/s4hana/business-partner-confirmation; off by default), "
                     + "loyalty-webhook (POST /webhooks/loyalty: the loyalty platform's points transactions and tier "
                     + "changes to the loyalty topic, whose transactions the billing-ledger flow posts; off by default), "
-                    + "loyalty-earning (paid invoices on the billing topic add loyalty points; off by default). "
+                    + "loyalty-earning (paid invoices on the billing topic add loyalty points; off by default), "
+                    + "consent (POST /webhooks/mailchimp and the CRMs' and loyalty platform's consent changes to the consent "
+                    + "topic, applied newest-wins and written to every system of the customer; off by default). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting CLUSTER_LOCK_DIR = declare("interchange.cluster.lock-dir", "", false,
             "Directory, shared by every instance (a network file system), where jobs that must run on one instance at a "
@@ -287,6 +289,29 @@ public final class Settings {
                     + "target (billing, ERP, loyalty) before it is retried by its route's policy; a creation whose "
                     + "holder stopped is taken over once its lease (interchange.idempotency.lease) runs out.");
 
+    // consent (flow consent): the consent topic, and the e-mail marketing platform (Mailchimp Marketing API v3)
+    public static final Setting CONSENT_TOPIC = declare("interchange.consent.topic", "interchange.consent.v1", false,
+            "Kafka topic of canonical consent changes (a customer's opt-in granted or revoked, with its source and "
+                    + "source time), keyed by customer.");
+    public static final Setting CONSENT_BATCH = declare("interchange.consent.batch", "100", false,
+            "Most consent changes (and customer changes searched for consent) the consent flow takes per poll.");
+    public static final Setting MAILCHIMP_API_URL = declare("interchange.mailchimp.api-url", "", false,
+            "Base URL of the Mailchimp Marketing API; empty: https://<dc>.api.mailchimp.com, <dc> being the API key's "
+                    + "data center (its suffix after '-').");
+    public static final Setting MAILCHIMP_API_KEY = declare("interchange.mailchimp.api-key", "", true,
+            "Mailchimp API key (HTTP Basic password; the user name is ignored); empty: no member status is written.");
+    public static final Setting MAILCHIMP_LIST_ID = declare("interchange.mailchimp.list-id", "", false,
+            "The Mailchimp audience (list id) whose members' consent is synchronised; webhooks of other audiences are "
+                    + "acknowledged without effect. Empty: any audience.");
+    public static final Setting MAILCHIMP_WEBHOOK_SECRET = declare("interchange.mailchimp.webhook-secret", "", true,
+            "Secret that the webhook URL registered at Mailchimp carries as ?secret=<value> (Mailchimp signs no "
+                    + "webhook); POST /webhooks/mailchimp is refused 401 without it, 503 while it is empty.");
+    public static final Setting MAILCHIMP_API_TIMEOUT = declare("interchange.mailchimp.api-timeout", "PT10S", false,
+            "Timeout of one Mailchimp API request.");
+    public static final Setting MAILCHIMP_API_MAX_RATE = declare("interchange.mailchimp.api-max-rate", "10", false,
+            "Most Mailchimp API requests per second from this instance (Mailchimp allows 10 simultaneous connections "
+                    + "per user).");
+
     public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
             "How long a processed event id is remembered; a duplicate older than this is processed again.");
     public static final Setting IDEMPOTENCY_LEASE = declare("interchange.idempotency.lease", "PT2M", false,
@@ -386,7 +411,7 @@ public final class Settings {
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
             "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync",
-            "loyalty.event", "loyalty.earning");
+            "loyalty.event", "loyalty.earning", "consent.apply", "consent.crm-change", "consent.mailchimp-event");
 
     static {
         for (String route : POLICY_ROUTES) {

@@ -23,4 +23,12 @@ public record ConsentChange(String changeId, String customer, String channel, bo
 
     /** The one channel the runtime synchronises today. */
     public static final String EMAIL_MARKETING = "email-marketing";
+
+    private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter
+            .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
+    /** A source time as carried: ISO-8601, UTC, milliseconds. */
+    public static String time(java.time.Instant t) {
+        return TIME.format(t);
+    }
 }

@@ -211,7 +211,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         // the business server's own answers (404, 405, 503 while a webhook route is not running) know its paths
         List<WebhookRoute> edges = webhookEdges(flows, webhook, mappings, source, clock);
         Map<String, String> paths = new LinkedHashMap<>();
-        for (WebhookRoute edge : edges) paths.put(edge.source().path(), WebhookRoute.METHOD);
+        for (WebhookRoute edge : edges) paths.put(edge.source().path(), WebhookRoute.methods(edge.source()));
         main.bind("interchangeHttpServerFactory", new HttpServerFactory(managementTls, paths));
         if (managementTls != null) {
             LOG.info("Management port serves HTTPS only, certificate {}", managementTls.describe());
@@ -297,6 +297,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, entities, stripeApi, policies, clock);
         if (flows.contains(FLOW_LOYALTY_EARNING)) loyaltyEarning(source, policies);
+        if (flows.contains(FLOW_CONSENT)) consent(policies);
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         try {
             main.start();
@@ -363,6 +364,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
         if (flows.contains(FLOW_LOYALTY_EARNING)) {
             flowHealth.flow(FLOW_LOYALTY_EARNING, edge, List.of(LoyaltyEarningRoute.CONSUMER_ID, LoyaltyEarningRoute.ROUTE_ID));
+        }
+        if (flows.contains(FLOW_CONSENT)) {
+            flowHealth.flow(FLOW_CONSENT, edge, List.of(io.interchange.connectors.mailchimp.MailchimpWebhook.ROUTE_ID,
+                    io.interchange.routes.ConsentRoute.CONSUMER_ID, io.interchange.routes.ConsentRoute.ROUTE_ID,
+                    io.interchange.routes.ConsentRoute.CRM_CONSUMER_ID, io.interchange.routes.ConsentRoute.CRM_ROUTE_ID));
         }
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
@@ -461,6 +467,55 @@ public final class InterchangeRuntime implements AutoCloseable {
         resources.add(confirmations);
         main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(links, confirmations, store.idempotency(),
                 policies, config.get(Settings.CUSTOMER_TOPIC), group, batch));
+    }
+
+    // ------------------------------------------------------------------------------------- consent
+
+    /**
+     * Flow {@code consent}: consent changes (Mailchimp's edge, the loyalty edge, the CRMs' changes picked out of the
+     * customer topic) applied under the rule and written to every configured system where the customer has a record.
+     */
+    private void consent(RoutePolicies policies) {
+        List<io.interchange.consent.ConsentSync.Writer> writers = new ArrayList<>();
+        io.interchange.connectors.mailchimp.MailchimpMembers mailchimp =
+                io.interchange.connectors.mailchimp.MailchimpMembers.from(config);
+        if (mailchimp.enabled()) {
+            restTarget(mailchimp.client());
+            writers.add(io.interchange.consent.ConsentWriters.mailchimp(mailchimp));
+        }
+        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        if (hubSpot.client().enabled()) {
+            restTarget(hubSpot.client());
+            writers.add(io.interchange.consent.ConsentWriters.hubSpot(hubSpot));
+        }
+        if (!config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank()) {
+            bindSalesforce(FLOW_CONSENT);
+            writers.add(io.interchange.consent.ConsentWriters.salesforce(new SalesforceCrm(lazyTemplate(),
+                    config.get(Settings.SALESFORCE_CLIENT_ID))));
+            salesforceWrites = true;
+        }
+        LoyaltyMembers loyalty = LoyaltyMembers.from(config);
+        if (loyalty.enabled()) {
+            restTarget(loyalty.client());
+            RestClient client = restClients.stream().filter(c -> c.target().name().equals(loyalty.client().target().name()))
+                    .findFirst().orElseThrow();
+            writers.add(io.interchange.consent.ConsentWriters.loyalty(client));
+        }
+        io.interchange.consent.ConsentSync sync = new io.interchange.consent.ConsentSync(store.consentStates(),
+                store.crossReferences(), store.echoLedger(), writers);
+        LOG.info("Flow {}: consent written to {}", FLOW_CONSENT, sync.systems());
+        io.interchange.consent.CrmConsentChanges crm = new io.interchange.consent.CrmConsentChanges(
+                store.crossReferences(), store.echoLedger(), lazyTemplate(), config.get(Settings.CONSENT_TOPIC));
+        ClaimedBatches changes = new ClaimedBatches(store.idempotency(),
+                Set.of(io.interchange.model.CanonicalType.CONSENT_CHANGED.ceType()), io.interchange.consent.ConsentSync::key,
+                io.interchange.routes.ConsentRoute.DIRECT, sync::handle);
+        ClaimedBatches crmChanges = new ClaimedBatches(store.idempotency(), io.interchange.consent.CrmConsentChanges.types(),
+                io.interchange.consent.CrmConsentChanges::key, io.interchange.routes.ConsentRoute.CRM_DIRECT, crm::handle);
+        resources.add(changes);
+        resources.add(crmChanges);
+        main.configure().addRoutesBuilder(new io.interchange.routes.ConsentRoute(sync, crm, changes, crmChanges,
+                store.idempotency(), policies, config.get(Settings.CONSENT_TOPIC), config.get(Settings.CUSTOMER_TOPIC),
+                config.get(Settings.KAFKA_CONSUMER_GROUP), config.getInt(Settings.CONSENT_BATCH)));
     }
 
     // ------------------------------------------------------------------------------------- loyalty earning
@@ -594,6 +649,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_LOYALTY = "loyalty-webhook";
     private boolean clusterBound;
     static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
+    static final String FLOW_CONSENT = "consent";
 
     // ------------------------------------------------------------------------------------- webhook edges
 
@@ -617,7 +673,16 @@ public final class InterchangeRuntime implements AutoCloseable {
             edges.add(new WebhookRoute(new LoyaltyWebhook(new VoucherifySignatureVerifier(
                     config.get(Settings.LOYALTY_WEBHOOK_SECRET), Settings.LOYALTY_WEBHOOK_SECRET.key()), mappings, source,
                     LegalEntityTable.load(source), store.customerFields(), config.get(Settings.LOYALTY_DEFAULT_ENTITY),
-                    store.idempotency(), store.deadLetters()), store.idempotency(), config.get(Settings.LOYALTY_TOPIC)));
+                    store.idempotency(), store.deadLetters()).withConsent(config.get(Settings.CONSENT_TOPIC),
+                    store.echoLedger()), store.idempotency(), config.get(Settings.LOYALTY_TOPIC)));
+        }
+        if (flows.contains(FLOW_CONSENT)) {
+            edges.add(new WebhookRoute(new io.interchange.connectors.mailchimp.MailchimpWebhook(
+                    new io.interchange.connectors.mailchimp.MailchimpSecretVerifier(
+                            config.get(Settings.MAILCHIMP_WEBHOOK_SECRET), Settings.MAILCHIMP_WEBHOOK_SECRET.key()),
+                    config.get(Settings.MAILCHIMP_LIST_ID), IdentityRules.load(source), store.identityIndex(),
+                    store.crossReferences(), store.echoLedger(), store.idempotency(), store.deadLetters()),
+                    store.idempotency(), config.get(Settings.CONSENT_TOPIC)));
         }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
             edges.add(new WebhookRoute(new S4PartnerConfirmations(new BasicAuthVerifier(
@@ -630,7 +695,7 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private Set<String> flows() {
         Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
-                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING);
+                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING, FLOW_CONSENT);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;

@@ -79,6 +79,9 @@ public final class LoyaltyWebhook implements WebhookSource {
     private final CustomerFields customers;
     private final ParkedEvents parkedEvents;
     private final String defaultEntity;
+    /** Where consent changes go (the consent topic), and what the runtime wrote (their echoes); null: not taken. */
+    private String consentTopic;
+    private io.interchange.store.EchoLedger echoes;
     /** event type -> canonical type; null value: acknowledged without effect. */
     private final Map<String, CanonicalType> types;
 
@@ -100,6 +103,18 @@ public final class LoyaltyWebhook implements WebhookSource {
         this.types = readTypes(source);
         mappings.get(TRANSACTION_MAPPING); // fail at start-up on a missing mapping
         mappings.get(TIER_MAPPING);
+    }
+
+    /**
+     * Takes the loyalty app's consent, carried in a {@code customer.updated} event's customer metadata
+     * ({@code email_marketing_optin}, {@code email_marketing_optin_at}), to {@code consentTopic} as canonical
+     * {@link io.interchange.model.ConsentChange}s (flow {@code consent}); the runtime's own writes coming back are
+     * acknowledged without effect.
+     */
+    public LoyaltyWebhook withConsent(String consentTopic, io.interchange.store.EchoLedger echoes) {
+        this.consentTopic = consentTopic;
+        this.echoes = echoes;
+        return this;
     }
 
     @Override
@@ -216,6 +231,7 @@ public final class LoyaltyWebhook implements WebhookSource {
             return InboundEvent.ignored(eventId, ingestKey(project, eventId), type, "event type " + type
                     + " has no effect here (mappings/loyalty/events.csv)");
         }
+        if (canonical == CanonicalType.CONSENT_CHANGED) return consent(webhook, project, type, eventId, correlationId);
         return canonical == CanonicalType.LOYALTY_TRANSACTION
                 ? transaction(webhook, project, type, correlationId)
                 : tierChange(webhook, project, type, eventId, correlationId);
@@ -265,6 +281,51 @@ public final class LoyaltyWebhook implements WebhookSource {
                 c.dataSchema(), correlationId, entityId);
         return InboundEvent.publish(transactionId, key, type, envelope, json(t), "(" + t.type() + " " + points
                 + " points, " + t.amountMinor() + " " + t.currency() + " minor units, entity " + entityId + ")");
+    }
+
+    /**
+     * A customer's consent as the loyalty app states it in the customer's metadata. {@code customer.updated} says
+     * nothing about what changed, so the statement's own time ({@code email_marketing_optin_at}) is its source time
+     * when given, else the customer's {@code updated_at}: an update of another field then restates the consent at
+     * that time, which is why the loyalty app should set both keys together.
+     */
+    private InboundEvent consent(JsonNode webhook, String project, String type, String eventId, String correlationId) {
+        String key = ingestKey(project, eventId);
+        JsonNode customer = webhook.path("data").path("customer");
+        JsonNode optIn = customer.path("metadata").path(io.interchange.consent.ConsentWriters.LOYALTY_OPT_IN);
+        if (consentTopic == null || !optIn.isBoolean()) {
+            return InboundEvent.ignored(eventId, key, type, consentTopic == null ? "consent is not taken here"
+                    : "the customer's metadata states no " + io.interchange.consent.ConsentWriters.LOYALTY_OPT_IN);
+        }
+        String globalId = textOrNull(customer, "source_id");
+        if (globalId == null || globalId.isBlank()) {
+            throw new PermanentFailure("customer " + customer.path("id").asText("unknown") + " has no source_id, so it "
+                    + "is no customer of the master data: link it to a global customer id, then replay");
+        }
+        Instant at = null;
+        for (JsonNode t : List.of(customer.path("metadata").path(io.interchange.consent.ConsentWriters.LOYALTY_OPT_IN_AT),
+                customer.path("updated_at"), webhook.path("created_at"))) {
+            if (at != null || !t.isTextual()) continue;
+            try {
+                at = Instant.parse(t.asText());
+            } catch (java.time.format.DateTimeParseException ignored) {
+                // the next one
+            }
+        }
+        if (at == null) throw new PermanentFailure("customer " + globalId + ": no time to date the consent by");
+        boolean granted = optIn.asBoolean();
+        if (echoes != null && echoes.isEcho(io.interchange.customer.LoyaltyMemberTarget.SYSTEM, globalId,
+                io.interchange.consent.ConsentWriters.LOYALTY_OPT_IN, String.valueOf(granted), at)) {
+            return InboundEvent.ignored(eventId, key, type, "the consent is the one this runtime wrote");
+        }
+        io.interchange.model.ConsentChange change = new io.interchange.model.ConsentChange("loyalty:" + project + ":"
+                + eventId, globalId, io.interchange.model.ConsentChange.EMAIL_MARKETING, granted,
+                io.interchange.customer.LoyaltyMemberTarget.SYSTEM, io.interchange.model.ConsentChange.time(at), globalId,
+                type + " (" + customer.path("id").asText("?") + ")");
+        return InboundEvent.publish(eventId, key, type,
+                io.interchange.connectors.mailchimp.MailchimpWebhook.envelope(change, correlationId),
+                io.interchange.connectors.mailchimp.MailchimpWebhook.json(change),
+                "(consent " + (granted ? "granted" : "revoked") + ") for customer " + globalId).toTopic(consentTopic);
     }
 
     private InboundEvent tierChange(JsonNode webhook, String project, String type, String eventId, String correlationId) {

@@ -38,6 +38,24 @@ public final class FormBody implements RestBody {
         }
     }
 
+    /**
+     * The fields of an {@code application/x-www-form-urlencoded} body as sent, in order, names kept flat as the sender
+     * wrote them ({@code data[email]}); a name given twice keeps its last value. Malformed percent-encoding is an
+     * {@link IllegalArgumentException}.
+     */
+    public static java.util.LinkedHashMap<String, String> parse(String form) {
+        java.util.LinkedHashMap<String, String> out = new java.util.LinkedHashMap<>();
+        if (form == null || form.isEmpty()) return out;
+        for (String pair : form.split("&")) {
+            if (pair.isEmpty()) continue;
+            int eq = pair.indexOf('=');
+            String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.put(name, value);
+        }
+        return out;
+    }
+
     /** A query string or form field, percent-encoded (spaces as {@code +}). */
     static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);

@@ -46,6 +46,42 @@ public interface RestAuth {
      */
     boolean rejected(String used);
 
+    /**
+     * A fixed user and password sent as {@code Authorization: Basic <base64(user:password)>} (Mailchimp's Marketing
+     * API: any user name, the API key as password).
+     */
+    static RestAuth basic(String user, String password) {
+        String secret = password == null ? "" : password.strip();
+        String header = "Basic " + java.util.Base64.getEncoder().encodeToString(
+                ((user == null ? "" : user) + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return new RestAuth() {
+            @Override
+            public boolean configured() {
+                return !secret.isEmpty();
+            }
+
+            @Override
+            public String authorization() {
+                return header;
+            }
+
+            @Override
+            public String current() {
+                return configured() ? header : "";
+            }
+
+            @Override
+            public boolean rejected(String used) {
+                return false;
+            }
+
+            @Override
+            public String toString() {
+                return "Basic (password masked)";
+            }
+        };
+    }
+
     /** A fixed key sent as {@code Authorization: Bearer <key>} (Stripe's secret key, a HubSpot private app's token). */
     static RestAuth bearer(String key) {
         String value = key == null ? "" : key.strip();

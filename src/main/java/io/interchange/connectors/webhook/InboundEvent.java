@@ -25,6 +25,7 @@ public final class InboundEvent {
     private final String detail;
     private Answer answer;
     private Long deadLetter;
+    private String topic;
 
     private InboundEvent(Kind kind, String id, String key, String type, String reason, Envelope envelope, byte[] json,
                          String detail) {
@@ -71,6 +72,20 @@ public final class InboundEvent {
      */
     public static InboundEvent parked(String id, String key, String type, String reason, byte[] payload) {
         return new InboundEvent(Kind.PARKED, id, key, type, reason, null, payload, null);
+    }
+
+    /**
+     * Publishes this event to another topic than the route's (an edge whose system sends events of two domains, as the
+     * loyalty platform's points and its customers' consent); returns the event.
+     */
+    public InboundEvent toTopic(String topic) {
+        this.topic = topic;
+        return this;
+    }
+
+    /** The topic this event goes to instead of the route's, or null. */
+    public String topic() {
+        return topic;
     }
 
     public Kind kind() {

@@ -79,6 +79,18 @@ public final class WebhookEdge {
         if (body == null || body.length == 0) {
             throw new WebhookRejection(400, "empty body: expected " + source.expected());
         }
+        if (WebhookSource.FORM.equals(source.contentType())) {
+            // platform-http copies a form's fields into message headers: they are the sender's data, never headers
+            // of the answer or of anything sent on
+            try {
+                for (String field : io.interchange.connectors.rest.FormBody.parse(
+                        new String(body, java.nio.charset.StandardCharsets.UTF_8)).keySet()) {
+                    in.removeHeader(field);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new WebhookRejection(400, "malformed form body: " + e.getMessage());
+            }
+        }
         source.verifier().verify(SignedRequest.of(in, body));
         List<InboundEvent> events = source.read(body, correlationId);
         exchange.setProperty(EVENTS, events);
@@ -205,6 +217,7 @@ public final class WebhookEdge {
     private static void write(InboundEvent e, Message m) {
         CloudEventHeaders.write(e.envelope(), m);
         m.setHeader(KafkaConstants.KEY, e.envelope().subject());
+        if (e.topic() != null) m.setHeader(KafkaConstants.OVERRIDE_TOPIC, e.topic());
         m.setBody(e.json());
     }
 

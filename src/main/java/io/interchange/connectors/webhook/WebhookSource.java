@@ -40,6 +40,17 @@ public interface WebhookSource {
         return "application/json";
     }
 
+    /** The media type of a form post, which a source may take instead of JSON (Mailchimp's webhooks). */
+    String FORM = "application/x-www-form-urlencoded";
+
+    /**
+     * True when the system checks the webhook URL with a GET before it posts there (Mailchimp does when a webhook is
+     * saved): the edge answers such a GET 200 with no effect, and other methods still 405.
+     */
+    default boolean answersValidation() {
+        return false;
+    }
+
     /** How log lines name one of its events, e.g. {@code Billing event}. */
     String label();
 
