@@ -107,8 +107,11 @@ public final class CrmConsentChanges {
             optOut = c.value().strip().toLowerCase();
         } else if ("salesforce".equals(system) && c.values() != null
                 && c.values().get(ConsentWriters.SALESFORCE_OPT_OUT) != null
-                && (c.changedFields() == null || c.changedFields().contains(ConsentWriters.SALESFORCE_OPT_OUT)
-                || "created".equals(c.change()))) {
+                && ("created".equals(c.change())
+                ? Boolean.TRUE.equals(c.values().get(ConsentWriters.SALESFORCE_OPT_OUT))
+                : c.changedFields() == null || c.changedFields().contains(ConsentWriters.SALESFORCE_OPT_OUT))) {
+            // a Contact created without opting out states nothing (the field defaults to false); one created opted out
+            // is a revocation
             field = ConsentWriters.SALESFORCE_OPT_OUT;
             optOut = String.valueOf(c.values().get(ConsentWriters.SALESFORCE_OPT_OUT)).strip().toLowerCase();
         } else {

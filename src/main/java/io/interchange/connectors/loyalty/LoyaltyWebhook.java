@@ -420,7 +420,8 @@ public final class LoyaltyWebhook implements WebhookSource {
                 throw new IllegalArgumentException("mappings/loyalty/events.csv line " + row.line()
                         + ": unknown canonical type " + name);
             }
-            if (type != null && type != CanonicalType.LOYALTY_TRANSACTION && type != CanonicalType.LOYALTY_TIER_CHANGED) {
+            if (type != null && type != CanonicalType.LOYALTY_TRANSACTION && type != CanonicalType.LOYALTY_TIER_CHANGED
+                    && type != CanonicalType.CONSENT_CHANGED) {
                 throw new IllegalArgumentException("mappings/loyalty/events.csv line " + row.line() + ": " + name
                         + " is not a loyalty event");
             }
