@@ -1,5 +1,6 @@
 package io.interchange.routes;
 
+import io.interchange.connectors.http.RawFormBody;
 import io.interchange.connectors.http.WebhookAnswers;
 import io.interchange.connectors.webhook.WebhookEdge;
 import io.interchange.connectors.webhook.WebhookSource;
@@ -7,6 +8,7 @@ import io.interchange.reliability.IdempotentStep;
 import io.interchange.store.IdempotencyStore;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.support.ExpressionAdapter;
 
 /**
@@ -55,12 +57,15 @@ public class WebhookRoute extends RouteBuilder {
                     .process(e -> io.interchange.connectors.http.HttpAnswers.json(e, 200, "ok", null, java.util.Map.of()))
                     .id(step + ".answer-validation");
         }
-        // a form post keeps its raw body (the source reads it; platform-http would replace it with a map)
-        String form = WebhookSource.FORM.equals(source.contentType()) ? "&populateBodyWithForm=false" : "";
-        from("platform-http:" + source.path() + "?httpMethodRestrict=" + METHOD + form)
+        // a form post: platform-http puts no body on the message (its fields go to headers, and by default a map to
+        // the body); the source reads the raw bytes, given back from Vert.x's body handler (RawFormBody)
+        boolean form = WebhookSource.FORM.equals(source.contentType());
+        RouteDefinition route = from("platform-http:" + source.path() + "?httpMethodRestrict=" + METHOD
+                + (form ? "&populateBodyWithForm=false" : ""))
                 .routeId(source.routeId())
-                .routeConfigurationId(WebhookAnswers.ID)
-                .process(edge::receive).id(step + ".verify-and-translate")
+                .routeConfigurationId(WebhookAnswers.ID);
+        if (form) route.process(RawFormBody::restore).id(step + ".raw-form-body");
+        route.process(edge::receive).id(step + ".verify-and-translate")
                 .filter(WebhookEdge::hasParked)
                     .process(edge::park).id(step + ".park-event")
                 .end()
