@@ -20,10 +20,13 @@ import java.util.Map;
  * Flow {@code consent}, in one sentence: apply each consent change under the rule ({@link ConsentStates}: newer wins,
  * a revocation wins a tie, every change recorded), then bring every system where the customer has a record in line
  * with the consent in force. A change that lost (older) is not ignored: its source now holds an older value than the
- * one in force, so it is written back there too. The source of an applied change holds it already and is not written.
+ * one in force, so it is written back there too. The source of an applied change holds it already and is not written,
+ * unless the runtime wrote another value there since the change was made (two changes on their way at once, the
+ * loser applied first and written everywhere else, the source included).
  * A system that holds the value already (the echo ledger says the runtime wrote it there, and no change since said
- * otherwise) is not written again, and each write is recorded in the echo ledger, so the change events our writes
- * cause are recognised as echoes at their edge and change nothing. Every step is safe to repeat: a change delivered
+ * otherwise) is not written again, and each write is recorded in the echo ledger (ahead of the call, since a system may
+ * announce the change before the call returns), so the change events our writes cause are recognised as echoes at
+ * their edge and change nothing. Every step is safe to repeat: a change delivered
  * again is in force already and its writes are skipped or repeated harmlessly.
  */
 public final class ConsentSync {
@@ -121,14 +124,20 @@ public final class ConsentSync {
             String record = writer.echoRecord(link);
             boolean source = link.system().equals(state.source())
                     && (link.externalId().equals(state.sourceRecord()) || record.equals(state.sourceRecord()));
-            // the applied change's source holds it; a system the runtime wrote this value to holds it too
-            if (source || echoes.wrote(link.system(), record, writer.field(), value)) continue;
+            // a system the runtime wrote this value to holds it; the applied change's source holds it too, unless
+            // the runtime wrote another value there since (a change that lost, applied while this one was on its way,
+            // written to every system but its own: without this write the source would keep the losing value)
+            if (echoes.wrote(link.system(), record, writer.field(), value)) continue;
+            if (source && !echoes.wroteOther(link.system(), record, writer.field(), value)) continue;
+            // recorded ahead of the call: a system may send the change event of the write (its echo) before the call
+            // returns (Mailchimp posts its webhook as the status changes); forgotten again if the call fails
+            echoes.written(link.system(), record, writer.field(), value);
             try {
                 writer.write(link, state);
-                echoes.written(link.system(), record, writer.field(), value);
                 LOG.info("Consent of customer {} written to {} record {}: {}", change.customer(), link.system(),
                         link.externalId(), value);
             } catch (RuntimeException e) {
+                echoes.forget(link.system(), record, writer.field(), value);
                 LOG.warn("Consent of customer {} not written to {} record {}: {}", change.customer(), link.system(),
                         link.externalId(), e.getMessage());
                 if (failed == null) failed = e;

@@ -59,6 +59,34 @@ public class EchoLedger {
         }, rs -> rs.getString(1)).stream().anyMatch(Fingerprint.ofValue(value)::equals);
     }
 
+    /**
+     * True when what the runtime last wrote to the record's field is another value than {@code value} (false when
+     * there is no entry: never written, expired, or forgotten because the system's value moved on past the write).
+     * A system that reported a change holds the value it reported unless the runtime wrote something else there
+     * since: this says it may have.
+     */
+    public boolean wroteOther(String system, String recordId, String field, String value) {
+        String fingerprint = Fingerprint.ofValue(value);
+        return jdbc.query("SELECT fingerprint FROM echo_ledger WHERE system = ? AND record_id = ? AND field = ?", ps -> {
+            ps.setString(1, system);
+            ps.setString(2, recordId);
+            ps.setString(3, field);
+        }, rs -> rs.getString(1)).stream().anyMatch(f -> !f.equals(fingerprint));
+    }
+
+    /**
+     * Forgets that {@code value} was written to the record's field (a write recorded ahead of its call, and the call
+     * failed); an entry of another value, recorded meanwhile, stays.
+     */
+    public void forget(String system, String recordId, String field, String value) {
+        jdbc.update("DELETE FROM echo_ledger WHERE system = ? AND record_id = ? AND field = ? AND fingerprint = ?", ps -> {
+            ps.setString(1, system);
+            ps.setString(2, recordId);
+            ps.setString(3, field);
+            ps.setString(4, Fingerprint.ofValue(value));
+        });
+    }
+
     /** Records the values of several fields written to the record in one call. */
     public void written(String system, String recordId, Map<String, String> values) {
         values.forEach((field, value) -> written(system, recordId, field, value));
