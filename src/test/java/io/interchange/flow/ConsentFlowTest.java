@@ -90,6 +90,8 @@ class ConsentFlowTest {
         String salesforceId = peers.salesforce.create("Contact", Map.of("LastName", "Silva", "Email", email,
                 "HasOptedOutOfEmail", false));
         String hash = mailchimp.subscribe(LIST, email);
+        peers.loyalty.changeCustomer(globalId, Map.of("email", email), Map.of("email_marketing_optin", true,
+                "email_marketing_optin_at", Instant.now().minusSeconds(3600).toString()));
         xref.link(globalId, "hubspot", PORTAL + "/contact", hubSpotId);
         xref.link(globalId, "salesforce", peers.salesforce.orgId + "/contact", salesforceId);
         xref.link(globalId, "mailchimp", LIST, hash);
@@ -97,6 +99,13 @@ class ConsentFlowTest {
         return new Customer(globalId, email, hubSpotId, salesforceId);
     }
 
+    /** The customer changes the consent in the loyalty app: the platform's customer holds it (no webhook yet). */
+    static void loyaltyAppSets(Customer c, boolean optIn, Instant at) {
+        peers.loyalty.changeCustomer(c.globalId(), Map.of(), Map.of("email_marketing_optin", optIn,
+                "email_marketing_optin_at", at.toString()));
+    }
+
+    /** The loyalty platform's customer.updated webhook carrying the consent (a change made there, or an echo). */
     static HttpResponse<String> loyaltyConsent(Customer c, boolean optIn, Instant at) throws Exception {
         ObjectNode w = JSON.createObjectNode().put("id", "whs_" + EVENT_IDS.incrementAndGet()).put("project_id", "proj_T1")
                 .put("created_at", Instant.now().toString()).put("type", "customer.updated");
@@ -111,6 +120,12 @@ class ConsentFlowTest {
                 VoucherifySigner.HEADER, VoucherifySigner.sign(LOYALTY_SECRET, body)));
     }
 
+    /** A person sets "Unsubscribed from all email" on the HubSpot contact (HubSpot's webhook follows, maybe late). */
+    static void hubSpotUserSets(Customer c, boolean optOut) {
+        peers.hubSpot.update("contacts", c.hubSpotId(), Map.of("hs_email_optout", String.valueOf(optOut)));
+    }
+
+    /** HubSpot's propertyChange webhook of hs_email_optout, as HubSpot delivers it (a change made there, or an echo). */
     static HttpResponse<String> hubSpotOptOut(Customer c, boolean optOut, Instant at) throws Exception {
         ObjectNode e = JSON.createObjectNode().put("eventId", EVENT_IDS.incrementAndGet()).put("subscriptionId", 2_208_111)
                 .put("portalId", PORTAL).put("appId", 1_160_452).put("occurredAt", at.toEpochMilli())
@@ -138,29 +153,46 @@ class ConsentFlowTest {
                 .findFirst().map(x -> x.path("metadata").path("email_marketing_optin")).orElse(null);
     }
 
-    /** Revoked (or granted) in all four systems and in the store. */
-    static boolean everywhere(Customer c, boolean granted) {
-        JsonNode loyalty = loyaltyOptIn(c);
-        return String.valueOf(!granted).equals(hubSpotOptOut(c))
-                && Boolean.valueOf(!granted).equals(salesforceOptOut(c))
-                && (granted ? "subscribed" : "unsubscribed").equals(mailchimp.status(LIST, c.email()))
-                && loyalty != null && loyalty.isBoolean() && loyalty.asBoolean() == granted
-                && states.current(c.globalId(), "email-marketing").map(s -> s.granted() == granted).orElse(false);
+    /**
+     * What the four systems and the store hold for the customer's consent, in one line (a text value where a boolean
+     * belongs shows quoted), so that a wait that runs out says what each system held.
+     */
+    static String seen(Customer c) {
+        Object salesforce = salesforceOptOut(c);
+        return "hubspot hs_email_optout=" + hubSpotOptOut(c)
+                + ", salesforce HasOptedOutOfEmail=" + (salesforce instanceof String ? "'" + salesforce + "'" : salesforce)
+                + ", mailchimp status=" + mailchimp.status(LIST, c.email())
+                + ", loyalty email_marketing_optin=" + loyaltyOptIn(c)
+                + ", store=" + states.current(c.globalId(), "email-marketing").map(s -> s.granted() ? "granted" : "revoked")
+                .orElse("none");
+    }
+
+    /** {@link #seen} of a customer whose consent is revoked (or granted) in all four systems and in the store. */
+    static String everywhere(boolean granted) {
+        return "hubspot hs_email_optout=" + !granted + ", salesforce HasOptedOutOfEmail=" + !granted
+                + ", mailchimp status=" + (granted ? "subscribed" : "unsubscribed")
+                + ", loyalty email_marketing_optin=" + granted + ", store=" + (granted ? "granted" : "revoked");
+    }
+
+    /** Waits until the consent is revoked (or granted) everywhere; on timeout the message names what was seen. */
+    static void awaitEverywhere(Customer c, boolean granted) {
+        await().atMost(WITHIN).until(() -> seen(c), everywhere(granted)::equals);
     }
 
     @Test
     void revokedInTheLoyaltyAppThenAnOlderOptInFromHubSpotLeavesItRevokedEverywhere() throws Exception {
         Customer c = customer();
         Instant revoked = Instant.now().minusSeconds(5);
+        loyaltyAppSets(c, false, revoked);
         assertThat(loyaltyConsent(c, false, revoked).statusCode()).isEqualTo(200);
-        await().atMost(WITHIN).until(() -> everywhere(c, false));
+        awaitEverywhere(c, false);
 
         // HubSpot's opt-in from before the revocation arrives late
         assertThat(hubSpotOptOut(c, false, revoked.minusSeconds(60)).statusCode()).isEqualTo(200);
         await().atMost(WITHIN).until(() -> states.history(c.globalId(), "email-marketing").stream()
                 .anyMatch(h -> h.source().equals("hubspot") && h.outcome().equals("STALE")));
         // HubSpot's own record said opted in: written back to the value in force
-        await().atMost(WITHIN).until(() -> everywhere(c, false));
+        awaitEverywhere(c, false);
         assertThat(states.current(c.globalId(), "email-marketing").orElseThrow().source()).isEqualTo("loyalty");
     }
 
@@ -168,20 +200,26 @@ class ConsentFlowTest {
     void onATieTheRevocationWins() throws Exception {
         Customer c = customer();
         Instant t = Instant.now().minusSeconds(2).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        // both made at the same instant, both on their way at once
+        hubSpotUserSets(c, true);
+        loyaltyAppSets(c, true, t);
         assertThat(hubSpotOptOut(c, true, t).statusCode()).isEqualTo(200);
         assertThat(loyaltyConsent(c, true, t).statusCode()).isEqualTo(200);
         await().atMost(WITHIN).until(() -> states.history(c.globalId(), "email-marketing").size() >= 2);
-        await().atMost(WITHIN).until(() -> everywhere(c, false));
+        awaitEverywhere(c, false);
         assertThat(states.current(c.globalId(), "email-marketing").orElseThrow().source()).isEqualTo("hubspot");
     }
 
     @Test
     void aNewerOptInAfterARevocationIsGrantedEverywhere() throws Exception {
         Customer c = customer();
+        hubSpotUserSets(c, true);
         assertThat(hubSpotOptOut(c, true, Instant.now().minusSeconds(10)).statusCode()).isEqualTo(200);
-        await().atMost(WITHIN).until(() -> everywhere(c, false));
-        assertThat(loyaltyConsent(c, true, Instant.now()).statusCode()).isEqualTo(200);
-        await().atMost(WITHIN).until(() -> everywhere(c, true));
+        awaitEverywhere(c, false);
+        Instant optIn = Instant.now();
+        loyaltyAppSets(c, true, optIn);
+        assertThat(loyaltyConsent(c, true, optIn).statusCode()).isEqualTo(200);
+        awaitEverywhere(c, true);
     }
 
     @Test
@@ -190,7 +228,7 @@ class ConsentFlowTest {
         mailchimp.unsubscribeByUser(LIST, c.email(), Instant.now());
         assertThat(mailchimp.webhookAnswers()).last().isEqualTo(200);
         long started = System.nanoTime();
-        await().atMost(WITHIN).until(() -> everywhere(c, false));
+        awaitEverywhere(c, false);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
 
         // our writes' echoes: HubSpot's property change (tests post it, as HubSpot would), Salesforce's change event

@@ -189,6 +189,26 @@ public final class LoyaltyPeer extends RestPeerSupport {
         }
     }
 
+    /**
+     * A change made at the loyalty platform itself (by the loyalty app, not through this API): the customer with
+     * this {@code source_id}, made if there is none, takes these fields and metadata keys (the others are kept), as an
+     * upsert would. No webhook is sent (the caller sends the {@code customer.updated} the platform would). Answers a
+     * copy.
+     */
+    public ObjectNode changeCustomer(String sourceId, Map<String, ?> fields, Map<String, ?> metadata) {
+        synchronized (lock) {
+            String now = Instant.now().toString();
+            ObjectNode customer = bySourceId(sourceId);
+            if (customer == null) customer = newCustomer(sourceId, now);
+            ObjectNode c = customer;
+            fields.forEach((k, v) -> c.set(k, JSON.valueToTree(v)));
+            ObjectNode m = c.with("metadata");
+            metadata.forEach((k, v) -> m.set(k, JSON.valueToTree(v)));
+            c.put("updated_at", now);
+            return c.deepCopy();
+        }
+    }
+
     /** Every loyalty card assigned, in every program, in order of assignment (copies). */
     public List<ObjectNode> members() {
         synchronized (lock) {
