@@ -452,8 +452,10 @@ public final class Sandbox implements AutoCloseable {
         all.addAll(posted.keySet());
         for (String e : all) {
             long[] p = points.getOrDefault(e, new long[4]);
-            sb.append(String.format("        %-5s earned %6d  redeemed %6d  expired %5d  posted %4d%s%n", e, p[0], p[1],
-                    p[2], posted.getOrDefault(e, 0L), erp.containsKey(e) ? " (" + erp.get(e) + ")" : ""));
+            long waiting = runtime.store().loyaltyFilings().unfiled(e);
+            sb.append(String.format("        %-5s earned %6d  redeemed %6d  expired %5d  posted %4d%s%s%n", e, p[0], p[1],
+                    p[2], posted.getOrDefault(e, 0L), erp.containsKey(e) ? " (" + erp.get(e) + ")" : "",
+                    waiting > 0 ? ", " + waiting + " for the daily filing" : ""));
         }
         if (loyaltyTraffic != null) {
             LoyaltySimulator.Stats ls = loyaltyTraffic.stats();
