@@ -38,6 +38,7 @@ import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
 import io.interchange.routes.LoyaltyEarningRoute;
+import io.interchange.routes.LoyaltyCrmRoute;
 import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
@@ -284,6 +285,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, entities, stripeApi, policies, clock);
         if (flows.contains(FLOW_LOYALTY_EARNING)) loyaltyEarning(source, policies);
+        if (flows.contains(FLOW_LOYALTY_CRM)) loyaltyCrm(mappings, policies);
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         try {
             main.start();
@@ -350,6 +352,9 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
         if (flows.contains(FLOW_LOYALTY_EARNING)) {
             flowHealth.flow(FLOW_LOYALTY_EARNING, edge, List.of(LoyaltyEarningRoute.CONSUMER_ID, LoyaltyEarningRoute.ROUTE_ID));
+        }
+        if (flows.contains(FLOW_LOYALTY_CRM)) {
+            flowHealth.flow(FLOW_LOYALTY_CRM, edge, List.of(LoyaltyCrmRoute.CONSUMER_ID, LoyaltyCrmRoute.ROUTE_ID));
         }
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
@@ -423,7 +428,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.SALESFORCE_CLIENT_ID))));
             salesforceWrites = true;
         }
-        CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers);
+        CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers, store.loyaltyStandings());
         IdentityRules rules = IdentityRules.load(source);
         CustomerSync sync = new CustomerSync(mappings, CustomerSources.load(source), rules,
                 new CustomerIdentities(rules, xref, store.identityIndex()), xref,
@@ -520,6 +525,44 @@ public final class InterchangeRuntime implements AutoCloseable {
                 });
     }
 
+    // ------------------------------------------------------------------------------------- loyalty back to the CRM
+
+    /**
+     * Flow {@code loyalty-crm}: the loyalty topic's balances and tier changes written to the customers' CRM records
+     * through the master sync's write-back ({@link io.interchange.loyalty.LoyaltyCrm}), newest wins.
+     */
+    private void loyaltyCrm(MappingEngine mappings, RoutePolicies policies) {
+        List<CrmWriteBack.Writer> writers = new ArrayList<>();
+        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        if (hubSpot.client().enabled()) {
+            restTarget(hubSpot.client());
+            writers.add(CrmWriteBack.hubSpot(hubSpot));
+        }
+        if (!config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank()) {
+            bindSalesforce(FLOW_LOYALTY_CRM);
+            writers.add(CrmWriteBack.salesforce(new SalesforceCrm(lazyTemplate(), config.get(Settings.SALESFORCE_CLIENT_ID))));
+            salesforceWrites = true;
+        }
+        if (writers.isEmpty()) {
+            LOG.warn("Flow {}: no CRM configured (interchange.salesforce.consumer-key, interchange.hubspot.access-token): "
+                    + "balances and tiers are recorded, written nowhere", FLOW_LOYALTY_CRM);
+        }
+        CrmWriteBack writeBack = new CrmWriteBack(mappings, store.crossReferences(), store.echoLedger(), writers,
+                store.loyaltyStandings());
+        io.interchange.loyalty.LoyaltyCrm crm = new io.interchange.loyalty.LoyaltyCrm(store.loyaltyStandings(), writeBack,
+                null, customerMeters);
+        ClaimedBatches events = new ClaimedBatches(store.idempotency(), io.interchange.loyalty.LoyaltyCrm.types(),
+                io.interchange.loyalty.LoyaltyCrm::key, LoyaltyCrmRoute.DIRECT, crm::handle);
+        resources.add(events);
+        String start = config.get(Settings.LOYALTY_CRM_START).strip();
+        if (!start.equals("latest") && !start.equals("earliest")) {
+            throw new ConfigurationException(Settings.LOYALTY_CRM_START.key() + " is latest or earliest, not '" + start + "'");
+        }
+        main.configure().addRoutesBuilder(new LoyaltyCrmRoute(crm, events, store.idempotency(), policies,
+                config.get(Settings.LOYALTY_TOPIC), config.get(Settings.KAFKA_CONSUMER_GROUP),
+                config.getInt(Settings.LOYALTY_CRM_BATCH), start));
+    }
+
     /** camel-salesforce's component, bound once for every flow that needs it. */
     private void bindSalesforce(String flow) {
         if (salesforceBound) return;
@@ -558,6 +601,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_SALESFORCE = "crm-salesforce";
     static final String FLOW_LOYALTY = "loyalty-webhook";
     static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
+    static final String FLOW_LOYALTY_CRM = "loyalty-crm";
 
     // ------------------------------------------------------------------------------------- webhook edges
 
@@ -594,7 +638,7 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private Set<String> flows() {
         Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
-                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING);
+                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING, FLOW_LOYALTY_CRM);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;

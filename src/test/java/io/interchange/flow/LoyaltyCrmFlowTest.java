@@ -1,0 +1,165 @@
+package io.interchange.flow;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.sandbox.hubspot.HubSpotPeer;
+import io.interchange.sandbox.salesforce.SalesforcePeer;
+import io.interchange.store.CrossReferences;
+import io.interchange.testkit.CustomerPeers;
+import io.interchange.testkit.Databases;
+import io.interchange.testkit.RuntimeKit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Flow loyalty-crm end to end, on real Kafka, the H2 store and the Salesforce and HubSpot peers: canonical loyalty
+ * events on the loyalty topic (as the loyalty-webhook edge publishes them) write the member's balance and tier to the
+ * customer's CRM records through the master sync's write-back, newest event wins.
+ */
+class LoyaltyCrmFlowTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String TOPIC = "interchange.loyalty.v1";
+    static CustomerPeers peers;
+    static SalesforcePeer salesforce;
+    static HubSpotPeer hubSpot;
+    static RuntimeKit kit;
+    static CrossReferences xref;
+    static KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        peers = new CustomerPeers();
+        salesforce = peers.salesforce;
+        hubSpot = peers.hubSpot;
+        Map<String, String> settings = new HashMap<>(peers.settings());
+        settings.put("interchange.flows", "loyalty-crm");
+        settings.put("interchange.loyalty.crm.start", "earliest");
+        settings.put("interchange.route.loyalty.crm.initial-delay", "PT0.1S");
+        settings.put("interchange.route.loyalty.crm.max-delay", "PT0.3S");
+        kit = RuntimeKit.start(Databases.Backend.H2, settings);
+        xref = kit.runtime.store().crossReferences();
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kit.kafka.bootstrapServers());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        producer = new KafkaProducer<>(p);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (producer != null) producer.close();
+        if (kit != null) kit.close();
+        if (peers != null) peers.close();
+    }
+
+    /** A customer with a Salesforce account (owned by {@code owner}) linked as the customer sync links it. */
+    static String customerWithAccount(String name, String owner, String[] accountId) {
+        String globalId = xref.mint();
+        accountId[0] = salesforce.create("Account", Map.of("Name", name, "OwnerId", owner));
+        xref.link(globalId, "salesforce", salesforce.orgId + "/company", accountId[0]);
+        return globalId;
+    }
+
+    static void publish(String type, String eventId, String globalId, ObjectNode data) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(TOPIC, globalId,
+                data.toString().getBytes(StandardCharsets.UTF_8));
+        Map<String, String> headers = Map.of("ce_specversion", "1.0", "ce_id", eventId, "ce_source", "/loyalty/voucherify",
+                "ce_type", type, "ce_subject", globalId, "ce_time", Instant.now().toString(),
+                "content-type", "application/json");
+        headers.forEach((k, v) -> record.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+        try {
+            producer.send(record).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A canonical points transaction (LoyaltyTransaction) with the balance after it. */
+    static void transaction(String globalId, long points, long balance, Instant occurredAt) {
+        String id = "vtx_" + UUID.randomUUID().toString().replace("-", "").substring(0, 18);
+        ObjectNode t = JSON.createObjectNode().put("transactionId", id).put("type", "POINTS_ACCRUAL")
+                .put("movement", "EARNED");
+        t.putObject("customer").put("globalId", globalId).put("system", "loyalty").put("systemId", "cust_1");
+        t.put("memberId", "LC-1").put("campaignId", "camp_1").put("points", points).put("balance", balance)
+                .put("currency", "EUR").put("pointValue", "1").put("amountMinor", points)
+                .put("occurredAt", occurredAt.toString()).put("occurredOn", "2026-12-05");
+        publish("io.interchange.loyalty.transaction.created", "loyalty:" + id, globalId, t);
+    }
+
+    /** A canonical tier change (LoyaltyTierChange); returns its event id. */
+    static String tierChange(String eventId, String globalId, String change, String tierId, String tierName,
+                             Instant occurredAt) {
+        ObjectNode c = JSON.createObjectNode().put("eventId", eventId).put("change", change);
+        c.putObject("customer").put("globalId", globalId).put("system", "loyalty").put("systemId", "cust_1");
+        c.put("campaignId", "camp_1");
+        c.putObject("tierTo").put("id", tierId).put("name", tierName).put("pointsFrom", 2000);
+        c.put("occurredAt", occurredAt.toString());
+        publish("io.interchange.loyalty.tier.changed", "loyalty:" + eventId + ":" + UUID.randomUUID(), globalId, c);
+        return eventId;
+    }
+
+    static Object field(String type, String id, String field) {
+        Map<String, Object> r = salesforce.get(type, id);
+        return r == null ? null : r.get(field);
+    }
+
+    @Test
+    void balanceAndTierAreWrittenToTheCustomersSalesforceAccountAndHubSpotContact() {
+        String[] account = new String[1];
+        String globalId = customerWithAccount("Balance GmbH", "005000000000077AAA", account);
+        String contact = hubSpot.create("contacts", Map.of("email", "tier@example.com"));
+        xref.link(globalId, "hubspot", "62515/contact", contact);
+        Instant t = Instant.parse("2026-12-01T10:00:00Z");
+        transaction(globalId, 500, 1500, t);
+        tierChange("evcus_silver_" + UUID.randomUUID(), globalId, "upgraded", "ltr_silver", "Silver", t.plusSeconds(1));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(field("Account", account[0], "Loyalty_Balance__c")).isEqualTo(1500);
+            assertThat(field("Account", account[0], "Loyalty_Tier__c")).isEqualTo("Silver");
+            JsonNode p = hubSpot.records("contacts").stream().filter(r -> r.path("id").asText().equals(contact))
+                    .findFirst().orElseThrow().path("properties");
+            assertThat(p.path("loyalty_balance").asText()).isEqualTo("1500");
+            assertThat(p.path("loyalty_tier").asText()).isEqualTo("Silver");
+        });
+        // the write went by record id with the runtime's call options, so its change event is known as an echo
+        assertThat(salesforce.writes()).anyMatch(w -> w.path().endsWith("/composite/sobjects")
+                && w.callOptions() != null && w.callOptions().contains("client="));
+    }
+
+    @Test
+    void anOlderBalanceArrivingAfterANewerOneDoesNotOverwriteIt() {
+        String[] account = new String[1];
+        String globalId = customerWithAccount("Order Ltd", "005000000000078AAA", account);
+        Instant newer = Instant.parse("2026-12-02T12:00:00Z");
+        transaction(globalId, 300, 2300, newer);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Integer.valueOf(2300).equals(field("Account", account[0],
+                "Loyalty_Balance__c")));
+        // an older transaction delivered late, then a marker event after it on the same partition
+        transaction(globalId, 100, 2000, newer.minusSeconds(3600));
+        tierChange("evcus_marker_" + UUID.randomUUID(), globalId, "joined", "ltr_basic", "Basic", newer);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "Basic".equals(field("Account", account[0], "Loyalty_Tier__c")));
+        assertThat(field("Account", account[0], "Loyalty_Balance__c")).isEqualTo(2300);
+        var standing = kit.runtime.store().loyaltyStandings().of(globalId).orElseThrow();
+        assertThat(standing.balance()).isEqualTo(2300);
+        assertThat(standing.balanceAt()).isEqualTo(newer);
+    }
+}
