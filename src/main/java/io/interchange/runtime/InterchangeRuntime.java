@@ -529,7 +529,8 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     /**
      * Flow {@code loyalty-crm}: the loyalty topic's balances and tier changes written to the customers' CRM records
-     * through the master sync's write-back ({@link io.interchange.loyalty.LoyaltyCrm}), newest wins.
+     * through the master sync's write-back ({@link io.interchange.loyalty.LoyaltyCrm}), newest wins; a member reaching
+     * the configured tier gets one task for its account manager ({@link io.interchange.loyalty.TierTasks}).
      */
     private void loyaltyCrm(MappingEngine mappings, RoutePolicies policies) {
         List<CrmWriteBack.Writer> writers = new ArrayList<>();
@@ -537,12 +538,18 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (hubSpot.client().enabled()) {
             restTarget(hubSpot.client());
             writers.add(CrmWriteBack.hubSpot(hubSpot));
+        } else {
+            hubSpot = null;
         }
+        SalesforceCrm salesforceCrm = null;
         if (!config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank()) {
             bindSalesforce(FLOW_LOYALTY_CRM);
-            writers.add(CrmWriteBack.salesforce(new SalesforceCrm(lazyTemplate(), config.get(Settings.SALESFORCE_CLIENT_ID))));
+            salesforceCrm = new SalesforceCrm(lazyTemplate(), config.get(Settings.SALESFORCE_CLIENT_ID));
+            writers.add(CrmWriteBack.salesforce(salesforceCrm));
             salesforceWrites = true;
         }
+        io.interchange.loyalty.CrmTasks tasks = new io.interchange.loyalty.CrmTasks(mappings, store.crossReferences(),
+                salesforceCrm, hubSpot);
         if (writers.isEmpty()) {
             LOG.warn("Flow {}: no CRM configured (interchange.salesforce.consumer-key, interchange.hubspot.access-token): "
                     + "balances and tiers are recorded, written nowhere", FLOW_LOYALTY_CRM);
@@ -550,7 +557,8 @@ public final class InterchangeRuntime implements AutoCloseable {
         CrmWriteBack writeBack = new CrmWriteBack(mappings, store.crossReferences(), store.echoLedger(), writers,
                 store.loyaltyStandings());
         io.interchange.loyalty.LoyaltyCrm crm = new io.interchange.loyalty.LoyaltyCrm(store.loyaltyStandings(), writeBack,
-                null, customerMeters);
+                new io.interchange.loyalty.TierTasks(config.get(Settings.LOYALTY_CRM_TASK_TIER), tasks,
+                        store.idempotency(), customerMeters, Clock.systemUTC()), customerMeters);
         ClaimedBatches events = new ClaimedBatches(store.idempotency(), io.interchange.loyalty.LoyaltyCrm.types(),
                 io.interchange.loyalty.LoyaltyCrm::key, LoyaltyCrmRoute.DIRECT, crm::handle);
         resources.add(events);

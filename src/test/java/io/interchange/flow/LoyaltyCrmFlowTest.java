@@ -162,4 +162,99 @@ class LoyaltyCrmFlowTest {
         assertThat(standing.balance()).isEqualTo(2300);
         assertThat(standing.balanceAt()).isEqualTo(newer);
     }
+    static java.util.List<Map<String, Object>> salesforceTasksAbout(String recordId) {
+        return salesforce.all("Task").stream().filter(t -> recordId.equals(t.get("WhatId")) || recordId.equals(t.get("WhoId")))
+                .toList();
+    }
+
+    static java.util.List<ObjectNode> hubSpotTasksAbout(String contactId) {
+        return hubSpot.records("tasks").stream().filter(t -> t.path("associations").findValuesAsText("id")
+                .contains(contactId)).toList();
+    }
+
+    static boolean done(String key) {
+        return "DONE".equals(kit.runtime.store().idempotency().state(key));
+    }
+
+    @Test
+    void reachingGoldMakesOneTaskForTheAccountsOwnerAndTheSameTierChangeAgainMakesNoOther() {
+        String[] account = new String[1];
+        String owner = "005000000000081AAA";
+        String globalId = customerWithAccount("Gold AG", owner, account);
+        Instant t = Instant.parse("2026-12-03T09:00:00Z");
+        String key = io.interchange.loyalty.TierTasks.key(globalId, "ltr_gold");
+        tierChange("evcus_gold_" + UUID.randomUUID(), globalId, "upgraded", "ltr_gold", "Gold", t);
+        await().atMost(Duration.ofSeconds(30)).until(() -> done(key));
+        var tasks = salesforceTasksAbout(account[0]);
+        assertThat(tasks).hasSize(1);
+        assertThat(tasks.get(0)).containsEntry("OwnerId", owner).containsEntry("WhatId", account[0])
+                .containsEntry("Interchange_Key__c", key).containsEntry("Status", "Not Started");
+        assertThat((String) tasks.get(0).get("Subject")).contains("Gold");
+
+        // the same webhook again (a new event on the topic, as a replay or a second delivery publishes it) and the
+        // same change under its own event id once more: the claim is done, so nothing is asked of Salesforce
+        String again = "evcus_gold_again_" + UUID.randomUUID();
+        tierChange(again, globalId, "upgraded", "ltr_gold", "Gold", t);
+        tierChange(again, globalId, "upgraded", "ltr_gold", "Gold", t);
+        // a later event on the same partition, to know the two were handled
+        transaction(globalId, 10, 2010, t.plusSeconds(5));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Integer.valueOf(2010).equals(field("Account", account[0],
+                "Loyalty_Balance__c")));
+        assertThat(salesforceTasksAbout(account[0])).hasSize(1);
+        assertThat(field("Account", account[0], "Loyalty_Tier__c")).isEqualTo("Gold");
+    }
+
+    @Test
+    void aTierBelowTheConfiguredOneOrADowngradeToItMakesNoTask() {
+        String[] account = new String[1];
+        String globalId = customerWithAccount("Silver SA", "005000000000082AAA", account);
+        Instant t = Instant.parse("2026-12-03T09:00:00Z");
+        tierChange("evcus_s_" + UUID.randomUUID(), globalId, "upgraded", "ltr_silver", "Silver", t);
+        tierChange("evcus_d_" + UUID.randomUUID(), globalId, "downgraded", "ltr_gold", "Gold", t.plusSeconds(1));
+        transaction(globalId, 10, 900, t.plusSeconds(2));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Integer.valueOf(900).equals(field("Account", account[0],
+                "Loyalty_Balance__c")));
+        assertThat(salesforceTasksAbout(account[0])).isEmpty();
+        assertThat(field("Account", account[0], "Loyalty_Tier__c")).isEqualTo("Gold");
+    }
+
+    @Test
+    void aSalesforceTaskCreateWhoseAnswerIsLostIsFoundByItsKeyNotMadeAgain() {
+        String[] account = new String[1];
+        String owner = "005000000000083AAA";
+        String globalId = customerWithAccount("Lost Answer BV", owner, account);
+        String key = io.interchange.loyalty.TierTasks.key(globalId, "ltr_gold");
+        salesforce.loseAnswerNext(1, "PATCH", ".*/composite/sobjects/Task/Interchange_Key__c");
+        tierChange("evcus_lost_" + UUID.randomUUID(), globalId, "joined", "ltr_gold", "gold ",
+                Instant.parse("2026-12-03T10:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> done(key));
+        assertThat(salesforceTasksAbout(account[0])).hasSize(1).first().satisfies(task ->
+                assertThat(task).containsEntry("OwnerId", owner));
+        // the create was sent once: the retry looked the task up by its key and found it
+        assertThat(salesforce.requests().stream().filter(r -> r.startsWith("PATCH") && r.contains("/Task/"))).hasSize(1);
+    }
+
+    @Test
+    void aHubSpotContactReachingGoldGetsOneTaskForItsOwnerEvenWhenTheCreateAnswerIsLost() {
+        String globalId = xref.mint();
+        String contact = hubSpot.create("contacts", Map.of("email", "gold.contact@example.com",
+                "hubspot_owner_id", "64492917"));
+        xref.link(globalId, "hubspot", "62515/contact", contact);
+        String key = io.interchange.loyalty.TierTasks.key(globalId, "ltr_gold");
+        hubSpot.loseAnswerNext(1, "POST", "/crm/v3/objects/tasks");
+        tierChange("evcus_hs_" + UUID.randomUUID(), globalId, "upgraded", "ltr_gold", "Gold",
+                Instant.parse("2026-12-03T11:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> done(key));
+        var tasks = hubSpotTasksAbout(contact);
+        assertThat(tasks).hasSize(1);
+        JsonNode p = tasks.get(0).path("properties");
+        assertThat(p.path("hubspot_owner_id").asText()).isEqualTo("64492917");
+        assertThat(p.path("interchange_key").asText()).isEqualTo(key);
+        assertThat(p.path("hs_task_status").asText()).isEqualTo("NOT_STARTED");
+        assertThat(p.hasNonNull("hs_timestamp")).isTrue();
+        assertThat(tasks.get(0).path("associations").get(0).path("types").get(0).path("associationTypeId").asInt())
+                .isEqualTo(204);
+        assertThat(hubSpot.requestLog().stream().filter(r -> r.method().equals("POST")
+                && r.path().equals("/crm/v3/objects/tasks"))).hasSize(1);
+    }
 }
