@@ -2,6 +2,7 @@ package io.interchange.routes;
 
 import io.interchange.connectors.kafka.ClaimedBatches;
 import io.interchange.connectors.kafka.CloudEventHeaders;
+import io.interchange.loyalty.ChurnCheck;
 import io.interchange.loyalty.LoyaltyCrm;
 import io.interchange.reliability.ExchangeKeys;
 import io.interchange.reliability.IdempotentStep;
@@ -15,12 +16,16 @@ import org.apache.camel.builder.RouteBuilder;
  * written to their CRM records together and the tier tasks made ({@link LoyaltyCrm}); the offsets committed once every
  * event of the poll is done. What the batch could not take goes through the single-event route, whose policy retries
  * it (looking a task up before making it again) and parks it as a dead letter with its reason when retries run out.
+ * The churn-risk check runs on a timer on one instance of the cluster ({@code master:}).
  */
 public class LoyaltyCrmRoute extends RouteBuilder {
 
     public static final String ROUTE_ID = "loyalty.crm";
     public static final String CONSUMER_ID = "loyalty.crm-consumer";
     public static final String DIRECT = "direct:" + ROUTE_ID;
+    public static final String CHURN_ROUTE_ID = "loyalty.crm-churn-check";
+    /** The cluster namespace whose leader runs the churn-risk check. */
+    public static final String CHURN_NAMESPACE = "loyalty-crm-churn";
 
     private final LoyaltyCrm crm;
     private final ClaimedBatches batches;
@@ -30,6 +35,8 @@ public class LoyaltyCrmRoute extends RouteBuilder {
     private final String consumerGroup;
     private final int batch;
     private final String start;
+    private ChurnCheck churn;
+    private java.time.Duration churnPeriod;
 
     /** @param start where a consumer group new to the topic starts: {@code latest} or {@code earliest} */
     public LoyaltyCrmRoute(LoyaltyCrm crm, ClaimedBatches batches, IdempotencyStore idempotency, RoutePolicies policies,
@@ -42,6 +49,16 @@ public class LoyaltyCrmRoute extends RouteBuilder {
         this.consumerGroup = consumerGroup;
         this.batch = batch;
         this.start = start;
+    }
+
+    /**
+     * Adds the churn-risk check, every {@code period} on the one instance that leads {@link #CHURN_NAMESPACE} (Camel's
+     * {@code master:} component over the context's cluster service).
+     */
+    public LoyaltyCrmRoute withChurnCheck(ChurnCheck churn, java.time.Duration period) {
+        this.churn = churn;
+        this.churnPeriod = period;
+        return this;
     }
 
     /** The flow's consumer group, beside the instance's group: every instance of the flow shares it. */
@@ -71,5 +88,12 @@ public class LoyaltyCrmRoute extends RouteBuilder {
                     // here only after the batch could not take the event, a redelivery or a replay: a task may exist
                     .process(e -> crm.process(e, true)).id("loyalty.write-to-crm")
                 .end();
+
+        if (churn != null) {
+            long ms = Math.max(100, churnPeriod.toMillis());
+            from("master:" + CHURN_NAMESPACE + ":timer:" + CHURN_ROUTE_ID + "?period=" + ms + "&delay=" + Math.min(ms, 5000))
+                    .routeId(CHURN_ROUTE_ID)
+                    .process(e -> churn.check()).id("loyalty.crm-churn-tasks");
+        }
     }
 }

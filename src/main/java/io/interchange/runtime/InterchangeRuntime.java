@@ -566,9 +566,35 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (!start.equals("latest") && !start.equals("earliest")) {
             throw new ConfigurationException(Settings.LOYALTY_CRM_START.key() + " is latest or earliest, not '" + start + "'");
         }
-        main.configure().addRoutesBuilder(new LoyaltyCrmRoute(crm, events, store.idempotency(), policies,
+        LoyaltyCrmRoute route = new LoyaltyCrmRoute(crm, events, store.idempotency(), policies,
                 config.get(Settings.LOYALTY_TOPIC), config.get(Settings.KAFKA_CONSUMER_GROUP),
-                config.getInt(Settings.LOYALTY_CRM_BATCH), start));
+                config.getInt(Settings.LOYALTY_CRM_BATCH), start);
+        long minBalance = Long.parseLong(config.get(Settings.LOYALTY_CRM_CHURN_MIN_BALANCE).strip());
+        if (minBalance >= 0) {
+            io.interchange.loyalty.ChurnCheck churn = new io.interchange.loyalty.ChurnCheck(store.loyaltyStandings(),
+                    tasks, store.idempotency(), config.getDuration(Settings.LOYALTY_CRM_CHURN_INACTIVITY), minBalance,
+                    Clock.systemUTC(), customerMeters);
+            main.bind("loyaltyCrmChurnCheck", churn);
+            // the check runs on one instance: the leader of a file lock in a directory every instance shares
+            String dir = config.get(Settings.LOYALTY_CRM_CLUSTER_DIR).strip();
+            org.apache.camel.component.file.cluster.FileLockClusterService cluster =
+                    new org.apache.camel.component.file.cluster.FileLockClusterService();
+            cluster.setId("interchange-file-cluster");
+            cluster.setRoot(dir.isEmpty() ? config.getPath(Settings.DATA_DIR).resolve("cluster").toString() : dir);
+            // a context service before the routes start, where the master: component finds it
+            main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+                @Override
+                public void afterConfigure(org.apache.camel.main.BaseMainSupport m) {
+                    try {
+                        m.getCamelContext().addService(cluster);
+                    } catch (Exception e) {
+                        throw new IllegalStateException("cannot add the file cluster service", e);
+                    }
+                }
+            });
+            route.withChurnCheck(churn, config.getDuration(Settings.LOYALTY_CRM_CHURN_CHECK));
+        }
+        main.configure().addRoutesBuilder(route);
     }
 
     /** camel-salesforce's component, bound once for every flow that needs it. */

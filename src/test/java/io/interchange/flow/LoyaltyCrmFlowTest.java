@@ -32,12 +32,16 @@ import static org.awaitility.Awaitility.await;
 /**
  * Flow loyalty-crm end to end, on real Kafka, the H2 store and the Salesforce and HubSpot peers: canonical loyalty
  * events on the loyalty topic (as the loyalty-webhook edge publishes them) write the member's balance and tier to the
- * customer's CRM records through the master sync's write-back, newest event wins.
+ * customer's CRM records through the master sync's write-back, newest event wins; reaching Gold makes one task for
+ * the record's owner, whatever is delivered twice or answered never; a member silent for the churn rule's time with
+ * enough points gets one retention task per episode from the scheduled check.
  */
 class LoyaltyCrmFlowTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String TOPIC = "interchange.loyalty.v1";
+    /** Event times are relative to now: the churn rule (30 days without activity) must see only its own members. */
+    static final Instant NOW = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     static CustomerPeers peers;
     static SalesforcePeer salesforce;
     static HubSpotPeer hubSpot;
@@ -55,6 +59,9 @@ class LoyaltyCrmFlowTest {
         settings.put("interchange.loyalty.crm.start", "earliest");
         settings.put("interchange.route.loyalty.crm.initial-delay", "PT0.1S");
         settings.put("interchange.route.loyalty.crm.max-delay", "PT0.3S");
+        settings.put("interchange.loyalty.crm.churn-inactivity", "P30D");
+        settings.put("interchange.loyalty.crm.churn-min-balance", "1000");
+        settings.put("interchange.loyalty.crm.churn-check-period", "PT0.3S");
         kit = RuntimeKit.start(Databases.Backend.H2, settings);
         xref = kit.runtime.store().crossReferences();
         Properties p = new Properties();
@@ -128,7 +135,7 @@ class LoyaltyCrmFlowTest {
         String globalId = customerWithAccount("Balance GmbH", "005000000000077AAA", account);
         String contact = hubSpot.create("contacts", Map.of("email", "tier@example.com"));
         xref.link(globalId, "hubspot", "62515/contact", contact);
-        Instant t = Instant.parse("2026-12-01T10:00:00Z");
+        Instant t = NOW.minusSeconds(86_400);
         transaction(globalId, 500, 1500, t);
         tierChange("evcus_silver_" + UUID.randomUUID(), globalId, "upgraded", "ltr_silver", "Silver", t.plusSeconds(1));
 
@@ -149,7 +156,7 @@ class LoyaltyCrmFlowTest {
     void anOlderBalanceArrivingAfterANewerOneDoesNotOverwriteIt() {
         String[] account = new String[1];
         String globalId = customerWithAccount("Order Ltd", "005000000000078AAA", account);
-        Instant newer = Instant.parse("2026-12-02T12:00:00Z");
+        Instant newer = NOW.minusSeconds(3600);
         transaction(globalId, 300, 2300, newer);
         await().atMost(Duration.ofSeconds(30)).until(() -> Integer.valueOf(2300).equals(field("Account", account[0],
                 "Loyalty_Balance__c")));
@@ -172,6 +179,11 @@ class LoyaltyCrmFlowTest {
                 .contains(contactId)).toList();
     }
 
+    /** Task upserts the Salesforce peer was sent (every test's: compared before and after). */
+    static long taskCreates() {
+        return salesforce.requests().stream().filter(r -> r.startsWith("PATCH") && r.contains("/sobjects/Task/")).count();
+    }
+
     static boolean done(String key) {
         return "DONE".equals(kit.runtime.store().idempotency().state(key));
     }
@@ -181,7 +193,7 @@ class LoyaltyCrmFlowTest {
         String[] account = new String[1];
         String owner = "005000000000081AAA";
         String globalId = customerWithAccount("Gold AG", owner, account);
-        Instant t = Instant.parse("2026-12-03T09:00:00Z");
+        Instant t = NOW.minusSeconds(600);
         String key = io.interchange.loyalty.TierTasks.key(globalId, "ltr_gold");
         tierChange("evcus_gold_" + UUID.randomUUID(), globalId, "upgraded", "ltr_gold", "Gold", t);
         await().atMost(Duration.ofSeconds(30)).until(() -> done(key));
@@ -208,7 +220,7 @@ class LoyaltyCrmFlowTest {
     void aTierBelowTheConfiguredOneOrADowngradeToItMakesNoTask() {
         String[] account = new String[1];
         String globalId = customerWithAccount("Silver SA", "005000000000082AAA", account);
-        Instant t = Instant.parse("2026-12-03T09:00:00Z");
+        Instant t = NOW.minusSeconds(600);
         tierChange("evcus_s_" + UUID.randomUUID(), globalId, "upgraded", "ltr_silver", "Silver", t);
         tierChange("evcus_d_" + UUID.randomUUID(), globalId, "downgraded", "ltr_gold", "Gold", t.plusSeconds(1));
         transaction(globalId, 10, 900, t.plusSeconds(2));
@@ -224,14 +236,15 @@ class LoyaltyCrmFlowTest {
         String owner = "005000000000083AAA";
         String globalId = customerWithAccount("Lost Answer BV", owner, account);
         String key = io.interchange.loyalty.TierTasks.key(globalId, "ltr_gold");
+        long creates = taskCreates();
         salesforce.loseAnswerNext(1, "PATCH", ".*/composite/sobjects/Task/Interchange_Key__c");
         tierChange("evcus_lost_" + UUID.randomUUID(), globalId, "joined", "ltr_gold", "gold ",
-                Instant.parse("2026-12-03T10:00:00Z"));
+                NOW.minusSeconds(500));
         await().atMost(Duration.ofSeconds(30)).until(() -> done(key));
         assertThat(salesforceTasksAbout(account[0])).hasSize(1).first().satisfies(task ->
                 assertThat(task).containsEntry("OwnerId", owner));
         // the create was sent once: the retry looked the task up by its key and found it
-        assertThat(salesforce.requests().stream().filter(r -> r.startsWith("PATCH") && r.contains("/Task/"))).hasSize(1);
+        assertThat(taskCreates() - creates).isEqualTo(1);
     }
 
     @Test
@@ -243,7 +256,7 @@ class LoyaltyCrmFlowTest {
         String key = io.interchange.loyalty.TierTasks.key(globalId, "ltr_gold");
         hubSpot.loseAnswerNext(1, "POST", "/crm/v3/objects/tasks");
         tierChange("evcus_hs_" + UUID.randomUUID(), globalId, "upgraded", "ltr_gold", "Gold",
-                Instant.parse("2026-12-03T11:00:00Z"));
+                NOW.minusSeconds(400));
         await().atMost(Duration.ofSeconds(30)).until(() -> done(key));
         var tasks = hubSpotTasksAbout(contact);
         assertThat(tasks).hasSize(1);
@@ -256,5 +269,42 @@ class LoyaltyCrmFlowTest {
                 .isEqualTo(204);
         assertThat(hubSpot.requestLog().stream().filter(r -> r.method().equals("POST")
                 && r.path().equals("/crm/v3/objects/tasks"))).hasSize(1);
+    }
+    static io.interchange.loyalty.ChurnCheck churn() {
+        return kit.runtime.camelContext().getRegistry().lookupByNameAndType("loyaltyCrmChurnCheck",
+                io.interchange.loyalty.ChurnCheck.class);
+    }
+
+    @Test
+    void aMemberSilentForTheRuleTimeWithEnoughPointsGetsOneRetentionTaskPerEpisode() {
+        String[] account = new String[1];
+        String owner = "005000000000091AAA";
+        String globalId = customerWithAccount("Quiet Oy", owner, account);
+        String[] poorAccount = new String[1];
+        String poor = customerWithAccount("Few Points Kft", "005000000000092AAA", poorAccount);
+        Instant silent = NOW.minus(Duration.ofDays(40));
+        transaction(globalId, 200, 4000, silent);
+        transaction(poor, 10, 500, silent);
+        String key = io.interchange.loyalty.ChurnCheck.key(globalId, silent);
+        await().atMost(Duration.ofSeconds(30)).until(() -> done(key));
+        var tasks = salesforceTasksAbout(account[0]);
+        assertThat(tasks).hasSize(1);
+        assertThat(tasks.get(0)).containsEntry("OwnerId", owner).containsEntry("Priority", "High")
+                .containsEntry("Interchange_Key__c", key);
+        assertThat((String) tasks.get(0).get("Subject")).contains("retention");
+
+        // the next checks find the episode's task recorded: nothing more
+        long checks = churn().checks();
+        await().atMost(Duration.ofSeconds(30)).until(() -> churn().checks() >= checks + 2);
+        assertThat(salesforceTasksAbout(account[0])).hasSize(1);
+        assertThat(salesforceTasksAbout(poorAccount[0])).isEmpty();
+
+        // new activity ends the episode; silent again past the rule's time, the member is at risk once more
+        Instant later = NOW.minus(Duration.ofDays(35));
+        transaction(globalId, 50, 4050, later);
+        await().atMost(Duration.ofSeconds(30)).until(() -> done(io.interchange.loyalty.ChurnCheck.key(globalId, later)));
+        long after = churn().checks();
+        await().atMost(Duration.ofSeconds(30)).until(() -> churn().checks() >= after + 2);
+        assertThat(salesforceTasksAbout(account[0])).hasSize(2);
     }
 }
