@@ -31,6 +31,7 @@ public final class Store implements AutoCloseable {
     private final CustomerFields customerFields;
     private final EchoLedger echoLedger;
     private final StreamPositions streamPositions;
+    private final LoyaltyStandings loyaltyStandings;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -49,6 +50,7 @@ public final class Store implements AutoCloseable {
         this.customerFields = new CustomerFields(dataSource, clock);
         this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
         this.streamPositions = new StreamPositions(dataSource, clock);
+        this.loyaltyStandings = new LoyaltyStandings(dataSource);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -194,6 +196,10 @@ public final class Store implements AutoCloseable {
 
     public StreamPositions streamPositions() {
         return streamPositions;
+    }
+
+    public LoyaltyStandings loyaltyStandings() {
+        return loyaltyStandings;
     }
 
     public ErpConfirmations confirmations() {
