@@ -94,7 +94,7 @@ class StoreTest {
              ResultSet rs = s.executeQuery("SELECT table_schema, COUNT(*) FROM information_schema.tables "
                      + "WHERE table_schema IN ('public', 'interchange') GROUP BY table_schema ORDER BY table_schema")) {
             assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:13");
+            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:16");
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1) + ":" + rs.getInt(2)).as("the other application's tables untouched").isEqualTo("public:2");
         }
