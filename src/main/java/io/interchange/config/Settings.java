@@ -235,6 +235,30 @@ public final class Settings {
     public static final Setting LOYALTY_FILING_MAX = declare("interchange.loyalty.filing-max-transactions", "400", false,
             "Most loyalty transactions in one filing (one journal entry, two lines each: S/4HANA takes 999 lines per "
                     + "entry); a day with more is filed in several parts, all published in the same run.");
+    // flow loyalty-crm: loyalty balance and tier back to the CRM records, tier and churn-risk tasks
+    public static final Setting LOYALTY_CRM_START = declare("interchange.loyalty.crm.start", "latest", false,
+            "Where the loyalty-crm flow starts reading the loyalty topic the first time its consumer group "
+                    + "(<interchange.kafka.consumer-group>.loyalty-crm) reads it: latest (the default) or earliest (every "
+                    + "event the topic still holds: the newest balance and tier of each member are written, and a tier "
+                    + "task made for each member who reached interchange.loyalty.crm.task-tier). Afterwards the group's "
+                    + "committed offsets decide.");
+    public static final Setting LOYALTY_CRM_BATCH = declare("interchange.loyalty.crm.batch", "200", false,
+            "Most loyalty events the loyalty-crm flow takes per poll: claimed in one store commit, their customers' "
+                    + "CRM records written together (200 a Salesforce request, 100 a HubSpot one).");
+    public static final Setting LOYALTY_CRM_TASK_TIER = declare("interchange.loyalty.crm.task-tier", "Gold", false,
+            "Name of the loyalty tier (as the platform names it; compared ignoring case and surrounding spaces) whose "
+                    + "reaching (a member joining or upgraded to it) makes one task for the account manager who owns the "
+                    + "customer's CRM record. Empty: no tier tasks.");
+    public static final Setting LOYALTY_CRM_CHURN_INACTIVITY = declare("interchange.loyalty.crm.churn-inactivity",
+            "P60D", false,
+            "Churn-risk rule of the loyalty-crm flow: a member with no points earned or redeemed for this long (ISO-8601 "
+                    + "duration) while holding at least interchange.loyalty.crm.churn-min-balance points gets one "
+                    + "retention task for its account manager, once per episode (a new one only after new activity).");
+    public static final Setting LOYALTY_CRM_CHURN_MIN_BALANCE = declare("interchange.loyalty.crm.churn-min-balance",
+            "1000", false, "Churn-risk rule: the least balance (points) that makes an inactive member worth a retention "
+                    + "task. A negative value turns the churn check off.");
+    public static final Setting LOYALTY_CRM_CHURN_CHECK = declare("interchange.loyalty.crm.churn-check-period", "PT1H",
+            false, "How often the churn-risk check runs (on one instance of the cluster at a time).");
     public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
             "https://login.salesforce.com", false,
             "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "
@@ -411,7 +435,8 @@ public final class Settings {
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
             "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync",
-            "loyalty.event", "loyalty.earning", "consent.apply", "consent.crm-change", "consent.mailchimp-event");
+            "loyalty.event", "loyalty.earning", "loyalty.crm", "consent.apply", "consent.crm-change",
+            "consent.mailchimp-event");
 
     static {
         for (String route : POLICY_ROUTES) {

@@ -38,6 +38,7 @@ import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
 import io.interchange.routes.LoyaltyEarningRoute;
+import io.interchange.routes.LoyaltyCrmRoute;
 import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
@@ -297,6 +298,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, entities, stripeApi, policies, clock);
         if (flows.contains(FLOW_LOYALTY_EARNING)) loyaltyEarning(source, policies);
+        if (flows.contains(FLOW_LOYALTY_CRM)) loyaltyCrm(mappings, policies);
         if (flows.contains(FLOW_CONSENT)) consent(policies);
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         try {
@@ -364,6 +366,9 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
         if (flows.contains(FLOW_LOYALTY_EARNING)) {
             flowHealth.flow(FLOW_LOYALTY_EARNING, edge, List.of(LoyaltyEarningRoute.CONSUMER_ID, LoyaltyEarningRoute.ROUTE_ID));
+        }
+        if (flows.contains(FLOW_LOYALTY_CRM)) {
+            flowHealth.flow(FLOW_LOYALTY_CRM, edge, List.of(LoyaltyCrmRoute.CONSUMER_ID, LoyaltyCrmRoute.ROUTE_ID));
         }
         if (flows.contains(FLOW_CONSENT)) {
             flowHealth.flow(FLOW_CONSENT, edge, List.of(io.interchange.connectors.mailchimp.MailchimpWebhook.ROUTE_ID,
@@ -442,7 +447,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.SALESFORCE_CLIENT_ID))));
             salesforceWrites = true;
         }
-        CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers);
+        CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers, store.loyaltyStandings());
         IdentityRules rules = IdentityRules.load(source);
         CustomerSync sync = new CustomerSync(mappings, CustomerSources.load(source), rules,
                 new CustomerIdentities(rules, xref, store.identityIndex()), xref,
@@ -605,9 +610,76 @@ public final class InterchangeRuntime implements AutoCloseable {
         // a dead holder's lock is free at once (the OS drops it); a live instance tries again every few seconds
         cluster.setAcquireLockDelay(1, java.util.concurrent.TimeUnit.SECONDS);
         cluster.setAcquireLockInterval(5, java.util.concurrent.TimeUnit.SECONDS);
-        main.bind("interchangeClusterService", cluster);
+        // a context service before the routes start, where the master: component looks for it
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void afterConfigure(org.apache.camel.main.BaseMainSupport m) {
+                try {
+                    m.getCamelContext().addService(cluster);
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot add the file cluster service", e);
+                }
+            }
+        });
         clusterBound = true;
         LOG.info("Singleton jobs hold their lock in {}", root.toAbsolutePath());
+    }
+
+    // ------------------------------------------------------------------------------------- loyalty back to the CRM
+
+    /**
+     * Flow {@code loyalty-crm}: the loyalty topic's balances and tier changes written to the customers' CRM records
+     * through the master sync's write-back ({@link io.interchange.loyalty.LoyaltyCrm}), newest wins; a member reaching
+     * the configured tier gets one task for its account manager ({@link io.interchange.loyalty.TierTasks}).
+     */
+    private void loyaltyCrm(MappingEngine mappings, RoutePolicies policies) {
+        List<CrmWriteBack.Writer> writers = new ArrayList<>();
+        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        if (hubSpot.client().enabled()) {
+            restTarget(hubSpot.client());
+            writers.add(CrmWriteBack.hubSpot(hubSpot));
+        } else {
+            hubSpot = null;
+        }
+        SalesforceCrm salesforceCrm = null;
+        if (!config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank()) {
+            bindSalesforce(FLOW_LOYALTY_CRM);
+            salesforceCrm = new SalesforceCrm(lazyTemplate(), config.get(Settings.SALESFORCE_CLIENT_ID));
+            writers.add(CrmWriteBack.salesforce(salesforceCrm));
+            salesforceWrites = true;
+        }
+        io.interchange.loyalty.CrmTasks tasks = new io.interchange.loyalty.CrmTasks(mappings, store.crossReferences(),
+                salesforceCrm, hubSpot);
+        if (writers.isEmpty()) {
+            LOG.warn("Flow {}: no CRM configured (interchange.salesforce.consumer-key, interchange.hubspot.access-token): "
+                    + "balances and tiers are recorded, written nowhere", FLOW_LOYALTY_CRM);
+        }
+        CrmWriteBack writeBack = new CrmWriteBack(mappings, store.crossReferences(), store.echoLedger(), writers,
+                store.loyaltyStandings());
+        io.interchange.loyalty.LoyaltyCrm crm = new io.interchange.loyalty.LoyaltyCrm(store.loyaltyStandings(), writeBack,
+                new io.interchange.loyalty.TierTasks(config.get(Settings.LOYALTY_CRM_TASK_TIER), tasks,
+                        store.idempotency(), customerMeters, Clock.systemUTC()), customerMeters);
+        ClaimedBatches events = new ClaimedBatches(store.idempotency(), io.interchange.loyalty.LoyaltyCrm.types(),
+                io.interchange.loyalty.LoyaltyCrm::key, LoyaltyCrmRoute.DIRECT, crm::handle);
+        resources.add(events);
+        String start = config.get(Settings.LOYALTY_CRM_START).strip();
+        if (!start.equals("latest") && !start.equals("earliest")) {
+            throw new ConfigurationException(Settings.LOYALTY_CRM_START.key() + " is latest or earliest, not '" + start + "'");
+        }
+        LoyaltyCrmRoute route = new LoyaltyCrmRoute(crm, events, store.idempotency(), policies,
+                config.get(Settings.LOYALTY_TOPIC), config.get(Settings.KAFKA_CONSUMER_GROUP),
+                config.getInt(Settings.LOYALTY_CRM_BATCH), start);
+        long minBalance = Long.parseLong(config.get(Settings.LOYALTY_CRM_CHURN_MIN_BALANCE).strip());
+        if (minBalance >= 0) {
+            io.interchange.loyalty.ChurnCheck churn = new io.interchange.loyalty.ChurnCheck(store.loyaltyStandings(),
+                    tasks, store.idempotency(), config.getDuration(Settings.LOYALTY_CRM_CHURN_INACTIVITY), minBalance,
+                    Clock.systemUTC(), customerMeters);
+            main.bind("loyaltyCrmChurnCheck", churn);
+            // the check runs on one instance: the leader of the runtime's cluster lock
+            bindClusterService();
+            route.withChurnCheck(churn, config.getDuration(Settings.LOYALTY_CRM_CHURN_CHECK));
+        }
+        main.configure().addRoutesBuilder(route);
     }
 
     /** camel-salesforce's component, bound once for every flow that needs it. */
@@ -649,6 +721,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_LOYALTY = "loyalty-webhook";
     private boolean clusterBound;
     static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
+    static final String FLOW_LOYALTY_CRM = "loyalty-crm";
     static final String FLOW_CONSENT = "consent";
 
     // ------------------------------------------------------------------------------------- webhook edges
@@ -695,7 +768,7 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private Set<String> flows() {
         Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
-                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING, FLOW_CONSENT);
+                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING, FLOW_LOYALTY_CRM, FLOW_CONSENT);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;

@@ -150,6 +150,18 @@ public class LoyaltyFilings {
                 ps -> ps.setString(1, eventId), rs -> rs.getString(1)).stream().findFirst();
     }
 
+    /** Whether a transaction (by canonical event id) is recorded for filing. */
+    public boolean isRecorded(String eventId) {
+        return !jdbc.query("SELECT 1 FROM loyalty_filing_item WHERE event_id = ?", ps -> ps.setString(1, eventId),
+                rs -> 1).isEmpty();
+    }
+
+    /** The net amount of an entity's transactions recorded and not filed yet (signed minor units). */
+    public long unfiledAmount(String legalEntity) {
+        return jdbc.query("SELECT COALESCE(SUM(amount_minor), 0) FROM loyalty_filing_item WHERE legal_entity = ? "
+                + "AND filing_id IS NULL", ps -> ps.setString(1, legalEntity), rs -> rs.getLong(1)).get(0);
+    }
+
     /** Transactions recorded and not filed yet, per entity. */
     public long unfiled(String legalEntity) {
         return jdbc.query("SELECT COUNT(*) FROM loyalty_filing_item WHERE legal_entity = ? AND filing_id IS NULL",

@@ -31,6 +31,7 @@ public final class Store implements AutoCloseable {
     private final CustomerFields customerFields;
     private final EchoLedger echoLedger;
     private final StreamPositions streamPositions;
+    private final LoyaltyStandings loyaltyStandings;
     private final ConsentStates consentStates;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
@@ -50,6 +51,7 @@ public final class Store implements AutoCloseable {
         this.customerFields = new CustomerFields(dataSource, clock);
         this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
         this.streamPositions = new StreamPositions(dataSource, clock);
+        this.loyaltyStandings = new LoyaltyStandings(dataSource);
         this.consentStates = new ConsentStates(dataSource, clock);
     }
 
@@ -201,6 +203,10 @@ public final class Store implements AutoCloseable {
 
     public StreamPositions streamPositions() {
         return streamPositions;
+    }
+
+    public LoyaltyStandings loyaltyStandings() {
+        return loyaltyStandings;
     }
 
     public ErpConfirmations confirmations() {

@@ -70,7 +70,7 @@ public final class LoyaltyWebhook implements WebhookSource {
     public static final String TIER_MAPPING = "loyalty/tier-change";
     public static final String ACKNOWLEDGED_METRIC = "micrometer:counter:interchange.loyalty.events.acknowledged";
     /** The customer-master field that names a customer's legal entity. */
-    static final String LEGAL_ENTITY_FIELD = "legalEntity";
+    public static final String LEGAL_ENTITY_FIELD = "legalEntity";
 
     private final VoucherifySignatureVerifier verifier;
     private final MappingEngine mappings;
