@@ -51,7 +51,7 @@ public final class Sandbox implements AutoCloseable {
     private static final Duration SUMMARY_EVERY = Duration.ofSeconds(5);
     private static final int SUMMARY_WIDTH = 110;
     /** The flows the sandbox runs unless interchange.flows says otherwise: billing and the customer master sync. */
-    public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync";
+    public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync,archive";
     /** The flows the customer traffic needs: both CRMs' inbound edges and the sync. */
     private static final Set<String> CUSTOMER_FLOWS = Set.of("crm-hubspot", "crm-salesforce", "customer-sync");
     /** The order of systems in the summary's links line (others follow by name). */
