@@ -47,7 +47,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * offset and every file starts where a committed or rule-1 boundary is.
  *
  * <p>An open file is also written, under its final name, whenever the consumer has caught up (a poll smaller than
- * the most it may return), unless {@code writeOpen} is off: events are then in the archive at once, and the file is
+ * the most it may return, or its lag is nothing), unless {@code writeOpen} is off: events are then in the archive at once, and the file is
  * rewritten with more of them until it closes. Before such a write the broker is asked whether the partition's
  * committed offset is still the file's first: if another consumer has moved it (this one lost the partition without
  * noticing yet), the file is given up rather than written over a longer one.
@@ -96,7 +96,7 @@ public final class EventArchiver {
     public void process(Exchange batch) {
         List<?> polled = batch.getMessage().getBody(List.class);
         if (polled == null || polled.isEmpty()) return;
-        boolean caughtUp = polled.size() < pollRecords;
+        boolean smallPoll = polled.size() < pollRecords;
         Map<TopicPartition, List<Exchange>> byPartition = new LinkedHashMap<>();
         Map<TopicPartition, Consumer<?, ?>> consumers = new LinkedHashMap<>();
         for (Exchange r : KafkaBatches.stillOwned(polled)) {
@@ -116,7 +116,10 @@ public final class EventArchiver {
                         + "allowManualCommit=true and autoCommitEnable=false");
             }
             try {
-                partition(tp, consumer, e.getValue(), caughtUp);
+                // caught up: a poll smaller than the most it may return, or nothing left behind the consumer's
+                // position (a stream's last poll may be full, and the batching consumer calls no one without records)
+                java.util.OptionalLong lag = consumer.currentLag(tp);
+                partition(tp, consumer, e.getValue(), smallPoll || (lag.isPresent() && lag.getAsLong() == 0));
             } catch (Exception ex) {
                 failures.increment();
                 LOG.error("Archive of {} failed; its open file is given up and the partition read again from its "
