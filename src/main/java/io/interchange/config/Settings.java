@@ -28,9 +28,16 @@ public final class Settings {
                     + "customer-sync (CRM changes on the customer topic to billing customers, ERP business partners and loyalty "
                     + "members, their ids written back to the CRMs; S/4HANA's partner confirmations taken at "
                     + "POST /soap/s4hana/business-partner-confirmation; off by default), "
+                    + "loyalty-webhook (POST /webhooks/loyalty: the loyalty platform's points transactions and tier "
+                    + "changes to the loyalty topic, whose transactions the billing-ledger flow posts; off by default), "
+                    + "loyalty-earning (paid invoices on the billing topic add loyalty points; off by default), "
                     + "archive (every canonical event to the raw event archive, see interchange.archive.*; off by default "
                     + "except in the sandbox). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
+    public static final Setting CLUSTER_LOCK_DIR = declare("interchange.cluster.lock-dir", "", false,
+            "Directory, shared by every instance (a network file system), where jobs that must run on one instance at a "
+                    + "time (the daily loyalty filing) hold their file lock (Camel's file-lock cluster service); empty: "
+                    + "<interchange.data-dir>/cluster, which only serves instances sharing that data directory.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
                     + "postings under way) before the store and Kafka close; what is still running then is abandoned "
@@ -197,6 +204,61 @@ public final class Settings {
                     + "Business plan, 2,000 on Organization, 100 per hour in a sandbox project; adding a member takes "
                     + "three); the X-Rate-Limit headers are honoured besides: when none is left, requests wait for "
                     + "X-Rate-Limit-Retry; a 429 is waited out and retried.");
+    public static final Setting LOYALTY_WEBHOOK_SECRET = declare("interchange.loyalty.webhook-secret", "", true,
+            "Secret key of the Voucherify project's webhooks (Project Settings > Webhooks), with which "
+                    + "x-voucherify-signature is checked on POST /webhooks/loyalty; several comma-separated while one is "
+                    + "rotated. While empty every delivery is answered 503 (retried by Voucherify).");
+    public static final Setting LOYALTY_TOPIC = declare("interchange.loyalty.topic", "interchange.loyalty.v1", false,
+            "Kafka topic of canonical loyalty events (points transactions, tier changes), keyed by customer; the "
+                    + "billing-ledger flow reads its points transactions too and posts them as the points liability.");
+    public static final Setting LOYALTY_DEFAULT_ENTITY = declare("interchange.loyalty.default-legal-entity", "", false,
+            "Legal entity whose books carry the loyalty points of a customer the customer master names no legal entity "
+                    + "for (a CRM contact of no company, say). While empty, such a customer's points transactions are "
+                    + "parked with that reason and posted when replayed once the customer has one.");
+    public static final Setting LOYALTY_EARNING_START = declare("interchange.loyalty.earning-start", "latest", false,
+            "Where the loyalty-earning flow starts reading the billing topic the first time its consumer group "
+                    + "(<interchange.kafka.consumer-group>.loyalty-earning) reads it: latest (payments from now on earn; "
+                    + "the default, so turning the flow on does not award points for the topic's history) or earliest "
+                    + "(every payment the topic still holds). Afterwards the group's committed offsets decide.");
+    public static final Setting LOYALTY_EARNING_BATCH = declare("interchange.loyalty.earning-batch", "100", false,
+            "Most billing events the loyalty-earning flow takes per poll: their claims made in one store commit, "
+                    + "their points added one request each (the platform has no batch add), within "
+                    + "interchange.loyalty.api-max-rate.");
+    public static final Setting LOYALTY_FILING_CHECK = declare("interchange.loyalty.filing-check", "PT5M", false,
+            "How often the daily loyalty filing looks for closed days (entities whose mappings/loyalty/point-values.csv "
+                    + "row says daily): a day is filed at the first check after it has closed in the entity's time "
+                    + "zone plus interchange.loyalty.filing-grace. Runs on one instance at a time (the cluster lock).");
+    public static final Setting LOYALTY_FILING_GRACE = declare("interchange.loyalty.filing-grace", "PT1H", false,
+            "How long after midnight (in the entity's time zone) a day's loyalty transactions may still arrive before "
+                    + "the day is filed; one arriving later is filed with the next day's filing (its own date stays "
+                    + "in its line).");
+    public static final Setting LOYALTY_FILING_MAX = declare("interchange.loyalty.filing-max-transactions", "400", false,
+            "Most loyalty transactions in one filing (one journal entry, two lines each: S/4HANA takes 999 lines per "
+                    + "entry); a day with more is filed in several parts, all published in the same run.");
+    // flow loyalty-crm: loyalty balance and tier back to the CRM records, tier and churn-risk tasks
+    public static final Setting LOYALTY_CRM_START = declare("interchange.loyalty.crm.start", "latest", false,
+            "Where the loyalty-crm flow starts reading the loyalty topic the first time its consumer group "
+                    + "(<interchange.kafka.consumer-group>.loyalty-crm) reads it: latest (the default) or earliest (every "
+                    + "event the topic still holds: the newest balance and tier of each member are written, and a tier "
+                    + "task made for each member who reached interchange.loyalty.crm.task-tier). Afterwards the group's "
+                    + "committed offsets decide.");
+    public static final Setting LOYALTY_CRM_BATCH = declare("interchange.loyalty.crm.batch", "200", false,
+            "Most loyalty events the loyalty-crm flow takes per poll: claimed in one store commit, their customers' "
+                    + "CRM records written together (200 a Salesforce request, 100 a HubSpot one).");
+    public static final Setting LOYALTY_CRM_TASK_TIER = declare("interchange.loyalty.crm.task-tier", "Gold", false,
+            "Name of the loyalty tier (as the platform names it; compared ignoring case and surrounding spaces) whose "
+                    + "reaching (a member joining or upgraded to it) makes one task for the account manager who owns the "
+                    + "customer's CRM record. Empty: no tier tasks.");
+    public static final Setting LOYALTY_CRM_CHURN_INACTIVITY = declare("interchange.loyalty.crm.churn-inactivity",
+            "P60D", false,
+            "Churn-risk rule of the loyalty-crm flow: a member with no points earned or redeemed for this long (ISO-8601 "
+                    + "duration) while holding at least interchange.loyalty.crm.churn-min-balance points gets one "
+                    + "retention task for its account manager, once per episode (a new one only after new activity).");
+    public static final Setting LOYALTY_CRM_CHURN_MIN_BALANCE = declare("interchange.loyalty.crm.churn-min-balance",
+            "1000", false, "Churn-risk rule: the least balance (points) that makes an inactive member worth a retention "
+                    + "task. A negative value turns the churn check off.");
+    public static final Setting LOYALTY_CRM_CHURN_CHECK = declare("interchange.loyalty.crm.churn-check-period", "PT1H",
+            false, "How often the churn-risk check runs (on one instance of the cluster at a time).");
     public static final Setting SALESFORCE_LOGIN_URL = declare("interchange.salesforce.login-url",
             "https://login.salesforce.com", false,
             "Where the crm-salesforce flow logs in (OAuth 2.0 client credentials at <url>/services/oauth2/token): the "
@@ -390,7 +452,8 @@ public final class Settings {
 
     /** Route ids that carry a redelivery and dead-letter policy; each gets the keys of {@link #routePolicy}. */
     public static final List<String> POLICY_ROUTES = List.of("billing.ledger-posting", "billing.stripe-event",
-            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync");
+            "crm.hubspot-event", "crm.salesforce-change-event", "customer.erp-partner-link", "customer.sync",
+            "loyalty.event", "loyalty.earning", "loyalty.crm");
 
     static {
         for (String route : POLICY_ROUTES) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.store.CrossReferences;
 import io.interchange.store.EchoLedger;
+import io.interchange.store.LoyaltyStandings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +21,8 @@ import java.util.Optional;
  * The customer's ids in the targets (billing customer, ERP partner numbers, loyalty member) and its sync status,
  * written back to each of its CRM records, by the CRM's mapping ({@code mappings/<crm>/write-back.jslt}) and writer.
  * A record that holds every value already (the echo ledger remembers what was written) is not written again: a
- * change that created nothing new writes nothing back.
+ * change that created nothing new writes nothing back. With the loyalty standings (flow {@code loyalty-crm}) the
+ * member's loyalty balance and tier go with them: the values recorded, the newest event's, never an event's own.
  */
 public final class CrmWriteBack {
 
@@ -80,7 +82,8 @@ public final class CrmWriteBack {
                 // sObject Collections update, 200 records a request (SalesforceCrm chunks); each record answers alone
                 String sObject = mappedById.values().iterator().next().path("sObject").asText();
                 Map<String, Map<String, Object>> values = new LinkedHashMap<>();
-                mappedById.forEach((id, mapped) -> values.put(id, new LinkedHashMap<>(fields(mapped))));
+                // JSON types kept: a number field (the loyalty balance) is sent as a number
+                mappedById.forEach((id, mapped) -> values.put(id, typedFields(mapped)));
                 Map<String, RuntimeException> failed = new LinkedHashMap<>();
                 List<io.interchange.connectors.crm.SalesforceCrm.Result> results;
                 try {
@@ -107,12 +110,28 @@ public final class CrmWriteBack {
     private final CrossReferences crossReferences;
     private final EchoLedger echoes;
     private final Map<String, Writer> writers = new LinkedHashMap<>();
+    private final LoyaltyStandings loyalty;
 
     public CrmWriteBack(MappingEngine mappings, CrossReferences crossReferences, EchoLedger echoes, List<Writer> writers) {
+        this(mappings, crossReferences, echoes, writers, null);
+    }
+
+    /**
+     * @param loyalty the members' loyalty balance and tier as the loyalty-crm flow recorded them (newest wins), written
+     *                back with the ids; null leaves them out
+     */
+    public CrmWriteBack(MappingEngine mappings, CrossReferences crossReferences, EchoLedger echoes, List<Writer> writers,
+                        LoyaltyStandings loyalty) {
         this.mappings = mappings;
         this.crossReferences = crossReferences;
         this.echoes = echoes;
         writers.forEach(w -> this.writers.put(w.system(), w));
+        this.loyalty = loyalty;
+    }
+
+    /** The CRMs written to (their system names). */
+    public java.util.Set<String> systems() {
+        return java.util.Collections.unmodifiableSet(writers.keySet());
     }
 
     /** Writes the customer's ids back to every CRM record of it whose CRM has a writer; throws the first failure. */
@@ -183,6 +202,15 @@ public final class CrmWriteBack {
         return out;
     }
 
+    /** The mapped fields or properties with their JSON types (numbers as numbers, text as text). */
+    private static Map<String, Object> typedFields(JsonNode mapped) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (JsonNode group : List.of(mapped.path("fields"), mapped.path("properties"))) {
+            group.fields().forEachRemaining(f -> out.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class)));
+        }
+        return out;
+    }
+
     private ObjectNode values(String globalId, List<CrossReferences.Link> links) {
         ObjectNode v = JSON.createObjectNode().put("globalId", globalId);
         List<String> erp = new ArrayList<>();
@@ -198,6 +226,13 @@ public final class CrmWriteBack {
         if (!erp.isEmpty()) v.put("erpPartnerNumber", String.join(",", erp));
         Optional<String> s4 = crossReferences.recordOf(globalId, ErpPartners.S4_SYSTEM, "");
         v.put("syncStatus", s4.isPresent() && s4.get().isEmpty() ? "pending: " + ErpPartners.S4_SYSTEM : "synced");
+        if (loyalty != null) {
+            loyalty.of(globalId).ifPresent(standing -> {
+                if (standing.balance() != null) v.put("loyaltyBalance", standing.balance());
+                // a member who left the program's tiers: the tier is cleared (empty), not left as it was
+                if (standing.tierAt() != null) v.put("loyaltyTier", standing.tierName() == null ? "" : standing.tierName());
+            });
+        }
         return v;
     }
 }

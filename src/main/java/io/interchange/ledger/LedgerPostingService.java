@@ -30,20 +30,37 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Turns canonical billing events into balanced ledger postings for the right ERP: resolves the legal entity in the
+ * Turns canonical billing events and loyalty points transactions into balanced ledger postings for the right ERP: resolves the legal entity in the
  * routing table, applies {@code mappings/ledger/posting-rules.jslt}, and records what the ERP confirmed.
  */
 public final class LedgerPostingService {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What the ledger posts: billing documents and money movements, and loyalty points transactions. */
+    private static final java.util.Set<Class<?>> LEDGER_DATA = java.util.Set.of(io.interchange.model.Invoice.class,
+            io.interchange.model.Payment.class, io.interchange.model.Refund.class, io.interchange.model.CreditMemo.class,
+            io.interchange.model.Dispute.class, io.interchange.model.LoyaltyTransaction.class,
+            io.interchange.model.LoyaltyFiling.class);
 
     private final Mapping rules;
     private final LegalEntityTable entities;
     private final Map<String, ErpConnector> connectors;
     private final ErpConfirmations confirmations;
+    private final java.util.Set<String> filedDaily;
 
     public LedgerPostingService(MappingEngine mappings, LegalEntityTable entities, Map<String, ErpConnector> connectors,
                                 ErpConfirmations confirmations) {
+        this(mappings, entities, connectors, confirmations, java.util.Set.of());
+    }
+
+    /**
+     * @param filedDaily legal entities whose loyalty points transactions are not posted one by one but filed once a
+     *                   day ({@code LoyaltyFilingRoute}): their transactions have no ledger effect of their own here,
+     *                   their day's filing has
+     */
+    public LedgerPostingService(MappingEngine mappings, LegalEntityTable entities, Map<String, ErpConnector> connectors,
+                                ErpConfirmations confirmations, java.util.Set<String> filedDaily) {
+        this.filedDaily = java.util.Set.copyOf(filedDaily);
         this.rules = mappings.get("ledger/posting-rules");
         this.entities = entities;
         this.connectors = connectors;
@@ -63,8 +80,15 @@ public final class LedgerPostingService {
         if (envelope.id() == null || envelope.type() == null) {
             throw new PermanentFailure("record has no ce_id or ce_type header: not a canonical event");
         }
-        if (CanonicalType.byCeType(envelope.type()).isEmpty()) {
+        Optional<CanonicalType> type = CanonicalType.byCeType(envelope.type());
+        if (type.isEmpty()) {
             throw new PermanentFailure("unknown canonical event type " + envelope.type());
+        }
+        if (!LEDGER_DATA.contains(type.get().dataClass())) {
+            return Optional.empty(); // a loyalty tier change, on the loyalty topic beside the transactions
+        }
+        if (type.get() == CanonicalType.LOYALTY_TRANSACTION && filedDaily.contains(envelope.legalEntity())) {
+            return Optional.empty(); // posted in its day's filing
         }
         LegalEntity entity = entities.find(envelope.legalEntity()).orElseThrow(() -> new PermanentFailure(
                 "unknown legal entity '" + envelope.legalEntity() + "': not in mappings/legal-entities.csv"));
@@ -200,7 +224,8 @@ public final class LedgerPostingService {
     private static LocalDate postingDate(JsonNode canonical, Envelope envelope, LegalEntity entity) {
         boolean later = DATED_BY_EVENT.contains(envelope.type());
         String date = later ? String.valueOf(eventDate(envelope, entity))
-                : canonical.path("issuedOn").asText(canonical.path("occurredOn").asText(""));
+                : canonical.path("issuedOn").asText(canonical.path("occurredOn").asText(
+                        canonical.path("filingDate").asText("")));
         try {
             return LocalDate.parse(date);
         } catch (DateTimeParseException e) {

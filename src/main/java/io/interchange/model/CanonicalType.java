@@ -44,7 +44,13 @@ public enum CanonicalType {
     ERP_PARTNER_SAVED("io.interchange.customer.erp-partner.saved", PartnerConfirmation.class,
             "urn:interchange:canonical:partner-confirmation:1"),
     ERP_PARTNER_REJECTED("io.interchange.customer.erp-partner.rejected", PartnerConfirmation.class,
-            "urn:interchange:canonical:partner-confirmation:1");
+            "urn:interchange:canonical:partner-confirmation:1"),
+    LOYALTY_TRANSACTION("io.interchange.loyalty.transaction.created", LoyaltyTransaction.class,
+            "urn:interchange:canonical:loyalty-transaction:1"),
+    LOYALTY_TIER_CHANGED("io.interchange.loyalty.tier.changed", LoyaltyTierChange.class,
+            "urn:interchange:canonical:loyalty-tier-change:1"),
+    LOYALTY_FILING_CLOSED("io.interchange.loyalty.filing.closed", LoyaltyFiling.class,
+            "urn:interchange:canonical:loyalty-filing:1");
 
     private final String ceType;
     private final Class<?> dataClass;

@@ -37,6 +37,8 @@ import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
+import io.interchange.routes.LoyaltyEarningRoute;
+import io.interchange.routes.LoyaltyCrmRoute;
 import io.interchange.routes.RestTargetRoute;
 import io.interchange.routes.StripeEventRoute;
 import io.interchange.routes.WebhookEventRoute;
@@ -70,6 +72,14 @@ import io.interchange.model.Customer;
 import org.apache.camel.ProducerTemplate;
 import io.interchange.customer.LoyaltyMemberTarget;
 import io.interchange.connectors.loyalty.LoyaltyMembers;
+import io.interchange.connectors.loyalty.LoyaltyWebhook;
+import io.interchange.connectors.loyalty.PointValues;
+import io.interchange.ledger.LoyaltyDailyFiling;
+import io.interchange.routes.LoyaltyFilingRoute;
+import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
+import io.interchange.connectors.loyalty.LoyaltyPoints;
+import io.interchange.loyalty.EarningRules;
+import io.interchange.loyalty.LoyaltyEarning;
 import io.interchange.mapping.IdentityRules;
 import io.interchange.routes.CustomerSyncRoute;
 import io.interchange.routes.EventArchiveRoute;
@@ -180,8 +190,10 @@ public final class InterchangeRuntime implements AutoCloseable {
 
         S4HanaConnector s4 = new S4HanaConnector(config, mappings, clock);
         LegacyErpConnector legacy = new LegacyErpConnector(config, mappings);
+        // entities whose loyalty transactions are filed once a day post them in that filing, not one by one
+        Set<String> loyaltyFiledDaily = PointValues.load(source).dailyEntities();
         LedgerPostingService posting = new LedgerPostingService(mappings, entities,
-                Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations());
+                Map.of(s4.target(), s4, legacy.target(), legacy), store.confirmations(), loyaltyFiledDaily);
         StripeApi stripeApi = StripeApi.from(config);
         BillingEventTranslator translator = new BillingEventTranslator(mappings, source, store.billingReferences(),
                 BillingEventTranslator.Livemode.parse(config.get(Settings.BILLING_LIVEMODE)),
@@ -259,9 +271,19 @@ public final class InterchangeRuntime implements AutoCloseable {
             // deployment neither reads the topic again nor skips what arrived while it was stopped
             ConsumerGroupSeeding.seed(bootstrapServers, config.get(Settings.BILLING_TOPIC), group,
                     targets.stream().map(t -> LedgerPostingRoute.consumerGroup(group, t)).toList());
+            // the loyalty platform's points transactions are postings too (the points liability), read beside billing's
             main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erpAccess, store.idempotency(), policies,
-                    config.get(Settings.BILLING_TOPIC), config.get(Settings.LEDGER_TOPIC), group, batches,
+                    config.get(Settings.BILLING_TOPIC) + "," + config.get(Settings.LOYALTY_TOPIC),
+                    config.get(Settings.LEDGER_TOPIC), group, batches,
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
+            if (!loyaltyFiledDaily.isEmpty()) {
+                bindClusterService();
+                main.configure().addRoutesBuilder(new LoyaltyFilingRoute(new LoyaltyDailyFiling(store.loyaltyFilings(),
+                        entities, loyaltyFiledDaily, config.getDuration(Settings.LOYALTY_FILING_GRACE),
+                        config.getInt(Settings.LOYALTY_FILING_MAX), clock), config.get(Settings.LOYALTY_TOPIC), group,
+                        config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis()));
+                LOG.info("Loyalty transactions of {} are filed daily", String.join(", ", loyaltyFiledDaily));
+            }
         }
         if (flows.contains(FLOW_SALESFORCE)) {
             bindSalesforce(FLOW_SALESFORCE);
@@ -276,6 +298,8 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.CUSTOMER_TOPIC)));
         }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) customerSync(mappings, source, entities, stripeApi, policies, clock);
+        if (flows.contains(FLOW_LOYALTY_EARNING)) loyaltyEarning(source, policies);
+        if (flows.contains(FLOW_LOYALTY_CRM)) loyaltyCrm(mappings, policies);
         if (flows.contains(FLOW_ARCHIVE)) archive();
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         try {
@@ -334,12 +358,19 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_WEBHOOK)) flowHealth.flow(FLOW_WEBHOOK, edge, List.of(BillingWebhookRoute.ROUTE_ID));
         if (flows.contains(FLOW_STREAM)) flowHealth.flow(FLOW_STREAM, edge, List.of(BillingEventStreamRoute.CONSUMER_ID));
         if (flows.contains(FLOW_HUBSPOT)) flowHealth.flow(FLOW_HUBSPOT, edge, List.of(HubSpotWebhook.ROUTE_ID));
+        if (flows.contains(FLOW_LOYALTY)) flowHealth.flow(FLOW_LOYALTY, edge, List.of(LoyaltyWebhook.ROUTE_ID));
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
             flowHealth.flow(FLOW_CUSTOMER_SYNC, edge, List.of(S4PartnerConfirmations.ROUTE_ID,
                     CustomerPartnerLinkRoute.CONSUMER_ID, CustomerPartnerLinkRoute.ROUTE_ID, CustomerSyncRoute.CONSUMER_ID,
                     CustomerSyncRoute.ROUTE_ID));
         }
         if (salesforce != null) flowHealth.flow(FLOW_SALESFORCE, edge, salesforce.routeIds());
+        if (flows.contains(FLOW_LOYALTY_EARNING)) {
+            flowHealth.flow(FLOW_LOYALTY_EARNING, edge, List.of(LoyaltyEarningRoute.CONSUMER_ID, LoyaltyEarningRoute.ROUTE_ID));
+        }
+        if (flows.contains(FLOW_LOYALTY_CRM)) {
+            flowHealth.flow(FLOW_LOYALTY_CRM, edge, List.of(LoyaltyCrmRoute.CONSUMER_ID, LoyaltyCrmRoute.ROUTE_ID));
+        }
         if (flows.contains(FLOW_ARCHIVE)) flowHealth.flow(FLOW_ARCHIVE, List.of(kafka), List.of(EventArchiveRoute.CONSUMER_ID));
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
@@ -413,7 +444,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     config.get(Settings.SALESFORCE_CLIENT_ID))));
             salesforceWrites = true;
         }
-        CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers);
+        CrmWriteBack writeBack = new CrmWriteBack(mappings, xref, store.echoLedger(), writers, store.loyaltyStandings());
         IdentityRules rules = IdentityRules.load(source);
         CustomerSync sync = new CustomerSync(mappings, CustomerSources.load(source), rules,
                 new CustomerIdentities(rules, xref, store.identityIndex()), xref,
@@ -438,6 +469,37 @@ public final class InterchangeRuntime implements AutoCloseable {
         resources.add(confirmations);
         main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(links, confirmations, store.idempotency(),
                 policies, config.get(Settings.CUSTOMER_TOPIC), group, batch));
+    }
+
+    // ------------------------------------------------------------------------------------- loyalty earning
+
+    /**
+     * Flow {@code loyalty-earning}: paid invoices on the billing topic add their points (mappings/loyalty/earning-rules.csv)
+     * to the customer's loyalty member, found in the cross-reference the customer sync keeps ({@link LoyaltyEarning}).
+     * Shares the loyalty platform's REST target (one route, one rate limit) with the customer sync.
+     */
+    private void loyaltyEarning(MappingSource source, RoutePolicies policies) {
+        LoyaltyMembers loyalty = LoyaltyMembers.from(config);
+        if (!loyalty.enabled()) {
+            LOG.warn("Flow {}: loyalty platform not configured (interchange.loyalty.app-id, -app-token): paid invoices "
+                    + "that earn points are parked with that reason", FLOW_LOYALTY_EARNING);
+        }
+        restTarget(loyalty.client());
+        RestClient client = restClients.stream().filter(c -> c.target().name().equals(loyalty.client().target().name()))
+                .findFirst().orElseThrow(); // the customer sync's, when it runs: its rate-limit window is shared
+        LoyaltyEarning earning = new LoyaltyEarning(EarningRules.load(source), store.crossReferences(),
+                new LoyaltyPoints(client), customerMeters);
+        ClaimedBatches paid = new ClaimedBatches(store.idempotency(), Set.of(LoyaltyEarning.paid()), LoyaltyEarning::key,
+                LoyaltyEarningRoute.DIRECT, earning::handle).takenOverAlone();
+        resources.add(paid);
+        String start = config.get(Settings.LOYALTY_EARNING_START).strip();
+        if (!start.equals("latest") && !start.equals("earliest")) {
+            throw new ConfigurationException(Settings.LOYALTY_EARNING_START.key() + " is latest or earliest, not '"
+                    + start + "'");
+        }
+        main.configure().addRoutesBuilder(new LoyaltyEarningRoute(earning, paid, store.idempotency(), policies,
+                config.get(Settings.BILLING_TOPIC), config.get(Settings.KAFKA_CONSUMER_GROUP),
+                config.getInt(Settings.LOYALTY_EARNING_BATCH), start));
     }
 
     /** The ERPs' customer services through {@link ErpAccess}. */
@@ -479,6 +541,95 @@ public final class InterchangeRuntime implements AutoCloseable {
                 });
     }
 
+    /**
+     * The cluster service through which jobs run on one instance at a time ({@code master:} endpoints): Camel's file
+     * lock in {@code interchange.cluster.lock-dir}, shared by the instances (Kubernetes leases would replace it in a
+     * cluster: camel-kubernetes' cluster service under the same {@code master:} endpoints).
+     */
+    private void bindClusterService() {
+        if (clusterBound) return;
+        String dir = config.get(Settings.CLUSTER_LOCK_DIR);
+        java.nio.file.Path root = dir.isBlank() ? java.nio.file.Path.of(config.get(Settings.DATA_DIR)).resolve("cluster")
+                : java.nio.file.Path.of(dir);
+        org.apache.camel.component.file.cluster.FileLockClusterService cluster =
+                new org.apache.camel.component.file.cluster.FileLockClusterService();
+        cluster.setRoot(root.toAbsolutePath().toString());
+        cluster.setId("interchange-" + java.util.UUID.randomUUID());
+        // a dead holder's lock is free at once (the OS drops it); a live instance tries again every few seconds
+        cluster.setAcquireLockDelay(1, java.util.concurrent.TimeUnit.SECONDS);
+        cluster.setAcquireLockInterval(5, java.util.concurrent.TimeUnit.SECONDS);
+        // a context service before the routes start, where the master: component looks for it
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void afterConfigure(org.apache.camel.main.BaseMainSupport m) {
+                try {
+                    m.getCamelContext().addService(cluster);
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot add the file cluster service", e);
+                }
+            }
+        });
+        clusterBound = true;
+        LOG.info("Singleton jobs hold their lock in {}", root.toAbsolutePath());
+    }
+
+    // ------------------------------------------------------------------------------------- loyalty back to the CRM
+
+    /**
+     * Flow {@code loyalty-crm}: the loyalty topic's balances and tier changes written to the customers' CRM records
+     * through the master sync's write-back ({@link io.interchange.loyalty.LoyaltyCrm}), newest wins; a member reaching
+     * the configured tier gets one task for its account manager ({@link io.interchange.loyalty.TierTasks}).
+     */
+    private void loyaltyCrm(MappingEngine mappings, RoutePolicies policies) {
+        List<CrmWriteBack.Writer> writers = new ArrayList<>();
+        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        if (hubSpot.client().enabled()) {
+            restTarget(hubSpot.client());
+            writers.add(CrmWriteBack.hubSpot(hubSpot));
+        } else {
+            hubSpot = null;
+        }
+        SalesforceCrm salesforceCrm = null;
+        if (!config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank()) {
+            bindSalesforce(FLOW_LOYALTY_CRM);
+            salesforceCrm = new SalesforceCrm(lazyTemplate(), config.get(Settings.SALESFORCE_CLIENT_ID));
+            writers.add(CrmWriteBack.salesforce(salesforceCrm));
+            salesforceWrites = true;
+        }
+        io.interchange.loyalty.CrmTasks tasks = new io.interchange.loyalty.CrmTasks(mappings, store.crossReferences(),
+                salesforceCrm, hubSpot);
+        if (writers.isEmpty()) {
+            LOG.warn("Flow {}: no CRM configured (interchange.salesforce.consumer-key, interchange.hubspot.access-token): "
+                    + "balances and tiers are recorded, written nowhere", FLOW_LOYALTY_CRM);
+        }
+        CrmWriteBack writeBack = new CrmWriteBack(mappings, store.crossReferences(), store.echoLedger(), writers,
+                store.loyaltyStandings());
+        io.interchange.loyalty.LoyaltyCrm crm = new io.interchange.loyalty.LoyaltyCrm(store.loyaltyStandings(), writeBack,
+                new io.interchange.loyalty.TierTasks(config.get(Settings.LOYALTY_CRM_TASK_TIER), tasks,
+                        store.idempotency(), customerMeters, Clock.systemUTC()), customerMeters);
+        ClaimedBatches events = new ClaimedBatches(store.idempotency(), io.interchange.loyalty.LoyaltyCrm.types(),
+                io.interchange.loyalty.LoyaltyCrm::key, LoyaltyCrmRoute.DIRECT, crm::handle);
+        resources.add(events);
+        String start = config.get(Settings.LOYALTY_CRM_START).strip();
+        if (!start.equals("latest") && !start.equals("earliest")) {
+            throw new ConfigurationException(Settings.LOYALTY_CRM_START.key() + " is latest or earliest, not '" + start + "'");
+        }
+        LoyaltyCrmRoute route = new LoyaltyCrmRoute(crm, events, store.idempotency(), policies,
+                config.get(Settings.LOYALTY_TOPIC), config.get(Settings.KAFKA_CONSUMER_GROUP),
+                config.getInt(Settings.LOYALTY_CRM_BATCH), start);
+        long minBalance = Long.parseLong(config.get(Settings.LOYALTY_CRM_CHURN_MIN_BALANCE).strip());
+        if (minBalance >= 0) {
+            io.interchange.loyalty.ChurnCheck churn = new io.interchange.loyalty.ChurnCheck(store.loyaltyStandings(),
+                    tasks, store.idempotency(), config.getDuration(Settings.LOYALTY_CRM_CHURN_INACTIVITY), minBalance,
+                    Clock.systemUTC(), customerMeters);
+            main.bind("loyaltyCrmChurnCheck", churn);
+            // the check runs on one instance: the leader of the runtime's cluster lock
+            bindClusterService();
+            route.withChurnCheck(churn, config.getDuration(Settings.LOYALTY_CRM_CHURN_CHECK));
+        }
+        main.configure().addRoutesBuilder(route);
+    }
+
     /** camel-salesforce's component, bound once for every flow that needs it. */
     private void bindSalesforce(String flow) {
         if (salesforceBound) return;
@@ -515,6 +666,10 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_HUBSPOT = "crm-hubspot";
     static final String FLOW_CUSTOMER_SYNC = "customer-sync";
     static final String FLOW_SALESFORCE = "crm-salesforce";
+    static final String FLOW_LOYALTY = "loyalty-webhook";
+    private boolean clusterBound;
+    static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
+    static final String FLOW_LOYALTY_CRM = "loyalty-crm";
     static final String FLOW_ARCHIVE = "archive";
 
     // ------------------------------------------------------------------------------------- raw event archive
@@ -566,6 +721,12 @@ public final class InterchangeRuntime implements AutoCloseable {
             edges.add(new WebhookRoute(new HubSpotWebhook(verifier, mappings, source, store.idempotency(),
                     store.deadLetters()), store.idempotency(), config.get(Settings.CUSTOMER_TOPIC)));
         }
+        if (flows.contains(FLOW_LOYALTY)) {
+            edges.add(new WebhookRoute(new LoyaltyWebhook(new VoucherifySignatureVerifier(
+                    config.get(Settings.LOYALTY_WEBHOOK_SECRET), Settings.LOYALTY_WEBHOOK_SECRET.key()), mappings, source,
+                    LegalEntityTable.load(source), store.customerFields(), config.get(Settings.LOYALTY_DEFAULT_ENTITY),
+                    store.idempotency(), store.deadLetters()), store.idempotency(), config.get(Settings.LOYALTY_TOPIC)));
+        }
         if (flows.contains(FLOW_CUSTOMER_SYNC)) {
             edges.add(new WebhookRoute(new S4PartnerConfirmations(new BasicAuthVerifier(
                     config.get(Settings.S4_CONFIRMATION_USER), config.get(Settings.S4_CONFIRMATION_PASSWORD),
@@ -577,7 +738,7 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private Set<String> flows() {
         Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
-                FLOW_CUSTOMER_SYNC, FLOW_ARCHIVE);
+                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING, FLOW_LOYALTY_CRM, FLOW_ARCHIVE);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;

@@ -9,6 +9,7 @@ import io.interchange.mapping.MappingSource;
 import io.interchange.connectors.crm.HubSpotWebhook;
 import io.interchange.connectors.crm.SalesforceChangeEvents;
 import io.interchange.connectors.erp.S4PartnerConfirmations;
+import io.interchange.connectors.loyalty.LoyaltyWebhook;
 import io.interchange.customer.CustomerSync;
 import io.interchange.customer.FieldOwnership;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
@@ -50,8 +51,19 @@ public final class Sandbox implements AutoCloseable {
 
     private static final Duration SUMMARY_EVERY = Duration.ofSeconds(5);
     private static final int SUMMARY_WIDTH = 110;
-    /** The flows the sandbox runs unless interchange.flows says otherwise: billing and the customer master sync. */
-    public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync,archive";
+    /**
+     * The flows the sandbox runs unless interchange.flows says otherwise: billing, the customer master sync, the
+     * loyalty platform's webhooks and the raw event archive. Not loyalty-earning: the billing simulator's customers are
+     * not customers of the master (no loyalty member), so every payment would wait and be parked; {@link
+     * LoyaltySimulator} earns instead.
+     */
+    public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync,"
+            + "loyalty-webhook,archive";
+    /** The flow whose webhooks the loyalty platform's peer sends to the runtime. */
+    private static final String LOYALTY_FLOW = "loyalty-webhook";
+    /** The sandbox program's tiers by balance: Silver from 300 points, Gold from 1,500 (reached in a minute or two). */
+    static final long SILVER_FROM = 300;
+    static final long GOLD_FROM = 1_500;
     /** The flows the customer traffic needs: both CRMs' inbound edges and the sync. */
     private static final Set<String> CUSTOMER_FLOWS = Set.of("crm-hubspot", "crm-salesforce", "customer-sync");
     /** The order of systems in the summary's links line (others follow by name). */
@@ -71,6 +83,8 @@ public final class Sandbox implements AutoCloseable {
     private final BillingSimulator billing;
     /** The customer traffic; null when the customer flows do not run. */
     private final CustomerSimulator customers;
+    /** The loyalty members' and platform's traffic; null when flow loyalty-webhook or the customer flows do not run. */
+    private LoyaltySimulator loyaltyTraffic;
     private final long customerSeed;
     /** Ids of the billing simulator's customers in the billing API peer (the customer sync's are the others). */
     private final Set<String> simulatedBillingCustomers;
@@ -182,7 +196,9 @@ public final class Sandbox implements AutoCloseable {
             String loyaltyApp = "sandbox-app-" + HexFormat.of().formatHex(randomBytes(6));
             String loyaltyToken = secret(base, Settings.LOYALTY_APP_TOKEN);
             String campaign = "camp_sandbox" + HexFormat.of().formatHex(randomBytes(6));
-            peers.loyalty = new LoyaltyPeer(0, loyaltyApp, loyaltyToken).program(campaign, "Sandbox Rewards").start();
+            peers.loyalty = new LoyaltyPeer(0, loyaltyApp, loyaltyToken).program(campaign, "Sandbox Rewards")
+                    .tier(campaign, "ltr_sandbox_silver", "Silver", SILVER_FROM, GOLD_FROM - 1)
+                    .tier(campaign, "ltr_sandbox_gold", "Gold", GOLD_FROM, 100_000_000).start();
 
             if (!changed(base, Settings.FLOWS)) sandbox.put(Settings.FLOWS.key(), SANDBOX_FLOWS);
             // a customer topic of this run's own: changes an earlier run left unread on the data directory's Kafka
@@ -201,6 +217,7 @@ public final class Sandbox implements AutoCloseable {
             sandbox.put(Settings.LOYALTY_APP_ID.key(), loyaltyApp);
             sandbox.put(Settings.LOYALTY_APP_TOKEN.key(), loyaltyToken);
             sandbox.put(Settings.LOYALTY_CAMPAIGN_ID.key(), campaign);
+            sandbox.put(Settings.LOYALTY_WEBHOOK_SECRET.key(), secret(base, Settings.LOYALTY_WEBHOOK_SECRET));
             // the loyalty peer allows 2,000 requests a minute (Voucherify's Organization plan); adding a member takes
             // three, so the default of one a second would let members fall behind the customer traffic
             if (!changed(base, Settings.LOYALTY_API_MAX_RATE)) sandbox.put(Settings.LOYALTY_API_MAX_RATE.key(), "20");
@@ -243,10 +260,33 @@ public final class Sandbox implements AutoCloseable {
                     new ArrayList<>(entities.all().values()), customerSeed, customerEvery);
         }
         Sandbox sb = new Sandbox(peers, runtime, billing, customers, customerSeed, entities, out);
+        // the loyalty platform sends its signed webhooks to the runtime (one minute of its retry schedule a second
+        // here); its members redeem, the platform expires points and re-sends a few webhooks
+        if (flows(config).contains(LOYALTY_FLOW)) {
+            peers.loyalty.sendWebhooks(URI.create(http + LoyaltyWebhook.PATH),
+                    config.get(Settings.LOYALTY_WEBHOOK_SECRET), Duration.ofSeconds(1));
+            if (customers != null) {
+                var fields = runtime.store().customerFields();
+                sb.loyaltyTraffic = new LoyaltySimulator(peers.loyalty, config.get(Settings.LOYALTY_APP_ID),
+                        config.get(Settings.LOYALTY_APP_TOKEN), globalId -> fields.find(globalId, LoyaltyWebhook.LEGAL_ENTITY_FIELD)
+                        .map(io.interchange.store.CustomerFields.Recorded::value).filter(v -> !v.isBlank()),
+                        customerSeed, loyaltyEvery(customerEvery));
+            }
+        }
         sb.banner(config, logFile);
         billing.start();
         if (customers != null) customers.start();
+        if (sb.loyaltyTraffic != null) sb.loyaltyTraffic.start();
         return sb;
+    }
+
+    /**
+     * The loyalty traffic keeps pace with the customer traffic: one action a second beside a customer change every
+     * second and a half (the defaults), proportionally faster or slower.
+     */
+    static Duration loyaltyEvery(Duration customerEvery) {
+        return Duration.ofMillis(Math.max(1L, LoyaltySimulator.DEFAULT_INTERVAL.toMillis()
+                * customerEvery.toMillis() / CustomerSimulator.DEFAULT_INTERVAL.toMillis()));
     }
 
     /**
@@ -300,8 +340,9 @@ public final class Sandbox implements AutoCloseable {
             byS4.put(e.companyCode(), e.id());
             byLegacy.put(e.legacyCompany(), e.id());
         });
-        List<S4HanaPeer.Posting> s4Postings = s4.postings();
-        List<LegacyErpPeer.Posting> legacyPostings = legacy.postings();
+        // the loyalty points liability entries are the loyalty block's: these lines are billing's
+        List<S4HanaPeer.Posting> s4Postings = s4.postings().stream().filter(p -> !loyaltyPosting(p)).toList();
+        List<LegacyErpPeer.Posting> legacyPostings = legacy.postings().stream().filter(p -> !loyaltyPosting(p)).toList();
         s4Postings.forEach(p -> posted.merge(byS4.getOrDefault(p.companyCode(), p.companyCode()), 1L, Long::sum));
         legacyPostings.forEach(p -> posted.merge(byLegacy.getOrDefault(p.company(), p.company()), 1L, Long::sum));
         Map<String, Long> dead = new TreeMap<>();
@@ -338,7 +379,93 @@ public final class Sandbox implements AutoCloseable {
             sb.append("    last refusal: ").append(st.recentRejections().get(st.recentRejections().size() - 1)).append('\n');
         }
         if (customers != null) customerBlock(sb);
+        if (loyalty.webhooks() != null) loyaltyBlock(sb, byS4, byLegacy);
         return sb.toString().stripTrailing();
+    }
+
+    // ------------------------------------------------------------------------------------- loyalty block
+
+    /** An S/4HANA entry of a loyalty points transaction: its header text is the posting's kind and transaction. */
+    private static boolean loyaltyPosting(S4HanaPeer.Posting p) {
+        return p.headerText() != null && p.headerText().startsWith("LOYALTY_");
+    }
+
+    /** A legacy ERP entry of a loyalty points transaction: the legacy ERP takes the posting id as its reference. */
+    private static boolean loyaltyPosting(LegacyErpPeer.Posting p) {
+        return p.reference() != null && p.reference().startsWith("posting:voucherify:");
+    }
+
+    /**
+     * The loyalty block: per legal entity, the points earned, redeemed and expired at the platform (its transactions,
+     * the entity the customer master names for the holder) and the liability entries the ERP peers took for them;
+     * the webhooks the platform sent (re-deliveries among them), tier changes it delivered, and loyalty events the
+     * runtime parked ({@code loyalty.event} dead letters, with the last reason).
+     */
+    private void loyaltyBlock(StringBuilder sb, Map<String, String> byS4, Map<String, String> byLegacy) {
+        Map<String, String> sourceIds = new HashMap<>();
+        loyalty.customers().forEach(c -> sourceIds.put(c.path("id").asText(), c.path("source_id").asText(null)));
+        var fields = runtime.store().customerFields();
+        Map<String, long[]> points = new TreeMap<>(); // entity -> earned, redeemed, expired, other
+        for (var card : loyalty.members()) {
+            String globalId = sourceIds.get(card.path("holder_id").asText());
+            String entity = globalId == null ? "?" : fields.find(globalId, LoyaltyWebhook.LEGAL_ENTITY_FIELD)
+                    .map(io.interchange.store.CustomerFields.Recorded::value).filter(v -> !v.isBlank()).orElse("?");
+            for (var tx : loyalty.transactions(card.path("code").asText())) {
+                long p = tx.path("details").path("balance").path("points").asLong();
+                long[] sums = points.computeIfAbsent(entity, k -> new long[4]);
+                switch (tx.path("type").asText()) {
+                    case "POINTS_ACCRUAL", "POINTS_ADDITION" -> sums[0] += p;
+                    case "POINTS_REDEMPTION" -> sums[1] -= p;
+                    case "POINTS_EXPIRATION" -> sums[2] -= p;
+                    default -> sums[3] += p;
+                }
+            }
+        }
+        Map<String, Long> posted = new TreeMap<>();
+        Map<String, String> erp = new HashMap<>();
+        s4.postings().stream().filter(Sandbox::loyaltyPosting).forEach(p -> {
+            String e = byS4.getOrDefault(p.companyCode(), p.companyCode());
+            posted.merge(e, 1L, Long::sum);
+            erp.put(e, "S/4HANA");
+        });
+        legacy.postings().stream().filter(Sandbox::loyaltyPosting).forEach(p -> {
+            String e = byLegacy.getOrDefault(p.company(), p.company());
+            posted.merge(e, 1L, Long::sum);
+            erp.merge(e, "legacy", (a, b) -> a.equals(b) ? a : a + "+" + b);
+        });
+        List<io.interchange.sandbox.loyalty.LoyaltyWebhookSender.Delivery> deliveries = loyalty.webhooks().deliveries();
+        long redelivered = deliveries.stream().filter(d -> d.statuses().size() > 1).count();
+        Map<String, Long> tiers = new TreeMap<>();
+        deliveries.stream().filter(d -> d.type().startsWith("customer.loyalty.tier.") && d.delivered())
+                .forEach(d -> tiers.merge(d.type().substring("customer.loyalty.tier.".length()), 1L, Long::sum));
+        List<DeadLetter> parked = runtime.store().deadLetters().list(LoyaltyWebhook.EVENT_ROUTE_ID, DeadLetter.OPEN, 1000);
+        List<String> head = new ArrayList<>();
+        head.add("webhooks sent " + deliveries.size() + " (delivered " + deliveries.stream()
+                .filter(io.interchange.sandbox.loyalty.LoyaltyWebhookSender.Delivery::delivered).count()
+                + ", sent more than once " + redelivered + ")");
+        List<String> tierCounts = new ArrayList<>();
+        tiers.forEach((k, v) -> tierCounts.add(k + " " + v));
+        head.add("tier changes " + tiers.values().stream().mapToLong(Long::longValue).sum()
+                + (tierCounts.isEmpty() ? "" : " (" + String.join(", ", tierCounts) + ")"));
+        head.add("parked " + parked.size() + (parked.isEmpty() ? "" : " (" + parked.get(parked.size() - 1).errorMessage() + ")"));
+        wrap(sb, "    loyalty:", head);
+        TreeSet<String> all = new TreeSet<>(points.keySet());
+        all.addAll(posted.keySet());
+        for (String e : all) {
+            long[] p = points.getOrDefault(e, new long[4]);
+            long waiting = runtime.store().loyaltyFilings().unfiled(e);
+            sb.append(String.format("        %-5s earned %6d  redeemed %6d  expired %5d  posted %4d%s%s%n", e, p[0], p[1],
+                    p[2], posted.getOrDefault(e, 0L), erp.containsKey(e) ? " (" + erp.get(e) + ")" : "",
+                    waiting > 0 ? ", " + waiting + " for the daily filing" : ""));
+        }
+        if (loyaltyTraffic != null) {
+            LoyaltySimulator.Stats ls = loyaltyTraffic.stats();
+            wrap(sb, "    loyalty simulator:", List.of("earned " + ls.pointsEarned() + " in " + ls.earns()
+                            + " adds (stand-in for paid invoices: billing's customers are no members)",
+                    "redeemed " + ls.pointsRedeemed() + " in " + ls.redemptions(),
+                    "expired " + ls.pointsExpired() + " in " + ls.expirations(),
+                    "webhooks re-sent " + ls.redeliveries()));
+        }
     }
 
     /**
@@ -450,7 +577,7 @@ public final class Sandbox implements AutoCloseable {
                 + "), MBean io.interchange:type=DeadLetters");
         out.println("  Kafka        " + runtime.bootstrapServers() + "  topics " + config.get(Settings.BILLING_TOPIC)
                 + ", " + config.get(Settings.LEDGER_TOPIC) + (customers != null ? ", " + config.get(Settings.CUSTOMER_TOPIC)
-                : ""));
+                : "") + (loyalty.webhooks() != null ? ", " + config.get(Settings.LOYALTY_TOPIC) : ""));
         out.println("  S/4HANA peer " + s4.endpointUrl());
         out.println("  legacy peer  " + legacy.endpointUrl());
         out.println("  billing API  " + stripeApi.url() + "/v1  (Stripe's REST API: invoice lines, customers)");
@@ -459,6 +586,10 @@ public final class Sandbox implements AutoCloseable {
                 + config.get(Settings.HTTP_PORT) + HubSpotWebhook.PATH + ", sandbox client secret "
                 + config.get(Settings.HUBSPOT_CLIENT_SECRET) + ")");
         out.println("  loyalty API  " + loyalty.url() + "  (program " + config.get(Settings.LOYALTY_CAMPAIGN_ID) + ")");
+        if (loyalty.webhooks() != null) {
+            out.println("  loyalty webhooks  POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + LoyaltyWebhook.PATH
+                    + "  (sandbox webhook secret " + config.get(Settings.LOYALTY_WEBHOOK_SECRET) + ")");
+        }
         out.println("  S/4HANA confirmations  POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT)
                 + S4PartnerConfirmations.PATH + "  (user " + config.get(Settings.S4_CONFIRMATION_USER)
                 + ", sandbox password " + config.get(Settings.S4_CONFIRMATION_PASSWORD) + ")");
@@ -471,6 +602,12 @@ public final class Sandbox implements AutoCloseable {
             out.println("Simulated CRM users (seed " + customerSeed + ") add and edit Salesforce accounts and contacts and HubSpot");
             out.println("contacts (some the same person as a Salesforce contact, some with a phone HubSpot may not set): each");
             out.println("customer reaches billing, its legal entity's ERP and loyalty, and its ids go back to the CRM records.");
+        }
+        if (loyaltyTraffic != null) {
+            out.println("Loyalty members (seed " + customerSeed + ") earn points (added by the simulator through the platform's API,");
+            out.println("a stand-in for paid invoices: the billing simulator's customers are no loyalty members), redeem them;");
+            out.println("the platform expires some and re-sends a few webhooks. Silver from " + SILVER_FROM + " points, Gold from "
+                    + GOLD_FROM + ".");
         }
         if (logFile != null) {
             out.println("The console shows this summary, warnings and errors; the full log is in " + logFile + ".");
@@ -536,6 +673,11 @@ public final class Sandbox implements AutoCloseable {
         return loyalty;
     }
 
+    /** The loyalty members' and platform's traffic, or null when flow loyalty-webhook or the customer flows do not run. */
+    public LoyaltySimulator loyaltyTraffic() {
+        return loyaltyTraffic;
+    }
+
     /** The customer traffic, or null when the customer flows do not run. */
     public CustomerSimulator customers() {
         return customers;
@@ -543,6 +685,7 @@ public final class Sandbox implements AutoCloseable {
 
     @Override
     public void close() {
+        if (loyaltyTraffic != null) loyaltyTraffic.close();
         if (customers != null) customers.close();
         billing.close();
         runtime.close();

@@ -24,12 +24,14 @@ public final class Store implements AutoCloseable {
     private final DeadLetterStore deadLetters;
     private final AuditTrail audit;
     private final ErpConfirmations confirmations;
+    private final LoyaltyFilings loyaltyFilings;
     private final BillingReferences billingReferences;
     private final CrossReferences crossReferences;
     private final IdentityIndex identityIndex;
     private final CustomerFields customerFields;
     private final EchoLedger echoLedger;
     private final StreamPositions streamPositions;
+    private final LoyaltyStandings loyaltyStandings;
 
     private Store(HikariDataSource dataSource, Config config, Clock clock) {
         this.dataSource = dataSource;
@@ -39,6 +41,7 @@ public final class Store implements AutoCloseable {
         this.deadLetters = new DeadLetterStore(dataSource, clock);
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
+        this.loyaltyFilings = new LoyaltyFilings(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
         // a creation claimed in a target is a pending effect like an idempotency key: its lease
         Duration lease = config.getDuration(Settings.IDEMPOTENCY_LEASE);
@@ -47,6 +50,7 @@ public final class Store implements AutoCloseable {
         this.customerFields = new CustomerFields(dataSource, clock);
         this.echoLedger = new EchoLedger(dataSource, clock, config.getDuration(Settings.CUSTOMER_ECHO_WINDOW));
         this.streamPositions = new StreamPositions(dataSource, clock);
+        this.loyaltyStandings = new LoyaltyStandings(dataSource);
     }
 
     /** Connects, migrates the schema to the latest version and returns the store. */
@@ -194,8 +198,16 @@ public final class Store implements AutoCloseable {
         return streamPositions;
     }
 
+    public LoyaltyStandings loyaltyStandings() {
+        return loyaltyStandings;
+    }
+
     public ErpConfirmations confirmations() {
         return confirmations;
+    }
+
+    public LoyaltyFilings loyaltyFilings() {
+        return loyaltyFilings;
     }
 
     /** True when a connection can be had and answers a trivial query. */

@@ -43,7 +43,7 @@ final class StoreFixture implements AutoCloseable {
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
             for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
                     "customer_identity_key", "customer_identity_owner", "customer_field", "customer_link", "customer",
-                    "echo_ledger", "stream_position")) {
+                    "echo_ledger", "stream_position", "loyalty_standing", "loyalty_filing_item", "loyalty_filing")) {
                 s.executeUpdate("DELETE FROM " + table);
             }
         } catch (SQLException e) {

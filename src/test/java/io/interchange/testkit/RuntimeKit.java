@@ -48,7 +48,8 @@ public final class RuntimeKit implements AutoCloseable {
     private final Path dir;
     public final S4HanaPeer s4;
     public final LegacyErpPeer legacy;
-    public final InterchangeRuntime runtime;
+    /** The runtime; another instance after {@link #restartRuntime()}. */
+    public InterchangeRuntime runtime;
     public final int httpPort;
     public final int managementPort;
     public final int jmxPort;
@@ -109,6 +110,22 @@ public final class RuntimeKit implements AutoCloseable {
     public void restartKafka() {
         int port = Integer.parseInt(kafka.bootstrapServers().substring(kafka.bootstrapServers().lastIndexOf(':') + 1));
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), port);
+    }
+
+    /**
+     * Stops the runtime and starts it again on the same configuration: the same store (data directory or database),
+     * Kafka, consumer groups and ports, as after an orderly restart of the process.
+     */
+    public void restartRuntime() throws Exception {
+        restartRuntime(() -> { });
+    }
+
+    /** As {@link #restartRuntime()}, doing {@code whileStopped} between the stop and the start. */
+    public void restartRuntime(Runnable whileStopped) throws Exception {
+        Config config = runtime.config();
+        runtime.close();
+        whileStopped.run();
+        runtime = InterchangeRuntime.start(config);
     }
 
     public HttpResponse<String> postWebhook(byte[] body, String signatureHeader) throws Exception {

@@ -147,4 +147,47 @@ public final class HubSpotCrm {
         }
         return failed;
     }
+    /**
+     * One record's properties ({@code GET /crm/v3/objects/<type>/<id>?properties=...}): the owner of a contact
+     * ({@code hubspot_owner_id}) before a task is made for it. A record HubSpot does not hold is a permanent failure.
+     */
+    public JsonNode read(String objectType, String id, List<String> properties) {
+        return client.call(RestRequest.get("/crm/v3/objects/" + objectType + "/" + encode(id) + "?properties="
+                + encode(String.join(",", properties)) + "&archived=false")).json().path("properties");
+    }
+
+    /**
+     * The id of the record of {@code objectType} whose {@code property} equals {@code value}, through the CRM search API
+     * ({@code POST /crm/v3/objects/<type>/search}, one EQ filter), or null when none is found. HubSpot's search index
+     * follows writes with a short delay: a record made a moment ago may not be found yet.
+     */
+    public String findBy(String objectType, String property, String value) {
+        ObjectNode body = JSON.createObjectNode();
+        body.putArray("filterGroups").addObject().putArray("filters").addObject().put("propertyName", property)
+                .put("operator", "EQ").put("value", value);
+        body.putArray("properties").add(property);
+        body.put("limit", 2);
+        JsonNode answer = client.call(RestRequest.post("/crm/v3/objects/" + objectType + "/search",
+                RestBody.json(body))).json();
+        for (JsonNode r : answer.path("results")) {
+            if (value.equals(r.path("properties").path(property).asText(null))) return r.path("id").asText();
+        }
+        return null;
+    }
+
+    /**
+     * Creates one record ({@code POST /crm/v3/objects/<type>}) with its {@code properties} and {@code associations} as
+     * given; returns its id. HubSpot takes no idempotency key here: a caller that may have created it already (an
+     * answer lost) looks it up first ({@link #findBy}).
+     */
+    public String create(String objectType, JsonNode body) {
+        JsonNode answer = client.call(RestRequest.post("/crm/v3/objects/" + objectType, RestBody.json(body))).json();
+        String id = answer.path("id").asText(null);
+        if (id == null) throw new TransientFailure("HubSpot API create of a " + objectType + " answered no id");
+        return id;
+    }
+
+    private static String encode(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
 }

@@ -64,6 +64,8 @@ public final class SalesforceCrm {
     public static final String CALL_OPTIONS = "Sforce-Call-Options";
     static final String ENDPOINT = SalesforceConnection.COMPONENT + ":compositeUpsertSObjectCollections";
     static final String UPDATE_ENDPOINT = SalesforceConnection.COMPONENT + ":compositeUpdateSObjectCollections";
+    static final String QUERY_ENDPOINT = SalesforceConnection.COMPONENT + ":query?rawPayload=true";
+    private static final com.fasterxml.jackson.databind.ObjectMapper QUERY_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /**
      * Creates the client's endpoints now, which starts camel-salesforce's component (its HTTP client and login): left
@@ -73,6 +75,7 @@ public final class SalesforceCrm {
     public static void start(org.apache.camel.CamelContext context) {
         context.getEndpoint(ENDPOINT);
         context.getEndpoint(UPDATE_ENDPOINT);
+        context.getEndpoint(QUERY_ENDPOINT);
     }
 
     /** Object and field API names: letters, digits, underscores ({@code Account}, {@code Ext_Id__c}, {@code ns__X__c}). */
@@ -221,6 +224,34 @@ public final class SalesforceCrm {
             }
         }
         return results;
+    }
+
+    /**
+     * The records a SOQL query answers (its first page, up to 2,000: for queries that select a few records by id or
+     * by an external id), through camel-salesforce's {@code query} with the raw JSON answer. A whole request's failure
+     * is classified as the writes' are.
+     */
+    public List<com.fasterxml.jackson.databind.JsonNode> query(String soql) {
+        String what = "Salesforce query " + soql;
+        Exchange answer = template.request(QUERY_ENDPOINT, e -> {
+            e.getIn().setHeader(SalesforceEndpointConfig.SOBJECT_QUERY, soql);
+            e.getIn().setBody(soql);
+        });
+        observeLimits(answer.getMessage().getHeader("Sforce-Limit-Info", String.class));
+        if (answer.getException() != null) throw classify(what, answer.getException());
+        try {
+            com.fasterxml.jackson.databind.JsonNode page = QUERY_JSON.readTree(answer.getMessage().getBody(String.class));
+            List<com.fasterxml.jackson.databind.JsonNode> out = new ArrayList<>();
+            page.path("records").forEach(out::add);
+            return out;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new TransientFailure(what + " answered what is not a query result: " + e.getMessage(), e);
+        }
+    }
+
+    /** A text value quoted for SOQL (backslash and quote escaped). */
+    public static String soqlText(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
     private List<Result> send(String sObject, String externalIdField, List<WriteRecord> chunk) {

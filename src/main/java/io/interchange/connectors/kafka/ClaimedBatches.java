@@ -32,6 +32,7 @@ public final class ClaimedBatches implements AutoCloseable {
     private final String singleUri;
     private final Handler handler;
     private final KafkaBatches.Template template = new KafkaBatches.Template();
+    private boolean takenOverAlone;
 
     /**
      * @param types     the CloudEvents types the flow takes (others on the topic are passed over)
@@ -45,6 +46,17 @@ public final class ClaimedBatches implements AutoCloseable {
         this.key = key;
         this.singleUri = singleUri;
         this.handler = handler;
+    }
+
+    /**
+     * Records whose claim is taken over from a delivery that did not finish (a process that died mid-effect) go through
+     * the single-record route, which is told so ({@code IdempotentStep.TAKEN_OVER}) and can ask its target whether the
+     * effect happened, instead of through the batch handler, which is not told. For targets whose effects cannot be
+     * repeated safely and have no idempotency key of their own (loyalty points).
+     */
+    public ClaimedBatches takenOverAlone() {
+        this.takenOverAlone = true;
+        return this;
     }
 
     public void process(Exchange batch) {
@@ -62,13 +74,17 @@ public final class ClaimedBatches implements AutoCloseable {
         }
         List<String> keys = new ArrayList<>(wanted.size());
         for (Exchange r : wanted) keys.add(key.apply(r.getMessage().getHeader(CloudEventHeaders.ID, String.class)));
-        List<IdempotencyStore.DuplicateState> states = wanted.isEmpty() ? List.of() : idempotency.claimAll(keys);
+        List<IdempotencyStore.DuplicateState> states = wanted.isEmpty() ? List.of()
+                : takenOverAlone ? idempotency.claimAllNoting(keys) : idempotency.claimAll(keys);
 
         List<Integer> claimed = new ArrayList<>();
         boolean[] alone = new boolean[wanted.size()];
         for (int i = 0; i < wanted.size(); i++) {
             IdempotencyStore.DuplicateState state = states.get(i);
-            if (state == null) claimed.add(i);
+            if (state == IdempotencyStore.DuplicateState.TAKEN_OVER) {
+                idempotency.releaseUnsettled(keys.get(i)); // the single route takes it over at once, and is told so
+                alone[i] = true;
+            } else if (state == null) claimed.add(i);
             else if (state != IdempotencyStore.DuplicateState.DONE) alone[i] = true; // held: the single route waits
         }
         List<RuntimeException> failures = claimed.isEmpty() ? List.of()

@@ -18,7 +18,8 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * HubSpot's CRM v3 object API as far as the runtime writes it, for the sandbox and tests:
+ * HubSpot's CRM v3 object API as far as the runtime writes it, for the sandbox and tests (also reading a record's
+ * properties, searching with EQ filters and creating tasks with their associations, for the loyalty-crm flow):
  * {@code POST /crm/v3/objects/{objectType}/batch/upsert} with {@code {"inputs":[{"id","idProperty","properties"}]}}
  * (at most 100 inputs, each naming the unique property it is matched by), which really upserts into an in-memory store:
  * a record whose {@code idProperty} holds the input's {@code id} is updated, otherwise one is created with that value
@@ -34,6 +35,10 @@ public final class HubSpotPeer extends RestPeerSupport {
     public static final int MAX_INPUTS = 100;
     private static final String UPSERT = "/crm/v3/objects/([a-z_0-9]+)/batch/upsert";
     private static final String UPDATE = "/crm/v3/objects/([a-z_0-9]+)/batch/update";
+    private static final String READ = "/crm/v3/objects/([a-z_0-9]+)/([0-9]+)";
+    private static final String SEARCH = "/crm/v3/objects/([a-z_0-9]+)/search";
+    /** HubSpot-defined association types from a task: to a contact 204, to a company 192. */
+    private static final Map<Integer, String> TASK_ASSOCIATIONS = Map.of(204, "contacts", 192, "companies");
 
     private final Map<String, Map<String, ObjectNode>> objects = new LinkedHashMap<>();
     private final AtomicLong ids = new AtomicLong(1000);
@@ -83,6 +88,9 @@ public final class HubSpotPeer extends RestPeerSupport {
 
     @Override
     protected Answer handle(Request request) throws IOException {
+        if ("GET".equals(request.method()) && request.path().matches(READ)) return read(request);
+        if ("POST".equals(request.method()) && request.path().matches(SEARCH)) return search(request);
+        if ("POST".equals(request.method()) && request.path().equals("/crm/v3/objects/tasks")) return createTask(request);
         boolean update = request.path().matches(UPDATE);
         if (!"POST".equals(request.method()) || !request.path().matches(UPSERT) && !update) {
             return error(404, null, "Unable to route " + request.method() + " request with path " + request.path());
@@ -172,6 +180,110 @@ public final class HubSpotPeer extends RestPeerSupport {
         ArrayNode ids = error.putObject("context").putArray("ids");
         missing.forEach(ids::add);
         return Answer.json(207, answer);
+    }
+
+    /**
+     * {@code GET /crm/v3/objects/<type>/<id>?properties=a,b}: the record with the properties asked for (those it has)
+     * and {@code hs_object_id}; 404 when HubSpot holds no such record.
+     */
+    private Answer read(Request request) {
+        String type = request.path().replaceAll(READ, "$1");
+        String id = request.path().replaceAll(READ, "$2");
+        ObjectNode record;
+        synchronized (objects) {
+            record = objects.getOrDefault(type, Map.of()).get(id);
+            record = record == null ? null : record.deepCopy();
+        }
+        if (record == null) return error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.");
+        ObjectNode answer = JSON.createObjectNode().put("id", id);
+        ObjectNode properties = answer.putObject("properties").put("hs_object_id", id);
+        String wanted = request.queryParams().getOrDefault("properties", "");
+        for (String p : wanted.split(",")) {
+            if (!p.isBlank() && record.path("properties").has(p.strip())) {
+                properties.set(p.strip(), record.path("properties").get(p.strip()));
+            }
+        }
+        answer.put("createdAt", record.path("createdAt").asText()).put("updatedAt", record.path("updatedAt")
+                .asText(record.path("createdAt").asText())).put("archived", false);
+        return Answer.json(200, answer);
+    }
+
+    /**
+     * {@code POST /crm/v3/objects/<type>/search} with {@code filterGroups} of {@code EQ} filters (a group matches when
+     * all its filters do, the search when any group does); answers {@code total} and {@code results} with the asked
+     * {@code properties}. Unlike HubSpot, whose index follows writes by seconds, it finds a record at once.
+     */
+    private Answer search(Request request) throws IOException {
+        String type = request.path().replaceAll(SEARCH, "$1");
+        JsonNode body = request.json();
+        List<ObjectNode> found = new ArrayList<>();
+        synchronized (objects) {
+            for (ObjectNode r : objects.getOrDefault(type, Map.of()).values()) {
+                boolean any = false;
+                for (JsonNode group : body.path("filterGroups")) {
+                    boolean all = true;
+                    for (JsonNode f : group.path("filters")) {
+                        if (!"EQ".equals(f.path("operator").asText())) {
+                            return error(400, "VALIDATION_ERROR", "the peer searches with EQ filters only");
+                        }
+                        all &= f.path("value").asText().equals(r.path("properties").path(f.path("propertyName").asText())
+                                .asText(null));
+                    }
+                    any |= all;
+                }
+                if (any) found.add(r.deepCopy());
+            }
+        }
+        ObjectNode answer = JSON.createObjectNode().put("total", found.size());
+        ArrayNode results = answer.putArray("results");
+        int limit = body.path("limit").asInt(10);
+        for (ObjectNode r : found.subList(0, Math.min(limit, found.size()))) {
+            ObjectNode out = results.addObject().put("id", r.path("id").asText());
+            ObjectNode properties = out.putObject("properties").put("hs_object_id", r.path("id").asText());
+            for (JsonNode p : body.path("properties")) {
+                if (r.path("properties").has(p.asText())) properties.set(p.asText(), r.path("properties").get(p.asText()));
+            }
+            out.put("archived", false);
+        }
+        return Answer.json(200, answer);
+    }
+
+    /**
+     * {@code POST /crm/v3/objects/tasks}: a task with its {@code properties} ({@code hs_timestamp} required) and
+     * {@code associations} (each {@code to.id} with HubSpot-defined types 204 contact or 192 company, the record
+     * existing); 201 with the task. Like HubSpot it takes no idempotency key: the same body twice makes two tasks.
+     */
+    private Answer createTask(Request request) throws IOException {
+        JsonNode body = request.json();
+        JsonNode properties = body == null ? null : body.path("properties");
+        if (properties == null || !properties.isObject() || !properties.hasNonNull("hs_timestamp")) {
+            return error(400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required");
+        }
+        String now = Instant.now().toString();
+        synchronized (objects) {
+            for (JsonNode a : body.path("associations")) {
+                for (JsonNode t : a.path("types")) {
+                    String to = TASK_ASSOCIATIONS.get(t.path("associationTypeId").asInt());
+                    if (to == null || !"HUBSPOT_DEFINED".equals(t.path("associationCategory").asText())) {
+                        return error(400, "VALIDATION_ERROR", "invalid association type " + t);
+                    }
+                    if (!objects.getOrDefault(to, Map.of()).containsKey(a.path("to").path("id").asText())) {
+                        return error(400, "VALIDATION_ERROR", "association target " + to + " "
+                                + a.path("to").path("id").asText() + " does not exist");
+                    }
+                }
+            }
+            ObjectNode task = JSON.createObjectNode().put("id", String.valueOf(ids.incrementAndGet()));
+            ObjectNode p = task.putObject("properties");
+            properties.fields().forEachRemaining(f -> p.put(f.getKey(), f.getValue().asText()));
+            p.put("hs_object_id", task.path("id").asText());
+            task.put("createdAt", now).put("updatedAt", now).put("archived", false);
+            task.set("associations", body.path("associations").deepCopy());
+            objects.computeIfAbsent("tasks", k -> new LinkedHashMap<>()).put(task.path("id").asText(), task);
+            ObjectNode answer = task.deepCopy();
+            answer.remove("associations");
+            return Answer.json(201, answer);
+        }
     }
 
     /** A record HubSpot holds already (made there by a person), with these properties; returns its id. */

@@ -36,7 +36,12 @@ import java.util.regex.Pattern;
  * "vouchers":[...],"total":n}};</li>
  * <li>{@code GET /v1/loyalties/members/{memberId}} and {@code /v1/loyalties/{campaignId}/members/{memberId}}: the card
  * by its code; {@code GET /v1/loyalties/members/{memberId}/tiers}: the program's tier whose points range holds the
- * card's points, if any.</li>
+ * card's balance, if any (the sandbox's programs qualify tiers by the balance);</li>
+ * <li>the member's points ({@link LoyaltyLedger}): {@code POST .../members/{memberId}/balance},
+ * {@code GET .../members/{memberId}/transactions}, {@code POST .../members/{memberId}/redemption}, each also under
+ * {@code /v1/loyalties/{campaignId}/}; points the platform expires on its own through {@link #expire}; and, once
+ * {@link #sendWebhooks} names a target, the project's signed webhooks for every transaction and tier change
+ * ({@link LoyaltyWebhookSender}).</li>
  * </ul>
  * Authentication by {@code X-App-Id} and {@code X-App-Token} (401 otherwise); errors in Voucherify's shape
  * ({@code code}, {@code key}, {@code message}, {@code details}, {@code request_id}); the rate limit announced in
@@ -48,9 +53,13 @@ public final class LoyaltyPeer extends RestPeerSupport {
     private static final Pattern PROGRAM_MEMBERS = Pattern.compile("/v1/loyalties/([^/]+)/members");
     private static final Pattern MEMBER = Pattern.compile("/v1/loyalties/(?:([^/]+)/)?members/([^/]+)");
     private static final Pattern MEMBER_TIERS = Pattern.compile("/v1/loyalties/members/([^/]+)/tiers");
+    private static final Pattern MEMBER_BALANCE = Pattern.compile("/v1/loyalties/(?:([^/]+)/)?members/([^/]+)/balance");
+    private static final Pattern MEMBER_TRANSACTIONS =
+            Pattern.compile("/v1/loyalties/(?:([^/]+)/)?members/([^/]+)/transactions");
+    private static final Pattern MEMBER_REDEMPTION = Pattern.compile("/v1/loyalties/(?:([^/]+)/)?members/([^/]+)/redemption");
     private static final String CODE_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-    private record Program(String id, String name, List<ObjectNode> tiers) {
+    private record Program(String id, String name, List<ObjectNode> tiers, String createdAt) {
     }
 
     private final String appId;
@@ -62,6 +71,11 @@ public final class LoyaltyPeer extends RestPeerSupport {
     /** Loyalty cards by code, in order of assignment. */
     private final Map<String, ObjectNode> cards = new LinkedHashMap<>();
     private final Map<String, Program> programs = new LinkedHashMap<>();
+    private final LoyaltyLedger ledger = new LoyaltyLedger(this::holderOf, this::campaignOf, this::tierOf,
+            this::transactionId, this::error);
+    private volatile LoyaltyWebhookSender webhooks;
+    /** Transactions made so far, for their ids. */
+    private long transactions;
 
     public LoyaltyPeer(int port, String appId, String appToken) throws IOException {
         super("loyalty", port);
@@ -80,7 +94,7 @@ public final class LoyaltyPeer extends RestPeerSupport {
     /** A loyalty program (campaign) customers may join. */
     public LoyaltyPeer program(String campaignId, String name) {
         synchronized (lock) {
-            programs.putIfAbsent(campaignId, new Program(campaignId, name, new ArrayList<>()));
+            programs.putIfAbsent(campaignId, new Program(campaignId, name, new ArrayList<>(), Instant.now().toString()));
         }
         return this;
     }
@@ -90,20 +104,81 @@ public final class LoyaltyPeer extends RestPeerSupport {
         synchronized (lock) {
             Program p = programs.get(campaignId);
             if (p == null) throw new IllegalArgumentException("no program " + campaignId);
-            ObjectNode tier = JSON.createObjectNode().put("id", tierId).put("name", name).put("campaign_id", campaignId)
-                    .put("object", "loyalty_tier");
+            ObjectNode tier = JSON.createObjectNode().put("id", tierId).put("name", name).put("campaign_id", campaignId);
+            tier.putObject("metadata");
+            tier.put("created_at", Instant.now().toString()).putNull("updated_at");
+            tier.putObject("earning_rules");
+            tier.putObject("rewards");
+            tier.putObject("config").putObject("points").put("from", from).put("to", to);
             tier.putObject("points").put("from", from).put("to", to);
+            tier.put("object", "loyalty_tier");
             p.tiers().add(tier);
         }
         return this;
     }
 
-    /** Adds (or with a negative number, subtracts) points on a card, as an earning rule or a manual adjustment would. */
+    /**
+     * Adds points on a card as an earning rule of the program would (a {@code POINTS_ACCRUAL}, source
+     * {@code Automation}), or with a negative number subtracts them as the dashboard would (a {@code POINTS_REMOVAL});
+     * recorded, tiers recomputed and webhooks sent like any change of the balance.
+     */
     public void addPoints(String code, long points) {
         synchronized (lock) {
-            ObjectNode loyalty = (ObjectNode) cards.get(code).path("loyalty_card");
-            if (points > 0) loyalty.put("points", loyalty.path("points").asLong() + points);
-            loyalty.put("balance", loyalty.path("balance").asLong() + points);
+            ObjectNode card = cards.get(code);
+            if (card == null) throw new IllegalArgumentException("no card " + code);
+            ledger.change(card, points, points > 0 ? "POINTS_ACCRUAL" : "POINTS_REMOVAL", points > 0 ? "Automation" : null,
+                    null, null, null, "USER_PORTAL");
+        }
+    }
+
+    /**
+     * Makes {@code points} of a card's balance expire now (at most its balance), as the platform does on its own when
+     * their expiration date passes: a {@code POINTS_EXPIRATION} transaction with the points negative.
+     *
+     * @return the points that expired
+     */
+    public long expire(String code, long points) {
+        synchronized (lock) {
+            ObjectNode card = cards.get(code);
+            if (card == null) throw new IllegalArgumentException("no card " + code);
+            long expiring = Math.min(points, card.path("loyalty_card").path("balance").asLong());
+            if (expiring <= 0) return 0;
+            ledger.change(card, -expiring, "POINTS_EXPIRATION", null, null, null, null, "INTERNAL");
+            return expiring;
+        }
+    }
+
+    /**
+     * Sends the project's webhook (envelope v2024-01-01, signed with {@code secret}) to {@code target} for every
+     * transaction and tier change from now on; off until called, so the peer's other users get no traffic. One minute
+     * of Voucherify's retry schedule is {@code retryUnit} here.
+     */
+    public LoyaltyPeer sendWebhooks(java.net.URI target, String secret, Duration retryUnit) {
+        synchronized (lock) {
+            if (webhooks != null) webhooks.close();
+            webhooks = new LoyaltyWebhookSender(target, secret, "proj_" + token(8), "wh_" + token(24), retryUnit);
+            ledger.webhooks(webhooks, appId);
+        }
+        return this;
+    }
+
+    /** The webhook sender, or null while webhooks are off. */
+    public LoyaltyWebhookSender webhooks() {
+        return webhooks;
+    }
+
+    /** A card's transactions, oldest first (copies). */
+    public List<ObjectNode> transactions(String code) {
+        synchronized (lock) {
+            return ledger.transactions(code).stream().map(ObjectNode::deepCopy).toList();
+        }
+    }
+
+    /** A card by its code now (a copy), or null. */
+    public ObjectNode member(String code) {
+        synchronized (lock) {
+            ObjectNode card = cards.get(code);
+            return card == null ? null : card.deepCopy();
         }
     }
 
@@ -149,6 +224,21 @@ public final class LoyaltyPeer extends RestPeerSupport {
                     case "GET" -> listMembers(program, request);
                     default -> notAllowed(request);
                 };
+            }
+            if ((m = MEMBER_BALANCE.matcher(path)).matches()) {
+                if (!"POST".equals(method)) return notAllowed(request);
+                ObjectNode card = card(m);
+                return card == null ? voucherNotFound(decode(m.group(2))) : ledger.balance(card, request);
+            }
+            if ((m = MEMBER_TRANSACTIONS.matcher(path)).matches()) {
+                if (!"GET".equals(method)) return notAllowed(request);
+                ObjectNode card = card(m);
+                return card == null ? voucherNotFound(decode(m.group(2))) : ledger.list(card, request.queryParams());
+            }
+            if ((m = MEMBER_REDEMPTION.matcher(path)).matches()) {
+                if (!"POST".equals(method)) return notAllowed(request);
+                ObjectNode card = card(m);
+                return card == null ? voucherNotFound(decode(m.group(2))) : ledger.redeem(card, request);
             }
             if ((m = MEMBER_TIERS.matcher(path)).matches() && "GET".equals(method)) {
                 ObjectNode card = cards.get(decode(m.group(1)));
@@ -241,7 +331,8 @@ public final class LoyaltyPeer extends RestPeerSupport {
         while (cards.containsKey(code)) code = token(8);
         ObjectNode card = JSON.createObjectNode().put("id", "v_" + token(32)).put("code", code)
                 .put("campaign", program.name()).put("campaign_id", program.id()).put("type", "LOYALTY_CARD");
-        card.putObject("loyalty_card").put("points", 0).put("balance", 0);
+        card.putObject("loyalty_card").put("points", 0).put("balance", 0).put("expired_points", 0)
+                .put("subtracted_points", 0);
         card.put("active", true);
         card.putObject("metadata");
         card.put("created_at", now).put("holder_id", holder.path("id").asText());
@@ -285,11 +376,69 @@ public final class LoyaltyPeer extends RestPeerSupport {
         return Answer.json(200, list);
     }
 
+    /** The card a member path names ({@code group(1)} the campaign, optional; {@code group(2)} the code), or null. */
+    private ObjectNode card(Matcher m) {
+        ObjectNode card = cards.get(decode(m.group(2)));
+        if (card == null || (m.group(1) != null && !decode(m.group(1)).equals(card.path("campaign_id").asText()))) {
+            return null;
+        }
+        return card;
+    }
+
+    private ObjectNode holderOf(ObjectNode card) {
+        ObjectNode c = customers.get(card.path("holder_id").asText());
+        ObjectNode holder = JSON.createObjectNode().put("id", card.path("holder_id").asText());
+        holder.set("name", c == null ? null : c.get("name"));
+        holder.set("email", c == null ? null : c.get("email"));
+        holder.set("source_id", c == null ? null : c.get("source_id"));
+        holder.set("metadata", c == null ? JSON.createObjectNode() : c.path("metadata").deepCopy());
+        holder.put("object", "customer");
+        for (String f : List.of("name", "email", "source_id")) if (holder.get(f) == null) holder.putNull(f);
+        return holder;
+    }
+
+    private ObjectNode campaignOf(ObjectNode card) {
+        Program p = programs.get(card.path("campaign_id").asText());
+        ObjectNode c = JSON.createObjectNode().put("id", card.path("campaign_id").asText())
+                .put("name", p == null ? card.path("campaign").asText() : p.name())
+                .put("campaign_type", "LOYALTY_PROGRAM").put("type", "AUTO_UPDATE").put("is_referral_code", false);
+        ObjectNode voucher = c.putObject("voucher").put("type", "LOYALTY_CARD");
+        voucher.putObject("loyalty_card").put("points", 0);
+        voucher.putObject("redemption").putNull("quantity").put("redeemed_quantity", 0);
+        c.put("auto_join", false).put("join_once", true).put("active", true).putNull("category_id").putNull("category");
+        c.putObject("metadata");
+        c.putNull("start_date").putNull("expiration_date").putNull("description");
+        c.put("created_at", p == null ? null : p.createdAt()).putNull("updated_at").put("object", "campaign");
+        return c;
+    }
+
+    /** The tier a balance falls in, in the card's program (of several, the highest threshold), or null. */
+    private ObjectNode tierOf(ObjectNode card, long balance) {
+        Program program = programs.get(card.path("campaign_id").asText());
+        ObjectNode best = null;
+        if (program == null) return null;
+        for (ObjectNode tier : program.tiers()) {
+            JsonNode range = tier.path("points");
+            if (balance >= range.path("from").asLong() && balance <= range.path("to").asLong()
+                    && (best == null || range.path("from").asLong() > best.path("points").path("from").asLong())) {
+                best = tier;
+            }
+        }
+        return best == null ? null : best.deepCopy();
+    }
+
+    /** {@code vtx_} and 18 hex digits, growing with every transaction, so ordering by id is ordering by creation. */
+    private String transactionId() {
+        transactions++;
+        return "vtx_" + String.format("%011x%07x", System.currentTimeMillis(), transactions & 0xfffffff);
+    }
+
     private ObjectNode tiersOf(ObjectNode card) {
         ObjectNode list = JSON.createObjectNode().put("object", "list").put("data_ref", "data");
         ArrayNode data = list.putArray("data");
         Program program = programs.get(card.path("campaign_id").asText());
-        long points = card.path("loyalty_card").path("points").asLong();
+        // the sandbox's programs qualify tiers by the balance, so expiring and spending points can move a member down
+        long points = card.path("loyalty_card").path("balance").asLong();
         if (program != null) {
             for (ObjectNode tier : program.tiers()) {
                 JsonNode range = tier.path("points");
@@ -323,7 +472,7 @@ public final class LoyaltyPeer extends RestPeerSupport {
         return error(status, k, message, null);
     }
 
-    private Answer error(int status, String key, String message, String details) {
+    Answer error(int status, String key, String message, String details) {
         ObjectNode body = JSON.createObjectNode().put("code", status).put("key", key).put("message", message);
         if (details != null) body.put("details", details);
         body.put("request_id", "v-" + token(18).toLowerCase());
@@ -348,6 +497,13 @@ public final class LoyaltyPeer extends RestPeerSupport {
         StringBuilder sb = new StringBuilder(length);
         for (int i = 0; i < length; i++) sb.append(CODE_CHARACTERS.charAt(random.nextInt(CODE_CHARACTERS.length())));
         return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        LoyaltyWebhookSender w = webhooks;
+        if (w != null) w.close();
     }
 
     private static String decode(String segment) {

@@ -53,7 +53,7 @@ public final class SalesforcePeer implements AutoCloseable {
     private static final DateTimeFormatter DATE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
     private static final Pattern DATA_PATH = Pattern.compile("/services/data/v(\\d+\\.\\d)/(.*)");
-    private static final Map<String, String> PREFIX = Map.of("Account", "001", "Contact", "003");
+    private static final Map<String, String> PREFIX = Map.of("Account", "001", "Contact", "003", "Task", "00T");
     /** Fields Salesforce maintains: not writable, not in change events (SystemModstamp, IsDeleted) or set by it. */
     private static final List<String> SYSTEM_FIELDS = List.of("Id", "CreatedDate", "CreatedById", "LastModifiedDate",
             "LastModifiedById", "SystemModstamp", "IsDeleted");
@@ -115,6 +115,30 @@ public final class SalesforcePeer implements AutoCloseable {
         server.createContext("/cometd/", this::cometd);
         records.put("Account", new ConcurrentHashMap<>());
         records.put("Contact", new ConcurrentHashMap<>());
+        // the account managers' tasks (Interchange_Key__c an External ID, Unique, as the loyalty task mapping needs)
+        records.put("Task", new ConcurrentHashMap<>());
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger lostLeft = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile String lostMethod = "";
+    private volatile Pattern lostPath = Pattern.compile("^$");
+
+    /**
+     * The next {@code n} REST data requests with this method whose path matches {@code pathRegex} are performed
+     * (their effect is kept, their change events published) but get no answer: the connection is closed before the
+     * status line, as when the network fails after Salesforce committed.
+     */
+    public void loseAnswerNext(int n, String method, String pathRegex) {
+        lostMethod = method;
+        lostPath = Pattern.compile(pathRegex);
+        lostLeft.set(n);
+    }
+
+    private boolean lose(HttpExchange ex) {
+        if (!lostMethod.equals(ex.getRequestMethod()) || !lostPath.matcher(ex.getRequestURI().getPath()).matches()) {
+            return false;
+        }
+        return lostLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     }
 
     /**
@@ -721,6 +745,10 @@ public final class SalesforcePeer implements AutoCloseable {
             } else {
                 tx.publish();
             }
+        }
+        if (lose(ex)) {
+            LOG.info("Salesforce peer performed {} and drops its answer", path);
+            return; // closed without a status line
         }
         send(ex, 200, results);
     }
