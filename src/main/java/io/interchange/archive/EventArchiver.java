@@ -46,9 +46,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * replace what was written (same names, same records), and no record is in two files: a file's name is its first
  * offset and every file starts where a committed or rule-1 boundary is.
  *
- * <p>An open file is also written, under its final name, whenever the consumer has caught up (a poll smaller than
- * the most it may return, or its lag is nothing), unless {@code writeOpen} is off: events are then in the archive at once, and the file is
- * rewritten with more of them until it closes. Before such a write the broker is asked whether the partition's
+ * <p>An open file is also written, under its final name, at the end of a batch after which it holds every record its
+ * partition has (its next offset is the partition's end offset, asked of the broker), unless {@code writeOpen} is off:
+ * events are then in the archive within a batch, and the file is rewritten with more of them until it closes. During
+ * a backlog it is not written until the archive has caught up with it. Before such a write the broker is asked whether the partition's
  * committed offset is still the file's first: if another consumer has moved it (this one lost the partition without
  * noticing yet), the file is given up rather than written over a longer one.
  *
@@ -65,23 +66,17 @@ public final class EventArchiver {
     private final ArchiveSink sink;
     private final int fileRecords;
     private final boolean writeOpen;
-    private final int pollRecords;
     private final Map<TopicPartition, OpenFile> open = new ConcurrentHashMap<>();
     private final MeterRegistry meters;
     private final AtomicLong openEvents = new AtomicLong();
     private final Counter failures;
 
-    /**
-     * @param pollRecords the most records a poll returns: a smaller batch means the consumer has caught up
-     */
-    public EventArchiver(ArchiveLayout layout, ArchiveSink sink, int fileRecords, boolean writeOpen, int pollRecords,
-                         MeterRegistry meters) {
+    public EventArchiver(ArchiveLayout layout, ArchiveSink sink, int fileRecords, boolean writeOpen, MeterRegistry meters) {
         if (fileRecords < 1) throw new IllegalArgumentException("file-records must be at least 1");
         this.layout = layout;
         this.sink = sink;
         this.fileRecords = fileRecords;
         this.writeOpen = writeOpen;
-        this.pollRecords = pollRecords;
         this.meters = meters;
         meters.gauge("interchange_archive_open_events", openEvents);
         this.failures = Counter.builder("interchange_archive_failures_total")
@@ -96,7 +91,6 @@ public final class EventArchiver {
     public void process(Exchange batch) {
         List<?> polled = batch.getMessage().getBody(List.class);
         if (polled == null || polled.isEmpty()) return;
-        boolean smallPoll = polled.size() < pollRecords;
         Map<TopicPartition, List<Exchange>> byPartition = new LinkedHashMap<>();
         Map<TopicPartition, Consumer<?, ?>> consumers = new LinkedHashMap<>();
         for (Exchange r : KafkaBatches.stillOwned(polled)) {
@@ -116,26 +110,66 @@ public final class EventArchiver {
                         + "allowManualCommit=true and autoCommitEnable=false");
             }
             try {
-                // caught up: a poll smaller than the most it may return, or nothing left behind the consumer's
-                // position (a stream's last poll may be full, and the batching consumer calls no one without records)
-                java.util.OptionalLong lag = consumer.currentLag(tp);
-                partition(tp, consumer, e.getValue(), smallPoll || (lag.isPresent() && lag.getAsLong() == 0));
+                partition(tp, consumer, e.getValue());
             } catch (Exception ex) {
-                failures.increment();
-                LOG.error("Archive of {} failed; its open file is given up and the partition read again from its "
-                        + "committed offset: {}", tp, ex.toString());
-                dropOpen(tp);
+                failed(tp, consumer, ex);
+            }
+        }
+        if (writeOpen) writeCaughtUpOpenFiles(consumers);
+    }
+
+    /**
+     * Writes the open file of each partition of the batch that holds every record the partition has (its next offset
+     * is the partition's end offset, asked of the broker). The batch that delivers a partition's last record always
+     * sees this, so the newest events reach the archive within a batch, also when the partition then goes quiet (the
+     * batching consumer never calls back without records). A partition with more records behind its open file gets a
+     * later batch, which asks again. The consumer's own lag is not used: it is only known after a fetch, and the
+     * client takes every offset look-up ({@link #start}'s {@code beginningOffsets}) for the partition's high
+     * watermark, so it reads negative until the next fetch.
+     */
+    private void writeCaughtUpOpenFiles(Map<TopicPartition, Consumer<?, ?>> consumers) {
+        Map<Consumer<?, ?>, Set<TopicPartition>> withOpenFile = new java.util.IdentityHashMap<>();
+        consumers.forEach((tp, consumer) -> {
+            OpenFile f = open.get(tp);
+            if (f != null && f.consumer == consumer) withOpenFile.computeIfAbsent(consumer, c -> new java.util.HashSet<>()).add(tp);
+        });
+        for (Map.Entry<Consumer<?, ?>, Set<TopicPartition>> c : withOpenFile.entrySet()) {
+            Consumer<?, ?> consumer = c.getKey();
+            Map<TopicPartition, Long> ends;
+            try {
+                ends = consumer.endOffsets(c.getValue(), BROKER_TIMEOUT);
+            } catch (RuntimeException ex) {
+                // not known now: the open files are written by a later batch of their partitions, or when they close
+                LOG.warn("Archive: end offsets of {} not read ({}); their open files wait", c.getValue(), ex.toString());
+                continue;
+            }
+            for (TopicPartition tp : c.getValue()) {
+                OpenFile file = open.get(tp);
+                Long end = ends.get(tp);
+                if (file == null || end == null || file.next < end) continue;
                 try {
-                    consumer.seek(tp, start(consumer, tp));
-                } catch (RuntimeException seek) {
-                    LOG.warn("Archive of {}: seeking back failed too ({}); the next batch does it", tp, seek.toString());
+                    writeOpen(tp, consumer, file);
+                } catch (Exception ex) {
+                    failed(tp, consumer, ex);
                 }
             }
         }
     }
 
-    private void partition(TopicPartition tp, Consumer<?, ?> consumer, List<Exchange> records, boolean caughtUp)
-            throws IOException {
+    /** A failed write or broker call: the open file is given up and the partition read again from its commit. */
+    private void failed(TopicPartition tp, Consumer<?, ?> consumer, Exception ex) {
+        failures.increment();
+        LOG.error("Archive of {} failed; its open file is given up and the partition read again from its "
+                + "committed offset: {}", tp, ex.toString());
+        dropOpen(tp);
+        try {
+            consumer.seek(tp, start(consumer, tp));
+        } catch (RuntimeException seek) {
+            LOG.warn("Archive of {}: seeking back failed too ({}); the next batch does it", tp, seek.toString());
+        }
+    }
+
+    private void partition(TopicPartition tp, Consumer<?, ?> consumer, List<Exchange> records) throws IOException {
         OpenFile file = open.get(tp);
         if (file != null && file.consumer != consumer) {
             dropOpen(tp); // Camel made a new consumer: the partition is read again from its committed offset
@@ -189,16 +223,20 @@ public final class EventArchiver {
                 file = null;
             }
         }
-        if (file != null && caughtUp && writeOpen) {
-            // the zombie check: a consumer that lost the partition (it missed its poll deadline) must not write its
-            // shorter version over the file another consumer has closed since
-            if (committed(consumer, tp) != file.first) {
-                LOG.info("Archive of {}: the partition's commit moved on without this consumer; its open file is given up", tp);
-                dropOpen(tp);
-                return;
-            }
-            sink.put(layout.key(file.domain, file.date, tp.partition(), file.first), file.gzip.snapshot());
+    }
+
+    /**
+     * Writes an open file under its final name; its offsets stay uncommitted. The zombie check first: a consumer
+     * that lost the partition (it missed its poll deadline) must not write its shorter version over the file another
+     * consumer has closed since.
+     */
+    private void writeOpen(TopicPartition tp, Consumer<?, ?> consumer, OpenFile file) throws IOException {
+        if (committed(consumer, tp) != file.first) {
+            LOG.info("Archive of {}: the partition's commit moved on without this consumer; its open file is given up", tp);
+            dropOpen(tp);
+            return;
         }
+        sink.put(layout.key(file.domain, file.date, tp.partition(), file.first), file.gzip.snapshot());
     }
 
     /** Writes a closed file and commits the partition's offset to {@code nextStart}, the next file's first offset. */

@@ -695,8 +695,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         }
         int batch = config.getInt(Settings.ARCHIVE_BATCH);
         io.interchange.archive.EventArchiver archiver = new io.interchange.archive.EventArchiver(layout, sink,
-                config.getInt(Settings.ARCHIVE_FILE_RECORDS), config.getBoolean(Settings.ARCHIVE_WRITE_OPEN), batch,
-                customerMeters);
+                config.getInt(Settings.ARCHIVE_FILE_RECORDS), config.getBoolean(Settings.ARCHIVE_WRITE_OPEN), customerMeters);
         resources.add(archiver::close);
         main.configure().addRoutesBuilder(new EventArchiveRoute(archiver, List.copyOf(layout.topics().keySet()),
                 config.get(Settings.KAFKA_CONSUMER_GROUP), batch, config.getInt(Settings.ARCHIVE_CONSUMERS)));
