@@ -314,10 +314,11 @@ public final class Settings {
                     + "holder stopped is taken over once its lease (interchange.idempotency.lease) runs out.");
 
     public static final Setting ARCHIVE_TOPICS = declare("interchange.archive.topics",
-            "${interchange.billing.topic},${interchange.ledger.topic},${interchange.customer.topic}", false,
+            "${interchange.billing.topic},${interchange.ledger.topic},${interchange.customer.topic},${interchange.loyalty.topic}",
+            false,
             "Kafka topics of canonical events the archive flow archives, comma-separated; a topic's domain (the "
                     + "domain=<d> folder) is its name without a leading 'interchange.' up to the next dot "
-                    + "(interchange.billing.v1: billing), or given as domain=topic (loyalty=interchange.loyalty.v1).");
+                    + "(interchange.billing.v1: billing), or given as domain=topic (consent=interchange.consent.v1).");
     public static final Setting ARCHIVE_SINK = declare("interchange.archive.sink", "local", false,
             "Where the archive flow writes its files: local (interchange.archive.dir) or s3 (an S3-compatible bucket, "
                     + "interchange.archive.s3.*).");
@@ -331,8 +332,9 @@ public final class Settings {
                     + "next event's date (its record timestamp, UTC) differs; never on a timer, so a re-read of the same "
                     + "offsets makes the same files.");
     public static final Setting ARCHIVE_WRITE_OPEN = declare("interchange.archive.write-open-files", "true", false,
-            "Whether a partition's open (not yet closed) file is written whenever the archive has caught up with its "
-                    + "topics, under its final name, so events are in the archive within a poll; it is rewritten with "
+            "Whether a partition's open (not yet closed) file is written once it holds every record of its partition "
+                    + "(its end offset, asked of the broker), under its final name, so events are in the archive within a "
+                    + "batch; it is rewritten with "
                     + "more events until it closes. false writes each file once, when it closes (what a loader that "
                     + "takes a rewritten file for a new one, such as Snowpipe, needs), so the newest events wait for "
                     + "the file to fill or for the next day's first event.");
