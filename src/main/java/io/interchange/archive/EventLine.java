@@ -33,7 +33,7 @@ final class EventLine {
     private static final JsonFactory JSON = new JsonFactory();
     private static final String[] CORE = {"specversion", "id", "source", "type", "subject", "time", "dataschema"};
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+    private final Buffer out = new Buffer();
     private boolean canonical;
 
     /** Writes the line (with its newline) into this builder's buffer, replacing the previous one. */
@@ -115,9 +115,20 @@ final class EventLine {
         return out.size();
     }
 
-    /** Writes the buffered line into {@code file}. */
+    /** Writes the buffered line into {@code file} (from the buffer itself: no copy per line). */
     void appendTo(GzipLines file) {
-        file.add(out.toByteArray(), out.size());
+        file.add(out.bytes(), out.size());
+    }
+
+    /** A line buffer whose bytes the deflater reads in place. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer() {
+            super(4096);
+        }
+
+        byte[] bytes() {
+            return buf;
+        }
     }
 
     private static String text(Object v) {
