@@ -32,7 +32,9 @@ public final class Settings {
                     + "changes to the loyalty topic, whose transactions the billing-ledger flow posts; off by default), "
                     + "loyalty-earning (paid invoices on the billing topic add loyalty points; off by default), "
                     + "consent (POST /webhooks/mailchimp and the CRMs' and loyalty platform's consent changes to the consent "
-                    + "topic, applied newest-wins and written to every system of the customer; off by default). "
+                    + "topic, applied newest-wins and written to every system of the customer; off by default), "
+                    + "archive (every canonical event to the raw event archive, see interchange.archive.*; off by default "
+                    + "except in the sandbox). "
                     + "Instances may split them, e.g. webhook edges apart from ledger workers.");
     public static final Setting CLUSTER_LOCK_DIR = declare("interchange.cluster.lock-dir", "", false,
             "Directory, shared by every instance (a network file system), where jobs that must run on one instance at a "
@@ -335,6 +337,49 @@ public final class Settings {
     public static final Setting MAILCHIMP_API_MAX_RATE = declare("interchange.mailchimp.api-max-rate", "10", false,
             "Most Mailchimp API requests per second from this instance (Mailchimp allows 10 simultaneous connections "
                     + "per user).");
+    public static final Setting ARCHIVE_TOPICS = declare("interchange.archive.topics",
+            "${interchange.billing.topic},${interchange.ledger.topic},${interchange.customer.topic},${interchange.loyalty.topic},"
+                    + "${interchange.consent.topic}",
+            false,
+            "Kafka topics of canonical events the archive flow archives, comma-separated; a topic's domain (the "
+                    + "domain=<d> folder) is its name without a leading 'interchange.' up to the next dot "
+                    + "(interchange.billing.v1: billing), or given as domain=topic (consent=interchange.consent.v1).");
+    public static final Setting ARCHIVE_SINK = declare("interchange.archive.sink", "local", false,
+            "Where the archive flow writes its files: local (interchange.archive.dir) or s3 (an S3-compatible bucket, "
+                    + "interchange.archive.s3.*).");
+    public static final Setting ARCHIVE_DIR = declare("interchange.archive.dir", "${interchange.data-dir}/archive", false,
+            "Directory of the local archive sink.");
+    public static final Setting ARCHIVE_PREFIX = declare("interchange.archive.prefix", "events", false,
+            "Folder (local) or key prefix (s3) under which the domain=<d>/date=<YYYY-MM-DD>/ partitions are written; "
+                    + "empty writes them at the top.");
+    public static final Setting ARCHIVE_FILE_RECORDS = declare("interchange.archive.file-records", "10000", false,
+            "Most events per archive file: a file closes after this many events of its Kafka partition, or when the "
+                    + "next event's date (its record timestamp, UTC) differs; never on a timer, so a re-read of the same "
+                    + "offsets makes the same files.");
+    public static final Setting ARCHIVE_WRITE_OPEN = declare("interchange.archive.write-open-files", "true", false,
+            "Whether a partition's open (not yet closed) file is written once it holds every record of its partition "
+                    + "(its end offset, asked of the broker), under its final name, so events are in the archive within a "
+                    + "batch; it is rewritten with "
+                    + "more events until it closes. false writes each file once, when it closes (what a loader that "
+                    + "takes a rewritten file for a new one, such as Snowpipe, needs), so the newest events wait for "
+                    + "the file to fill or for the next day's first event.");
+    public static final Setting ARCHIVE_BATCH = declare("interchange.archive.batch", "1000", false,
+            "Most records the archive flow takes per poll.");
+    public static final Setting ARCHIVE_CONSUMERS = declare("interchange.archive.consumers", "1", false,
+            "Consumer threads of the archive flow (each a consumer of its own group, <consumer-group>.archive, so the "
+                    + "archive never holds back the other flows).");
+    public static final Setting ARCHIVE_S3_BUCKET = declare("interchange.archive.s3.bucket", "", false,
+            "Bucket of the s3 archive sink.");
+    public static final Setting ARCHIVE_S3_ENDPOINT = declare("interchange.archive.s3.endpoint", "", false,
+            "Endpoint of an S3-compatible store (http://minio:9000); empty uses AWS S3 in interchange.archive.s3.region. "
+                    + "With an endpoint, path-style requests are used (bucket in the path).");
+    public static final Setting ARCHIVE_S3_REGION = declare("interchange.archive.s3.region", "us-east-1", false,
+            "Region of the s3 archive sink's bucket.");
+    public static final Setting ARCHIVE_S3_ACCESS_KEY = declare("interchange.archive.s3.access-key", "", false,
+            "Access key id of the s3 archive sink; empty uses the AWS SDK's default credentials chain (environment, "
+                    + "profile, instance or pod role).");
+    public static final Setting ARCHIVE_S3_SECRET_KEY = declare("interchange.archive.s3.secret-key", "", true,
+            "Secret access key of the s3 archive sink.");
 
     public static final Setting IDEMPOTENCY_TTL = declare("interchange.idempotency.ttl", "P30D", false,
             "How long a processed event id is remembered; a duplicate older than this is processed again.");

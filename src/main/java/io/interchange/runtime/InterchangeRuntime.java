@@ -82,6 +82,7 @@ import io.interchange.loyalty.EarningRules;
 import io.interchange.loyalty.LoyaltyEarning;
 import io.interchange.mapping.IdentityRules;
 import io.interchange.routes.CustomerSyncRoute;
+import io.interchange.routes.EventArchiveRoute;
 import io.interchange.store.CrossReferences;
 import java.time.Duration;
 import io.vertx.core.VertxOptions;
@@ -300,6 +301,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LOYALTY_EARNING)) loyaltyEarning(source, policies);
         if (flows.contains(FLOW_LOYALTY_CRM)) loyaltyCrm(mappings, policies);
         if (flows.contains(FLOW_CONSENT)) consent(policies);
+        if (flows.contains(FLOW_ARCHIVE)) archive();
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         try {
             main.start();
@@ -375,6 +377,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     io.interchange.routes.ConsentRoute.CONSUMER_ID, io.interchange.routes.ConsentRoute.ROUTE_ID,
                     io.interchange.routes.ConsentRoute.CRM_CONSUMER_ID, io.interchange.routes.ConsentRoute.CRM_ROUTE_ID));
         }
+        if (flows.contains(FLOW_ARCHIVE)) flowHealth.flow(FLOW_ARCHIVE, List.of(kafka), List.of(EventArchiveRoute.CONSUMER_ID));
         if (flows.contains(FLOW_LEDGER)) {
             List<HealthCheck> ledger = new ArrayList<>(edge);
             for (ErpConnector erp : erps) ledger.add(erp.healthCheck());
@@ -723,6 +726,37 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
     static final String FLOW_LOYALTY_CRM = "loyalty-crm";
     static final String FLOW_CONSENT = "consent";
+    static final String FLOW_ARCHIVE = "archive";
+
+    // ------------------------------------------------------------------------------------- raw event archive
+
+    /**
+     * Flow {@code archive}: every canonical topic of {@code interchange.archive.topics} into gzip JSON-lines files in
+     * a local directory or an S3-compatible bucket, each event once ({@link io.interchange.archive.EventArchiver}),
+     * on a consumer group of its own. Its meters join the runtime's registry with the customer sync's.
+     */
+    private void archive() {
+        io.interchange.archive.ArchiveLayout layout = new io.interchange.archive.ArchiveLayout(
+                config.get(Settings.ARCHIVE_PREFIX), list(config.get(Settings.ARCHIVE_TOPICS)));
+        String sinkKind = config.get(Settings.ARCHIVE_SINK).strip();
+        io.interchange.archive.ArchiveSink sink = switch (sinkKind) {
+            case "local" -> new io.interchange.archive.LocalDirectorySink(config.getPath(Settings.ARCHIVE_DIR));
+            case "s3" -> new io.interchange.archive.S3Sink(lazyTemplate(), config.get(Settings.ARCHIVE_S3_BUCKET),
+                    config.get(Settings.ARCHIVE_S3_ENDPOINT), config.get(Settings.ARCHIVE_S3_REGION),
+                    config.get(Settings.ARCHIVE_S3_ACCESS_KEY), config.get(Settings.ARCHIVE_S3_SECRET_KEY));
+            default -> throw new ConfigurationException("interchange.archive.sink: '" + sinkKind + "' is neither local nor s3");
+        };
+        if (sinkKind.equals("s3") && config.get(Settings.ARCHIVE_S3_BUCKET).isBlank()) {
+            throw new ConfigurationException("interchange.archive.s3.bucket must be set for interchange.archive.sink=s3");
+        }
+        int batch = config.getInt(Settings.ARCHIVE_BATCH);
+        io.interchange.archive.EventArchiver archiver = new io.interchange.archive.EventArchiver(layout, sink,
+                config.getInt(Settings.ARCHIVE_FILE_RECORDS), config.getBoolean(Settings.ARCHIVE_WRITE_OPEN), customerMeters);
+        resources.add(archiver::close);
+        main.configure().addRoutesBuilder(new EventArchiveRoute(archiver, List.copyOf(layout.topics().keySet()),
+                config.get(Settings.KAFKA_CONSUMER_GROUP), batch, config.getInt(Settings.ARCHIVE_CONSUMERS)));
+        LOG.info("Flow {}: topics {} to {}", FLOW_ARCHIVE, layout.topics(), sink.describe());
+    }
 
     // ------------------------------------------------------------------------------------- webhook edges
 
@@ -768,7 +802,8 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private Set<String> flows() {
         Set<String> known = Set.of(FLOW_WEBHOOK, FLOW_LEDGER, FLOW_STREAM, FLOW_HUBSPOT, FLOW_SALESFORCE,
-                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING, FLOW_LOYALTY_CRM, FLOW_CONSENT);
+                FLOW_CUSTOMER_SYNC, FLOW_LOYALTY, FLOW_LOYALTY_EARNING, FLOW_LOYALTY_CRM, FLOW_CONSENT,
+                FLOW_ARCHIVE);
         Set<String> flows = new LinkedHashSet<>();
         for (String f : config.get(Settings.FLOWS).split(",")) {
             if (f.isBlank()) continue;

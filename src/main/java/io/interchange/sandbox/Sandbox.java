@@ -52,12 +52,13 @@ public final class Sandbox implements AutoCloseable {
     private static final Duration SUMMARY_EVERY = Duration.ofSeconds(5);
     private static final int SUMMARY_WIDTH = 110;
     /**
-     * The flows the sandbox runs unless interchange.flows says otherwise: billing, the customer master sync and the
-     * loyalty platform's webhooks. Not loyalty-earning: the billing simulator's customers are not customers of the
-     * master (no loyalty member), so every payment would wait and be parked; {@link LoyaltySimulator} earns instead.
+     * The flows the sandbox runs unless interchange.flows says otherwise: billing, the customer master sync, the
+     * loyalty platform's webhooks and the raw event archive. Not loyalty-earning: the billing simulator's customers are
+     * not customers of the master (no loyalty member), so every payment would wait and be parked; {@link
+     * LoyaltySimulator} earns instead.
      */
     public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync,"
-            + "loyalty-webhook";
+            + "loyalty-webhook,archive";
     /** The flow whose webhooks the loyalty platform's peer sends to the runtime. */
     private static final String LOYALTY_FLOW = "loyalty-webhook";
     /** The sandbox program's tiers by balance: Silver from 300 points, Gold from 1,500 (reached in a minute or two). */

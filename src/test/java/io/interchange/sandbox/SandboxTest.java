@@ -73,6 +73,25 @@ class SandboxTest {
                             .isEqualTo(BillingSimulator.UNKNOWN_LEGAL_ENTITY));
             assertThat(banner.toString(StandardCharsets.UTF_8)).contains("API 2026-07-29.dahlia");
             assertThat(summary).contains("to post").contains("events (Stripe API 2026-07-29.dahlia)");
+
+            // the sandbox runs the archive flow: billing events and ledger confirmations reach it, each record once
+            Path archive = dir.resolve("data").resolve("archive").resolve("events");
+            await().atMost(Duration.ofSeconds(20)).until(() -> Files.isDirectory(archive.resolve("domain=billing"))
+                    && Files.isDirectory(archive.resolve("domain=ledger")));
+            List<String> records = new ArrayList<>();
+            try (var files = Files.walk(archive)) {
+                for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".jsonl.gz")
+                        && !f.getFileName().toString().startsWith(".")).toList()) {
+                    try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(f))) {
+                        for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                            var event = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+                            records.add(event.get("kafkatopic").asText() + "/" + event.get("kafkapartition").asInt()
+                                    + "/" + event.get("kafkaoffset").asLong());
+                        }
+                    }
+                }
+            }
+            assertThat(records).isNotEmpty().doesNotHaveDuplicates();
         }
     }
 

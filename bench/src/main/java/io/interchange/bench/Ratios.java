@@ -38,7 +38,11 @@ public final class Ratios {
             new Pair("IdempotencyBenchmark", "claimConfirm_ours", "insert_jdbcPerTx", "key per tx"),
             new Pair("IdempotencyBenchmark", "claimConfirm_ours", "insert_jdbcBatch100", "vs 100 keys per tx"),
             new Pair("IdempotencyBenchmark", "claimConfirm_ours", "add_camelJdbcMessageIdRepository", "vs plain Camel"),
-            new Pair("IdempotencyBenchmark", "claim_ours", "insert_jdbcPerTx", "diagnostic: claim alone vs same INSERT"));
+            new Pair("IdempotencyBenchmark", "claim_ours", "insert_jdbcPerTx", "diagnostic: claim alone vs same INSERT"),
+            new Pair("ArchiveBenchmark", "archive_ours", "archive_plainGzip", "1000 events -> gzip JSON lines"),
+            new Pair("ArchiveBenchmark", "archive_ours", "archive_plainGzipFsync", "diagnostic: vs plain with fsync per file"),
+            new Pair("ArchiveBenchmark", "archive_oursCaughtUpEveryBatch", "archive_plainGzip",
+                    "diagnostic: open file written after every batch"));
 
     private record Score(double value, double error, String unit) {
     }
