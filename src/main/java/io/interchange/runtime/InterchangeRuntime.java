@@ -439,7 +439,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     + "no loyalty members are made", FLOW_CUSTOMER_SYNC);
         }
         List<CrmWriteBack.Writer> writers = new ArrayList<>();
-        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        HubSpotCrm hubSpot = hubSpotCrm();
         if (hubSpot.client().enabled()) {
             restTarget(hubSpot.client());
             writers.add(CrmWriteBack.hubSpot(hubSpot));
@@ -491,7 +491,7 @@ public final class InterchangeRuntime implements AutoCloseable {
             restTarget(mailchimp.client());
             writers.add(io.interchange.consent.ConsentWriters.mailchimp(mailchimp));
         }
-        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        HubSpotCrm hubSpot = hubSpotCrm();
         if (hubSpot.client().enabled()) {
             restTarget(hubSpot.client());
             writers.add(io.interchange.consent.ConsentWriters.hubSpot(hubSpot));
@@ -637,7 +637,7 @@ public final class InterchangeRuntime implements AutoCloseable {
      */
     private void loyaltyCrm(MappingEngine mappings, RoutePolicies policies) {
         List<CrmWriteBack.Writer> writers = new ArrayList<>();
-        HubSpotCrm hubSpot = HubSpotCrm.from(config);
+        HubSpotCrm hubSpot = hubSpotCrm();
         if (hubSpot.client().enabled()) {
             restTarget(hubSpot.client());
             writers.add(CrmWriteBack.hubSpot(hubSpot));
@@ -702,6 +702,18 @@ public final class InterchangeRuntime implements AutoCloseable {
     }
 
     /** A REST target's throttled route and HTTP client, once per target. */
+    /**
+     * The one HubSpot client of the runtime, shared by the flows that write to HubSpot (customer sync, loyalty-crm,
+     * consent): {@link #restTarget} installs and starts the first client of a target only, so a second instance's
+     * client would never be started (and would not share the target's rate limit).
+     */
+    private HubSpotCrm hubSpotCrm() {
+        if (hubSpotCrm == null) hubSpotCrm = HubSpotCrm.from(config);
+        return hubSpotCrm;
+    }
+
+    private HubSpotCrm hubSpotCrm;
+
     private void restTarget(RestClient client) {
         if (restClients.stream().anyMatch(c -> c.target().name().equals(client.target().name()))) return;
         restClients.add(client);

@@ -10,13 +10,16 @@ import io.interchange.connectors.crm.HubSpotWebhook;
 import io.interchange.connectors.crm.SalesforceChangeEvents;
 import io.interchange.connectors.erp.S4PartnerConfirmations;
 import io.interchange.connectors.loyalty.LoyaltyWebhook;
+import io.interchange.connectors.mailchimp.MailchimpWebhook;
 import io.interchange.customer.CustomerSync;
 import io.interchange.customer.FieldOwnership;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
 import io.interchange.sandbox.hubspot.HubSpotWebhookSender;
 import io.interchange.sandbox.loyalty.LoyaltyPeer;
+import io.interchange.sandbox.mailchimp.MailchimpPeer;
 import io.interchange.sandbox.salesforce.SalesforcePeer;
 import io.interchange.runtime.InterchangeRuntime;
+import io.interchange.store.ConsentStates;
 import io.interchange.store.CrossReferences;
 import io.interchange.store.DeadLetter;
 import io.micrometer.core.instrument.Counter;
@@ -42,25 +45,28 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code --sandbox}: the runtime on its embedded defaults with simulated peers (a billing platform sending signed
  * Stripe-format events and serving Stripe's REST API, S/4HANA and a legacy ERP answering SOAP, a Salesforce org, a
- * HubSpot account, a loyalty platform), printing a live summary every few seconds. Unless {@code interchange.flows} is
- * configured it runs the billing flows and the customer flows ({@link #SANDBOX_FLOWS}): customers made and changed in
- * the two CRMs ({@link CustomerSimulator}) reach billing, the ERP of their legal entity and loyalty, and their ids go
- * back to the CRM records.
+ * HubSpot account, a loyalty platform, a Mailchimp audience), printing a live summary every few seconds. Unless
+ * {@code interchange.flows} is configured it runs the billing flows, the customer flows, the loyalty platform's
+ * webhooks and consent ({@link #SANDBOX_FLOWS}): customers made and changed in the two CRMs ({@link CustomerSimulator})
+ * reach billing, the ERP of their legal entity and loyalty, and their ids go back to the CRM records; their consent to
+ * marketing e-mail, stated in Mailchimp, the loyalty app and the CRMs ({@link ConsentSimulator}), is kept in agreement.
  */
 public final class Sandbox implements AutoCloseable {
 
     private static final Duration SUMMARY_EVERY = Duration.ofSeconds(5);
     private static final int SUMMARY_WIDTH = 110;
     /**
-     * The flows the sandbox runs unless interchange.flows says otherwise: billing, the customer master sync, the
-     * loyalty platform's webhooks and the raw event archive. Not loyalty-earning: the billing simulator's customers are
+     * The flows the sandbox runs unless interchange.flows says otherwise: billing, the customer master sync, the loyalty
+     * platform's webhooks, consent and the raw event archive. Not loyalty-earning: the billing simulator's customers are
      * not customers of the master (no loyalty member), so every payment would wait and be parked; {@link
      * LoyaltySimulator} earns instead.
      */
     public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync,"
-            + "loyalty-webhook,archive";
+            + "loyalty-webhook,consent,archive";
     /** The flow whose webhooks the loyalty platform's peer sends to the runtime. */
     private static final String LOYALTY_FLOW = "loyalty-webhook";
+    /** The consent flow, whose traffic also needs the customer flows and the loyalty platform's webhooks. */
+    private static final String CONSENT_FLOW = "consent";
     /** The sandbox program's tiers by balance: Silver from 300 points, Gold from 1,500 (reached in a minute or two). */
     static final long SILVER_FROM = 300;
     static final long GOLD_FROM = 1_500;
@@ -69,9 +75,11 @@ public final class Sandbox implements AutoCloseable {
     /** The order of systems in the summary's links line (others follow by name). */
     private static final List<String> LINK_ORDER = List.of("salesforce", "hubspot", "billing", "erp-s4hana",
             "erp-legacy", "loyalty");
-    /** Dead-letter routes of the customer flows, counted in the customer block and not among the billing ones. */
+    /**
+     * Dead-letter routes of the customer flows and consent, counted in their blocks and not among the billing ones.
+     */
     private static final List<String> CUSTOMER_ROUTE_PREFIXES = List.of("customer.", "crm.", "loyalty.",
-            "erp.s4hana.partner");
+            "erp.s4hana.partner", "consent.");
 
     private final S4HanaPeer s4;
     private final LegacyErpPeer legacy;
@@ -79,12 +87,15 @@ public final class Sandbox implements AutoCloseable {
     private final SalesforcePeer salesforce;
     private final HubSpotPeer hubSpot;
     private final LoyaltyPeer loyalty;
+    private final MailchimpPeer mailchimp;
     private final InterchangeRuntime runtime;
     private final BillingSimulator billing;
     /** The customer traffic; null when the customer flows do not run. */
     private final CustomerSimulator customers;
     /** The loyalty members' and platform's traffic; null when flow loyalty-webhook or the customer flows do not run. */
     private LoyaltySimulator loyaltyTraffic;
+    /** The consent traffic; null when flow consent, loyalty-webhook or the customer flows do not run. */
+    private ConsentSimulator consentTraffic;
     private final long customerSeed;
     /** Ids of the billing simulator's customers in the billing API peer (the customer sync's are the others). */
     private final Set<String> simulatedBillingCustomers;
@@ -100,6 +111,7 @@ public final class Sandbox implements AutoCloseable {
         this.salesforce = peers.salesforce;
         this.hubSpot = peers.hubSpot;
         this.loyalty = peers.loyalty;
+        this.mailchimp = peers.mailchimp;
         this.runtime = runtime;
         this.billing = billing;
         this.customers = customers;
@@ -118,6 +130,7 @@ public final class Sandbox implements AutoCloseable {
         SalesforcePeer salesforce;
         HubSpotPeer hubSpot;
         LoyaltyPeer loyalty;
+        MailchimpPeer mailchimp;
 
         @Override
         public void close() {
@@ -127,6 +140,7 @@ public final class Sandbox implements AutoCloseable {
             if (salesforce != null) salesforce.close();
             if (hubSpot != null) hubSpot.close();
             if (loyalty != null) loyalty.close();
+            if (mailchimp != null) mailchimp.close();
         }
     }
 
@@ -199,12 +213,20 @@ public final class Sandbox implements AutoCloseable {
             peers.loyalty = new LoyaltyPeer(0, loyaltyApp, loyaltyToken).program(campaign, "Sandbox Rewards")
                     .tier(campaign, "ltr_sandbox_silver", "Silver", SILVER_FROM, GOLD_FROM - 1)
                     .tier(campaign, "ltr_sandbox_gold", "Gold", GOLD_FROM, 100_000_000).start();
+            // a Mailchimp audience of its own per run (its list id new each run, like the CRMs' ids) and an API key
+            String mailchimpKey = secret(base, Settings.MAILCHIMP_API_KEY);
+            peers.mailchimp = new MailchimpPeer(0, mailchimpKey).start();
 
             if (!changed(base, Settings.FLOWS)) sandbox.put(Settings.FLOWS.key(), SANDBOX_FLOWS);
             // a customer topic of this run's own: changes an earlier run left unread on the data directory's Kafka
             // name records of that run's peers, which are gone, and would only be dead-lettered here
             if (!changed(base, Settings.CUSTOMER_TOPIC)) {
                 sandbox.put(Settings.CUSTOMER_TOPIC.key(), Settings.CUSTOMER_TOPIC.defaultValue() + ".sandbox-"
+                        + HexFormat.of().formatHex(randomBytes(4)));
+            }
+            // likewise a consent topic of its own: an earlier run's changes name customers whose records are gone
+            if (!changed(base, Settings.CONSENT_TOPIC)) {
+                sandbox.put(Settings.CONSENT_TOPIC.key(), Settings.CONSENT_TOPIC.defaultValue() + ".sandbox-"
                         + HexFormat.of().formatHex(randomBytes(4)));
             }
             sandbox.put(Settings.SALESFORCE_LOGIN_URL.key(), peers.salesforce.url());
@@ -221,6 +243,12 @@ public final class Sandbox implements AutoCloseable {
             // the loyalty peer allows 2,000 requests a minute (Voucherify's Organization plan); adding a member takes
             // three, so the default of one a second would let members fall behind the customer traffic
             if (!changed(base, Settings.LOYALTY_API_MAX_RATE)) sandbox.put(Settings.LOYALTY_API_MAX_RATE.key(), "20");
+            sandbox.put(Settings.MAILCHIMP_API_URL.key(), peers.mailchimp.url());
+            sandbox.put(Settings.MAILCHIMP_API_KEY.key(), mailchimpKey);
+            if (!changed(base, Settings.MAILCHIMP_LIST_ID)) {
+                sandbox.put(Settings.MAILCHIMP_LIST_ID.key(), HexFormat.of().formatHex(randomBytes(5)));
+            }
+            sandbox.put(Settings.MAILCHIMP_WEBHOOK_SECRET.key(), secret(base, Settings.MAILCHIMP_WEBHOOK_SECRET));
             sandbox.put(Settings.BILLING_API_URL.key(), peers.stripeApi.url());
             sandbox.put(Settings.BILLING_API_KEY.key(), apiKey);
             sandbox.put(Settings.BILLING_WEBHOOK_SECRET.key(), secret(base, Settings.BILLING_WEBHOOK_SECRET));
@@ -237,6 +265,8 @@ public final class Sandbox implements AutoCloseable {
             sandbox.put("interchange.route.billing.ledger-posting.max-attempts", "5");
             sandbox.put("interchange.route.customer.sync.initial-delay", "PT0.5S");
             sandbox.put("interchange.route.customer.sync.max-delay", "PT4S");
+            sandbox.put("interchange.route.consent.apply.initial-delay", "PT0.5S");
+            sandbox.put("interchange.route.consent.apply.max-delay", "PT4S");
             config = base.with(sandbox);
             runtime = InterchangeRuntime.start(config);
         } catch (Exception | Error e) {
@@ -252,10 +282,11 @@ public final class Sandbox implements AutoCloseable {
                 BillingSimulator.DEFAULT_BAD_EVENT_INTERVAL, apiVersion);
         billing.customerObjects().forEach(peers.stripeApi::putCustomer);
         CustomerSimulator customers = null;
+        // the HubSpot app's webhooks: the CRM users' contacts and, with consent, opt-outs and the echoes of our writes
+        HubSpotWebhookSender webhooks = new HubSpotWebhookSender(URI.create(http + HubSpotWebhook.PATH),
+                hubSpotSecret, 10_000_000L + Math.floorMod(ids.nextLong(), 90_000_000L), 1_160_452L,
+                1_000_000_000L + Math.floorMod(ids.nextLong(), 1_000_000_000L));
         if (flows(config).containsAll(CUSTOMER_FLOWS)) {
-            HubSpotWebhookSender webhooks = new HubSpotWebhookSender(URI.create(http + HubSpotWebhook.PATH),
-                    hubSpotSecret, 10_000_000L + Math.floorMod(ids.nextLong(), 90_000_000L), 1_160_452L,
-                    1_000_000_000L + Math.floorMod(ids.nextLong(), 1_000_000_000L));
             customers = new CustomerSimulator(peers.salesforce, peers.hubSpot, webhooks,
                     new ArrayList<>(entities.all().values()), customerSeed, customerEvery);
         }
@@ -273,11 +304,33 @@ public final class Sandbox implements AutoCloseable {
                         customerSeed, loyaltyEvery(customerEvery));
             }
         }
+        // Mailchimp posts its audience webhooks to the runtime, the secret in the URL as it is registered there; people
+        // subscribe and unsubscribe there, revoke in the loyalty app and opt out in the CRMs
+        if (flows(config).contains(CONSENT_FLOW)) {
+            peers.mailchimp.sendWebhooks(URI.create(http + MailchimpWebhook.PATH + "?secret="
+                    + java.net.URLEncoder.encode(config.get(Settings.MAILCHIMP_WEBHOOK_SECRET),
+                    java.nio.charset.StandardCharsets.UTF_8)));
+            if (customers != null && flows(config).contains(LOYALTY_FLOW)) {
+                sb.consentTraffic = new ConsentSimulator(peers.mailchimp, config.get(Settings.MAILCHIMP_LIST_ID),
+                        peers.hubSpot, webhooks, peers.salesforce, peers.loyalty, config.get(Settings.LOYALTY_APP_ID),
+                        runtime.store().crossReferences(), customerSeed, consentEvery(customerEvery));
+            }
+        }
         sb.banner(config, logFile);
         billing.start();
         if (customers != null) customers.start();
         if (sb.loyaltyTraffic != null) sb.loyaltyTraffic.start();
+        if (sb.consentTraffic != null) sb.consentTraffic.start();
         return sb;
+    }
+
+    /**
+     * The consent traffic keeps pace with the customer traffic too: one action every two seconds beside a customer
+     * change every second and a half (the defaults), proportionally faster or slower.
+     */
+    static Duration consentEvery(Duration customerEvery) {
+        return Duration.ofMillis(Math.max(1L, ConsentSimulator.DEFAULT_INTERVAL.toMillis()
+                * customerEvery.toMillis() / CustomerSimulator.DEFAULT_INTERVAL.toMillis()));
     }
 
     /**
@@ -380,6 +433,7 @@ public final class Sandbox implements AutoCloseable {
         }
         if (customers != null) customerBlock(sb);
         if (loyalty.webhooks() != null) loyaltyBlock(sb, byS4, byLegacy);
+        if (consentTraffic != null) consentBlock(sb);
         return sb.toString().stripTrailing();
     }
 
@@ -468,6 +522,80 @@ public final class Sandbox implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------------------------- consent block
+
+    /**
+     * The consent block, of the customers the consent traffic signed up (an earlier run's customers in the store's
+     * tables are not this run's): the changes the runtime received per source by outcome (applied, lost as older,
+     * lost on a tie, and received again), the consent in force (revoked, granted, none yet), the runtime's writes as
+     * each system received them, and how many customers' systems all hold the value in force.
+     */
+    private void consentBlock(StringBuilder sb) {
+        ConsentStates states = runtime.store().consentStates();
+        Map<String, long[]> bySource = new TreeMap<>(); // source -> applied, older, tie, again
+        long revoked = 0;
+        long granted = 0;
+        long none = 0;
+        long agree = 0;
+        List<ConsentSimulator.Customer> signedUp = consentTraffic.customers();
+        for (ConsentSimulator.Customer c : signedUp) {
+            List<ConsentStates.Received> history = states.history(c.globalId(), io.interchange.model.ConsentChange.EMAIL_MARKETING);
+            for (ConsentStates.Received r : history) {
+                long[] n = bySource.computeIfAbsent(r.source(), k -> new long[4]);
+                switch (r.outcome()) {
+                    case "APPLIED" -> n[0]++;
+                    case "STALE" -> n[history.stream().anyMatch(o -> o != r && !o.changeId().equals(r.changeId())
+                            && o.sourceTime().equals(r.sourceTime())) ? 2 : 1]++;
+                    default -> n[3]++;
+                }
+            }
+            var state = states.current(c.globalId(), io.interchange.model.ConsentChange.EMAIL_MARKETING);
+            if (state.isEmpty()) {
+                none++;
+                continue;
+            }
+            if (state.get().granted()) granted++; else revoked++;
+            if (consentTraffic.held(c).values().stream().allMatch(v -> java.util.Objects.equals(v, state.get().granted()))) agree++;
+        }
+        List<String> sources = new ArrayList<>();
+        long total = 0;
+        for (var e : bySource.entrySet()) {
+            long[] n = e.getValue();
+            total += n[0] + n[1] + n[2] + n[3];
+            sources.add(e.getKey() + " " + n[0] + "/" + n[1] + "/" + n[2] + (n[3] > 0 ? " (again " + n[3] + ")" : ""));
+        }
+        if (sources.isEmpty()) sources.add("none yet");
+        wrap(sb, "    consent: changes received " + total + " (applied/older, lost/tie, lost):", sources);
+        long dead = runtime.store().deadLetters().list(null, DeadLetter.OPEN, 1000).stream()
+                .filter(d -> d.routeId() != null && d.routeId().startsWith("consent.")).count();
+        wrap(sb, "        in force:", List.of("revoked " + revoked, "granted " + granted
+                + (none > 0 ? ", none yet " + none : "") + " of " + signedUp.size() + " customers signed up",
+                "dead letters consent " + dead));
+        long mailchimpWrites = mailchimp.requestLog().stream().filter(r -> r.method().equals("PATCH")
+                || r.method().equals("PUT")).count();
+        long hubSpotWrites = hubSpot.requestLog().stream().filter(r -> r.body() != null
+                && r.body().contains(io.interchange.consent.ConsentWriters.HUBSPOT_OPT_OUT)).count();
+        long loyaltyWrites = loyalty.requestLog().stream().filter(r -> r.method().equals("POST")
+                && r.path().equals("/v1/customers") && r.body() != null
+                && r.body().contains(io.interchange.consent.ConsentWriters.LOYALTY_OPT_IN)).count();
+        wrap(sb, "        writes:", List.of("Mailchimp " + mailchimpWrites, "HubSpot " + hubSpotWrites,
+                "Salesforce " + salesforce.fieldUpdates("Contact", io.interchange.consent.ConsentWriters.SALESFORCE_OPT_OUT),
+                "loyalty " + loyaltyWrites));
+        long stated = signedUp.size() - none;
+        sb.append("        consistency: ").append(agree).append(" customers' systems all hold the value in force, ")
+                .append(stated - agree).append(" not yet\n");
+        ConsentSimulator.Stats cs = consentTraffic.stats();
+        Map<ConsentSimulator.Kind, Long> a = cs.actions();
+        wrap(sb, "    consent simulator:", List.of("sign-ups " + a.get(ConsentSimulator.Kind.SIGN_UP),
+                "Mailchimp unsubscribes " + a.get(ConsentSimulator.Kind.MAILCHIMP_UNSUBSCRIBE),
+                "loyalty revocations " + a.get(ConsentSimulator.Kind.LOYALTY_REVOCATION),
+                "HubSpot opt-outs " + a.get(ConsentSimulator.Kind.HUBSPOT_OPT_OUT),
+                "Salesforce opt-outs " + a.get(ConsentSimulator.Kind.SALESFORCE_OPT_OUT),
+                "re-subscribes " + a.get(ConsentSimulator.Kind.RESUBSCRIBE),
+                "late opt-ins " + a.get(ConsentSimulator.Kind.LATE_OPT_IN),
+                "HubSpot echoes " + cs.echoes()));
+    }
+
     /**
      * The customer block: customers (global ids) in the store and their links per system (from the cross-reference),
      * the records each peer holds, the customer sync's changes by outcome and the refused field changes (from its
@@ -517,7 +645,8 @@ public final class Sandbox implements AutoCloseable {
         changes.add("refused field changes " + refusedTotal + (refusals.isEmpty() ? "" : " (" + String.join(", ", refusals) + ")"));
         long syncDead = runtime.store().deadLetters().count("customer.sync", DeadLetter.OPEN);
         long otherDead = runtime.store().deadLetters().list(null, DeadLetter.OPEN, 1000).stream()
-                .filter(d -> customerRoute(d.routeId()) && !d.routeId().equals("customer.sync")).count();
+                .filter(d -> customerRoute(d.routeId()) && !d.routeId().equals("customer.sync")
+                        && !d.routeId().startsWith("consent.")).count();
         changes.add("dead letters customer.sync " + syncDead + (otherDead > 0 ? ", other customer routes " + otherDead : ""));
         wrap(sb, "    changes:", changes);
 
@@ -577,7 +706,8 @@ public final class Sandbox implements AutoCloseable {
                 + "), MBean io.interchange:type=DeadLetters");
         out.println("  Kafka        " + runtime.bootstrapServers() + "  topics " + config.get(Settings.BILLING_TOPIC)
                 + ", " + config.get(Settings.LEDGER_TOPIC) + (customers != null ? ", " + config.get(Settings.CUSTOMER_TOPIC)
-                : "") + (loyalty.webhooks() != null ? ", " + config.get(Settings.LOYALTY_TOPIC) : ""));
+                : "") + (loyalty.webhooks() != null ? ", " + config.get(Settings.LOYALTY_TOPIC) : "")
+                + (flows(config).contains(CONSENT_FLOW) ? ", " + config.get(Settings.CONSENT_TOPIC) : ""));
         out.println("  S/4HANA peer " + s4.endpointUrl());
         out.println("  legacy peer  " + legacy.endpointUrl());
         out.println("  billing API  " + stripeApi.url() + "/v1  (Stripe's REST API: invoice lines, customers)");
@@ -589,6 +719,12 @@ public final class Sandbox implements AutoCloseable {
         if (loyalty.webhooks() != null) {
             out.println("  loyalty webhooks  POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + LoyaltyWebhook.PATH
                     + "  (sandbox webhook secret " + config.get(Settings.LOYALTY_WEBHOOK_SECRET) + ")");
+        }
+        if (flows(config).contains(CONSENT_FLOW)) {
+            out.println("  Mailchimp    " + mailchimp.url() + "/3.0  (audience " + config.get(Settings.MAILCHIMP_LIST_ID)
+                    + ", sandbox API key " + config.get(Settings.MAILCHIMP_API_KEY) + ")");
+            out.println("  Mailchimp webhooks  POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT) + MailchimpWebhook.PATH
+                    + "?secret=...  (sandbox webhook secret " + config.get(Settings.MAILCHIMP_WEBHOOK_SECRET) + ")");
         }
         out.println("  S/4HANA confirmations  POST http://127.0.0.1:" + config.get(Settings.HTTP_PORT)
                 + S4PartnerConfirmations.PATH + "  (user " + config.get(Settings.S4_CONFIRMATION_USER)
@@ -608,6 +744,11 @@ public final class Sandbox implements AutoCloseable {
             out.println("a stand-in for paid invoices: the billing simulator's customers are no loyalty members), redeem them;");
             out.println("the platform expires some and re-sends a few webhooks. Silver from " + SILVER_FROM + " points, Gold from "
                     + GOLD_FROM + ".");
+        }
+        if (consentTraffic != null) {
+            out.println("Consent (seed " + customerSeed + "): customers sign up in Mailchimp, some unsubscribe there, revoke in the");
+            out.println("loyalty app or opt out in HubSpot or Salesforce, sign up again; now and then HubSpot delivers an older");
+            out.println("opt-in late (it must lose). Every system is brought in line with the newest statement.");
         }
         if (logFile != null) {
             out.println("The console shows this summary, warnings and errors; the full log is in " + logFile + ".");
@@ -678,6 +819,16 @@ public final class Sandbox implements AutoCloseable {
         return loyaltyTraffic;
     }
 
+    /** The Mailchimp audience's platform of flow consent. */
+    public MailchimpPeer mailchimp() {
+        return mailchimp;
+    }
+
+    /** The consent traffic, or null when flow consent, loyalty-webhook or the customer flows do not run. */
+    public ConsentSimulator consentTraffic() {
+        return consentTraffic;
+    }
+
     /** The customer traffic, or null when the customer flows do not run. */
     public CustomerSimulator customers() {
         return customers;
@@ -685,6 +836,7 @@ public final class Sandbox implements AutoCloseable {
 
     @Override
     public void close() {
+        if (consentTraffic != null) consentTraffic.close();
         if (loyaltyTraffic != null) loyaltyTraffic.close();
         if (customers != null) customers.close();
         billing.close();
@@ -695,5 +847,6 @@ public final class Sandbox implements AutoCloseable {
         salesforce.close();
         hubSpot.close();
         loyalty.close();
+        mailchimp.close();
     }
 }

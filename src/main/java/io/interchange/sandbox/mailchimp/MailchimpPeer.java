@@ -81,6 +81,21 @@ public final class MailchimpPeer extends RestPeerSupport {
         return hash;
     }
 
+    /**
+     * The contact signs up through the audience's form (or subscribes again): a new member subscribed, or a member's
+     * status changed to subscribed, and the {@code subscribe} webhook sent. Answers the subscriber hash.
+     */
+    public String subscribeByUser(String listId, String email, Instant at) {
+        String hash = MailchimpMembers.subscriberHash(email);
+        if (members.putIfAbsent(listId + "/" + hash, member(listId, email, "subscribed")) == null) {
+            members.get(listId + "/" + hash).put("last_changed", at.toString());
+            notify(listId, hash, "subscribed", at, "signup");
+        } else {
+            change(listId, hash, "subscribed", at, "signup");
+        }
+        return hash;
+    }
+
     /** The member's status now, or null. */
     public String status(String listId, String email) {
         ObjectNode m = members.get(listId + "/" + MailchimpMembers.subscriberHash(email));
@@ -156,7 +171,14 @@ public final class MailchimpPeer extends RestPeerSupport {
         if (member == null) throw new IllegalArgumentException("no member " + hash + " in " + list);
         String before = member.path("status").asText();
         member.put("status", status).put("last_changed", at.toString());
-        if (before.equals(status) || webhookUrl == null) return;
+        if (before.equals(status)) return;
+        notify(list, hash, status, at, action);
+    }
+
+    /** The audience webhook of a member's status change, posted if webhooks are on. */
+    private void notify(String list, String hash, String status, Instant at, String action) {
+        ObjectNode member = members.get(list + "/" + hash);
+        if (webhookUrl == null) return;
         Map<String, Object> form = new LinkedHashMap<>();
         form.put("type", "subscribed".equals(status) ? "subscribe" : "unsubscribe");
         form.put("fired_at", FIRED_AT.format(at));

@@ -74,6 +74,8 @@ public final class SalesforcePeer implements AutoCloseable {
     private final AtomicLong commitNumbers = new AtomicLong(10_592_733_780_000L);
     private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<Write> writes = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Per {@code <type>.<field>}, how many records an update by id through the API set it on. */
+    private final Map<String, Long> fieldUpdates = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong tokensIssued = new AtomicLong();
     /** REST requests counted against the org's daily allowance, reported in {@code Sforce-Limit-Info}. */
     private final AtomicLong apiCalls = new AtomicLong();
@@ -217,6 +219,14 @@ public final class SalesforcePeer implements AutoCloseable {
      * answered.
      */
     public record Write(String path, String callOptions, Boolean allOrNone, int records, int status) {
+    }
+
+    /**
+     * How many records the API's updates by id (sObject Collections {@code PATCH}) set the field on, successfully,
+     * whatever the value (an integration's writes; a person's changes are not counted).
+     */
+    public long fieldUpdates(String type, String field) {
+        return fieldUpdates.getOrDefault(type + "." + field, 0L);
     }
 
     /** The sObject Collections upserts received, in order. */
@@ -802,6 +812,7 @@ public final class SalesforcePeer implements AutoCloseable {
                     }
                 });
                 modify(tx, type, id, fields);
+                fields.keySet().forEach(f -> fieldUpdates.merge(type + "." + f, 1L, Long::sum));
                 result.put("id", id);
                 result.put("success", true);
                 result.putArray("errors");
