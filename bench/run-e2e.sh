@@ -14,6 +14,10 @@
 #                                                      # customer sync: Salesforce account changes to Stripe, S/4HANA
 #                                                      # or legacy ERP, loyalty and back to Salesforce, peers answering
 #                                                      # in 20-50 ms (--customer-cap-seconds 180, --customer-rate 200)
+#   bench/run-e2e.sh --scenarios loyalty --reps 1 --loyalty-events 20000
+#                                                      # loyalty transactions to S/4HANA journal entries: real time
+#                                                      # (vs plain Camel and hand-written) and daily filing (vs a loop
+#                                                      # posting one entry per 400; --loyalty-close-seconds 60)
 #   SKIP_BUILD=1 bench/run-e2e.sh ...                  # reuse the jars built last time
 #
 # Prints the table and writes it to bench/results/e2e-<date>.txt. The runtime is built into MAIN_BUILD_DIR (default

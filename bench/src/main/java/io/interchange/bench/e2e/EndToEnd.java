@@ -62,6 +62,8 @@ public final class EndToEnd {
                 "variants", "plain,hand,ours", "out", "results", "post-events", "100000", "post-cap-seconds", "300"));
         opts.putAll(Map.of("customer-changes", "2000", "customer-cap-seconds", "180", "customer-rate", "200",
                 "customer-rate-seconds", "15", "customer-latency-ms", "20-50", "customer-parallel", "32"));
+        opts.putAll(Map.of("loyalty-events", "20000", "loyalty-cap-seconds", "300", "loyalty-filing-size", "400",
+                "loyalty-close-seconds", "60"));
         for (int i = 0; i + 1 < args.length; i += 2) opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         if (System.getProperty("interchange.jar") == null) {
             throw new IllegalArgumentException("-Dinterchange.jar=<path to the packaged runtime> is required");
@@ -96,8 +98,27 @@ public final class EndToEnd {
                     for (Variant v : rotate(variants, rep)) {
                         String source = run.preloadCanonical(Integer.parseInt(opts.get("post-events")),
                                 "bench.billing." + v.name().toLowerCase() + "." + rep, rep * 13L + v.ordinal());
-                        run.post(v, rep, source);
+                        run.post(v, rep, source, null);
                         infra.deleteTopic(source);
+                    }
+                }
+            }
+            if (scenarios.contains("loyalty")) {
+                int n = Integer.parseInt(opts.get("loyalty-events"));
+                for (int rep = 1; rep <= reps; rep++) {
+                    for (Variant v : rotate(variants, rep)) {
+                        long seed = rep * 17L + v.ordinal();
+                        LoyaltyRecords records = new LoyaltyRecords(seed, "r" + (char) ('a' + seed % 26) + rep + "x",
+                                LoyaltyRecords.todayInBerlin());
+                        String topic = "bench.loyalty." + v.name().toLowerCase() + "." + rep;
+                        String source = run.preload("loyalty: preloading " + n + " canonical loyalty transactions (DE01, "
+                                + "today)", n, topic, i -> records.record(topic, i));
+                        run.post(v, rep, source, records);
+                        infra.deleteTopic(source);
+                    }
+                    // the daily filing: no plain-Camel variant (Camel's documentation has no daily filing to copy)
+                    for (Variant v : rotate(variants, rep)) {
+                        if (v != Variant.PLAIN) run.loyaltyDaily(v, rep, n);
                     }
                 }
             }
@@ -340,6 +361,12 @@ public final class EndToEnd {
     private String preload(String what, int n, String source, LongFunction<ProducerRecord<String, byte[]>> record)
             throws Exception {
         infra.createTopic(source, 6);
+        return publish(what, n, source, record);
+    }
+
+    /** Writes records 0..n-1 to an existing topic (acks=all), sending any that failed again, and checks the count. */
+    private String publish(String what, int n, String source, LongFunction<ProducerRecord<String, byte[]>> record)
+            throws Exception {
         log(what + " on 6 partitions");
         java.util.Queue<Long> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
         List<Long> pending = null; // null: all of 0..n-1
@@ -470,14 +497,22 @@ public final class EndToEnd {
     }
 
     private ServerProcess launchPost(Variant v, int rep, String jdbcUrl, String source, String ledger, String group,
-                                     ErpPeer erp) throws Exception {
-        String name = v.name().toLowerCase() + "-post-" + rep;
+                                     ErpPeer erp, boolean loyalty) throws Exception {
+        String name = v.name().toLowerCase() + (loyalty ? "-loyalty-" : "-post-") + rep;
         String threads = opts.getOrDefault("post-threads", "6");
         String bulk = opts.getOrDefault("post-bulk", "50");
         if (v == Variant.OURS) {
             Map<String, String> env = oursEnv(name, jdbcUrl, group, 0);
             env.put("INTERCHANGE_FLOWS", "billing-ledger");
-            env.put("INTERCHANGE_BILLING_TOPIC", source);
+            if (loyalty) {
+                // billing-ledger reads the loyalty topic beside the billing topic, which stays empty here
+                String billing = "bench.billing-empty." + name;
+                infra.createTopic(billing, 6);
+                env.put("INTERCHANGE_BILLING_TOPIC", billing);
+                env.put("INTERCHANGE_LOYALTY_TOPIC", source);
+            } else {
+                env.put("INTERCHANGE_BILLING_TOPIC", source);
+            }
             env.put("INTERCHANGE_LEDGER_TOPIC", ledger);
             env.put("INTERCHANGE_ERP_S4_URL", erp.url());
             env.put("INTERCHANGE_ERP_S4_USER", ErpPeer.USER);
@@ -504,29 +539,31 @@ public final class EndToEnd {
      * the N-th (start-up excluded, as in the drain), CPU per posting of the system under test, SOAP requests the peer
      * received; then exactly once: N postings of N distinct UUIDs, N confirmation rows, N ledger records.
      */
-    private void post(Variant v, int rep, String source) throws Exception {
+    private void post(Variant v, int rep, String source, LoyaltyRecords loyalty) throws Exception {
         String name = v.name().toLowerCase();
-        String db = "e2e_post_" + name + "_" + rep;
-        String ledger = "bench.ledger." + name + "." + rep;
-        String group = "e2e-post-" + name + "-" + rep;
+        String what = loyalty == null ? "post" : "loyalty";
+        String db = "e2e_" + what + "_" + name + "_" + rep;
+        String ledger = "bench.ledger." + what + "." + name + "." + rep;
+        String group = "e2e-" + what + "-" + name + "-" + rep;
         String url = infra.newDatabase(db);
         infra.createTopic(ledger, 6);
         long total = infra.records(source);
-        double cap = Double.parseDouble(opts.get("post-cap-seconds"));
-        log("post " + v.label + " #" + rep + ": " + total + " events");
-        try (ErpPeer peer = new ErpPeer(); ServerProcess server = launchPost(v, rep, url, source, ledger, group, peer)) {
+        double cap = Double.parseDouble(opts.get(loyalty == null ? "post-cap-seconds" : "loyalty-cap-seconds"));
+        log(what + " " + v.label + " #" + rep + ": " + total + " events" + (loyalty == null ? "" : " (real time)"));
+        try (ErpPeer peer = new ErpPeer();
+             ServerProcess server = launchPost(v, rep, url, source, ledger, group, peer, loyalty != null)) {
             Progress p = measure(server, peer::postings, total, cap,
                     done -> done + " / " + total + " posted, " + peer.requests() + " SOAP requests");
             double rate = p.rate();
             boolean capped = p.capped(total);
-            record("post: postings/s", v, rate);
-            record("post: CPU per posting (µs)", v, p.cpuPerItem());
-            record("post: SOAP requests received by S/4HANA", v, peer.requests());
+            record(what + (loyalty == null ? "" : " real time") + ": postings/s", v, rate);
+            record(what + (loyalty == null ? "" : " real time") + ": CPU per posting (µs)", v, p.cpuPerItem());
+            record(what + (loyalty == null ? "" : " real time") + ": SOAP requests received by S/4HANA", v, peer.requests());
             log(String.format("  %d postings in %.1f s: %.0f postings/s, %.0f CPU µs/posting, %d SOAP requests%s",
                     p.counted(), p.seconds(), rate, p.cpuPerItem(), peer.requests(),
                     capped ? " (stopped at the time cap)" : ""));
             if (capped) {
-                checks.add(String.format("post %s #%d: INCOMPLETE, stopped at the %.0f s cap after %d of %d postings "
+                checks.add(String.format(what + " %s #%d: INCOMPLETE, stopped at the %.0f s cap after %d of %d postings "
                         + "(rate from the part posted; exactly-once not checked)", v.label, rep, cap, p.done(), total));
                 return;
             }
@@ -534,27 +571,233 @@ public final class EndToEnd {
             long rows = 0;
             long records = 0;
             for (long until = System.nanoTime() + 30_000_000_000L; System.nanoTime() < until; Thread.sleep(250)) {
-                rows = infra.count(url, "SELECT COUNT(*) FROM interchange.erp_confirmation");
+                rows = infra.count(url, "SELECT COUNT(*) FROM " + confirmationTable(v));
                 records = infra.records(ledger);
                 if (rows >= total && records >= total) break;
             }
             Thread.sleep(1000);
             int postings = peer.postings();
             int distinct = peer.distinctUuids();
-            rows = infra.count(url, "SELECT COUNT(*) FROM interchange.erp_confirmation");
+            rows = infra.count(url, "SELECT COUNT(*) FROM " + confirmationTable(v));
             records = infra.records(ledger);
             boolean ok = postings == total && distinct == total && rows == total && records == total
                     && peer.rejections() == 0 && peer.legacyPostings() == 0;
-            checks.add(String.format("post %s #%d: %d events in; S/4HANA: %d postings, %d distinct UUIDs (%d duplicates), "
+            checks.add(String.format(what + " %s #%d: %d events in; S/4HANA: %d postings, %d distinct UUIDs (%d duplicates), "
                             + "%d rejected, %d answered from its idempotency store, %d SOAP requests (%.1f entries each); "
                             + "legacy ERP: %d; %d confirmation rows, %d ledger records -> %s", v.label, rep, total, postings,
                     distinct, postings - distinct, peer.rejections(), peer.replays(), peer.requests(),
                     (double) postings / Math.max(1, peer.requests()), peer.legacyPostings(), rows, records,
                     ok ? "exactly once" : "MISMATCH"));
+            if (loyalty != null) {
+                checks.add(String.format("loyalty real time %s #%d: %s", v.label, rep, peer.linePairs(ids(loyalty, total))));
+            }
         } finally {
+            if (loyalty != null && v == Variant.OURS) infra.deleteTopic("bench.billing-empty." + name + "-loyalty-" + rep);
             infra.dropDatabase(db);
             infra.deleteTopic(ledger);
         }
+    }
+
+    // ---------------------------------------------------------------- loyalty: daily filing
+
+    private static Set<String> ids(LoyaltyRecords records, long n) {
+        Set<String> out = new HashSet<>((int) (n * 2));
+        for (long i = 0; i < n; i++) out.add(records.transactionId(i));
+        return out;
+    }
+
+    /**
+     * The bundled mappings written to a directory for {@code interchange.mappings.dir} (the runtime reads the whole
+     * directory then), with DE01 filed daily in {@code loyalty/point-values.csv}.
+     */
+    private Path dailyMappings() throws Exception {
+        Path dir = infra.workDir.resolve("mappings-de01-daily");
+        if (Files.isDirectory(dir)) return dir;
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(System.getProperty("interchange.jar"))) {
+            for (var entries = jar.entries(); entries.hasMoreElements(); ) {
+                java.util.jar.JarEntry e = entries.nextElement();
+                if (!e.getName().startsWith("mappings/") || e.isDirectory()) continue;
+                Path out = dir.resolve(e.getName().substring("mappings/".length()));
+                Files.createDirectories(out.getParent());
+                try (var in = jar.getInputStream(e)) {
+                    Files.copy(in, out);
+                }
+            }
+        }
+        Path values = dir.resolve("loyalty/point-values.csv");
+        String csv = Files.readString(values);
+        String daily = csv.replaceFirst("(?m)^DE01,EUR,1,realtime$", "DE01,EUR,1,daily");
+        if (daily.equals(csv)) throw new IllegalStateException("loyalty/point-values.csv has no realtime row for DE01: " + csv);
+        Files.writeString(values, daily);
+        return dir;
+    }
+
+    /**
+     * The daily filing of DE01's loyalty transactions. The system under test is launched on a fresh, empty loyalty
+     * topic and given 5 s for its consumers to join; then N transactions dated yesterday (Europe/Berlin) are published
+     * at once, and the run ends when the S/4HANA peer holds a line pair for each of them.
+     *
+     * <p>Interchange runs {@code billing-ledger} with DE01 filed daily ({@link #dailyMappings}), the job checking every
+     * second. Its day must close after every transaction has been recorded, as at midnight: the grace
+     * ({@code interchange.loyalty.filing-grace}) is set so that yesterday closes {@code loyalty-close-seconds} after
+     * launch (a grace of 0 would file the first few hundred recorded at the job's first check and leave the rest to
+     * the next day). Its rate counts the time it worked: from the first publish to the last transaction recorded in
+     * the store, plus from the close to the last filing posted; the idle wait for the close is left out (and shown).
+     * The hand-written loop reads the topic and posts one journal entry per {@code loyalty-filing-size} (400, the
+     * runtime's filing-max-transactions) transactions as it reads them; its rate is from the first publish to the last
+     * entry posted.
+     */
+    private void loyaltyDaily(Variant v, int rep, int n) throws Exception {
+        String name = v.name().toLowerCase();
+        String db = "e2e_loyalty_daily_" + name + "_" + rep;
+        String topic = "bench.loyalty-daily." + name + "." + rep;
+        String ledger = "bench.ledger.loyalty-daily." + name + "." + rep;
+        String group = "e2e-loyalty-daily-" + name + "-" + rep;
+        String billing = "bench.billing-empty.daily." + name + "." + rep;
+        String url = infra.newDatabase(db);
+        infra.createTopic(topic, 6);
+        infra.createTopic(ledger, 6);
+        infra.createTopic(billing, 6);
+        int perEntry = Integer.parseInt(opts.get("loyalty-filing-size"));
+        double cap = Double.parseDouble(opts.get("loyalty-cap-seconds"));
+        double closeAfter = Double.parseDouble(opts.get("loyalty-close-seconds"));
+        long seed = rep * 19L + v.ordinal() + 100;
+        LoyaltyRecords records = new LoyaltyRecords(seed, "d" + (char) ('a' + seed % 26) + rep + "x",
+                LoyaltyRecords.todayInBerlin().minusDays(1));
+        log("loyalty daily filing " + v.label + " #" + rep + ": " + n + " transactions of yesterday");
+        String procName = name + "-loyalty-daily-" + rep;
+        try (ErpPeer peer = new ErpPeer()) {
+            long launchedAt = System.currentTimeMillis();
+            ServerProcess server;
+            if (v == Variant.OURS) {
+                Map<String, String> env = oursEnv(procName, url, group, 0);
+                env.put("INTERCHANGE_FLOWS", "billing-ledger");
+                env.put("INTERCHANGE_BILLING_TOPIC", billing);
+                env.put("INTERCHANGE_LOYALTY_TOPIC", topic);
+                env.put("INTERCHANGE_LEDGER_TOPIC", ledger);
+                env.put("INTERCHANGE_MAPPINGS_DIR", dailyMappings().toString());
+                env.put("INTERCHANGE_LOYALTY_FILING_CHECK", "PT1S");
+                env.put("INTERCHANGE_LOYALTY_FILING_MAX_TRANSACTIONS", String.valueOf(perEntry));
+                // yesterday closes (Berlin midnight + grace) closeAfter seconds after launch
+                java.time.ZonedDateTime midnight = LoyaltyRecords.todayInBerlin().atStartOfDay(java.time.ZoneId.of("Europe/Berlin"));
+                long grace = (launchedAt - midnight.toInstant().toEpochMilli()) / 1000 + (long) closeAfter;
+                env.put("INTERCHANGE_LOYALTY_FILING_GRACE", "PT" + grace + "S");
+                env.put("INTERCHANGE_ERP_S4_URL", peer.url());
+                env.put("INTERCHANGE_ERP_S4_USER", ErpPeer.USER);
+                env.put("INTERCHANGE_ERP_S4_PASSWORD", ErpPeer.PASSWORD);
+                env.put("INTERCHANGE_ERP_LEGACY_URL", peer.legacyUrl());
+                env.put("INTERCHANGE_ERP_LEGACY_USER", ErpPeer.USER);
+                env.put("INTERCHANGE_ERP_LEGACY_PASSWORD", ErpPeer.PASSWORD);
+                env.put("INTERCHANGE_ERP_S4_MAX_RATE", "100000");
+                env.put("INTERCHANGE_ERP_S4_BULK_SIZE", opts.getOrDefault("post-bulk", "50"));
+                env.put("INTERCHANGE_LEDGER_BATCH", "500");
+                env.put("INTERCHANGE_LEDGER_CONSUMERS", opts.getOrDefault("post-threads", "6"));
+                server = launchOurs(procName, env);
+            } else {
+                server = launchBaseline(v, procName, List.of("file", url, infra.bootstrap(), topic, ledger, group,
+                        peer.url(), ErpPeer.USER, ErpPeer.PASSWORD, opts.getOrDefault("post-threads", "6"),
+                        String.valueOf(perEntry)));
+            }
+            long closeAt = launchedAt + (long) (closeAfter * 1000);
+            try (server) {
+                Thread.sleep(5000); // the consumers join their groups
+                if (v == Variant.OURS && System.currentTimeMillis() > closeAt - 15_000) {
+                    throw new IllegalStateException("the runtime took too long to start: raise --loyalty-close-seconds");
+                }
+                long cpu0 = server.cpuMicros();
+                long t0 = System.nanoTime();
+                publish("  publishing " + n + " transactions", n, topic, i -> records.record(topic, i));
+                long tRecorded = 0;
+                long cpuRecorded = 0;
+                long tClose = 0;
+                long cpuClose = 0;
+                long recorded = 0;
+                long done = 0;
+                long lastLog = t0;
+                long now = t0;
+                while (true) {
+                    Thread.sleep(100);
+                    now = System.nanoTime();
+                    if (v == Variant.OURS) {
+                        if (tRecorded == 0) {
+                            recorded = infra.count(url, "SELECT COUNT(*) FROM interchange.loyalty_filing_item");
+                            if (recorded >= n) {
+                                tRecorded = now;
+                                cpuRecorded = server.cpuMicros();
+                            }
+                        }
+                        if (tClose == 0 && System.currentTimeMillis() >= closeAt) {
+                            tClose = now;
+                            cpuClose = server.cpuMicros();
+                            if (tRecorded == 0) log("  the day closed before every transaction was recorded ("
+                                    + infra.count(url, "SELECT COUNT(*) FROM interchange.loyalty_filing_item") + " of " + n + ")");
+                        }
+                    }
+                    done = peer.lines() / 2;
+                    if (done >= n) break;
+                    if ((now - t0) / 1e9 > cap + closeAfter) break;
+                    if (!server.process.isAlive()) throw new IllegalStateException(server.name + " died; see " + server.log);
+                    if (now - lastLog > 15e9) {
+                        log("  " + (v == Variant.OURS ? recorded + " recorded, " : "") + done + " / " + n + " filed, "
+                                + peer.postings() + " entries, " + peer.requests() + " SOAP requests");
+                        lastLog = now;
+                    }
+                }
+                long cpuEnd = server.cpuMicros();
+                double wall = (now - t0) / 1e9;
+                double worked;
+                long cpu;
+                String detail;
+                if (v == Variant.OURS && tRecorded != 0 && tClose != 0 && tClose >= tRecorded) {
+                    worked = (tRecorded - t0) / 1e9 + (now - tClose) / 1e9;
+                    cpu = (cpuRecorded - cpu0) + (cpuEnd - cpuClose);
+                    detail = String.format("recorded in %.1f s, waited %.1f s for the close, filed and posted in %.1f s",
+                            (tRecorded - t0) / 1e9, (tClose - tRecorded) / 1e9, (now - tClose) / 1e9);
+                    record("loyalty daily: close to last filing posted (s)", v, (now - tClose) / 1e9);
+                } else {
+                    worked = wall;
+                    cpu = cpuEnd - cpu0;
+                    detail = v == Variant.OURS ? "NOT all recorded before the close" : "read and posted as they came";
+                }
+                double rate = done / worked;
+                record("loyalty daily: transactions filed/s", v, rate);
+                record("loyalty daily: CPU per transaction (µs)", v, (double) cpu / Math.max(1, done));
+                record("loyalty daily: SOAP requests received by S/4HANA", v, peer.requests());
+                record("loyalty daily: journal entries", v, peer.postings());
+                log(String.format("  %d of %d transactions filed in %d journal entries, %d SOAP requests: %.0f/s over "
+                                + "%.1f s worked (%.1f s wall; %s), %.0f CPU µs each", done, n, peer.postings(),
+                        peer.requests(), rate, worked, wall, detail, (double) cpu / Math.max(1, done)));
+                if (done < n) {
+                    checks.add(String.format("loyalty daily %s #%d: INCOMPLETE, %d of %d transactions posted at the "
+                            + "cap (%s)", v.label, rep, done, n, detail));
+                    return;
+                }
+                Thread.sleep(2000); // the last confirmations and ledger records follow the last posting
+                long rows = infra.count(url, "SELECT COUNT(*) FROM " + confirmationTable(v));
+                long ledgerRecords = infra.records(ledger);
+                String store = "";
+                if (v == Variant.OURS) {
+                    store = String.format("; store: %d filings, %d transactions filed, %d unfiled",
+                            infra.count(url, "SELECT COUNT(*) FROM interchange.loyalty_filing"),
+                            infra.count(url, "SELECT COUNT(*) FROM interchange.loyalty_filing_item WHERE filing_id IS NOT NULL"),
+                            infra.count(url, "SELECT COUNT(*) FROM interchange.loyalty_filing_item WHERE filing_id IS NULL"));
+                }
+                checks.add(String.format("loyalty daily %s #%d: %d transactions in; S/4HANA: %s; %d rejected, %d "
+                                + "answered from its idempotency store; %d confirmation rows, %d ledger records for %d "
+                                + "entries%s", v.label, rep, n, peer.linePairs(ids(records, n)), peer.rejections(),
+                        peer.replays(), rows, ledgerRecords, peer.postings(), store));
+            }
+        } finally {
+            infra.dropDatabase(db);
+            infra.deleteTopic(topic);
+            infra.deleteTopic(ledger);
+            infra.deleteTopic(billing);
+        }
+    }
+
+    /** The runtime keeps its tables in schema interchange; the baselines create theirs in the default schema. */
+    private static String confirmationTable(Variant v) {
+        return v == Variant.OURS ? "interchange.erp_confirmation" : "erp_confirmation";
     }
 
     /** How many items the system under test has put out so far (records on a topic, postings at a peer). */

@@ -12,6 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The S/4HANA of one post run: the runtime's own simulated "Journal Entry – Post" service ({@link S4HanaPeer}) in
@@ -89,6 +91,73 @@ final class ErpPeer implements AutoCloseable {
         Set<String> ids = new HashSet<>(all.size() * 2);
         for (S4HanaPeer.Posting p : all) ids.add(p.uuid());
         return ids.size();
+    }
+
+    /** Lines posted so far, over every entry (a loyalty transaction posts one pair, in its own entry or a filing's). */
+    int lines() {
+        int n = 0;
+        for (S4HanaPeer.Posting p : peer.postings()) n += p.lines().size();
+        return n;
+    }
+
+    private static final Pattern ENTRY = Pattern.compile("<JournalEntryCreateRequest(?:\\s[^>]*)?>(.*?)</JournalEntryCreateRequest>",
+            Pattern.DOTALL);
+    private static final Pattern UUID_TAG = Pattern.compile("<UUID>([^<]*)</UUID>");
+    private static final Pattern ITEM_TEXT = Pattern.compile("<DocumentItemText>([^<]*)</DocumentItemText>");
+    private static final Pattern TRANSACTION = Pattern.compile("vtx_[A-Za-z0-9]+");
+
+    /**
+     * Exactly once for loyalty transactions: every one of {@code expected} named by exactly two line texts (its line
+     * pair), both in one journal entry, and no other transaction named. The peer keeps the whole request an entry
+     * arrived in; the entry is found in it by its MessageHeader UUID. Returns a line for the checks, ending in
+     * "exactly once" or "MISMATCH".
+     */
+    String linePairs(Set<String> expected) {
+        Map<String, String> entryByUuid = new HashMap<>();
+        Set<String> parsed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<S4HanaPeer.Posting> all = peer.postings();
+        for (S4HanaPeer.Posting p : all) {
+            if (!parsed.add(p.rawXml())) continue;
+            Matcher m = ENTRY.matcher(p.rawXml());
+            while (m.find()) {
+                Matcher u = UUID_TAG.matcher(m.group(1));
+                if (u.find()) entryByUuid.put(u.group(1), m.group(1));
+            }
+        }
+        Map<String, Integer> lines = new HashMap<>();
+        Map<String, Set<String>> entries = new HashMap<>();
+        int unknownEntries = 0;
+        for (S4HanaPeer.Posting p : all) {
+            String xml = entryByUuid.get(p.uuid());
+            if (xml == null) {
+                unknownEntries++;
+                continue;
+            }
+            Matcher t = ITEM_TEXT.matcher(xml);
+            while (t.find()) {
+                Matcher tx = TRANSACTION.matcher(t.group(1));
+                while (tx.find()) {
+                    lines.merge(tx.group(), 1, Integer::sum);
+                    entries.computeIfAbsent(tx.group(), k -> new HashSet<>()).add(p.uuid());
+                }
+            }
+        }
+        int missing = 0;
+        int notPair = 0;
+        int inSeveral = 0;
+        for (String id : expected) {
+            Integer n = lines.get(id);
+            if (n == null) missing++;
+            else if (n != 2) notPair++;
+            else if (entries.get(id).size() != 1) inSeveral++;
+        }
+        int strangers = 0;
+        for (String id : lines.keySet()) if (!expected.contains(id)) strangers++;
+        boolean ok = missing == 0 && notPair == 0 && inSeveral == 0 && strangers == 0 && unknownEntries == 0;
+        return String.format("%d transactions in %d journal entries (%d lines): %d missing, %d not named by exactly "
+                        + "one line pair, %d split over entries, %d unknown named, %d entries not found in their request "
+                        + "-> %s", lines.size(), all.size(), lines(), missing, notPair, inSeveral, strangers,
+                unknownEntries, ok ? "exactly once" : "MISMATCH");
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.interchange.ledger.LedgerPostingService;
 import io.interchange.mapping.MappingSource;
 import io.interchange.model.Envelope;
 import io.interchange.model.LedgerPosting;
+import io.interchange.model.LoyaltyFiling;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -60,7 +61,14 @@ import java.util.concurrent.LinkedBlockingQueue;
  *
  * <p>Arguments: {@code ingest <httpPort> <jdbcUrl> <bootstrap> <topic>},
  * {@code drain <jdbcUrl> <bootstrap> <sourceTopic> <topic> <group> <threads>} or
- * {@code post <jdbcUrl> <bootstrap> <sourceTopic> <ledgerTopic> <group> <s4Url> <s4User> <s4Password> <threads> <bulk>}.
+ * {@code post <jdbcUrl> <bootstrap> <sourceTopic> <ledgerTopic> <group> <s4Url> <s4User> <s4Password> <threads> <bulk>}
+ * or {@code file <jdbcUrl> <bootstrap> <loyaltyTopic> <ledgerTopic> <group> <s4Url> <s4User> <s4Password> <threads>
+ * <perEntry>}.
+ *
+ * <p>The file flow is the daily loyalty filing without a store of transactions or a job: consumer loops that hold
+ * what they read until they have {@code perEntry} loyalty transactions (or the topic has nothing more for now), then
+ * post them as one journal entry (one line pair per transaction, built by the runtime's posting rules from a
+ * {@link LoyaltyFiling}, as the runtime posts a filing), record the confirmation and commit the offsets.
  */
 public final class HandWrittenFlows {
 
@@ -89,6 +97,8 @@ public final class HandWrittenFlows {
             ingest(Integer.parseInt(args[1]), jdbcUrl, args[4], translator, producer);
         } else if (args[0].equals("post")) {
             post(args, producer);
+        } else if (args[0].equals("file")) {
+            file(args, producer);
         } else {
             drain(jdbcUrl, bootstrap, args[3], args[4], args[5], Integer.parseInt(args[6]), translator, producer);
         }
@@ -270,12 +280,16 @@ public final class HandWrittenFlows {
 
     /** Manual commits, up to 500 records a poll (the runtime's batch size for its Kafka-sourced flows). */
     private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, String group) {
+        return consumer(bootstrap, group, 500);
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, String group, int maxPoll) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPoll);
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
@@ -381,6 +395,138 @@ public final class HandWrittenFlows {
                     System.exit(1);
                 }
             }, "post-" + n);
+            loops.add(t);
+            t.start();
+        }
+        System.out.println("READY");
+        for (Thread t : loops) t.join();
+    }
+
+    // ---- daily loyalty filing: one journal entry per perEntry transactions, read straight off the topic ----
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper FILING_JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private static void file(String[] args, KafkaProducer<String, byte[]> producer) throws Exception {
+        String jdbcUrl = args[1];
+        LedgerParts parts = new LedgerParts(args[6], args[7], args[8]);
+        BulkJournal journal = new BulkJournal(parts.mappings, parts.config);
+        int threads = Integer.parseInt(args[9]);
+        int perEntry = Integer.parseInt(args[10]);
+        LedgerParts.createTables(jdbcUrl);
+        URI erp = URI.create(args[6]);
+        String authorization = "Basic " + Base64.getEncoder().encodeToString(
+                (args[7] + ":" + args[8]).getBytes(StandardCharsets.UTF_8));
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        List<Thread> loops = new ArrayList<>();
+        for (int n = 0; n < threads; n++) {
+            int loop = n;
+            Thread t = new Thread(() -> {
+                // polls of at most one entry's transactions: what is held when an entry is full is little more
+                // than the entry, and all of it is posted before the offsets are committed
+                try (KafkaConsumer<byte[], byte[]> consumer = consumer(args[2], args[5], perEntry);
+                     Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
+                     PreparedStatement claim = c.prepareStatement("INSERT INTO bench_key VALUES (?, 'PENDING', ?) ON CONFLICT DO NOTHING");
+                     PreparedStatement confirm = c.prepareStatement("INSERT INTO erp_confirmation (posting_key, event_id, "
+                             + "legal_entity, erp_target, company_code, accounting_document, fiscal_year, correlation_id, "
+                             + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT DO NOTHING");
+                     PreparedStatement done = c.prepareStatement("UPDATE bench_key SET state = 'DONE', updated_at = ? WHERE key_value = ?")) {
+                    c.setAutoCommit(false);
+                    consumer.subscribe(List.of(args[3]));
+                    List<io.interchange.model.LoyaltyTransaction> held = new ArrayList<>();
+                    String entity = null;
+                    int seq = 0;
+                    while (true) {
+                        var records = consumer.poll(Duration.ofMillis(100));
+                        for (ConsumerRecord<byte[], byte[]> r : records) {
+                            Envelope e = envelope(r);
+                            if (!io.interchange.model.CanonicalType.LOYALTY_TRANSACTION.ceType().equals(e.type())) continue;
+                            entity = e.legalEntity();
+                            held.add(FILING_JSON.readValue(r.value(), io.interchange.model.LoyaltyTransaction.class));
+                        }
+                        // post once a full entry is held, or the topic has nothing more for now
+                        if (held.isEmpty() || (held.size() < perEntry && !records.isEmpty())) continue;
+                        Timestamp now = new Timestamp(System.currentTimeMillis());
+                        List<LedgerPosting> postings = new ArrayList<>();
+                        List<Envelope> envelopes = new ArrayList<>();
+                        for (int from = 0; from < held.size(); from += perEntry) {
+                            List<io.interchange.model.LoyaltyTransaction> items = held.subList(from, Math.min(held.size(), from + perEntry));
+                            long amount = 0;
+                            for (var i : items) amount += i.amountMinor();
+                            // named by its first transaction: the same entry gets the same id if read again
+                            String id = "loyalty-filing:" + entity + ":" + items.get(0).occurredOn() + ":h"
+                                    + items.get(0).transactionId();
+                            LoyaltyFiling filing = new LoyaltyFiling(id, entity, items.get(0).occurredOn(), ++seq,
+                                    items.get(0).currency(), amount, items);
+                            var type = io.interchange.model.CanonicalType.LOYALTY_FILING_CLOSED;
+                            Envelope env = new Envelope(id, "/bench/loyalty-filing", type.ceType(), "loyalty-filing:" + entity,
+                                    java.time.Instant.now().toString(), type.dataSchema(), id, entity);
+                            envelopes.add(env);
+                            postings.add(parts.prepare(env, FILING_JSON.writeValueAsBytes(filing)));
+                        }
+                        held.clear();
+                        for (LedgerPosting p : postings) {
+                            claim.setString(1, LedgerPostingService.postingKey(p.sourceEventId()));
+                            claim.setTimestamp(2, now);
+                            claim.addBatch();
+                        }
+                        int[] claimed = claim.executeBatch();
+                        c.commit();
+                        String at = BulkJournal.now();
+                        List<Integer> todo = new ArrayList<>();
+                        List<BulkJournal.Entry> entries = new ArrayList<>();
+                        List<CompletableFuture<Map<String, ErpConnector.ErpAnswer>>> calls = new ArrayList<>();
+                        for (int i = 0; i < postings.size(); i++) {
+                            if (claimed[i] != 1) continue;
+                            todo.add(i);
+                            BulkJournal.Entry entry = journal.entry(postings.get(i), at);
+                            entries.add(entry);
+                            // one entry per request: an entry of a full filing is 800 lines already
+                            HttpRequest request = HttpRequest.newBuilder(erp).timeout(Duration.ofSeconds(30))
+                                    .header("Content-Type", SoapSupport.CONTENT_TYPE).header("Authorization", authorization)
+                                    .POST(HttpRequest.BodyPublishers.ofString(BulkJournal.request(List.of(entry), at),
+                                            StandardCharsets.UTF_8)).build();
+                            calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+                                    .thenApply(a -> BulkJournal.read(a.statusCode(), a.body())));
+                        }
+                        Map<String, ErpConnector.ErpAnswer> answers = new HashMap<>();
+                        for (var call : calls) answers.putAll(call.join());
+                        List<ProducerRecord<String, byte[]>> confirmations = new ArrayList<>();
+                        for (int k = 0; k < todo.size(); k++) {
+                            LedgerPosting p = postings.get(todo.get(k));
+                            Envelope source = envelopes.get(todo.get(k));
+                            ErpConnector.ErpAnswer answer = answers.get(entries.get(k).id());
+                            if (answer == null) throw new IllegalStateException("no answer for posting " + p.postingId());
+                            var conf = LedgerParts.confirmation(p, answer, source.correlationId());
+                            confirm.setString(1, conf.postingKey());
+                            confirm.setString(2, conf.eventId());
+                            confirm.setString(3, conf.legalEntity());
+                            confirm.setString(4, conf.erpTarget());
+                            confirm.setString(5, conf.companyCode());
+                            confirm.setString(6, conf.accountingDocument());
+                            confirm.setString(7, conf.fiscalYear());
+                            confirm.setString(8, conf.correlationId());
+                            confirm.addBatch();
+                            done.setTimestamp(1, now);
+                            done.setString(2, conf.postingKey());
+                            done.addBatch();
+                            confirmations.add(record(args[4], LedgerParts.ledgerEnvelope(p, source), LedgerParts.ledgerJson(p, conf)));
+                        }
+                        confirm.executeBatch();
+                        done.executeBatch();
+                        c.commit();
+                        List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
+                        for (var r : confirmations) sends.add(producer.send(r));
+                        for (var f : sends) f.get();
+                        // what was held is posted: the offsets of everything read so far can go
+                        consumer.commitSync();
+                    }
+                } catch (Exception e) {
+                    e.printStackTrace();
+                    System.exit(1);
+                }
+            }, "file-" + loop);
             loops.add(t);
             t.start();
         }
