@@ -211,7 +211,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         // webhook requests run on Vert.x worker threads, each blocked on the store and the Kafka acknowledgement
         main.bind("interchangeVertxOptions", new VertxOptions().setWorkerPoolSize(config.getInt(Settings.HTTP_WORKER_THREADS)));
         // the business server's own answers (404, 405, 503 while a webhook route is not running) know its paths
-        List<WebhookRoute> edges = webhookEdges(flows, webhook, mappings, source, clock);
+        List<WebhookRoute> edges = webhookEdges(flows, webhook, mappings, source, entities, clock);
         Map<String, String> paths = new LinkedHashMap<>();
         for (WebhookRoute edge : edges) paths.put(edge.source().path(), WebhookRoute.methods(edge.source()));
         main.bind("interchangeHttpServerFactory", new HttpServerFactory(managementTls, paths));
@@ -777,7 +777,7 @@ public final class InterchangeRuntime implements AutoCloseable {
      * with its source (verifier, path, translation) and topic.
      */
     private List<WebhookRoute> webhookEdges(Set<String> flows, BillingWebhook billing, MappingEngine mappings,
-                                            MappingSource source, Clock clock) {
+                                            MappingSource source, LegalEntityTable entities, Clock clock) {
         List<WebhookRoute> edges = new ArrayList<>();
         if (flows.contains(FLOW_WEBHOOK)) {
             edges.add(new BillingWebhookRoute(billing, store.idempotency(), config.get(Settings.BILLING_TOPIC)));
@@ -791,7 +791,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LOYALTY)) {
             edges.add(new WebhookRoute(new LoyaltyWebhook(new VoucherifySignatureVerifier(
                     config.get(Settings.LOYALTY_WEBHOOK_SECRET), Settings.LOYALTY_WEBHOOK_SECRET.key()), mappings, source,
-                    LegalEntityTable.load(source), store.customerFields(), config.get(Settings.LOYALTY_DEFAULT_ENTITY),
+                    entities, store.customerFields(), config.get(Settings.LOYALTY_DEFAULT_ENTITY),
                     store.idempotency(), store.deadLetters()).withConsent(config.get(Settings.CONSENT_TOPIC),
                     store.echoLedger()), store.idempotency(), config.get(Settings.LOYALTY_TOPIC)));
         }
