@@ -110,7 +110,7 @@ public final class LedgerPostingService {
         if (out == null || out.isNull()) {
             return Optional.empty();
         }
-        LedgerPosting posting = rules.apply(input, LedgerPosting.class, envelope.id());
+        LedgerPosting posting = rules.bind(out, LedgerPosting.class, envelope.id());
         if (posting.lines().size() < 2 || posting.imbalanceMinor() != 0) {
             throw new PermanentFailure("posting " + posting.postingId() + " is not balanced (debits - credits = "
                     + posting.imbalanceMinor() + " minor units over " + posting.lines().size() + " lines)");

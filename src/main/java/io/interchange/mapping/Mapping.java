@@ -68,7 +68,11 @@ public final class Mapping {
 
     /** Applies the mapping and binds the result strictly to a canonical type. */
     public <T> T apply(JsonNode input, Class<T> type, String record) {
-        JsonNode out = apply(input, record);
+        return bind(apply(input, record), type, record);
+    }
+
+    /** Binds a result of {@link #apply(JsonNode, String)} strictly to a canonical type (the mapping is not run again). */
+    public <T> T bind(JsonNode out, Class<T> type, String record) {
         try {
             return STRICT.treeToValue(out, type);
         } catch (JsonMappingException e) {
