@@ -21,10 +21,14 @@ public class LoyaltyFilingRoute extends RouteBuilder {
     private final String loyaltyTopic;
     private final String consumerGroup;
     private final long checkMillis;
+    private final int consumers;
     private org.apache.camel.ProducerTemplate publisher;
 
-    public LoyaltyFilingRoute(LoyaltyDailyFiling filing, String loyaltyTopic, String consumerGroup, long checkMillis) {
+    /** {@code consumers}: the recorder's consumer threads (as many as the ledger's per target). */
+    public LoyaltyFilingRoute(LoyaltyDailyFiling filing, String loyaltyTopic, String consumerGroup, long checkMillis,
+                              int consumers) {
         this.filing = filing;
+        this.consumers = consumers;
         this.loyaltyTopic = loyaltyTopic;
         this.consumerGroup = consumerGroup;
         this.checkMillis = checkMillis;
@@ -41,7 +45,7 @@ public class LoyaltyFilingRoute extends RouteBuilder {
         // offsets are committed by the recorder once a poll's transactions are in the store
         from("kafka:" + loyaltyTopic + "?groupId=" + consumerGroup(consumerGroup) + "&autoOffsetReset=earliest"
                 + "&batching=true&maxPollRecords=500&pollTimeoutMs=100&batchingIntervalMs=10"
-                + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true")
+                + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true&consumersCount=" + consumers)
                 .routeId(RECORDER_ID)
                 .process(filing::record).id("loyalty.record-for-filing");
 
@@ -52,6 +56,7 @@ public class LoyaltyFilingRoute extends RouteBuilder {
 
         from(PUBLISH)
                 .routeId("loyalty.publish-filing")
-                .to("kafka:" + loyaltyTopic).id("kafka.publish-loyalty-filing");
+                // the body is a list of filings; batchWithIndividualHeaders: each keeps its own CloudEvents headers and key
+                .to("kafka:" + loyaltyTopic + "?batchWithIndividualHeaders=true").id("kafka.publish-loyalty-filing");
     }
 }

@@ -146,7 +146,7 @@ public final class Settings {
             "Consumer threads of the billing-ledger flow per ERP target (each target has its own consumer group "
                     + "reading the whole billing topic, so an instance runs twice this many): up to one per partition of "
                     + "the billing topic this instance reads. A customer's events stay on one partition, so they are "
-                    + "posted in order either way.");
+                    + "posted in order either way. The daily loyalty filing's recorder runs as many.");
 
     public static final Setting HUBSPOT_CLIENT_SECRET = declare("interchange.hubspot.client-secret", "", true,
             "Client secret of the HubSpot app whose webhooks the crm-hubspot flow takes (X-HubSpot-Signature-v3 is "

@@ -16,6 +16,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,7 @@ public final class LoyaltyDailyFiling {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     public static final String SOURCE = "/interchange/loyalty-filing";
+    private static final int PUBLISH_BATCH = 10;
 
     private final LoyaltyFilings filings;
     private final LegalEntityTable entities;
@@ -124,18 +126,31 @@ public final class LoyaltyDailyFiling {
                         f.transactions(), entityId, closed, f.amountMinor(), f.currency());
             }
         }
-        List<LoyaltyFilings.Filing> published = new ArrayList<>();
-        for (LoyaltyFilings.Filing f : filings.unpublished()) {
-            LoyaltyFiling filing = filing(f);
-            Exchange sent = publisher.send(uri, e -> write(filing, e.getMessage()));
+        List<LoyaltyFilings.Filing> unpublished = filings.unpublished();
+        List<LoyaltyFilings.Filing> published = new ArrayList<>(unpublished.size());
+        long started = System.nanoTime();
+        // a few filings per send (one batch of Kafka records, acknowledged together), not all of a day's at once:
+        // each holds up to interchange.loyalty.filing-max-transactions transactions in memory
+        for (int from = 0; from < unpublished.size(); from += PUBLISH_BATCH) {
+            List<LoyaltyFilings.Filing> group = unpublished.subList(from, Math.min(unpublished.size(), from + PUBLISH_BATCH));
+            List<Message> records = new ArrayList<>(group.size());
+            for (LoyaltyFilings.Filing f : group) {
+                Message m = new DefaultMessage(publisher.getCamelContext());
+                write(filing(f), m);
+                records.add(m);
+            }
+            Exchange sent = publisher.send(uri, e -> e.getMessage().setBody(records));
             if (sent.getException() != null) {
                 // published again at the next run; the ledger posts a filing once by its id however often it comes
-                LOG.warn("Loyalty filing {} not published ({}); the next run publishes it", f.filingId(),
-                        sent.getException().getMessage());
+                LOG.warn("Loyalty filing(s) {} not published ({}); the next run publishes them",
+                        group.stream().map(LoyaltyFilings.Filing::filingId).toList(), sent.getException().getMessage());
                 break;
             }
-            filings.markPublished(f.filingId());
-            published.add(f);
+            filings.markPublished(group.stream().map(LoyaltyFilings.Filing::filingId).toList());
+            published.addAll(group);
+        }
+        if (!published.isEmpty()) {
+            LOG.info("Published {} loyalty filing(s) in {} ms", published.size(), (System.nanoTime() - started) / 1_000_000);
         }
         return published;
     }
@@ -153,10 +168,14 @@ public final class LoyaltyDailyFiling {
                 f.amountMinor(), transactions);
     }
 
-    /** The loyalty topic's record of a filing: keyed by entity, so an entity's filings stay in order. */
+    /**
+     * The loyalty topic's record of a filing, keyed by the filing itself: each part is a journal entry of its own,
+     * independent of the others, so a day's parts spread over the partitions and the ledger's consumers post them side
+     * by side (keyed by entity, one consumer would post every part of the day one after another).
+     */
     private void write(LoyaltyFiling filing, Message m) {
         CanonicalType type = CanonicalType.LOYALTY_FILING_CLOSED;
-        String subject = "loyalty-filing:" + filing.legalEntity();
+        String subject = filing.filingId();
         CloudEventHeaders.write(new Envelope(filing.filingId(), SOURCE, type.ceType(), subject, clock.instant().toString(),
                 type.dataSchema(), filing.filingId(), filing.legalEntity()), m);
         m.setHeader(KafkaConstants.KEY, subject);

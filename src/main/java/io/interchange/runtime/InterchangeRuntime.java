@@ -281,7 +281,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                 main.configure().addRoutesBuilder(new LoyaltyFilingRoute(new LoyaltyDailyFiling(store.loyaltyFilings(),
                         entities, loyaltyFiledDaily, config.getDuration(Settings.LOYALTY_FILING_GRACE),
                         config.getInt(Settings.LOYALTY_FILING_MAX), clock), config.get(Settings.LOYALTY_TOPIC), group,
-                        config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis()));
+                        config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis(), config.getInt(Settings.LEDGER_CONSUMERS)));
                 LOG.info("Loyalty transactions of {} are filed daily", String.join(", ", loyaltyFiledDaily));
             }
         }

@@ -80,13 +80,15 @@ public class LoyaltyFilings {
                 }
             }
             List<Object[]> open = new ArrayList<>();
-            try (PreparedStatement select = c.prepareStatement("SELECT event_id, amount_minor, currency FROM "
+            try (PreparedStatement select = c.prepareStatement("SELECT event_id, amount_minor, currency, occurred_on FROM "
                     + "loyalty_filing_item WHERE legal_entity = ? AND filing_id IS NULL AND occurred_on <= ? "
                     + "ORDER BY occurred_on, event_id")) {
                 select.setString(1, legalEntity);
                 select.setDate(2, Date.valueOf(date));
                 try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) open.add(new Object[]{rs.getString(1), rs.getLong(2), rs.getString(3)});
+                    while (rs.next()) {
+                        open.add(new Object[]{rs.getString(1), rs.getLong(2), rs.getString(3), rs.getDate(4)});
+                    }
                 }
             }
             if (open.isEmpty()) return false;
@@ -109,15 +111,27 @@ public class LoyaltyFilings {
                     insert.setObject(8, Jdbc.ts(now));
                     insert.executeUpdate();
                 }
-                try (PreparedStatement assign = c.prepareStatement(
-                        "UPDATE loyalty_filing_item SET filing_id = ? WHERE event_id = ? AND filing_id IS NULL")) {
-                    for (Object[] i : items) {
-                        assign.setString(1, id);
-                        assign.setString(2, (String) i[0]);
-                        assign.addBatch();
-                    }
-                    for (int n : assign.executeBatch()) {
-                        if (n != 1) throw new SQLException("a transaction of filing " + id + " was filed meanwhile");
+                // the part is a range of the open items in their filing order: one statement assigns it, and the
+                // count says whether any item of the range was filed meanwhile or recorded since the read above
+                Object[] first = items.get(0);
+                Object[] last = items.get(items.size() - 1);
+                try (PreparedStatement assign = c.prepareStatement("UPDATE loyalty_filing_item SET filing_id = ? "
+                        + "WHERE legal_entity = ? AND filing_id IS NULL AND occurred_on <= ? "
+                        + "AND (occurred_on > ? OR (occurred_on = ? AND event_id >= ?)) "
+                        + "AND (occurred_on < ? OR (occurred_on = ? AND event_id <= ?))")) {
+                    assign.setString(1, id);
+                    assign.setString(2, legalEntity);
+                    assign.setDate(3, Date.valueOf(date));
+                    assign.setDate(4, (Date) first[3]);
+                    assign.setDate(5, (Date) first[3]);
+                    assign.setString(6, (String) first[0]);
+                    assign.setDate(7, (Date) last[3]);
+                    assign.setDate(8, (Date) last[3]);
+                    assign.setString(9, (String) last[0]);
+                    int n = assign.executeUpdate();
+                    if (n != items.size()) {
+                        throw new SQLException("filing " + id + " would take " + n + " transaction(s) where "
+                                + items.size() + " were read: the entity's transactions changed meanwhile");
                     }
                 }
                 made.add(new Filing(id, legalEntity, date, part, items.size(), amount, currency, null));
@@ -168,11 +182,14 @@ public class LoyaltyFilings {
                 ps -> ps.setString(1, legalEntity), rs -> rs.getLong(1)).get(0);
     }
 
-    public void markPublished(String filingId) {
-        jdbc.update("UPDATE loyalty_filing SET published_at = ? WHERE filing_id = ? AND published_at IS NULL", ps -> {
-            ps.setObject(1, Jdbc.ts(clock.instant()));
-            ps.setString(2, filingId);
-        });
+    /** Marks filings published, in one commit. */
+    public void markPublished(List<String> filingIds) {
+        Object now = Jdbc.ts(clock.instant());
+        jdbc.updateAll("UPDATE loyalty_filing SET published_at = ? WHERE filing_id = ? AND published_at IS NULL",
+                filingIds, (ps, id) -> {
+                    ps.setObject(1, now);
+                    ps.setString(2, id);
+                });
     }
 
     private static Filing filing(ResultSet rs) throws SQLException {
