@@ -103,10 +103,11 @@ public final class EndToEnd {
                     }
                 }
             }
-            if (scenarios.contains("loyalty")) {
+            if (scenarios.contains("loyalty") || scenarios.contains("loyalty-daily")) {
                 int n = Integer.parseInt(opts.get("loyalty-events"));
                 for (int rep = 1; rep <= reps; rep++) {
-                    for (Variant v : rotate(variants, rep)) {
+                    // scenario loyalty-daily: the daily filing alone
+                    for (Variant v : scenarios.contains("loyalty") ? rotate(variants, rep) : List.<Variant>of()) {
                         long seed = rep * 17L + v.ordinal();
                         LoyaltyRecords records = new LoyaltyRecords(seed, "r" + (char) ('a' + seed % 26) + rep + "x",
                                 LoyaltyRecords.todayInBerlin());
