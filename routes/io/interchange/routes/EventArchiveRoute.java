@@ -1,6 +1,7 @@
 package io.interchange.routes;
 
 import io.interchange.archive.EventArchiver;
+import io.interchange.connectors.kafka.KafkaBatches;
 import org.apache.camel.builder.RouteBuilder;
 
 import java.util.List;
@@ -40,7 +41,7 @@ public class EventArchiveRoute extends RouteBuilder {
         // larger batches write fewer open-file snapshots); offsets committed by the archiver at file boundaries only
         from("kafka:" + String.join(",", topics) + "?groupId=" + consumerGroup + "&autoOffsetReset=earliest"
                 + "&batching=true&maxPollRecords=" + batch + "&pollTimeoutMs=100&batchingIntervalMs=200"
-                + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer"
+                + KafkaBatches.BYTE_VALUES
                 + "&autoCommitEnable=false&allowManualCommit=true&consumersCount=" + consumers)
                 .routeId(CONSUMER_ID)
                 .process(archiver::process).id("archive.write-files");

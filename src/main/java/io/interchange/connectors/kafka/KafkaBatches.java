@@ -31,6 +31,13 @@ public final class KafkaBatches {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBatches.class);
 
+    /**
+     * Consumer endpoint option for flows that read a record's value as the bytes it was written as (every canonical
+     * event is UTF-8 JSON): Camel's Kafka consumer otherwise decodes each value to a String, which the flow then has
+     * encoded back to bytes, through Camel's default charset at that.
+     */
+    public static final String BYTE_VALUES = "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
+
     private KafkaBatches() {
     }
 
