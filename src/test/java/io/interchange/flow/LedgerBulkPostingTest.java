@@ -194,6 +194,27 @@ class LedgerBulkPostingTest {
     }
 
     @Test
+    void whenTheBreakerOpensWhileLanesAreSendingTheirLaterRequestsAreHeldAndEveryEntryIsPostedOnceInOrderAfter()
+            throws Exception {
+        // the lanes' first requests fail at once and open the breaker (3 calls, 50 %): their later ones, of customers
+        // the first did not carry (each customer's events one after another), come back held
+        kit.s4.setAvailable(false);
+        Map<String, List<String>> byCustomer = new LinkedHashMap<>();
+        backlog(() -> byCustomer.putAll(sendCustomerByCustomer(kit, 60, 4)));
+        List<String> all = byCustomer.values().stream().flatMap(List::stream).toList();
+        await().atMost(Duration.ofSeconds(20)).until(() -> kit.s4.requestCount() >= 3);
+        Thread.sleep(1500);
+        assertThat(kit.s4.postings()).isEmpty();
+        kit.s4.setAvailable(true);
+        awaitConfirmed(kit, all);
+
+        assertThat(kit.s4.postings()).hasSize(all.size());
+        assertThat(kit.s4.postings().stream().map(S4HanaPeer.Posting::uuid).distinct()).hasSize(all.size());
+        for (String id : all) assertThat(findDeadLetter(id)).isNull();
+        assertPostedInOrderPerCustomer(kit, byCustomer);
+    }
+
+    @Test
     void withOneRequestInFlightAPollsRequestsGoOneAfterAnother() throws Exception {
         try (RuntimeKit serial = RuntimeKit.start(Databases.Backend.POSTGRES, Map.of(
                 Settings.LEDGER_REQUESTS_IN_FLIGHT.key(), "1", Settings.LEDGER_CONSUMERS.key(), "1"))) {
@@ -214,15 +235,22 @@ class LedgerBulkPostingTest {
      * ...) so that every request of a poll holds several customers' events; the event ids per customer, in order.
      */
     private static Map<String, List<String>> sendForCustomers(RuntimeKit target, int customers, int each) {
+        return send(target, customers, each, true);
+    }
+
+    /** As {@link #sendForCustomers}, but each customer's events one after another, then the next customer's. */
+    private static Map<String, List<String>> sendCustomerByCustomer(RuntimeKit target, int customers, int each) {
+        return send(target, customers, each, false);
+    }
+
+    private static Map<String, List<String>> send(RuntimeKit target, int customers, int each, boolean takingTurns) {
         String run = java.util.UUID.randomUUID().toString().substring(0, 8);
         Map<String, List<String>> byCustomer = new LinkedHashMap<>();
-        for (int i = 0; i < each; i++) {
-            for (int c = 0; c < customers; c++) {
-                String customer = "cust-" + run + "-" + c;
-                ObjectNode event = Events.invoicePaid("DE01");
-                ((ObjectNode) event.path("data").path("object").path("metadata")).put("global_customer_id", customer);
-                byCustomer.computeIfAbsent(customer, k -> new ArrayList<>()).add(send(target, event));
-            }
+        for (int n = 0; n < customers * each; n++) {
+            String customer = "cust-" + run + "-" + (takingTurns ? n % customers : n / each);
+            ObjectNode event = Events.invoicePaid("DE01");
+            ((ObjectNode) event.path("data").path("object").path("metadata")).put("global_customer_id", customer);
+            byCustomer.computeIfAbsent(customer, k -> new ArrayList<>()).add(send(target, event));
         }
         return byCustomer;
     }
