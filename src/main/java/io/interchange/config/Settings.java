@@ -147,6 +147,13 @@ public final class Settings {
                     + "reading the whole billing topic, so an instance runs twice this many): up to one per partition of "
                     + "the billing topic this instance reads. A customer's events stay on one partition, so they are "
                     + "posted in order either way. The daily loyalty filing's recorder runs as many.");
+    public static final Setting LEDGER_REQUESTS_IN_FLIGHT = declare("interchange.ledger.requests-in-flight", "4", false,
+            "Most requests one consumer thread of the billing-ledger flow keeps in flight to its ERP target at once: a "
+                    + "poll's events are split by customer into up to this many lanes (one per full request, so a poll "
+                    + "that fits in one request still goes in one), each sending its requests one after another, so a "
+                    + "customer's events are never in two requests at once and reach the ERP in their order. 1 sends a "
+                    + "poll's requests one after another. Each ERP's rate limit (interchange.erp.s4.max-rate, "
+                    + "interchange.erp.legacy.max-rate) and circuit breaker still hold.");
 
     public static final Setting HUBSPOT_CLIENT_SECRET = declare("interchange.hubspot.client-secret", "", true,
             "Client secret of the HubSpot app whose webhooks the crm-hubspot flow takes (X-HubSpot-Signature-v3 is "

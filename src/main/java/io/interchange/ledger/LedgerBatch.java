@@ -1,5 +1,6 @@
 package io.interchange.ledger;
 
+import io.interchange.config.Settings;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.connectors.kafka.KafkaBatches;
@@ -25,13 +26,18 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The billing-ledger flow's fast path, a poll's batch of canonical events at a time: every event is mapped to its
  * posting, the batch's posting keys are claimed in one group commit, journal entries go to each ERP in requests of up
  * to its bulk size (S/4HANA: several entries per JournalEntryBulkCreateRequest; the legacy ERP: one journal per
- * request), through the ERP's route so that its rate limit holds, the confirmations are recorded in one transaction
- * and published as one batch of Kafka sends, the keys confirmed in one group commit, and only then the batch's offsets
+ * request), through the ERP's route so that its rate limit holds, several requests in flight at once for different
+ * customers ({@link #lanes}), the confirmations are recorded in one transaction once every request is answered and
+ * published as one batch of Kafka sends, the keys confirmed in one group commit, and only then the batch's offsets
  * committed.
  *
  * <p>Everything the fast path cannot settle goes one by one through the single-posting route ({@link #SINGLE}), which
@@ -42,8 +48,8 @@ import java.util.Map;
  * holds under the posting's reference ({@link LedgerSettlement}), so an entry already posted is confirmed, not sent
  * again, and never dead-lettered as a failure.
  *
- * <p>A customer's events are posted in their order: once one of a customer's events leaves the fast path, the
- * customer's later events in the batch follow it one by one.
+ * <p>A customer's events are posted in their order: they are all sent by one lane, one request after another, and
+ * once one of them leaves the fast path, the customer's later events in the batch follow it one by one.
  */
 public final class LedgerBatch {
 
@@ -73,19 +79,33 @@ public final class LedgerBatch {
     private final boolean ownsUnroutable;
     private final ErpBreakers breakers;
     private final LedgerHold hold;
+    /** Most requests a batch keeps in flight to the target at once, one per lane of customers. */
+    private final int requestsInFlight;
+    /** Consumer threads sharing this batch consumer, each with lanes of its own. */
+    private final int consumers;
+    /** Threads of the lanes beyond the one the consumer thread sends itself: made by the first batch that needs them. */
+    private ExecutorService lanePool;
+    private CamelContext lanePoolContext;
 
     /**
      * A batch consumer for one ERP target's events; {@code ownsUnroutable} for exactly one target, which dead-letters
-     * the events no target can be found for.
+     * the events no target can be found for. Each of its {@code consumers} threads keeps up to
+     * {@code requestsInFlight} requests in flight to the target (1: one after another).
      */
     public LedgerBatch(LedgerPostingService service, IdempotencyStore idempotency, String target, boolean ownsUnroutable,
-                       ErpBreakers breakers) {
+                       ErpBreakers breakers, int requestsInFlight, int consumers) {
+        if (requestsInFlight < 1) {
+            throw new IllegalArgumentException(Settings.LEDGER_REQUESTS_IN_FLIGHT.key() + " must be at least 1, not "
+                    + requestsInFlight);
+        }
         this.service = service;
         this.idempotency = idempotency;
         this.target = target;
         this.ownsUnroutable = ownsUnroutable;
         this.breakers = breakers;
         this.hold = new LedgerHold(target);
+        this.requestsInFlight = requestsInFlight;
+        this.consumers = Math.max(1, consumers);
     }
 
     public String target() {
@@ -97,9 +117,13 @@ public final class LedgerBatch {
         return hold;
     }
 
-    /** Stops the flow's producer template (its Kafka producer). */
+    /** Stops the flow's producer template (its Kafka producer) and the lanes' threads. */
     public void close() {
         template.close();
+        synchronized (this) {
+            if (lanePool != null) lanePoolContext.getExecutorServiceManager().shutdown(lanePool);
+            lanePool = null;
+        }
     }
 
     /**
@@ -133,19 +157,22 @@ public final class LedgerBatch {
     /** A record leaving the fast path, with the failure of its bulk request if it had one. */
     private record Diverted(Exchange record, int index, Exception failure, boolean toErp) { }
 
-    /** The records leaving the fast path, and from which position in the batch each customer's events follow them. */
+    /**
+     * The records leaving the fast path, and from which position in the batch each customer's events follow them.
+     * Lanes add to it at once; {@link #records} is read once they are all done.
+     */
     private static final class OneByOne {
         final List<Diverted> records = new ArrayList<>();
         private final Map<String, Integer> customerFrom = new HashMap<>();
 
-        void add(Item item, Exception failure) {
+        synchronized void add(Item item, Exception failure) {
             records.add(new Diverted(item.record, item.index, failure, item.posting != null));
             String customer = item.envelope == null ? null : item.envelope.subject();
             if (customer != null) customerFrom.merge(customer, item.index, Math::min);
         }
 
         /** True when an earlier event of this item's customer left the fast path: this one must follow it. */
-        boolean follows(Item item) {
+        synchronized boolean follows(Item item) {
             Integer from = item.envelope == null || item.envelope.subject() == null ? null
                     : customerFrom.get(item.envelope.subject());
             return from != null && from < item.index;
@@ -167,7 +194,7 @@ public final class LedgerBatch {
         }
     }
 
-    /** What happened to a batch's events, for its log line. */
+    /** What happened to a batch's events, for its log line; read once the lanes are done. */
     private static final class Tally {
         int posted;
         int requests;
@@ -176,6 +203,12 @@ public final class LedgerBatch {
         int noEffect;
         int otherTarget;
         int held;
+
+        /** A request a lane sent, and how many of its entries the ERP posted. */
+        synchronized void sent(int postedEntries) {
+            requests++;
+            posted += postedEntries;
+        }
     }
 
     /** The batch consumer's step: the body is the poll's list of record exchanges. */
@@ -344,8 +377,8 @@ public final class LedgerBatch {
             for (Item item : toPost) byTarget.computeIfAbsent(item.posting.erpTarget(), t -> new ArrayList<>()).add(item);
             List<Item> posted = new ArrayList<>(toPost.size());
             for (var target : byTarget.entrySet()) {
-                posted.addAll(postInBulk(service.connectorFor(target.getValue().get(0).posting), target.getValue(), producer,
-                        oneByOne, tally));
+                posted.addAll(postInBulk(service.connectorFor(target.getValue().get(0).posting), target.getValue(), context,
+                        producer, oneByOne, tally));
             }
             // one transaction for the whole batch: were the process to die before it, the ERPs' idempotency (S/4HANA
             // by entry UUID, the legacy ERP by reference) answers the postings sent again with the same documents
@@ -370,8 +403,119 @@ public final class LedgerBatch {
         }
     }
 
-    /** One target's items in requests of up to its bulk size; returns the items the ERP posted, with its answers. */
-    private List<Item> postInBulk(ErpConnector erp, List<Item> items, ProducerTemplate producer, OneByOne oneByOne,
+    /**
+     * One target's items in requests of up to its bulk size, up to {@link #requestsInFlight} at once, one per lane of
+     * customers ({@link #lanes}); returns the items the ERP posted, with its answers, in the batch's order, once every
+     * lane is done.
+     *
+     * <p>Lanes of our own rather than a split with parallel processing: the exactly-once bookkeeping needs every
+     * request's outcome in one place before anything is recorded (the posted items for the batch's one store
+     * transaction, the diverted ones for the single route in the batch's order, the held ones for the partition's
+     * hold), and between two requests of a lane a customer's later events must see whether an earlier one left the
+     * fast path ({@link OneByOne#follows}): state that lives across requests and lanes, not in one exchange of a split.
+     */
+    private List<Item> postInBulk(ErpConnector erp, List<Item> items, CamelContext context, ProducerTemplate producer,
+                                  OneByOne oneByOne, Tally tally) {
+        List<List<Item>> lanes = lanes(items, erp.maxBulk());
+        if (lanes.size() == 1) return postLane(erp, items, producer, oneByOne, tally);
+        ExecutorService pool = lanePool(context);
+        List<Future<List<Item>>> running = new ArrayList<>(lanes.size() - 1);
+        List<List<Item>> ownLanes = new ArrayList<>(List.of(lanes.get(0)));
+        for (List<Item> lane : lanes.subList(1, lanes.size())) {
+            try {
+                running.add(pool.submit(() -> postLane(erp, lane, producer, oneByOne, tally)));
+            } catch (RejectedExecutionException e) {
+                // the pool is shutting down with Camel: this thread sends the lane after its own
+                ownLanes.add(lane);
+            }
+        }
+        List<Item> accepted = new ArrayList<>(items.size());
+        RuntimeException failed = null;
+        try {
+            for (List<Item> lane : ownLanes) accepted.addAll(postLane(erp, lane, producer, oneByOne, tally));
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        // every lane is waited for, even after one failed: what they posted and diverted is settled below, not raced
+        for (Future<List<Item>> lane : running) {
+            try {
+                accepted.addAll(awaitLane(lane));
+            } catch (RuntimeException e) {
+                if (failed == null) failed = e;
+                else failed.addSuppressed(e);
+            }
+        }
+        if (failed != null) throw failed;
+        accepted.sort(Comparator.comparingInt(item -> item.index));
+        return accepted;
+    }
+
+    /**
+     * The items split by customer (a stable hash of the event's subject) into at most {@link #requestsInFlight} lanes,
+     * no more than full requests to fill, so that a poll that fits in one request still goes in one: a customer's items
+     * all in one lane, in the batch's order, so they are never in two requests at once; items without a customer in
+     * the lane with fewest.
+     */
+    private List<List<Item>> lanes(List<Item> items, int maxBulk) {
+        int count = Math.min(requestsInFlight, (items.size() + maxBulk - 1) / maxBulk);
+        if (count <= 1) return List.of(items);
+        List<List<Item>> lanes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) lanes.add(new ArrayList<>());
+        for (Item item : items) {
+            String customer = item.envelope.subject();
+            List<Item> lane = customer != null ? lanes.get(Math.floorMod(customer.hashCode(), count))
+                    : lanes.stream().min(Comparator.comparingInt(List::size)).orElseThrow();
+            lane.add(item);
+        }
+        lanes.removeIf(List::isEmpty);
+        return lanes;
+    }
+
+    /** The lanes' threads, from Camel's thread pool manager: up to {@code requestsInFlight - 1} per consumer thread. */
+    private synchronized ExecutorService lanePool(CamelContext context) {
+        if (lanePool == null) {
+            lanePoolContext = context;
+            lanePool = context.getExecutorServiceManager().newFixedThreadPool(this,
+                    "LedgerBatch-" + target + "-lanes", (requestsInFlight - 1) * consumers);
+        }
+        return lanePool;
+    }
+
+    /** A lane's accepted items once it is done; waits through an interrupt, which it passes on after. */
+    private static List<Item> awaitLane(Future<List<Item>> lane) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return lane.get();
+                } catch (InterruptedException e) {
+                    // a lane still sending must finish before the batch's bookkeeping, which then settles what it did
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException re) throw re;
+                    if (e.getCause() instanceof Error error) throw error;
+                    throw new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * One lane's items in requests of up to the ERP's bulk size, one after another; returns the items the ERP posted,
+     * with its answers. Runs on the consumer thread or a lane thread, whose logging MDC it sets and clears.
+     */
+    private List<Item> postLane(ErpConnector erp, List<Item> items, ProducerTemplate producer, OneByOne oneByOne,
+                                Tally tally) {
+        try {
+            return postChunks(erp, items, producer, oneByOne, tally);
+        } finally {
+            MDC.remove(ExchangeKeys.CORRELATION_ID);
+        }
+    }
+
+    private List<Item> postChunks(ErpConnector erp, List<Item> items, ProducerTemplate producer, OneByOne oneByOne,
                                   Tally tally) {
         List<Item> accepted = new ArrayList<>(items.size());
         List<Item> chunk = new ArrayList<>(erp.maxBulk());
@@ -386,11 +530,11 @@ public final class LedgerBatch {
                 }
             }
             if (chunk.isEmpty()) break;
+            MDC.put(ExchangeKeys.CORRELATION_ID, chunk.get(0).correlationId);
             Exchange sent = producer.send("direct:erp." + erp.target(), e -> {
                 e.setProperty(ErpConnector.POSTINGS, postings(chunk));
                 e.setProperty(ExchangeKeys.CORRELATION_ID, chunk.get(0).correlationId);
             });
-            tally.requests++;
             Exception failure = sent.getException() != null ? sent.getException() : ErpHeld.of(sent);
             if (failure != null) {
                 if (!(failure instanceof ErpHeld)) {
@@ -404,6 +548,7 @@ public final class LedgerBatch {
                     oneByOne.add(item, failure);
                 }
                 chunk.clear();
+                tally.sent(0);
                 continue;
             }
             @SuppressWarnings("unchecked")
@@ -423,7 +568,7 @@ public final class LedgerBatch {
                 }
             }
             chunk.clear();
-            tally.posted += posted.size();
+            tally.sent(posted.size());
             accepted.addAll(posted);
         }
         return accepted;

@@ -261,7 +261,8 @@ public final class InterchangeRuntime implements AutoCloseable {
             for (String target : targets) {
                 // the legacy consumer also dead-letters the events no target can be found for (unknown entity)
                 LedgerBatch batch = new LedgerBatch(posting, store.idempotency(), target,
-                        target.equals(LegalEntity.LEGACY), breakers);
+                        target.equals(LegalEntity.LEGACY), breakers, config.getInt(Settings.LEDGER_REQUESTS_IN_FLIGHT),
+                        config.getInt(Settings.LEDGER_CONSUMERS));
                 breakers.heldConsumers(target, t -> batch.hold().heldConsumers());
                 batches.add(batch);
             }

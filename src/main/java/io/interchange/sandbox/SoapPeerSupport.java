@@ -79,6 +79,10 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     private final Object rawLock = new Object();
     private RawAnswer rawAnswer;
     private int rawAnswersLeft;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
+    private final List<Call<P>> calls = new ArrayList<>();
+    private final ThreadLocal<Answering> answering = new ThreadLocal<>();
 
     private HttpServer server;
     private ExecutorService executor;
@@ -144,14 +148,16 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         reads.incrementAndGet();
         // a read is a request like any other for the system's rate limit
         if (recordArrivals) recordArrival(System.nanoTime());
-        ReadAnswer answer;
-        try {
-            answer = readAnswer(exchange, prefix, handler);
-        } catch (RuntimeException e) {
-            log.error("Read request failed", e);
-            answer = ReadAnswer.odataError(500, "Internal error, try again");
-        }
-        write(exchange, new Response(answer.status(), answer.contentType(), answer.body(), Map.of()), pause);
+        answering(() -> {
+            ReadAnswer answer;
+            try {
+                answer = readAnswer(exchange, prefix, handler);
+            } catch (RuntimeException e) {
+                log.error("Read request failed", e);
+                answer = ReadAnswer.odataError(500, "Internal error, try again");
+            }
+            write(exchange, new Response(answer.status(), answer.contentType(), answer.body(), Map.of()), pause);
+        });
     }
 
     private ReadAnswer readAnswer(HttpExchange exchange, String prefix, ReadHandler handler) {
@@ -447,6 +453,10 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         delay = Duration.ZERO;
         available = true;
         reads.set(0);
+        maxInFlight.set(0);
+        synchronized (calls) {
+            calls.clear();
+        }
         onReset();
     }
 
@@ -458,6 +468,8 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         synchronized (postings) {
             postings.add(posting);
         }
+        Answering request = answering.get();
+        if (request != null) request.posted.add(posting);
     }
 
     final void reject(String note) {
@@ -498,19 +510,87 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         Duration pause = pause();
         requests.incrementAndGet();
         if (recordArrivals) recordArrival(System.nanoTime());
-        RawAnswer raw = takeRawAnswer();
-        if (raw != null) {
-            answerRaw(exchange, raw);
-            return;
+        answering(() -> {
+            RawAnswer raw = takeRawAnswer();
+            if (raw != null) {
+                answerRaw(exchange, raw);
+                return;
+            }
+            Response response;
+            try {
+                response = respond(exchange, servicePath, handler);
+            } catch (RuntimeException e) {
+                log.error("Request processing failed", e);
+                response = fault(new SoapFault(500, "Server", "Internal error, try again"));
+            }
+            write(exchange, response, pause);
+        });
+    }
+
+    /**
+     * A request that posted something: when it arrived and when its answer began to be written (both
+     * {@link System#nanoTime()}), and what it posted, in order. A client that waits for an answer before its next
+     * request never has two calls overlapping.
+     */
+    public record Call<P>(long arrivedNanos, long answeredNanos, List<P> posted) {
+        public Call {
+            posted = List.copyOf(posted);
         }
-        Response response;
+
+        public boolean overlaps(Call<?> other) {
+            return arrivedNanos < other.answeredNanos && other.arrivedNanos < answeredNanos;
+        }
+    }
+
+    /** The requests since start (or the last {@link #reset()}) that posted something, in the order they were answered. */
+    public List<Call<P>> calls() {
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
+    }
+
+    /** The most requests (SOAP and reads) the peer was answering at once since start or the last {@link #reset()}. */
+    public int maxRequestsInFlight() {
+        return maxInFlight.get();
+    }
+
+    /** The request a pool thread is answering: in flight until its answer begins to be written. */
+    private final class Answering {
+        final long arrived = System.nanoTime();
+        final List<P> posted = new ArrayList<>();
+        boolean answered;
+
+        Answering() {
+            maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        }
+
+        /** Before the first byte of the answer: the client may send its next request as soon as it has read it. */
+        void answered() {
+            if (answered) return;
+            answered = true;
+            inFlight.decrementAndGet();
+            if (posted.isEmpty()) return;
+            synchronized (calls) {
+                calls.add(new Call<>(arrived, System.nanoTime(), posted));
+            }
+        }
+    }
+
+    private void answering(Runnable answer) {
+        Answering request = new Answering();
+        answering.set(request);
         try {
-            response = respond(exchange, servicePath, handler);
-        } catch (RuntimeException e) {
-            log.error("Request processing failed", e);
-            response = fault(new SoapFault(500, "Server", "Internal error, try again"));
+            answer.run();
+        } finally {
+            request.answered();
+            answering.remove();
         }
-        write(exchange, response, pause);
+    }
+
+    /** The current request's answer begins to be written. */
+    private void answered() {
+        Answering request = answering.get();
+        if (request != null) request.answered();
     }
 
     /** Writes an answer after {@code pause}, and closes the exchange. */
@@ -522,6 +602,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", response.contentType());
             response.headers().forEach(exchange.getResponseHeaders()::set);
+            answered();
             exchange.sendResponseHeaders(response.status(), bytes.length == 0 ? -1 : bytes.length);
             exchange.getResponseBody().write(bytes);
         } catch (IOException e) {
@@ -556,6 +637,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
             raw.headers().forEach(exchange.getResponseHeaders()::set);
             byte[] body = raw.body;
             boolean bodyless = body.length == 0 || raw.status() == 204 || raw.status() == 304 || raw.status() < 200;
+            answered();
             exchange.sendResponseHeaders(raw.status(), bodyless ? -1 : body.length);
             if (!bodyless) {
                 OutputStream out = exchange.getResponseBody();
