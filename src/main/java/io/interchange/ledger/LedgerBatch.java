@@ -273,8 +273,10 @@ public final class LedgerBatch {
                 else settled.add(r);
             }
         }
-        // a progress line for backlogs; single events at a low rate have their own lines
-        if (records.size() >= PROGRESS_BATCH || !oneByOne.records.isEmpty() || tally.held > 0) {
+        // a progress line for backlogs; single events at a low rate have their own lines, and a batch this target
+        // only read past (the other ERP's events, loyalty transactions filed daily) says nothing worth a line
+        boolean passedOnly = tally.noEffect + tally.otherTarget == records.size();
+        if ((records.size() >= PROGRESS_BATCH && !passedOnly) || !oneByOne.records.isEmpty() || tally.held > 0) {
             LOG.info("Ledger batch of {} event(s) for {}: {} posted in {} request(s), {} confirmed earlier, {} already "
                             + "posted, {} without ledger effect, {} one by one, {} for the other ERP, {} held",
                     records.size(), target, tally.posted, tally.requests, tally.reused, tally.alreadyDone,
