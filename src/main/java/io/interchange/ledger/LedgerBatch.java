@@ -453,23 +453,34 @@ public final class LedgerBatch {
     }
 
     /**
-     * The items split by customer (a stable hash of the event's subject) into at most {@link #requestsInFlight} lanes,
-     * no more than full requests to fill, so that a poll that fits in one request still goes in one: a customer's items
-     * all in one lane, in the batch's order, so they are never in two requests at once; items without a customer in
-     * the lane with fewest.
+     * The items split by customer into at most {@link #requestsInFlight} lanes, no more than full requests to fill, so
+     * that a poll that fits in one request still goes in one. A customer's items all go to one lane, in the batch's
+     * order, so they are never in two requests at once. Customers are dealt to the lanes in the order they first appear,
+     * each lane filled to the same number of full requests before the next is begun (a lane by hash would end in a part-
+     * full request each, and part-full requests spend the ERP's rate limit); items without a customer count as a
+     * customer each.
      */
     private List<List<Item>> lanes(List<Item> items, int maxBulk) {
-        int count = Math.min(requestsInFlight, (items.size() + maxBulk - 1) / maxBulk);
+        int requests = (items.size() + maxBulk - 1) / maxBulk;
+        int count = Math.min(requestsInFlight, requests);
         if (count <= 1) return List.of(items);
-        List<List<Item>> lanes = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) lanes.add(new ArrayList<>());
+        int perLane = (requests + count - 1) / count * maxBulk;
+        Map<Object, List<Item>> byCustomer = new LinkedHashMap<>();
         for (Item item : items) {
             String customer = item.envelope.subject();
-            List<Item> lane = customer != null ? lanes.get(Math.floorMod(customer.hashCode(), count))
-                    : lanes.stream().min(Comparator.comparingInt(List::size)).orElseThrow();
-            lane.add(item);
+            byCustomer.computeIfAbsent(customer != null ? customer : item, c -> new ArrayList<>()).add(item);
         }
-        lanes.removeIf(List::isEmpty);
+        List<List<Item>> lanes = new ArrayList<>(count);
+        List<Item> lane = new ArrayList<>(perLane);
+        for (List<Item> customer : byCustomer.values()) {
+            if (lane.size() >= perLane && lanes.size() < count - 1) {
+                lanes.add(lane);
+                lane = new ArrayList<>(perLane);
+            }
+            lane.addAll(customer);
+        }
+        lanes.add(lane);
+        for (List<Item> l : lanes) l.sort(Comparator.comparingInt(i -> i.index));
         return lanes;
     }
 
