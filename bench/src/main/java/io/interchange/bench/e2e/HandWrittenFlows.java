@@ -63,12 +63,14 @@ import java.util.concurrent.LinkedBlockingQueue;
  * {@code drain <jdbcUrl> <bootstrap> <sourceTopic> <topic> <group> <threads>} or
  * {@code post <jdbcUrl> <bootstrap> <sourceTopic> <ledgerTopic> <group> <s4Url> <s4User> <s4Password> <threads> <bulk>}
  * or {@code file <jdbcUrl> <bootstrap> <loyaltyTopic> <ledgerTopic> <group> <s4Url> <s4User> <s4Password> <threads>
- * <perEntry>}.
+ * <perEntry> <closeAtEpochMillis>}.
  *
- * <p>The file flow is the daily loyalty filing without a store of transactions or a job: consumer loops that hold
- * what they read until they have {@code perEntry} loyalty transactions (or the topic has nothing more for now), then
- * post them as one journal entry (one line pair per transaction, built by the runtime's posting rules from a
- * {@link LoyaltyFiling}, as the runtime posts a filing), record the confirmation and commit the offsets.
+ * <p>The file flow is the daily loyalty filing written by hand: consumer loops record each poll's loyalty transactions
+ * in a table (one batched insert, one commit, then the offsets), so the day is held durably until it closes; at
+ * {@code closeAtEpochMillis} a job assigns the recorded transactions to parts of {@code perEntry} in one transaction
+ * and posts the parts, {@code threads} at a time, each as one journal entry (one line pair per transaction, built by
+ * the runtime's posting rules from a {@link LoyaltyFiling}, as the runtime posts a filing): claimed, sent, confirmed,
+ * published.
  */
 public final class HandWrittenFlows {
 
@@ -366,14 +368,7 @@ public final class HandWrittenFlows {
                             if (answer == null) throw new IllegalStateException("no answer for posting " + p.postingId());
                             var conf = LedgerParts.confirmation(p, answer,
                                     source.correlationId() != null ? source.correlationId() : source.id());
-                            confirm.setString(1, conf.postingKey());
-                            confirm.setString(2, conf.eventId());
-                            confirm.setString(3, conf.legalEntity());
-                            confirm.setString(4, conf.erpTarget());
-                            confirm.setString(5, conf.companyCode());
-                            confirm.setString(6, conf.accountingDocument());
-                            confirm.setString(7, conf.fiscalYear());
-                            confirm.setString(8, conf.correlationId());
+                            bindConfirmation(confirm, conf);
                             confirm.addBatch();
                             done.setTimestamp(1, now);
                             done.setString(2, conf.postingKey());
@@ -402,7 +397,7 @@ public final class HandWrittenFlows {
         for (Thread t : loops) t.join();
     }
 
-    // ---- daily loyalty filing: one journal entry per perEntry transactions, read straight off the topic ----
+    // ---- daily loyalty filing: transactions recorded as read; at the close, filed in parts and posted ----
 
     private static final com.fasterxml.jackson.databind.ObjectMapper FILING_JSON = new com.fasterxml.jackson.databind.ObjectMapper()
             .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -413,7 +408,12 @@ public final class HandWrittenFlows {
         BulkJournal journal = new BulkJournal(parts.mappings, parts.config);
         int threads = Integer.parseInt(args[9]);
         int perEntry = Integer.parseInt(args[10]);
+        long closeAt = Long.parseLong(args[11]);
         LedgerParts.createTables(jdbcUrl);
+        try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "")) {
+            c.createStatement().execute("CREATE TABLE IF NOT EXISTS bench_filing_item (event_id VARCHAR(200) PRIMARY KEY, "
+                    + "occurred_on DATE NOT NULL, body BYTEA NOT NULL, filing_id VARCHAR(200))");
+        }
         URI erp = URI.create(args[6]);
         String authorization = "Basic " + Base64.getEncoder().encodeToString(
                 (args[7] + ":" + args[8]).getBytes(StandardCharsets.UTF_8));
@@ -422,116 +422,168 @@ public final class HandWrittenFlows {
         List<Thread> loops = new ArrayList<>();
         for (int n = 0; n < threads; n++) {
             int loop = n;
+            // the recorders: each poll's transactions in one batched insert and one commit, then the offsets
             Thread t = new Thread(() -> {
-                // polls of at most one entry's transactions: what is held when an entry is full is little more
-                // than the entry, and all of it is posted before the offsets are committed
-                try (KafkaConsumer<byte[], byte[]> consumer = consumer(args[2], args[5], perEntry);
+                try (KafkaConsumer<byte[], byte[]> consumer = consumer(args[2], args[5], 500);
                      Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
-                     PreparedStatement claim = c.prepareStatement("INSERT INTO bench_key VALUES (?, 'PENDING', ?) ON CONFLICT DO NOTHING");
-                     PreparedStatement confirm = c.prepareStatement("INSERT INTO erp_confirmation (posting_key, event_id, "
-                             + "legal_entity, erp_target, company_code, accounting_document, fiscal_year, correlation_id, "
-                             + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT DO NOTHING");
-                     PreparedStatement done = c.prepareStatement("UPDATE bench_key SET state = 'DONE', updated_at = ? WHERE key_value = ?")) {
+                     PreparedStatement insert = c.prepareStatement("INSERT INTO bench_filing_item (event_id, occurred_on, "
+                             + "body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
                     c.setAutoCommit(false);
                     consumer.subscribe(List.of(args[3]));
-                    List<io.interchange.model.LoyaltyTransaction> held = new ArrayList<>();
-                    String entity = null;
-                    int seq = 0;
                     while (true) {
                         var records = consumer.poll(Duration.ofMillis(100));
+                        if (records.isEmpty()) continue;
                         for (ConsumerRecord<byte[], byte[]> r : records) {
                             Envelope e = envelope(r);
                             if (!io.interchange.model.CanonicalType.LOYALTY_TRANSACTION.ceType().equals(e.type())) continue;
-                            entity = e.legalEntity();
-                            held.add(FILING_JSON.readValue(r.value(), io.interchange.model.LoyaltyTransaction.class));
+                            var tx = FILING_JSON.readValue(r.value(), io.interchange.model.LoyaltyTransaction.class);
+                            insert.setString(1, e.id());
+                            insert.setDate(2, java.sql.Date.valueOf(tx.occurredOn()));
+                            insert.setBytes(3, r.value());
+                            insert.addBatch();
                         }
-                        // post once a full entry is held, or the topic has nothing more for now
-                        if (held.isEmpty() || (held.size() < perEntry && !records.isEmpty())) continue;
-                        Timestamp now = new Timestamp(System.currentTimeMillis());
-                        List<LedgerPosting> postings = new ArrayList<>();
-                        List<Envelope> envelopes = new ArrayList<>();
-                        for (int from = 0; from < held.size(); from += perEntry) {
-                            List<io.interchange.model.LoyaltyTransaction> items = held.subList(from, Math.min(held.size(), from + perEntry));
-                            long amount = 0;
-                            for (var i : items) amount += i.amountMinor();
-                            // named by its first transaction: the same entry gets the same id if read again
-                            String id = "loyalty-filing:" + entity + ":" + items.get(0).occurredOn() + ":h"
-                                    + items.get(0).transactionId();
-                            LoyaltyFiling filing = new LoyaltyFiling(id, entity, items.get(0).occurredOn(), ++seq,
-                                    items.get(0).currency(), amount, items);
-                            var type = io.interchange.model.CanonicalType.LOYALTY_FILING_CLOSED;
-                            Envelope env = new Envelope(id, "/bench/loyalty-filing", type.ceType(), "loyalty-filing:" + entity,
-                                    java.time.Instant.now().toString(), type.dataSchema(), id, entity);
-                            envelopes.add(env);
-                            postings.add(parts.prepare(env, FILING_JSON.writeValueAsBytes(filing)));
-                        }
-                        held.clear();
-                        for (LedgerPosting p : postings) {
-                            claim.setString(1, LedgerPostingService.postingKey(p.sourceEventId()));
-                            claim.setTimestamp(2, now);
-                            claim.addBatch();
-                        }
-                        int[] claimed = claim.executeBatch();
+                        insert.executeBatch();
                         c.commit();
-                        String at = BulkJournal.now();
-                        List<Integer> todo = new ArrayList<>();
-                        List<BulkJournal.Entry> entries = new ArrayList<>();
-                        List<CompletableFuture<Map<String, ErpConnector.ErpAnswer>>> calls = new ArrayList<>();
-                        for (int i = 0; i < postings.size(); i++) {
-                            if (claimed[i] != 1) continue;
-                            todo.add(i);
-                            BulkJournal.Entry entry = journal.entry(postings.get(i), at);
-                            entries.add(entry);
-                            // one entry per request: an entry of a full filing is 800 lines already
-                            HttpRequest request = HttpRequest.newBuilder(erp).timeout(Duration.ofSeconds(30))
-                                    .header("Content-Type", SoapSupport.CONTENT_TYPE).header("Authorization", authorization)
-                                    .POST(HttpRequest.BodyPublishers.ofString(BulkJournal.request(List.of(entry), at),
-                                            StandardCharsets.UTF_8)).build();
-                            calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-                                    .thenApply(a -> BulkJournal.read(a.statusCode(), a.body())));
-                        }
-                        Map<String, ErpConnector.ErpAnswer> answers = new HashMap<>();
-                        for (var call : calls) answers.putAll(call.join());
-                        List<ProducerRecord<String, byte[]>> confirmations = new ArrayList<>();
-                        for (int k = 0; k < todo.size(); k++) {
-                            LedgerPosting p = postings.get(todo.get(k));
-                            Envelope source = envelopes.get(todo.get(k));
-                            ErpConnector.ErpAnswer answer = answers.get(entries.get(k).id());
-                            if (answer == null) throw new IllegalStateException("no answer for posting " + p.postingId());
-                            var conf = LedgerParts.confirmation(p, answer, source.correlationId());
-                            confirm.setString(1, conf.postingKey());
-                            confirm.setString(2, conf.eventId());
-                            confirm.setString(3, conf.legalEntity());
-                            confirm.setString(4, conf.erpTarget());
-                            confirm.setString(5, conf.companyCode());
-                            confirm.setString(6, conf.accountingDocument());
-                            confirm.setString(7, conf.fiscalYear());
-                            confirm.setString(8, conf.correlationId());
-                            confirm.addBatch();
-                            done.setTimestamp(1, now);
-                            done.setString(2, conf.postingKey());
-                            done.addBatch();
-                            confirmations.add(record(args[4], LedgerParts.ledgerEnvelope(p, source), LedgerParts.ledgerJson(p, conf)));
-                        }
-                        confirm.executeBatch();
-                        done.executeBatch();
-                        c.commit();
-                        List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
-                        for (var r : confirmations) sends.add(producer.send(r));
-                        for (var f : sends) f.get();
-                        // what was held is posted: the offsets of everything read so far can go
                         consumer.commitSync();
                     }
                 } catch (Exception e) {
                     e.printStackTrace();
                     System.exit(1);
                 }
-            }, "file-" + loop);
+            }, "record-" + loop);
             loops.add(t);
             t.start();
         }
+        // the job: once the day has closed, the items are assigned to parts of perEntry in one transaction (so a
+        // run again posts the same parts), then the parts are posted, threads at a time, each claimed, sent as one
+        // entry, confirmed and published
+        List<Connection> posterConnections = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            Connection pc = DriverManager.getConnection(jdbcUrl, "postgres", "");
+            pc.setAutoCommit(false);
+            posterConnections.add(pc);
+        }
+        Thread job = new Thread(() -> {
+            try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "")) {
+                while (System.currentTimeMillis() < closeAt) Thread.sleep(Math.max(1, Math.min(100, closeAt - System.currentTimeMillis())));
+                c.setAutoCommit(false);
+                List<String> ids = new ArrayList<>();
+                String entity = io.interchange.bench.e2e.LoyaltyRecords.ENTITY;
+                try (var rs = c.createStatement().executeQuery("SELECT event_id, occurred_on FROM bench_filing_item "
+                        + "WHERE filing_id IS NULL ORDER BY occurred_on, event_id")) {
+                    while (rs.next()) ids.add(rs.getString(1));
+                }
+                String day = java.time.LocalDate.now(java.time.ZoneId.of("Europe/Berlin")).minusDays(1).toString();
+                List<String> filings = new ArrayList<>();
+                try (PreparedStatement assign = c.prepareStatement("UPDATE bench_filing_item SET filing_id = ? "
+                        + "WHERE event_id >= ? AND event_id <= ? AND filing_id IS NULL")) {
+                    // the parts are ranges of event ids (one day here, so ordered by id alone)
+                    ids.sort(null);
+                    for (int from = 0, part = 1; from < ids.size(); from += perEntry, part++) {
+                        String id = "loyalty-filing:" + entity + ":" + day + ":" + part;
+                        assign.setString(1, id);
+                        assign.setString(2, ids.get(from));
+                        assign.setString(3, ids.get(Math.min(ids.size(), from + perEntry) - 1));
+                        assign.addBatch();
+                        filings.add(id);
+                    }
+                    assign.executeBatch();
+                }
+                c.commit();
+                // the parts shared out to the posters, each with its own connection, opened before the close
+                java.util.concurrent.ConcurrentLinkedQueue<String> queue = new java.util.concurrent.ConcurrentLinkedQueue<>(filings);
+                List<Thread> posters = new ArrayList<>();
+                for (Connection pc : posterConnections) {
+                    Thread poster = new Thread(() -> {
+                        try {
+                            for (String id; (id = queue.poll()) != null; ) {
+                                postFiling(pc, id, entity, day, parts, journal, http, erp, authorization, producer, args[4]);
+                            }
+                        } catch (Exception e) {
+                            e.printStackTrace();
+                            System.exit(1);
+                        }
+                    }, "poster");
+                    posters.add(poster);
+                    poster.start();
+                }
+                for (Thread poster : posters) poster.join();
+            } catch (Exception e) {
+                e.printStackTrace();
+                System.exit(1);
+            }
+        }, "filing-job");
+        job.start();
         System.out.println("READY");
+        job.join();
         for (Thread t : loops) t.join();
+    }
+
+    /** One part of the day: its transactions read back, claimed, posted as one journal entry, confirmed, published. */
+    private static void postFiling(Connection c, String id, String entity, String day, LedgerParts parts,
+                                   BulkJournal journal, HttpClient http, URI erp, String authorization,
+                                   KafkaProducer<String, byte[]> producer, String ledgerTopic) throws Exception {
+        {
+            List<io.interchange.model.LoyaltyTransaction> items = new ArrayList<>();
+            try (PreparedStatement read = c.prepareStatement("SELECT body FROM bench_filing_item WHERE filing_id = ? "
+                    + "ORDER BY event_id")) {
+                read.setString(1, id);
+                try (var rs = read.executeQuery()) {
+                    while (rs.next()) items.add(FILING_JSON.readValue(rs.getBytes(1), io.interchange.model.LoyaltyTransaction.class));
+                }
+            }
+            long amount = 0;
+            for (var i : items) amount += i.amountMinor();
+            LoyaltyFiling filing = new LoyaltyFiling(id, entity, day, Integer.parseInt(id.substring(id.lastIndexOf(':') + 1)),
+                    items.get(0).currency(), amount, items);
+            var type = io.interchange.model.CanonicalType.LOYALTY_FILING_CLOSED;
+            Envelope env = new Envelope(id, "/bench/loyalty-filing", type.ceType(), id, java.time.Instant.now().toString(),
+                    type.dataSchema(), id, entity);
+            LedgerPosting p = parts.prepare(env, FILING_JSON.writeValueAsBytes(filing));
+            Timestamp now = new Timestamp(System.currentTimeMillis());
+            try (PreparedStatement claim = c.prepareStatement("INSERT INTO bench_key VALUES (?, 'PENDING', ?) ON CONFLICT DO NOTHING")) {
+                claim.setString(1, LedgerPostingService.postingKey(p.sourceEventId()));
+                claim.setTimestamp(2, now);
+                if (claim.executeUpdate() != 1) return; // posted before
+            }
+            c.commit();
+            String at = BulkJournal.now();
+            BulkJournal.Entry entry = journal.entry(p, at);
+            // one entry per request: an entry of a full filing is 800 lines already
+            HttpRequest request = HttpRequest.newBuilder(erp).timeout(Duration.ofSeconds(30))
+                    .header("Content-Type", SoapSupport.CONTENT_TYPE).header("Authorization", authorization)
+                    .POST(HttpRequest.BodyPublishers.ofString(BulkJournal.request(List.of(entry), at), StandardCharsets.UTF_8))
+                    .build();
+            HttpResponse<byte[]> answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            ErpConnector.ErpAnswer a = BulkJournal.read(answer.statusCode(), answer.body()).get(entry.id());
+            if (a == null) throw new IllegalStateException("no answer for posting " + p.postingId());
+            var conf = LedgerParts.confirmation(p, a, env.correlationId());
+            try (PreparedStatement confirm = c.prepareStatement("INSERT INTO erp_confirmation (posting_key, event_id, "
+                    + "legal_entity, erp_target, company_code, accounting_document, fiscal_year, correlation_id, "
+                    + "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()) ON CONFLICT DO NOTHING");
+                 PreparedStatement done = c.prepareStatement("UPDATE bench_key SET state = 'DONE', updated_at = ? WHERE key_value = ?")) {
+                bindConfirmation(confirm, conf);
+                confirm.executeUpdate();
+                done.setTimestamp(1, now);
+                done.setString(2, conf.postingKey());
+                done.executeUpdate();
+            }
+            c.commit();
+            producer.send(record(ledgerTopic, LedgerParts.ledgerEnvelope(p, env), LedgerParts.ledgerJson(p, conf))).get();
+        }
+    }
+
+    /** The parameters of the erp_confirmation insert, as the runtime records a confirmation. */
+    private static void bindConfirmation(PreparedStatement confirm, io.interchange.store.ErpConfirmations.Confirmation conf)
+            throws java.sql.SQLException {
+        confirm.setString(1, conf.postingKey());
+        confirm.setString(2, conf.eventId());
+        confirm.setString(3, conf.legalEntity());
+        confirm.setString(4, conf.erpTarget());
+        confirm.setString(5, conf.companyCode());
+        confirm.setString(6, conf.accountingDocument());
+        confirm.setString(7, conf.fiscalYear());
+        confirm.setString(8, conf.correlationId());
     }
 
     /** The envelope from a consumed record's CloudEvents headers (CloudEventHeaders.read, without a Camel message). */
