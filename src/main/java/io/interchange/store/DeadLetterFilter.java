@@ -11,12 +11,13 @@ import java.util.Set;
 
 /**
  * Which dead letters an operator means: the criteria of the console's search, bulk replay and bulk discard, applied
- * in SQL. Written by operators as one expression of {@code field=value} terms separated by spaces, all of which must
- * hold, e.g. {@code route=billing.ledger-posting error=PermanentFailure entity=DE01 from=2026-12-01T00:00:00Z}.
+ * in SQL. Written by operators as one expression of {@code field=value} terms separated by commas or spaces, all of
+ * which must hold, e.g. {@code route=billing.ledger-posting,error=PermanentFailure,entity=DE01,from=2026-12-01T00:00:00Z}.
  *
  * <p>One expression rather than a parameter per field: jmxterm and Jolokia pass operation arguments by position, so
  * seven parameters would make an operator type placeholders for every field not used; the expression reads like the
- * question asked, and the same text goes into the audit trail and the next-page hint.
+ * question asked, and the same text goes into the audit trail. Commas because jmxterm splits its arguments at every
+ * space, quoted or not; no value of these fields holds a comma.
  *
  * @param status null for any status
  * @param from   inclusive, null for no lower bound on {@code created_at}
@@ -45,7 +46,8 @@ public record DeadLetterFilter(String route, String error, String kind, String e
     public static DeadLetterFilter parse(String expression) {
         Map<String, String> terms = new LinkedHashMap<>();
         if (expression != null && !expression.isBlank()) {
-            for (String term : expression.strip().split("\\s+")) {
+            for (String term : expression.strip().split("[\\s,]+")) {
+                if (term.isEmpty()) continue; // a leading comma
                 int eq = term.indexOf('=');
                 if (eq < 0) {
                     throw new IllegalArgumentException("filter term '" + term + "' is not field=value; fields: "

@@ -20,6 +20,9 @@ class DeadLetterFilterTest {
                 "gc-123", Instant.parse("2026-12-01T00:00:00Z"), Instant.parse("2026-12-01T23:00:00Z"), "REPLAYED"));
         assertThat(f.narrows()).isTrue();
         assertThat(DeadLetterFilter.parse(f.toString())).isEqualTo(f);
+        // jmxterm splits arguments at spaces: terms separated by commas are the same filter
+        assertThat(DeadLetterFilter.parse(",route=billing.ledger-posting,error=PermanentFailure,kind=permanent,entity=DE01,"
+                + "customer=gc-123, from=2026-12-01T00:00:00Z,to=2026-12-02T00:00:00+01:00,status=replayed")).isEqualTo(f);
     }
 
     @Test
@@ -38,6 +41,7 @@ class DeadLetterFilterTest {
             "route=                      | filter field 'route' has an empty value",
             "=DE01                       | unknown filter field ''",
             "entity=DE01 entity=US01     | filter field 'entity' is given twice",
+            "entity=DE01,,route=         | filter field 'route' has an empty value",
             "from=2026-12-01             | from '2026-12-01' is not an ISO-8601 instant such as 2026-12-01T00:00:00Z",
             "to=yesterday                | to 'yesterday' is not an ISO-8601 instant",
             "status=closed               | status 'closed' is none of OPEN, REPLAYING, REPLAYED, DISCARDED, ANY",
