@@ -27,6 +27,7 @@ import java.rmi.server.RMIServerSocketFactory;
 import java.rmi.server.UnicastRemoteObject;
 import java.security.MessageDigest;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -53,18 +54,29 @@ public final class JmxConnector implements AutoCloseable {
         this.url = url;
     }
 
+    /** A JMX user with its password and its role in the dead-letter console. */
+    public record User(String name, String password, OperatorRole role) {
+    }
+
     /** Starts the connector without TLS; see {@link #start(String, int, String, String, TlsIdentity)}. */
     public static JmxConnector start(String host, int port, String user, String password) throws IOException {
         return start(host, port, user, password, null);
     }
 
-    /**
-     * Starts the connector; an empty password means no authentication, which is only allowed on loopback. With a TLS
-     * identity, registry and connector accept TLS connections only.
-     */
+    /** Starts the connector with one user in the operator role; see {@link #start(String, int, List, TlsIdentity)}. */
     public static JmxConnector start(String host, int port, String user, String password, TlsIdentity tls)
             throws IOException {
+        return start(host, port, List.of(new User(user, password, OperatorRole.OPERATOR)), tls);
+    }
+
+    /**
+     * Starts the connector; the first user's empty password means no authentication, which is only allowed on
+     * loopback (and then the other users are not asked for). With a TLS identity, registry and connector accept TLS
+     * connections only.
+     */
+    public static JmxConnector start(String host, int port, List<User> users, TlsIdentity tls) throws IOException {
         InetAddress address = InetAddress.getByName(host);
+        String password = users.get(0).password();
         boolean authenticated = password != null && !password.isEmpty();
         if (!authenticated && !address.isLoopbackAddress()) {
             throw new ConfigurationException("interchange.jmx.password must be set when JMX binds to " + host
@@ -75,7 +87,7 @@ public final class JmxConnector implements AutoCloseable {
         RMIClientSocketFactory clientSockets = tls == null ? null : new SslRMIClientSocketFactory();
         Map<String, Object> env = new HashMap<>();
         if (authenticated) {
-            env.put(JMXConnectorServer.AUTHENTICATOR, authenticator(user, password));
+            env.put(JMXConnectorServer.AUTHENTICATOR, authenticator(users));
         }
         // Built as the JDK's agent does: the connector's stub is bound straight into the local registry object, not
         // through a JNDI URL, which would be an RMI call from this JVM to its own (TLS-only) registry.
@@ -95,7 +107,8 @@ public final class JmxConnector implements AutoCloseable {
             throw e instanceof IOException io ? io : new IOException("Cannot start the JMX connector", e);
         }
         LOG.info("JMX connector listening on {}:{} ({}; {})", host, port,
-                authenticated ? "user " + user : "no authentication, loopback only",
+                authenticated ? "users " + users.stream().map(u -> u.name() + " (" + u.role().getName() + ")").toList()
+                        : "no authentication, loopback only",
                 tls == null ? "no TLS" : "TLS for registry and connection, certificate " + tls.describe());
         return new JmxConnector(server, registry, url);
     }
@@ -104,14 +117,17 @@ public final class JmxConnector implements AutoCloseable {
         return url;
     }
 
-    private static JMXAuthenticator authenticator(String user, String password) {
-        byte[] expectedUser = user.getBytes(StandardCharsets.UTF_8);
-        byte[] expectedPassword = password.getBytes(StandardCharsets.UTF_8);
+    private static JMXAuthenticator authenticator(List<User> users) {
         return credentials -> {
-            if (credentials instanceof String[] c && c.length == 2 && c[0] != null && c[1] != null
-                    && MessageDigest.isEqual(expectedUser, c[0].getBytes(StandardCharsets.UTF_8))
-                    & MessageDigest.isEqual(expectedPassword, c[1].getBytes(StandardCharsets.UTF_8))) {
-                return new Subject(true, Set.of(new JMXPrincipal(c[0])), Set.of(), Set.of());
+            if (credentials instanceof String[] c && c.length == 2 && c[0] != null && c[1] != null) {
+                byte[] givenUser = c[0].getBytes(StandardCharsets.UTF_8);
+                byte[] givenPassword = c[1].getBytes(StandardCharsets.UTF_8);
+                for (User u : users) {
+                    if (MessageDigest.isEqual(u.name().getBytes(StandardCharsets.UTF_8), givenUser)
+                            & MessageDigest.isEqual(u.password().getBytes(StandardCharsets.UTF_8), givenPassword)) {
+                        return new Subject(true, Set.of(new JMXPrincipal(c[0]), u.role()), Set.of(), Set.of());
+                    }
+                }
             }
             throw new SecurityException("Invalid JMX credentials");
         };

@@ -27,6 +27,7 @@ import io.interchange.ledger.ErpBreakers;
 import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.management.DeadLetterOperations;
+import io.interchange.management.OperatorRole;
 import io.interchange.management.JmxConnector;
 import io.interchange.management.TlsIdentity;
 import io.interchange.mapping.LegalEntity;
@@ -161,6 +162,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         int jmxPort = config.getInt(Settings.JMX_PORT);
         TlsIdentity jmxTls = jmxPort > 0
                 ? TlsIdentity.fromConfig(config, Settings.JMX_TLS_KEYSTORE, Settings.JMX_TLS_KEYSTORE_PASSWORD) : null;
+        List<JmxConnector.User> jmxUsers = jmxPort > 0 ? jmxUsers() : List.of();
         for (TlsIdentity tls : new TlsIdentity[]{managementTls, jmxTls}) {
             if (tls != null && tls.hasInvalidCertificate(clock.instant())) {
                 LOG.warn("A TLS certificate is expired or not valid yet; clients will refuse it: {}", tls.describe());
@@ -333,8 +335,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                 .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
 
         if (jmxPort > 0) {
-            jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, config.get(Settings.JMX_USER),
-                    config.get(Settings.JMX_PASSWORD), jmxTls);
+            jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, jmxUsers, jmxTls);
         }
         LOG.info("Interchange started in {} ms: webhooks on :{} {}, management on {}://{}:{}/observe, JMX {}{}",
                 (System.nanoTime() - started) / 1_000_000, config.get(Settings.HTTP_PORT),
@@ -883,6 +884,24 @@ public final class InterchangeRuntime implements AutoCloseable {
         p.put("camel.component.kafka.sessionTimeoutMs", String.valueOf(session));
         p.put("camel.component.kafka.heartbeatIntervalMs", String.valueOf(Math.max(500, session / 3)));
         return p;
+    }
+
+    /** The JMX users: the operator, and the privileged user when one is configured (it needs authentication on). */
+    private List<JmxConnector.User> jmxUsers() {
+        List<JmxConnector.User> users = new ArrayList<>();
+        users.add(new JmxConnector.User(config.get(Settings.JMX_USER), config.get(Settings.JMX_PASSWORD), OperatorRole.OPERATOR));
+        if (!config.isSet(Settings.JMX_PRIVILEGED_USER)) return users;
+        String privileged = config.get(Settings.JMX_PRIVILEGED_USER);
+        if (!config.isSet(Settings.JMX_PASSWORD) || !config.isSet(Settings.JMX_PRIVILEGED_PASSWORD)) {
+            throw new ConfigurationException(Settings.JMX_PRIVILEGED_USER.key() + " needs "
+                    + Settings.JMX_PASSWORD.key() + " and " + Settings.JMX_PRIVILEGED_PASSWORD.key() + " set");
+        }
+        if (privileged.equals(config.get(Settings.JMX_USER))) {
+            throw new ConfigurationException(Settings.JMX_PRIVILEGED_USER.key() + " must differ from "
+                    + Settings.JMX_USER.key() + " ('" + privileged + "')");
+        }
+        users.add(new JmxConnector.User(privileged, config.get(Settings.JMX_PRIVILEGED_PASSWORD), OperatorRole.PRIVILEGED));
+        return users;
     }
 
     /**

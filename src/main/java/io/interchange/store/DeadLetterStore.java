@@ -5,10 +5,13 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import javax.sql.DataSource;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +21,16 @@ import java.util.Optional;
  * read-only), so this table is the runtime's own.
  */
 public class DeadLetterStore {
+
+    /** The header naming a dead letter's legal entity: {@link io.interchange.connectors.kafka.CloudEventHeaders#LEGAL_ENTITY}. */
+    public static final String ENTITY_HEADER = "ce_legalentity";
+    /** The header naming its customer (global id): {@link io.interchange.connectors.kafka.CloudEventHeaders#SUBJECT}. */
+    public static final String CUSTOMER_HEADER = "ce_subject";
+
+    /** An operator's corrected payload, replayed instead of the original, with who, why and how it went. */
+    public record Edit(long id, long deadLetterId, byte[] payload, String actor, String reason, String outcome,
+                       Instant createdAt) {
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, route_id, status, correlation_id, idempotency_key, failure_kind, "
@@ -36,8 +49,8 @@ public class DeadLetterStore {
                     String errorClass, String errorMessage, int attempts, Map<String, String> headers, byte[] payload) {
         Instant now = clock.instant();
         return jdbc.insertReturningId("INSERT INTO dead_letter (route_id, status, correlation_id, idempotency_key, "
-                + "failure_kind, error_class, error_message, attempts, headers_json, payload, created_at, updated_at) "
-                + "VALUES (?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ps -> {
+                + "failure_kind, error_class, error_message, attempts, headers_json, payload, created_at, updated_at, "
+                + "legal_entity, customer_id) VALUES (?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ps -> {
             ps.setString(1, routeId);
             ps.setString(2, correlationId);
             ps.setString(3, idempotencyKey);
@@ -49,6 +62,8 @@ public class DeadLetterStore {
             ps.setBytes(9, payload);
             ps.setObject(10, Jdbc.ts(now));
             ps.setObject(11, Jdbc.ts(now));
+            ps.setString(12, legalEntityOf(headers));
+            ps.setString(13, customerOf(headers));
         });
     }
 
@@ -73,6 +88,67 @@ public class DeadLetterStore {
             ps.setLong(3, id);
             ps.setString(4, from);
         }) == 1;
+    }
+
+    /**
+     * Claims an open dead letter for a replay of its original payload (OPEN to REPLAYING); true if this caller won.
+     * A dead letter an operator has edited is never claimed so: its original must not take effect after the edit.
+     */
+    public boolean claimOriginalReplay(long id) {
+        return jdbc.update("UPDATE dead_letter SET status = 'REPLAYING', updated_at = ? WHERE id = ? AND status = 'OPEN' "
+                + "AND NOT EXISTS (SELECT 1 FROM dead_letter_edit e WHERE e.dead_letter_id = dead_letter.id)", ps -> {
+            ps.setObject(1, Jdbc.ts(clock.instant()));
+            ps.setLong(2, id);
+        }) == 1;
+    }
+
+    /**
+     * Claims an open dead letter for a replay of an edited payload and keeps the edit, in one transaction: of a replay
+     * and an edited replay of one dead letter at once, exactly one claims it. The edit's id, or empty when the dead
+     * letter was not open.
+     */
+    public Optional<Long> claimEditedReplay(long id, byte[] payload, String actor, String reason) {
+        Instant now = clock.instant();
+        long[] editId = new long[1];
+        boolean claimed = jdbc.allOrNothing(c -> {
+            try (PreparedStatement claim = c.prepareStatement("UPDATE dead_letter SET status = 'REPLAYING', updated_at = ? "
+                    + "WHERE id = ? AND status = 'OPEN'")) {
+                claim.setObject(1, Jdbc.ts(now));
+                claim.setLong(2, id);
+                if (claim.executeUpdate() != 1) return false;
+            }
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO dead_letter_edit (dead_letter_id, payload, actor, reason, "
+                    + "created_at) VALUES (?, ?, ?, ?, ?)", new String[]{"id"})) {
+                insert.setLong(1, id);
+                insert.setBytes(2, payload);
+                insert.setString(3, truncate(actor, 200));
+                insert.setString(4, truncate(reason, 4000));
+                insert.setObject(5, Jdbc.ts(now));
+                insert.executeUpdate();
+                try (ResultSet keys = insert.getGeneratedKeys()) {
+                    keys.next();
+                    editId[0] = keys.getLong(1);
+                }
+            }
+            return true;
+        });
+        return claimed ? Optional.of(editId[0]) : Optional.empty();
+    }
+
+    /** Records how the replay of an edit went. */
+    public void editOutcome(long editId, String outcome) {
+        jdbc.update("UPDATE dead_letter_edit SET outcome = ? WHERE id = ?", ps -> {
+            ps.setString(1, truncate(outcome, 4000));
+            ps.setLong(2, editId);
+        });
+    }
+
+    /** The edits of a dead letter, oldest first. */
+    public List<Edit> edits(long deadLetterId) {
+        return jdbc.query("SELECT id, dead_letter_id, payload, actor, reason, outcome, created_at FROM dead_letter_edit "
+                + "WHERE dead_letter_id = ? ORDER BY id", ps -> ps.setLong(1, deadLetterId), rs -> new Edit(
+                rs.getLong("id"), rs.getLong("dead_letter_id"), rs.getBytes("payload"), rs.getString("actor"),
+                rs.getString("reason"), rs.getString("outcome"), Jdbc.instant(rs, "created_at")));
     }
 
     /** At start-up: replays cut off by a stop (status REPLAYING) go back to OPEN; returns how many. */
@@ -116,11 +192,62 @@ public class DeadLetterStore {
         }, rs -> rs.getLong(1)).get(0);
     }
 
+    /** Dead letters matching the filter, newest first, with ids below {@code beforeId} (0: from the newest). */
+    public List<DeadLetter> search(DeadLetterFilter filter, long beforeId, int limit) {
+        List<Object> params = new ArrayList<>();
+        String where = filter.where(params);
+        if (beforeId > 0) {
+            where += " AND id < ?";
+            params.add(beforeId);
+        }
+        params.add(limit);
+        return jdbc.query("SELECT " + COLUMNS + " FROM dead_letter WHERE " + where + " ORDER BY id DESC LIMIT ?",
+                ps -> bind(ps, params), DeadLetterStore::row);
+    }
+
+    /** Dead letters matching the filter, oldest first, with ids above {@code afterId}: a bulk run's next page. */
+    public List<DeadLetter> page(DeadLetterFilter filter, long afterId, int limit) {
+        List<Object> params = new ArrayList<>();
+        String where = filter.where(params) + " AND id > ?";
+        params.add(afterId);
+        params.add(limit);
+        return jdbc.query("SELECT " + COLUMNS + " FROM dead_letter WHERE " + where + " ORDER BY id LIMIT ?",
+                ps -> bind(ps, params), DeadLetterStore::row);
+    }
+
+    /** How many dead letters match the filter, by route (routes in name order). */
+    public Map<String, Long> countByRoute(DeadLetterFilter filter) {
+        List<Object> params = new ArrayList<>();
+        String sql = "SELECT route_id, COUNT(*) FROM dead_letter WHERE " + filter.where(params)
+                + " GROUP BY route_id ORDER BY route_id";
+        Map<String, Long> out = new LinkedHashMap<>();
+        jdbc.query(sql, ps -> bind(ps, params), rs -> out.put(rs.getString(1), rs.getLong(2)));
+        return out;
+    }
+
+    /** The legal entity a dead letter's headers name, or null. */
+    public static String legalEntityOf(Map<String, String> headers) {
+        return nonBlank(headers.get(ENTITY_HEADER), 50);
+    }
+
+    /** The customer (global id) a dead letter's headers name, or null. */
+    public static String customerOf(Map<String, String> headers) {
+        return nonBlank(headers.get(CUSTOMER_HEADER), 200);
+    }
+
+    private static String nonBlank(String value, int max) {
+        return value == null || value.isBlank() || value.length() > max ? null : value;
+    }
+
+    private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) ps.setObject(i + 1, params.get(i));
+    }
+
     private static DeadLetter row(ResultSet rs) throws SQLException {
         return new DeadLetter(rs.getLong("id"), rs.getString("route_id"), rs.getString("status"),
                 rs.getString("correlation_id"), rs.getString("idempotency_key"), rs.getString("failure_kind"),
                 rs.getString("error_class"), rs.getString("error_message"), rs.getInt("attempts"),
-                fromJson(rs.getString("headers_json")), rs.getBytes("payload"),
+                headersFromJson(rs.getString("headers_json")), rs.getBytes("payload"),
                 Jdbc.instant(rs, "created_at"), Jdbc.instant(rs, "updated_at"));
     }
 
@@ -137,7 +264,8 @@ public class DeadLetterStore {
         }
     }
 
-    private static Map<String, String> fromJson(String json) {
+    /** Headers as stored in {@code headers_json}. */
+    public static Map<String, String> headersFromJson(String json) {
         try {
             return JSON.readValue(json, new TypeReference<Map<String, String>>() { });
         } catch (JsonProcessingException e) {
