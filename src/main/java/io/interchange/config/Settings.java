@@ -196,6 +196,20 @@ public final class Settings {
                     + "account, private apps 100 to 190 by subscription); a batch of up to 100 records is one request. "
                     + "The X-HubSpot-RateLimit headers are honoured besides: when none is left, requests wait for the "
                     + "window; a 429 is waited out and retried.");
+    public static final Setting HUBSPOT_CONSENT_SUBSCRIPTION_ID = declare("interchange.hubspot.consent-subscription-id",
+            "", false, "Id of the HubSpot subscription type (e.g. the portal's marketing information type) the consent "
+                    + "flow subscribes contacts to or unsubscribes them from, through the Communication Preferences API "
+                    + "(scope communication_preferences.write, and .read). While empty, every consent write to HubSpot "
+                    + "fails as permanent, naming this setting, and is dead-lettered: set it and replay them.");
+    public static final Setting HUBSPOT_CONSENT_LEGAL_BASIS = declare("interchange.hubspot.consent-legal-basis",
+            "CONSENT_WITH_NOTICE", false, "Legal basis HubSpot records with each subscription status the consent flow "
+                    + "writes, one of HubSpot's values: CONSENT_WITH_NOTICE, LEGITIMATE_INTEREST_CLIENT, "
+                    + "LEGITIMATE_INTEREST_PQL, LEGITIMATE_INTEREST_OTHER, PERFORMANCE_OF_CONTRACT, PROCESS_AND_STORE, "
+                    + "NON_GDPR.");
+    public static final Setting HUBSPOT_CONSENT_LEGAL_BASIS_EXPLANATION = declare(
+            "interchange.hubspot.consent-legal-basis-explanation", "Consent stated by the customer, synchronised by "
+                    + "Interchange.", false, "Legal-basis explanation HubSpot records with each subscription status the "
+                    + "consent flow writes; the system and time the consent was stated in are appended.");
     public static final Setting LOYALTY_API_URL = declare("interchange.loyalty.api-url", "https://api.voucherify.io", false,
             "Base URL of the loyalty platform's API (Voucherify), where the runtime upserts customers and adds them to "
                     + "the loyalty program: https://api.voucherify.io (Europe), https://us1.api.voucherify.io (United "

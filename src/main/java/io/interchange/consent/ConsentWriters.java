@@ -1,7 +1,9 @@
 package io.interchange.consent;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.connectors.crm.HubSpotCommunicationPreferences;
 import io.interchange.connectors.crm.HubSpotCrm;
 import io.interchange.connectors.crm.SalesforceCrm;
 import io.interchange.connectors.mailchimp.MailchimpMembers;
@@ -21,7 +23,10 @@ import java.util.Map;
 /** How the consent in force is written to each system (the systems' own fields, named once here). */
 public final class ConsentWriters {
 
-    /** HubSpot's contact property: "Unsubscribed from all email" (true = opted out). */
+    /**
+     * HubSpot's contact property "Unsubscribed from all email" (true = opted out), set by HubSpot itself and read-only
+     * to the CRM API: read, never written.
+     */
     public static final String HUBSPOT_OPT_OUT = "hs_email_optout";
     /** Salesforce's Contact field "Email Opt Out" (true = opted out). */
     public static final String SALESFORCE_OPT_OUT = "HasOptedOutOfEmail";
@@ -63,11 +68,14 @@ public final class ConsentWriters {
     }
 
     /**
-     * HubSpot: the contact's {@code hs_email_optout} by batch update (contacts only: a company has no consent). In a
-     * real portal this property is read-only to the CRM API and is set through the communication preferences API;
-     * see the README ("Consent", not done).
+     * HubSpot: the contact's status of the configured subscription type, through the Communication Preferences API
+     * (contacts only: a company has no consent). That API takes the e-mail address, the link holds the contact id, and
+     * the consent state carries no address: one read of the contact's {@code email} (and {@code hs_email_optout}, in
+     * the same GET) comes first. A contact unsubscribed from all e-mail cannot be subscribed again by an integration
+     * (only by the contact, on HubSpot's preferences page): granting it is a permanent failure saying so, not a retry.
+     * The echo field is the subscription type's own contact property, which HubSpot changes with the status.
      */
-    public static ConsentSync.Writer hubSpot(HubSpotCrm hubSpot) {
+    public static ConsentSync.Writer hubSpot(HubSpotCrm hubSpot, HubSpotCommunicationPreferences preferences) {
         return new ConsentSync.Writer() {
             @Override
             public String system() {
@@ -81,7 +89,7 @@ public final class ConsentWriters {
 
             @Override
             public String field() {
-                return HUBSPOT_OPT_OUT;
+                return preferences.optOutProperty();
             }
 
             @Override
@@ -91,12 +99,20 @@ public final class ConsentWriters {
 
             @Override
             public void write(CrossReferences.Link link, ConsentStates.State state) {
-                Map<String, String> failed = hubSpot.batchUpdate("contacts",
-                        Map.of(link.externalId(), Map.of(HUBSPOT_OPT_OUT, value(state.granted()))));
-                if (!failed.isEmpty()) {
-                    throw new PermanentFailure("HubSpot refused " + HUBSPOT_OPT_OUT + " of contact " + link.externalId()
-                            + ": " + failed.values().iterator().next());
+                if (!preferences.configured()) preferences.set(null, state.granted(), null); // refuses, naming the setting
+                JsonNode contact = hubSpot.read("contacts", link.externalId(), List.of("email", HUBSPOT_OPT_OUT));
+                String email = contact.path("email").asText("").strip();
+                if (email.isEmpty()) {
+                    throw new PermanentFailure("HubSpot contact " + link.externalId() + " has no e-mail address: its "
+                            + "subscription status cannot be written");
                 }
+                if (state.granted() && "true".equalsIgnoreCase(contact.path(HUBSPOT_OPT_OUT).asText())) {
+                    throw new PermanentFailure("HubSpot contact " + link.externalId() + " is unsubscribed from all e-mail ("
+                            + HUBSPOT_OPT_OUT + "): HubSpot lets no integration subscribe it again; only the contact can, "
+                            + "on HubSpot's subscription preferences page");
+                }
+                preferences.set(email, state.granted(), "(" + state.source() + ", "
+                        + ConsentChange.time(state.sourceTime()) + ")");
             }
         };
     }

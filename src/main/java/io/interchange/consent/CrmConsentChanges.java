@@ -25,8 +25,11 @@ import java.util.Set;
 
 /**
  * The CRMs' consent changes, picked out of the customer topic (on the consent flow's own consumer group, so the
- * customer sync neither waits for nor knows about it): a HubSpot contact's {@code hs_email_optout} property change
- * (source time: the event's {@code occurredAt}) and a Salesforce Contact change event naming {@code HasOptedOutOfEmail}
+ * customer sync neither waits for nor knows about it): a HubSpot contact's change of the consent subscription type's
+ * property {@code hs_email_optout_<subscription id>} (HubSpot changes it with the subscription status, which the
+ * runtime writes through the Communication Preferences API; true revokes, false grants) or of {@code hs_email_optout}
+ * to true (unsubscribed from all e-mail, which only HubSpot and the contact set; a revocation), source time the
+ * event's {@code occurredAt}, and a Salesforce Contact change event naming {@code HasOptedOutOfEmail}
  * (source time: the commit time), each published once as a {@link ConsentChange} on the consent topic. Why here and
  * not at the CRM edges: the edges stay what they are (one system, one topic), and one consumer decides for both CRMs
  * what counts as consent. The record must be linked to a customer already (by the customer sync); a change of a
@@ -42,9 +45,12 @@ public final class CrmConsentChanges {
     private final EchoLedger echoes;
     private final ProducerTemplate template;
     private final String consentTopic;
+    /** The configured subscription type's contact property ({@code hs_email_optout_<id>}), or null. */
+    private final String hubSpotOptOutProperty;
 
     public CrmConsentChanges(CrossReferences crossReferences, EchoLedger echoes, ProducerTemplate template,
-                             String consentTopic) {
+                             String consentTopic, String hubSpotOptOutProperty) {
+        this.hubSpotOptOutProperty = hubSpotOptOutProperty;
         this.crossReferences = crossReferences;
         this.echoes = echoes;
         this.template = template;
@@ -102,9 +108,20 @@ public final class CrmConsentChanges {
         String system = c.customer().system();
         String optOut;
         String field;
-        if ("hubspot".equals(system) && ConsentWriters.HUBSPOT_OPT_OUT.equals(c.property()) && c.value() != null) {
-            field = ConsentWriters.HUBSPOT_OPT_OUT;
-            optOut = c.value().strip().toLowerCase();
+        if ("hubspot".equals(system)) {
+            if (c.property() == null || c.value() == null) return null;
+            if (c.property().equals(hubSpotOptOutProperty)) {
+                field = hubSpotOptOutProperty;
+                optOut = c.value().strip().toLowerCase();
+            } else if (ConsentWriters.HUBSPOT_OPT_OUT.equals(c.property())
+                    && "true".equalsIgnoreCase(c.value().strip())) {
+                // unsubscribed from all e-mail: a revocation. Its end (false) grants nothing: the contact is then
+                // subscribed to no type until one is chosen, which the subscription type's own property announces
+                field = ConsentWriters.HUBSPOT_OPT_OUT;
+                optOut = "true";
+            } else {
+                return null;
+            }
         } else if ("salesforce".equals(system) && c.values() != null
                 && c.values().get(ConsentWriters.SALESFORCE_OPT_OUT) != null
                 && ("created".equals(c.change())

@@ -494,9 +494,17 @@ public final class InterchangeRuntime implements AutoCloseable {
             writers.add(io.interchange.consent.ConsentWriters.mailchimp(mailchimp));
         }
         HubSpotCrm hubSpot = hubSpotCrm();
+        io.interchange.connectors.crm.HubSpotCommunicationPreferences preferences =
+                io.interchange.connectors.crm.HubSpotCommunicationPreferences.from(hubSpot, config);
         if (hubSpot.client().enabled()) {
             restTarget(hubSpot.client());
-            writers.add(io.interchange.consent.ConsentWriters.hubSpot(hubSpot));
+            // registered even without a subscription type: each HubSpot write then fails as permanent, naming the
+            // setting, and is dead-lettered; a revocation HubSpot never got stays visible and can be replayed once set
+            if (!preferences.configured()) {
+                LOG.warn("Flow {}: {} is empty: consent changes of HubSpot contacts are dead-lettered until it is set",
+                        FLOW_CONSENT, Settings.HUBSPOT_CONSENT_SUBSCRIPTION_ID.key());
+            }
+            writers.add(io.interchange.consent.ConsentWriters.hubSpot(hubSpot, preferences));
         }
         if (!config.get(Settings.SALESFORCE_CONSUMER_KEY).isBlank()) {
             bindSalesforce(FLOW_CONSENT);
@@ -515,7 +523,8 @@ public final class InterchangeRuntime implements AutoCloseable {
                 store.crossReferences(), store.echoLedger(), writers);
         LOG.info("Flow {}: consent written to {}", FLOW_CONSENT, sync.systems());
         io.interchange.consent.CrmConsentChanges crm = new io.interchange.consent.CrmConsentChanges(
-                store.crossReferences(), store.echoLedger(), lazyTemplate(), config.get(Settings.CONSENT_TOPIC));
+                store.crossReferences(), store.echoLedger(), lazyTemplate(), config.get(Settings.CONSENT_TOPIC),
+                preferences.configured() ? preferences.optOutProperty() : null);
         ClaimedBatches changes = new ClaimedBatches(store.idempotency(),
                 Set.of(io.interchange.model.CanonicalType.CONSENT_CHANGED.ceType()), io.interchange.consent.ConsentSync::key,
                 io.interchange.routes.ConsentRoute.DIRECT, sync::handle);

@@ -3,6 +3,7 @@ package io.interchange.sandbox;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.connectors.crm.HubSpotCommunicationPreferences;
 import io.interchange.consent.ConsentWriters;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
 import io.interchange.sandbox.hubspot.HubSpotWebhookSender;
@@ -34,13 +35,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li><b>Mailchimp unsubscribe</b>: a subscribed customer follows a campaign's unsubscribe link;</li>
  * <li><b>loyalty revocation</b>: a customer turns marketing e-mail off in the loyalty app (the customer's metadata
  * {@code email_marketing_optin} false, with its time, and the platform's {@code customer.updated} webhook);</li>
- * <li><b>CRM opt-out</b>: a user sets "Unsubscribed from all email" on the HubSpot contact (its signed webhook
- * follows) or "Email Opt Out" on the Salesforce contact (the org's change event follows);</li>
+ * <li><b>CRM opt-out</b>: a user unsubscribes the HubSpot contact from the marketing subscription type (HubSpot
+ * sets the type's property {@code hs_email_optout_<type id>}, its signed webhook follows) or "Email Opt Out" on the Salesforce contact (the org's change event follows);</li>
  * <li><b>re-subscribe</b>: a customer whose consent was revoked signs up in Mailchimp again;</li>
  * <li><b>late opt-in</b>: HubSpot delivers, late, an opt-in of a revoked customer from before the revocation (a
  * retried webhook, {@code occurredAt} older than the revocation): it must lose;</li>
  * <li><b>HubSpot echoes</b>: as HubSpot would, the simulator sends the propertyChange webhook of every
- * {@code hs_email_optout} the runtime wrote (an integration's change), which must change nothing.</li>
+ * {@code hs_email_optout_<type id>} the runtime's subscription writes changed (an integration's change), which must
+ * change nothing.</li>
  * </ul>
  * The customers it acts for are contacts the customer sync linked to a HubSpot contact and the loyalty platform: those
  * made in HubSpot only, and Salesforce contacts with a HubSpot twin. A Salesforce contact without a twin yet is left
@@ -84,6 +86,10 @@ public final class ConsentSimulator implements AutoCloseable {
     private final String listId;
     private final HubSpotPeer hubSpot;
     private final HubSpotWebhookSender hubSpotWebhooks;
+    /** The marketing subscription type's id in the HubSpot peer, the one the runtime writes consent to. */
+    private final String hubSpotSubscription;
+    /** Its contact property, true when the contact is not subscribed. */
+    private final String hubSpotOptOut;
     private final SalesforcePeer salesforce;
     private final LoyaltyPeer loyalty;
     private final String loyaltyAppId;
@@ -92,7 +98,7 @@ public final class ConsentSimulator implements AutoCloseable {
     private final Random random;
     /** Signed-up customers by global id, in order of sign-up. */
     private final Map<String, Customer> customers = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
-    /** Per HubSpot contact, the hs_email_optout last announced by a webhook (the user's or an echo). */
+    /** Per HubSpot contact, the subscription type's opt-out last announced by a webhook (the user's or an echo). */
     private final Map<String, String> announced = new HashMap<>();
     private final Map<Kind, AtomicLong> counts = new ConcurrentHashMap<>();
     private final AtomicLong echoes = new AtomicLong();
@@ -102,12 +108,14 @@ public final class ConsentSimulator implements AutoCloseable {
     private volatile boolean running;
 
     public ConsentSimulator(MailchimpPeer mailchimp, String listId, HubSpotPeer hubSpot, HubSpotWebhookSender hubSpotWebhooks,
-                            SalesforcePeer salesforce, LoyaltyPeer loyalty, String loyaltyAppId,
+                            String hubSpotSubscription, SalesforcePeer salesforce, LoyaltyPeer loyalty, String loyaltyAppId,
                             CrossReferences crossReferences, long seed, Duration every) {
         this.mailchimp = mailchimp;
         this.listId = listId;
         this.hubSpot = hubSpot;
         this.hubSpotWebhooks = hubSpotWebhooks;
+        this.hubSpotSubscription = hubSpotSubscription;
+        this.hubSpotOptOut = HubSpotCommunicationPreferences.OPT_OUT_PROPERTY_PREFIX + hubSpotSubscription;
         this.salesforce = salesforce;
         this.loyalty = loyalty;
         this.loyaltyAppId = loyaltyAppId;
@@ -254,10 +262,10 @@ public final class ConsentSimulator implements AutoCloseable {
             case HUBSPOT_OPT_OUT -> {
                 Customer c = pick(ready(now, true, false));
                 record(c, false, now);
-                hubSpot.update("contacts", c.hubSpotId(), Map.of(ConsentWriters.HUBSPOT_OPT_OUT, "true"));
+                hubSpot.preferencesPage(c.email(), hubSpotSubscription, false);
                 announced.put(c.hubSpotId(), "true");
-                deliver(List.of(hubSpotWebhooks.propertyChange("contact", c.hubSpotId(), ConsentWriters.HUBSPOT_OPT_OUT,
-                        "true", "CRM_UI")));
+                deliver(List.of(hubSpotWebhooks.propertyChange("contact", c.hubSpotId(), hubSpotOptOut, "true",
+                        "CRM_UI")));
             }
             case SALESFORCE_OPT_OUT -> {
                 Customer c = pick(ready(now, true, true));
@@ -275,8 +283,8 @@ public final class ConsentSimulator implements AutoCloseable {
                 Instant before = c.statedAt().minusSeconds(5 + random.nextInt(56));
                 customers.put(c.globalId(), new Customer(c.globalId(), c.email(), c.hubSpotId(), c.salesforceId(), false,
                         c.statedAt(), now));
-                ObjectNode late = hubSpotWebhooks.propertyChange("contact", c.hubSpotId(), ConsentWriters.HUBSPOT_OPT_OUT,
-                        "false", "CRM_UI").put("occurredAt", before.toEpochMilli()).put("attemptNumber", 4);
+                ObjectNode late = hubSpotWebhooks.propertyChange("contact", c.hubSpotId(), hubSpotOptOut, "false",
+                        "CRM_UI").put("occurredAt", before.toEpochMilli()).put("attemptNumber", 4);
                 deliver(List.of(late));
             }
         }
@@ -293,7 +301,8 @@ public final class ConsentSimulator implements AutoCloseable {
     }
 
     /**
-     * The webhooks HubSpot sends when the runtime sets {@code hs_email_optout} on a signed-up customer's contact: one
+     * The webhooks HubSpot sends when the runtime's subscription write changes {@code hs_email_optout_<type id>} on a
+     * signed-up customer's contact: one
      * propertyChange per value new since the last look, as an integration's change.
      */
     private void sendEchoes() throws InterruptedException {
@@ -302,11 +311,10 @@ public final class ConsentSimulator implements AutoCloseable {
         List<ObjectNode> events = new ArrayList<>();
         for (Customer c : customers()) {
             JsonNode p = records.get(c.hubSpotId());
-            String value = p == null ? null : p.path(ConsentWriters.HUBSPOT_OPT_OUT).asText(null);
+            String value = p == null ? null : p.path(hubSpotOptOut).asText(null);
             if (value == null || value.equals(announced.get(c.hubSpotId()))) continue;
             announced.put(c.hubSpotId(), value);
-            events.add(hubSpotWebhooks.propertyChange("contact", c.hubSpotId(), ConsentWriters.HUBSPOT_OPT_OUT, value,
-                    "INTEGRATION"));
+            events.add(hubSpotWebhooks.propertyChange("contact", c.hubSpotId(), hubSpotOptOut, value, "INTEGRATION"));
         }
         if (events.isEmpty()) return;
         deliver(events);
@@ -329,7 +337,8 @@ public final class ConsentSimulator implements AutoCloseable {
 
     /**
      * Whether each system where the customer has a record holds the consent granted (true), revoked (false) or states
-     * none (null): Mailchimp's member status, HubSpot's {@code hs_email_optout}, Salesforce's {@code HasOptedOutOfEmail}
+     * none (null): Mailchimp's member status, HubSpot's {@code hs_email_optout_<type id>} (the subscription status),
+     * Salesforce's {@code HasOptedOutOfEmail}
      * (a customer with a Salesforce contact), the loyalty customer's metadata. Read from the peers, not the runtime.
      */
     public Map<String, Boolean> held(Customer c) {
@@ -338,7 +347,7 @@ public final class ConsentSimulator implements AutoCloseable {
         out.put("mailchimp", "subscribed".equals(status) ? Boolean.TRUE
                 : "unsubscribed".equals(status) || "cleaned".equals(status) ? Boolean.FALSE : null);
         String optOut = hubSpot.records("contacts").stream().filter(r -> r.path("id").asText().equals(c.hubSpotId()))
-                .findFirst().map(r -> r.path("properties").path(ConsentWriters.HUBSPOT_OPT_OUT).asText(null)).orElse(null);
+                .findFirst().map(r -> r.path("properties").path(hubSpotOptOut).asText(null)).orElse(null);
         out.put("hubspot", notOptedOut(optOut));
         if (c.salesforceId() != null) {
             Map<String, Object> contact = salesforce.get("Contact", c.salesforceId());

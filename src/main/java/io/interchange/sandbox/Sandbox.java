@@ -61,6 +61,8 @@ public final class Sandbox implements AutoCloseable {
      * not customers of the master (no loyalty member), so every payment would wait and be parked; {@link
      * LoyaltySimulator} earns instead.
      */
+    /** The simulated HubSpot portal's marketing subscription type (a portal's ids are numbers like this one). */
+    public static final String SANDBOX_SUBSCRIPTION = "3954286";
     public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync,"
             + "loyalty-webhook,consent,archive";
     /** The flow whose webhooks the loyalty platform's peer sends to the runtime. */
@@ -205,7 +207,11 @@ public final class Sandbox implements AutoCloseable {
                     1 + Math.floorMod(ids.nextLong(), 9_999_999_998L)).start();
             // a HubSpot account the runtime writes ids back to (a private app's token)
             String hubSpotToken = secret(base, Settings.HUBSPOT_ACCESS_TOKEN);
-            peers.hubSpot = new HubSpotPeer(0).privateApp(hubSpotToken).start();
+            // ... its marketing subscription type, the one consent is written to (its id is the portal's own)
+            String subscription = base.isSet(Settings.HUBSPOT_CONSENT_SUBSCRIPTION_ID)
+                    ? base.get(Settings.HUBSPOT_CONSENT_SUBSCRIPTION_ID) : SANDBOX_SUBSCRIPTION;
+            peers.hubSpot = new HubSpotPeer(0).privateApp(hubSpotToken)
+                    .subscriptionType(subscription, "Marketing Information").start();
             // the loyalty platform (Voucherify's API) and its program every customer joins
             String loyaltyApp = "sandbox-app-" + HexFormat.of().formatHex(randomBytes(6));
             String loyaltyToken = secret(base, Settings.LOYALTY_APP_TOKEN);
@@ -235,6 +241,7 @@ public final class Sandbox implements AutoCloseable {
             sandbox.put(Settings.HUBSPOT_CLIENT_SECRET.key(), hubSpotSecret);
             sandbox.put(Settings.HUBSPOT_API_URL.key(), peers.hubSpot.url());
             sandbox.put(Settings.HUBSPOT_ACCESS_TOKEN.key(), hubSpotToken);
+            sandbox.put(Settings.HUBSPOT_CONSENT_SUBSCRIPTION_ID.key(), subscription);
             sandbox.put(Settings.LOYALTY_API_URL.key(), peers.loyalty.url());
             sandbox.put(Settings.LOYALTY_APP_ID.key(), loyaltyApp);
             sandbox.put(Settings.LOYALTY_APP_TOKEN.key(), loyaltyToken);
@@ -312,7 +319,7 @@ public final class Sandbox implements AutoCloseable {
                     java.nio.charset.StandardCharsets.UTF_8)));
             if (customers != null && flows(config).contains(LOYALTY_FLOW)) {
                 sb.consentTraffic = new ConsentSimulator(peers.mailchimp, config.get(Settings.MAILCHIMP_LIST_ID),
-                        peers.hubSpot, webhooks, peers.salesforce, peers.loyalty, config.get(Settings.LOYALTY_APP_ID),
+                        peers.hubSpot, webhooks, config.get(Settings.HUBSPOT_CONSENT_SUBSCRIPTION_ID), peers.salesforce, peers.loyalty, config.get(Settings.LOYALTY_APP_ID),
                         runtime.store().crossReferences(), customerSeed, consentEvery(customerEvery));
             }
         }
@@ -573,8 +580,8 @@ public final class Sandbox implements AutoCloseable {
                 "dead letters consent " + dead));
         long mailchimpWrites = mailchimp.requestLog().stream().filter(r -> r.method().equals("PATCH")
                 || r.method().equals("PUT")).count();
-        long hubSpotWrites = hubSpot.requestLog().stream().filter(r -> r.body() != null
-                && r.body().contains(io.interchange.consent.ConsentWriters.HUBSPOT_OPT_OUT)).count();
+        long hubSpotWrites = hubSpot.requestLog().stream().filter(r -> r.method().equals("POST")
+                && r.path().matches("/communication-preferences/v3/(un)?subscribe")).count();
         long loyaltyWrites = loyalty.requestLog().stream().filter(r -> r.method().equals("POST")
                 && r.path().equals("/v1/customers") && r.body() != null
                 && r.body().contains(io.interchange.consent.ConsentWriters.LOYALTY_OPT_IN)).count();

@@ -44,6 +44,8 @@ class ConsentFlowTest {
     static final String LOYALTY_SECRET = "loyalty-" + UUID.randomUUID();
     static final AtomicLong EVENT_IDS = new AtomicLong(7_000_000);
     static final Duration WITHIN = Duration.ofSeconds(15);
+    static final String SUBSCRIPTION = CustomerPeers.HUBSPOT_SUBSCRIPTION;
+    static final String OPT_OUT_PROPERTY = "hs_email_optout_" + SUBSCRIPTION;
     static CustomerPeers peers;
     static MailchimpPeer mailchimp;
     static RuntimeKit kit;
@@ -87,6 +89,7 @@ class ConsentFlowTest {
         String email = "c-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
         String globalId = xref.mint();
         String hubSpotId = peers.hubSpot.create("contacts", Map.of("email", email, "hs_email_optout", "false"));
+        peers.hubSpot.preferencesPage(email, SUBSCRIPTION, true);
         String salesforceId = peers.salesforce.create("Contact", Map.of("LastName", "Silva", "Email", email,
                 "HasOptedOutOfEmail", false));
         String hash = mailchimp.subscribe(LIST, email);
@@ -120,18 +123,29 @@ class ConsentFlowTest {
                 VoucherifySigner.HEADER, VoucherifySigner.sign(LOYALTY_SECRET, body)));
     }
 
-    /** A person sets "Unsubscribed from all email" on the HubSpot contact (HubSpot's webhook follows, maybe late). */
+    /**
+     * The contact unsubscribes from (or subscribes to) the marketing subscription type on HubSpot's preferences page;
+     * HubSpot sets the type's contact property (its webhook follows, maybe late).
+     */
     static void hubSpotUserSets(Customer c, boolean optOut) {
-        peers.hubSpot.update("contacts", c.hubSpotId(), Map.of("hs_email_optout", String.valueOf(optOut)));
+        peers.hubSpot.preferencesPage(c.email(), SUBSCRIPTION, !optOut);
     }
 
-    /** HubSpot's propertyChange webhook of hs_email_optout, as HubSpot delivers it (a change made there, or an echo). */
+    /**
+     * HubSpot's propertyChange webhook of the subscription type's property hs_email_optout_<id>, as HubSpot delivers it
+     * (a change made there, or an echo).
+     */
     static HttpResponse<String> hubSpotOptOut(Customer c, boolean optOut, Instant at) throws Exception {
+        return hubSpotPropertyChange(c, OPT_OUT_PROPERTY, String.valueOf(optOut), at);
+    }
+
+    static HttpResponse<String> hubSpotPropertyChange(Customer c, String property, String value, Instant at)
+            throws Exception {
         ObjectNode e = JSON.createObjectNode().put("eventId", EVENT_IDS.incrementAndGet()).put("subscriptionId", 2_208_111)
                 .put("portalId", PORTAL).put("appId", 1_160_452).put("occurredAt", at.toEpochMilli())
                 .put("subscriptionType", "contact.propertyChange").put("attemptNumber", 0)
                 .put("objectId", Long.parseLong(c.hubSpotId())).put("changeFlag", "UPDATED").put("changeSource", "CRM_UI")
-                .put("sourceId", "userId:1502").put("propertyName", "hs_email_optout").put("propertyValue", String.valueOf(optOut));
+                .put("sourceId", "userId:1502").put("propertyName", property).put("propertyValue", value);
         byte[] bytes = JSON.writeValueAsBytes(JSON.createArrayNode().add(e));
         Map<String, String> headers = new HashMap<>(HubSpotSigner.headers(peers.hubSpotSecret,
                 "http://127.0.0.1:" + kit.httpPort + "/webhooks/hubspot", bytes, Instant.now().toEpochMilli()));
@@ -139,9 +153,9 @@ class ConsentFlowTest {
         return kit.post("/webhooks/hubspot", bytes, headers);
     }
 
-    static String hubSpotOptOut(Customer c) {
-        return peers.hubSpot.records("contacts").stream().filter(r -> r.path("id").asText().equals(c.hubSpotId()))
-                .findFirst().orElseThrow().path("properties").path("hs_email_optout").asText(null);
+    /** The address's status of the marketing subscription type, as HubSpot's Communication Preferences API reports it. */
+    static String hubSpotStatus(Customer c) {
+        return peers.hubSpot.subscriptionStatus(c.email(), SUBSCRIPTION);
     }
 
     static Object salesforceOptOut(Customer c) {
@@ -159,7 +173,7 @@ class ConsentFlowTest {
      */
     static String seen(Customer c) {
         Object salesforce = salesforceOptOut(c);
-        return "hubspot hs_email_optout=" + hubSpotOptOut(c)
+        return "hubspot subscription=" + hubSpotStatus(c)
                 + ", salesforce HasOptedOutOfEmail=" + (salesforce instanceof String ? "'" + salesforce + "'" : salesforce)
                 + ", mailchimp status=" + mailchimp.status(LIST, c.email())
                 + ", loyalty email_marketing_optin=" + loyaltyOptIn(c)
@@ -169,7 +183,7 @@ class ConsentFlowTest {
 
     /** {@link #seen} of a customer whose consent is revoked (or granted) in all four systems and in the store. */
     static String everywhere(boolean granted) {
-        return "hubspot hs_email_optout=" + !granted + ", salesforce HasOptedOutOfEmail=" + !granted
+        return "hubspot subscription=" + (granted ? "SUBSCRIBED" : "NOT_SUBSCRIBED") + ", salesforce HasOptedOutOfEmail=" + !granted
                 + ", mailchimp status=" + (granted ? "subscribed" : "unsubscribed")
                 + ", loyalty email_marketing_optin=" + granted + ", store=" + (granted ? "granted" : "revoked");
     }
@@ -238,6 +252,45 @@ class ConsentFlowTest {
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() ->
                 states.history(c.globalId(), "email-marketing").size() == 1);
         assertThat(states.current(c.globalId(), "email-marketing").orElseThrow().source()).isEqualTo("mailchimp");
+    }
+
+    @Test
+    void anUnsubscribeFromAllEmailInHubSpotIsRevokedEverywhereAndANewerOptInIsRefusedThereAsPermanent() throws Exception {
+        Customer c = customer();
+        peers.hubSpot.unsubscribeFromAll(c.email());
+        assertThat(hubSpotPropertyChange(c, "hs_email_optout", "true", Instant.now().minusSeconds(10)).statusCode())
+                .isEqualTo(200);
+        awaitEverywhere(c, false);
+        assertThat(states.current(c.globalId(), "email-marketing").orElseThrow().source()).isEqualTo("hubspot");
+        // leaving "unsubscribed from all" chooses no subscription: it states nothing
+        assertThat(hubSpotPropertyChange(c, "hs_email_optout", "false", Instant.now().minusSeconds(5)).statusCode())
+                .isEqualTo(200);
+
+        // a newer opt-in elsewhere reaches every system but HubSpot, which no integration may resubscribe the contact in
+        int subscribes = subscribesSent();
+        Instant optIn = Instant.now();
+        loyaltyAppSets(c, true, optIn);
+        assertThat(loyaltyConsent(c, true, optIn).statusCode()).isEqualTo(200);
+        await().atMost(WITHIN).until(() -> seen(c), ("hubspot subscription=NOT_SUBSCRIBED, " + everywhere(true)
+                .substring(everywhere(true).indexOf("salesforce")))::equals);
+        await().atMost(WITHIN).until(() -> kit.runtime.store().deadLetters().list("consent.apply",
+                io.interchange.store.DeadLetter.OPEN, 100).stream().anyMatch(d -> d.errorMessage() != null
+                && d.errorMessage().contains("contact " + c.hubSpotId() + " is unsubscribed from all e-mail")));
+        assertThat(d(kit.runtime.store().deadLetters().list("consent.apply", io.interchange.store.DeadLetter.OPEN, 100),
+                c).failureKind()).isEqualTo("PERMANENT");
+        assertThat(subscribesSent()).as("no subscribe the portal would refuse is sent").isEqualTo(subscribes);
+        assertThat(states.history(c.globalId(), "email-marketing")).as("the end of the opt-out of all stated nothing")
+                .noneMatch(h -> h.source().equals("hubspot") && h.granted());
+    }
+
+    static io.interchange.store.DeadLetter d(java.util.List<io.interchange.store.DeadLetter> all, Customer c) {
+        return all.stream().filter(x -> x.errorMessage() != null && x.errorMessage().contains("contact " + c.hubSpotId()
+                + " ")).findFirst().orElseThrow();
+    }
+
+    static int subscribesSent() {
+        return (int) peers.hubSpot.requestLog().stream()
+                .filter(r -> r.path().equals("/communication-preferences/v3/subscribe")).count();
     }
 
     @Test

@@ -113,17 +113,16 @@ class SandboxConsentTest {
 
     /**
      * What each system holds for the customer, read here from the peers (not through the simulator): Mailchimp's
-     * member status, the HubSpot contact's hs_email_optout, the Salesforce contact's HasOptedOutOfEmail (if it has
+     * member status, the HubSpot address's status of the marketing subscription type (as the Communication Preferences
+     * API reports it), the Salesforce contact's HasOptedOutOfEmail (if it has
      * one), the loyalty customer's metadata; true = granted, false = revoked, null = states nothing.
      */
     private static Map<String, Boolean> held(Sandbox sandbox, ConsentSimulator.Customer c) {
         Map<String, Boolean> out = new HashMap<>();
         String status = sandbox.mailchimp().status(sandbox.consentTraffic().listId(), c.email());
         out.put("mailchimp", status == null ? null : status.equals("subscribed"));
-        JsonNode hubSpot = sandbox.hubSpot().records("contacts").stream()
-                .filter(r -> r.path("id").asText().equals(c.hubSpotId())).findFirst().orElseThrow()
-                .path("properties").path("hs_email_optout");
-        out.put("hubspot", hubSpot.isTextual() ? !Boolean.parseBoolean(hubSpot.asText()) : null);
+        String hubSpot = sandbox.hubSpot().subscriptionStatus(c.email(), Sandbox.SANDBOX_SUBSCRIPTION);
+        out.put("hubspot", hubSpot == null ? null : hubSpot.equals("SUBSCRIBED"));
         if (c.salesforceId() != null) {
             Object optOut = sandbox.salesforce().get("Contact", c.salesforceId()).get("HasOptedOutOfEmail");
             out.put("salesforce", optOut == null ? null : !Boolean.parseBoolean(String.valueOf(optOut)));

@@ -17,6 +17,8 @@ import java.util.UUID;
 public final class CustomerPeers implements AutoCloseable {
 
     public static final String CONFIRM_USER = "S4HANA";
+    /** The HubSpot portal's marketing subscription type, the one consent is written to. */
+    public static final String HUBSPOT_SUBSCRIPTION = "12345678";
     public final String hubSpotSecret = "hubspot-client-secret-" + UUID.randomUUID();
     public final String stripeKey = "sk_test_" + UUID.randomUUID().toString().replace("-", "");
     public final String confirmPassword = "confirm-" + UUID.randomUUID();
@@ -34,7 +36,8 @@ public final class CustomerPeers implements AutoCloseable {
 
     public CustomerPeers() throws Exception {
         stripe = new StripeApiPeer(0, stripeKey).start();
-        hubSpot = new HubSpotPeer(0).privateApp(hubSpotToken).start();
+        hubSpot = new HubSpotPeer(0).privateApp(hubSpotToken).subscriptionType(HUBSPOT_SUBSCRIPTION, "Marketing Information")
+                .start();
         loyalty = new LoyaltyPeer(0, loyaltyApp, loyaltyToken).program(program, "Rewards").start();
         salesforce = new SalesforcePeer(0, sfKey, sfSecret).start();
     }
@@ -50,6 +53,7 @@ public final class CustomerPeers implements AutoCloseable {
         s.put("interchange.hubspot.client-secret", hubSpotSecret);
         s.put("interchange.hubspot.api-url", hubSpot.url());
         s.put("interchange.hubspot.access-token", hubSpotToken);
+        s.put("interchange.hubspot.consent-subscription-id", HUBSPOT_SUBSCRIPTION);
         s.put("interchange.billing.api-url", stripe.url());
         s.put("interchange.billing.api-key", stripeKey);
         s.put("interchange.loyalty.api-url", loyalty.url());

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * announced in {@code X-HubSpot-RateLimit-Max}, {@code -Remaining} and {@code -Interval-Milliseconds} (and the daily
  * headers, which HubSpot sends to private apps, not to OAuth calls) and enforced with HubSpot's 429 body; errors in
  * HubSpot's shape ({@code status}, {@code message}, {@code correlationId}, {@code category}).
+ * <p>
+ * Consent as a portal holds it: subscription types ({@link #subscriptionType}) and each address's status of them,
+ * written through the Communication Preferences API v3 ({@code POST /communication-preferences/v3/subscribe} and
+ * {@code /unsubscribe}, read by {@code GET /communication-preferences/v3/status/email/{emailAddress}}); unsubscribing
+ * an address that is not subscribed is refused 400, and so is subscribing one that unsubscribed from all e-mail. The
+ * contact properties HubSpot keeps from them ({@code hs_email_optout}, {@code hs_email_optout_<type id>}) follow, and
+ * are read-only to the CRM API: a batch upsert or update setting one is refused 400 as a whole, as a portal does.
  */
 public final class HubSpotPeer extends RestPeerSupport {
 
@@ -37,11 +45,24 @@ public final class HubSpotPeer extends RestPeerSupport {
     private static final String UPDATE = "/crm/v3/objects/([a-z_0-9]+)/batch/update";
     private static final String READ = "/crm/v3/objects/([a-z_0-9]+)/([0-9]+)";
     private static final String SEARCH = "/crm/v3/objects/([a-z_0-9]+)/search";
+    private static final String PREFERENCES = "/communication-preferences/v3/";
+    private static final String STATUS = PREFERENCES + "status/email/(.+)";
+    /** HubSpot's "Unsubscribed from all email", set by HubSpot and the contact only. */
+    public static final String OPT_OUT_ALL = "hs_email_optout";
+    /** HubSpot's legal bases ({@code legalBasis} of a subscription status). */
+    private static final Set<String> LEGAL_BASES = Set.of("LEGITIMATE_INTEREST_PQL", "LEGITIMATE_INTEREST_CLIENT",
+            "PERFORMANCE_OF_CONTRACT", "CONSENT_WITH_NOTICE", "NON_GDPR", "PROCESS_AND_STORE", "LEGITIMATE_INTEREST_OTHER");
     /** HubSpot-defined association types from a task: to a contact 204, to a company 192. */
     private static final Map<Integer, String> TASK_ASSOCIATIONS = Map.of(204, "contacts", 192, "companies");
 
     private final Map<String, Map<String, ObjectNode>> objects = new LinkedHashMap<>();
     private final AtomicLong ids = new AtomicLong(1000);
+    /** The portal's subscription types, id to name. */
+    private final Map<String, String> subscriptionTypes = new LinkedHashMap<>();
+    /** Per address (lower case): its explicit subscription statuses by type id. */
+    private final Map<String, Map<String, ObjectNode>> subscriptions = new HashMap<>();
+    /** Addresses unsubscribed from all e-mail. */
+    private final Set<String> optedOutOfAll = new HashSet<>();
     private volatile boolean oauth;
     private volatile int dailyMax = 250_000;
     private final AtomicLong dailyUsed = new AtomicLong();
@@ -88,6 +109,11 @@ public final class HubSpotPeer extends RestPeerSupport {
 
     @Override
     protected Answer handle(Request request) throws IOException {
+        if ("GET".equals(request.method()) && request.path().matches(STATUS)) {
+            return Answer.json(200, statuses(request.path().replaceAll(STATUS, "$1")));
+        }
+        if ("POST".equals(request.method()) && request.path().equals(PREFERENCES + "subscribe")) return preference(request, true);
+        if ("POST".equals(request.method()) && request.path().equals(PREFERENCES + "unsubscribe")) return preference(request, false);
         if ("GET".equals(request.method()) && request.path().matches(READ)) return read(request);
         if ("POST".equals(request.method()) && request.path().matches(SEARCH)) return search(request);
         if ("POST".equals(request.method()) && request.path().equals("/crm/v3/objects/tasks")) return createTask(request);
@@ -110,6 +136,8 @@ public final class HubSpotPeer extends RestPeerSupport {
             return error(400, "VALIDATION_ERROR", "Batch input of " + inputs.size() + " exceeds the limit of "
                     + MAX_INPUTS + " inputs");
         }
+        Answer readOnly = readOnly(inputs);
+        if (readOnly != null) return readOnly;
         if (update) return update(type, inputs);
         Set<String> seen = new HashSet<>();
         for (JsonNode input : inputs) {
@@ -283,6 +311,162 @@ public final class HubSpotPeer extends RestPeerSupport {
             ObjectNode answer = task.deepCopy();
             answer.remove("associations");
             return Answer.json(201, answer);
+        }
+    }
+
+    /**
+     * A batch setting a property HubSpot keeps itself is refused as a whole, 400 VALIDATION_ERROR with HubSpot's
+     * per-property detail ({@code READ_ONLY_VALUE}) in the message, as a portal answers it (shape as seen in HubSpot's
+     * answers to such writes; HubSpot documents the category, not the text).
+     */
+    private Answer readOnly(JsonNode inputs) {
+        for (JsonNode input : inputs) {
+            var names = input.path("properties").fieldNames();
+            while (names.hasNext()) {
+                String name = names.next();
+                if (name.equals(OPT_OUT_ALL) || name.startsWith(OPT_OUT_ALL + "_")) {
+                    ObjectNode detail = JSON.createObjectNode().put("isValid", false)
+                            .put("message", "\"" + name + "\" is a read only property; its value cannot be set.")
+                            .put("error", "READ_ONLY_VALUE").put("name", name);
+                    return error(400, "VALIDATION_ERROR", "Property values were not valid: ["
+                            + detail.toString() + "]");
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A subscription type of the portal (Settings, Marketing, Email, Subscription types). */
+    public HubSpotPeer subscriptionType(String id, String name) {
+        synchronized (objects) {
+            subscriptionTypes.put(id, name);
+        }
+        return this;
+    }
+
+    /**
+     * {@code POST /communication-preferences/v3/subscribe|unsubscribe} with {@code emailAddress}, {@code subscriptionId}
+     * and optionally {@code legalBasis} (one of HubSpot's) and {@code legalBasisExplanation}: the status set, answered
+     * as a {@code PublicSubscriptionStatus}. Refused 400: an unknown subscription type, unsubscribing an address that is
+     * not subscribed, subscribing one that unsubscribed from all e-mail (only the contact may undo that).
+     */
+    private Answer preference(Request request, boolean subscribe) throws IOException {
+        JsonNode body;
+        try {
+            body = request.json();
+        } catch (IOException e) {
+            return error(400, "VALIDATION_ERROR", "Invalid input JSON");
+        }
+        String email = body == null ? "" : body.path("emailAddress").asText("").strip();
+        String type = body == null ? "" : body.path("subscriptionId").asText("");
+        String basis = body == null ? null : body.path("legalBasis").asText(null);
+        if (email.isEmpty() || type.isEmpty()) {
+            return error(400, "VALIDATION_ERROR", "emailAddress and subscriptionId are required");
+        }
+        if (basis != null && !LEGAL_BASES.contains(basis)) {
+            return error(400, "VALIDATION_ERROR", "legalBasis " + basis + " is not one of " + LEGAL_BASES);
+        }
+        synchronized (objects) {
+            if (!subscriptionTypes.containsKey(type)) {
+                return error(400, "VALIDATION_ERROR", "Subscription " + type + " does not exist in this portal");
+            }
+            String key = email.toLowerCase(java.util.Locale.ROOT);
+            if (subscribe && optedOutOfAll.contains(key)) {
+                return error(400, "VALIDATION_ERROR", email + " has unsubscribed from all email and cannot be "
+                        + "resubscribed through the API");
+            }
+            boolean subscribed = isSubscribed(key, type);
+            if (!subscribe && !subscribed) {
+                return error(400, "VALIDATION_ERROR", email + " is already unsubscribed from subscription " + type);
+            }
+            ObjectNode status = setStatus(key, type, subscribe, "SUBSCRIPTION_STATUS", basis,
+                    body.path("legalBasisExplanation").asText(null));
+            return Answer.json(200, status.deepCopy());
+        }
+    }
+
+    /** {@code {"recipient", "subscriptionStatuses"}}: every subscription type of the portal with the address's status. */
+    private ObjectNode statuses(String email) {
+        synchronized (objects) {
+            String key = email.toLowerCase(java.util.Locale.ROOT);
+            ObjectNode answer = JSON.createObjectNode().put("recipient", email);
+            ArrayNode list = answer.putArray("subscriptionStatuses");
+            for (String type : subscriptionTypes.keySet()) {
+                ObjectNode s = subscriptions.getOrDefault(key, Map.of()).get(type);
+                if (s == null) s = status(type, false, "SUBSCRIPTION_STATUS", null, null);
+                s = s.deepCopy();
+                if (optedOutOfAll.contains(key)) s.put("status", "NOT_SUBSCRIBED").put("sourceOfStatus", "PORTAL_WIDE_STATUS");
+                list.add(s);
+            }
+            return answer;
+        }
+    }
+
+    /** The contact's own choice on HubSpot's preferences page: one subscription type subscribed or not. */
+    public void preferencesPage(String email, String type, boolean subscribed) {
+        synchronized (objects) {
+            if (!subscriptionTypes.containsKey(type)) throw new IllegalArgumentException("no subscription type " + type);
+            String key = email.toLowerCase(java.util.Locale.ROOT);
+            if (subscribed) {
+                optedOutOfAll.remove(key); // a contact may resubscribe itself; HubSpot then clears the opt-out of all
+                mirror(key, OPT_OUT_ALL, "false");
+            }
+            setStatus(key, type, subscribed, "SUBSCRIPTION_STATUS", "CONSENT_WITH_NOTICE", "Preferences page");
+        }
+    }
+
+    /** The contact unsubscribes from all e-mail (HubSpot's {@code hs_email_optout} true, every type not subscribed). */
+    public void unsubscribeFromAll(String email) {
+        synchronized (objects) {
+            String key = email.toLowerCase(java.util.Locale.ROOT);
+            optedOutOfAll.add(key);
+            for (String type : subscriptionTypes.keySet()) {
+                setStatus(key, type, false, "PORTAL_WIDE_STATUS", null, null);
+            }
+            mirror(key, OPT_OUT_ALL, "true");
+        }
+    }
+
+    /** The address's status of a subscription type as HubSpot would report it: SUBSCRIBED, NOT_SUBSCRIBED. */
+    public String subscriptionStatus(String email, String type) {
+        synchronized (objects) {
+            for (JsonNode s : statuses(email).path("subscriptionStatuses")) {
+                if (s.path("id").asText().equals(type)) return s.path("status").asText();
+            }
+            return null;
+        }
+    }
+
+    private boolean isSubscribed(String key, String type) {
+        ObjectNode s = subscriptions.getOrDefault(key, Map.of()).get(type);
+        return !optedOutOfAll.contains(key) && s != null && "SUBSCRIBED".equals(s.path("status").asText());
+    }
+
+    private ObjectNode setStatus(String key, String type, boolean subscribed, String source, String basis,
+                                 String explanation) {
+        ObjectNode status = status(type, subscribed, source, basis, explanation);
+        subscriptions.computeIfAbsent(key, k -> new HashMap<>()).put(type, status);
+        mirror(key, OPT_OUT_ALL + "_" + type, String.valueOf(!subscribed));
+        return status;
+    }
+
+    private ObjectNode status(String type, boolean subscribed, String source, String basis, String explanation) {
+        ObjectNode s = JSON.createObjectNode().put("id", type).put("name", subscriptionTypes.get(type))
+                .put("description", "").put("status", subscribed ? "SUBSCRIBED" : "NOT_SUBSCRIBED")
+                .put("sourceOfStatus", source);
+        if (basis != null) s.put("legalBasis", basis);
+        if (explanation != null) s.put("legalBasisExplanation", explanation);
+        return s;
+    }
+
+    /** HubSpot's contact properties following the statuses, on the contacts of the address. */
+    private void mirror(String key, String property, String value) {
+        String now = Instant.now().toString();
+        for (ObjectNode r : objects.getOrDefault("contacts", Map.of()).values()) {
+            if (key.equalsIgnoreCase(r.path("properties").path("email").asText(""))) {
+                r.with("properties").put(property, value);
+                r.put("updatedAt", now);
+            }
         }
     }
 
