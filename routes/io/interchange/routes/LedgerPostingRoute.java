@@ -3,7 +3,6 @@ package io.interchange.routes;
 import io.interchange.connectors.erp.ErpAccess;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.kafka.CloudEventHeaders;
-import io.interchange.connectors.kafka.KafkaBatches;
 import io.interchange.ledger.ErpBreakers;
 import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
@@ -101,7 +100,7 @@ public class LedgerPostingRoute extends RouteBuilder {
             from("kafka:" + billingTopic + "?groupId=" + consumerGroup(consumerGroup, target) + "&autoOffsetReset=earliest"
                     // a batch completes when it is full or 10 ms after its first record: large in a backlog, prompt when idle
                     + "&batching=true&maxPollRecords=" + batchSize + "&pollTimeoutMs=100&batchingIntervalMs=10"
-                    + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true" + KafkaBatches.BYTE_VALUES
+                    + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true"
                     + "&consumersCount=" + consumers)
                     .routeId(consumerId(target))
                     // while the target's breaker is open the batch holds its events and pauses the consumer, which keeps

@@ -1,6 +1,5 @@
 package io.interchange.routes;
 
-import io.interchange.connectors.kafka.KafkaBatches;
 import io.interchange.ledger.LoyaltyDailyFiling;
 import org.apache.camel.builder.RouteBuilder;
 
@@ -46,8 +45,7 @@ public class LoyaltyFilingRoute extends RouteBuilder {
         // offsets are committed by the recorder once a poll's transactions are in the store
         from("kafka:" + loyaltyTopic + "?groupId=" + consumerGroup(consumerGroup) + "&autoOffsetReset=earliest"
                 + "&batching=true&maxPollRecords=500&pollTimeoutMs=100&batchingIntervalMs=10"
-                + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true&consumersCount=" + consumers
-                + KafkaBatches.BYTE_VALUES)
+                + "&autoCommitEnable=false&allowManualCommit=true&breakOnFirstError=true&consumersCount=" + consumers)
                 .routeId(RECORDER_ID)
                 .process(filing::record).id("loyalty.record-for-filing");
 

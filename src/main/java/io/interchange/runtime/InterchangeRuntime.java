@@ -888,6 +888,8 @@ public final class InterchangeRuntime implements AutoCloseable {
         p.put("camel.component.kafka.requestTimeoutMs", "5000");
         p.put("camel.component.kafka.deliveryTimeoutMs", "10000");
         p.put("camel.component.kafka.maxPollRecords", "100");
+        // every flow reads a record's value as bytes (see KafkaBatches#BYTE_VALUES): no decode to a String and back
+        p.put("camel.component.kafka.valueDeserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
         // a killed instance's partitions wait this long for it (Kafka's default, 45 s, stalls postings after a crash)
         long session = config.getDuration(Settings.KAFKA_SESSION_TIMEOUT).toMillis();
         p.put("camel.component.kafka.sessionTimeoutMs", String.valueOf(session));

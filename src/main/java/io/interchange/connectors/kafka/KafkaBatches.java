@@ -32,9 +32,10 @@ public final class KafkaBatches {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBatches.class);
 
     /**
-     * Consumer endpoint option for flows that read a record's value as the bytes it was written as (every canonical
-     * event is UTF-8 JSON): Camel's Kafka consumer otherwise decodes each value to a String, which the flow then has
-     * encoded back to bytes, through Camel's default charset at that.
+     * Consumer endpoint option: a record's value as the bytes it was written as (every canonical event is UTF-8 JSON,
+     * and every flow reads it as bytes). Camel's Kafka consumer otherwise decodes each value to a String, which the flow
+     * then has encoded back to bytes, through Camel's default charset at that. The runtime sets it for every consumer
+     * ({@code InterchangeRuntime}); a route also used outside the runtime names it itself.
      */
     public static final String BYTE_VALUES = "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
 
