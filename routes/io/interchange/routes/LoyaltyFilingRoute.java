@@ -22,13 +22,18 @@ public class LoyaltyFilingRoute extends RouteBuilder {
     private final String consumerGroup;
     private final long checkMillis;
     private final int consumers;
+    private final String instance;
     private org.apache.camel.ProducerTemplate publisher;
 
-    /** {@code consumers}: the recorder's consumer threads (as many as the ledger's per target). */
+    /**
+     * {@code consumers}: the recorder's consumer threads (as many as the ledger's per target); {@code instance}: this
+     * process among the instances, named in each run's log line.
+     */
     public LoyaltyFilingRoute(LoyaltyDailyFiling filing, String loyaltyTopic, String consumerGroup, long checkMillis,
-                              int consumers) {
+                              int consumers, String instance) {
         this.filing = filing;
         this.consumers = consumers;
+        this.instance = instance;
         this.loyaltyTopic = loyaltyTopic;
         this.consumerGroup = consumerGroup;
         this.checkMillis = checkMillis;
@@ -52,7 +57,10 @@ public class LoyaltyFilingRoute extends RouteBuilder {
         from("master:" + NAMESPACE + ":timer:" + JOB_ID + "?period=" + checkMillis + "&delay=" + Math.min(checkMillis, 5000))
                 .routeId(JOB_ID)
                 .process(e -> e.getMessage().setBody(filing.fileClosedDays(publisher, PUBLISH).size()))
-                .id("loyalty.file-closed-days");
+                .id("loyalty.file-closed-days")
+                // one line per run (every interchange.loyalty.filing-check): which instance holds the job is visible
+                .log("Loyalty filing check on instance " + instance + ": ${body} filing(s) published")
+                .id("loyalty.log-filing-check");
 
         from(PUBLISH)
                 .routeId("loyalty.publish-filing")

@@ -40,6 +40,11 @@ public final class Settings {
             "Directory, shared by every instance (a network file system), where jobs that must run on one instance at a "
                     + "time (the daily loyalty filing) hold their file lock (Camel's file-lock cluster service); empty: "
                     + "<interchange.data-dir>/cluster, which only serves instances sharing that data directory.");
+    public static final Setting CLUSTER_LOCK_INTERVAL = declare("interchange.cluster.lock-interval", "PT5S", false,
+            "How often each instance looks at the cluster lock of its singleton jobs (Camel's file-lock cluster "
+                    + "service: acquireLockInterval); the holder writes a heartbeat beside the lock as often. Another "
+                    + "instance tries the lock only once the heartbeat is older than 5 intervals, so a job whose holder "
+                    + "died runs elsewhere within about 6 intervals plus the job's first delay. The same on every instance.");
     public static final Setting SHUTDOWN_TIMEOUT = declare("interchange.shutdown-timeout", "PT15S", false,
             "How long a stopping instance lets routes and consumers finish what they hold (webhooks being answered, "
                     + "postings under way) before the store and Kafka close; what is still running then is abandoned "

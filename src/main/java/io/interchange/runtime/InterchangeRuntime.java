@@ -284,7 +284,8 @@ public final class InterchangeRuntime implements AutoCloseable {
                 main.configure().addRoutesBuilder(new LoyaltyFilingRoute(new LoyaltyDailyFiling(store.loyaltyFilings(),
                         entities, loyaltyFiledDaily, config.getDuration(Settings.LOYALTY_FILING_GRACE),
                         config.getInt(Settings.LOYALTY_FILING_MAX), clock), config.get(Settings.LOYALTY_TOPIC), group,
-                        config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis(), config.getInt(Settings.LEDGER_CONSUMERS)));
+                        config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis(), config.getInt(Settings.LEDGER_CONSUMERS),
+                        instanceId()));
                 LOG.info("Loyalty transactions of {} are filed daily", String.join(", ", loyaltyFiledDaily));
             }
         }
@@ -620,10 +621,13 @@ public final class InterchangeRuntime implements AutoCloseable {
         org.apache.camel.component.file.cluster.FileLockClusterService cluster =
                 new org.apache.camel.component.file.cluster.FileLockClusterService();
         cluster.setRoot(root.toAbsolutePath().toString());
-        cluster.setId("interchange-" + java.util.UUID.randomUUID());
-        // a dead holder's lock is free at once (the OS drops it); a live instance tries again every few seconds
+        cluster.setId(instanceId());
+        // the OS drops a dead holder's lock at once, but Camel 4.18 tries it only once the holder's heartbeat (the
+        // .dat file beside the lock, written every interval) has not moved for HEARTBEAT_TIMEOUT_INTERVALS intervals
         cluster.setAcquireLockDelay(1, java.util.concurrent.TimeUnit.SECONDS);
-        cluster.setAcquireLockInterval(5, java.util.concurrent.TimeUnit.SECONDS);
+        cluster.setAcquireLockInterval(config.getDuration(Settings.CLUSTER_LOCK_INTERVAL).toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        cluster.setHeartbeatTimeoutMultiplier(HEARTBEAT_TIMEOUT_INTERVALS);
         // a context service before the routes start, where the master: component looks for it
         main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
             @Override
@@ -636,7 +640,27 @@ public final class InterchangeRuntime implements AutoCloseable {
             }
         });
         clusterBound = true;
-        LOG.info("Singleton jobs hold their lock in {}", root.toAbsolutePath());
+        LOG.info("Singleton jobs hold their lock in {} (instance {}, lock interval {})", root.toAbsolutePath(),
+                instanceId(), config.getDuration(Settings.CLUSTER_LOCK_INTERVAL));
+    }
+
+    /** Camel's default: a holder whose heartbeat stood still this many lock intervals is taken for dead. */
+    static final int HEARTBEAT_TIMEOUT_INTERVALS = 5;
+
+    private String instanceId;
+
+    /** This process among the instances, as its singleton jobs' log lines name it: host and process id. */
+    private String instanceId() {
+        if (instanceId == null) {
+            String host;
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                host = "localhost";
+            }
+            instanceId = host + "-" + ProcessHandle.current().pid();
+        }
+        return instanceId;
     }
 
     // ------------------------------------------------------------------------------------- loyalty back to the CRM

@@ -1,30 +1,21 @@
 package io.interchange.fault;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
 import io.interchange.mapping.ErpReference;
 import io.interchange.sandbox.S4HanaPeer;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,21 +27,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class LoyaltyKillNineFaultIT extends FaultScenario {
 
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final Path FIXTURE = Path.of("mappings/loyalty/transaction.fixtures/accrual-order-paid.input.json");
-    static final String PROJECT = "proj_fault";
     static final String LIABILITY = "21800000";
 
-    final String secret = "voucherify_fault_" + UUID.randomUUID();
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    final AtomicInteger delivered = new AtomicInteger();
-    final AtomicInteger refusedOrDown = new AtomicInteger();
+    final LoyaltyPlatform platform = new LoyaltyPlatform();
 
     @Test
     void everyPointsTransactionIsPostedExactlyOnceAcrossAKillNine() throws Exception {
         environment("loyalty-kill-nine");
         RuntimeProcess rt = runtime("a", Map.of("INTERCHANGE_FLOWS", "loyalty-webhook,billing-ledger",
-                "INTERCHANGE_LOYALTY_WEBHOOK_SECRET", secret,
+                "INTERCHANGE_LOYALTY_WEBHOOK_SECRET", platform.secret,
                 // the fault environment's store has no customer master: every member's points are DE01's (S/4HANA)
                 "INTERCHANGE_LOYALTY_DEFAULT_LEGAL_ENTITY", "DE01")).awaitReady(READY);
         URI url = URI.create("http://127.0.0.1:" + rt.httpPort + "/webhooks/loyalty");
@@ -58,24 +43,24 @@ class LoyaltyKillNineFaultIT extends FaultScenario {
         int total = Math.max(300, FaultSettings.events() / 5);
         Random random = new Random(12);
         List<ObjectNode> transactions = new ArrayList<>(total);
-        for (int i = 0; i < total; i++) transactions.add(transaction(i, random));
+        for (int i = 0; i < total; i++) transactions.add(LoyaltyPlatform.transaction(i, random, Instant.now()));
 
         ExecutorService senders = Executors.newFixedThreadPool(4);
         for (ObjectNode t : transactions) {
             boolean twice = random.nextInt(10) == 0;
-            senders.submit(() -> deliver(url, t, twice));
+            senders.submit(() -> platform.deliver(url, t, twice));
         }
         senders.shutdown();
 
-        while (delivered.get() < total / 2) Thread.sleep(20);
-        int before = delivered.get();
+        while (platform.delivered.get() < total / 2) Thread.sleep(20);
+        int before = platform.delivered.get();
         rt.kill9();
         rt.start().awaitReady(READY);
         check(senders.awaitTermination(streamTimeout().toMinutes(), TimeUnit.MINUTES), "every transaction delivered");
 
         // each transaction one S/4HANA journal entry, found by the reference its canonical event id gives
         Map<String, ObjectNode> byReference = new HashMap<>();
-        for (ObjectNode t : transactions) byReference.put(ErpReference.of(eventId(t)), t);
+        for (ObjectNode t : transactions) byReference.put(ErpReference.of(LoyaltyPlatform.eventId(t)), t);
         long deadline = System.nanoTime() + drainTimeout().toNanos();
         Map<String, Integer> posted;
         do {
@@ -87,7 +72,7 @@ class LoyaltyKillNineFaultIT extends FaultScenario {
         } while (posted.size() < total && System.nanoTime() < deadline);
 
         String report = "loyalty transactions " + total + ", delivered before the kill " + before
-                + ", deliveries refused or unanswered (retried) " + refusedOrDown.get() + ", posted " + posted.size()
+                + ", deliveries refused or unanswered (retried) " + platform.refusedOrDown.get() + ", posted " + posted.size()
                 + ", posted twice " + posted.values().stream().filter(n -> n > 1).count();
         System.out.println(report);
         assertThat(posted).as(report).hasSize(total);
@@ -110,51 +95,5 @@ class LoyaltyKillNineFaultIT extends FaultScenario {
 
     private static void check(boolean ok, String what) {
         assertThat(ok).as(what).isTrue();
-    }
-
-    /** A transaction of the platform: an accrual, a redemption or an expiration, made now. */
-    private static ObjectNode transaction(int i, Random random) throws Exception {
-        ObjectNode w = (ObjectNode) JSON.readTree(FIXTURE.toFile());
-        w.put("id", "whs_fault_" + i).put("project_id", PROJECT);
-        ((ObjectNode) w.path("event")).put("id", "evvou_fault_" + i);
-        ObjectNode t = (ObjectNode) w.path("data").path("transaction");
-        int kind = random.nextInt(10);
-        long points = kind < 6 ? 1 + random.nextInt(500) : -(1 + random.nextInt(200));
-        t.put("id", "vtx_fault_" + i).put("created_at", Instant.now().toString())
-                .put("type", kind < 6 ? "POINTS_ACCRUAL" : kind < 9 ? "POINTS_REDEMPTION" : "POINTS_EXPIRATION");
-        ((ObjectNode) t.path("details").path("balance")).put("points", points);
-        ((ObjectNode) w.path("data").path("holder")).put("source_id", "gc-fault-" + random.nextInt(50));
-        return w;
-    }
-
-    private static String eventId(ObjectNode webhook) {
-        return "voucherify:" + PROJECT + ":" + webhook.path("data").path("transaction").path("id").asText();
-    }
-
-    /** Delivers as Voucherify does: until a 2xx (scaled-down retries), and once more when {@code twice}. */
-    private void deliver(URI url, ObjectNode webhook, boolean twice) {
-        try {
-            byte[] body = JSON.writeValueAsBytes(webhook);
-            HttpRequest request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
-                    .header("Content-Type", "application/json")
-                    .header(VoucherifySignatureVerifier.HEADER, VoucherifySignatureVerifier.sign(body, secret))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-            for (int sent = 0; sent < (twice ? 2 : 1); sent++) {
-                while (true) {
-                    int status;
-                    try {
-                        status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-                    } catch (java.io.IOException e) {
-                        status = -1;
-                    }
-                    if (status >= 200 && status < 300) break;
-                    refusedOrDown.incrementAndGet();
-                    Thread.sleep(200);
-                }
-            }
-            delivered.incrementAndGet();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
