@@ -304,11 +304,7 @@ public final class HandWrittenFlows {
         int threads = Integer.parseInt(args[9]);
         int bulkSize = Integer.parseInt(args[10]);
         LedgerParts.createTables(jdbcUrl);
-        URI erp = URI.create(args[6]);
-        String authorization = "Basic " + Base64.getEncoder().encodeToString(
-                (args[7] + ":" + args[8]).getBytes(StandardCharsets.UTF_8));
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        ErpClient erp = ErpClient.of(args);
         List<Thread> loops = new ArrayList<>();
         for (int n = 0; n < threads; n++) {
             Thread t = new Thread(() -> {
@@ -352,10 +348,8 @@ public final class HandWrittenFlows {
                         List<CompletableFuture<Map<String, ErpConnector.ErpAnswer>>> calls = new ArrayList<>();
                         for (int from = 0; from < entries.size(); from += bulkSize) {
                             String body = BulkJournal.request(entries.subList(from, Math.min(entries.size(), from + bulkSize)), at);
-                            HttpRequest request = HttpRequest.newBuilder(erp).timeout(Duration.ofSeconds(10))
-                                    .header("Content-Type", SoapSupport.CONTENT_TYPE).header("Authorization", authorization)
-                                    .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
-                            calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+                            calls.add(erp.http.sendAsync(erp.request(body, Duration.ofSeconds(10)),
+                                            HttpResponse.BodyHandlers.ofByteArray())
                                     .thenApply(a -> BulkJournal.read(a.statusCode(), a.body())));
                         }
                         Map<String, ErpConnector.ErpAnswer> answers = new HashMap<>();
@@ -414,11 +408,7 @@ public final class HandWrittenFlows {
             c.createStatement().execute("CREATE TABLE IF NOT EXISTS bench_filing_item (event_id VARCHAR(200) PRIMARY KEY, "
                     + "occurred_on DATE NOT NULL, body BYTEA NOT NULL, filing_id VARCHAR(200))");
         }
-        URI erp = URI.create(args[6]);
-        String authorization = "Basic " + Base64.getEncoder().encodeToString(
-                (args[7] + ":" + args[8]).getBytes(StandardCharsets.UTF_8));
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        ErpClient erp = ErpClient.of(args);
         List<Thread> loops = new ArrayList<>();
         for (int n = 0; n < threads; n++) {
             int loop = n;
@@ -469,21 +459,26 @@ public final class HandWrittenFlows {
                 c.setAutoCommit(false);
                 List<String> ids = new ArrayList<>();
                 String entity = io.interchange.bench.e2e.LoyaltyRecords.ENTITY;
-                try (var rs = c.createStatement().executeQuery("SELECT event_id, occurred_on FROM bench_filing_item "
-                        + "WHERE filing_id IS NULL ORDER BY occurred_on, event_id")) {
-                    while (rs.next()) ids.add(rs.getString(1));
-                }
                 String day = java.time.LocalDate.now(java.time.ZoneId.of("Europe/Berlin")).minusDays(1).toString();
+                java.sql.Date closed = java.sql.Date.valueOf(day);
+                // the closed day and any before it, as the runtime files them
+                try (PreparedStatement open = c.prepareStatement("SELECT event_id FROM bench_filing_item "
+                        + "WHERE filing_id IS NULL AND occurred_on <= ? ORDER BY event_id")) {
+                    open.setDate(1, closed);
+                    try (var rs = open.executeQuery()) {
+                        while (rs.next()) ids.add(rs.getString(1));
+                    }
+                }
                 List<String> filings = new ArrayList<>();
                 try (PreparedStatement assign = c.prepareStatement("UPDATE bench_filing_item SET filing_id = ? "
-                        + "WHERE event_id >= ? AND event_id <= ? AND filing_id IS NULL")) {
-                    // the parts are ranges of event ids (one day here, so ordered by id alone)
-                    ids.sort(null);
+                        + "WHERE event_id >= ? AND event_id <= ? AND filing_id IS NULL AND occurred_on <= ?")) {
+                    // the parts are ranges of the open items' event ids
                     for (int from = 0, part = 1; from < ids.size(); from += perEntry, part++) {
                         String id = "loyalty-filing:" + entity + ":" + day + ":" + part;
                         assign.setString(1, id);
                         assign.setString(2, ids.get(from));
                         assign.setString(3, ids.get(Math.min(ids.size(), from + perEntry) - 1));
+                        assign.setDate(4, closed);
                         assign.addBatch();
                         filings.add(id);
                     }
@@ -497,7 +492,7 @@ public final class HandWrittenFlows {
                     Thread poster = new Thread(() -> {
                         try {
                             for (String id; (id = queue.poll()) != null; ) {
-                                postFiling(pc, id, entity, day, parts, journal, http, erp, authorization, producer, args[4]);
+                                postFiling(pc, id, entity, day, parts, journal, erp, producer, args[4]);
                             }
                         } catch (Exception e) {
                             e.printStackTrace();
@@ -521,7 +516,7 @@ public final class HandWrittenFlows {
 
     /** One part of the day: its transactions read back, claimed, posted as one journal entry, confirmed, published. */
     private static void postFiling(Connection c, String id, String entity, String day, LedgerParts parts,
-                                   BulkJournal journal, HttpClient http, URI erp, String authorization,
+                                   BulkJournal journal, ErpClient erp,
                                    KafkaProducer<String, byte[]> producer, String ledgerTopic) throws Exception {
         {
             List<io.interchange.model.LoyaltyTransaction> items = new ArrayList<>();
@@ -550,11 +545,8 @@ public final class HandWrittenFlows {
             String at = BulkJournal.now();
             BulkJournal.Entry entry = journal.entry(p, at);
             // one entry per request: an entry of a full filing is 800 lines already
-            HttpRequest request = HttpRequest.newBuilder(erp).timeout(Duration.ofSeconds(30))
-                    .header("Content-Type", SoapSupport.CONTENT_TYPE).header("Authorization", authorization)
-                    .POST(HttpRequest.BodyPublishers.ofString(BulkJournal.request(List.of(entry), at), StandardCharsets.UTF_8))
-                    .build();
-            HttpResponse<byte[]> answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> answer = erp.http.send(erp.request(BulkJournal.request(List.of(entry), at),
+                    Duration.ofSeconds(30)), HttpResponse.BodyHandlers.ofByteArray());
             ErpConnector.ErpAnswer a = BulkJournal.read(answer.statusCode(), answer.body()).get(entry.id());
             if (a == null) throw new IllegalStateException("no answer for posting " + p.postingId());
             var conf = LedgerParts.confirmation(p, a, env.correlationId());
@@ -570,6 +562,22 @@ public final class HandWrittenFlows {
             }
             c.commit();
             producer.send(record(ledgerTopic, LedgerParts.ledgerEnvelope(p, env), LedgerParts.ledgerJson(p, conf))).get();
+        }
+    }
+
+    /** The S/4HANA peer's journal-entry service: its URL, HTTP Basic credentials and one shared HTTP/1.1 client. */
+    private record ErpClient(URI uri, String authorization, HttpClient http) {
+        /** From the post and file flows' arguments 6 to 8: URL, user, password. */
+        static ErpClient of(String[] args) {
+            return new ErpClient(URI.create(args[6]), "Basic " + Base64.getEncoder().encodeToString(
+                    (args[7] + ":" + args[8]).getBytes(StandardCharsets.UTF_8)),
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build());
+        }
+
+        HttpRequest request(String soap, Duration timeout) {
+            return HttpRequest.newBuilder(uri).timeout(timeout).header("Content-Type", SoapSupport.CONTENT_TYPE)
+                    .header("Authorization", authorization)
+                    .POST(HttpRequest.BodyPublishers.ofString(soap, StandardCharsets.UTF_8)).build();
         }
     }
 
