@@ -62,6 +62,32 @@ public final class BillingEventTranslator {
     /** Event ids become idempotency keys, Kafka headers and store columns (at most 200 characters there). */
     static final Pattern EVENT_ID = Pattern.compile("[A-Za-z0-9_.:\\-]{1,200}");
     static final int MAX_LEGAL_ENTITY_LENGTH = 50;
+    /** True when every byte is ASCII other than NUL. */
+    private static boolean plainAscii(byte[] body) {
+        for (byte b : body) {
+            if (b <= 0) return false;
+        }
+        return true;
+    }
+
+    /**
+     * The body as text: JSON between systems is UTF-8 (RFC 8259), decoded strictly so that no other encoding is guessed
+     * and no malformed sequence is silently replaced; a byte order mark is refused.
+     */
+    private static String strictUtf8(byte[] body) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new WebhookRejection(400, "body is not valid UTF-8 (" + e.getMessage() + "); send the event as UTF-8 JSON");
+        }
+        if (text.startsWith("\uFEFF")) {
+            throw new WebhookRejection(400, "body starts with a byte order mark; send the event as UTF-8 JSON without one");
+        }
+        return text;
+    }
+
     /** {@code created}: seconds since the epoch, from 2000-01-01 to 9999-12-31. */
     static final long MIN_CREATED = 946_684_800L;
     static final long MAX_CREATED = 253_402_300_799L;
@@ -157,24 +183,17 @@ public final class BillingEventTranslator {
      * data.object every Stripe event has.
      */
     public JsonNode parse(byte[] body) {
-        String text;
-        try {
-            // JSON between systems is UTF-8 (RFC 8259); decoded strictly so that no other encoding is guessed and no
-            // malformed sequence is silently replaced
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
-        } catch (CharacterCodingException e) {
-            throw new WebhookRejection(400, "body is not valid UTF-8 (" + e.getMessage() + "); send the event as UTF-8 JSON");
-        }
-        if (text.startsWith("\uFEFF")) {
-            throw new WebhookRejection(400, "body starts with a byte order mark; send the event as UTF-8 JSON without one");
-        }
         JsonNode event;
         try {
-            event = JSON.readTree(text);
+            // the usual body is plain ASCII without NUL bytes: read as bytes, Jackson can take it for nothing but
+            // UTF-8 (it guesses UTF-16 or UTF-32 only from a byte order mark or zero bytes), and nothing is decoded
+            // twice; any other body is first decoded strictly
+            event = plainAscii(body) ? JSON.readTree(body) : JSON.readTree(strictUtf8(body));
         } catch (JsonProcessingException e) {
             throw new WebhookRejection(400, "malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()));
+        } catch (WebhookRejection e) {
+            throw e;
         } catch (Exception e) {
             throw new WebhookRejection(400, "unreadable body: " + e.getMessage());
         }
