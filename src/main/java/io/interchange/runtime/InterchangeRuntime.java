@@ -35,6 +35,7 @@ import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingSource;
 import io.interchange.reliability.DeadLetterRecorder;
+import io.interchange.store.DeadLetterMetrics;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
@@ -117,13 +118,18 @@ import java.util.TreeSet;
 public final class InterchangeRuntime implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(InterchangeRuntime.class);
+    /** How often the open dead letters are counted for the metrics (one query on the store). */
+    private static final Duration DEAD_LETTER_METRICS_INTERVAL = Duration.ofSeconds(10);
 
     private final Config config;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<BillingEventStream> streams = new ArrayList<>();
     private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
     private ErpBreakers breakers;
-    /** The customer sync's meters, published once Camel's registry exists (it is made when Camel starts). */
+    /**
+     * Meters of parts made before Camel's registry exists (it is made when Camel starts): the customer sync's, the
+     * dead-letter store's. Published once it does.
+     */
     private final CompositeMeterRegistry customerMeters = new CompositeMeterRegistry();
     private final List<RestClient> restClients = new ArrayList<>();
     private ErpAccess erpAccess;
@@ -175,6 +181,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         resources.add(store);
         int reopened = store.deadLetters().reopenInterruptedReplays();
         if (reopened > 0) LOG.warn("{} replay(s) interrupted by the last stop are open again", reopened);
+        resources.add(new DeadLetterMetrics(store.deadLetters(), customerMeters).start(DEAD_LETTER_METRICS_INTERVAL));
 
         MappingSource source = config.isSet(Settings.MAPPINGS_DIR)
                 ? MappingSource.directory(config.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled();
