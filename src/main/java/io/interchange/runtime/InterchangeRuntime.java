@@ -36,6 +36,7 @@ import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingSource;
 import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.store.DeadLetterMetrics;
+import io.interchange.connectors.erp.ErpCallMetrics;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.BillingWebhookRoute;
@@ -260,6 +261,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     new S4BusinessPartners(mappings, config.get(Settings.S4_LOGICAL_SYSTEM), null, clock),
                     new LegacyCustomers(mappings));
             erpAccess.bind(main::bind);
+            main.bind("erpCallMetrics", new ErpCallMetrics(erpAccess.connectors(), customerMeters));
             main.configure().addRoutesBuilder(new ErpCallRoute(erpAccess));
         }
         List<ErpConnector> erps = flows.contains(FLOW_LEDGER) ? erpAccess.connectors() : List.of();
