@@ -16,6 +16,7 @@ import io.interchange.connectors.crm.SalesforceChangeEvents;
 import io.interchange.connectors.crm.SalesforceConnection;
 import io.interchange.connectors.crm.SalesforceSubscription;
 import io.interchange.connectors.erp.ErpAccess;
+import io.interchange.connectors.erp.ErpCallMetrics;
 import io.interchange.connectors.erp.ErpConnector;
 import io.interchange.connectors.erp.LegacyCustomers;
 import io.interchange.connectors.erp.LegacyErpConnector;
@@ -51,6 +52,7 @@ import io.interchange.routes.SalesforceCdcRoute;
 import io.interchange.routes.StoreMaintenanceRoute;
 import io.interchange.routes.WebhookRoute;
 import io.interchange.sandbox.EmbeddedKafka;
+import io.interchange.store.DeadLetterMetrics;
 import io.interchange.store.Store;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -117,13 +119,18 @@ import java.util.TreeSet;
 public final class InterchangeRuntime implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(InterchangeRuntime.class);
+    /** How often the open dead letters are counted for the metrics (one query on the store). */
+    private static final Duration DEAD_LETTER_METRICS_INTERVAL = Duration.ofSeconds(10);
 
     private final Config config;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<BillingEventStream> streams = new ArrayList<>();
     private final List<LedgerBatch> ledgerBatches = new ArrayList<>();
     private ErpBreakers breakers;
-    /** The customer sync's meters, published once Camel's registry exists (it is made when Camel starts). */
+    /**
+     * Meters of parts made before Camel's registry exists (it is made when Camel starts): the customer sync's, the
+     * dead-letter store's. Published once it does.
+     */
     private final CompositeMeterRegistry customerMeters = new CompositeMeterRegistry();
     private final List<RestClient> restClients = new ArrayList<>();
     private ErpAccess erpAccess;
@@ -175,6 +182,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         resources.add(store);
         int reopened = store.deadLetters().reopenInterruptedReplays();
         if (reopened > 0) LOG.warn("{} replay(s) interrupted by the last stop are open again", reopened);
+        resources.add(new DeadLetterMetrics(store.deadLetters(), customerMeters).start(DEAD_LETTER_METRICS_INTERVAL));
 
         MappingSource source = config.isSet(Settings.MAPPINGS_DIR)
                 ? MappingSource.directory(config.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled();
@@ -253,6 +261,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                     new S4BusinessPartners(mappings, config.get(Settings.S4_LOGICAL_SYSTEM), null, clock),
                     new LegacyCustomers(mappings));
             erpAccess.bind(main::bind);
+            main.bind("erpCallMetrics", new ErpCallMetrics(erpAccess.connectors(), customerMeters));
             main.configure().addRoutesBuilder(new ErpCallRoute(erpAccess));
         }
         List<ErpConnector> erps = flows.contains(FLOW_LEDGER) ? erpAccess.connectors() : List.of();

@@ -32,12 +32,22 @@ public class DeadLetterStore {
                        Instant createdAt) {
     }
 
+    /** Open dead letters of one route and legal entity ({@code entity} null when the headers name none). */
+    public record OpenCount(String routeId, String entity, long count) {
+    }
+
+    /** Told of every new dead letter once it is stored (not of a replay that failed again: that one re-opens). */
+    public interface ParkListener {
+        void parked(String routeId, String failureKind, String errorClass);
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, route_id, status, correlation_id, idempotency_key, failure_kind, "
             + "error_class, error_message, attempts, headers_json, payload, created_at, updated_at";
 
     private final Jdbc jdbc;
     private final Clock clock;
+    private volatile ParkListener parkListener = (route, kind, error) -> { };
 
     DeadLetterStore(DataSource ds, Clock clock) {
         this.jdbc = new Jdbc(ds);
@@ -48,7 +58,7 @@ public class DeadLetterStore {
     public long add(String routeId, String correlationId, String idempotencyKey, String failureKind,
                     String errorClass, String errorMessage, int attempts, Map<String, String> headers, byte[] payload) {
         Instant now = clock.instant();
-        return jdbc.insertReturningId("INSERT INTO dead_letter (route_id, status, correlation_id, idempotency_key, "
+        long id = jdbc.insertReturningId("INSERT INTO dead_letter (route_id, status, correlation_id, idempotency_key, "
                 + "failure_kind, error_class, error_message, attempts, headers_json, payload, created_at, updated_at, "
                 + "legal_entity, customer_id) VALUES (?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ps -> {
             ps.setString(1, routeId);
@@ -65,6 +75,20 @@ public class DeadLetterStore {
             ps.setString(12, legalEntityOf(headers));
             ps.setString(13, customerOf(headers));
         });
+        parkListener.parked(routeId, failureKind, errorClass);
+        return id;
+    }
+
+    /** The one listener told of new dead letters ({@link DeadLetterMetrics}); replaces the one before. */
+    public void onParked(ParkListener listener) {
+        this.parkListener = listener;
+    }
+
+    /** Open dead letters by route and legal entity, in one query (the metrics' gauge reads it). */
+    public List<OpenCount> openByRouteAndEntity() {
+        return jdbc.query("SELECT route_id, legal_entity, COUNT(*) FROM dead_letter WHERE status = 'OPEN' "
+                + "GROUP BY route_id, legal_entity", ps -> { },
+                rs -> new OpenCount(rs.getString(1), rs.getString(2), rs.getLong(3)));
     }
 
     /** A replay failed again: back to OPEN with the new error, attempts added to the old. */

@@ -7,6 +7,8 @@ import io.interchange.reliability.PermanentFailure;
 import io.interchange.reliability.TransientFailure;
 import io.interchange.routes.RestTargetRoute;
 import io.interchange.sandbox.rest.RestPeerSupport;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.AfterAll;
@@ -90,6 +92,7 @@ public abstract class OutboundRestContract {
     protected static CamelContext startRoute(RestClient client) throws Exception {
         CamelContext context = new DefaultCamelContext();
         context.getRegistry().bind(client.target().clientBean(), client.clientConfigurer());
+        context.getRegistry().bind("meters", new SimpleMeterRegistry());
         context.addRoutes(new RestTargetRoute(client.target()));
         context.start();
         client.start(context);
@@ -179,6 +182,8 @@ public abstract class OutboundRestContract {
     @Test
     void a429IsWaitedOutForItsRetryAfterAndAskedAgainAndOneThatLastsIsTransient() {
         String seed = seed();
+        double answered429 = rateLimitCount(RestClient.RATE_LIMITED);
+        double waited = rateLimitCount(RestClient.WAITED);
         peer().rateLimitNext(1, "1");
         int before = sent();
         long started = System.nanoTime();
@@ -195,6 +200,15 @@ public abstract class OutboundRestContract {
         assertThat(failure).isInstanceOf(TransientFailure.class).hasMessageContaining("429");
         assertThat(FailureClassifier.isTransient(failure)).as("retried by the route policy, not dead-lettered").isTrue();
         assertThat(sent() - before).isEqualTo(retries + 1);
+        // in metrics: every 429, and at least the wait for the first one's Retry-After
+        assertThat(rateLimitCount(RestClient.RATE_LIMITED) - answered429).isEqualTo(1 + retries + 1);
+        assertThat(rateLimitCount(RestClient.WAITED) - waited).isGreaterThanOrEqualTo(1);
+    }
+
+    private double rateLimitCount(String event) {
+        MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
+        return meters.get(RestClient.RATE_LIMIT_METRIC).tag("system", client.target().system()).tag("event", event)
+                .counter().count();
     }
 
     @Test

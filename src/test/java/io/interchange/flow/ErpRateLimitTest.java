@@ -44,5 +44,21 @@ class ErpRateLimitTest {
         // 20 requests at 5 per second: the throttle cannot let them through in under three full periods
         assertThat(took).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
         assertThat(kit.s4.postings()).hasSize(20);
+
+        // in metrics: every posting request timed, and the throttle's share of the time as its own
+        String metrics = kit.get("/observe/metrics").body();
+        assertThat(sample(metrics, "interchange_erp_call_seconds_count{call=\"post\",outcome=\"2xx\",target=\"S4HANA\"}"))
+                .isGreaterThanOrEqualTo(20);
+        // the backlog took three periods or more, much of them with a request held at the throttle (the peer answers in
+        // milliseconds): the waits add up to a second at least (about two in the runs measured)
+        assertThat(sample(metrics, "interchange_erp_throttle_wait_seconds_sum{target=\"S4HANA\"}")).isGreaterThanOrEqualTo(1);
+        assertThat(sample(metrics, "interchange_erp_throttle_wait_seconds_count{target=\"S4HANA\"}")).isGreaterThanOrEqualTo(20);
+    }
+
+    private static double sample(String exposition, String series) {
+        for (String line : exposition.split("\n")) {
+            if (line.startsWith(series + " ")) return Double.parseDouble(line.substring(series.length() + 1).strip());
+        }
+        throw new AssertionError(series + " not in the metrics");
     }
 }

@@ -155,7 +155,11 @@ public final class RuntimeKit implements AutoCloseable {
     public HttpResponse<String> get(String path) throws Exception {
         String basic = java.util.Base64.getEncoder().encodeToString((runtime.config().get(Settings.MANAGEMENT_USER) + ":"
                 + runtime.config().get(Settings.MANAGEMENT_PASSWORD)).getBytes(StandardCharsets.UTF_8));
+        // HTTP/1.1 as Prometheus speaks it: the client's default first offers an h2c upgrade, and a long answer (the
+        // metrics) then came back now and then as bytes the client read as HTTP/2 frames ("Frame type(97) ... exceeds
+        // MAX_FRAME_SIZE")
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+                .version(HttpClient.Version.HTTP_1_1)
                 .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
     }
 

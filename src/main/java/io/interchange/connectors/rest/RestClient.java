@@ -3,6 +3,8 @@ package io.interchange.connectors.rest;
 import io.interchange.reliability.FailureClassifier;
 import io.interchange.reliability.PermanentFailure;
 import io.interchange.reliability.TransientFailure;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -14,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The client of one REST target: every request goes through the target's route (camel-http, throttled to its rate;
@@ -36,9 +39,18 @@ public final class RestClient {
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     private static final Logger LOG = LoggerFactory.getLogger(RestClient.class);
     private static final long FIRST_BACKOFF_MS = 500;
+    /** {@code interchange_rest_rate_limit_total{system,event}}: {@link #RATE_LIMITED}, {@link #WAITED}, {@link #REFUSED}. */
+    public static final String RATE_LIMIT_METRIC = "interchange.rest.rate.limit";
+    /** The target answered 429. */
+    public static final String RATE_LIMITED = "answered_429";
+    /** A request waited for the target's rate-limit window before it was sent. */
+    public static final String WAITED = "waited";
+    /** A request was not sent: the window stays closed longer than the target's max wait. */
+    public static final String REFUSED = "refused";
 
     private final RestTarget target;
     private final RateLimits limits = new RateLimits();
+    private final Map<String, Counter> rateLimitCounters = new ConcurrentHashMap<>();
     private volatile ProducerTemplate template;
 
     public RestClient(RestTarget target) {
@@ -54,9 +66,27 @@ public final class RestClient {
         return target.auth().configured();
     }
 
-    /** Binds the client to the started Camel context whose route {@link RestTarget#routeUri()} it sends through. */
+    /**
+     * Binds the client to the started Camel context whose route {@link RestTarget#routeUri()} it sends through, and its
+     * rate-limit counter to the context's meter registry, if it has one.
+     */
     public void start(CamelContext context) {
         this.template = context.createProducerTemplate();
+        MeterRegistry meters = context.getRegistry().findSingleByType(MeterRegistry.class);
+        if (meters == null) meters = context.getRegistry().findByType(MeterRegistry.class).stream().findFirst().orElse(null);
+        if (meters == null) return;
+        // each event counted from zero, so a dashboard's rate shows 0 rather than nothing before the first 429
+        for (String event : new String[]{RATE_LIMITED, WAITED, REFUSED}) {
+            rateLimitCounters.put(event, Counter.builder(RATE_LIMIT_METRIC)
+                    .description("the target's rate limit: 429 answers, waits for its window, requests refused for a "
+                            + "window longer than the target's max wait")
+                    .tag("system", target.system()).tag("event", event).register(meters));
+        }
+    }
+
+    private void count(String event) {
+        Counter c = rateLimitCounters.get(event);
+        if (c != null) c.increment();
     }
 
     /**
@@ -104,6 +134,7 @@ public final class RestClient {
                 continue;
             }
             if (status == 429) {
+                count(RATE_LIMITED);
                 boolean vetoed = target.noRetryHeader() != null
                         && "false".equalsIgnoreCase(headers.getOrDefault(target.noRetryHeader(), "").strip());
                 if (rateLimited < target.rateLimitRetries() && !vetoed) {
@@ -130,11 +161,13 @@ public final class RestClient {
         RateLimits.Window closed = limits.closed();
         if (closed.length().isZero()) return;
         if (closed.length().compareTo(target.maxWait()) > 0) {
+            count(REFUSED);
             throw new TransientFailure(target.system() + " " + request.describe() + " not sent: the rate limit allows "
                     + "no request for another " + closed.length().toSeconds() + " s (" + closed.why() + ")");
         }
         LOG.info("{} rate limit ({}): waiting {} ms before {}", target.system(), closed.why(), closed.length().toMillis(),
                 request.describe());
+        count(WAITED);
         sleep(closed.length().toMillis() + 1);
     }
 
