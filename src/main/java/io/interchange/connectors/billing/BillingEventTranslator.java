@@ -312,7 +312,13 @@ public final class BillingEventTranslator {
             throw new WebhookRejection(413, "event " + id + " is too large: its canonical " + route.type.name()
                     .toLowerCase() + " would be " + json.length + " bytes, more than " + MAX_CANONICAL_BYTES);
         }
-        if (references != null) references.recordAll(references(intermediate, canonical, entity.legalEntity()));
+        if (references != null) {
+            List<BillingReferences.Reference> record = references(intermediate, canonical, entity.legalEntity());
+            // the first record of an object stands: an invoice's later events (paid, payment succeeded) found its
+            // record above and write nothing, instead of a transaction of their own that changes nothing
+            if (entity.related() != null) record.removeIf(r -> r.objectId().equals(entity.related().objectId()));
+            if (!record.isEmpty()) references.recordAll(record);
+        }
         return new Translated(envelope, canonical, json, id);
     }
 
