@@ -62,10 +62,44 @@ public final class BillingEventTranslator {
     /** Event ids become idempotency keys, Kafka headers and store columns (at most 200 characters there). */
     static final Pattern EVENT_ID = Pattern.compile("[A-Za-z0-9_.:\\-]{1,200}");
     static final int MAX_LEGAL_ENTITY_LENGTH = 50;
-    /** True when every byte is ASCII other than NUL. */
-    private static boolean plainAscii(byte[] body) {
-        for (byte b : body) {
-            if (b <= 0) return false;
+    /**
+     * True when the body is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF, as
+     * the strict decoder takes it) without a byte order mark or NUL bytes; checked without decoding anything.
+     */
+    static boolean plainUtf8(byte[] b) {
+        int n = b.length;
+        if (n >= 3 && (b[0] & 0xFF) == 0xEF && (b[1] & 0xFF) == 0xBB && (b[2] & 0xFF) == 0xBF) return false;
+        int i = 0;
+        while (i < n) {
+            int c = b[i] & 0xFF;
+            if (c >= 0x01 && c <= 0x7F) {
+                i++;
+                continue;
+            }
+            int more;
+            int lo = 0x80;
+            int hi = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) {
+                more = 1;
+            } else if (c >= 0xE0 && c <= 0xEF) {
+                more = 2;
+                if (c == 0xE0) lo = 0xA0;
+                if (c == 0xED) hi = 0x9F;
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                more = 3;
+                if (c == 0xF0) lo = 0x90;
+                if (c == 0xF4) hi = 0x8F;
+            } else {
+                return false; // NUL, a continuation byte first, C0, C1, F5..FF
+            }
+            if (i + more >= n) return false; // truncated at the end
+            int second = b[i + 1] & 0xFF;
+            if (second < lo || second > hi) return false;
+            for (int k = 2; k <= more; k++) {
+                int next = b[i + k] & 0xFF;
+                if (next < 0x80 || next > 0xBF) return false;
+            }
+            i += more + 1;
         }
         return true;
     }
@@ -185,10 +219,10 @@ public final class BillingEventTranslator {
     public JsonNode parse(byte[] body) {
         JsonNode event;
         try {
-            // the usual body is plain ASCII without NUL bytes: read as bytes, Jackson can take it for nothing but
-            // UTF-8 (it guesses UTF-16 or UTF-32 only from a byte order mark or zero bytes), and nothing is decoded
-            // twice; any other body is first decoded strictly
-            event = plainAscii(body) ? JSON.readTree(body) : JSON.readTree(strictUtf8(body));
+            // the usual body is well-formed UTF-8 without a byte order mark or NUL bytes: read as bytes, Jackson can
+            // take it for nothing but UTF-8 (it guesses UTF-16 or UTF-32 only from a byte order mark or zero bytes),
+            // and nothing is decoded twice; any other body is decoded strictly first, which says what is wrong
+            event = plainUtf8(body) ? JSON.readTree(body) : JSON.readTree(strictUtf8(body));
         } catch (JsonProcessingException e) {
             throw new WebhookRejection(400, "malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()));
