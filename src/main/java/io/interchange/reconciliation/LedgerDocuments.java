@@ -17,8 +17,9 @@ import java.util.function.Consumer;
  * ({@code Invoice <number>} on the receivable, {@code Payment <payment id>} on the bank, {@code Refund <refund id>} on
  * the refunds account, {@code Credit note <number>} on revenue), whose amount is the document's (the invoice total, the
  * payment, the refund, the credit note net of included tax). The legacy ledger keeps no header text: there the kind is
- * the first anchor found on a debit line, payment before refund before credit note before invoice (a payment's entry
- * also credits {@code Invoice <number>}). Anything else (reversals, write-offs, disputes, loyalty points) is
+ * that of the first anchor found, payment before refund before credit note before invoice (a payment's entry also
+ * credits {@code Invoice <number>}), on a debit line; found on a credit line first, the document is the reversal of
+ * one. Anything else (reversals, write-offs, disputes, loyalty points) is
  * {@code OTHER}: checked against our confirmations, not against billing.
  */
 final class LedgerDocuments {
@@ -66,6 +67,8 @@ final class LedgerDocuments {
                     kind = a[0];
                     break;
                 }
+                // the anchor credited: the reversal of such a document (a voided credit note debits the receivable)
+                if (anchor(lines, a[1], false) != null) break;
             }
         } else if (!OTHER.equals(kind)) {
             String prefix = prefix(kind);

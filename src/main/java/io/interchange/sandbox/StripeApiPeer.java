@@ -69,6 +69,11 @@ public final class StripeApiPeer extends RestPeerSupport {
         listed.computeIfAbsent(path, p -> new ConcurrentHashMap<>()).put(object.path("id").asText(), object);
     }
 
+    /** Whether a list endpoint serves objects of this kind ({@code object}: invoice, invoice_payment, ...). */
+    public boolean lists(String objectKind) {
+        return LIST_PATHS.containsKey(objectKind);
+    }
+
     /** Takes an object off its list endpoint. */
     public void removeObject(String kind, String id) {
         Map<String, JsonNode> objects = listed.get(LIST_PATHS.get(kind));
