@@ -102,6 +102,17 @@ class ReconciliationTest {
             assertThat(s.run().confirmationRecords()).as(s.text()).isEqualTo(9);
             assertThat(s.run().matched()).as(s.text()).isEqualTo(9);
             assertThat(s.run().unreadableRecords()).as(s.text()).isZero();
+            if (entity.equals("GB01")) {
+                // totals per entity and currency: 3 × (invoice 1800.00 + its payment 1800.00 + refund 58.80) a side
+                StringWriter html = new StringWriter();
+                kit.runtime.reconciliation().html(s.runId(), html);
+                assertThat(html.toString()).contains("<tr><td>GB01</td><td>GBP</td><td class=\"num\">9</td>"
+                        + "<td class=\"num\">10976.40</td><td class=\"num\">9</td><td class=\"num\">10976.40</td>"
+                        + "<td class=\"num\">0.00</td></tr>").contains("No differences");
+                StringWriter csv = new StringWriter();
+                kit.runtime.reconciliation().csv(s.runId(), csv);
+                assertThat(csv.toString().split("\r\n")).hasSize(1); // the header alone
+            }
         }
         // the billing lists were read in pages of two, each after the last object of the page before
         assertThat(api.requests().subList(before, api.requests().size()))
@@ -267,6 +278,24 @@ class ReconciliationTest {
             assertThat(e.actor()).isEqualTo("jmx:operator");
             assertThat(e.action()).isEqualTo("reconciliation-run");
         });
+    }
+
+    @Test
+    @Order(2)
+    void theDailyJobReconcilesEachEntitysLastClosedDayOnce() throws Exception {
+        RuntimeKit kit = kit(Databases.Backend.H2);
+        Reconciliation reconciliation = kit.runtime.reconciliation();
+
+        List<Reconciliation.Summary> first = reconciliation.runClosedDays();
+        List<Reconciliation.Summary> second = reconciliation.runClosedDays();
+
+        assertThat(first).extracting(x -> x.run().legalEntity()).containsExactlyInAnyOrder("DE01", "US01", "GB01", "FR01");
+        assertThat(first).allSatisfy(x -> {
+            assertThat(x.run().status()).isEqualTo(ReconciliationRuns.COMPLETED);
+            assertThat(x.run().to()).isEqualTo(x.run().from().plusDays(1));
+            assertThat(x.run().to()).isBeforeOrEqualTo(LocalDate.now(ZoneOffset.UTC).plusDays(1));
+        });
+        assertThat(second).as("a day with a completed run is not run again").isEmpty();
     }
 
     // ----------------------------------------------------------------------------------------------- the sales
