@@ -21,7 +21,8 @@ import org.w3c.dom.Element;
 /**
  * In-process SAP S/4HANA: "Journal Entry – Post" (JournalEntryBulkCreateRequest) over SOAP, validating and posting
  * like SAP, and the released read API a runtime asks what the ledger holds (OData V2 {@value #READ_SERVICE}, entity
- * set {@code A_OperationalAcctgDocItemCube}, one row per document item, filtered by company code and reference).
+ * set {@code A_OperationalAcctgDocItemCube}, one row per document item, filtered by company code and reference, or by
+ * company code and a range of posting dates for a reconciliation).
  *
  * <p>Two of SAP's duplicate behaviours can be chosen: the idempotency framework for synchronous services, which
  * answers a MessageHeader/UUID seen before with the original confirmation ({@link #setIdempotencyWindow}, on by
@@ -422,8 +423,11 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     /**
      * {@code GET …/A_OperationalAcctgDocItemCube?$filter=CompanyCode eq '1010' and DocumentReferenceID eq '…'}: the
      * items of the documents matching every condition (eq on CompanyCode, FiscalYear, AccountingDocument,
-     * DocumentReferenceID, OriginalReferenceDocument, joined by {@code and}), as OData V2 JSON ({@code d.results}),
-     * with {@code $top}/{@code $skip}. Other filters are refused with 400, as a service refuses what it cannot parse.
+     * DocumentReferenceID, OriginalReferenceDocument, AccountingDocCreatedByUser; {@code PostingDate ge} and {@code lt}
+     * a {@code datetime'yyyy-MM-ddT00:00:00'}; joined by {@code and}), by document and item, as OData V2 JSON
+     * ({@code d.results}), with {@code $top}/{@code $skip}; beyond {@link #setMaxPageSize} items the service pages on
+     * its own and links the rest ({@code d.__next}). Other filters are refused with 400, as a service refuses what it
+     * cannot parse.
      */
     private ReadAnswer read(String path, Map<String, String> query) {
         if (!path.equals(READ_SERVICE + "/" + ITEM_CUBE)) {
