@@ -270,6 +270,43 @@ public final class Settings {
     public static final Setting LOYALTY_FILING_MAX = declare("interchange.loyalty.filing-max-transactions", "400", false,
             "Most loyalty transactions in one filing (one journal entry, two lines each: S/4HANA takes 999 lines per "
                     + "entry); a day with more is filed in several parts, all published in the same run.");
+    // reconciliation: billing against the ERP ledger and our confirmations (runs with the billing-ledger flow)
+    public static final Setting RECONCILIATION_DAILY = declare("interchange.reconciliation.daily", "true", false,
+            "Whether each legal entity's previous day is reconciled once it has closed (billing against the ERP ledger "
+                    + "and the confirmations in the store), on one instance at a time (the cluster lock). Runs on demand "
+                    + "over JMX (io.interchange:type=Reconciliation) either way.");
+    public static final Setting RECONCILIATION_CHECK = declare("interchange.reconciliation.check", "PT15M", false,
+            "How often the daily reconciliation looks for days due: a day is reconciled at the first check after it "
+                    + "has closed in the entity's time zone plus interchange.reconciliation.delay, unless a completed "
+                    + "run of it exists.");
+    public static final Setting RECONCILIATION_DELAY = declare("interchange.reconciliation.delay", "PT2H", false,
+            "How long after midnight (in the entity's time zone) a day is reconciled: time for its last events to be "
+                    + "posted.");
+    public static final Setting RECONCILIATION_ENTITIES = declare("interchange.reconciliation.entities", "", false,
+            "Legal entities the daily reconciliation runs for, comma-separated; empty: every entity of "
+                    + "mappings/legal-entities.csv.");
+    public static final Setting RECONCILIATION_MARGIN = declare("interchange.reconciliation.margin", "P3D", false,
+            "How far around the period each side is read, so that a document at the edge of the period finds its "
+                    + "partner dated a little earlier or later on the other side (an invoice finalized just before "
+                    + "midnight, a confirmation recorded just after). Only records within the period itself are reported.");
+    public static final Setting RECONCILIATION_BILLING_PAGE = declare("interchange.reconciliation.billing-page-size",
+            "100", false, "Objects per page of the billing platform's list APIs (Stripe's limit: 1 to 100).");
+    public static final Setting RECONCILIATION_ERP_PAGE = declare("interchange.reconciliation.erp-page-size", "1000",
+            false, "Items (S/4HANA: document lines, $top) or journals (legacy ERP) per page of the ERP ledger's read.");
+    public static final Setting RECONCILIATION_API_VERSION = declare("interchange.reconciliation.api-version", "", false,
+            "Stripe API version the billing objects are read in (one of mappings/stripe/api-versions.csv); empty: "
+                    + "interchange.billing.api-version, or the newest version the runtime knows when that is empty too.");
+    public static final Setting RECONCILIATION_TOPIC = declare("interchange.reconciliation.topic",
+            "interchange.reconciliation.v1", false,
+            "Kafka topic of canonical reconciliation events (io.interchange.reconciliation.completed, one per run).");
+    public static final Setting RECONCILIATION_REPORT_DIR = declare("interchange.reconciliation.report-dir", "", false,
+            "Directory each run's report is written to as reconciliation-<run>.html and reconciliation-<run>.csv; "
+                    + "empty: <interchange.data-dir>/reconciliation.");
+    public static final Setting RECONCILIATION_PROGRESS = declare("interchange.reconciliation.progress-every", "100000",
+            false, "A run logs a progress line every this many records read per side.");
+    public static final Setting RECONCILIATION_RETENTION = declare("interchange.reconciliation.retention", "P90D", false,
+            "How long runs, their spooled records and differences are kept in the store; older ones are deleted when "
+                    + "a run starts.");
     // flow loyalty-crm: loyalty balance and tier back to the CRM records, tier and churn-risk tasks
     public static final Setting LOYALTY_CRM_START = declare("interchange.loyalty.crm.start", "latest", false,
             "Where the loyalty-crm flow starts reading the loyalty topic the first time its consumer group "

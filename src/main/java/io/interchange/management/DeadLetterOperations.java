@@ -405,7 +405,7 @@ public class DeadLetterOperations {
     }
 
     @SuppressWarnings("removal")
-    private static String actor() {
+    static String actor() {
         // The JMX connector runs each operation as the authenticated Subject.
         Subject subject = Subject.getSubject(AccessController.getContext());
         if (subject != null) {

@@ -52,7 +52,9 @@ public enum CanonicalType {
     LOYALTY_FILING_CLOSED("io.interchange.loyalty.filing.closed", LoyaltyFiling.class,
             "urn:interchange:canonical:loyalty-filing:1"),
     CONSENT_CHANGED("io.interchange.consent.changed", ConsentChange.class,
-            "urn:interchange:canonical:consent-change:1");
+            "urn:interchange:canonical:consent-change:1"),
+    RECONCILIATION_COMPLETED("io.interchange.reconciliation.completed", ReconciliationCompleted.class,
+            "urn:interchange:canonical:reconciliation-completed:1");
 
     private final String ceType;
     private final Class<?> dataClass;

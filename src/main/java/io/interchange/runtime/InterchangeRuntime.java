@@ -38,6 +38,9 @@ import io.interchange.mapping.MappingSource;
 import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
+import io.interchange.routes.ReconciliationRoute;
+import io.interchange.reconciliation.Reconciliation;
+import io.interchange.management.ReconciliationOperations;
 import io.interchange.routes.BillingWebhookRoute;
 import io.interchange.routes.LoyaltyEarningRoute;
 import io.interchange.routes.LoyaltyCrmRoute;
@@ -243,7 +246,9 @@ public final class InterchangeRuntime implements AutoCloseable {
             main.configure().addRoutesBuilder(new StripeEventRoute(webhook, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC)));
         }
-        if (flows.contains(FLOW_WEBHOOK) || flows.contains(FLOW_STREAM) || flows.contains(FLOW_CUSTOMER_SYNC)) {
+        // the ledger flow reads billing's lists for its reconciliation
+        if (flows.contains(FLOW_WEBHOOK) || flows.contains(FLOW_STREAM) || flows.contains(FLOW_CUSTOMER_SYNC)
+                || flows.contains(FLOW_LEDGER)) {
             restTarget(stripeApi.client());
         }
         if (flows.contains(FLOW_STREAM)) {
@@ -297,6 +302,13 @@ public final class InterchangeRuntime implements AutoCloseable {
                         instanceId()));
                 LOG.info("Loyalty transactions of {} are filed daily", String.join(", ", loyaltyFiledDaily));
             }
+            reconciliation = new Reconciliation(config, store.reconciliationRuns(), store.confirmations(), entities,
+                    stripeApi, translator, erpAccess, clock);
+            boolean daily = config.getBoolean(Settings.RECONCILIATION_DAILY);
+            if (daily) bindClusterService();
+            main.configure().addRoutesBuilder(new ReconciliationRoute(reconciliation,
+                    config.get(Settings.RECONCILIATION_TOPIC), daily,
+                    config.getDuration(Settings.RECONCILIATION_CHECK).toMillis(), instanceId()));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
             bindSalesforce(FLOW_SALESFORCE);
@@ -343,6 +355,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         DeadLetterOperations operations = new DeadLetterOperations(context, store.deadLetters(), store.audit());
         context.getManagementStrategy().getManagementAgent()
                 .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
+        if (reconciliation != null) {
+            reconciliation.start(context, meters, ReconciliationRoute.PUBLISH);
+            context.getManagementStrategy().getManagementAgent().register(new ReconciliationOperations(reconciliation,
+                    store.reconciliationRuns(), store.audit()), new ObjectName(ReconciliationOperations.OBJECT_NAME));
+        }
 
         if (jmxPort > 0) {
             jmx = JmxConnector.start(config.get(Settings.JMX_HOST), jmxPort, jmxUsers, jmxTls);
@@ -779,6 +796,7 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_SALESFORCE = "crm-salesforce";
     static final String FLOW_LOYALTY = "loyalty-webhook";
     private boolean clusterBound;
+    private Reconciliation reconciliation;
     static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
     static final String FLOW_LOYALTY_CRM = "loyalty-crm";
     static final String FLOW_CONSENT = "consent";
@@ -995,6 +1013,11 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     public CamelContext camelContext() {
         return main.getCamelContext();
+    }
+
+    /** The reconciliation of billing against the ERP ledger, or null when this instance runs no ledger flow. */
+    public Reconciliation reconciliation() {
+        return reconciliation;
     }
 
     public Store store() {

@@ -187,6 +187,9 @@ public final class BillingSimulator implements AutoCloseable {
 
     private Thread thread;
     private volatile boolean running;
+    private volatile java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> objects = o -> { };
+    private static final com.fasterxml.jackson.databind.ObjectMapper OBJECTS =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     private boolean closed;
 
     public BillingSimulator(URI webhookUrl, String signingSecret, long seed, double eventsPerSecond) {
@@ -565,7 +568,22 @@ public final class BillingSimulator implements AutoCloseable {
         };
     }
 
+    /**
+     * Hands each object a genuine event carries, as it is then, to {@code sink}: the billing platform's API knows its
+     * objects (their latest state) as its events showed them, so reading billing from it agrees with its events.
+     */
+    public void onObject(java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> sink) {
+        this.objects = sink;
+    }
+
     private void send(Delivery delivery) throws InterruptedException {
+        if (delivery.kind == Kind.NORMAL && delivery.attempts == 0) {
+            try {
+                objects.accept(OBJECTS.readTree(delivery.body).path("data").path("object"));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("the simulator's own event does not parse", e);
+            }
+        }
         if (delivery.kind != Kind.NORMAL && delivery.attempts == 0) {
             LOG.info("Sending a deliberate {}: {} {} for legal entity {}",
                     describe(delivery.kind), delivery.type, delivery.eventId, delivery.legalEntity);

@@ -12,8 +12,10 @@ import org.w3c.dom.Element;
 
 /**
  * In-process legacy ERP ledger SOAP 1.1 service for legal entities not yet migrated to S/4HANA: {@code PostJournal}
- * (SOAPAction {@value #SOAP_ACTION}) and the lookup by reference {@code FindJournal} (SOAPAction
- * {@value #FIND_ACTION}), which answers every journal the ledger holds under a reference; and its customer service
+ * (SOAPAction {@value #SOAP_ACTION}), the lookup by reference {@code FindJournal} (SOAPAction
+ * {@value #FIND_ACTION}), which answers every journal the ledger holds under a reference, the read of a company's
+ * journals over a range of posting dates, page by page, {@code ListJournals} (SOAPAction {@value #LIST_ACTION}); and
+ * its customer service
  * {@code UpsertCustomer} at {@value #CUSTOMERS_PATH} (SOAPAction {@value #CUSTOMER_ACTION}), keyed per company by the
  * caller's external key.
  *
@@ -27,6 +29,7 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     public static final String NS = "urn:interchange:legacy-erp:ledger:v1";
     public static final String SOAP_ACTION = "\"urn:PostJournal\"";
     public static final String FIND_ACTION = "\"urn:FindJournal\"";
+    public static final String LIST_ACTION = "\"urn:ListJournals\"";
     public static final String CUSTOMERS_PATH = "/legacy/customers";
     public static final String CUSTOMERS_NS = "urn:interchange:legacy-erp:customers:v1";
     public static final String CUSTOMER_ACTION = "\"urn:UpsertCustomer\"";
@@ -38,14 +41,14 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
 
     /** One accepted journal; {@code rawXml} is the request as received. */
     public record Posting(String company, String reference, String fiscalYear, String documentNumber,
-                          String currency, List<Line> lines, String rawXml) {
+                          String currency, List<Line> lines, String rawXml, LocalDate postingDate) {
         public Posting {
             lines = List.copyOf(lines);
         }
     }
 
-    /** One journal line: side D (debit) or C (credit) with a positive amount. */
-    public record Line(String account, String side, BigDecimal amount) {
+    /** One journal line: side D (debit) or C (credit) with a positive amount, and its text (or null). */
+    public record Line(String account, String side, BigDecimal amount, String text) {
     }
 
     // one global range, never restarted (reset() keeps it), like the legacy system's document counter
@@ -138,9 +141,10 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     @Override
     void checkHeaders(Headers headers) throws SoapFault {
         String action = headers.getFirst("SOAPAction");
-        if (!SOAP_ACTION.equals(action) && !FIND_ACTION.equals(action) && !CUSTOMER_ACTION.equals(action)) {
-            throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + ", " + FIND_ACTION + " or "
-                    + CUSTOMER_ACTION + ", got " + action);
+        if (!SOAP_ACTION.equals(action) && !FIND_ACTION.equals(action) && !LIST_ACTION.equals(action)
+                && !CUSTOMER_ACTION.equals(action)) {
+            throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + ", " + FIND_ACTION + ", "
+                    + LIST_ACTION + " or " + CUSTOMER_ACTION + ", got " + action);
         }
     }
 
@@ -148,6 +152,9 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     String handle(Element request, String rawXml) throws SoapFault {
         if ("FindJournal".equals(request.getLocalName())) {
             return find(request);
+        }
+        if ("ListJournals".equals(request.getLocalName())) {
+            return list(request);
         }
         expectElement(request, NS, "PostJournal");
         List<String> problems = new ArrayList<>();
@@ -196,7 +203,7 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
             } else if (amount != null && "C".equals(side)) {
                 credits = credits.add(amount);
             }
-            lines.add(new Line(account, side, amount));
+            lines.add(new Line(account, side, amount, text(line, NS, "Text")));
         }
         if (problems.isEmpty() && debits.compareTo(credits) != 0) {
             problems.add("Journal not balanced: debits " + debits.toPlainString() + " != credits " + credits.toPlainString());
@@ -218,7 +225,7 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
         if (byReference.putIfAbsent(reference, new String[]{documentNumber, fiscalYear}) != null) {
             throw new SoapFault(500, "Client.DuplicateReference", "Reference " + reference + " is being posted");
         }
-        Posting posting = new Posting(company, reference, fiscalYear, documentNumber, currency, lines, rawXml);
+        Posting posting = new Posting(company, reference, fiscalYear, documentNumber, currency, lines, rawXml, postingDate);
         postingByReference.put(reference, posting);
         record(posting);
         return "<l:PostJournalResponse xmlns:l=\"" + NS + "\">" + el("l:DocumentNumber", documentNumber)
@@ -235,17 +242,55 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
         finds.incrementAndGet();
         StringBuilder out = new StringBuilder("<l:FindJournalResponse xmlns:l=\"" + NS + "\">");
         Posting p = postingByReference.get(reference);
-        if (p != null) {
-            out.append("<l:Journal>").append(el("l:Company", p.company())).append(el("l:Reference", p.reference()))
-                    .append(el("l:DocumentNumber", p.documentNumber())).append(el("l:FiscalYear", p.fiscalYear()))
-                    .append(el("l:Currency", p.currency()));
-            for (Line line : p.lines()) {
-                out.append("<l:Line>").append(el("l:Account", line.account())).append(el("l:Side", line.side()))
-                        .append(el("l:Amount", line.amount().toPlainString())).append("</l:Line>");
-            }
-            out.append("</l:Journal>");
-        }
+        if (p != null) journal(out, p);
         return out.append("</l:FindJournalResponse>").toString();
+    }
+
+    private static void journal(StringBuilder out, Posting p) {
+        out.append("<l:Journal>").append(el("l:Company", p.company())).append(el("l:Reference", p.reference()))
+                .append(el("l:DocumentNumber", p.documentNumber())).append(el("l:FiscalYear", p.fiscalYear()))
+                .append(el("l:PostingDate", String.valueOf(p.postingDate()))).append(el("l:Currency", p.currency()));
+        for (Line line : p.lines()) {
+            out.append("<l:Line>").append(el("l:Account", line.account())).append(el("l:Side", line.side()))
+                    .append(el("l:Amount", line.amount().toPlainString()));
+            if (line.text() != null) out.append(el("l:Text", line.text()));
+            out.append("</l:Line>");
+        }
+        out.append("</l:Journal>");
+    }
+
+    /**
+     * {@code ListJournals}: a company's journals posted from {@code PostedFrom} up to, not including,
+     * {@code PostedBefore}, by document number, after the number {@code After} (optional), at most
+     * {@code MaxJournals} (1 to 1000), with {@code More} saying whether others follow.
+     */
+    private String list(Element request) throws SoapFault {
+        expectElement(request, NS, "ListJournals");
+        List<String> problems = new ArrayList<>();
+        String company = field(request, "Company", "", problems);
+        LocalDate from = date(field(request, "PostedFrom", "", problems));
+        LocalDate before = date(field(request, "PostedBefore", "", problems));
+        String after = text(request, NS, "After");
+        int max;
+        try {
+            max = Integer.parseInt(String.valueOf(field(request, "MaxJournals", "", problems)));
+        } catch (NumberFormatException e) {
+            max = -1;
+        }
+        if (problems.isEmpty() && (from == null || before == null)) problems.add("PostedFrom and PostedBefore must be dates in yyyy-MM-dd format");
+        if (problems.isEmpty() && (max < 1 || max > 1000)) problems.add("MaxJournals must be 1 to 1000");
+        if (!problems.isEmpty()) throw SoapFault.client(String.join("; ", problems));
+        List<Posting> matching = new ArrayList<>();
+        for (Posting p : postings()) {
+            if (p.company().equals(company) && !p.postingDate().isBefore(from) && p.postingDate().isBefore(before)
+                    && (after == null || p.documentNumber().compareTo(after) > 0)) {
+                matching.add(p);
+            }
+        }
+        matching.sort(java.util.Comparator.comparing(Posting::documentNumber));
+        StringBuilder out = new StringBuilder("<l:ListJournalsResponse xmlns:l=\"" + NS + "\">");
+        for (Posting p : matching.subList(0, Math.min(max, matching.size()))) journal(out, p);
+        return out.append(el("l:More", String.valueOf(matching.size() > max))).append("</l:ListJournalsResponse>").toString();
     }
 
     /** Journals refused because their reference was already posted. */

@@ -21,7 +21,8 @@ import org.w3c.dom.Element;
 /**
  * In-process SAP S/4HANA: "Journal Entry – Post" (JournalEntryBulkCreateRequest) over SOAP, validating and posting
  * like SAP, and the released read API a runtime asks what the ledger holds (OData V2 {@value #READ_SERVICE}, entity
- * set {@code A_OperationalAcctgDocItemCube}, one row per document item, filtered by company code and reference).
+ * set {@code A_OperationalAcctgDocItemCube}, one row per document item, filtered by company code and reference, or by
+ * company code and a range of posting dates for a reconciliation).
  *
  * <p>Two of SAP's duplicate behaviours can be chosen: the idempotency framework for synchronous services, which
  * answers a MessageHeader/UUID seen before with the original confirmation ({@link #setIdempotencyWindow}, on by
@@ -49,24 +50,26 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     /** One accepted journal entry; {@code rawXml} is the whole request it arrived in. */
     public record Posting(String messageId, String uuid, String companyCode, String fiscalYear,
                           String accountingDocument, String documentReferenceId, String originalReferenceDocument,
-                          String headerText, LocalDate postingDate, String currency, List<Line> lines, String rawXml) {
+                          String headerText, LocalDate postingDate, String currency, List<Line> lines, String rawXml,
+                          String createdByUser) {
         public Posting {
             lines = List.copyOf(lines);
         }
     }
 
-    /** One posted line; {@code glAccount} is null for tax lines. */
-    public record Line(String glAccount, BigDecimal amount, String debitCreditCode, boolean tax) {
+    /** One posted line; {@code glAccount} is null for tax lines, {@code text} (DocumentItemText) may be null. */
+    public record Line(String glAccount, BigDecimal amount, String debitCreditCode, boolean tax, String text) {
     }
 
     private record Entry(String messageId, String uuid, String companyCode, String documentType,
                          LocalDate documentDate, LocalDate postingDate, String documentReferenceId,
                          String originalReferenceDocument, String headerText, String logicalSystem,
-                         List<EntryLine> lines) {
+                         String createdByUser, List<EntryLine> lines) {
     }
 
     private record EntryLine(String label, String glAccount, String taxCode, BigDecimal amount, String currency,
-                             String debitCreditCode, boolean tax, boolean taxBasePresent, String taxBaseCurrency) {
+                             String debitCreditCode, boolean tax, boolean taxBasePresent, String taxBaseCurrency,
+                             String text) {
     }
 
     private record Issue(String typeId, int severity, String note) {
@@ -196,11 +199,11 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
                     .computeIfAbsent(e.companyCode() + "/" + fiscalYear, k -> new AtomicLong(NUMBER_RANGE_START))
                     .incrementAndGet());
             List<Line> lines = e.lines().stream()
-                    .map(l -> new Line(l.glAccount(), l.amount(), l.debitCreditCode(), l.tax())).toList();
+                    .map(l -> new Line(l.glAccount(), l.amount(), l.debitCreditCode(), l.tax(), l.text())).toList();
             Posting posting = new Posting(e.messageId(), e.uuid(), e.companyCode(), fiscalYear, document,
                     e.documentReferenceId(), e.originalReferenceDocument(), e.headerText(), e.postingDate(),
                     e.lines().get(0).currency(),
-                    lines, rawXml);
+                    lines, rawXml, e.createdByUser());
             for (String reference : references(e)) byReference.putIfAbsent(referenceKey(e.companyCode(), reference), posting);
             record(posting);
             issues = List.of(new Issue(POSTED, 1, ("Document posted successfully: BKPFF " + document
@@ -344,7 +347,8 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
         return new Entry(messageId, text(header, null, "UUID"), text(je, null, "CompanyCode"),
                 text(je, null, "AccountingDocumentType"), parseDate(je, "DocumentDate"), parseDate(je, "PostingDate"),
                 text(je, null, "DocumentReferenceID"), text(je, null, "OriginalReferenceDocument"),
-                text(je, null, "DocumentHeaderText"), text(je, null, "OriginalReferenceDocumentLogicalSystem"), lines);
+                text(je, null, "DocumentHeaderText"), text(je, null, "OriginalReferenceDocumentLogicalSystem"),
+                text(je, null, "CreatedByUser"), lines);
     }
 
     private static void maxLength(Element parent, String field, int max) throws SoapFault {
@@ -363,7 +367,8 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
         }
         return new EntryLine(label, text(line, null, "GLAccount"), text(line, null, "TaxCode"),
                 amount == null ? null : parseAmount(amount, label), amount == null ? null : currency(amount),
-                text(line, null, "DebitCreditCode"), tax, base != null, base == null ? null : currency(base));
+                text(line, null, "DebitCreditCode"), tax, base != null, base == null ? null : currency(base),
+                text(line, null, "DocumentItemText"));
     }
 
     // A value the XML schema cannot take fails deserialisation in SAP's SOAP runtime, hence a fault rather than a log.
@@ -418,17 +423,29 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     /**
      * {@code GET …/A_OperationalAcctgDocItemCube?$filter=CompanyCode eq '1010' and DocumentReferenceID eq '…'}: the
      * items of the documents matching every condition (eq on CompanyCode, FiscalYear, AccountingDocument,
-     * DocumentReferenceID, OriginalReferenceDocument, joined by {@code and}), as OData V2 JSON ({@code d.results}),
-     * with {@code $top}/{@code $skip}. Other filters are refused with 400, as a service refuses what it cannot parse.
+     * DocumentReferenceID, OriginalReferenceDocument, AccountingDocCreatedByUser; {@code PostingDate ge} and {@code lt}
+     * a {@code datetime'yyyy-MM-ddT00:00:00'}; joined by {@code and}), by document and item, as OData V2 JSON
+     * ({@code d.results}), with {@code $top}/{@code $skip}; beyond {@link #setMaxPageSize} items the service pages on
+     * its own and links the rest ({@code d.__next}). Other filters are refused with 400, as a service refuses what it
+     * cannot parse.
      */
     private ReadAnswer read(String path, Map<String, String> query) {
         if (!path.equals(READ_SERVICE + "/" + ITEM_CUBE)) {
             return ReadAnswer.odataError(404, "Resource not found for segment '" + path.substring(path.lastIndexOf('/') + 1) + "'");
         }
         Map<String, String> conditions = new java.util.LinkedHashMap<>();
+        LocalDate postedFrom = null;
+        LocalDate postedBefore = null;
         String filter = query.getOrDefault("$filter", "").trim();
         if (!filter.isEmpty()) {
             for (String part : filter.split("\\s+and\\s+")) {
+                java.util.regex.Matcher range = DATE_RANGE.matcher(part.trim());
+                if (range.matches()) {
+                    LocalDate date = LocalDate.parse(range.group(2));
+                    if (range.group(1).equals("ge")) postedFrom = date;
+                    else postedBefore = date;
+                    continue;
+                }
                 java.util.regex.Matcher m = EQ.matcher(part.trim());
                 if (!m.matches() || !FILTERABLE.contains(m.group(1))) {
                     return ReadAnswer.odataError(400, "Invalid filter expression: '" + part.trim() + "'");
@@ -436,27 +453,63 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
                 conditions.put(m.group(1), m.group(2).replace("''", "'"));
             }
         }
+        String order = query.get("$orderby");
+        if (order != null && !ORDERABLE.contains(order.replace(" ", ""))) {
+            return ReadAnswer.odataError(400, "Invalid $orderby: '" + order + "'");
+        }
         int skip = intParam(query.get("$skip"), 0);
         int top = intParam(query.get("$top"), Integer.MAX_VALUE);
+        // like a gateway's maximum page size: beyond it the service pages on its own and links the rest (__next)
+        int page = Math.min(top, maxPageSize);
+        List<Posting> held = new ArrayList<>(postings());
+        held.sort(java.util.Comparator.comparing(Posting::companyCode).thenComparing(Posting::fiscalYear)
+                .thenComparing(Posting::accountingDocument));
         StringBuilder results = new StringBuilder();
         int index = 0;
         int written = 0;
-        for (Posting p : postings()) {
+        boolean more = false;
+        for (Posting p : held) {
             if (!matches(p, conditions)) continue;
+            if (postedFrom != null && (p.postingDate() == null || p.postingDate().isBefore(postedFrom))) continue;
+            if (postedBefore != null && (p.postingDate() == null || !p.postingDate().isBefore(postedBefore))) continue;
             int item = 0;
             for (Line line : p.lines()) {
                 item++;
-                if (index++ < skip || written >= top) continue;
+                if (index++ < skip) continue;
+                if (written >= page) {
+                    more = true;
+                    continue;
+                }
                 if (written++ > 0) results.append(',');
                 results.append(itemJson(p, item, line));
             }
         }
-        return ReadAnswer.json(200, "{\"d\":{\"results\":[" + results + "]}}");
+        String next = "";
+        if (more && page < top) {
+            Map<String, String> nextQuery = new java.util.LinkedHashMap<>(query);
+            nextQuery.put("$skip", String.valueOf(skip + written));
+            if (top != Integer.MAX_VALUE) nextQuery.put("$top", String.valueOf(top - written));
+            StringBuilder link = new StringBuilder();
+            nextQuery.forEach((k, v) -> link.append(link.length() == 0 ? "?" : "&").append(k).append('=')
+                    .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")));
+            next = ",\"__next\":\"" + baseUrl() + READ_SERVICE + "/" + ITEM_CUBE + link + "\"";
+        }
+        return ReadAnswer.json(200, "{\"d\":{\"results\":[" + results + "]" + next + "}}");
+    }
+
+    private volatile int maxPageSize = 5000;
+
+    /** The most items one answer of the read service holds; more are linked with {@code __next} (default 5000). */
+    public void setMaxPageSize(int items) {
+        this.maxPageSize = items;
     }
 
     private static final java.util.regex.Pattern EQ = java.util.regex.Pattern.compile("(\\w+) eq '((?:[^']|'')*)'");
     private static final Set<String> FILTERABLE = Set.of("CompanyCode", "FiscalYear", "AccountingDocument",
-            "DocumentReferenceID", "OriginalReferenceDocument");
+            "DocumentReferenceID", "OriginalReferenceDocument", "AccountingDocCreatedByUser");
+    private static final java.util.regex.Pattern DATE_RANGE =
+            java.util.regex.Pattern.compile("PostingDate (ge|lt) datetime'(\\d{4}-\\d{2}-\\d{2})T00:00:00'");
+    private static final Set<String> ORDERABLE = Set.of("CompanyCode,FiscalYear,AccountingDocument,AccountingDocumentItem");
 
     private static boolean matches(Posting p, Map<String, String> conditions) {
         for (var c : conditions.entrySet()) {
@@ -465,6 +518,7 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
                 case "FiscalYear" -> p.fiscalYear();
                 case "AccountingDocument" -> p.accountingDocument();
                 case "DocumentReferenceID" -> p.documentReferenceId();
+                case "AccountingDocCreatedByUser" -> p.createdByUser();
                 default -> p.originalReferenceDocument();
             };
             // SAP keeps both references upper-cased
@@ -495,6 +549,9 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
                 + jsonField("DocumentReferenceID", upper(p.documentReferenceId())) + ","
                 + jsonField("OriginalReferenceDocument", upper(p.originalReferenceDocument())) + ","
                 + jsonField("ReferenceDocumentType", "BKPFF") + ","
+                + jsonField("DocumentItemText", line.text() == null ? "" : line.text()) + ","
+                + jsonField("AccountingDocumentHeaderText", p.headerText() == null ? "" : p.headerText()) + ","
+                + jsonField("AccountingDocCreatedByUser", p.createdByUser() == null ? "" : p.createdByUser()) + ","
                 + "\"PostingDate\":\"\\/Date(" + ms + ")\\/\"}";
     }
 

@@ -288,6 +288,12 @@ public final class Sandbox implements AutoCloseable {
                 config.get(Settings.BILLING_WEBHOOK_SECRET), System.nanoTime(), eventsPerSecond,
                 BillingSimulator.DEFAULT_BAD_EVENT_INTERVAL, apiVersion);
         billing.customerObjects().forEach(peers.stripeApi::putCustomer);
+        // the billing API lists the invoices, payments, refunds and credit notes the simulator's events carried, as
+        // Stripe's does, so that the reconciliation reads the same billing as the events told
+        StripeApiPeer listing = peers.stripeApi;
+        billing.onObject(o -> {
+            if (listing.lists(o.path("object").asText())) listing.putObject(o);
+        });
         CustomerSimulator customers = null;
         // the HubSpot app's webhooks: the CRM users' contacts and, with consent, opt-outs and the echoes of our writes
         HubSpotWebhookSender webhooks = new HubSpotWebhookSender(URI.create(http + HubSpotWebhook.PATH),
@@ -717,7 +723,7 @@ public final class Sandbox implements AutoCloseable {
                 + (flows(config).contains(CONSENT_FLOW) ? ", " + config.get(Settings.CONSENT_TOPIC) : ""));
         out.println("  S/4HANA peer " + s4.endpointUrl());
         out.println("  legacy peer  " + legacy.endpointUrl());
-        out.println("  billing API  " + stripeApi.url() + "/v1  (Stripe's REST API: invoice lines, customers)");
+        out.println("  billing API  " + stripeApi.url() + "/v1  (Stripe's REST API: invoice lines, customers, lists of invoices, payments, refunds, credit notes)");
         out.println("  Salesforce   " + salesforce.url() + "  (org " + salesforce.orgId + ", Change Data Capture)");
         out.println("  HubSpot API  " + hubSpot.url() + "  (webhooks to POST http://127.0.0.1:"
                 + config.get(Settings.HTTP_PORT) + HubSpotWebhook.PATH + ", sandbox client secret "

@@ -14,7 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The billing platform's REST API as Stripe serves it, for the sandbox and tests: {@code GET /v1/invoices/{id}/lines}
- * (a list object: {@code limit} 1..100, default 10, {@code starting_after}, {@code has_more}, {@code url}),
+ * (a list object: {@code limit} 1..100, default 10, {@code starting_after}, {@code has_more}, {@code url}), the lists
+ * {@code GET /v1/invoices}, {@code /v1/invoice_payments}, {@code /v1/refunds} and {@code /v1/credit_notes} (the same
+ * paging, newest first, filtered by {@code created[gte|gt|lt|lte]}, of the objects {@link #putObject put}),
  * {@code GET /v1/customers/{id}}, and {@code POST /v1/customers} and {@code /v1/customers/{id}} (form-encoded, nested
  * {@code metadata[...]} keys, metadata merged key by key, an empty value unsetting one) under Stripe's idempotency: a
  * request with an {@code Idempotency-Key} seen before with the same parameters is answered as the first time
@@ -35,6 +37,8 @@ public final class StripeApiPeer extends RestPeerSupport {
     }
 
     private final Map<String, List<JsonNode>> invoiceLines = new ConcurrentHashMap<>();
+    /** Objects served by the list endpoints, per list path ({@code /v1/invoices}, ...), by id. */
+    private final Map<String, Map<String, JsonNode>> listed = new ConcurrentHashMap<>();
     private final Map<String, JsonNode> customers = new ConcurrentHashMap<>();
     private final Map<String, Idempotent> idempotency = new ConcurrentHashMap<>();
     private volatile boolean shouldRetry = true;
@@ -54,6 +58,30 @@ public final class StripeApiPeer extends RestPeerSupport {
     public void putInvoiceLines(String invoiceId, List<JsonNode> lines) {
         invoiceLines.put(invoiceId, List.copyOf(lines));
     }
+
+    /**
+     * An object the list endpoint of its kind serves ({@code object}: invoice, invoice_payment, refund, credit_note), as
+     * put: in the shape of the API version the caller asks for. Put again under its id, it replaces the earlier one.
+     */
+    public void putObject(JsonNode object) {
+        String path = LIST_PATHS.get(object.path("object").asText());
+        if (path == null) throw new IllegalArgumentException("no list endpoint serves " + object.path("object").asText());
+        listed.computeIfAbsent(path, p -> new ConcurrentHashMap<>()).put(object.path("id").asText(), object);
+    }
+
+    /** Whether a list endpoint serves objects of this kind ({@code object}: invoice, invoice_payment, ...). */
+    public boolean lists(String objectKind) {
+        return LIST_PATHS.containsKey(objectKind);
+    }
+
+    /** Takes an object off its list endpoint. */
+    public void removeObject(String kind, String id) {
+        Map<String, JsonNode> objects = listed.get(LIST_PATHS.get(kind));
+        if (objects != null) objects.remove(id);
+    }
+
+    private static final Map<String, String> LIST_PATHS = Map.of("invoice", "/v1/invoices",
+            "invoice_payment", "/v1/invoice_payments", "refund", "/v1/refunds", "credit_note", "/v1/credit_notes");
 
     public void putCustomer(JsonNode customer) {
         customers.put(customer.path("id").asText(), customer);
@@ -91,6 +119,7 @@ public final class StripeApiPeer extends RestPeerSupport {
             return error(404, null, "Unrecognized request URL (" + request.method() + ": " + path + ")");
         }
         if (path.matches("/v1/invoices/[^/]+/lines")) return lines(path.split("/")[3], request.queryParams());
+        if (LIST_PATHS.containsValue(path)) return list(path, request.queryParams());
         if (path.matches("/v1/customers/[^/]+")) {
             JsonNode customer = customers.get(path.split("/")[3]);
             return customer == null ? missing("customer", path.split("/")[3]) : withRequestId(Answer.json(200, customer));
@@ -149,6 +178,14 @@ public final class StripeApiPeer extends RestPeerSupport {
     private Answer lines(String invoiceId, Map<String, String> params) {
         List<JsonNode> all = invoiceLines.get(invoiceId);
         if (all == null) return missing("invoice", invoiceId);
+        return page(all, params, "/v1/invoices/" + invoiceId + "/lines", "line_item");
+    }
+
+    /**
+     * One page of a list as Stripe pages it: {@code limit} 1..100 (default 10), after the object {@code starting_after}
+     * names (404 naming {@code kind} when the list has none such), {@code has_more} and the list's {@code url}.
+     */
+    private Answer page(List<JsonNode> all, Map<String, String> params, String url, String kind) {
         int limit;
         try {
             limit = Integer.parseInt(params.getOrDefault("limit", "10"));
@@ -165,7 +202,7 @@ public final class StripeApiPeer extends RestPeerSupport {
             for (int i = 0; i < all.size(); i++) {
                 if (all.get(i).path("id").asText().equals(after)) from = i + 1;
             }
-            if (from < 0) return missing("line_item", after);
+            if (from < 0) return missing(kind, after);
         }
         int to = Math.min(all.size(), from + limit);
         ObjectNode list = JSON.createObjectNode();
@@ -173,8 +210,34 @@ public final class StripeApiPeer extends RestPeerSupport {
         ArrayNode data = list.putArray("data");
         all.subList(from, to).forEach(data::add);
         list.put("has_more", to < all.size());
-        list.put("url", "/v1/invoices/" + invoiceId + "/lines");
+        list.put("url", url);
         return withRequestId(Answer.json(200, list));
+    }
+
+    /**
+     * A list endpoint as Stripe serves it: newest first (by {@code created}, then id), {@code created[gte]},
+     * {@code created[gt]}, {@code created[lt]} and {@code created[lte]} filters, {@code limit} 1..100 (default 10),
+     * {@code starting_after} an object of the list (404 otherwise), {@code has_more} and {@code url}.
+     */
+    private Answer list(String path, Map<String, String> params) {
+        long gte = Long.MIN_VALUE;
+        long lte = Long.MAX_VALUE;
+        try {
+            if (params.containsKey("created[gte]")) gte = Long.parseLong(params.get("created[gte]"));
+            if (params.containsKey("created[gt]")) gte = Long.parseLong(params.get("created[gt]")) + 1;
+            if (params.containsKey("created[lte]")) lte = Long.parseLong(params.get("created[lte]"));
+            if (params.containsKey("created[lt]")) lte = Long.parseLong(params.get("created[lt]")) - 1;
+        } catch (NumberFormatException e) {
+            return stripeError(400, "invalid_request_error", "parameter_invalid_integer", "Invalid integer: created");
+        }
+        long from = gte;
+        long to = lte;
+        List<JsonNode> all = listed.getOrDefault(path, Map.of()).values().stream()
+                .filter(o -> o.path("created").asLong() >= from && o.path("created").asLong() <= to)
+                .sorted(java.util.Comparator.comparingLong((JsonNode o) -> o.path("created").asLong())
+                        .thenComparing(o -> o.path("id").asText()).reversed())
+                .toList();
+        return page(all, params, path, path.substring(4, path.length() - 1));
     }
 
     private Answer missing(String object, String id) {

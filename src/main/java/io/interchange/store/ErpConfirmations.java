@@ -23,9 +23,11 @@ public class ErpConfirmations {
     }
 
     private final Jdbc jdbc;
+    private final DataSource ds;
     private final Clock clock;
 
     ErpConfirmations(DataSource ds, Clock clock) {
+        this.ds = ds;
         this.jdbc = new Jdbc(ds);
         this.clock = clock;
     }
@@ -80,6 +82,63 @@ public class ErpConfirmations {
             jdbc.query(sql, ps -> {
                 for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
             }, ErpConfirmations::read).forEach(c -> found.put(c.postingKey(), c));
+        }
+        return found;
+    }
+
+    /**
+     * Every confirmation of a legal entity recorded from {@code from} up to, not including, {@code to}, streamed in
+     * the order recorded (a fetch size, nothing collected); the number handed to {@code each}.
+     */
+    public long eachRecorded(String legalEntity, Instant from, Instant to, java.util.function.Consumer<Confirmation> each) {
+        try (java.sql.Connection c = ds.getConnection()) {
+            // PostgreSQL streams a result set with a fetch size only inside a transaction
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM erp_confirmation WHERE legal_entity = ? "
+                    + "AND created_at >= ? AND created_at < ? ORDER BY created_at")) {
+                ps.setFetchSize(1000);
+                ps.setString(1, legalEntity);
+                ps.setObject(2, Jdbc.ts(from));
+                ps.setObject(3, Jdbc.ts(to));
+                long n = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        each.accept(read(rs));
+                        n++;
+                    }
+                }
+                return n;
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("Store query failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The confirmations naming any of these ERP documents ({@code company/fiscal year/document}); at most
+     * {@value #FIND_CHUNK} documents per statement.
+     */
+    public List<Confirmation> findByDocuments(Collection<String> documents) {
+        List<Confirmation> found = new java.util.ArrayList<>();
+        List<String> all = List.copyOf(documents);
+        for (int from = 0; from < all.size(); from += FIND_CHUNK) {
+            List<String> chunk = all.subList(from, Math.min(all.size(), from + FIND_CHUNK));
+            String sql = "SELECT * FROM erp_confirmation WHERE (company_code, fiscal_year, accounting_document) IN ("
+                    + String.join(", ", Collections.nCopies(chunk.size(), "(?, ?, ?)")) + ")";
+            found.addAll(jdbc.query(sql, ps -> {
+                int i = 0;
+                for (String document : chunk) {
+                    // company codes may hold a slash; fiscal year and document number do not
+                    int last = document.lastIndexOf('/');
+                    int year = document.lastIndexOf('/', last - 1);
+                    ps.setString(++i, document.substring(0, year));
+                    ps.setString(++i, document.substring(year + 1, last));
+                    ps.setString(++i, document.substring(last + 1));
+                }
+            }, ErpConfirmations::read));
         }
         return found;
     }

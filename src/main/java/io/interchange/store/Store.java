@@ -24,6 +24,7 @@ public final class Store implements AutoCloseable {
     private final DeadLetterStore deadLetters;
     private final AuditTrail audit;
     private final ErpConfirmations confirmations;
+    private final ReconciliationRuns reconciliationRuns;
     private final LoyaltyFilings loyaltyFilings;
     private final BillingReferences billingReferences;
     private final CrossReferences crossReferences;
@@ -42,6 +43,7 @@ public final class Store implements AutoCloseable {
         this.deadLetters = new DeadLetterStore(dataSource, clock);
         this.audit = new AuditTrail(dataSource, clock);
         this.confirmations = new ErpConfirmations(dataSource, clock);
+        this.reconciliationRuns = new ReconciliationRuns(dataSource, clock);
         this.loyaltyFilings = new LoyaltyFilings(dataSource, clock);
         this.billingReferences = new BillingReferences(dataSource, clock);
         // a creation claimed in a target is a pending effect like an idempotency key: its lease
@@ -207,6 +209,10 @@ public final class Store implements AutoCloseable {
 
     public LoyaltyStandings loyaltyStandings() {
         return loyaltyStandings;
+    }
+
+    public ReconciliationRuns reconciliationRuns() {
+        return reconciliationRuns;
     }
 
     public ErpConfirmations confirmations() {

@@ -55,9 +55,9 @@ class LegacyErpPeerTest {
         assertThat(posting.documentNumber()).isEqualTo("LG00000001");
         assertThat(posting.currency()).isEqualTo("GBP");
         assertThat(posting.lines()).containsExactly(
-                new LegacyErpPeer.Line("1200", "D", new BigDecimal("120.00")),
-                new LegacyErpPeer.Line("4000", "C", new BigDecimal("100.00")),
-                new LegacyErpPeer.Line("2200", "C", new BigDecimal("20.00")));
+                new LegacyErpPeer.Line("1200", "D", new BigDecimal("120.00"), null),
+                new LegacyErpPeer.Line("4000", "C", new BigDecimal("100.00"), null),
+                new LegacyErpPeer.Line("2200", "C", new BigDecimal("20.00"), null));
         assertThat(peer.postings()).hasSize(2);
     }
 

@@ -61,9 +61,9 @@ class S4HanaPeerTest {
         assertThat(posting.documentReferenceId()).isEqualTo("INV-MSG-1");
         assertThat(posting.currency()).isEqualTo("EUR");
         assertThat(posting.lines()).containsExactly(
-                new S4HanaPeer.Line("0012100000", new BigDecimal("119.00"), "S", false),
-                new S4HanaPeer.Line("0041000000", new BigDecimal("-100.00"), "H", false),
-                new S4HanaPeer.Line(null, new BigDecimal("-19.00"), "H", true));
+                new S4HanaPeer.Line("0012100000", new BigDecimal("119.00"), "S", false, "line"),
+                new S4HanaPeer.Line("0041000000", new BigDecimal("-100.00"), "H", false, "line"),
+                new S4HanaPeer.Line(null, new BigDecimal("-19.00"), "H", true, null));
         assertThat(posting.rawXml()).contains("JournalEntryBulkCreateRequest");
         assertThat(peer.requestCount()).isEqualTo(2);
         assertThat(peer.rejections()).isEmpty();

@@ -267,6 +267,12 @@ public final class BillingEventTranslator {
         return event;
     }
 
+    /** The shape ({@code mappings/stripe/api-versions.csv}) of objects rendered in an API version, or null if unknown. */
+    public String shape(String apiVersion) {
+        StripeApiVersions.Version version = versions.find(apiVersion);
+        return version == null ? null : version.shape();
+    }
+
     /** True when the event's type is acknowledged without effect (listed in events.csv with no mapping). */
     public boolean ignored(JsonNode event) {
         StripeApiVersions.Version version = versions.find(event.path("api_version").asText(null));
@@ -281,6 +287,28 @@ public final class BillingEventTranslator {
      * entity is not refused here: it is a routing decision, dead-lettered by the ledger.
      */
     public Translated translate(JsonNode event, String correlationId) {
+        return translate(event, correlationId, true);
+    }
+
+    /**
+     * Maps an object read from the billing API, wrapped in the event that would have brought it ({@code type}; its id,
+     * {@code created} and mode the object's), the way {@link #translate} maps a webhook's event (the same normaliser,
+     * legal-entity chain and mapping), but records nothing for later events: reading is not receiving. What it cannot
+     * map is thrown as for a webhook's event.
+     */
+    public Translated translateListed(JsonNode object, String type, String apiVersion) {
+        ObjectNode event = JSON.createObjectNode();
+        event.put("id", "listed_" + object.path("id").asText());
+        event.put("object", "event");
+        event.put("type", type);
+        event.put("api_version", apiVersion);
+        event.set("created", object.path("created"));
+        event.put("livemode", object.path("livemode").asBoolean(true));
+        event.putObject("data").set("object", object);
+        return translate(event, null, false);
+    }
+
+    private Translated translate(JsonNode event, String correlationId, boolean record) {
         String id = event.path("id").asText();
         String type = event.path("type").asText();
         StripeApiVersions.Version version = versions.require(id, event.path("api_version").asText(null));
@@ -346,12 +374,12 @@ public final class BillingEventTranslator {
             throw new WebhookRejection(413, "event " + id + " is too large: its canonical " + route.type.name()
                     .toLowerCase() + " would be " + json.length + " bytes, more than " + MAX_CANONICAL_BYTES);
         }
-        if (references != null) {
-            List<BillingReferences.Reference> record = references(intermediate, canonical, entity.legalEntity());
+        if (references != null && record) {
+            List<BillingReferences.Reference> recorded = references(intermediate, canonical, entity.legalEntity());
             // the first record of an object stands: an invoice's later events (paid, payment succeeded) found its
             // record above and write nothing, instead of a transaction of their own that changes nothing
-            if (entity.related() != null) record.removeIf(r -> r.objectId().equals(entity.related().objectId()));
-            if (!record.isEmpty()) references.recordAll(record);
+            if (entity.related() != null) recorded.removeIf(r -> r.objectId().equals(entity.related().objectId()));
+            if (!recorded.isEmpty()) references.recordAll(recorded);
         }
         return new Translated(envelope, canonical, json, id);
     }

@@ -101,6 +101,38 @@ public final class StripeApi {
     }
 
     /**
+     * Every object of a list endpoint ({@code /v1/invoices}, {@code /v1/invoice_payments}, {@code /v1/refunds},
+     * {@code /v1/credit_notes}) created from {@code createdGte} up to, not including, {@code createdLt} (Unix seconds),
+     * rendered in {@code apiVersion}, handed to {@code each} page by page as Stripe pages them: {@code limit} objects
+     * (1 to 100) a page, newest first, the next page {@code starting_after} the last object of the one before while
+     * {@code has_more} says there is one. Nothing is held beyond a page. Returns the number of objects read.
+     */
+    public long listCreated(String path, long createdGte, long createdLt, String apiVersion, int pageSize,
+                            java.util.function.Consumer<JsonNode> each) {
+        if (pageSize < 1 || pageSize > PAGE) throw new IllegalArgumentException("a Stripe list page holds 1 to 100 objects");
+        long read = 0;
+        String after = null;
+        while (true) {
+            Map<String, String> query = new LinkedHashMap<>();
+            query.put("limit", String.valueOf(pageSize));
+            query.put("created[gte]", String.valueOf(createdGte));
+            query.put("created[lt]", String.valueOf(createdLt));
+            if (after != null) query.put("starting_after", after);
+            JsonNode list = get(path, query, apiVersion);
+            JsonNode data = list.path("data");
+            if (!"list".equals(list.path("object").asText()) || !data.isArray()) {
+                throw new PermanentFailure("Stripe API " + path + " answered something that is not a list");
+            }
+            for (JsonNode object : data) {
+                each.accept(object);
+                read++;
+            }
+            if (!list.path("has_more").asBoolean(false) || data.isEmpty()) return read;
+            after = data.get(data.size() - 1).path("id").asText();
+        }
+    }
+
+    /**
      * Creates a customer ({@code POST /v1/customers}, form-encoded: {@code email}, {@code name},
      * {@code metadata[global_customer_id]} and whatever else {@code params} holds, nested maps as Stripe's bracketed
      * keys) under {@code idempotencyKey}: asked again with the same key and parameters, Stripe answers the customer it

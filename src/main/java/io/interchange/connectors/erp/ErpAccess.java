@@ -158,6 +158,38 @@ public final class ErpAccess {
         throw new IllegalArgumentException("no customer service known for ERP target " + target);
     }
 
+    /**
+     * One page of the target's ledger over a range of posting dates ({@link ErpConnector#rangeRequest}), through the
+     * target's throttle like every request to it, read by {@link ErpConnector#readRange}. It does not pass the breaker:
+     * a reconciliation run is asked for by an operator or its schedule and fails as a whole with the first page it
+     * cannot read, instead of waiting for an ERP that postings are sparing. Failures as for {@link #sendPartners}.
+     */
+    public ErpConnector.LedgerPage readLedgerPage(ProducerTemplate template, String target, String companyCode,
+                                                  java.time.LocalDate from, java.time.LocalDate to, String cursor,
+                                                  int pageSize) {
+        ErpConnector erp = connector(target);
+        ErpConnector.ReadRequest request = erp.rangeRequest(companyCode, from, to, cursor, pageSize);
+        Exchange done = template.send(callEndpoint(target), exchange -> {
+            exchange.setProperty(CALL, READ_CALL);
+            Message m = exchange.getMessage();
+            m.getHeaders().clear();
+            String[] headers = request.headers();
+            for (int i = 0; i + 1 < headers.length; i += 2) m.setHeader(headers[i], headers[i + 1]);
+            if (request.query() != null) m.setHeader(Exchange.HTTP_QUERY, request.query());
+            if (request.body() != null) m.setHeader(Exchange.CONTENT_TYPE, SoapSupport.CONTENT_TYPE);
+            m.setBody(request.body());
+        });
+        if (done.getException() != null) throw classified(target + " ledger read", done.getException());
+        try {
+            return erp.readRange(done.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class),
+                    done.getMessage().getBody(byte[].class), cursor, pageSize);
+        } catch (TransientFailure | PermanentFailure e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new PermanentFailure(target + " ledger read: " + e.getMessage(), e);
+        }
+    }
+
     /** One request to the target's customer service; its answer, or its failure classified. */
     private Object call(ProducerTemplate template, String target, String body, String[] headers) {
         connector(target);
@@ -169,7 +201,7 @@ public final class ErpAccess {
             m.setBody(body);
         });
         Exception failure = done.getException();
-        if (failure != null) throw classified(target, failure);
+        if (failure != null) throw classified(target + " customer service", failure);
         Object answer = done.getProperty(CUSTOMER_ANSWER);
         if (answer == null) {
             throw new IllegalStateException(target + " customer route gave neither an answer nor a failure");
@@ -178,10 +210,10 @@ public final class ErpAccess {
     }
 
     /** Our own failures as they are; anything else (an I/O error of the HTTP client) wrapped as its kind. */
-    private static RuntimeException classified(String target, Exception failure) {
+    private static RuntimeException classified(String service, Exception failure) {
         if (failure instanceof TransientFailure t) return t;
         if (failure instanceof PermanentFailure p) return p;
-        String reason = target + " customer service: " + FailureClassifier.reason(failure);
+        String reason = service + ": " + FailureClassifier.reason(failure);
         return FailureClassifier.isTransient(failure) ? new TransientFailure(reason, failure)
                 : new PermanentFailure(reason, failure);
     }

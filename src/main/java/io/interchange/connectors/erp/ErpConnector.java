@@ -4,6 +4,8 @@ import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.PermanentFailure;
 import org.apache.camel.health.HealthCheck;
 
+import java.math.BigDecimal;
+import java.time.LocalDate;
 import java.util.List;
 
 /**
@@ -108,6 +110,42 @@ public interface ErpConnector {
 
         public boolean isAbsent() {
             return document == null && conflict == null;
+        }
+    }
+
+    /**
+     * The request for one page of the ledger's entries of a company code with a posting date in {@code [from, to)}, as
+     * the ERP's own read API serves them (sent like a {@link #readRequest} to {@link #readUri}): the first page when
+     * {@code cursor} is null, else the page the previous one's {@link LedgerPage#next} names. {@code pageSize}: items
+     * (S/4HANA) or journals (legacy ERP) asked per page; the ERP may answer fewer.
+     */
+    ReadRequest rangeRequest(String companyCode, LocalDate from, LocalDate to, String cursor, int pageSize);
+
+    /**
+     * Reads the answer to {@link #rangeRequest} for {@code cursor} and {@code pageSize}: its lines, in document order
+     * (the lines of one document together), and the cursor of the next page, or null on the last. A failure to answer
+     * is thrown, classified like a posting's.
+     */
+    LedgerPage readRange(int httpStatus, byte[] body, String cursor, int pageSize);
+
+    /** One page of a range read: lines of documents, and where the next page starts (null: none). */
+    record LedgerPage(List<LedgerItem> items, String next) {
+        public LedgerPage {
+            items = List.copyOf(items);
+        }
+    }
+
+    /**
+     * One line of a document the ledger holds, as its read API gives it: the document's key (company code, fiscal year,
+     * number), its reference (the posting's ERP reference, or the legacy journal's reference), posting date, header text
+     * (null where the ERP keeps none), currency, the line's account, debit or credit, positive amount and text.
+     */
+    record LedgerItem(String companyCode, String fiscalYear, String document, String reference, LocalDate postingDate,
+                      String headerText, String currency, String account, boolean debit, BigDecimal amount,
+                      String text) {
+        /** The document's key in the ERP: {@code company/fiscal year/document}. */
+        public String documentKey() {
+            return companyCode + "/" + fiscalYear + "/" + document;
         }
     }
 

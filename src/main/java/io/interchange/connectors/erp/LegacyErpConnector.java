@@ -27,6 +27,7 @@ public final class LegacyErpConnector implements ErpConnector {
 
     public static final String SOAP_ACTION = "\"urn:PostJournal\"";
     public static final String FIND_ACTION = "\"urn:FindJournal\"";
+    public static final String LIST_ACTION = "\"urn:ListJournals\"";
     private static final String NS = "urn:interchange:legacy-erp:ledger:v1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -164,6 +165,60 @@ public final class LegacyErpConnector implements ErpConnector {
         // the legacy ledger confirms without a company code; the posting's stands, as for a posting it confirms
         return holding.document() == null ? holding
                 : Holding.held(new ErpAnswer(holding.document().accountingDocument(), holding.document().fiscalYear(), null));
+    }
+
+    /**
+     * {@code ListJournals}: the company's journals with a posting date from {@code PostedFrom} up to, not including,
+     * {@code PostedBefore}, in document number order, at most {@code MaxJournals}, after the document number
+     * {@code After} (the cursor: the last journal of the page before).
+     */
+    @Override
+    public ReadRequest rangeRequest(String companyCode, java.time.LocalDate from, java.time.LocalDate to, String cursor,
+                                    int pageSize) {
+        String body = "<lg:ListJournals xmlns:lg=\"" + NS + "\"><lg:Company>" + xml(companyCode) + "</lg:Company>"
+                + "<lg:PostedFrom>" + from + "</lg:PostedFrom><lg:PostedBefore>" + to + "</lg:PostedBefore>"
+                + (cursor == null ? "" : "<lg:After>" + xml(cursor) + "</lg:After>")
+                + "<lg:MaxJournals>" + pageSize + "</lg:MaxJournals></lg:ListJournals>";
+        return new ReadRequest(null, new String[]{"SOAPAction", LIST_ACTION}, SoapSupport.envelope(body));
+    }
+
+    /** The journals of a ListJournals answer, line by line; the next page starts after the last, when More says so. */
+    @Override
+    public LedgerPage readRange(int httpStatus, byte[] body, String cursor, int pageSize) {
+        Element root = SoapSupport.successBody("legacy ERP", httpStatus, body);
+        if (!"ListJournalsResponse".equals(root.getLocalName())) {
+            throw new PermanentFailure("legacy ERP answered " + root.getLocalName() + " instead of ListJournalsResponse");
+        }
+        List<LedgerItem> items = new ArrayList<>();
+        String last = null;
+        NodeList journals = root.getElementsByTagNameNS("*", "Journal");
+        for (int i = 0; i < journals.getLength(); i++) {
+            Element journal = (Element) journals.item(i);
+            String document = SoapSupport.text(journal, "DocumentNumber");
+            java.time.LocalDate date;
+            try {
+                date = java.time.LocalDate.parse(String.valueOf(SoapSupport.text(journal, "PostingDate")));
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new PermanentFailure("legacy ERP gave journal " + document + " a posting date that is not a date");
+            }
+            NodeList lines = journal.getElementsByTagNameNS("*", "Line");
+            for (int j = 0; j < lines.getLength(); j++) {
+                Element line = (Element) lines.item(j);
+                BigDecimal amount;
+                try {
+                    amount = new BigDecimal(String.valueOf(SoapSupport.text(line, "Amount")));
+                } catch (NumberFormatException e) {
+                    throw new PermanentFailure("legacy ERP gave a line of journal " + document + " an amount that is not a decimal");
+                }
+                items.add(new LedgerItem(SoapSupport.text(journal, "Company"), SoapSupport.text(journal, "FiscalYear"),
+                        document, SoapSupport.text(journal, "Reference"), date, null,
+                        SoapSupport.text(journal, "Currency"), SoapSupport.text(line, "Account"),
+                        "D".equals(SoapSupport.text(line, "Side")), amount, SoapSupport.text(line, "Text")));
+            }
+            last = document;
+        }
+        boolean more = "true".equals(SoapSupport.text(root, "More"));
+        return new LedgerPage(items, more && last != null ? last : null);
     }
 
     private static String xml(String text) {

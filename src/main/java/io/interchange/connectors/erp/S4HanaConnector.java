@@ -18,6 +18,7 @@ import org.w3c.dom.NodeList;
 
 import java.math.BigDecimal;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -55,6 +56,9 @@ public final class S4HanaConnector implements ErpConnector {
             + "DocumentReferenceID,TransactionCurrency,AmountInTransactionCurrency,DebitCreditCode";
     /** Items one read may return; a journal entry has a handful, so more is a reference shared beyond reason. */
     private static final int READ_TOP = 1000;
+    private static final String RANGE_SELECT = READ_SELECT + ",PostingDate,GLAccount,DocumentItemText,"
+            + "AccountingDocumentHeaderText";
+    private static final String RANGE_ORDER = "CompanyCode,FiscalYear,AccountingDocument,AccountingDocumentItem";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ErpEndpoint endpoint;
@@ -210,16 +214,7 @@ public final class S4HanaConnector implements ErpConnector {
     @Override
     public Holding readHolding(int httpStatus, byte[] body, LedgerPosting posting) {
         String reference = ErpReference.of(posting.sourceEventId());
-        if (httpStatus == 401 || httpStatus == 403) {
-            throw new PermanentFailure("S/4HANA's read service refused the credentials (HTTP " + httpStatus + "); the "
-                    + "communication user needs API_OPLACCTGDOCITEMCUBE_SRV too");
-        }
-        if (httpStatus == 408 || httpStatus == 429 || httpStatus >= 500) {
-            throw new TransientFailure("S/4HANA's read service unavailable (HTTP " + httpStatus + ")" + SoapSupport.snippet(body));
-        }
-        if (httpStatus != 200) {
-            throw new PermanentFailure("S/4HANA's read service answered HTTP " + httpStatus + SoapSupport.snippet(body));
-        }
+        checkReadStatus(httpStatus, body);
         JsonNode results;
         try {
             JsonNode d = JSON.readTree(body).path("d");
@@ -252,6 +247,110 @@ public final class S4HanaConnector implements ErpConnector {
                             a.debits().add(b.debits())));
         }
         return HeldEntries.settle("S/4HANA", reference, new ArrayList<>(documents.values()), posting);
+    }
+
+    /**
+     * {@code $filter} on the company code, the posting date range (OData V2 {@code datetime} literals) and the
+     * communication user that created the documents (the runtime's own postings, not those of the accountants), ordered
+     * by document and item, {@code $top}/{@code $skip} paging. A cursor is the next {@code $skip}, or the query of the
+     * {@code __next} link SAP gives when it pages on its own (server-driven paging).
+     */
+    @Override
+    public ReadRequest rangeRequest(String companyCode, java.time.LocalDate from, java.time.LocalDate to, String cursor,
+                                    int pageSize) {
+        String[] json = {"Accept", "application/json"};
+        if (cursor != null && cursor.startsWith("?")) return new ReadRequest(cursor.substring(1), json, null);
+        String filter = "CompanyCode eq '" + companyCode.replace("'", "''") + "' and PostingDate ge datetime'" + from
+                + "T00:00:00' and PostingDate lt datetime'" + to + "T00:00:00' and AccountingDocCreatedByUser eq '"
+                + user.replace("'", "''") + "'";
+        return new ReadRequest("$filter=" + encode(filter) + "&$select=" + encode(RANGE_SELECT) + "&$orderby="
+                + encode(RANGE_ORDER) + "&$top=" + pageSize + "&$skip=" + (cursor == null ? "0" : cursor)
+                + "&$format=json", json, null);
+    }
+
+    @Override
+    public LedgerPage readRange(int httpStatus, byte[] body, String cursor, int pageSize) {
+        checkReadStatus(httpStatus, body);
+        List<LedgerItem> items = new ArrayList<>();
+        String next;
+        JsonNode d;
+        try {
+            d = JSON.readTree(body).path("d");
+            if (!d.path("results").isArray()) throw new IllegalArgumentException("no d.results array");
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new PermanentFailure("S/4HANA's read service answered something that is not OData JSON ("
+                    + e.getMessage() + ")" + SoapSupport.snippet(body));
+        }
+        for (JsonNode item : d.path("results")) {
+            BigDecimal amount;
+            try {
+                amount = new BigDecimal(item.path("AmountInTransactionCurrency").asText());
+            } catch (NumberFormatException e) {
+                throw new PermanentFailure("S/4HANA's read service gave item " + item.path("AccountingDocument").asText()
+                        + "/" + item.path("AccountingDocumentItem").asText() + " an amount that is not a decimal");
+            }
+            items.add(new LedgerItem(item.path("CompanyCode").asText(), item.path("FiscalYear").asText(),
+                    item.path("AccountingDocument").asText(), item.path("DocumentReferenceID").asText(null),
+                    odataDate(item.path("PostingDate").asText("")), blankToNull(item.path("AccountingDocumentHeaderText")),
+                    item.path("TransactionCurrency").asText(), item.path("GLAccount").asText(null),
+                    "S".equals(item.path("DebitCreditCode").asText()) || amount.signum() > 0, amount.abs(),
+                    blankToNull(item.path("DocumentItemText"))));
+        }
+        // the page asked for: its $skip and $top (a link SAP gave carries its own)
+        long skip = cursor == null ? 0 : cursor.startsWith("?") ? queryNumber(cursor, "$skip", -1) : Long.parseLong(cursor);
+        long top = cursor != null && cursor.startsWith("?") ? queryNumber(cursor, "$top", -1) : pageSize;
+        if (d.hasNonNull("__next")) {
+            // SAP paged on its own within the page asked for: follow its link
+            String link = d.path("__next").asText();
+            int q = link.indexOf('?');
+            next = q < 0 ? null : link.substring(q);
+        } else if (skip < 0 || top < 0) {
+            next = null; // the end of a $skiptoken chain: SAP gave all there was
+        } else {
+            // a full page may have more behind it: the next $skip; a short one is the last
+            next = items.size() >= top ? String.valueOf(skip + items.size()) : null;
+        }
+        return new LedgerPage(items, next);
+    }
+
+    /** A number parameter of a query string ({@code ?a=1&b=2}), or {@code fallback} when it has none. */
+    private static long queryNumber(String query, String name, long fallback) {
+        for (String pair : query.substring(1).split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq < 0) continue;
+            if (URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8).equals(name)) {
+                try {
+                    return Long.parseLong(URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                } catch (NumberFormatException e) {
+                    return fallback;
+                }
+            }
+        }
+        return fallback;
+    }
+
+    private static String blankToNull(JsonNode n) {
+        return n.isTextual() && !n.asText().isBlank() ? n.asText() : null;
+    }
+
+    /** OData V2's JSON date, {@code /Date(1712448000000)/}, as the UTC calendar date SAP means by it. */
+    static java.time.LocalDate odataDate(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("/Date\\((-?\\d+)[^)]*\\)/").matcher(text);
+        if (!m.find()) throw new PermanentFailure("S/4HANA's read service gave a posting date that is not an OData date: " + text);
+        return java.time.Instant.ofEpochMilli(Long.parseLong(m.group(1))).atZone(java.time.ZoneOffset.UTC).toLocalDate();
+    }
+
+    private static void checkReadStatus(int httpStatus, byte[] body) {
+        if (httpStatus == 401 || httpStatus == 403) {
+            throw new PermanentFailure("S/4HANA's read service refused the credentials (HTTP " + httpStatus + "); the "
+                    + "communication user needs API_OPLACCTGDOCITEMCUBE_SRV too");
+        }
+        if (httpStatus == 408 || httpStatus == 429 || httpStatus >= 500) {
+            throw new TransientFailure("S/4HANA's read service unavailable (HTTP " + httpStatus + ")" + SoapSupport.snippet(body));
+        }
+        if (httpStatus != 200) {
+            throw new PermanentFailure("S/4HANA's read service answered HTTP " + httpStatus + SoapSupport.snippet(body));
+        }
     }
 
     /** The per-entry JournalEntryCreateConfirmation children of the bulk confirmation. */

@@ -1,0 +1,139 @@
+package io.interchange.management;
+
+import io.interchange.reconciliation.Reconciliation;
+import io.interchange.store.AuditTrail;
+import io.interchange.store.ReconciliationRuns;
+import org.apache.camel.api.management.ManagedOperation;
+import org.apache.camel.api.management.ManagedResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Reconciliation on demand, registered as {@code io.interchange:type=Reconciliation}: run a legal entity over a period,
+ * read a run's summary, differences and report. Refusals (an unknown entity, a date that is not one, an unknown run)
+ * are answered starting with {@code refused:}, like the dead-letter console's, and change nothing. Every run asked for
+ * is written to the audit trail with the JMX user.
+ */
+@ManagedResource(description = "Reconciliation: run billing against the ERP ledger and our confirmations for a legal entity "
+        + "and period, and read the runs' summaries, differences and reports")
+public class ReconciliationOperations {
+
+    public static final String OBJECT_NAME = "io.interchange:type=Reconciliation";
+    private static final Logger LOG = LoggerFactory.getLogger(ReconciliationOperations.class);
+    private static final int MAX_LIST = 1000;
+
+    private final Reconciliation reconciliation;
+    private final ReconciliationRuns runs;
+    private final AuditTrail audit;
+
+    public ReconciliationOperations(Reconciliation reconciliation, ReconciliationRuns runs, AuditTrail audit) {
+        this.reconciliation = reconciliation;
+        this.runs = runs;
+        this.audit = audit;
+    }
+
+    @ManagedOperation(description = "Reconciles a legal entity (e.g. DE01) from a date up to, not including, another "
+            + "(yyyy-MM-dd, the entity's calendar): reads billing, the ERP ledger and our confirmations, stores the "
+            + "differences and writes the report; answers the run id and its summary")
+    public String run(String legalEntity, String from, String to) {
+        LocalDate start;
+        LocalDate end;
+        try {
+            start = LocalDate.parse(from.strip());
+            end = LocalDate.parse(to.strip());
+        } catch (DateTimeParseException | NullPointerException e) {
+            return "refused: from and to must be dates in yyyy-MM-dd format, not '" + from + "' and '" + to + "'";
+        }
+        String entity = legalEntity == null ? "" : legalEntity.strip();
+        String actor = DeadLetterOperations.actor();
+        try {
+            Reconciliation.Summary s = reconciliation.run(entity, start, end);
+            audit.record(actor, "reconciliation-run", "reconciliation:" + s.runId(), entity + " " + start + " to " + end
+                    + ": " + s.run().status() + ", differences " + s.run().differences());
+            LOG.info("Operator {} ran reconciliation #{} of {} from {} to {}", actor, s.runId(), entity, start, end);
+            Path[] files = reconciliation.reportFiles(s.runId());
+            return "run id " + s.runId() + "\n" + s.text() + "\nreport: " + files[0] + "\ncsv: " + files[1];
+        } catch (IllegalArgumentException e) {
+            return "refused: " + e.getMessage();
+        } catch (RuntimeException e) {
+            audit.record(actor, "reconciliation-run", "reconciliation:" + entity, start + " to " + end + ": failed: "
+                    + e.getMessage());
+            return "failed: " + e.getMessage();
+        }
+    }
+
+    @ManagedOperation(description = "The summary of a run: entity, period, status, records read per side, matched, "
+            + "differences per kind, and where its report files are")
+    public String report(long runId) {
+        if (runs.find(runId).isEmpty()) return "refused: no reconciliation run #" + runId;
+        Path[] files = reconciliation.reportFiles(runId);
+        return reconciliation.summary(runId).text() + "\nreport: " + files[0] + "\ncsv: " + files[1];
+    }
+
+    @ManagedOperation(description = "Differences of a run, one line each, of one kind (e.g. MISSING_IN_ERP; empty or '*' "
+            + "for all), at most limit; after: 0 for the first page, else the last difference id of the page before")
+    public String differences(long runId, String kind, int limit, long after) {
+        if (runs.find(runId).isEmpty()) return "refused: no reconciliation run #" + runId;
+        String k = kind == null || kind.isBlank() || kind.strip().equals("*") ? null : kind.strip().toUpperCase(Locale.ROOT);
+        if (k != null) {
+            try {
+                ReconciliationRuns.Kind.valueOf(k);
+            } catch (IllegalArgumentException e) {
+                return "refused: unknown kind '" + kind + "'; kinds: " + java.util.Arrays.stream(
+                        ReconciliationRuns.Kind.values()).map(Enum::name).collect(Collectors.joining(", "));
+            }
+        }
+        int pageSize = Math.max(1, Math.min(limit, MAX_LIST));
+        List<ReconciliationRuns.Difference> page = runs.differences(runId, k, Math.max(0, after), pageSize);
+        if (page.isEmpty()) return "no differences" + (k == null ? "" : " of kind " + k) + " in run #" + runId;
+        String lines = page.stream().map(d -> "#" + d.id() + " " + d.kind() + (d.side() == null ? "" : " " + d.side())
+                + " " + d.key() + (d.erpDocument() == null ? "" : " erp " + d.erpDocument()) + ": " + d.detail()
+                + "; records: " + runs.records(runId, d).stream().map(r -> r.side() + " " + r.recordId()
+                + (r.correlationId() == null ? "" : " (" + r.correlationId() + ")")).collect(Collectors.joining(", ")))
+                .collect(Collectors.joining("\n"));
+        return page.size() < pageSize ? lines
+                : lines + "\n(more may follow: next page with after=" + page.get(page.size() - 1).id() + ")";
+    }
+
+    @ManagedOperation(description = "The newest runs, one line each, at most limit")
+    public String runs(int limit) {
+        List<ReconciliationRuns.Run> recent = runs.recent(Math.max(1, Math.min(limit, MAX_LIST)));
+        if (recent.isEmpty()) return "no reconciliation runs";
+        return recent.stream().map(r -> "#" + r.id() + " " + r.comparison() + " " + r.legalEntity() + " " + r.from()
+                + " to " + r.to() + " " + r.status() + " matched " + r.matched() + " differences " + r.differences()
+                + " started " + r.startedAt()).collect(Collectors.joining("\n"));
+    }
+
+    @ManagedOperation(description = "A run's report as a self-contained HTML page")
+    public String html(long runId) {
+        if (runs.find(runId).isEmpty()) return "refused: no reconciliation run #" + runId;
+        StringWriter out = new StringWriter();
+        try {
+            reconciliation.html(runId, out);
+        } catch (IOException e) {
+            return "failed: " + e.getMessage();
+        }
+        return out.toString();
+    }
+
+    @ManagedOperation(description = "A run's differences as CSV (RFC 4180), with each difference's records")
+    public String csv(long runId) {
+        if (runs.find(runId).isEmpty()) return "refused: no reconciliation run #" + runId;
+        StringWriter out = new StringWriter();
+        try {
+            reconciliation.csv(runId, out);
+        } catch (IOException e) {
+            return "failed: " + e.getMessage();
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,52 @@
+package io.interchange.reconciliation;
+
+import io.interchange.connectors.erp.ErpAccess;
+import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.store.ReconciliationRuns;
+import org.apache.camel.ProducerTemplate;
+
+import java.time.LocalDate;
+import java.util.function.Consumer;
+
+/**
+ * The ERP side of a run, read from the ledger's own read API over a range of posting dates, page by page, through the
+ * ERP's throttle ({@link ErpAccess#readLedgerPage}): each document as the billing document it comes from
+ * ({@link LedgerDocuments}).
+ */
+final class ErpLedger {
+
+    private final ErpAccess access;
+    private final int pageSize;
+
+    ErpLedger(ErpAccess access, int pageSize) {
+        this.access = access;
+        this.pageSize = pageSize;
+    }
+
+    /**
+     * Reads the documents of {@code companyCode} at {@code target} posted from {@code readFrom} up to {@code readTo}
+     * into {@code sink}, in period when posted within {@code [from, to)}; the number of documents.
+     */
+    long read(ProducerTemplate template, String target, String companyCode, LocalDate readFrom, LocalDate readTo,
+              LocalDate from, LocalDate to, Consumer<ReconciliationRuns.Record> sink, Runnable progress) {
+        long[] documents = {0};
+        LedgerDocuments.Grouper grouper = new LedgerDocuments.Grouper(d -> {
+            documents[0]++;
+            progress.run();
+            boolean inPeriod = d.postingDate() != null && !d.postingDate().isBefore(from) && d.postingDate().isBefore(to);
+            sink.accept(new ReconciliationRuns.Record(ReconciliationRuns.ERP, d.matchKey(), d.kind(), d.documentKey(),
+                    d.documentKey(), d.erpReference(), d.currency(), d.amount() == null ? null : Money.minor(d.amount(),
+                    d.currency()), d.postingDate(), inPeriod, target + " " + (d.headerText() == null ? "" : d.headerText()
+                    + ", ") + d.lines() + " lines"));
+        });
+        String cursor = null;
+        do {
+            ErpConnector.LedgerPage page = access.readLedgerPage(template, target, companyCode, readFrom, readTo, cursor,
+                    pageSize);
+            page.items().forEach(grouper::add);
+            cursor = page.next();
+        } while (cursor != null);
+        grouper.finish();
+        return documents[0];
+    }
+}

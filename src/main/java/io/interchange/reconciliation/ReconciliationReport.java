@@ -1,0 +1,179 @@
+package io.interchange.reconciliation;
+
+import io.interchange.store.ReconciliationRuns;
+import io.interchange.store.ReconciliationRuns.Difference;
+import io.interchange.store.ReconciliationRuns.Kind;
+import io.interchange.store.ReconciliationRuns.Record;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A run's report: a self-contained HTML page (the run, totals per entity and currency on each side, the differences
+ * table, and for each difference an anchor with its records on every side, their ids and correlation ids; every value
+ * escaped) and a CSV file of the differences (RFC 4180: fields quoted where they hold a comma, quote or line break,
+ * quotes doubled, lines ended by CRLF). Both are streamed from the store, difference by difference.
+ */
+final class ReconciliationReport {
+
+    private final ReconciliationRuns runs;
+
+    ReconciliationReport(ReconciliationRuns runs) {
+        this.runs = runs;
+    }
+
+    void html(Reconciliation.Summary s, Writer out) throws IOException {
+        ReconciliationRuns.Run r = s.run();
+        String title = "Reconciliation #" + r.id() + " " + r.legalEntity() + " " + r.from() + " to " + r.to();
+        out.write("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + esc(title) + "</title>\n"
+                + "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
+                + "th,td{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}"
+                + "td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#eee}"
+                + "section{margin:1.5em 0;padding-top:.5em;border-top:1px solid #ddd}.clean{color:#070}.diff{color:#a00}"
+                + "</style></head><body>\n");
+        out.write("<h1>" + esc(title) + "</h1>\n<table id=\"run\">");
+        row(out, "Run", "#" + r.id());
+        row(out, "Comparison", r.comparison() + ": billing against the ERP ledger and our confirmations");
+        row(out, "Legal entity", r.legalEntity());
+        row(out, "Period", r.from() + " up to, not including, " + r.to());
+        row(out, "Status", r.status());
+        row(out, "Started", String.valueOf(r.startedAt()));
+        row(out, "Finished", String.valueOf(r.finishedAt()));
+        row(out, "Read", "billing " + r.billingRecords() + ", ERP ledger " + r.erpRecords() + ", confirmations "
+                + r.confirmationRecords() + (r.unreadableRecords() > 0 ? ", billing objects not compared "
+                + r.unreadableRecords() : ""));
+        row(out, "Matched", String.valueOf(r.matched()));
+        row(out, "Differences", String.valueOf(r.differences()));
+        if (r.detail() != null) row(out, "Note", r.detail());
+        out.write("</table>\n");
+
+        out.write("<h2>Totals in the period</h2>\n<table id=\"totals\"><tr><th>Entity</th><th>Currency</th>"
+                + "<th>Billing documents</th><th>Billing amount</th><th>ERP documents</th><th>ERP amount</th>"
+                + "<th>Difference</th></tr>\n");
+        List<ReconciliationRuns.Total> totals = runs.totals(r.id());
+        for (String currency : totals.stream().map(ReconciliationRuns.Total::currency).distinct().toList()) {
+            ReconciliationRuns.Total b = total(totals, ReconciliationRuns.BILLING, currency);
+            ReconciliationRuns.Total e = total(totals, ReconciliationRuns.ERP, currency);
+            out.write("<tr><td>" + esc(r.legalEntity()) + "</td><td>" + esc(currency) + "</td><td class=\"num\">"
+                    + b.count() + "</td><td class=\"num\">" + esc(Money.format(b.amountMinor(), currency))
+                    + "</td><td class=\"num\">" + e.count() + "</td><td class=\"num\">"
+                    + esc(Money.format(e.amountMinor(), currency)) + "</td><td class=\"num\">"
+                    + esc(Money.format(b.amountMinor() - e.amountMinor(), currency)) + "</td></tr>\n");
+        }
+        out.write("</table>\n<h2>Differences by kind</h2>\n<table id=\"kinds\"><tr><th>Kind</th><th>Meaning</th>"
+                + "<th>Count</th></tr>\n");
+        for (Map.Entry<Kind, Long> k : Reconciliation.allKinds(s.differences()).entrySet()) {
+            out.write("<tr><td>" + esc(k.getKey().name()) + "</td><td>" + esc(k.getKey().meaning())
+                    + "</td><td class=\"num\">" + k.getValue() + "</td></tr>\n");
+        }
+        out.write("</table>\n");
+
+        if (r.differences() == 0) {
+            out.write("<p class=\"clean\">No differences: every document in the period agrees on every side.</p>\n");
+        } else {
+            out.write("<h2>Differences</h2>\n<table id=\"differences\"><tr><th>#</th><th>Kind</th><th>Side</th>"
+                    + "<th>Document</th><th>ERP document</th><th>Currency</th><th>Billing</th><th>ERP</th>"
+                    + "<th>Detail</th></tr>\n");
+            try {
+                runs.eachDifference(r.id(), d -> write(out, "<tr class=\"diff\"><td><a href=\"#d" + d.id() + "\">"
+                        + d.id() + "</a></td><td>" + esc(d.kind().name()) + "</td><td>" + esc(d.side()) + "</td><td>"
+                        + esc(d.key()) + "</td><td>" + esc(d.erpDocument()) + "</td><td>" + esc(d.currency())
+                        + "</td><td class=\"num\">" + esc(Money.format(d.billingAmountMinor(), d.currency()))
+                        + "</td><td class=\"num\">" + esc(Money.format(d.erpAmountMinor(), d.currency())) + "</td><td>"
+                        + esc(d.detail()) + "</td></tr>\n"));
+                out.write("</table>\n<h2>Records of each difference</h2>\n");
+                runs.eachDifference(r.id(), d -> {
+                    write(out, "<section id=\"d" + d.id() + "\"><h3>#" + d.id() + " " + esc(d.kind().name()) + " "
+                            + esc(d.key()) + "</h3>\n<table><tr><th>Side</th><th>Kind</th><th>Id</th>"
+                            + "<th>Correlation id</th><th>ERP document</th><th>Date</th><th>In period</th>"
+                            + "<th>Currency</th><th>Amount</th><th>Detail</th></tr>\n");
+                    for (Record rec : runs.records(r.id(), d)) {
+                        write(out, "<tr><td>" + esc(rec.side()) + "</td><td>" + esc(rec.kind()) + "</td><td>"
+                                + esc(rec.recordId()) + "</td><td>" + esc(rec.correlationId()) + "</td><td>"
+                                + esc(rec.erpDocument()) + "</td><td>" + esc(String.valueOf(rec.occurredOn()))
+                                + "</td><td>" + (rec.inPeriod() ? "yes" : "no") + "</td><td>" + esc(rec.currency())
+                                + "</td><td class=\"num\">" + esc(Money.format(rec.amountMinor(), rec.currency()))
+                                + "</td><td>" + esc(rec.detail()) + "</td></tr>\n");
+                    }
+                    write(out, "</table><p><a href=\"#differences\">back to the differences</a></p></section>\n");
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+        out.write("</body></html>\n");
+    }
+
+    /** The header line, then one line per difference with its records flattened into the last field. */
+    void csv(Reconciliation.Summary s, Writer out) throws IOException {
+        ReconciliationRuns.Run r = s.run();
+        out.write("run,legal_entity,period_from,period_to,difference,kind,side,document,erp_document,currency,"
+                + "billing_amount,erp_amount,billing_count,erp_count,detail,records\r\n");
+        try {
+            runs.eachDifference(r.id(), d -> {
+                StringBuilder records = new StringBuilder();
+                for (Record rec : runs.records(r.id(), d)) {
+                    if (records.length() > 0) records.append("; ");
+                    records.append(rec.side()).append(' ').append(rec.recordId());
+                    if (rec.correlationId() != null) records.append(" (").append(rec.correlationId()).append(')');
+                    if (rec.amountMinor() != null) {
+                        records.append(' ').append(Money.format(rec.amountMinor(), rec.currency())).append(' ')
+                                .append(rec.currency());
+                    }
+                }
+                write(out, String.join(",", field(String.valueOf(r.id())), field(r.legalEntity()),
+                        field(String.valueOf(r.from())), field(String.valueOf(r.to())), field(String.valueOf(d.id())),
+                        field(d.kind().name()), field(d.side()), field(d.key()), field(d.erpDocument()),
+                        field(d.currency()), field(Money.format(d.billingAmountMinor(), d.currency())),
+                        field(Money.format(d.erpAmountMinor(), d.currency())), field(String.valueOf(d.billingCount())),
+                        field(String.valueOf(d.erpCount())), field(d.detail()), field(records.toString())) + "\r\n");
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static ReconciliationRuns.Total total(List<ReconciliationRuns.Total> totals, String side, String currency) {
+        return totals.stream().filter(t -> t.side().equals(side) && java.util.Objects.equals(t.currency(), currency))
+                .findFirst().orElse(new ReconciliationRuns.Total(side, currency, 0, 0));
+    }
+
+    private static void row(Writer out, String name, String value) throws IOException {
+        out.write("<tr><th>" + esc(name) + "</th><td>" + esc(value) + "</td></tr>");
+    }
+
+    private static void write(Writer out, String s) {
+        try {
+            out.write(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** HTML text and attribute escaping. */
+    static String esc(String s) {
+        if (s == null) return "";
+        StringBuilder sb = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '&' -> sb.append("&amp;");
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '"' -> sb.append("&quot;");
+                case '\'' -> sb.append("&#39;");
+                default -> sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, its quotes doubled. */
+    static String field(String s) {
+        if (s == null) return "";
+        if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) return s;
+        return '"' + s.replace("\"", "\"\"") + '"';
+    }
+}

@@ -1,0 +1,506 @@
+package io.interchange.store;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Reconciliation runs in the store: each side's records spooled into {@code reconciliation_record} as they are read
+ * ({@link #spool}, batched inserts, nothing held in memory), compared in the database by key ({@link #compare}: each
+ * side grouped by key, full outer join, streamed with a fetch size), the differences kept with the run. Runs the same
+ * on PostgreSQL and H2.
+ */
+public class ReconciliationRuns {
+
+    public static final String BILLING = "BILLING";
+    public static final String ERP = "ERP";
+    public static final String OURS = "OURS";
+    /** Kind of an ERP document that is not a billing document (loyalty, disputes, reversals): confirmation check only. */
+    public static final String OTHER = "OTHER";
+
+    public static final String RUNNING = "RUNNING";
+    public static final String COMPLETED = "COMPLETED";
+    public static final String FAILED = "FAILED";
+
+    /** The kinds of difference, in the order a report lists them. */
+    public enum Kind {
+        MISSING_IN_ERP("in billing, not in the ERP ledger"),
+        MISSING_IN_BILLING("in the ERP ledger, not in billing"),
+        AMOUNT_DIFFERENCE("amounts differ"),
+        CURRENCY_DIFFERENCE("currencies differ"),
+        DUPLICATE("the same document more than once in one system"),
+        CONFIRMATION_MISSING("posted on the ERP ledger, no confirmation recorded here"),
+        CONFIRMATION_WITHOUT_POSTING("confirmation recorded here, no posting on the ERP ledger");
+
+        private final String meaning;
+
+        Kind(String meaning) {
+            this.meaning = meaning;
+        }
+
+        public String meaning() {
+            return meaning;
+        }
+    }
+
+    /** One run: what was compared, when, and what was found. */
+    public record Run(long id, String comparison, String legalEntity, LocalDate from, LocalDate to, String status,
+                      Instant startedAt, Instant finishedAt, long billingRecords, long erpRecords,
+                      long confirmationRecords, long unreadableRecords, long matched, long differences, String detail) {
+    }
+
+    /**
+     * One record of a side: {@code key} the billing document ({@code kind|reference}) or, for {@link #OURS}, the ERP
+     * document; {@code recordId} the system's own id; amounts in minor units of {@code currency}.
+     */
+    public record Record(String side, String key, String kind, String recordId, String erpDocument,
+                         String correlationId, String currency, Long amountMinor, LocalDate occurredOn,
+                         boolean inPeriod, String detail) {
+    }
+
+    /** One difference; {@code side} says which system holds a duplicate. */
+    public record Difference(long id, long runId, Kind kind, String side, String key, String erpDocument,
+                             String currency, Long billingAmountMinor, Long erpAmountMinor, int billingCount,
+                             int erpCount, String detail) {
+    }
+
+    /** What a comparison found: keys matched and differences recorded, per kind. */
+    public record Outcome(long matched, java.util.Map<Kind, Long> differences) {
+        public long total() {
+            return differences.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /** Rows per insert batch and per fetch of a streamed query. */
+    static final int BATCH = 1000;
+
+    private final DataSource ds;
+    private final Jdbc jdbc;
+    private final Clock clock;
+
+    ReconciliationRuns(DataSource ds, Clock clock) {
+        this.ds = ds;
+        this.jdbc = new Jdbc(ds);
+        this.clock = clock;
+    }
+
+    /** Starts a run; its id. */
+    public long start(String comparison, String legalEntity, LocalDate from, LocalDate to) {
+        return jdbc.insertReturningId("INSERT INTO reconciliation_run (comparison, legal_entity, period_from, period_to, "
+                + "status, started_at, billing_records, erp_records, confirmation_records, unreadable_records, matched, "
+                + "differences) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)", ps -> {
+            ps.setString(1, comparison);
+            ps.setString(2, legalEntity);
+            ps.setObject(3, from);
+            ps.setObject(4, to);
+            ps.setString(5, RUNNING);
+            ps.setObject(6, Jdbc.ts(clock.instant()));
+        });
+    }
+
+    /** Ends a run with its counts ({@link #COMPLETED}) or its failure ({@link #FAILED}, {@code detail} the reason). */
+    public void finish(long runId, String status, long billing, long erp, long confirmations, long unreadable,
+                       long matched, long differences, String detail) {
+        jdbc.update("UPDATE reconciliation_run SET status = ?, finished_at = ?, billing_records = ?, erp_records = ?, "
+                + "confirmation_records = ?, unreadable_records = ?, matched = ?, differences = ?, detail = ? WHERE id = ?", ps -> {
+            ps.setString(1, status);
+            ps.setObject(2, Jdbc.ts(clock.instant()));
+            ps.setLong(3, billing);
+            ps.setLong(4, erp);
+            ps.setLong(5, confirmations);
+            ps.setLong(6, unreadable);
+            ps.setLong(7, matched);
+            ps.setLong(8, differences);
+            ps.setString(9, detail == null ? null : detail.length() > 4000 ? detail.substring(0, 4000) : detail);
+            ps.setLong(10, runId);
+        });
+    }
+
+    public Optional<Run> find(long runId) {
+        return jdbc.query("SELECT * FROM reconciliation_run WHERE id = ?", ps -> ps.setLong(1, runId),
+                ReconciliationRuns::run).stream().findFirst();
+    }
+
+    /** Whether a completed run of the comparison for this entity and period exists. */
+    public boolean completed(String comparison, String legalEntity, LocalDate from, LocalDate to) {
+        return !jdbc.query("SELECT id FROM reconciliation_run WHERE comparison = ? AND legal_entity = ? AND period_from = ? "
+                + "AND period_to = ? AND status = ? LIMIT 1", ps -> {
+            ps.setString(1, comparison);
+            ps.setString(2, legalEntity);
+            ps.setObject(3, from);
+            ps.setObject(4, to);
+            ps.setString(5, COMPLETED);
+        }, rs -> rs.getLong(1)).isEmpty();
+    }
+
+    /** The newest runs first, at most {@code limit}. */
+    public List<Run> recent(int limit) {
+        return jdbc.query("SELECT * FROM reconciliation_run ORDER BY id DESC LIMIT ?", ps -> ps.setInt(1, limit),
+                ReconciliationRuns::run);
+    }
+
+    /**
+     * Deletes the runs started before {@code before}, with their records and differences; the number of runs deleted.
+     */
+    public int deleteBefore(Instant before) {
+        int[] deleted = {0};
+        jdbc.allOrNothing(c -> {
+            String runs = "SELECT id FROM reconciliation_run WHERE started_at < ?";
+            for (String table : new String[]{"reconciliation_record", "reconciliation_difference"}) {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE run_id IN (" + runs + ")")) {
+                    ps.setObject(1, Jdbc.ts(before));
+                    ps.executeUpdate();
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM reconciliation_run WHERE started_at < ?")) {
+                ps.setObject(1, Jdbc.ts(before));
+                deleted[0] = ps.executeUpdate();
+            }
+            return true;
+        });
+        return deleted[0];
+    }
+
+    /** A writer of one run's records: batched inserts, one commit per batch. Close it to write the rest. */
+    public Spool spool(long runId) {
+        return new Spool(runId);
+    }
+
+    /** Writes a run's records in batches of {@value #BATCH}, each numbered within the run. */
+    public final class Spool implements AutoCloseable {
+        private final Batch<Record> batch;
+        private long seq;
+
+        private Spool(long runId) {
+            this.batch = new Batch<>("INSERT INTO reconciliation_record (run_id, side, match_key, seq, kind, record_id, "
+                    + "erp_document, correlation_id, currency, amount_minor, occurred_on, in_period, detail) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (ps, r) -> {
+                ps.setLong(1, runId);
+                ps.setString(2, r.side());
+                ps.setString(3, clip(r.key(), 300));
+                ps.setLong(4, ++seq);
+                ps.setString(5, r.kind());
+                ps.setString(6, clip(r.recordId(), 300));
+                ps.setString(7, clip(r.erpDocument(), 100));
+                ps.setString(8, clip(r.correlationId(), 300));
+                ps.setString(9, r.currency());
+                ps.setObject(10, r.amountMinor(), Types.BIGINT);
+                ps.setObject(11, r.occurredOn());
+                ps.setBoolean(12, r.inPeriod());
+                ps.setString(13, clip(r.detail(), 500));
+            });
+        }
+
+        public void add(Record r) {
+            batch.add(Objects.requireNonNull(r));
+        }
+
+        public void flush() {
+            batch.flush();
+        }
+
+        @Override
+        public void close() {
+            batch.flush();
+        }
+    }
+
+    /** Rows inserted {@value #BATCH} at a time, each batch in one transaction. */
+    private final class Batch<T> {
+        private final String sql;
+        private final Jdbc.RowBinder<T> binder;
+        private final List<T> pending = new ArrayList<>(BATCH);
+
+        Batch(String sql, Jdbc.RowBinder<T> binder) {
+            this.sql = sql;
+            this.binder = binder;
+        }
+
+        void add(T row) {
+            pending.add(row);
+            if (pending.size() >= BATCH) flush();
+        }
+
+        void flush() {
+            if (pending.isEmpty()) return;
+            jdbc.updateAll(sql, pending, binder);
+            pending.clear();
+        }
+    }
+
+    /**
+     * Billing against the ERP by billing document: both sides' records grouped by key in one pass, each side's count,
+     * sum, currencies and period membership taken apart by its side (a full outer join of the two sides' groups,
+     * written as one GROUP BY, which H2 and PostgreSQL both run).
+     */
+    private static final String BY_KEY = "SELECT match_key AS k, "
+            + side("BILLING", "b") + ", " + side("ERP", "e") + ", MIN(CASE WHEN side = 'ERP' THEN erp_document END) AS edoc "
+            + "FROM reconciliation_record WHERE run_id = ? AND side IN ('" + BILLING + "', '" + ERP + "') "
+            + "AND kind <> '" + OTHER + "' GROUP BY match_key";
+    /** The ERP ledger against our confirmations by ERP document, the same way. */
+    private static final String BY_DOCUMENT = "SELECT erp_document AS d, "
+            + "SUM(CASE WHEN side = 'ERP' THEN 1 ELSE 0 END) AS en, "
+            + "MAX(CASE WHEN side = 'ERP' AND in_period THEN 1 ELSE 0 END) AS ei, "
+            + "MIN(CASE WHEN side = 'ERP' THEN match_key END) AS ek, "
+            + "SUM(CASE WHEN side = 'OURS' THEN 1 ELSE 0 END) AS onum, "
+            + "MAX(CASE WHEN side = 'OURS' AND in_period THEN 1 ELSE 0 END) AS oi, "
+            + "MIN(CASE WHEN side = 'OURS' THEN match_key END) AS ok "
+            + "FROM reconciliation_record WHERE run_id = ? AND side IN ('" + ERP + "', '" + OURS + "') "
+            + "AND erp_document IS NOT NULL GROUP BY erp_document";
+
+    private static String side(String side, String p) {
+        String is = "side = '" + side + "'";
+        return "SUM(CASE WHEN " + is + " THEN 1 ELSE 0 END) AS " + p + "n, "
+                + "SUM(CASE WHEN " + is + " THEN amount_minor END) AS " + p + "a, "
+                + "MIN(CASE WHEN " + is + " THEN currency END) AS " + p + "c1, "
+                + "MAX(CASE WHEN " + is + " THEN currency END) AS " + p + "c2, "
+                + "MAX(CASE WHEN " + is + " AND in_period THEN 1 ELSE 0 END) AS " + p + "i";
+    }
+
+    /**
+     * Compares the run's sides in the database and records every difference: billing against the ERP ledger by billing
+     * document (counts, currency, amount to the minor unit), then the ERP ledger against our confirmations by ERP
+     * document. A key counts only where a record of it lies in the period itself (the margin read around the period
+     * only finds partners for records at its edges). Nothing is held in memory but a batch of differences.
+     */
+    public Outcome compare(long runId) {
+        java.util.EnumMap<Kind, Long> counts = new java.util.EnumMap<>(Kind.class);
+        long[] matched = {0};
+        try (Connection read = ds.getConnection(); DifferenceWriter out = new DifferenceWriter(runId, counts)) {
+            // PostgreSQL streams a result set with a fetch size only inside a transaction
+            read.setAutoCommit(false);
+            try {
+                try (PreparedStatement ps = read.prepareStatement(BY_KEY)) {
+                    ps.setFetchSize(BATCH);
+                    ps.setLong(1, runId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            if (billingDifference(rs, out)) continue;
+                            matched[0]++;
+                        }
+                    }
+                }
+                try (PreparedStatement ps = read.prepareStatement(BY_DOCUMENT)) {
+                    ps.setFetchSize(BATCH);
+                    ps.setLong(1, runId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) confirmationDifference(rs, out);
+                    }
+                }
+            } finally {
+                read.rollback();
+                read.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("Reconciliation comparison failed: " + e.getMessage(), e);
+        }
+        return new Outcome(matched[0], counts);
+    }
+
+    /** One page of the ERP documents of a run after {@code afterDocument} (null: from the first), in their order. */
+    public List<String> erpDocuments(long runId, String afterDocument, int limit) {
+        return jdbc.query("SELECT erp_document FROM reconciliation_record WHERE run_id = ? AND side = ? "
+                + "AND erp_document > ? ORDER BY erp_document LIMIT ?", ps -> {
+            ps.setLong(1, runId);
+            ps.setString(2, ERP);
+            ps.setString(3, afterDocument == null ? "" : afterDocument);
+            ps.setInt(4, limit);
+        }, rs -> rs.getString(1));
+    }
+
+    /** Records the difference of a billing document between billing and the ERP, if any; true if there was one. */
+    private static boolean billingDifference(ResultSet rs, DifferenceWriter out) throws SQLException {
+        boolean billingInPeriod = rs.getInt("bi") == 1;
+        boolean erpInPeriod = rs.getInt("ei") == 1;
+        if (!billingInPeriod && !erpInPeriod) return true; // both only in the margin: another period's business
+        String key = rs.getString("k");
+        int bn = rs.getInt("bn");
+        int en = rs.getInt("en");
+        String doc = rs.getString("edoc");
+        Long ba = bn == 0 ? null : longOrNull(rs, "ba");
+        Long ea = en == 0 ? null : longOrNull(rs, "ea");
+        String bc = rs.getString("bc1");
+        String ec = rs.getString("ec1");
+        if (bn == 0) {
+            out.add(Kind.MISSING_IN_BILLING, null, key, doc, ec, null, ea, 0, en,
+                    "the ERP ledger holds " + en + " document(s) of it; billing has no such document in the period "
+                            + "or its margin");
+            return true;
+        }
+        if (en == 0) {
+            out.add(Kind.MISSING_IN_ERP, null, key, null, bc, ba, null, bn, 0,
+                    "billing holds it; the ERP ledger has no document of it in the period or its margin");
+            return true;
+        }
+        boolean found = false;
+        if (bn > 1) {
+            out.add(Kind.DUPLICATE, BILLING, key, doc, bc, ba, ea, bn, en, "billing holds " + bn + " documents of it");
+            found = true;
+        }
+        if (en > 1) {
+            out.add(Kind.DUPLICATE, ERP, key, doc, ec, ba, ea, bn, en, "the ERP ledger holds " + en
+                    + " documents of it, posted " + en + " times");
+            found = true;
+        }
+        if (!Objects.equals(bc, rs.getString("bc2")) || !Objects.equals(ec, rs.getString("ec2")) || !Objects.equals(bc, ec)) {
+            out.add(Kind.CURRENCY_DIFFERENCE, null, key, doc, bc, ba, ea, bn, en,
+                    "billing in " + bc + ", the ERP ledger in " + ec);
+            return true;
+        }
+        if (found) return true; // the sums of a duplicate differ by its copies: the duplicate says it
+        if (!Objects.equals(ba, ea)) {
+            out.add(Kind.AMOUNT_DIFFERENCE, null, key, doc, bc, ba, ea, bn, en,
+                    "billing " + ba + ", the ERP ledger " + ea + " (minor units of " + bc + ")");
+            return true;
+        }
+        return false;
+    }
+
+    /** Records the difference of an ERP document between the ERP ledger and our confirmations, if any. */
+    private static void confirmationDifference(ResultSet rs, DifferenceWriter out) throws SQLException {
+        String doc = rs.getString("d");
+        int en = rs.getInt("en");
+        int on = rs.getInt("onum");
+        boolean erpInPeriod = rs.getInt("ei") == 1;
+        boolean oursInPeriod = rs.getInt("oi") == 1;
+        if (on == 0 && erpInPeriod) {
+            out.add(Kind.CONFIRMATION_MISSING, null, rs.getString("ek"), doc, null, null, null, 0, en,
+                    "the ERP ledger holds document " + doc + "; no confirmation of it is recorded here");
+        } else if (en == 0 && oursInPeriod) {
+            out.add(Kind.CONFIRMATION_WITHOUT_POSTING, null, rs.getString("ok"), doc, null, null, null, 0, 0,
+                    "a confirmation names document " + doc + "; the ERP ledger holds no such document of the runtime's "
+                            + "in the period or its margin");
+        } else if (on > 1 && (erpInPeriod || oursInPeriod)) {
+            out.add(Kind.DUPLICATE, OURS, rs.getString("ok"), doc, null, null, null, 0, en,
+                    on + " confirmations here name document " + doc);
+        }
+    }
+
+    /** Inserts differences in batches on its own connection, counting them per kind. */
+    private final class DifferenceWriter implements AutoCloseable {
+        private final long runId;
+        private final java.util.Map<Kind, Long> counts;
+        private final Batch<Difference> batch = new Batch<>("INSERT INTO reconciliation_difference (run_id, kind, side, "
+                + "match_key, erp_document, currency, billing_amount_minor, erp_amount_minor, billing_count, erp_count, "
+                + "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (ps, d) -> {
+            ps.setLong(1, d.runId());
+            ps.setString(2, d.kind().name());
+            ps.setString(3, d.side());
+            ps.setString(4, clip(d.key(), 300));
+            ps.setString(5, d.erpDocument());
+            ps.setString(6, d.currency());
+            ps.setObject(7, d.billingAmountMinor(), Types.BIGINT);
+            ps.setObject(8, d.erpAmountMinor(), Types.BIGINT);
+            ps.setInt(9, d.billingCount());
+            ps.setInt(10, d.erpCount());
+            ps.setString(11, clip(d.detail(), 1000));
+        });
+
+        DifferenceWriter(long runId, java.util.Map<Kind, Long> counts) {
+            this.runId = runId;
+            this.counts = counts;
+        }
+
+        void add(Kind kind, String side, String key, String doc, String currency, Long billing, Long erp, int bn, int en,
+                 String detail) {
+            counts.merge(kind, 1L, Long::sum);
+            batch.add(new Difference(0, runId, kind, side, key == null ? "" : key, doc, currency, billing, erp, bn, en, detail));
+        }
+
+        @Override
+        public void close() {
+            batch.flush();
+        }
+    }
+
+    /** The run's differences in report order (kind, then as found), after {@code afterId}, at most {@code limit}. */
+    public List<Difference> differences(long runId, String kind, long afterId, int limit) {
+        return jdbc.query("SELECT * FROM reconciliation_difference WHERE run_id = ? AND (CAST(? AS VARCHAR(30)) IS NULL OR kind = ?) AND id > ? "
+                + "ORDER BY id LIMIT ?", ps -> {
+            ps.setLong(1, runId);
+            ps.setString(2, kind);
+            ps.setString(3, kind);
+            ps.setLong(4, afterId);
+            ps.setInt(5, limit);
+        }, ReconciliationRuns::difference);
+    }
+
+    /** Every difference of the run, streamed in id order (a report of any size). */
+    public void eachDifference(long runId, Consumer<Difference> each) {
+        long after = 0;
+        while (true) {
+            List<Difference> page = differences(runId, null, after, BATCH);
+            page.forEach(each);
+            if (page.size() < BATCH) return;
+            after = page.get(page.size() - 1).id();
+        }
+    }
+
+    /** The run's differences counted per kind. */
+    public java.util.Map<Kind, Long> countsByKind(long runId) {
+        java.util.EnumMap<Kind, Long> counts = new java.util.EnumMap<>(Kind.class);
+        jdbc.query("SELECT kind, COUNT(*) FROM reconciliation_difference WHERE run_id = ? GROUP BY kind",
+                ps -> ps.setLong(1, runId), rs -> counts.put(Kind.valueOf(rs.getString(1)), rs.getLong(2)));
+        return counts;
+    }
+
+    /** Totals of a side's records in the period, per currency: currency, count, sum of amounts. */
+    public record Total(String side, String currency, long count, long amountMinor) {
+    }
+
+    public List<Total> totals(long runId) {
+        return jdbc.query("SELECT side, currency, COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS amount "
+                + "FROM reconciliation_record WHERE run_id = ? AND in_period = TRUE AND kind <> '" + OTHER + "' "
+                + "AND side <> '" + OURS + "' GROUP BY side, currency ORDER BY currency, side", ps -> ps.setLong(1, runId),
+                rs -> new Total(rs.getString("side"), rs.getString("currency"), rs.getLong("n"), rs.getLong("amount")));
+    }
+
+    /** The records of a difference on every side: those of its key and those naming its ERP document. */
+    public List<Record> records(long runId, Difference d) {
+        return jdbc.query("SELECT * FROM reconciliation_record WHERE run_id = ? AND (match_key = ? OR erp_document = ?) "
+                + "ORDER BY side, seq", ps -> {
+            ps.setLong(1, runId);
+            ps.setString(2, d.key());
+            ps.setString(3, d.erpDocument() == null ? "" : d.erpDocument());
+        }, rs -> new Record(rs.getString("side"), rs.getString("match_key"), rs.getString("kind"),
+                rs.getString("record_id"), rs.getString("erp_document"), rs.getString("correlation_id"),
+                rs.getString("currency"), longOrNull(rs, "amount_minor"),
+                rs.getObject("occurred_on", LocalDate.class), rs.getBoolean("in_period"), rs.getString("detail")));
+    }
+
+    private static Run run(ResultSet rs) throws SQLException {
+        return new Run(rs.getLong("id"), rs.getString("comparison"), rs.getString("legal_entity"),
+                rs.getObject("period_from", LocalDate.class), rs.getObject("period_to", LocalDate.class),
+                rs.getString("status"), Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"),
+                rs.getLong("billing_records"), rs.getLong("erp_records"), rs.getLong("confirmation_records"),
+                rs.getLong("unreadable_records"), rs.getLong("matched"), rs.getLong("differences"), rs.getString("detail"));
+    }
+
+    private static Difference difference(ResultSet rs) throws SQLException {
+        return new Difference(rs.getLong("id"), rs.getLong("run_id"), Kind.valueOf(rs.getString("kind")),
+                rs.getString("side"), rs.getString("match_key"), rs.getString("erp_document"), rs.getString("currency"),
+                longOrNull(rs, "billing_amount_minor"), longOrNull(rs, "erp_amount_minor"),
+                rs.getInt("billing_count"), rs.getInt("erp_count"), rs.getString("detail"));
+    }
+
+    /** A BIGINT or NUMERIC column (PostgreSQL sums BIGINT as NUMERIC) as a Long, or null. */
+    private static Long longOrNull(ResultSet rs, String column) throws SQLException {
+        java.math.BigDecimal v = rs.getBigDecimal(column);
+        return v == null ? null : v.longValueExact();
+    }
+
+    private static String clip(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max);
+    }
+}

@@ -1,0 +1,379 @@
+package io.interchange.reconciliation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.management.ReconciliationOperations;
+import io.interchange.sandbox.StripeApiPeer;
+import io.interchange.store.ReconciliationRuns;
+import io.interchange.store.ReconciliationRuns.Difference;
+import io.interchange.store.ReconciliationRuns.Kind;
+import io.interchange.testkit.Databases;
+import io.interchange.testkit.RuntimeKit;
+import io.interchange.testkit.StripeFixtures;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+import java.io.StringWriter;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Reconciliation of billing against the ERP ledgers and our confirmations, end to end: sales sent as Stripe webhooks
+ * to a whole runtime (real Kafka, store on H2 and PostgreSQL, S/4HANA and legacy ERP peers), the same objects served by
+ * the Stripe API peer's list endpoints, then runs over periods read page by page from each system. Clean data reports
+ * nothing; each injected difference is found with its record.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReconciliationTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String KEY = "sk_test_" + UUID.randomUUID().toString().replace("-", "");
+    static final Map<Databases.Backend, RuntimeKit> KITS = new EnumMap<>(Databases.Backend.class);
+    static final Map<Databases.Backend, StripeApiPeer> APIS = new EnumMap<>(Databases.Backend.class);
+
+    /** One sale as billing holds it: the invoice, its payment and a refund, each sent as its event. */
+    record Sale(ObjectNode invoice, ObjectNode payment, ObjectNode refund, List<String> eventIds) {
+    }
+
+    static synchronized RuntimeKit kit(Databases.Backend backend) throws Exception {
+        RuntimeKit kit = KITS.get(backend);
+        if (kit != null) return kit;
+        StripeApiPeer api = new StripeApiPeer(0, KEY).start();
+        APIS.put(backend, api);
+        // small pages everywhere, so that every read crosses several
+        kit = RuntimeKit.start(backend, Map.of("interchange.billing.api-url", api.url(),
+                "interchange.billing.api-key", KEY,
+                "interchange.reconciliation.daily", "false",
+                "interchange.reconciliation.billing-page-size", "2",
+                "interchange.reconciliation.erp-page-size", "4"));
+        // S/4HANA pages on its own beyond 3 items: the reader follows its __next links
+        kit.s4.setMaxPageSize(3);
+        KITS.put(backend, kit);
+        return kit;
+    }
+
+    @AfterAll
+    static void stop() {
+        KITS.values().forEach(RuntimeKit::close);
+        APIS.values().forEach(StripeApiPeer::close);
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.interchange.testkit.Databases#backends")
+    void cleanDataReportsNothingOnEitherErpAcrossSeveralPages(Databases.Backend backend) throws Exception {
+        RuntimeKit kit = kit(backend);
+        StripeApiPeer api = APIS.get(backend);
+        LocalDate day = LocalDate.of(2026, 10, 1);
+        for (String entity : List.of("DE01", "GB01")) {
+            for (int i = 0; i < 3; i++) post(kit, api, sale(entity, day, i, 5880));
+        }
+        int before = api.requests().size();
+
+        for (String entity : List.of("DE01", "GB01")) {
+            Reconciliation.Summary s = kit.runtime.reconciliation().run(entity, day, day.plusDays(1));
+            assertThat(s.run().status()).as(s.text()).isEqualTo(ReconciliationRuns.COMPLETED);
+            assertThat(s.run().differences()).as(s.text()).isZero();
+            assertThat(s.run().billingRecords()).as(s.text()).isEqualTo(9); // 3 invoices, 3 payments, 3 refunds
+            assertThat(s.run().erpRecords()).as(s.text()).isEqualTo(9);
+            assertThat(s.run().confirmationRecords()).as(s.text()).isEqualTo(9);
+            assertThat(s.run().matched()).as(s.text()).isEqualTo(9);
+            assertThat(s.run().unreadableRecords()).as(s.text()).isZero();
+            if (entity.equals("GB01")) {
+                // totals per entity and currency: 3 × (invoice 1800.00 + its payment 1800.00 + refund 58.80) a side
+                StringWriter html = new StringWriter();
+                kit.runtime.reconciliation().html(s.runId(), html);
+                assertThat(html.toString()).contains("<tr><td>GB01</td><td>GBP</td><td class=\"num\">9</td>"
+                        + "<td class=\"num\">10976.40</td><td class=\"num\">9</td><td class=\"num\">10976.40</td>"
+                        + "<td class=\"num\">0.00</td></tr>").contains("No differences");
+                StringWriter csv = new StringWriter();
+                kit.runtime.reconciliation().csv(s.runId(), csv);
+                assertThat(csv.toString().split("\r\n")).hasSize(1); // the header alone
+            }
+        }
+        // the billing lists were read in pages of two, each after the last object of the page before
+        assertThat(api.requests().subList(before, api.requests().size()))
+                .anySatisfy(r -> assertThat(r.pathAndQuery()).startsWith("/v1/invoices?limit=2&created")
+                        .contains("starting_after=in_"))
+                .anySatisfy(r -> assertThat(r.pathAndQuery()).startsWith("/v1/invoice_payments?limit=2"))
+                .anySatisfy(r -> assertThat(r.pathAndQuery()).startsWith("/v1/refunds?limit=2"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.interchange.testkit.Databases#backends")
+    void eachInjectedDifferenceIsFoundWithItsRecord(Databases.Backend backend) throws Exception {
+        RuntimeKit kit = kit(backend);
+        StripeApiPeer api = APIS.get(backend);
+        LocalDate day = LocalDate.of(2026, 10, 11);
+        Sale clean = post(kit, api, sale("DE01", day, 0, 5880));
+
+        // a refund billing holds at 59.80 that the ERP posted at 58.80
+        Sale wrongAmount = post(kit, api, sale("DE01", day, 1, 5880));
+        wrongAmount.refund().put("amount", 5980);
+        api.putObject(wrongAmount.refund());
+
+        // a payment billing holds whose event never reached the runtime: not posted at the ERP
+        Sale unposted = sale("DE01", day, 2, 5880);
+        post(kit, api, unposted, true, false, true);
+
+        // an invoice in billing the ERP never got
+        Sale invoiceOnly = sale("DE01", day, 3, 5880);
+        api.putObject(invoiceOnly.invoice());
+
+        // the same invoice posted twice in the ERP: its event came again under another id
+        Sale twice = post(kit, api, sale("DE01", day, 4, 5880));
+        ObjectNode again = event("invoice.finalized", twice.invoice());
+        send(kit, again);
+        awaitConfirmed(kit, again.path("id").asText());
+
+        // a posting on the ERP ledger for which no confirmation is recorded here (as a crash between the ERP's answer
+        // and the store's commit leaves it)
+        Sale unconfirmed = post(kit, api, sale("DE01", day, 5, 5880));
+        String lostEvent = unconfirmed.eventIds().get(1);
+        String lostDocument = kit.runtime.store().confirmations().find("ledger:" + lostEvent).orElseThrow()
+                .accountingDocument();
+        try (Connection c = kit.runtime.store().dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM erp_confirmation WHERE posting_key = ?")) {
+            ps.setString(1, "ledger:" + lostEvent);
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+
+        Reconciliation.Summary s = kit.runtime.reconciliation().run("DE01", day, day.plusDays(1));
+
+        assertThat(s.run().status()).as(s.text()).isEqualTo(ReconciliationRuns.COMPLETED);
+        List<Difference> found = kit.runtime.store().reconciliationRuns().differences(s.runId(), null, 0, 100);
+        ReconciliationRuns runs = kit.runtime.store().reconciliationRuns();
+        assertThat(found).as(s.text()).hasSize(5);
+
+        Difference amount = only(found, Kind.AMOUNT_DIFFERENCE);
+        assertThat(amount.key()).isEqualTo("REFUND|" + wrongAmount.refund().path("id").asText());
+        assertThat(amount.billingAmountMinor()).isEqualTo(5980);
+        assertThat(amount.erpAmountMinor()).isEqualTo(5880);
+        assertThat(runs.records(s.runId(), amount)).extracting(ReconciliationRuns.Record::side)
+                .containsExactly("BILLING", "ERP", "OURS");
+
+        List<Difference> missing = found.stream().filter(d -> d.kind() == Kind.MISSING_IN_ERP).toList();
+        assertThat(missing).extracting(Difference::key).containsExactlyInAnyOrder(
+                "PAYMENT|" + unposted.payment().path("payment").path("payment_intent").asText(),
+                "INVOICE|" + invoiceOnly.invoice().path("number").asText());
+        Difference missingPayment = missing.stream().filter(d -> d.key().startsWith("PAYMENT|")).findFirst().orElseThrow();
+        assertThat(runs.records(s.runId(), missingPayment)).singleElement().satisfies(r -> {
+            assertThat(r.side()).isEqualTo("BILLING");
+            assertThat(r.recordId()).isEqualTo(unposted.payment().path("id").asText());
+            assertThat(r.amountMinor()).isEqualTo(unposted.invoice().path("total").asLong());
+        });
+
+        Difference duplicate = only(found, Kind.DUPLICATE);
+        assertThat(duplicate.side()).isEqualTo("ERP");
+        assertThat(duplicate.key()).isEqualTo("INVOICE|" + twice.invoice().path("number").asText());
+        assertThat(duplicate.erpCount()).isEqualTo(2);
+        assertThat(runs.records(s.runId(), duplicate)).filteredOn(r -> r.side().equals("ERP")).hasSize(2);
+
+        Difference unconfirmedPosting = only(found, Kind.CONFIRMATION_MISSING);
+        assertThat(unconfirmedPosting.erpDocument()).isEqualTo("1010/2026/" + lostDocument);
+        assertThat(unconfirmedPosting.key()).isEqualTo("PAYMENT|"
+                + unconfirmed.payment().path("payment").path("payment_intent").asText());
+        assertThat(runs.records(s.runId(), unconfirmedPosting)).extracting(ReconciliationRuns.Record::side)
+                .containsExactly("BILLING", "ERP");
+
+        assertThat(s.differences()).containsEntry(Kind.AMOUNT_DIFFERENCE, 1L).containsEntry(Kind.MISSING_IN_ERP, 2L)
+                .containsEntry(Kind.DUPLICATE, 1L).containsEntry(Kind.CONFIRMATION_MISSING, 1L);
+        // the clean sale in the same period is matched, not reported
+        assertThat(found).noneMatch(d -> d.key().contains(clean.invoice().path("number").asText()));
+
+        // the report: totals per entity and currency, the differences, each with an anchor to its records, all escaped
+        StringWriter html = new StringWriter();
+        kit.runtime.reconciliation().html(s.runId(), html);
+        assertThat(html.toString()).contains("<h2>Totals in the period</h2>", "<td>DE01</td><td>EUR</td>",
+                "<a href=\"#d" + amount.id() + "\">", "<section id=\"d" + amount.id() + "\">",
+                wrongAmount.refund().path("id").asText(), "59.80", "58.80", "MISSING_IN_ERP", "CONFIRMATION_MISSING");
+        StringWriter csv = new StringWriter();
+        kit.runtime.reconciliation().csv(s.runId(), csv);
+        String[] lines = csv.toString().split("\r\n");
+        assertThat(lines).hasSize(6);
+        assertThat(lines[0]).startsWith("run,legal_entity,period_from,period_to,difference,kind,");
+        assertThat(csv.toString()).contains("AMOUNT_DIFFERENCE,,REFUND|" + wrongAmount.refund().path("id").asText())
+                .contains(",59.80,58.80,1,1,");
+        assertThat(Files.readString(kit.runtime.reconciliation().reportFiles(s.runId())[1])).isEqualTo(csv.toString());
+
+        // the metrics hold the last run's count per kind, the runs counter its outcome
+        MeterRegistry meters = kit.runtime.camelContext().getRegistry().findSingleByType(MeterRegistry.class);
+        if (meters == null) meters = kit.runtime.camelContext().getRegistry().findByType(MeterRegistry.class).iterator().next();
+        assertThat(meters.get(Reconciliation.DIFFERENCES_METRIC).tags("comparison", "billing-erp", "entity", "DE01",
+                "kind", "missing_in_erp").gauge().value()).isEqualTo(2.0);
+        assertThat(meters.get(Reconciliation.RUNS_METRIC).tags("comparison", "billing-erp", "outcome", "differences")
+                .counter().count()).isGreaterThanOrEqualTo(1.0);
+
+        // the event announcing the run
+        await().atMost(Duration.ofSeconds(20)).until(() -> kit.readTopic("interchange.reconciliation.v1",
+                Duration.ofSeconds(1)).stream().anyMatch(r -> ("reconciliation-" + s.runId())
+                .equals(RuntimeKit.header(r, "ce_id"))));
+    }
+
+    // first: every kit of the JVM registers its MBeans in the one platform MBean server, where the first one stays
+    @Test
+    @Order(1)
+    void anOperatorRunsAndReadsAReconciliationOverJmx() throws Exception {
+        RuntimeKit kit = kit(Databases.Backend.H2);
+        StripeApiPeer api = APIS.get(Databases.Backend.H2);
+        LocalDate day = LocalDate.of(2026, 10, 21);
+        post(kit, api, sale("GB01", day, 0, 5880));
+        Sale invoiceOnly = sale("GB01", day, 1, 5880);
+        invoiceOnly.invoice().put("number", "<b>&\"x,y\"</b>");
+        api.putObject(invoiceOnly.invoice());
+
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + kit.jmxPort + "/jmxrmi");
+        try (JMXConnector jmx = JMXConnectorFactory.connect(url, Map.of(JMXConnector.CREDENTIALS,
+                new String[]{"operator", RuntimeKit.JMX_PASSWORD}))) {
+            MBeanServerConnection c = jmx.getMBeanServerConnection();
+            ObjectName name = new ObjectName(ReconciliationOperations.OBJECT_NAME);
+            String[] three = {String.class.getName(), String.class.getName(), String.class.getName()};
+
+            String refused = (String) c.invoke(name, "run", new Object[]{"ZZ99", "2026-10-21", "2026-10-22"}, three);
+            assertThat(refused).startsWith("refused: unknown legal entity 'ZZ99'");
+            assertThat((String) c.invoke(name, "run", new Object[]{"GB01", "21.10.2026", "2026-10-22"}, three))
+                    .startsWith("refused: from and to must be dates");
+
+            String ran = (String) c.invoke(name, "run", new Object[]{"GB01", "2026-10-21", "2026-10-22"}, three);
+            assertThat(ran).startsWith("run id ").contains("COMPLETED", "MISSING_IN_ERP 1", "matched 3");
+            long runId = Long.parseLong(ran.substring("run id ".length(), ran.indexOf('\n')));
+
+            String differences = (String) c.invoke(name, "differences", new Object[]{runId, "missing_in_erp", 10, 0L},
+                    new String[]{"long", String.class.getName(), "int", "long"});
+            assertThat(differences).contains("MISSING_IN_ERP INVOICE|<b>&\"x,y\"</b>")
+                    .contains("BILLING " + invoiceOnly.invoice().path("id").asText());
+            assertThat((String) c.invoke(name, "report", new Object[]{runId}, new String[]{"long"}))
+                    .contains("reconciliation run #" + runId, "GB01", "report: ", ".html");
+            String html = (String) c.invoke(name, "html", new Object[]{runId}, new String[]{"long"});
+            assertThat(html).contains("INVOICE|&lt;b&gt;&amp;&quot;x,y&quot;&lt;/b&gt;").doesNotContain("<b>&");
+            String csv = (String) c.invoke(name, "csv", new Object[]{runId}, new String[]{"long"});
+            assertThat(csv).contains(",\"INVOICE|<b>&\"\"x,y\"\"</b>\",");
+            assertThat((String) c.invoke(name, "report", new Object[]{999_999L}, new String[]{"long"}))
+                    .isEqualTo("refused: no reconciliation run #999999");
+        }
+        assertThat(kit.runtime.store().audit().recent(5)).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo("jmx:operator");
+            assertThat(e.action()).isEqualTo("reconciliation-run");
+        });
+    }
+
+    @Test
+    @Order(2)
+    void theDailyJobReconcilesEachEntitysLastClosedDayOnce() throws Exception {
+        RuntimeKit kit = kit(Databases.Backend.H2);
+        Reconciliation reconciliation = kit.runtime.reconciliation();
+
+        List<Reconciliation.Summary> first = reconciliation.runClosedDays();
+        List<Reconciliation.Summary> second = reconciliation.runClosedDays();
+
+        assertThat(first).extracting(x -> x.run().legalEntity()).containsExactlyInAnyOrder("DE01", "US01", "GB01", "FR01");
+        assertThat(first).allSatisfy(x -> {
+            assertThat(x.run().status()).isEqualTo(ReconciliationRuns.COMPLETED);
+            assertThat(x.run().to()).isEqualTo(x.run().from().plusDays(1));
+            assertThat(x.run().to()).isBeforeOrEqualTo(LocalDate.now(ZoneOffset.UTC).plusDays(1));
+        });
+        assertThat(second).as("a day with a completed run is not run again").isEmpty();
+    }
+
+    // ----------------------------------------------------------------------------------------------- the sales
+
+    private static Difference only(List<Difference> found, Kind kind) {
+        List<Difference> of = found.stream().filter(d -> d.kind() == kind).toList();
+        assertThat(of).as(kind.name()).hasSize(1);
+        return of.get(0);
+    }
+
+    /** A sale of the entity on the day (at noon UTC, plus {@code n} minutes): invoice, its payment, a refund. */
+    static Sale sale(String entity, LocalDate day, int n, long refunded) throws Exception {
+        long t = day.atTime(12, n).toEpochSecond(ZoneOffset.UTC);
+        String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 14);
+        String currency = entity.equals("GB01") ? "gbp" : "eur";
+        ObjectNode invoice = object("invoice-finalized-basic");
+        invoice.put("id", "in_" + tag).put("number", tag.substring(0, 8).toUpperCase() + "-0001").put("created", t)
+                .put("effective_at", t).put("currency", currency);
+        ((ObjectNode) invoice.path("status_transitions")).put("finalized_at", t);
+        ((ObjectNode) invoice.path("metadata")).put("legal_entity", entity).put("global_customer_id", "gc-" + tag);
+        ObjectNode payment = object("invoice-payment-paid");
+        String intent = "pi_" + tag;
+        payment.put("id", "inpay_" + tag).put("invoice", invoice.path("id").asText()).put("created", t + 60)
+                .put("amount_paid", invoice.path("total").asLong()).put("currency", currency);
+        ((ObjectNode) payment.path("payment")).put("payment_intent", intent);
+        ((ObjectNode) payment.path("status_transitions")).put("paid_at", t + 60);
+        ObjectNode refund = object("refund-created");
+        refund.put("id", "re_" + tag).put("amount", refunded).put("charge", "ch_" + tag).put("payment_intent", intent)
+                .put("created", t + 120).put("currency", currency);
+        ((ObjectNode) refund.path("metadata")).put("legal_entity", entity);
+        return new Sale(invoice, payment, refund, new java.util.ArrayList<>());
+    }
+
+    /** Sends the sale's events and puts its objects in billing's lists; waits until the ERP confirmed each. */
+    static Sale post(RuntimeKit kit, StripeApiPeer api, Sale sale) throws Exception {
+        return post(kit, api, sale, true, true, true);
+    }
+
+    static Sale post(RuntimeKit kit, StripeApiPeer api, Sale sale, boolean invoice, boolean payment, boolean refund)
+            throws Exception {
+        api.putObject(sale.invoice());
+        api.putObject(sale.payment());
+        api.putObject(sale.refund());
+        ObjectNode[] events = {invoice ? event("invoice.finalized", sale.invoice()) : null,
+                payment ? event("invoice_payment.paid", sale.payment()) : null,
+                refund ? event("refund.created", sale.refund()) : null};
+        for (ObjectNode e : events) {
+            if (e == null) continue;
+            send(kit, e);
+            sale.eventIds().add(e.path("id").asText());
+            awaitConfirmed(kit, e.path("id").asText());
+        }
+        return sale;
+    }
+
+    static void send(RuntimeKit kit, ObjectNode event) throws Exception {
+        HttpResponse<String> answer = kit.sendSigned(JSON.writeValueAsBytes(event));
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(JSON.readTree(answer.body()).path("status").asText()).as(answer.body()).isEqualTo("accepted");
+    }
+
+    static void awaitConfirmed(RuntimeKit kit, String eventId) {
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                kit.runtime.store().confirmations().find("ledger:" + eventId).isPresent());
+    }
+
+    static ObjectNode event(String type, JsonNode object) throws Exception {
+        ObjectNode e = (ObjectNode) JSON.readTree(StripeFixtures.CORPUS.resolve("dahlia").resolve(
+                "invoice-finalized-basic.json").toFile());
+        e.put("id", "evt_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24));
+        e.put("type", type);
+        e.put("created", object.path("created").asLong() + 5);
+        ((ObjectNode) e.path("data")).set("object", object.deepCopy());
+        return e;
+    }
+
+    static ObjectNode object(String fixture) throws Exception {
+        return (ObjectNode) JSON.readTree(StripeFixtures.CORPUS.resolve("dahlia").resolve(fixture + ".json").toFile())
+                .path("data").path("object").deepCopy();
+    }
+}
