@@ -1,6 +1,6 @@
 package io.interchange.routes;
 
-import io.interchange.connectors.http.RawFormBody;
+import io.interchange.connectors.http.NonBlockingHttpComponent;
 import io.interchange.connectors.http.WebhookAnswers;
 import io.interchange.connectors.webhook.WebhookEdge;
 import io.interchange.connectors.webhook.WebhookSource;
@@ -8,8 +8,9 @@ import io.interchange.reliability.IdempotentStep;
 import io.interchange.store.IdempotencyStore;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.support.ExpressionAdapter;
+
+import java.util.concurrent.ExecutorService;
 
 /**
  * The signed-webhook edge of every inbound system, one instance per system ({@link WebhookSource}): verify the
@@ -57,25 +58,24 @@ public class WebhookRoute extends RouteBuilder {
                     .process(e -> io.interchange.connectors.http.HttpAnswers.json(e, 200, "ok", null, java.util.Map.of()))
                     .id(step + ".answer-validation");
         }
-        // a form post: platform-http puts no body on the message (its fields go to headers, and by default a map to
-        // the body); the source reads the raw bytes, given back from Vert.x's body handler (RawFormBody)
-        boolean form = WebhookSource.FORM.equals(source.contentType());
-        RouteDefinition route = from("platform-http:" + source.path() + "?httpMethodRestrict=" + METHOD
-                + (form ? "&populateBodyWithForm=false" : ""))
+        // no thread waits for the store or Kafka: the claim and the confirmation go on from the group commit's future,
+        // the publication from Kafka's acknowledgement, and the answer is written once the route calls back
+        ExecutorService continuations = getContext().getExecutorServiceManager()
+                .newThreadPool(this, "WebhookEdge-" + source.system(), 2, 16);
+        from(NonBlockingHttpComponent.SCHEME + ":" + source.path())
                 .routeId(source.routeId())
-                .routeConfigurationId(WebhookAnswers.ID);
-        if (form) route.process(RawFormBody::restore).id(step + ".raw-form-body");
-        route.process(edge::receive).id(step + ".verify-and-translate")
+                .routeConfigurationId(WebhookAnswers.ID)
+                .process(edge::receive).id(step + ".verify-and-translate")
                 .filter(WebhookEdge::hasParked)
                     .process(edge::park).id(step + ".park-event")
                 .end()
-                .process(IdempotentStep.reportingHolders(idempotency)).id(step + ".claim-event")
+                .process(IdempotentStep.reportingHolders(idempotency, continuations)).id(step + ".claim-event")
                 .filter(WebhookEdge::hasToPublish)
                     .process(edge::toRecords).id(step + ".to-canonical-record")
-                    // the request's worker thread waits for the acknowledgement anyway: waiting on it directly saves a
-                    // hand-off to Camel's callback pool and back; a batch's records go as one batch of sends
-                    .to("kafka:" + topic + "?synchronous=true&batchWithIndividualHeaders=true").id(source.publishStep())
+                    // answered from the acknowledgement; a batch's records go as one batch of sends
+                    .to("kafka:" + topic + "?batchWithIndividualHeaders=true").id(source.publishStep())
                 .end()
+                .process(IdempotentStep.confirmingHolders(continuations)).id(step + ".confirm-published")
                 .process(edge::answer).id(step + ".answer")
                 // events acknowledged without effect (ignored, parked), counted one by one with their type
                 .loop(new ExpressionAdapter() {

@@ -18,8 +18,9 @@ public final class Settings {
     public static final Setting HTTP_MAX_BODY = declare("interchange.http.max-body-bytes", "1048576", false,
             "Largest request body accepted on the business port; larger requests get 413.");
     public static final Setting HTTP_WORKER_THREADS = declare("interchange.http.worker-threads", "64", false,
-            "Threads that run webhook requests (each waits on the store's group commit and the Kafka acknowledgement, "
-                    + "so concurrency, not CPU, bounds throughput when there are too few).");
+            "Threads that run the first steps of webhook requests: the signature, reading the events, and a system's "
+                    + "API where translating needs one (Stripe's invoice lines); a request's thread is free again once "
+                    + "it waits for the store or Kafka, so only those API calls make many threads useful.");
     public static final Setting FLOWS = declare("interchange.flows", "billing-webhook,billing-ledger", false,
             "Business flows this instance runs, comma-separated: billing-webhook (POST /webhooks/billing), "
                     + "billing-ledger (billing topic to the ERPs), billing-stream (Stripe events from a Kafka topic), "

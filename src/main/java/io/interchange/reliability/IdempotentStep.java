@@ -1,13 +1,17 @@
 package io.interchange.reliability;
 
 import io.interchange.store.IdempotencyStore;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.AsyncProcessor;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.support.AsyncProcessorSupport;
 import org.apache.camel.support.ExchangeHelper;
 import org.apache.camel.support.SynchronizationAdapter;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -46,6 +50,8 @@ public final class IdempotentStep implements Processor {
     public static final String STATES = "InterchangeDuplicateStates";
     /** Exchange property holding the {@link Claims} of {@link #reportingHolders}. */
     private static final String CLAIMS = "InterchangeClaims";
+    /** Exchange property set by {@link #confirmingHolders}: whether the store took the confirmation. */
+    private static final String CONFIRMED = "InterchangeClaimsConfirmed";
 
     private final IdempotencyStore store;
     private final boolean waitForHolder;
@@ -68,43 +74,94 @@ public final class IdempotentStep implements Processor {
     /**
      * For request/response edges whose requests carry several events (a webhook batch): claims the keys of
      * {@link #KEYS} in one group commit and reports each key's state in {@link #STATES}. The keys held are settled
-     * together: confirmed by {@link #confirmNow} (one group commit), released by {@link #releaseNow} or, as with a single
-     * key, when the exchange fails or is answered by an error policy. An exchange with no keys claims nothing.
+     * together: confirmed by {@link #confirmingHolders} (one group commit), released by {@link #releaseNow} or, as with
+     * a single key, when the exchange fails or is answered by an error policy. An exchange with no keys claims nothing.
+     *
+     * <p>Asynchronous: no thread waits for the commit. The route goes on on {@code executor} once the claims are
+     * committed (a store failure is the exchange's exception).
      */
-    public static Processor reportingHolders(IdempotencyStore store) {
-        return exchange -> {
-            if (exchange.getProperty(CLAIMS) != null) return;
-            @SuppressWarnings("unchecked")
-            List<String> keys = exchange.getProperty(KEYS, List.class);
-            if (keys == null || keys.isEmpty()) {
-                exchange.setProperty(STATES, List.of());
-                return;
-            }
-            List<IdempotencyStore.DuplicateState> states = new ArrayList<>(store.claimAll(keys));
-            List<String> held = new ArrayList<>();
-            for (int i = 0; i < keys.size(); i++) {
-                if (states.get(i) == null) held.add(keys.get(i));
-            }
-            exchange.setProperty(STATES, states);
-            if (held.isEmpty()) return;
-            Claims claims = new Claims(store, held);
-            exchange.setProperty(CLAIMS, claims);
-            exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-                @Override
-                public void onComplete(Exchange done) {
-                    if (ExchangeHelper.isFailureHandled(done) || Boolean.TRUE.equals(done.getProperty(RELEASE))) {
-                        claims.release();
-                    } else {
-                        claims.confirm();
+    public static AsyncProcessor reportingHolders(IdempotencyStore store, Executor executor) {
+        return new AsyncProcessorSupport() {
+            @Override
+            public boolean process(Exchange exchange, AsyncCallback callback) {
+                @SuppressWarnings("unchecked")
+                List<String> keys = exchange.getProperty(KEYS, List.class);
+                if (exchange.getProperty(CLAIMS) != null || keys == null || keys.isEmpty()) {
+                    if (exchange.getProperty(STATES) == null) exchange.setProperty(STATES, List.of());
+                    callback.done(true);
+                    return true;
+                }
+                store.claimAllNotingAsync(keys, executor).whenComplete((noting, failure) -> {
+                    try {
+                        if (failure != null) exchange.setException(cause(failure));
+                        else hold(exchange, store, keys, noting);
+                    } catch (RuntimeException e) {
+                        exchange.setException(e);
+                    } finally {
+                        callback.done(false);
                     }
-                }
-
-                @Override
-                public void onFailure(Exchange failed) {
-                    claims.release();
-                }
-            });
+                });
+                return false;
+            }
         };
+    }
+
+    /** The claims' outcome: the keys this exchange now holds are settled with it (see {@link #reportingHolders}). */
+    private static void hold(Exchange exchange, IdempotencyStore store, List<String> keys,
+                             List<IdempotencyStore.DuplicateState> noting) {
+        List<IdempotencyStore.DuplicateState> states = new ArrayList<>(noting.size());
+        List<String> held = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            IdempotencyStore.DuplicateState state = noting.get(i);
+            // a key taken over from a holder that did not finish is this exchange's now, as a new one
+            if (state == IdempotencyStore.DuplicateState.TAKEN_OVER) state = null;
+            states.add(state);
+            if (state == null) held.add(keys.get(i));
+        }
+        exchange.setProperty(STATES, states);
+        if (held.isEmpty()) return;
+        Claims claims = new Claims(store, held);
+        exchange.setProperty(CLAIMS, claims);
+        settleOnCompletion(exchange, claims);
+    }
+
+    /**
+     * Confirms the keys {@link #reportingHolders} claimed, in one group commit, before the answer is written: the route
+     * goes on on {@code executor} once they are committed, and {@link #confirmed} tells whether the store took them.
+     * Done as a step of its own rather than by a completion hook, which on the HTTP edge runs where the answer is
+     * written: a Vert.x event loop, where a durable statement stalls every connection of that loop (and while the store
+     * was unreachable stalled them for the pool's connection timeout per request).
+     */
+    public static AsyncProcessor confirmingHolders(Executor executor) {
+        return new AsyncProcessorSupport() {
+            @Override
+            public boolean process(Exchange exchange, AsyncCallback callback) {
+                Claims claims = exchange.getProperty(CLAIMS, Claims.class);
+                if (claims == null) {
+                    callback.done(true);
+                    return true;
+                }
+                claims.confirmAsync(executor).whenComplete((done, failure) -> {
+                    exchange.setProperty(CONFIRMED, failure == null);
+                    callback.done(false);
+                });
+                return false;
+            }
+        };
+    }
+
+    /**
+     * False when the store could not take the confirmation of {@link #confirmingHolders}. The effect has happened by
+     * then (the event is published): the keys stay pending until their lease runs out, and a redelivery after that
+     * does the effect again, which the next step's own idempotency absorbs (the ledger claims each event id once).
+     */
+    public static boolean confirmed(Exchange exchange) {
+        return !Boolean.FALSE.equals(exchange.getProperty(CONFIRMED));
+    }
+
+    private static Throwable cause(Throwable failure) {
+        return failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
     }
 
     /** True when this exchange neither holds the key nor may act (done already, or held elsewhere). */
@@ -143,20 +200,31 @@ public final class IdempotentStep implements Processor {
         exchange.setProperty(CLAIMED, key);
         Claim claim = new Claim(store, key, waitForHolder);
         exchange.setProperty(CLAIM, claim);
+        settleOnCompletion(exchange, claim);
+    }
+
+    /** What an exchange holds: settled once, confirmed when it completes, released when it fails. */
+    private interface Settlement {
+        void confirm();
+
+        void release();
+    }
+
+    private static void settleOnCompletion(Exchange exchange, Settlement settlement) {
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onComplete(Exchange done) {
                 // handled failures (dead-lettered, or answered by an error policy) release the key like failures
                 if (ExchangeHelper.isFailureHandled(done) || Boolean.TRUE.equals(done.getProperty(RELEASE))) {
-                    claim.release();
+                    settlement.release();
                 } else {
-                    claim.confirm();
+                    settlement.confirm();
                 }
             }
 
             @Override
             public void onFailure(Exchange failed) {
-                claim.release();
+                settlement.release();
             }
         });
     }
@@ -178,30 +246,8 @@ public final class IdempotentStep implements Processor {
         }
     }
 
-    /**
-     * Confirms the key this exchange holds at once, on the thread that did the work, before the answer is written.
-     * A completion hook would otherwise confirm it on the thread that writes the answer, which on the HTTP edge is a
-     * Vert.x event loop: a durable statement there stalls every connection of that loop, and while the store is
-     * unreachable it stalled them for the pool's connection timeout per request, so no request was answered at all.
-     *
-     * <p>Returns false when the store could not take the confirmation. The effect has happened by then (the event is
-     * published): the key stays pending until its lease runs out, and a redelivery after that does the effect again,
-     * which the next step's own idempotency absorbs (the ledger claims each event id once).
-     */
-    public static boolean confirmNow(Exchange exchange) {
-        Claim claim = exchange.getProperty(CLAIM, Claim.class);
-        Claims claims = exchange.getProperty(CLAIMS, Claims.class);
-        try {
-            if (claim != null) claim.confirm();
-            if (claims != null) claims.confirm();
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
     /** The keys of one exchange claimed together ({@link #reportingHolders}), settled together exactly once. */
-    private static final class Claims {
+    private static final class Claims implements Settlement {
         private final IdempotencyStore store;
         private final List<String> keys;
         private final AtomicBoolean settled = new AtomicBoolean();
@@ -211,11 +257,16 @@ public final class IdempotentStep implements Processor {
             this.keys = List.copyOf(keys);
         }
 
-        void confirm() {
+        public void confirm() {
             if (settled.compareAndSet(false, true)) store.confirmAll(keys);
         }
 
-        void release() {
+        java.util.concurrent.CompletableFuture<Void> confirmAsync(Executor executor) {
+            if (!settled.compareAndSet(false, true)) return java.util.concurrent.CompletableFuture.completedFuture(null);
+            return store.confirmAllAsync(keys, executor);
+        }
+
+        public void release() {
             if (!settled.compareAndSet(false, true)) return;
             for (String key : keys) store.remove(key);
         }
@@ -226,7 +277,7 @@ public final class IdempotentStep implements Processor {
      * attempt may have had its effect (an ERP that posted and then timed out), so its key is released as unsettled:
      * the next claim (a redelivery, a replay) is told it took the key over, and a step that can ask its target does.
      */
-    private static final class Claim {
+    private static final class Claim implements Settlement {
         private final IdempotencyStore store;
         private final String key;
         private final boolean unsettledOnRelease;
@@ -238,11 +289,11 @@ public final class IdempotentStep implements Processor {
             this.unsettledOnRelease = unsettledOnRelease;
         }
 
-        void confirm() {
+        public void confirm() {
             if (settled.compareAndSet(false, true)) store.confirm(key);
         }
 
-        void release() {
+        public void release() {
             if (!settled.compareAndSet(false, true)) return;
             if (unsettledOnRelease) store.releaseUnsettled(key);
             else store.remove(key);

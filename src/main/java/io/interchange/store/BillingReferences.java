@@ -4,7 +4,10 @@ import javax.sql.DataSource;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,8 +22,18 @@ public class BillingReferences {
                             String invoiceId, String invoiceNumber) {
     }
 
+    /** Records found, kept in memory: the most recently used this many. */
+    static final int REMEMBERED = 10_000;
+
     private final Jdbc jdbc;
     private final Clock clock;
+    private final Map<String, Reference> remembered = Collections.synchronizedMap(
+            new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Reference> eldest) {
+                    return size() > REMEMBERED;
+                }
+            });
 
     BillingReferences(DataSource ds, Clock clock) {
         this.jdbc = new Jdbc(ds);
@@ -43,10 +56,19 @@ public class BillingReferences {
                 });
     }
 
+    /**
+     * What was recorded of the object. A record found is kept in memory (the most recent {@value #REMEMBERED}): records
+     * never change once written (the first stands) and are never deleted, so an object's later events (an invoice's
+     * payment after its finalisation, each one a webhook of its own) are not a query each.
+     */
     public Optional<Reference> find(String objectId) {
         if (objectId == null || objectId.isBlank()) return Optional.empty();
-        return jdbc.query("SELECT * FROM billing_reference WHERE object_id = ?", ps -> ps.setString(1, objectId),
-                BillingReferences::read).stream().findFirst();
+        Reference known = remembered.get(objectId);
+        if (known != null) return Optional.of(known);
+        Optional<Reference> found = jdbc.query("SELECT * FROM billing_reference WHERE object_id = ?",
+                ps -> ps.setString(1, objectId), BillingReferences::read).stream().findFirst();
+        found.ifPresent(r -> remembered.put(objectId, r));
+        return found;
     }
 
     private static Reference read(ResultSet rs) throws SQLException {

@@ -80,17 +80,8 @@ final class GroupCommit implements AutoCloseable {
 
     /** Runs the statement for each key (usually in one group commit); returns their update counts once committed. */
     int[] submitAll(Statement statement, List<String> keys) {
-        if (!running) throw new StoreException("Store is closing", null);
-        List<CompletableFuture<Integer>> results = new ArrayList<>(keys.size());
-        for (String key : keys) {
-            CompletableFuture<Integer> result = new CompletableFuture<>();
-            results.add(result);
-            queue.add(new Pending(statement, key, result));
-        }
         try {
-            int[] counts = new int[keys.size()];
-            for (int i = 0; i < counts.length; i++) counts[i] = results.get(i).join();
-            return counts;
+            return submitAllAsync(statement, keys).join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof StoreException se) {
                 // a new exception in this caller's stack, with the writer thread's as its cause
@@ -98,6 +89,27 @@ final class GroupCommit implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Queues the statement for each key (usually run in one group commit) without waiting: the future completes with
+     * their update counts once committed, or with the {@link StoreException} the commit failed with. It completes on
+     * a writer thread: a caller that has more than a few microseconds of work to do then hands it to its own threads
+     * (the writers' next commit waits for whatever runs there).
+     */
+    CompletableFuture<int[]> submitAllAsync(Statement statement, List<String> keys) {
+        if (!running) return CompletableFuture.failedFuture(new StoreException("Store is closing", null));
+        CompletableFuture<?>[] results = new CompletableFuture<?>[keys.size()];
+        for (int i = 0; i < results.length; i++) {
+            CompletableFuture<Integer> result = new CompletableFuture<>();
+            results[i] = result;
+            queue.add(new Pending(statement, keys.get(i), result));
+        }
+        return CompletableFuture.allOf(results).thenApply(done -> {
+            int[] counts = new int[results.length];
+            for (int i = 0; i < counts.length; i++) counts[i] = (Integer) results[i].join();
+            return counts;
+        });
     }
 
     private void run() {

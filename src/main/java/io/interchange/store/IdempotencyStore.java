@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * Idempotency keys in the JDBC store, with a PENDING/DONE state, a lease and an expiry.
@@ -116,9 +118,31 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         return out;
     }
 
+    /**
+     * As {@link #claimAllNoting}, without a thread waiting for the commit: the future completes with the states once
+     * the claims are committed, or with the {@link StoreException} the store failed with. Keys that existed already
+     * (a duplicate, a holder gone) are looked at on {@code executor}, which the rest of the caller's work then runs
+     * on too; so does the caller's work when every key was new (never on the store's own writer threads).
+     */
+    public CompletableFuture<List<DuplicateState>> claimAllNotingAsync(List<String> keys, Executor executor) {
+        return commits.submitAllAsync(claimStatement, keys).thenApplyAsync(inserted -> {
+            List<DuplicateState> out = new ArrayList<>(keys.size());
+            for (int i = 0; i < inserted.length; i++) out.add(inserted[i] == 1 ? null : claimTaken(keys.get(i)));
+            return out;
+        }, executor);
+    }
+
     /** Marks the keys DONE in one group commit. */
     public void confirmAll(List<String> keys) {
         commits.submitAll(confirmStatement, keys);
+    }
+
+    /**
+     * As {@link #confirmAll}, without a thread waiting for the commit; the future completes on {@code executor}, or
+     * exceptionally with the {@link StoreException} the store failed with.
+     */
+    public CompletableFuture<Void> confirmAllAsync(List<String> keys, Executor executor) {
+        return commits.submitAllAsync(confirmStatement, keys).thenApplyAsync(counts -> null, executor);
     }
 
     /** The key exists already: take it over if it expired or its holder is gone, else say why it is refused. */

@@ -62,6 +62,66 @@ public final class BillingEventTranslator {
     /** Event ids become idempotency keys, Kafka headers and store columns (at most 200 characters there). */
     static final Pattern EVENT_ID = Pattern.compile("[A-Za-z0-9_.:\\-]{1,200}");
     static final int MAX_LEGAL_ENTITY_LENGTH = 50;
+    /**
+     * True when the body is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF, as
+     * the strict decoder takes it) without a byte order mark or NUL bytes; checked without decoding anything.
+     */
+    static boolean plainUtf8(byte[] b) {
+        int n = b.length;
+        if (n >= 3 && (b[0] & 0xFF) == 0xEF && (b[1] & 0xFF) == 0xBB && (b[2] & 0xFF) == 0xBF) return false;
+        int i = 0;
+        while (i < n) {
+            int c = b[i] & 0xFF;
+            if (c >= 0x01 && c <= 0x7F) {
+                i++;
+                continue;
+            }
+            int more;
+            int lo = 0x80;
+            int hi = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) {
+                more = 1;
+            } else if (c >= 0xE0 && c <= 0xEF) {
+                more = 2;
+                if (c == 0xE0) lo = 0xA0;
+                if (c == 0xED) hi = 0x9F;
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                more = 3;
+                if (c == 0xF0) lo = 0x90;
+                if (c == 0xF4) hi = 0x8F;
+            } else {
+                return false; // NUL, a continuation byte first, C0, C1, F5..FF
+            }
+            if (i + more >= n) return false; // truncated at the end
+            int second = b[i + 1] & 0xFF;
+            if (second < lo || second > hi) return false;
+            for (int k = 2; k <= more; k++) {
+                int next = b[i + k] & 0xFF;
+                if (next < 0x80 || next > 0xBF) return false;
+            }
+            i += more + 1;
+        }
+        return true;
+    }
+
+    /**
+     * The body as text: JSON between systems is UTF-8 (RFC 8259), decoded strictly so that no other encoding is guessed
+     * and no malformed sequence is silently replaced; a byte order mark is refused.
+     */
+    private static String strictUtf8(byte[] body) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new WebhookRejection(400, "body is not valid UTF-8 (" + e.getMessage() + "); send the event as UTF-8 JSON");
+        }
+        if (text.startsWith("\uFEFF")) {
+            throw new WebhookRejection(400, "body starts with a byte order mark; send the event as UTF-8 JSON without one");
+        }
+        return text;
+    }
+
     /** {@code created}: seconds since the epoch, from 2000-01-01 to 9999-12-31. */
     static final long MIN_CREATED = 946_684_800L;
     static final long MAX_CREATED = 253_402_300_799L;
@@ -157,24 +217,17 @@ public final class BillingEventTranslator {
      * data.object every Stripe event has.
      */
     public JsonNode parse(byte[] body) {
-        String text;
-        try {
-            // JSON between systems is UTF-8 (RFC 8259); decoded strictly so that no other encoding is guessed and no
-            // malformed sequence is silently replaced
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
-        } catch (CharacterCodingException e) {
-            throw new WebhookRejection(400, "body is not valid UTF-8 (" + e.getMessage() + "); send the event as UTF-8 JSON");
-        }
-        if (text.startsWith("\uFEFF")) {
-            throw new WebhookRejection(400, "body starts with a byte order mark; send the event as UTF-8 JSON without one");
-        }
         JsonNode event;
         try {
-            event = JSON.readTree(text);
+            // the usual body is well-formed UTF-8 without a byte order mark or NUL bytes: read as bytes, Jackson can
+            // take it for nothing but UTF-8 (it guesses UTF-16 or UTF-32 only from a byte order mark or zero bytes),
+            // and nothing is decoded twice; any other body is decoded strictly first, which says what is wrong
+            event = plainUtf8(body) ? JSON.readTree(body) : JSON.readTree(strictUtf8(body));
         } catch (JsonProcessingException e) {
             throw new WebhookRejection(400, "malformed JSON: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()));
+        } catch (WebhookRejection e) {
+            throw e;
         } catch (Exception e) {
             throw new WebhookRejection(400, "unreadable body: " + e.getMessage());
         }
@@ -321,7 +374,13 @@ public final class BillingEventTranslator {
             throw new WebhookRejection(413, "event " + id + " is too large: its canonical " + route.type.name()
                     .toLowerCase() + " would be " + json.length + " bytes, more than " + MAX_CANONICAL_BYTES);
         }
-        if (references != null && record) references.recordAll(references(intermediate, canonical, entity.legalEntity()));
+        if (references != null && record) {
+            List<BillingReferences.Reference> recorded = references(intermediate, canonical, entity.legalEntity());
+            // the first record of an object stands: an invoice's later events (paid, payment succeeded) found its
+            // record above and write nothing, instead of a transaction of their own that changes nothing
+            if (entity.related() != null) recorded.removeIf(r -> r.objectId().equals(entity.related().objectId()));
+            if (!recorded.isEmpty()) references.recordAll(recorded);
+        }
         return new Translated(envelope, canonical, json, id);
     }
 

@@ -51,31 +51,42 @@ final class StripeFieldTypes {
     /** Refuses (400) an event whose data.object breaks a declared type; {@code object} is the Stripe object's name. */
     void check(String eventId, String object, JsonNode data) {
         for (Field f : byObject.getOrDefault(object, List.of())) {
-            check(eventId, f, data, 0, "data.object");
+            String failure = check(f, data, 0);
+            if (failure != null) throw new WebhookRejection(400, "event " + eventId + ": data.object" + failure);
         }
     }
 
-    private void check(String eventId, Field f, JsonNode node, int depth, String at) {
+    /**
+     * Null when the field is as Stripe's spec types it wherever the path reaches, else the rest of the path from
+     * {@code node} to the first value that is not, and what is wrong with it. The path is spelled out only for a value
+     * that fails (most events have none): every value checked used to build its path string first.
+     */
+    private static String check(Field f, JsonNode node, int depth) {
         if (depth == f.path.length) {
             String problem = problem(f, node);
-            if (problem != null) {
-                throw new WebhookRejection(400, "event " + eventId + ": " + at + " " + problem
-                        + " (Stripe's " + f.type + (f.nullable ? " or null" : "") + ")");
-            }
-            return;
+            return problem == null ? null
+                    : " " + problem + " (Stripe's " + f.type + (f.nullable ? " or null" : "") + ")";
         }
-        if (node == null || node.isNull() || node.isMissingNode()) return; // a missing parent is the parent's check
+        if (node == null || node.isNull() || node.isMissingNode()) return null; // a missing parent is the parent's check
         String step = f.path[depth];
         if (step.equals("[]")) {
-            if (!node.isArray()) return;
-            for (int i = 0; i < node.size(); i++) check(eventId, f, node.get(i), depth + 1, at + "[" + i + "]");
+            if (!node.isArray()) return null;
+            for (int i = 0; i < node.size(); i++) {
+                String failure = check(f, node.get(i), depth + 1);
+                if (failure != null) return "[" + i + "]" + failure;
+            }
         } else if (step.equals("*")) {
-            if (!node.isObject()) return;
-            node.fields().forEachRemaining(e -> check(eventId, f, e.getValue(), depth + 1, at + "." + e.getKey()));
-        } else {
-            if (!node.isObject()) return;
-            check(eventId, f, node.get(step), depth + 1, at + "." + step);
+            if (!node.isObject()) return null;
+            for (var it = node.fields(); it.hasNext(); ) {
+                var e = it.next();
+                String failure = check(f, e.getValue(), depth + 1);
+                if (failure != null) return "." + e.getKey() + failure;
+            }
+        } else if (node.isObject()) {
+            String failure = check(f, node.get(step), depth + 1);
+            if (failure != null) return "." + step + failure;
         }
+        return null;
     }
 
     private static String problem(Field f, JsonNode v) {

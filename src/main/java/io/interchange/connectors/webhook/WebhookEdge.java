@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
  * The steps of the signed-webhook edge every inbound system shares (the route is {@code WebhookRoute}): verify with
  * the source's {@link SignatureVerifier}, read the body into {@link InboundEvent}s with the source, park what the
  * source parks, claim every event to publish under its idempotency key (one group commit), publish the new ones to
- * Kafka as CloudEvents, mark their keys done on the request's thread, and answer.
+ * Kafka as CloudEvents, mark their keys done, and answer; no thread waits for the store or Kafka
+ * meanwhile (see {@link WebhookEdgeEndpoint}).
  *
  * <p>The answers: a request of one event gets that event's outcome ({@code accepted}, {@code ignored}, {@code parked},
  * {@code duplicate}; {@code 409 in-progress} with {@code Retry-After} while another delivery holds its key). A batch
@@ -222,8 +223,8 @@ public final class WebhookEdge {
     }
 
     /**
-     * Marks the keys of the published events done, on the request's thread and before the answer is written (never
-     * from a completion hook, which runs on the Vert.x event loop), then answers.
+     * Answers, once the keys of the published events are marked done ({@link IdempotentStep#confirmingHolders}, a step
+     * before this one).
      */
     public void answer(Exchange exchange) {
         ExchangeKeys.mdc(exchange);
@@ -243,7 +244,7 @@ public final class WebhookEdge {
                 e.answer(InboundEvent.Answer.DUPLICATE);
             }
         }
-        if (published && !IdempotentStep.confirmNow(exchange)) {
+        if (published && !IdempotentStep.confirmed(exchange)) {
             LOG.warn("{}(s) published, but their keys could not be marked done (store unavailable): a redelivery after "
                     + "the keys' lease runs out publishes them again, and consumers take each event id once", source.label());
         }
