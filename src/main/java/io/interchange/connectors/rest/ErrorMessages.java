@@ -16,7 +16,8 @@ final class ErrorMessages {
     /**
      * {@code ": <message>"}, or empty when there is none: Stripe's {@code error.message}, HubSpot's {@code message},
      * Salesforce's {@code [0].message}, OAuth's {@code error_description} or {@code error}, Voucherify's
-     * {@code key: message (details)}.
+     * {@code key: message (details)}, a problem document's {@code title: detail} (RFC 9457; Mailchimp's, with the
+     * fields its {@code errors} name).
      */
     static String of(byte[] body) {
         if (body == null || body.length == 0) return "";
@@ -30,11 +31,26 @@ final class ErrorMessages {
             if (message.isEmpty()) message = text(first.path("message"));
             if (message.isEmpty()) message = text(first.path("error_description"));
             if (message.isEmpty()) message = text(first.path("error"));
+            if (message.isEmpty()) message = problem(first);
             if (!message.isEmpty() && first.hasNonNull("errorCode")) message = first.path("errorCode").asText() + ": " + message;
         } catch (Exception e) {
             return "";
         }
         return message.isEmpty() ? "" : ": " + bounded(message);
+    }
+
+    /** An RFC 9457 problem document: {@code title: detail}, then each of {@code errors} as {@code field: message}. */
+    private static String problem(JsonNode problem) {
+        String detail = text(problem.path("detail"));
+        if (detail.isEmpty()) return "";
+        String title = text(problem.path("title"));
+        StringBuilder sb = new StringBuilder(title.isEmpty() ? detail : title + ": " + detail);
+        for (JsonNode e : problem.path("errors")) {
+            String field = text(e.path("field"));
+            String message = text(e.path("message"));
+            if (!message.isEmpty()) sb.append("; ").append(field.isEmpty() ? "" : field + ": ").append(message);
+        }
+        return sb.toString();
     }
 
     /**
