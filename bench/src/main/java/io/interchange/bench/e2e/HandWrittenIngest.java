@@ -96,8 +96,10 @@ final class HandWrittenIngest {
     /** One request waiting for its key: where to answer it, and the record to publish if the key is new. */
     private record Pending(Context context, HttpServerRequest request, String key, ProducerRecord<String, byte[]> record) {
         void answer(int status, String json) {
-            context.runOnContext(v -> request.response().setStatusCode(status)
-                    .putHeader("Content-Type", "application/json").end(json));
+            context.runOnContext(v -> {
+                if (request.response().ended()) return; // answered already (an unexpected failure after the answer)
+                request.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
+            });
         }
     }
 
