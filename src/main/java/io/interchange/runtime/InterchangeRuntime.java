@@ -941,8 +941,10 @@ public final class InterchangeRuntime implements AutoCloseable {
         p.put("camel.component.kafka.maxPollRecords", "100");
         // every flow reads a record's value as bytes (see KafkaBatches#BYTE_VALUES), and writes it as bytes (canonical
         // JSON, UTF-8): with Kafka's String (de)serializers, Camel decoded each value to a String and encoded it back
-        p.put("camel.component.kafka.valueDeserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
-        p.put("camel.component.kafka.valueSerializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+        p.put("camel.component.kafka.valueDeserializer",
+                org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        p.put("camel.component.kafka.valueSerializer",
+                org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
         // a killed instance's partitions wait this long for it (Kafka's default, 45 s, stalls postings after a crash)
         long session = config.getDuration(Settings.KAFKA_SESSION_TIMEOUT).toMillis();
         p.put("camel.component.kafka.sessionTimeoutMs", String.valueOf(session));

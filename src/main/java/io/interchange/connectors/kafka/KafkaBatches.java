@@ -37,7 +37,8 @@ public final class KafkaBatches {
      * then has encoded back to bytes, through Camel's default charset at that. The runtime sets it for every consumer
      * ({@code InterchangeRuntime}); a route also used outside the runtime names it itself.
      */
-    public static final String BYTE_VALUES = "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
+    public static final String BYTE_VALUES = "&valueDeserializer="
+            + org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName();
 
     private KafkaBatches() {
     }

@@ -350,7 +350,7 @@ public final class HubSpotPeer extends RestPeerSupport {
      * as a {@code PublicSubscriptionStatus}. Refused 400: an unknown subscription type, unsubscribing an address that is
      * not subscribed, subscribing one that unsubscribed from all e-mail (only the contact may undo that).
      */
-    private Answer preference(Request request, boolean subscribe) throws IOException {
+    private Answer preference(Request request, boolean subscribe) {
         JsonNode body;
         try {
             body = request.json();
