@@ -222,6 +222,15 @@ public final class Reconciliation {
             throw e;
         }
         ReconciliationRuns.Outcome outcome = runs.compare(runId);
+        if (outcome.total() > 0) {
+            try {
+                int links = runs.linkDeadLetters(runId);
+                if (links > 0) LOG.info("Reconciliation run #{}: {} link(s) from differences to open dead letters", runId, links);
+            } catch (RuntimeException e) {
+                // the differences stand; only the pointers to dead letters are missing
+                LOG.warn("Reconciliation run #{}: differences not linked to dead letters: {}", runId, e.getMessage());
+            }
+        }
         runs.finish(runId, ReconciliationRuns.COMPLETED, counts[0], counts[1], counts[2], counts[3], outcome.matched(),
                 outcome.total(), counts[3] > 0 ? counts[3] + " billing object(s) could not be translated (see the log)" : null);
         Summary summary = summary(runId);
@@ -296,6 +305,11 @@ public final class Reconciliation {
     public Path[] reportFiles(long runId) {
         return new Path[]{reportDir.resolve("reconciliation-" + runId + ".html"),
                 reportDir.resolve("reconciliation-" + runId + ".csv")};
+    }
+
+    /** Writes the run's report files again (after an acknowledgement), as a finished run first wrote them. */
+    public void rewriteReports(long runId) {
+        writeReports(runId);
     }
 
     private void writeReports(long runId) {

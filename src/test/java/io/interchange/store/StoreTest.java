@@ -51,11 +51,12 @@ class StoreTest {
         Store first = Store.open(config, clock);
         try {
             assertThat(first.isHealthy()).isTrue();
-            assertThat(migrations(first)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true");
+            assertThat(migrations(first)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true", "12:true");
             for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
                     "billing_reference", "customer", "customer_link", "customer_identity_key", "customer_identity_owner",
                     "customer_field", "echo_ledger", "stream_position", "loyalty_filing", "loyalty_filing_item", "loyalty_standing",
-                    "consent_state", "consent_change", "dead_letter_edit")) {
+                    "consent_state", "consent_change", "dead_letter_edit", "reconciliation_run", "reconciliation_record",
+                    "reconciliation_difference", "reconciliation_dead_letter")) {
                 assertThat(count(first, table)).as(table).isZero();
             }
             first.audit().record("alice", "REPLAY", "dead-letter:1", "before restart");
@@ -67,7 +68,7 @@ class StoreTest {
 
         try (Store second = Store.open(config, clock)) {
             assertThat(second.isHealthy()).isTrue();
-            assertThat(migrations(second)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true");
+            assertThat(migrations(second)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true", "12:true");
             assertThat(second.audit().recent(10)).extracting(AuditTrail.Entry::detail).containsExactly("before restart");
             assertThat(second.idempotency().state("evt_1")).isEqualTo("PENDING");
         }
@@ -88,14 +89,14 @@ class StoreTest {
                 Settings.STORE_USER.key(), "postgres"));
         try (Store store = Store.open(config, Clock.systemUTC())) {
             store.audit().record("alice", "REPLAY", "dead-letter:1", "in the store's own schema");
-            assertThat(migrations(store)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true");
+            assertThat(migrations(store)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true", "12:true");
         }
         try (Connection c = DriverManager.getConnection(Databases.postgresUrl(database), "postgres", "");
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT table_schema, COUNT(*) FROM information_schema.tables "
                      + "WHERE table_schema IN ('public', 'interchange') GROUP BY table_schema ORDER BY table_schema")) {
             assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:22");
+            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:23");
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1) + ":" + rs.getInt(2)).as("the other application's tables untouched").isEqualTo("public:2");
         }
