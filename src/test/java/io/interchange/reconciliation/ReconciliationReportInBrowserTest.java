@@ -19,11 +19,11 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static io.interchange.reconciliation.ReconciliationTest.as;
 import static io.interchange.reconciliation.ReconciliationTest.parkInvoice;
 import static io.interchange.reconciliation.ReconciliationTest.post;
+import static io.interchange.reconciliation.ReconciliationTest.postWithRefundChangedAfterwards;
 import static io.interchange.reconciliation.ReconciliationTest.sale;
 import static io.interchange.reconciliation.ReconciliationTest.subject;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,17 +50,10 @@ class ReconciliationReportInBrowserTest {
     void theReportShowsTotalsDifferencesAndTheirRecordsInChromium() throws Exception {
         HeadlessChromium.assumeInstalled();
         api = new StripeApiPeer(0, ReconciliationTest.KEY).start();
-        kit = RuntimeKit.start(Databases.Backend.H2, Map.of("interchange.billing.api-url", api.url(),
-                "interchange.billing.api-key", ReconciliationTest.KEY,
-                "interchange.reconciliation.daily", "false",
-                "interchange.jmx.privileged-user", "auditor",
-                "interchange.jmx.privileged-password", ReconciliationTest.AUDITOR_PASSWORD));
+        kit = ReconciliationTest.start(Databases.Backend.H2, api);
         LocalDate day = LocalDate.of(2026, 11, 3);
         Sale clean = post(kit, api, sale("DE01", day, 0, 5880));
-        // a refund billing holds at 59.80 that the ERP posted at 58.80
-        Sale wrongAmount = post(kit, api, sale("DE01", day, 1, 5880));
-        wrongAmount.refund().put("amount", 5980);
-        api.putObject(wrongAmount.refund());
+        Sale wrongAmount = postWithRefundChangedAfterwards(kit, api, sale("DE01", day, 1, 5880));
         // an invoice whose event never came, and one the ERP rejected (dead-lettered)
         Sale neverSent = sale("DE01", day, 2, 5880);
         api.putObject(neverSent.invoice());

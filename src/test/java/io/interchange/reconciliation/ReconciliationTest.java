@@ -71,8 +71,15 @@ class ReconciliationTest {
         if (kit != null) return kit;
         StripeApiPeer api = new StripeApiPeer(0, KEY).start();
         APIS.put(backend, api);
+        kit = start(backend, api);
+        KITS.put(backend, kit);
+        return kit;
+    }
+
+    /** A runtime reading billing from {@code api}, with the privileged JMX user {@code auditor}. */
+    static RuntimeKit start(Databases.Backend backend, StripeApiPeer api) throws Exception {
         // small pages everywhere, so that every read crosses several
-        kit = RuntimeKit.start(backend, Map.of("interchange.billing.api-url", api.url(),
+        RuntimeKit kit = RuntimeKit.start(backend, Map.of("interchange.billing.api-url", api.url(),
                 "interchange.billing.api-key", KEY,
                 "interchange.reconciliation.daily", "false",
                 "interchange.jmx.privileged-user", "auditor",
@@ -81,7 +88,6 @@ class ReconciliationTest {
                 "interchange.reconciliation.erp-page-size", "4"));
         // S/4HANA pages on its own beyond 3 items: the reader follows its __next links
         kit.s4.setMaxPageSize(3);
-        KITS.put(backend, kit);
         return kit;
     }
 
@@ -139,10 +145,7 @@ class ReconciliationTest {
         LocalDate day = LocalDate.of(2026, 10, 11);
         Sale clean = post(kit, api, sale("DE01", day, 0, 5880));
 
-        // a refund billing holds at 59.80 that the ERP posted at 58.80
-        Sale wrongAmount = post(kit, api, sale("DE01", day, 1, 5880));
-        wrongAmount.refund().put("amount", 5980);
-        api.putObject(wrongAmount.refund());
+        Sale wrongAmount = postWithRefundChangedAfterwards(kit, api, sale("DE01", day, 1, 5880));
 
         // a payment billing holds whose event never reached the runtime: not posted at the ERP
         Sale unposted = sale("DE01", day, 2, 5880);
@@ -474,6 +477,14 @@ class ReconciliationTest {
                 .put("created", t + 120).put("currency", currency);
         ((ObjectNode) refund.path("metadata")).put("legal_entity", entity);
         return new Sale(invoice, payment, refund, new java.util.ArrayList<>());
+    }
+
+    /** Posts the sale, then billing changes its refund of 58.80 to 59.80: the ERP's stays at 58.80. */
+    static Sale postWithRefundChangedAfterwards(RuntimeKit kit, StripeApiPeer api, Sale sale) throws Exception {
+        post(kit, api, sale);
+        sale.refund().put("amount", 5980);
+        api.putObject(sale.refund());
+        return sale;
     }
 
     /** Sends the sale's events and puts its objects in billing's lists; waits until the ERP confirmed each. */
