@@ -512,14 +512,25 @@ public class ReconciliationRuns {
      * posting key ({@code idempotency_key}) or with a record's correlation id. The number of links.
      */
     public int linkDeadLetters(long runId) {
+        // the records of each difference as records() finds them, written as two joins that each use an index of
+        // reconciliation_record (its key with the sides named, and its ERP document index), not one OR over the run
+        String records = "SELECT d.id AS difference_id, r.match_key, r.record_id, r.correlation_id "
+                + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
+                + "AND r.side IN ('" + BILLING + "', '" + ERP + "', '" + OURS + "') AND r.match_key = d.match_key "
+                + "WHERE d.run_id = ? "
+                + "UNION ALL SELECT d.id, r.match_key, r.record_id, r.correlation_id "
+                + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
+                + "AND r.side IN ('" + ERP + "', '" + OURS + "') AND r.erp_document = d.erp_document "
+                + "WHERE d.run_id = ? AND d.erp_document IS NOT NULL";
         return jdbc.update("INSERT INTO reconciliation_dead_letter (run_id, difference_id, dead_letter_id) "
-                + "SELECT DISTINCT d.run_id, d.id, dl.id FROM reconciliation_difference d "
-                + "JOIN reconciliation_record r ON r.run_id = d.run_id "
-                + "AND (r.match_key = d.match_key OR r.erp_document = d.erp_document) "
-                + "JOIN dead_letter dl ON dl.status = 'OPEN' AND (dl.document_key = r.match_key "
-                + "OR dl.object_id = r.record_id OR dl.idempotency_key = r.record_id "
-                + "OR dl.correlation_id = r.correlation_id) "
-                + "WHERE d.run_id = ?", ps -> ps.setLong(1, runId));
+                + "SELECT DISTINCT ?, x.difference_id, dl.id FROM (" + records + ") x "
+                + "JOIN dead_letter dl ON dl.status = 'OPEN' AND (dl.document_key = x.match_key "
+                + "OR dl.object_id = x.record_id OR dl.idempotency_key = x.record_id "
+                + "OR dl.correlation_id = x.correlation_id)", ps -> {
+            ps.setLong(1, runId);
+            ps.setLong(2, runId);
+            ps.setLong(3, runId);
+        });
     }
 
     /**
