@@ -20,9 +20,11 @@ import java.util.stream.Collectors;
 
 /**
  * Reconciliation on demand, registered as {@code io.interchange:type=Reconciliation}: run a legal entity over a period,
- * read a run's summary, differences and report. Refusals (an unknown entity, a date that is not one, an unknown run)
- * are answered starting with {@code refused:}, like the dead-letter console's, and change nothing. Every run asked for
- * is written to the audit trail with the JMX user.
+ * read a run's summary, differences and report, and acknowledge a difference with a reason (the privileged JMX user
+ * only, {@link OperatorRole#PRIVILEGED}). Refusals (an unknown entity, a date that is not one, an unknown run or
+ * difference, a blank reason, a second acknowledgement) are answered starting with {@code refused:}, like the
+ * dead-letter console's, and change nothing. Every run asked for and every acknowledgement is written to the audit
+ * trail with the JMX user.
  */
 @ManagedResource(description = "Reconciliation: run billing against the ERP ledger and our confirmations for a legal entity "
         + "and period, and read the runs' summaries, differences and reports")
