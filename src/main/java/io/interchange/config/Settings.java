@@ -75,8 +75,9 @@ public final class Settings {
             "Password required by the JMX connector; while empty the connector only binds to loopback without authentication.");
     public static final Setting JMX_PRIVILEGED_USER = declare("interchange.jmx.privileged-user", "", false,
             "A second JMX user, in the privileged role: the dead-letter console (list, search, show) shows this user "
-                    + "personal data unmasked; interchange.jmx.user, Jolokia and everyone else see it masked. Empty: nobody "
-                    + "sees it unmasked. Needs interchange.jmx.password and interchange.jmx.privileged-password.");
+                    + "personal data unmasked; interchange.jmx.user, Jolokia and everyone else see it masked. Only this "
+                    + "user may acknowledge a reconciliation difference. Empty: nobody sees it unmasked or acknowledges. "
+                    + "Needs interchange.jmx.password and interchange.jmx.privileged-password.");
     public static final Setting JMX_PRIVILEGED_PASSWORD = declare("interchange.jmx.privileged-password", "", true,
             "Password of interchange.jmx.privileged-user.");
     public static final Setting JMX_TLS_KEYSTORE = declare("interchange.jmx.tls.keystore",

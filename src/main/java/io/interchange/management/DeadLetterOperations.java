@@ -128,6 +128,16 @@ public class DeadLetterOperations {
         d.headers().forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append('\n'));
         sb.append("payload (").append(d.payload().length).append(" bytes").append(reveal ? "" : ", personal data masked")
                 .append("):\n").append(new String(d.payload(), StandardCharsets.UTF_8));
+        List<DeadLetterStore.Explained> explains = store.explains(id);
+        if (!explains.isEmpty()) {
+            sb.append("\nreconciliation differences naming it (Reconciliation differences <run> * ...):");
+            for (DeadLetterStore.Explained x : explains) {
+                sb.append("\n  difference #").append(x.differenceId()).append(" of run #").append(x.runId()).append(' ')
+                        .append(x.legalEntity()).append(' ').append(x.from()).append(" to ").append(x.to()).append(": ")
+                        .append(x.kind()).append(' ').append(x.documentKey())
+                        .append(x.acknowledgedBy() == null ? "" : " (acknowledged by " + x.acknowledgedBy() + ")");
+            }
+        }
         for (DeadLetterStore.Edit e : store.edits(id)) {
             sb.append("\nedit #").append(e.id()).append(" by ").append(e.actor()).append(" at ").append(e.createdAt())
                     .append(" (").append(e.reason()).append("): ").append(e.outcome() == null ? "under way" : e.outcome())
@@ -397,9 +407,9 @@ public class DeadLetterOperations {
                 + " cid=" + d.correlationId() + " : " + (reveal ? d.errorMessage() : PersonalData.mask(d.errorMessage()));
     }
 
-    /** True when the JMX user calling is privileged (sees personal data unmasked). */
+    /** True when the JMX user calling is privileged (sees personal data unmasked, may acknowledge differences). */
     @SuppressWarnings("removal")
-    private static boolean reveal() {
+    static boolean reveal() {
         Subject subject = Subject.getSubject(AccessController.getContext());
         return subject != null && subject.getPrincipals().contains(OperatorRole.PRIVILEGED);
     }

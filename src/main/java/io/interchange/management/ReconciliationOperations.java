@@ -15,13 +15,16 @@ import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
  * Reconciliation on demand, registered as {@code io.interchange:type=Reconciliation}: run a legal entity over a period,
- * read a run's summary, differences and report. Refusals (an unknown entity, a date that is not one, an unknown run)
- * are answered starting with {@code refused:}, like the dead-letter console's, and change nothing. Every run asked for
- * is written to the audit trail with the JMX user.
+ * read a run's summary, differences and report, and acknowledge a difference with a reason (the privileged JMX user
+ * only, {@link OperatorRole#PRIVILEGED}). Refusals (an unknown entity, a date that is not one, an unknown run or
+ * difference, a blank reason, a second acknowledgement) are answered starting with {@code refused:}, like the
+ * dead-letter console's, and change nothing. Every run asked for and every acknowledgement is written to the audit
+ * trail with the JMX user.
  */
 @ManagedResource(description = "Reconciliation: run billing against the ERP ledger and our confirmations for a legal entity "
         + "and period, and read the runs' summaries, differences and reports")
@@ -95,13 +98,52 @@ public class ReconciliationOperations {
         int pageSize = Math.max(1, Math.min(limit, MAX_LIST));
         List<ReconciliationRuns.Difference> page = runs.differences(runId, k, Math.max(0, after), pageSize);
         if (page.isEmpty()) return "no differences" + (k == null ? "" : " of kind " + k) + " in run #" + runId;
+        // the page's dead letters in one query
+        Map<Long, List<Long>> deadLetters = runs.deadLetters(runId, Math.max(0, after), page.get(page.size() - 1).id());
         String lines = page.stream().map(d -> "#" + d.id() + " " + d.kind() + (d.side() == null ? "" : " " + d.side())
                 + " " + d.key() + (d.erpDocument() == null ? "" : " erp " + d.erpDocument()) + ": " + d.detail()
                 + "; records: " + runs.records(runId, d).stream().map(r -> r.side() + " " + r.recordId()
-                + (r.correlationId() == null ? "" : " (" + r.correlationId() + ")")).collect(Collectors.joining(", ")))
+                + (r.correlationId() == null ? "" : " (" + r.correlationId() + ")")).collect(Collectors.joining(", "))
+                + (deadLetters.containsKey(d.id()) ? "; open dead letters: " + deadLetters.get(d.id()).stream()
+                        .map(id -> "#" + id).collect(Collectors.joining(" ")) : "")
+                + (d.acknowledgement() == null ? "" : "; acknowledged by " + d.acknowledgement().by() + " at "
+                        + d.acknowledgement().at() + ": " + d.acknowledgement().reason()))
                 .collect(Collectors.joining("\n"));
         return page.size() < pageSize ? lines
                 : lines + "\n(more may follow: next page with after=" + page.get(page.size() - 1).id() + ")";
+    }
+
+    @ManagedOperation(description = "Acknowledges a difference (its id from differences or the report) with a reason: kept "
+            + "with the difference and shown in the report, audited with the JMX user; the difference is neither deleted "
+            + "nor corrected. Only the privileged JMX user may; a blank reason, an unknown or an already acknowledged "
+            + "difference is refused")
+    public String acknowledge(long differenceId, String reason) {
+        if (reason == null || reason.isBlank()) {
+            return "refused: a reason is required to acknowledge difference #" + differenceId + "; nothing changed";
+        }
+        if (!DeadLetterOperations.reveal()) {
+            return "refused: only the privileged JMX user (interchange.jmx.privileged-user) may acknowledge a difference; "
+                    + "difference #" + differenceId + " unchanged";
+        }
+        String actor = DeadLetterOperations.actor();
+        String why = reason.strip();
+        ReconciliationRuns.Acknowledged outcome = runs.acknowledge(differenceId, actor, why);
+        if (outcome == ReconciliationRuns.Acknowledged.NO_SUCH_DIFFERENCE) {
+            return "refused: no reconciliation difference #" + differenceId;
+        }
+        ReconciliationRuns.Difference d = runs.difference(differenceId).orElseThrow();
+        if (outcome == ReconciliationRuns.Acknowledged.ALREADY) {
+            ReconciliationRuns.Acknowledgement a = d.acknowledgement();
+            return "refused: difference #" + differenceId + " was acknowledged by " + a.by() + " at " + a.at() + " ("
+                    + a.reason() + "); unchanged";
+        }
+        audit.record(actor, "reconciliation-acknowledge", "reconciliation-difference:" + differenceId, "run #"
+                + d.runId() + " " + d.kind() + " " + d.key() + "; reason: " + why);
+        LOG.info("Operator {} acknowledged reconciliation difference #{} of run #{} ({} {}): {}", actor, differenceId,
+                d.runId(), d.kind(), d.key(), why);
+        reconciliation.rewriteReports(d.runId());
+        return "acknowledged difference #" + differenceId + " of run #" + d.runId() + " (" + d.kind() + " " + d.key()
+                + ") by " + actor + ": " + why;
     }
 
     @ManagedOperation(description = "The newest runs, one line each, at most limit")

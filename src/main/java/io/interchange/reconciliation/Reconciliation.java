@@ -222,6 +222,15 @@ public final class Reconciliation {
             throw e;
         }
         ReconciliationRuns.Outcome outcome = runs.compare(runId);
+        if (outcome.total() > 0) {
+            try {
+                int links = runs.linkDeadLetters(runId);
+                if (links > 0) LOG.info("Reconciliation run #{}: {} link(s) from differences to open dead letters", runId, links);
+            } catch (RuntimeException e) {
+                // the differences stand; only the pointers to dead letters are missing
+                LOG.warn("Reconciliation run #{}: differences not linked to dead letters: {}", runId, e.getMessage());
+            }
+        }
         runs.finish(runId, ReconciliationRuns.COMPLETED, counts[0], counts[1], counts[2], counts[3], outcome.matched(),
                 outcome.total(), counts[3] > 0 ? counts[3] + " billing object(s) could not be translated (see the log)" : null);
         Summary summary = summary(runId);
@@ -298,19 +307,41 @@ public final class Reconciliation {
                 reportDir.resolve("reconciliation-" + runId + ".csv")};
     }
 
+    /** Writes the run's report files again (after an acknowledgement), as a finished run first wrote them. */
+    public void rewriteReports(long runId) {
+        writeReports(runId);
+    }
+
+    /**
+     * Each file is written beside its place and moved there whole, so that a reader never opens half a page and two
+     * writers of one run's report (two acknowledgements at once) leave one whole report, not an interleaving.
+     */
     private void writeReports(long runId) {
         Path[] files = reportFiles(runId);
         try {
             Files.createDirectories(reportDir);
-            try (Writer w = Files.newBufferedWriter(files[0], StandardCharsets.UTF_8)) {
-                html(runId, w);
-            }
-            try (Writer w = Files.newBufferedWriter(files[1], StandardCharsets.UTF_8)) {
-                csv(runId, w);
-            }
+            replace(files[0], w -> html(runId, w));
+            replace(files[1], w -> csv(runId, w));
         } catch (IOException e) {
             // the run and its differences are in the store; the files can be rendered again over JMX
             LOG.warn("Reconciliation run #{}: report not written to {}: {}", runId, reportDir, e.getMessage());
+        }
+    }
+
+    private interface Render {
+        void to(Writer w) throws IOException;
+    }
+
+    private void replace(Path file, Render render) throws IOException {
+        Path part = Files.createTempFile(reportDir, file.getFileName().toString(), ".part");
+        try {
+            try (Writer w = Files.newBufferedWriter(part, StandardCharsets.UTF_8)) {
+                render.to(w);
+            }
+            Files.move(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(part);
         }
     }
 

@@ -33,6 +33,7 @@ final class ReconciliationReport {
                 + "th,td{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}"
                 + "td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#eee}"
                 + "section{margin:1.5em 0;padding-top:.5em;border-top:1px solid #ddd}.clean{color:#070}.diff{color:#a00}"
+                + "tr.acknowledged{color:#666}"
                 + "</style></head><body>\n");
         out.write("<h1>" + esc(title) + "</h1>\n<table id=\"run\">");
         row(out, "Run", "#" + r.id());
@@ -46,7 +47,8 @@ final class ReconciliationReport {
                 + r.confirmationRecords() + (r.unreadableRecords() > 0 ? ", billing objects not compared "
                 + r.unreadableRecords() : ""));
         row(out, "Matched", String.valueOf(r.matched()));
-        row(out, "Differences", String.valueOf(r.differences()));
+        long acknowledged = runs.acknowledgedCount(r.id());
+        row(out, "Differences", r.differences() + (acknowledged > 0 ? " (" + acknowledged + " acknowledged)" : ""));
         if (r.detail() != null) row(out, "Note", r.detail());
         out.write("</table>\n");
 
@@ -76,18 +78,31 @@ final class ReconciliationReport {
         } else {
             out.write("<h2>Differences</h2>\n<table id=\"differences\"><tr><th>#</th><th>Kind</th><th>Side</th>"
                     + "<th>Document</th><th>ERP document</th><th>Currency</th><th>Billing</th><th>ERP</th>"
-                    + "<th>Detail</th></tr>\n");
+                    + "<th>Detail</th><th>Open dead letters</th><th>Acknowledged</th></tr>\n");
+            // the links of the whole run in one query; a run's links are few beside its records
+            Map<Long, List<Long>> deadLetters = runs.deadLetters(r.id(), 0, Long.MAX_VALUE);
             try {
-                runs.eachDifference(r.id(), d -> write(out, "<tr class=\"diff\"><td><a href=\"#d" + d.id() + "\">"
+                runs.eachDifference(r.id(), d -> write(out, "<tr class=\"diff" + (d.acknowledgement() == null ? ""
+                        : " acknowledged") + "\" id=\"row-d" + d.id() + "\"><td><a href=\"#d" + d.id() + "\">"
                         + d.id() + "</a></td><td>" + esc(d.kind().name()) + "</td><td>" + esc(d.side()) + "</td><td>"
                         + esc(d.key()) + "</td><td>" + esc(d.erpDocument()) + "</td><td>" + esc(d.currency())
                         + "</td><td class=\"num\">" + esc(Money.format(d.billingAmountMinor(), d.currency()))
                         + "</td><td class=\"num\">" + esc(Money.format(d.erpAmountMinor(), d.currency())) + "</td><td>"
-                        + esc(d.detail()) + "</td></tr>\n"));
+                        + esc(d.detail()) + "</td><td class=\"dead-letters\">" + esc(deadLetterIds(deadLetters.get(d.id())))
+                        + "</td><td class=\"acknowledgement\">" + esc(acknowledgement(d)) + "</td></tr>\n"));
                 out.write("</table>\n<h2>Records of each difference</h2>\n");
                 runs.eachDifference(r.id(), d -> {
                     write(out, "<section id=\"d" + d.id() + "\"><h3>#" + d.id() + " " + esc(d.kind().name()) + " "
-                            + esc(d.key()) + "</h3>\n<table><tr><th>Side</th><th>Kind</th><th>Id</th>"
+                            + esc(d.key()) + "</h3>\n");
+                    if (d.acknowledgement() != null) {
+                        write(out, "<p class=\"acknowledgement\">" + esc(acknowledgement(d)) + "</p>\n");
+                    }
+                    List<Long> letters = deadLetters.get(d.id());
+                    if (letters != null) {
+                        write(out, "<p class=\"dead-letters\">Open dead letters of these records when the run completed: "
+                                + esc(deadLetterIds(letters)) + " (DeadLetters show &lt;id&gt; over JMX)</p>\n");
+                    }
+                    write(out, "<table><tr><th>Side</th><th>Kind</th><th>Id</th>"
                             + "<th>Correlation id</th><th>ERP document</th><th>Date</th><th>In period</th>"
                             + "<th>Currency</th><th>Amount</th><th>Detail</th></tr>\n");
                     for (Record rec : runs.records(r.id(), d)) {
@@ -111,7 +126,9 @@ final class ReconciliationReport {
     void csv(Reconciliation.Summary s, Writer out) throws IOException {
         ReconciliationRuns.Run r = s.run();
         out.write("run,legal_entity,period_from,period_to,difference,kind,side,document,erp_document,currency,"
-                + "billing_amount,erp_amount,billing_count,erp_count,detail,records\r\n");
+                + "billing_amount,erp_amount,billing_count,erp_count,detail,records,dead_letters,acknowledged_by,"
+                + "acknowledged_at,acknowledged_reason\r\n");
+        Map<Long, List<Long>> deadLetters = runs.deadLetters(r.id(), 0, Long.MAX_VALUE);
         try {
             runs.eachDifference(r.id(), d -> {
                 StringBuilder records = new StringBuilder();
@@ -129,11 +146,29 @@ final class ReconciliationReport {
                         field(d.kind().name()), field(d.side()), field(d.key()), field(d.erpDocument()),
                         field(d.currency()), field(Money.format(d.billingAmountMinor(), d.currency())),
                         field(Money.format(d.erpAmountMinor(), d.currency())), field(String.valueOf(d.billingCount())),
-                        field(String.valueOf(d.erpCount())), field(d.detail()), field(records.toString())) + "\r\n");
+                        field(String.valueOf(d.erpCount())), field(d.detail()), field(records.toString()),
+                        field(deadLetterIds(deadLetters.get(d.id()))),
+                        field(d.acknowledgement() == null ? null : d.acknowledgement().by()),
+                        field(d.acknowledgement() == null ? null : String.valueOf(d.acknowledgement().at())),
+                        field(d.acknowledgement() == null ? null : d.acknowledgement().reason())) + "\r\n");
             });
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
+    }
+
+    /** Dead letter ids as an operator types them: {@code #7 #9}; empty for none. */
+    static String deadLetterIds(List<Long> ids) {
+        if (ids == null || ids.isEmpty()) return "";
+        StringBuilder sb = new StringBuilder();
+        for (Long id : ids) sb.append(sb.length() == 0 ? "#" : " #").append(id);
+        return sb.toString();
+    }
+
+    /** "acknowledged by jmx:alice at ...: reason", or empty. */
+    static String acknowledgement(Difference d) {
+        ReconciliationRuns.Acknowledgement a = d.acknowledgement();
+        return a == null ? "" : "acknowledged by " + a.by() + " at " + a.at() + ": " + a.reason();
     }
 
     private static ReconciliationRuns.Total total(List<ReconciliationRuns.Total> totals, String side, String currency) {

@@ -39,6 +39,7 @@ import io.interchange.reliability.DeadLetterRecorder;
 import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.ReconciliationRoute;
+import io.interchange.reconciliation.DeadLetterDocuments;
 import io.interchange.reconciliation.Reconciliation;
 import io.interchange.management.ReconciliationOperations;
 import io.interchange.routes.BillingWebhookRoute;
@@ -186,6 +187,8 @@ public final class InterchangeRuntime implements AutoCloseable {
         int reopened = store.deadLetters().reopenInterruptedReplays();
         if (reopened > 0) LOG.warn("{} replay(s) interrupted by the last stop are open again", reopened);
         resources.add(new DeadLetterMetrics(store.deadLetters(), customerMeters).start(DEAD_LETTER_METRICS_INTERVAL));
+        // dead letters name the billing documents they are about, for reconciliation's links between the two
+        store.deadLetters().readAboutWith(new DeadLetterDocuments());
 
         MappingSource source = config.isSet(Settings.MAPPINGS_DIR)
                 ? MappingSource.directory(config.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled();

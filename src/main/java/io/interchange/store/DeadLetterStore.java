@@ -36,6 +36,25 @@ public class DeadLetterStore {
     public record OpenCount(String routeId, String entity, long count) {
     }
 
+    /**
+     * What a dead letter is about, read from its headers and payload when it is stored: the source system's object
+     * (a Stripe event's object, a canonical document's own id) and the billing document it is posted as
+     * ({@code kind|reference}, as reconciliation keys documents); either null where the payload names none.
+     */
+    public record About(String objectId, String documentKey) {
+        public static final About NOTHING = new About(null, null);
+    }
+
+    /** Reads what a new dead letter is about ({@code io.interchange.reconciliation.DeadLetterDocuments}). */
+    public interface AboutReader {
+        About read(Map<String, String> headers, byte[] payload);
+    }
+
+    /** A reconciliation difference that names a dead letter: run, entity, kind, document, and whether acknowledged. */
+    public record Explained(long runId, long differenceId, String legalEntity, java.time.LocalDate from,
+                            java.time.LocalDate to, String kind, String documentKey, String acknowledgedBy) {
+    }
+
     /** Told of every new dead letter once it is stored (not of a replay that failed again: that one re-opens). */
     public interface ParkListener {
         void parked(String routeId, String failureKind, String errorClass);
@@ -48,6 +67,7 @@ public class DeadLetterStore {
     private final Jdbc jdbc;
     private final Clock clock;
     private volatile ParkListener parkListener = (route, kind, error) -> { };
+    private volatile AboutReader aboutReader = (headers, payload) -> About.NOTHING;
 
     DeadLetterStore(DataSource ds, Clock clock) {
         this.jdbc = new Jdbc(ds);
@@ -58,9 +78,11 @@ public class DeadLetterStore {
     public long add(String routeId, String correlationId, String idempotencyKey, String failureKind,
                     String errorClass, String errorMessage, int attempts, Map<String, String> headers, byte[] payload) {
         Instant now = clock.instant();
+        About about = about(headers, payload);
         long id = jdbc.insertReturningId("INSERT INTO dead_letter (route_id, status, correlation_id, idempotency_key, "
                 + "failure_kind, error_class, error_message, attempts, headers_json, payload, created_at, updated_at, "
-                + "legal_entity, customer_id) VALUES (?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ps -> {
+                + "legal_entity, customer_id, object_id, document_key) VALUES (?, 'OPEN', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                + "?, ?)", ps -> {
             ps.setString(1, routeId);
             ps.setString(2, correlationId);
             ps.setString(3, idempotencyKey);
@@ -74,9 +96,40 @@ public class DeadLetterStore {
             ps.setObject(11, Jdbc.ts(now));
             ps.setString(12, legalEntityOf(headers));
             ps.setString(13, customerOf(headers));
+            ps.setString(14, nonBlank(about.objectId(), 300));
+            ps.setString(15, nonBlank(about.documentKey(), 300));
         });
         parkListener.parked(routeId, failureKind, errorClass);
         return id;
+    }
+
+    /** What the dead letter is about; a payload the reader cannot read is about nothing it can name. */
+    private About about(Map<String, String> headers, byte[] payload) {
+        try {
+            About about = aboutReader.read(headers, payload);
+            return about == null ? About.NOTHING : about;
+        } catch (RuntimeException e) {
+            return About.NOTHING; // parking the failure matters more than naming its document
+        }
+    }
+
+    /** The one reader of what new dead letters are about; replaces the one before. */
+    public void readAboutWith(AboutReader reader) {
+        this.aboutReader = reader;
+    }
+
+    /**
+     * The reconciliation differences whose records had this dead letter open when their run completed, oldest run
+     * first.
+     */
+    public List<Explained> explains(long deadLetterId) {
+        return jdbc.query("SELECT l.run_id, l.difference_id, r.legal_entity, r.period_from, r.period_to, d.kind, "
+                + "d.match_key, d.acknowledged_by FROM reconciliation_dead_letter l "
+                + "JOIN reconciliation_difference d ON d.id = l.difference_id "
+                + "JOIN reconciliation_run r ON r.id = l.run_id WHERE l.dead_letter_id = ? ORDER BY l.difference_id",
+                ps -> ps.setLong(1, deadLetterId), rs -> new Explained(rs.getLong(1), rs.getLong(2), rs.getString(3),
+                        rs.getObject(4, java.time.LocalDate.class), rs.getObject(5, java.time.LocalDate.class),
+                        rs.getString(6), rs.getString(7), rs.getString(8)));
     }
 
     /** The one listener told of new dead letters ({@link DeadLetterMetrics}); replaces the one before. */

@@ -69,11 +69,21 @@ public class ReconciliationRuns {
                          boolean inPeriod, String detail) {
     }
 
-    /** One difference; {@code side} says which system holds a duplicate. */
+    /**
+     * One difference; {@code side} says which system holds a duplicate; {@code acknowledgement} is null until an
+     * operator acknowledges it.
+     */
     public record Difference(long id, long runId, Kind kind, String side, String key, String erpDocument,
                              String currency, Long billingAmountMinor, Long erpAmountMinor, int billingCount,
-                             int erpCount, String detail) {
+                             int erpCount, String detail, Acknowledgement acknowledgement) {
     }
+
+    /** An operator's acknowledgement of a difference: who (the JMX user), when and why. */
+    public record Acknowledgement(String by, Instant at, String reason) {
+    }
+
+    /** What asking to acknowledge a difference came to. */
+    public enum Acknowledged { DONE, NO_SUCH_DIFFERENCE, ALREADY }
 
     /** What a comparison found: keys matched and differences recorded, per kind. */
     public record Outcome(long matched, java.util.Map<Kind, Long> differences) {
@@ -157,7 +167,8 @@ public class ReconciliationRuns {
         int[] deleted = {0};
         jdbc.allOrNothing(c -> {
             String runs = "SELECT id FROM reconciliation_run WHERE started_at < ?";
-            for (String table : new String[]{"reconciliation_record", "reconciliation_difference"}) {
+            for (String table : new String[]{"reconciliation_dead_letter", "reconciliation_record",
+                    "reconciliation_difference"}) {
                 try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE run_id IN (" + runs + ")")) {
                     ps.setObject(1, Jdbc.ts(before));
                     ps.executeUpdate();
@@ -415,7 +426,8 @@ public class ReconciliationRuns {
         void add(Kind kind, String side, String key, String doc, String currency, Long billing, Long erp, int bn, int en,
                  String detail) {
             counts.merge(kind, 1L, Long::sum);
-            batch.add(new Difference(0, runId, kind, side, key == null ? "" : key, doc, currency, billing, erp, bn, en, detail));
+            batch.add(new Difference(0, runId, kind, side, key == null ? "" : key, doc, currency, billing, erp, bn, en, detail,
+                    null));
         }
 
         @Override
@@ -455,6 +467,12 @@ public class ReconciliationRuns {
         return counts;
     }
 
+    /** How many of the run's differences an operator has acknowledged. */
+    public long acknowledgedCount(long runId) {
+        return jdbc.query("SELECT COUNT(*) FROM reconciliation_difference WHERE run_id = ? AND acknowledged_by IS NOT NULL",
+                ps -> ps.setLong(1, runId), rs -> rs.getLong(1)).get(0);
+    }
+
     /** Totals of a side's records in the period, per currency: currency, count, sum of amounts. */
     public record Total(String side, String currency, long count, long amountMinor) {
     }
@@ -464,6 +482,70 @@ public class ReconciliationRuns {
                 + "FROM reconciliation_record WHERE run_id = ? AND in_period = TRUE AND kind <> '" + OTHER + "' "
                 + "AND side <> '" + OURS + "' GROUP BY side, currency ORDER BY currency, side", ps -> ps.setLong(1, runId),
                 rs -> new Total(rs.getString("side"), rs.getString("currency"), rs.getLong("n"), rs.getLong("amount")));
+    }
+
+    /** One difference, if it exists. */
+    public Optional<Difference> difference(long differenceId) {
+        return jdbc.query("SELECT * FROM reconciliation_difference WHERE id = ?", ps -> ps.setLong(1, differenceId),
+                ReconciliationRuns::difference).stream().findFirst();
+    }
+
+    /**
+     * Marks a difference acknowledged by {@code actor} for {@code reason}, once: one conditional update, so of two
+     * operators at once exactly one acknowledges it. The difference itself (kind, amounts, records) is not touched.
+     */
+    public Acknowledged acknowledge(long differenceId, String actor, String reason) {
+        int updated = jdbc.update("UPDATE reconciliation_difference SET acknowledged_by = ?, acknowledged_at = ?, "
+                + "acknowledged_reason = ? WHERE id = ? AND acknowledged_by IS NULL", ps -> {
+            ps.setString(1, clip(actor, 200));
+            ps.setObject(2, Jdbc.ts(clock.instant()));
+            ps.setString(3, clip(reason, 4000));
+            ps.setLong(4, differenceId);
+        });
+        if (updated == 1) return Acknowledged.DONE;
+        return difference(differenceId).isPresent() ? Acknowledged.ALREADY : Acknowledged.NO_SUCH_DIFFERENCE;
+    }
+
+    /**
+     * Links each difference of the run to the open dead letters of its records, in one statement: a dead letter about
+     * the record's billing document ({@code document_key}) or object ({@code object_id}), under a confirmation's
+     * posting key ({@code idempotency_key}) or with a record's correlation id. The number of links.
+     */
+    public int linkDeadLetters(long runId) {
+        // the records of each difference as records() finds them, written as two joins that each use an index of
+        // reconciliation_record (its key with the sides named, and its ERP document index), not one OR over the run
+        String records = "SELECT d.id AS difference_id, r.match_key, r.record_id, r.correlation_id "
+                + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
+                + "AND r.side IN ('" + BILLING + "', '" + ERP + "', '" + OURS + "') AND r.match_key = d.match_key "
+                + "WHERE d.run_id = ? "
+                + "UNION ALL SELECT d.id, r.match_key, r.record_id, r.correlation_id "
+                + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
+                + "AND r.side IN ('" + ERP + "', '" + OURS + "') AND r.erp_document = d.erp_document "
+                + "WHERE d.run_id = ? AND d.erp_document IS NOT NULL";
+        return jdbc.update("INSERT INTO reconciliation_dead_letter (run_id, difference_id, dead_letter_id) "
+                + "SELECT DISTINCT ?, x.difference_id, dl.id FROM (" + records + ") x "
+                + "JOIN dead_letter dl ON dl.status = 'OPEN' AND (dl.document_key = x.match_key "
+                + "OR dl.object_id = x.record_id OR dl.idempotency_key = x.record_id "
+                + "OR dl.correlation_id = x.correlation_id)", ps -> {
+            ps.setLong(1, runId);
+            ps.setLong(2, runId);
+            ps.setLong(3, runId);
+        });
+    }
+
+    /**
+     * The dead letters linked to the run's differences with ids in {@code (afterId, throughId]}, by difference, in one
+     * query (a report's page or a whole report, never one query per difference).
+     */
+    public java.util.Map<Long, List<Long>> deadLetters(long runId, long afterId, long throughId) {
+        java.util.Map<Long, List<Long>> out = new java.util.HashMap<>();
+        jdbc.query("SELECT difference_id, dead_letter_id FROM reconciliation_dead_letter WHERE run_id = ? "
+                + "AND difference_id > ? AND difference_id <= ? ORDER BY difference_id, dead_letter_id", ps -> {
+            ps.setLong(1, runId);
+            ps.setLong(2, afterId);
+            ps.setLong(3, throughId);
+        }, rs -> out.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(rs.getLong(2)));
+        return out;
     }
 
     /** The records of a difference on every side: those of its key and those naming its ERP document. */
@@ -491,7 +573,9 @@ public class ReconciliationRuns {
         return new Difference(rs.getLong("id"), rs.getLong("run_id"), Kind.valueOf(rs.getString("kind")),
                 rs.getString("side"), rs.getString("match_key"), rs.getString("erp_document"), rs.getString("currency"),
                 longOrNull(rs, "billing_amount_minor"), longOrNull(rs, "erp_amount_minor"),
-                rs.getInt("billing_count"), rs.getInt("erp_count"), rs.getString("detail"));
+                rs.getInt("billing_count"), rs.getInt("erp_count"), rs.getString("detail"),
+                rs.getString("acknowledged_by") == null ? null : new Acknowledgement(rs.getString("acknowledged_by"),
+                        Jdbc.instant(rs, "acknowledged_at"), rs.getString("acknowledged_reason")));
     }
 
     /** A BIGINT or NUMERIC column (PostgreSQL sums BIGINT as NUMERIC) as a Long, or null. */

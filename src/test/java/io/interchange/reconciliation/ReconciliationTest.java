@@ -3,11 +3,15 @@ package io.interchange.reconciliation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.management.DeadLetterOperations;
+import io.interchange.management.OperatorRole;
 import io.interchange.management.ReconciliationOperations;
 import io.interchange.sandbox.StripeApiPeer;
+import io.interchange.store.DeadLetter;
 import io.interchange.store.ReconciliationRuns;
 import io.interchange.store.ReconciliationRuns.Difference;
 import io.interchange.store.ReconciliationRuns.Kind;
+import io.interchange.store.Store;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.RuntimeKit;
 import io.interchange.testkit.StripeFixtures;
@@ -24,7 +28,9 @@ import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXPrincipal;
 import javax.management.remote.JMXServiceURL;
+import javax.security.auth.Subject;
 import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -52,6 +58,7 @@ class ReconciliationTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String KEY = "sk_test_" + UUID.randomUUID().toString().replace("-", "");
+    static final String AUDITOR_PASSWORD = "auditor-" + UUID.randomUUID();
     static final Map<Databases.Backend, RuntimeKit> KITS = new EnumMap<>(Databases.Backend.class);
     static final Map<Databases.Backend, StripeApiPeer> APIS = new EnumMap<>(Databases.Backend.class);
 
@@ -64,15 +71,23 @@ class ReconciliationTest {
         if (kit != null) return kit;
         StripeApiPeer api = new StripeApiPeer(0, KEY).start();
         APIS.put(backend, api);
+        kit = start(backend, api);
+        KITS.put(backend, kit);
+        return kit;
+    }
+
+    /** A runtime reading billing from {@code api}, with the privileged JMX user {@code auditor}. */
+    static RuntimeKit start(Databases.Backend backend, StripeApiPeer api) throws Exception {
         // small pages everywhere, so that every read crosses several
-        kit = RuntimeKit.start(backend, Map.of("interchange.billing.api-url", api.url(),
+        RuntimeKit kit = RuntimeKit.start(backend, Map.of("interchange.billing.api-url", api.url(),
                 "interchange.billing.api-key", KEY,
                 "interchange.reconciliation.daily", "false",
+                "interchange.jmx.privileged-user", "auditor",
+                "interchange.jmx.privileged-password", AUDITOR_PASSWORD,
                 "interchange.reconciliation.billing-page-size", "2",
                 "interchange.reconciliation.erp-page-size", "4"));
         // S/4HANA pages on its own beyond 3 items: the reader follows its __next links
         kit.s4.setMaxPageSize(3);
-        KITS.put(backend, kit);
         return kit;
     }
 
@@ -130,10 +145,7 @@ class ReconciliationTest {
         LocalDate day = LocalDate.of(2026, 10, 11);
         Sale clean = post(kit, api, sale("DE01", day, 0, 5880));
 
-        // a refund billing holds at 59.80 that the ERP posted at 58.80
-        Sale wrongAmount = post(kit, api, sale("DE01", day, 1, 5880));
-        wrongAmount.refund().put("amount", 5980);
-        api.putObject(wrongAmount.refund());
+        Sale wrongAmount = postWithRefundChangedAfterwards(kit, api, sale("DE01", day, 1, 5880));
 
         // a payment billing holds whose event never reached the runtime: not posted at the ERP
         Sale unposted = sale("DE01", day, 2, 5880);
@@ -233,6 +245,93 @@ class ReconciliationTest {
                 .equals(RuntimeKit.header(r, "ce_id"))));
     }
 
+    @ParameterizedTest
+    @MethodSource("io.interchange.testkit.Databases#backends")
+    void aDifferenceAndTheDeadLetterOfItsDocumentNameEachOtherAndAnAcknowledgementKeepsItWithItsReason(
+            Databases.Backend backend) throws Exception {
+        RuntimeKit kit = kit(backend);
+        StripeApiPeer api = APIS.get(backend);
+        LocalDate day = LocalDate.of(2026, 10, 16);
+        Store store = kit.runtime.store();
+        ReconciliationRuns runs = store.reconciliationRuns();
+        post(kit, api, sale("DE01", day, 0, 5880));
+        // an invoice the ERP rejected (its company code unknown there for a moment): a dead letter of the ledger posting
+        Sale rejected = sale("DE01", day, 1, 5880);
+        DeadLetter parked = parkInvoice(kit, api, rejected);
+        // an invoice whose event never came: no dead letter names it
+        Sale neverSent = sale("DE01", day, 2, 5880);
+        api.putObject(neverSent.invoice());
+
+        Reconciliation.Summary s = kit.runtime.reconciliation().run("DE01", day, day.plusDays(1));
+
+        List<Difference> found = runs.differences(s.runId(), null, 0, 100);
+        assertThat(found).as(s.text()).extracting(Difference::key).containsExactlyInAnyOrder(
+                "INVOICE|" + rejected.invoice().path("number").asText(),
+                "INVOICE|" + neverSent.invoice().path("number").asText());
+        Difference linked = found.stream().filter(d -> d.key().endsWith(rejected.invoice().path("number").asText()))
+                .findFirst().orElseThrow();
+        Difference unlinked = found.stream().filter(d -> d != linked).findFirst().orElseThrow();
+        // one query for the whole run's links
+        assertThat(runs.deadLetters(s.runId(), 0, Long.MAX_VALUE)).containsOnlyKeys(linked.id())
+                .containsEntry(linked.id(), List.of(parked.id()));
+
+        ReconciliationOperations reconciliation = new ReconciliationOperations(kit.runtime.reconciliation(), runs,
+                store.audit());
+        assertThat(reconciliation.differences(s.runId(), "*", 10, 0)).contains("open dead letters: #" + parked.id());
+        DeadLetterOperations console = new DeadLetterOperations(kit.runtime.camelContext(), store.deadLetters(),
+                store.audit());
+        assertThat(console.show(parked.id())).contains("reconciliation differences naming it",
+                "difference #" + linked.id() + " of run #" + s.runId() + " DE01 " + day + " to " + day.plusDays(1)
+                        + ": MISSING_IN_ERP " + linked.key()).doesNotContain("difference #" + unlinked.id() + " ");
+
+        // acknowledging: only the privileged user, with a reason, once; refusals change nothing
+        Subject operator = subject("operator", OperatorRole.OPERATOR);
+        Subject auditor = subject("auditor", OperatorRole.PRIVILEGED);
+        int audited = store.audit().recent(1000).size();
+        assertThat(as(operator, () -> reconciliation.acknowledge(linked.id(), "booked by hand")))
+                .startsWith("refused: only the privileged JMX user");
+        assertThat(as(auditor, () -> reconciliation.acknowledge(linked.id(), "  "))).startsWith("refused: a reason is required");
+        assertThat(as(auditor, () -> reconciliation.acknowledge(999_999_999L, "booked by hand")))
+                .isEqualTo("refused: no reconciliation difference #999999999");
+        assertThat(runs.difference(linked.id()).orElseThrow().acknowledgement()).isNull();
+        assertThat(store.audit().recent(1000)).hasSize(audited);
+
+        String done = as(auditor, () -> reconciliation.acknowledge(linked.id(), "company code 1010 was missing, ticket 4711"));
+        assertThat(done).startsWith("acknowledged difference #" + linked.id() + " of run #" + s.runId())
+                .contains("by jmx:auditor");
+        String again = as(auditor, () -> reconciliation.acknowledge(linked.id(), "a second reason"));
+        assertThat(again).startsWith("refused: difference #" + linked.id() + " was acknowledged by jmx:auditor")
+                .contains("company code 1010 was missing, ticket 4711");
+
+        Difference after = runs.difference(linked.id()).orElseThrow();
+        assertThat(after.acknowledgement().by()).isEqualTo("jmx:auditor");
+        assertThat(after.acknowledgement().reason()).isEqualTo("company code 1010 was missing, ticket 4711");
+        // never deleted nor corrected: the same difference, counted as before
+        assertThat(after.kind()).isEqualTo(linked.kind());
+        assertThat(after.billingAmountMinor()).isEqualTo(linked.billingAmountMinor());
+        assertThat(runs.differences(s.runId(), null, 0, 100)).hasSize(2);
+        assertThat(kit.runtime.reconciliation().summary(s.runId()).run().differences()).isEqualTo(2);
+        assertThat(store.audit().recent(1000)).hasSize(audited + 1);
+        assertThat(store.audit().recent(1)).singleElement().satisfies(e -> {
+            assertThat(e.actor()).isEqualTo("jmx:auditor");
+            assertThat(e.action()).isEqualTo("reconciliation-acknowledge");
+            assertThat(e.target()).isEqualTo("reconciliation-difference:" + linked.id());
+            assertThat(e.detail()).contains("company code 1010 was missing, ticket 4711");
+        });
+
+        // the report files, written again, show it acknowledged and its dead letter
+        String html = Files.readString(kit.runtime.reconciliation().reportFiles(s.runId())[0]);
+        assertThat(html).contains("<tr class=\"diff acknowledged\" id=\"row-d" + linked.id() + "\">",
+                "<td class=\"dead-letters\">#" + parked.id() + "</td>",
+                "acknowledged by jmx:auditor at ", ": company code 1010 was missing, ticket 4711",
+                "Differences</th><td>2 (1 acknowledged)");
+        String csv = Files.readString(kit.runtime.reconciliation().reportFiles(s.runId())[1]);
+        assertThat(csv.split("\r\n")[0]).endsWith(",records,dead_letters,acknowledged_by,acknowledged_at,acknowledged_reason");
+        assertThat(csv).contains(",#" + parked.id() + ",jmx:auditor,")
+                .contains(",\"company code 1010 was missing, ticket 4711\"\r\n");
+        assertThat(console.show(parked.id())).contains("(acknowledged by jmx:auditor)");
+    }
+
     // first: every kit of the JVM registers its MBeans in the one platform MBean server, where the first one stays
     @Test
     @Order(1)
@@ -273,10 +372,29 @@ class ReconciliationTest {
             assertThat(csv).contains(",\"INVOICE|<b>&\"\"x,y\"\"</b>\",");
             assertThat((String) c.invoke(name, "report", new Object[]{999_999L}, new String[]{"long"}))
                     .isEqualTo("refused: no reconciliation run #999999");
+
+            long differenceId = Long.parseLong(differences.substring(1, differences.indexOf(' ')));
+            String[] acknowledge = {"long", String.class.getName()};
+            assertThat((String) c.invoke(name, "acknowledge", new Object[]{differenceId, "sent by hand"}, acknowledge))
+                    .startsWith("refused: only the privileged JMX user (interchange.jmx.privileged-user)");
+            try (JMXConnector privileged = JMXConnectorFactory.connect(url, Map.of(JMXConnector.CREDENTIALS,
+                    new String[]{"auditor", AUDITOR_PASSWORD}))) {
+                assertThat((String) privileged.getMBeanServerConnection().invoke(name, "acknowledge",
+                        new Object[]{differenceId, "test invoice, never sent"}, acknowledge))
+                        .isEqualTo("acknowledged difference #" + differenceId + " of run #" + runId
+                                + " (MISSING_IN_ERP INVOICE|<b>&\"x,y\"</b>) by jmx:auditor: test invoice, never sent");
+            }
+            assertThat((String) c.invoke(name, "differences", new Object[]{runId, "*", 10, 0L},
+                    new String[]{"long", String.class.getName(), "int", "long"}))
+                    .contains("; acknowledged by jmx:auditor at ", ": test invoice, never sent");
         }
         assertThat(kit.runtime.store().audit().recent(5)).anySatisfy(e -> {
             assertThat(e.actor()).isEqualTo("jmx:operator");
             assertThat(e.action()).isEqualTo("reconciliation-run");
+        }).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo("jmx:auditor");
+            assertThat(e.action()).isEqualTo("reconciliation-acknowledge");
+            assertThat(e.detail()).contains("reason: test invoice, never sent");
         });
     }
 
@@ -299,6 +417,38 @@ class ReconciliationTest {
     }
 
     // ----------------------------------------------------------------------------------------------- the sales
+
+    /**
+     * Sends the sale's invoice while S/4HANA does not know DE01's company code: the posting is rejected and
+     * dead-lettered. Its object is in billing's lists. The dead letter, named by the invoice's document.
+     */
+    static DeadLetter parkInvoice(RuntimeKit kit, StripeApiPeer api, Sale sale) throws Exception {
+        api.putObject(sale.invoice());
+        ObjectNode event = event("invoice.finalized", sale.invoice());
+        String eventId = event.path("id").asText();
+        kit.s4.forgetCompanyCode("1010");
+        DeadLetter[] parked = new DeadLetter[1];
+        try {
+            send(kit, event);
+            await().atMost(Duration.ofSeconds(30)).until(() -> (parked[0] = kit.runtime.store().deadLetters()
+                    .list(null, DeadLetter.OPEN, 1000).stream().filter(d -> eventId.equals(d.headers().get("ce_id")))
+                    .findFirst().orElse(null)) != null);
+        } finally {
+            kit.s4.knowCompanyCode("1010", "EUR");
+        }
+        sale.eventIds().add(eventId);
+        return parked[0];
+    }
+
+    static Subject subject(String user, OperatorRole role) {
+        return new Subject(true, java.util.Set.of(new JMXPrincipal(user), role), java.util.Set.of(), java.util.Set.of());
+    }
+
+    /** Runs an operation as the JMX connector runs it for an authenticated user. */
+    @SuppressWarnings("removal")
+    static String as(Subject subject, java.util.function.Supplier<String> operation) {
+        return Subject.doAs(subject, (java.security.PrivilegedAction<String>) operation::get);
+    }
 
     private static Difference only(List<Difference> found, Kind kind) {
         List<Difference> of = found.stream().filter(d -> d.kind() == kind).toList();
@@ -327,6 +477,14 @@ class ReconciliationTest {
                 .put("created", t + 120).put("currency", currency);
         ((ObjectNode) refund.path("metadata")).put("legal_entity", entity);
         return new Sale(invoice, payment, refund, new java.util.ArrayList<>());
+    }
+
+    /** Posts the sale, then billing changes its refund of 58.80 to 59.80: the ERP's stays at 58.80. */
+    static Sale postWithRefundChangedAfterwards(RuntimeKit kit, StripeApiPeer api, Sale sale) throws Exception {
+        post(kit, api, sale);
+        sale.refund().put("amount", 5980);
+        api.putObject(sale.refund());
+        return sale;
     }
 
     /** Sends the sale's events and puts its objects in billing's lists; waits until the ERP confirmed each. */

@@ -41,7 +41,8 @@ final class StoreFixture implements AutoCloseable {
                 Settings.IDEMPOTENCY_LEASE.key(), LEASE.toString(),
                 Settings.STORE_POOL_SIZE.key(), String.valueOf(POOL_SIZE))), clock));
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
-            for (String table : List.of("reconciliation_record", "reconciliation_difference", "reconciliation_run",
+            for (String table : List.of("reconciliation_dead_letter", "reconciliation_record", "reconciliation_difference",
+                    "reconciliation_run",
                     "idempotency_key", "dead_letter_edit", "dead_letter", "audit_trail", "erp_confirmation",
                     "customer_identity_key", "customer_identity_owner", "customer_field", "customer_link", "customer",
                     "echo_ledger", "stream_position", "loyalty_standing", "loyalty_filing_item", "loyalty_filing",

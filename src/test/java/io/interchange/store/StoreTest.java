@@ -51,11 +51,12 @@ class StoreTest {
         Store first = Store.open(config, clock);
         try {
             assertThat(first.isHealthy()).isTrue();
-            assertThat(migrations(first)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true");
+            assertThat(migrations(first)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true", "12:true", "12.1:true");
             for (String table : List.of("idempotency_key", "dead_letter", "audit_trail", "erp_confirmation",
                     "billing_reference", "customer", "customer_link", "customer_identity_key", "customer_identity_owner",
                     "customer_field", "echo_ledger", "stream_position", "loyalty_filing", "loyalty_filing_item", "loyalty_standing",
-                    "consent_state", "consent_change", "dead_letter_edit")) {
+                    "consent_state", "consent_change", "dead_letter_edit", "reconciliation_run", "reconciliation_record",
+                    "reconciliation_difference", "reconciliation_dead_letter")) {
                 assertThat(count(first, table)).as(table).isZero();
             }
             first.audit().record("alice", "REPLAY", "dead-letter:1", "before restart");
@@ -67,9 +68,49 @@ class StoreTest {
 
         try (Store second = Store.open(config, clock)) {
             assertThat(second.isHealthy()).isTrue();
-            assertThat(migrations(second)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true");
+            assertThat(migrations(second)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true", "12:true", "12.1:true");
             assertThat(second.audit().recent(10)).extracting(AuditTrail.Entry::detail).containsExactly("before restart");
             assertThat(second.idempotency().state("evt_1")).isEqualTo("PENDING");
+        }
+    }
+
+    /** Dead letters that waited through the upgrade to V12 name their billing documents too, once V12.1 has run. */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void openDeadLettersStoredBeforeV12AreReadForTheDocumentsTheyAreAbout(Backend backend) throws Exception {
+        Config config = backend.config();
+        String schema = config.get(Settings.STORE_SCHEMA);
+        org.flywaydb.core.Flyway.configure().dataSource(config.get(Settings.STORE_URL), config.get(Settings.STORE_USER),
+                        config.get(Settings.STORE_PASSWORD)).locations("classpath:db/migration").schemas(schema)
+                .defaultSchema(schema).createSchemas(true).target("12").load().migrate();
+        String canonical = "{\"ce_type\":\"io.interchange.billing.invoice.finalized\",\"ce_id\":\"evt_1\"}";
+        try (Connection c = DriverManager.getConnection(config.get(Settings.STORE_URL), config.get(Settings.STORE_USER),
+                config.get(Settings.STORE_PASSWORD));
+             java.sql.PreparedStatement insert = c.prepareStatement("INSERT INTO " + schema + ".dead_letter (id, route_id, "
+                     + "status, failure_kind, error_class, error_message, attempts, headers_json, payload, created_at, "
+                     + "updated_at) VALUES (?, 'billing.ledger-posting', ?, 'PERMANENT', 'E', 'failed', 1, ?, ?, ?, ?)")) {
+            Object[][] rows = {
+                    {1L, "OPEN", canonical, "{\"invoiceId\":\"in_1\",\"number\":\"A-0001\"}"},
+                    {2L, "OPEN", "{}", "{\"id\":\"evt_2\",\"object\":\"event\",\"data\":{\"object\":{\"id\":\"in_2\"}}}"},
+                    {3L, "DISCARDED", canonical, "{\"invoiceId\":\"in_3\",\"number\":\"A-0003\"}"}};
+            for (Object[] row : rows) {
+                insert.setLong(1, (Long) row[0]);
+                insert.setString(2, (String) row[1]);
+                insert.setString(3, (String) row[2]);
+                insert.setBytes(4, ((String) row[3]).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                insert.setObject(5, java.time.OffsetDateTime.parse("2026-12-01T00:00:00Z"));
+                insert.setObject(6, java.time.OffsetDateTime.parse("2026-12-01T00:00:00Z"));
+                insert.executeUpdate();
+            }
+        }
+
+        try (Store store = Store.open(config, Clock.fixed(START, ZoneOffset.UTC));
+             Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id, object_id, document_key FROM dead_letter ORDER BY id")) {
+            List<String> rows = new ArrayList<>();
+            while (rs.next()) rows.add(rs.getLong(1) + " " + rs.getString(2) + " " + rs.getString(3));
+            assertThat(rows).containsExactly("1 in_1 INVOICE|A-0001", "2 in_2 null", "3 null null");
+            assertThat(migrations(store)).endsWith("12:true", "12.1:true");
         }
     }
 
@@ -88,14 +129,14 @@ class StoreTest {
                 Settings.STORE_USER.key(), "postgres"));
         try (Store store = Store.open(config, Clock.systemUTC())) {
             store.audit().record("alice", "REPLAY", "dead-letter:1", "in the store's own schema");
-            assertThat(migrations(store)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true");
+            assertThat(migrations(store)).containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true", "11:true", "12:true", "12.1:true");
         }
         try (Connection c = DriverManager.getConnection(Databases.postgresUrl(database), "postgres", "");
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT table_schema, COUNT(*) FROM information_schema.tables "
                      + "WHERE table_schema IN ('public', 'interchange') GROUP BY table_schema ORDER BY table_schema")) {
             assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:22");
+            assertThat(rs.getString(1) + ":" + rs.getInt(2)).isEqualTo("interchange:23");
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1) + ":" + rs.getInt(2)).as("the other application's tables untouched").isEqualTo("public:2");
         }
