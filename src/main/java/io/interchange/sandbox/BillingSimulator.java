@@ -187,6 +187,8 @@ public final class BillingSimulator implements AutoCloseable {
 
     private Thread thread;
     private volatile boolean running;
+    /** False once {@link #finish} asked for no new events: the deliveries under way and their retries go on. */
+    private volatile boolean generating = true;
     private volatile java.util.function.Consumer<com.fasterxml.jackson.databind.JsonNode> objects = o -> { };
     private static final com.fasterxml.jackson.databind.ObjectMapper OBJECTS =
             new com.fasterxml.jackson.databind.ObjectMapper();
@@ -270,6 +272,22 @@ public final class BillingSimulator implements AutoCloseable {
                 eventsPerSecond, events.apiVersion(), webhookUrl, badEventEvery);
     }
 
+    /**
+     * Stops making new events, lets the deliveries in flight and their retries finish, then closes: what the simulated
+     * platform lists in its API has then been delivered (or given up on), as a test that compares the two needs. Returns
+     * false when something was still under way after {@code timeout} (it is abandoned, as by {@link #close}).
+     */
+    public boolean finish(Duration timeout) throws InterruptedException {
+        generating = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean settled;
+        while (!(settled = requests.isEmpty() && retryQueue.isEmpty()) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        close();
+        return settled;
+    }
+
     /** Stops the stream and abandons requests in flight and retries not yet due. */
     @Override
     public synchronized void close() {
@@ -341,7 +359,7 @@ public final class BillingSimulator implements AutoCloseable {
                 Delivery retry = retryQueue.peek();
                 if (retry != null && retry.dueNanos - now <= 0) {
                     send(retryQueue.poll());
-                } else if (next - now <= 0) {
+                } else if (generating && next - now <= 0) {
                     // after a stall (slow endpoint, long GC) resume the rate instead of bursting to catch up
                     next = now - next > TimeUnit.SECONDS.toNanos(1) ? now + period : next + period;
                     Delivery delivery = nextDelivery();
@@ -355,7 +373,8 @@ public final class BillingSimulator implements AutoCloseable {
                     }
                     send(delivery);
                 } else {
-                    long wake = retry != null && retry.dueNanos - next < 0 ? retry.dueNanos : next;
+                    long wake = retry != null && (!generating || retry.dueNanos - next < 0) ? retry.dueNanos
+                            : generating ? next : now + MAX_SLEEP.toNanos();
                     // retries are queued by HTTP threads meanwhile, so never sleep long
                     TimeUnit.NANOSECONDS.sleep(Math.min(wake - now, MAX_SLEEP.toNanos()));
                 }
@@ -609,12 +628,16 @@ public final class BillingSimulator implements AutoCloseable {
         }
         requests.add(response);
         response.whenComplete((answer, error) -> {
-            requests.remove(response);
-            inFlight.release();
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            // requests cancelled by close() are abandoned, not failed
-            if (!(cause instanceof CancellationException) && (running || cause == null)) {
-                settle(delivery, answer, cause);
+            try {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                // requests cancelled by close() are abandoned, not failed
+                if (!(cause instanceof CancellationException) && (running || cause == null)) {
+                    settle(delivery, answer, cause);
+                }
+            } finally {
+                // after settling, so that a retry is queued before the request is gone (finish() watches both)
+                requests.remove(response);
+                inFlight.release();
             }
         });
     }
