@@ -1,5 +1,6 @@
 package io.interchange.connectors;
 
+import io.interchange.testkit.Ports;
 import io.interchange.connectors.rest.RestAuth;
 import io.interchange.connectors.rest.RestClient;
 import io.interchange.connectors.rest.RestRequest;
@@ -10,7 +11,6 @@ import io.interchange.reliability.TransientFailure;
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,10 +22,7 @@ class RestTargetUnreachableTest {
 
     @Test
     void aTargetNobodyListensForIsTransient() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = Ports.free();
         RestClient client = new RestClient(RestTarget.of("test.unreachable", "Test API", "http://127.0.0.1:" + port,
                 Duration.ofSeconds(1), 5, RestAuth.bearer("key")));
         try (CamelContext context = OutboundRestContract.startRoute(client)) {

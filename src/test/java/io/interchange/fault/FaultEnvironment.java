@@ -1,5 +1,6 @@
 package io.interchange.fault;
 
+import io.interchange.testkit.Ports;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.sandbox.LegacyErpPeer;
 import io.interchange.sandbox.S4HanaPeer;
@@ -23,9 +24,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -286,7 +284,7 @@ public final class FaultEnvironment implements AutoCloseable {
 
     /** Starts PostgreSQL on the scenario's data directory (created on first start) and fixed port. */
     public synchronized void startPostgres() throws IOException {
-        if (pgPort == 0) pgPort = freePort();
+        if (pgPort == 0) pgPort = Ports.free();
         postgres = EmbeddedPostgres.builder()
                 .setDataDirectory(pgDir)
                 .setCleanDataDirectory(false)
@@ -348,9 +346,9 @@ public final class FaultEnvironment implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         Path dataDir = work.resolve("runtime-" + name);
         Files.createDirectories(dataDir);
-        int httpPort = freePort();
-        int managementPort = freePort();
-        int jmxPort = freePort();
+        int httpPort = Ports.free();
+        int managementPort = Ports.free();
+        int jmxPort = Ports.free();
         env.put("INTERCHANGE_DATA_DIR", dataDir.toString());
         env.put("INTERCHANGE_HTTP_PORT", String.valueOf(httpPort));
         env.put("INTERCHANGE_MANAGEMENT_HOST", "127.0.0.1");
@@ -454,16 +452,6 @@ public final class FaultEnvironment implements AutoCloseable {
             return lines.stream().map(String::strip)
                     .filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.startsWith("legal_entity,"))
                     .map(l -> l.split(",", -1)).toList();
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.interchange.flow;
 
+import io.interchange.testkit.Ports;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.interchange.connectors.erp.S4BusinessPartners;
@@ -70,12 +71,12 @@ class CustomerSyncTwoInstancesTest {
         salesforce = peers.salesforce;
         SECRET = peers.hubSpotSecret;
         kit = RuntimeKit.start(Databases.Backend.POSTGRES, peers.settings());
-        secondHttpPort = RuntimeKit.freePort();
+        secondHttpPort = Ports.free();
         // the same store, Kafka and consumer groups: the second instance shares the customer topic's partitions
         second = InterchangeRuntime.start(kit.runtime.config().with(Map.of(
                 "interchange.http.port", String.valueOf(secondHttpPort),
-                "interchange.management.port", String.valueOf(RuntimeKit.freePort()),
-                "interchange.jmx.port", String.valueOf(RuntimeKit.freePort()),
+                "interchange.management.port", String.valueOf(Ports.free()),
+                "interchange.jmx.port", String.valueOf(Ports.free()),
                 "interchange.data-dir", Files.createTempDirectory("interchange-second").toString())));
         peers.confirmTo(kit);
     }

@@ -14,6 +14,7 @@ import io.interchange.store.DeadLetterFilter;
 import io.interchange.store.DeadLetterStore;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.Events;
+import io.interchange.testkit.Ports;
 import io.interchange.testkit.RuntimeKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -404,7 +405,7 @@ class DeadLetterConsoleOverJmxTest {
     @Test
     void aPrivilegedUserThatCouldNeverSignInStopsStartUpNamingTheKeys() throws Exception {
         Map<String, String> base = Map.of("interchange.data-dir", Files.createTempDirectory("refused").toString(),
-                "interchange.jmx.port", String.valueOf(RuntimeKit.freePort()),
+                "interchange.jmx.port", String.valueOf(Ports.free()),
                 "interchange.kafka.bootstrap-servers", "127.0.0.1:1",
                 "interchange.jmx.privileged-user", "auditor");
         assertThatThrownBy(() -> InterchangeRuntime.start(Config.of(base)).close())

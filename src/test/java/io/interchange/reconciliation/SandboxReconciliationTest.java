@@ -1,5 +1,6 @@
 package io.interchange.reconciliation;
 
+import io.interchange.testkit.SandboxSettings;
 import io.interchange.config.Config;
 import io.interchange.config.Settings;
 import io.interchange.mapping.LegalEntity;
@@ -10,14 +11,10 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZonedDateTime;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,13 +31,7 @@ class SandboxReconciliationTest {
 
     @Test
     void whatTheSandboxPostedReconcilesCleanForEveryEntity() throws Exception {
-        Path dir = Files.createTempDirectory("interchange-sandbox-reconciliation");
-        Map<String, String> values = new HashMap<>();
-        values.put(Settings.DATA_DIR.key(), dir.resolve("data").toString());
-        values.put(Settings.HTTP_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.MANAGEMENT_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.JMX_PORT.key(), "0");
-        values.put(Settings.KAFKA_EMBEDDED_PORT.key(), "0");
+        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-reconciliation");
         values.put(Settings.SANDBOX_STRIPE_API_VERSION.key(), StripeEventFactory.NEWEST_API_VERSION);
         // billing alone (not in the default's order, which the sandbox takes for unset): the loyalty and customer
         // simulators would keep posting
@@ -76,12 +67,6 @@ class SandboxReconciliationTest {
                 documents += s.run().matched();
             }
             assertThat(documents).as("documents matched over all entities").isGreaterThan(20);
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.interchange.runtime;
 
 import io.interchange.sandbox.EmbeddedKafka;
+import io.interchange.testkit.Ports;
 import io.interchange.testkit.RuntimeKit;
 import org.apache.camel.health.HealthCheck;
 import org.junit.jupiter.api.Test;
@@ -43,7 +44,7 @@ class KafkaReachabilityTest {
 
     @Test
     void noBrokerIsDownWithinTheTimeoutAndSaysWhere() throws Exception {
-        String nobody = "127.0.0.1:" + RuntimeKit.freePort();
+        String nobody = "127.0.0.1:" + Ports.free();
         try (KafkaReachability kafka = new KafkaReachability(nobody, PERIOD, TIMEOUT, new ManualClock())) {
             HealthCheck.Result before = kafka.call();
             assertThat(before.getState()).isEqualTo(HealthCheck.State.DOWN);

@@ -1,21 +1,17 @@
 package io.interchange.sandbox;
 
+import io.interchange.testkit.SandboxSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.interchange.config.Config;
-import io.interchange.config.Settings;
 import io.interchange.model.ConsentChange;
 import io.interchange.store.ConsentStates;
 import io.interchange.store.DeadLetter;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -35,13 +31,7 @@ class SandboxConsentTest {
 
     @Test
     void everyKindOfConsentChangeHappensAndEverySystemEndsHoldingTheValueInForce() throws Exception {
-        Path dir = Files.createTempDirectory("interchange-sandbox-consent");
-        Map<String, String> values = new HashMap<>();
-        values.put(Settings.DATA_DIR.key(), dir.resolve("data").toString());
-        values.put(Settings.HTTP_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.MANAGEMENT_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.JMX_PORT.key(), "0");
-        values.put(Settings.KAFKA_EMBEDDED_PORT.key(), "0");
+        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-consent");
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
 
         try (Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
@@ -132,11 +122,5 @@ class SandboxConsentTest {
                 .path("metadata").path("email_marketing_optin");
         out.put("loyalty", loyalty.isBoolean() ? loyalty.asBoolean() : null);
         return out;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

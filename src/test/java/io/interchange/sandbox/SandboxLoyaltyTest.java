@@ -1,8 +1,8 @@
 package io.interchange.sandbox;
 
+import io.interchange.testkit.SandboxSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.interchange.config.Config;
-import io.interchange.config.Settings;
 import io.interchange.connectors.loyalty.LoyaltyWebhook;
 import io.interchange.mapping.ErpReference;
 import io.interchange.sandbox.loyalty.LoyaltyWebhookSender;
@@ -14,10 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -49,13 +46,7 @@ class SandboxLoyaltyTest {
 
     @Test
     void membersEarnRedeemAndExpireAndEachTransactionIsPostedOnceInItsEntitysLedger() throws Exception {
-        Path dir = Files.createTempDirectory("interchange-sandbox-loyalty");
-        Map<String, String> values = new HashMap<>();
-        values.put(Settings.DATA_DIR.key(), dir.resolve("data").toString());
-        values.put(Settings.HTTP_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.MANAGEMENT_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.JMX_PORT.key(), "0");
-        values.put(Settings.KAFKA_EMBEDDED_PORT.key(), "0");
+        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-loyalty");
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
 
         try (Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
@@ -186,11 +177,5 @@ class SandboxLoyaltyTest {
             }
         }
         return sum;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.interchange.sandbox;
 
+import io.interchange.testkit.SandboxSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,9 +8,7 @@ import io.interchange.config.Config;
 import io.interchange.config.Settings;
 import io.interchange.store.DeadLetter;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,13 +42,7 @@ class SandboxTest {
 
     @Test
     void aSandboxOnTheNewestApiVersionPostsEveryKindOfBillingDocumentAtTheErpPeers() throws Exception {
-        Path dir = Files.createTempDirectory("interchange-sandbox-test");
-        Map<String, String> values = new HashMap<>();
-        values.put(Settings.DATA_DIR.key(), dir.resolve("data").toString());
-        values.put(Settings.HTTP_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.MANAGEMENT_PORT.key(), String.valueOf(freePort()));
-        values.put(Settings.JMX_PORT.key(), "0");
-        values.put(Settings.KAFKA_EMBEDDED_PORT.key(), "0");
+        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-test");
         values.put(Settings.SANDBOX_STRIPE_API_VERSION.key(), StripeEventFactory.NEWEST_API_VERSION);
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
 
@@ -75,7 +68,7 @@ class SandboxTest {
             assertThat(summary).contains("to post").contains("events (Stripe API 2026-07-29.dahlia)");
 
             // the sandbox runs the archive flow: billing events and ledger confirmations reach it, each record once
-            Path archive = dir.resolve("data").resolve("archive").resolve("events");
+            Path archive = Path.of(values.get(Settings.DATA_DIR.key())).resolve("archive").resolve("events");
             await().atMost(Duration.ofSeconds(20)).until(() -> Files.isDirectory(archive.resolve("domain=billing"))
                     && Files.isDirectory(archive.resolve("domain=ledger")));
             List<String> records = new ArrayList<>();
@@ -141,11 +134,5 @@ class SandboxTest {
             kinds.put("partial payment", (int) partial);
         }
         return kinds;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

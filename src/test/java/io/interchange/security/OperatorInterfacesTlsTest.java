@@ -11,6 +11,7 @@ import io.interchange.config.Config;
 import io.interchange.config.ConfigurationException;
 import io.interchange.runtime.InterchangeRuntime;
 import io.interchange.testkit.Databases;
+import io.interchange.testkit.Ports;
 import io.interchange.testkit.RuntimeKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -205,7 +206,7 @@ class OperatorInterfacesTlsTest {
                 .message().doesNotContain(wrong);
 
         // JMX with its own keystore and no TLS on the management port: its own keys are named
-        assertThatThrownBy(() -> start(Map.of("interchange.jmx.port", String.valueOf(RuntimeKit.freePort()),
+        assertThatThrownBy(() -> start(Map.of("interchange.jmx.port", String.valueOf(Ports.free()),
                 "interchange.jmx.tls.keystore", keystore.toString(), "interchange.jmx.tls.keystore-password", wrong)))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("interchange.jmx.tls.keystore-password").hasMessageContaining("wrong password");

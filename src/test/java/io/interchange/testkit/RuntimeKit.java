@@ -14,8 +14,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -76,9 +74,9 @@ public final class RuntimeKit implements AutoCloseable {
         LegacyErpPeer legacy = new LegacyErpPeer(0, ERP_USER, ERP_PASSWORD,
                 new HashMap<>(Map.of("DE-01", "EUR", "US-01", "USD", "GB-01", "GBP", "FR-01", "EUR")));
         legacy.start();
-        int httpPort = freePort();
-        int managementPort = freePort();
-        int jmxPort = freePort();
+        int httpPort = Ports.free();
+        int managementPort = Ports.free();
+        int jmxPort = Ports.free();
         Map<String, String> values = new HashMap<>();
         values.put("interchange.data-dir", dir.resolve("data").toString());
         values.put("interchange.http.port", String.valueOf(httpPort));
@@ -202,11 +200,6 @@ public final class RuntimeKit implements AutoCloseable {
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public void close() {

@@ -9,6 +9,7 @@ import io.interchange.sandbox.salesforce.SalesforcePeer;
 import io.interchange.store.Store;
 import io.interchange.store.StreamPositions;
 import io.interchange.testkit.Databases;
+import io.interchange.testkit.Ports;
 import io.interchange.testkit.RuntimeKit;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -87,8 +88,8 @@ class SalesforceCdcFlowTest {
         Map<String, String> values = new HashMap<>();
         values.put("interchange.flows", "crm-salesforce");
         values.put("interchange.data-dir", dir.resolve("data").toString());
-        values.put("interchange.http.port", String.valueOf(RuntimeKit.freePort()));
-        values.put("interchange.management.port", String.valueOf(RuntimeKit.freePort()));
+        values.put("interchange.http.port", String.valueOf(Ports.free()));
+        values.put("interchange.management.port", String.valueOf(Ports.free()));
         values.put("interchange.jmx.port", "0");
         values.put("interchange.kafka.bootstrap-servers", bootstrapServers);
         values.put("interchange.customer.topic", topic);
