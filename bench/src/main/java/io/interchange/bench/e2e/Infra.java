@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The shared infrastructure of a run: a durable embedded PostgreSQL 18 (every commit waits for its WAL flush, as in
@@ -139,10 +142,26 @@ final class Infra implements AutoCloseable {
         }
     }
 
+    private static final AtomicInteger NEXT_PORT =
+            new AtomicInteger(ThreadLocalRandom.current().nextInt(17_000));
+
+    /**
+     * A port for a server started as a separate process, from below the kernel's ephemeral range (32768 up): a port
+     * from {@code new ServerSocket(0)}, released at once, can be drawn again by any of the run's outgoing connections
+     * before the process binds it. Handed out once per run, after a bind shows it free.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        for (int tried = 0; tried < 17_000; tried++) {
+            int port = 15_000 + Math.floorMod(NEXT_PORT.getAndIncrement(), 17_000);
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(port));
+                return port;
+            } catch (IOException taken) {
+                // next one
+            }
         }
+        throw new IOException("no free port between 15000 and 32000");
     }
 
     @Override
