@@ -156,6 +156,16 @@ public final class HeadlessChromium implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens the URL of a single-page application that rewrites its own address as it starts (Hawtio drops its
+     * {@code ?con=} parameter): waits for the new document to load, not for the address.
+     */
+    public void openApp(String url) {
+        evaluate("window.__leaving = true");
+        call("Page.navigate", JSON.createObjectNode().put("url", url));
+        await("window.__leaving === undefined && document.readyState === 'complete'");
+    }
+
     /** Evaluates an expression in the page; its value as JSON (objects and arrays returned by value). */
     public JsonNode evaluate(String expression) {
         JsonNode result = call("Runtime.evaluate", JSON.createObjectNode().put("expression", expression)
