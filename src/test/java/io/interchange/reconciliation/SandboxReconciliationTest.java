@@ -34,8 +34,7 @@ class SandboxReconciliationTest {
         SandboxSettings settings = SandboxSettings.forTest("interchange-sandbox-reconciliation");
         Map<String, String> values = settings.values();
         values.put(Settings.SANDBOX_STRIPE_API_VERSION.key(), StripeEventFactory.NEWEST_API_VERSION);
-        // billing alone (not in the default's order, which the sandbox takes for unset): the loyalty and customer
-        // simulators would keep posting
+        // billing alone: the loyalty and customer simulators would keep posting
         values.put(Settings.FLOWS.key(), "billing-ledger,billing-webhook");
         try (settings; Sandbox sandbox = Sandbox.start(Config.of(values), 30,
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
