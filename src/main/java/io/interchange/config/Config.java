@@ -9,8 +9,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,6 +26,8 @@ public final class Config {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z0-9.\\-]+)}");
 
     private final Map<String, String> values = new HashMap<>();
+    /** The keys whose value was given rather than defaulted (see {@link #isGiven}). */
+    private final Set<String> given = new HashSet<>();
 
     private Config(Map<String, String> fileValues, Map<String, String> env, Properties system,
                    Map<String, String> overrides) {
@@ -41,7 +45,8 @@ public final class Config {
                 v = readSecretFile(s, Path.of(env.get(s.envName() + "_FILE")));
             }
             if (v == null) v = fileValues.get(s.key());
-            if (v == null) v = s.defaultValue();
+            if (v != null) given.add(s.key());
+            else v = s.defaultValue();
             values.put(s.key(), v);
         }
         values.replaceAll((k, v) -> expand(v, 0));
@@ -62,11 +67,14 @@ public final class Config {
         return new Config(Map.of(), Map.of(), new Properties(), values);
     }
 
-    /** Same resolution with extra overrides on top. */
+    /** Same resolution with extra overrides on top; what was given here stays given, and the overrides are given. */
     public Config with(Map<String, String> overrides) {
         Map<String, String> merged = new HashMap<>(values);
         merged.putAll(overrides);
-        return new Config(Map.of(), Map.of(), new Properties(), merged);
+        Config out = new Config(Map.of(), Map.of(), new Properties(), merged);
+        // every key is in merged: given are only those given here or overridden now
+        out.given.removeIf(key -> !given.contains(key) && !overrides.containsKey(key));
+        return out;
     }
 
     public String get(Setting s) {
@@ -79,6 +87,16 @@ public final class Config {
 
     public boolean isSet(Setting s) {
         return !get(s).isBlank();
+    }
+
+    /**
+     * True when the setting's value was given (a JVM system property, the environment, a secret file, the
+     * configuration file, or the caller's values) rather than taken from its default, even when it equals the default
+     * or is blank: an operator's choice that a component's own default must not override.
+     */
+    public boolean isGiven(Setting s) {
+        get(s); // a key not declared is refused as by get
+        return given.contains(s.key());
     }
 
     public int getInt(Setting s) {

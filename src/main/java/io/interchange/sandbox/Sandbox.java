@@ -55,14 +55,14 @@ public final class Sandbox implements AutoCloseable {
 
     private static final Duration SUMMARY_EVERY = Duration.ofSeconds(5);
     private static final int SUMMARY_WIDTH = 110;
-    /**
-     * The flows the sandbox runs unless interchange.flows says otherwise: billing, the customer master sync, the loyalty
-     * platform's webhooks, consent and the raw event archive. Not loyalty-earning: the billing simulator's customers are
-     * not customers of the master (no loyalty member), so every payment would wait and be parked; {@link
-     * LoyaltySimulator} earns instead.
-     */
     /** The simulated HubSpot portal's marketing subscription type (a portal's ids are numbers like this one). */
     public static final String SANDBOX_SUBSCRIPTION = "3954286";
+    /**
+     * The flows the sandbox runs unless interchange.flows is given (even at its default): billing, the customer master
+     * sync, the loyalty platform's webhooks, consent and the raw event archive. Not loyalty-earning: the billing
+     * simulator's customers are not customers of the master (no loyalty member), so every payment would wait and be
+     * parked; {@link LoyaltySimulator} earns instead.
+     */
     public static final String SANDBOX_FLOWS = "billing-webhook,billing-ledger,crm-hubspot,crm-salesforce,customer-sync,"
             + "loyalty-webhook,consent,archive";
     /** The flow whose webhooks the loyalty platform's peer sends to the runtime. */
@@ -223,18 +223,7 @@ public final class Sandbox implements AutoCloseable {
             String mailchimpKey = secret(base, Settings.MAILCHIMP_API_KEY);
             peers.mailchimp = new MailchimpPeer(0, mailchimpKey).start();
 
-            if (!changed(base, Settings.FLOWS)) sandbox.put(Settings.FLOWS.key(), SANDBOX_FLOWS);
-            // a customer topic of this run's own: changes an earlier run left unread on the data directory's Kafka
-            // name records of that run's peers, which are gone, and would only be dead-lettered here
-            if (!changed(base, Settings.CUSTOMER_TOPIC)) {
-                sandbox.put(Settings.CUSTOMER_TOPIC.key(), Settings.CUSTOMER_TOPIC.defaultValue() + ".sandbox-"
-                        + HexFormat.of().formatHex(randomBytes(4)));
-            }
-            // likewise a consent topic of its own: an earlier run's changes name customers whose records are gone
-            if (!changed(base, Settings.CONSENT_TOPIC)) {
-                sandbox.put(Settings.CONSENT_TOPIC.key(), Settings.CONSENT_TOPIC.defaultValue() + ".sandbox-"
-                        + HexFormat.of().formatHex(randomBytes(4)));
-            }
+            sandbox.putAll(choicesOfItsOwn(base));
             sandbox.put(Settings.SALESFORCE_LOGIN_URL.key(), peers.salesforce.url());
             sandbox.put(Settings.SALESFORCE_CONSUMER_KEY.key(), consumerKey);
             sandbox.put(Settings.SALESFORCE_CONSUMER_SECRET.key(), consumerSecret);
@@ -247,14 +236,8 @@ public final class Sandbox implements AutoCloseable {
             sandbox.put(Settings.LOYALTY_APP_TOKEN.key(), loyaltyToken);
             sandbox.put(Settings.LOYALTY_CAMPAIGN_ID.key(), campaign);
             sandbox.put(Settings.LOYALTY_WEBHOOK_SECRET.key(), secret(base, Settings.LOYALTY_WEBHOOK_SECRET));
-            // the loyalty peer allows 2,000 requests a minute (Voucherify's Organization plan); adding a member takes
-            // three, so the default of one a second would let members fall behind the customer traffic
-            if (!changed(base, Settings.LOYALTY_API_MAX_RATE)) sandbox.put(Settings.LOYALTY_API_MAX_RATE.key(), "20");
             sandbox.put(Settings.MAILCHIMP_API_URL.key(), peers.mailchimp.url());
             sandbox.put(Settings.MAILCHIMP_API_KEY.key(), mailchimpKey);
-            if (!changed(base, Settings.MAILCHIMP_LIST_ID)) {
-                sandbox.put(Settings.MAILCHIMP_LIST_ID.key(), HexFormat.of().formatHex(randomBytes(5)));
-            }
             sandbox.put(Settings.MAILCHIMP_WEBHOOK_SECRET.key(), secret(base, Settings.MAILCHIMP_WEBHOOK_SECRET));
             sandbox.put(Settings.BILLING_API_URL.key(), peers.stripeApi.url());
             sandbox.put(Settings.BILLING_API_KEY.key(), apiKey);
@@ -356,11 +339,33 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
-     * True when the configuration gives the setting a value other than its default: the sandbox's own choice then
-     * yields to it ({@link Config#isSet} is true for any non-blank value, defaults included).
+     * The settings the sandbox chooses itself unless the configuration gives them ({@link Config#isGiven}; a value
+     * given equal to the runtime's default is the operator's choice too): the flows it runs ({@link #SANDBOX_FLOWS}),
+     * a customer and a consent topic and a Mailchimp audience of this run's own, and the loyalty platform's request
+     * rate its peer allows.
      */
-    private static boolean changed(Config base, io.interchange.config.Setting s) {
-        return !base.get(s).strip().equals(s.defaultValue().strip());
+    static Map<String, String> choicesOfItsOwn(Config base) {
+        Map<String, String> own = new HashMap<>();
+        if (!base.isGiven(Settings.FLOWS)) own.put(Settings.FLOWS.key(), SANDBOX_FLOWS);
+        // a customer topic of this run's own: changes an earlier run left unread on the data directory's Kafka name
+        // records of that run's peers, which are gone, and would only be dead-lettered here
+        if (!base.isGiven(Settings.CUSTOMER_TOPIC)) {
+            own.put(Settings.CUSTOMER_TOPIC.key(), Settings.CUSTOMER_TOPIC.defaultValue() + ".sandbox-"
+                    + HexFormat.of().formatHex(randomBytes(4)));
+        }
+        // likewise a consent topic of its own: an earlier run's changes name customers whose records are gone
+        if (!base.isGiven(Settings.CONSENT_TOPIC)) {
+            own.put(Settings.CONSENT_TOPIC.key(), Settings.CONSENT_TOPIC.defaultValue() + ".sandbox-"
+                    + HexFormat.of().formatHex(randomBytes(4)));
+        }
+        // the loyalty peer allows 2,000 requests a minute (Voucherify's Organization plan); adding a member takes
+        // three, so the default of one a second would let members fall behind the customer traffic
+        if (!base.isGiven(Settings.LOYALTY_API_MAX_RATE)) own.put(Settings.LOYALTY_API_MAX_RATE.key(), "20");
+        // the peer's audience is new each run, like the CRMs' ids
+        if (!base.isGiven(Settings.MAILCHIMP_LIST_ID)) {
+            own.put(Settings.MAILCHIMP_LIST_ID.key(), HexFormat.of().formatHex(randomBytes(5)));
+        }
+        return own;
     }
 
     private static Set<String> flows(Config config) {

@@ -11,7 +11,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -53,12 +59,15 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
     private final GroupCommit commits;
     private final GroupCommit.Statement claimStatement;
     private final GroupCommit.Statement confirmStatement;
+    /** The take-over's statement differs: PostgreSQL has no data change delta table, H2 no writable CTE. */
+    private final boolean postgres;
 
     IdempotencyStore(DataSource ds, Clock clock, Duration ttl, Duration lease, int groupCommitMax, int writers) {
         this.jdbc = new Jdbc(ds);
         this.clock = clock;
         this.ttl = ttl;
         this.lease = lease;
+        this.postgres = "PostgreSQL".equals(jdbc.product());
         this.claimStatement = new GroupCommit.Statement("INSERT INTO idempotency_key (key_value, state, created_at, "
                 + "updated_at, expires_at) VALUES (?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING", (ps, key, now) -> {
                     ps.setString(1, key);
@@ -97,7 +106,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
 
     /** As {@link #claim}, but a key taken over from a holder that did not finish is reported as TAKEN_OVER. */
     public DuplicateState claimNoting(String key) {
-        return commits.submit(claimStatement, key) == 1 ? null : claimTaken(key);
+        return states(List.of(key), new int[]{commits.submit(claimStatement, key)}).get(0);
     }
 
     /**
@@ -112,10 +121,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
 
     /** As {@link #claimAll}, but keys taken over from holders that did not finish are reported as TAKEN_OVER. */
     public List<DuplicateState> claimAllNoting(List<String> keys) {
-        int[] inserted = commits.submitAll(claimStatement, keys);
-        List<DuplicateState> out = new ArrayList<>(keys.size());
-        for (int i = 0; i < inserted.length; i++) out.add(inserted[i] == 1 ? null : claimTaken(keys.get(i)));
-        return out;
+        return states(keys, commits.submitAll(claimStatement, keys));
     }
 
     /**
@@ -125,11 +131,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
      * on too; so does the caller's work when every key was new (never on the store's own writer threads).
      */
     public CompletableFuture<List<DuplicateState>> claimAllNotingAsync(List<String> keys, Executor executor) {
-        return commits.submitAllAsync(claimStatement, keys).thenApplyAsync(inserted -> {
-            List<DuplicateState> out = new ArrayList<>(keys.size());
-            for (int i = 0; i < inserted.length; i++) out.add(inserted[i] == 1 ? null : claimTaken(keys.get(i)));
-            return out;
-        }, executor);
+        return commits.submitAllAsync(claimStatement, keys).thenApplyAsync(inserted -> states(keys, inserted), executor);
     }
 
     /** Marks the keys DONE in one group commit. */
@@ -145,25 +147,73 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         return commits.submitAllAsync(confirmStatement, keys).thenApplyAsync(counts -> null, executor);
     }
 
-    /** The key exists already: take it over if it expired or its holder is gone, else say why it is refused. */
-    private DuplicateState claimTaken(String key) {
-        Instant now = clock.instant();
-        // Expired keys, and PENDING keys whose holder stopped renewing its lease, may be taken over; the conditional
-        // UPDATE lets exactly one contender win.
-        int takenOver = jdbc.update("UPDATE idempotency_key SET state = 'PENDING', updated_at = ?, expires_at = ? "
-                + "WHERE key_value = ? AND (expires_at < ? OR (state = 'PENDING' AND updated_at < ?))", ps -> {
-            ps.setObject(1, Jdbc.ts(now));
-            ps.setObject(2, Jdbc.ts(now.plus(ttl)));
-            ps.setString(3, key);
-            ps.setObject(4, Jdbc.ts(now));
-            ps.setObject(5, Jdbc.ts(now.minus(lease)));
-        });
-        if (takenOver == 1) {
-            LOG.warn("Idempotency key {} taken over (expired, or its previous holder stopped before finishing)", key);
-            return DuplicateState.TAKEN_OVER;
+    /**
+     * The claims' answers, given each key's insert count: null where the key was inserted, else what
+     * {@link #takeOverOrTellWhy} says of it. A key given again at a later position is IN_PROGRESS once an earlier one
+     * holds it, and shares the earlier one's refusal otherwise.
+     */
+    private List<DuplicateState> states(List<String> keys, int[] inserted) {
+        Set<String> existing = new TreeSet<>();
+        for (int i = 0; i < inserted.length; i++) if (inserted[i] != 1) existing.add(keys.get(i));
+        Map<String, DuplicateState> refused = existing.isEmpty() ? Map.of() : takeOverOrTellWhy(existing);
+        List<DuplicateState> out = new ArrayList<>(keys.size());
+        Set<String> answered = new HashSet<>();
+        for (int i = 0; i < inserted.length; i++) {
+            String key = keys.get(i);
+            if (inserted[i] == 1) {
+                out.add(null);
+                continue;
+            }
+            // a key the statement did not see (deleted since its insert was refused) is held by whoever inserts it
+            DuplicateState state = refused.getOrDefault(key, DuplicateState.IN_PROGRESS);
+            if (!answered.add(key) && state == DuplicateState.TAKEN_OVER) state = DuplicateState.IN_PROGRESS;
+            out.add(state);
         }
-        String state = state(key);
-        return "DONE".equals(state) ? DuplicateState.DONE : DuplicateState.IN_PROGRESS;
+        return out;
+    }
+
+    /**
+     * Keys that exist already, in one statement: each is taken over if it expired or its holder is gone (its lease ran
+     * out), else refused as DONE or IN_PROGRESS. A key the statement does not find is absent from the answer.
+     *
+     * <p>The conditional UPDATE lets exactly one contender take a key over. The same statement reads the state of the
+     * keys it did not take: DONE while unexpired; anything else is IN_PROGRESS (pending with a live lease, or taken
+     * over meanwhile by another contender, which its read may predate). PostgreSQL returns the taken keys from a
+     * writable CTE; H2 (and the SQL standard) from a data change delta table. The keys are given in key order, as
+     * the group commit writes them.
+     */
+    private Map<String, DuplicateState> takeOverOrTellWhy(Set<String> keys) {
+        Instant now = clock.instant();
+        String in = String.join(", ", Collections.nCopies(keys.size(), "?"));
+        String takeOver = "UPDATE idempotency_key SET state = 'PENDING', updated_at = ?, expires_at = ? "
+                + "WHERE key_value IN (" + in + ") AND (expires_at < ? OR (state = 'PENDING' AND updated_at < ?))";
+        String refusals = " UNION ALL SELECT key_value, CASE WHEN state = 'DONE' AND expires_at >= ? THEN 'DONE' "
+                + "ELSE 'IN_PROGRESS' END FROM idempotency_key WHERE key_value IN (" + in + ")";
+        String sql = postgres
+                ? "WITH taken AS (" + takeOver + " RETURNING key_value) "
+                        + "SELECT key_value, 'TAKEN_OVER' FROM taken" + refusals
+                : "SELECT key_value, 'TAKEN_OVER' FROM FINAL TABLE (" + takeOver + ")" + refusals;
+        List<Map.Entry<String, DuplicateState>> rows = jdbc.query(sql, ps -> {
+            int p = 1;
+            ps.setObject(p++, Jdbc.ts(now));
+            ps.setObject(p++, Jdbc.ts(now.plus(ttl)));
+            for (String key : keys) ps.setString(p++, key);
+            ps.setObject(p++, Jdbc.ts(now));
+            ps.setObject(p++, Jdbc.ts(now.minus(lease)));
+            ps.setObject(p++, Jdbc.ts(now));
+            for (String key : keys) ps.setString(p++, key);
+        }, rs -> Map.entry(rs.getString(1), DuplicateState.valueOf(rs.getString(2))));
+        Map<String, DuplicateState> out = new HashMap<>();
+        for (Map.Entry<String, DuplicateState> row : rows) {
+            // a taken key is read as well (before or after its update): the take-over is the answer
+            out.merge(row.getKey(), row.getValue(), (a, b) -> a == DuplicateState.TAKEN_OVER ? a : b);
+        }
+        out.forEach((key, state) -> {
+            if (state == DuplicateState.TAKEN_OVER) {
+                LOG.warn("Idempotency key {} taken over (expired, or its previous holder stopped before finishing)", key);
+            }
+        });
+        return out;
     }
 
     /** True when a claim of the key now would hold it: unknown, expired, or PENDING with its lease run out. */

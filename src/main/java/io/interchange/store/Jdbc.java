@@ -37,6 +37,15 @@ final class Jdbc {
         this.ds = ds;
     }
 
+    /** The database's name as its driver gives it: {@code PostgreSQL}, {@code H2}. */
+    String product() {
+        try (Connection c = ds.getConnection()) {
+            return c.getMetaData().getDatabaseProductName();
+        } catch (SQLException e) {
+            throw new StoreException("Store unreachable: " + e.getMessage(), e);
+        }
+    }
+
     int update(String sql, Binder binder) {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             binder.bind(ps);

@@ -87,7 +87,7 @@ class MailchimpWebhookContractTest extends InboundWebhookContract {
 
     @Override
     protected List<String> mappings() {
-        return List.of(); // the few form fields are read by the edge itself
+        return List.of(); // the few form fields are read by the source itself (MailchimpWebhook)
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.interchange.fault;
 
 import io.interchange.testkit.Ports;
+import io.interchange.testkit.TempDirs;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.sandbox.LegacyErpPeer;
 import io.interchange.sandbox.S4HanaPeer;
@@ -34,7 +35,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +45,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * Everything a fault scenario runs against, except the runtime itself: a real single-node Kafka (topic
@@ -100,7 +99,7 @@ public final class FaultEnvironment implements AutoCloseable {
         Path buildDir = jar.toAbsolutePath().getParent();
         this.work = buildDir.resolve("fault-work").resolve(scenario);
         this.logs = buildDir.resolve("fault-logs");
-        deleteTree(work);
+        TempDirs.delete(work);
         Files.createDirectories(work);
         Files.createDirectories(logs);
         this.kafkaDir = work.resolve("kafka");
@@ -452,13 +451,6 @@ public final class FaultEnvironment implements AutoCloseable {
             return lines.stream().map(String::strip)
                     .filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.startsWith("legal_entity,"))
                     .map(l -> l.split(",", -1)).toList();
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 }

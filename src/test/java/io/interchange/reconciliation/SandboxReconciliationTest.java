@@ -31,13 +31,13 @@ class SandboxReconciliationTest {
 
     @Test
     void whatTheSandboxPostedReconcilesCleanForEveryEntity() throws Exception {
-        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-reconciliation");
+        SandboxSettings settings = SandboxSettings.forTest("interchange-sandbox-reconciliation");
+        Map<String, String> values = settings.values();
         values.put(Settings.SANDBOX_STRIPE_API_VERSION.key(), StripeEventFactory.NEWEST_API_VERSION);
-        // billing alone (not in the default's order, which the sandbox takes for unset): the loyalty and customer
-        // simulators would keep posting
+        // billing alone: the loyalty and customer simulators would keep posting
         values.put(Settings.FLOWS.key(), "billing-ledger,billing-webhook");
-        try (Sandbox sandbox = Sandbox.start(Config.of(values), 30, new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8))) {
+        try (settings; Sandbox sandbox = Sandbox.start(Config.of(values), 30,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
             Thread.sleep(25_000);
             // every event the simulated platform lists in its API delivered first: closing outright abandons the ones
             // under way, which reconciliation then rightly reports missing at the ERP

@@ -31,10 +31,11 @@ class SandboxConsentTest {
 
     @Test
     void everyKindOfConsentChangeHappensAndEverySystemEndsHoldingTheValueInForce() throws Exception {
-        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-consent");
+        SandboxSettings settings = SandboxSettings.forTest("interchange-sandbox-consent");
+        Map<String, String> values = settings.values();
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
 
-        try (Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
+        try (settings; Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
                 new PrintStream(banner, true, StandardCharsets.UTF_8), null)) {
             ConsentSimulator traffic = sandbox.consentTraffic();
             assertThat(traffic).as("the sandbox runs the consent traffic by default").isNotNull();

@@ -27,10 +27,11 @@ class SandboxCustomersTest {
 
     @Test
     void customersMadeInBothCrmsReachEveryTargetAndTheSummaryShowsThem() throws Exception {
-        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-customers");
+        SandboxSettings settings = SandboxSettings.forTest("interchange-sandbox-customers");
+        Map<String, String> values = settings.values();
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
 
-        try (Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
+        try (settings; Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
                 new PrintStream(banner, true, StandardCharsets.UTF_8), null)) {
             assertThat(sandbox.customers()).as("the sandbox runs the customer flows by default").isNotNull();
             await().atMost(Duration.ofSeconds(50)).pollInterval(Duration.ofSeconds(1)).until(() ->

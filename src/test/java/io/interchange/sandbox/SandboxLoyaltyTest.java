@@ -46,10 +46,11 @@ class SandboxLoyaltyTest {
 
     @Test
     void membersEarnRedeemAndExpireAndEachTransactionIsPostedOnceInItsEntitysLedger() throws Exception {
-        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-loyalty");
+        SandboxSettings settings = SandboxSettings.forTest("interchange-sandbox-loyalty");
+        Map<String, String> values = settings.values();
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
 
-        try (Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
+        try (settings; Sandbox sandbox = Sandbox.start(Config.of(values), 2, Duration.ofMillis(500), 42L,
                 new PrintStream(banner, true, StandardCharsets.UTF_8), null)) {
             assertThat(sandbox.loyaltyTraffic()).as("the sandbox runs the loyalty traffic by default").isNotNull();
             long started = System.nanoTime();

@@ -42,11 +42,13 @@ class SandboxTest {
 
     @Test
     void aSandboxOnTheNewestApiVersionPostsEveryKindOfBillingDocumentAtTheErpPeers() throws Exception {
-        Map<String, String> values = SandboxSettings.forTest("interchange-sandbox-test");
+        SandboxSettings settings = SandboxSettings.forTest("interchange-sandbox-test");
+        Map<String, String> values = settings.values();
         values.put(Settings.SANDBOX_STRIPE_API_VERSION.key(), StripeEventFactory.NEWEST_API_VERSION);
         ByteArrayOutputStream banner = new ByteArrayOutputStream();
 
-        try (Sandbox sandbox = Sandbox.start(Config.of(values), 30, new PrintStream(banner, true, StandardCharsets.UTF_8))) {
+        try (settings; Sandbox sandbox = Sandbox.start(Config.of(values), 30,
+                new PrintStream(banner, true, StandardCharsets.UTF_8))) {
             assertThat(sandbox.billing().apiVersion()).isEqualTo(StripeEventFactory.API_DAHLIA);
             Set<String> wanted = Set.of("invoice", "payment", "partial payment", "refund", "credit note", "dispute");
             await().atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofSeconds(1))

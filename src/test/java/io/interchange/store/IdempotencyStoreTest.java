@@ -283,6 +283,32 @@ class IdempotencyStoreTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void aBatchOfKeysKnownAlreadyIsTakenOverOrRefusedKeyByKey(Backend backend) {
+        IdempotencyStore ids = fresh(backend);
+        ids.claim("expired-done");
+        ids.confirm("expired-done");
+        FIXTURE.clock.advance(TTL.minus(LEASE));
+        ids.claim("stale");
+        ids.claim("done");
+        ids.confirm("done");
+        FIXTURE.clock.advance(LEASE.plusSeconds(1)); // expired-done past its expiry, stale past its lease
+        ids.claim("held");
+
+        List<String> batch = List.of("held", "stale", "done", "expired-done", "stale", "new", "done");
+        assertThat(ids.claimAllNoting(batch)).containsExactly(DuplicateState.IN_PROGRESS, DuplicateState.TAKEN_OVER,
+                DuplicateState.DONE, DuplicateState.TAKEN_OVER, DuplicateState.IN_PROGRESS, null, DuplicateState.DONE);
+        for (String key : List.of("stale", "expired-done", "new")) {
+            assertThat(ids.state(key)).as(key).isEqualTo("PENDING");
+            assertThat(ids.claimable(key)).as("%s held by the batch", key).isFalse();
+        }
+        // the keys taken over have a new lease and expiry: the same batch again is refused throughout
+        assertThat(ids.claimAll(batch)).containsExactly(DuplicateState.IN_PROGRESS, DuplicateState.IN_PROGRESS,
+                DuplicateState.DONE, DuplicateState.IN_PROGRESS, DuplicateState.IN_PROGRESS, DuplicateState.IN_PROGRESS,
+                DuplicateState.DONE);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void aBatchClaimWithARefusedKeyFailsThatKeyAloneAndRepeatsAreClaimedOnce(Backend backend) {
         IdempotencyStore ids = fresh(backend);
         ids.claim("evt_b1");

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -171,20 +170,18 @@ public final class Databases {
         try {
             if (h2Root == null) {
                 Path root = Files.createTempDirectory("interchange-h2-");
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root), "h2-temp-cleanup"));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        TempDirs.delete(root);
+                    } catch (UncheckedIOException ignored) {
+                        // best effort at JVM exit
+                    }
+                }, "h2-temp-cleanup"));
                 h2Root = root;
             }
             return Files.createDirectory(h2Root.resolve("db" + COUNTER.incrementAndGet()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort at JVM exit
         }
     }
 }

@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,13 +66,30 @@ public final class RuntimeKit implements AutoCloseable {
 
     /** Starts the peers, Kafka and the runtime on the given store backend, with fast retry policies. */
     public static RuntimeKit start(Databases.Backend backend, Map<String, String> extra) throws Exception {
-        Path dir = Files.createTempDirectory("interchange-kit");
-        EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
-        S4HanaPeer s4 = new S4HanaPeer(0, ERP_USER, ERP_PASSWORD, new HashMap<>(Map.of("1010", "EUR", "1710", "USD")));
-        s4.start();
-        LegacyErpPeer legacy = new LegacyErpPeer(0, ERP_USER, ERP_PASSWORD,
-                new HashMap<>(Map.of("DE-01", "EUR", "US-01", "USD", "GB-01", "GBP", "FR-01", "EUR")));
-        legacy.start();
+        Path dir = TempDirs.create("interchange-kit");
+        // what has started, last first: stopped, and the directory deleted, if the rest does not start
+        List<Runnable> started = new ArrayList<>(List.of(() -> TempDirs.delete(dir)));
+        try {
+            EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
+            started.add(0, kafka::close);
+            S4HanaPeer s4 = new S4HanaPeer(0, ERP_USER, ERP_PASSWORD,
+                    new HashMap<>(Map.of("1010", "EUR", "1710", "USD")));
+            s4.start();
+            started.add(0, s4::close);
+            LegacyErpPeer legacy = new LegacyErpPeer(0, ERP_USER, ERP_PASSWORD,
+                    new HashMap<>(Map.of("DE-01", "EUR", "US-01", "USD", "GB-01", "GBP", "FR-01", "EUR")));
+            legacy.start();
+            started.add(0, legacy::close);
+            return withRuntime(backend, extra, dir, kafka, s4, legacy);
+        } catch (Exception | Error e) {
+            RuntimeException cleanUp = closeAll(started);
+            if (cleanUp != null) e.addSuppressed(cleanUp);
+            throw e;
+        }
+    }
+
+    private static RuntimeKit withRuntime(Databases.Backend backend, Map<String, String> extra, Path dir,
+                                          EmbeddedKafka kafka, S4HanaPeer s4, LegacyErpPeer legacy) throws Exception {
         int httpPort = Ports.free();
         int managementPort = Ports.free();
         int jmxPort = Ports.free();
@@ -201,11 +217,28 @@ public final class RuntimeKit implements AutoCloseable {
     }
 
 
+    /**
+     * Stops the runtime, the peers and Kafka, then deletes the kit's directory (Kafka's log, the store's files): the
+     * directory even when something failed to stop, whose failure is then thrown.
+     */
     @Override
     public void close() {
-        runtime.close();
-        s4.close();
-        legacy.close();
-        kafka.close();
+        RuntimeException failure = closeAll(List.of(runtime::close, s4::close, legacy::close, kafka::close,
+                () -> TempDirs.delete(dir)));
+        if (failure != null) throw failure;
+    }
+
+    /** Runs every step, in order, whatever fails; the first failure (the others suppressed in it), or null. */
+    private static RuntimeException closeAll(List<Runnable> steps) {
+        RuntimeException failure = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        return failure;
     }
 }

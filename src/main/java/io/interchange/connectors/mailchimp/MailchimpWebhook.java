@@ -148,11 +148,12 @@ public final class MailchimpWebhook implements WebhookSource {
 
     @Override
     public List<InboundEvent> read(byte[] body, String correlationId) {
+        // the only place the form is parsed: the edge hands over the bytes as sent and reads no field of them
         Map<String, String> form;
         try {
             form = FormBody.parse(new String(body, StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
-            throw new WebhookRejection(400, "malformed form body: " + e.getMessage());
+            throw new WebhookRejection(400, "malformed form body (expected " + expected() + "): " + e.getMessage());
         }
         return List.of(read(form, correlationId));
     }

@@ -80,18 +80,6 @@ public final class WebhookEdge {
         if (body == null || body.length == 0) {
             throw new WebhookRejection(400, "empty body: expected " + source.expected());
         }
-        if (WebhookSource.FORM.equals(source.contentType())) {
-            // platform-http copies a form's fields into message headers: they are the sender's data, never headers
-            // of the answer or of anything sent on
-            try {
-                for (String field : io.interchange.connectors.rest.FormBody.parse(
-                        new String(body, java.nio.charset.StandardCharsets.UTF_8)).keySet()) {
-                    in.removeHeader(field);
-                }
-            } catch (IllegalArgumentException e) {
-                throw new WebhookRejection(400, "malformed form body: " + e.getMessage());
-            }
-        }
         source.verifier().verify(SignedRequest.of(in, body));
         List<InboundEvent> events = source.read(body, correlationId);
         exchange.setProperty(EVENTS, events);

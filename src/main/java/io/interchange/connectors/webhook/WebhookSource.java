@@ -40,7 +40,10 @@ public interface WebhookSource {
         return "application/json";
     }
 
-    /** The media type of a form post, which a source may take instead of JSON (Mailchimp's webhooks). */
+    /**
+     * The media type of a form post, which a source may take instead of JSON (Mailchimp's webhooks). The edge parses
+     * no form: the source reads its fields from the body in {@link #read} and refuses a malformed one 400.
+     */
     String FORM = "application/x-www-form-urlencoded";
 
     /**

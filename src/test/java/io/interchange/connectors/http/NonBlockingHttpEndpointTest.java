@@ -122,6 +122,25 @@ class NonBlockingHttpEndpointTest {
     }
 
     @Test
+    void aFormPostReachesTheRouteAsTheBytesSentWithNoFieldTurnedIntoAHeader() throws Exception {
+        String form = "type=unsubscribe&Retry-After=9&data%5Bemail%5D=a%40example.com";
+        CompletableFuture<HttpResponse<String>> answer = HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/hooks/test?secret=s"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form, StandardCharsets.UTF_8))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(20, TimeUnit.SECONDS).until(() -> waiting.size() == 1);
+        Waiting w = waiting.poll();
+        var in = w.exchange().getMessage();
+        assertThat(in.getBody(String.class)).isEqualTo(form);
+        assertThat(in.getHeaders()).doesNotContainKeys("type", "Retry-After", "data[email]");
+        assertThat(in.getHeader("secret", String.class)).as("a query parameter is a header, as platform-http has it")
+                .isEqualTo("s");
+        w.callback().done(false);
+        assertThat(answer.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
+    }
+
+    @Test
     void aStoppedRouteTakesNoMoreRequests() throws Exception {
         context.getRouteController().stopRoute("test-edge");
         HttpClient client = HttpClient.newHttpClient();
