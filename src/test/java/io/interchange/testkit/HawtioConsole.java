@@ -26,13 +26,15 @@ public final class HawtioConsole implements AutoCloseable {
             "hawtio.proxyAllowlist", "localhost,127.0.0.1");
 
     private final Server server;
-    private final int port;
+    private final ServerConnector connector;
     private final Map<String, String> previous;
+    private final Path work;
 
-    private HawtioConsole(Server server, int port, Map<String, String> previous) {
+    private HawtioConsole(Server server, ServerConnector connector, Map<String, String> previous, Path work) {
         this.server = server;
-        this.port = port;
+        this.connector = connector;
         this.previous = previous;
+        this.work = work;
     }
 
     /** The war built against, or a skip naming the property when the test runs outside Maven. */
@@ -59,21 +61,23 @@ public final class HawtioConsole implements AutoCloseable {
         WebAppContext app = new WebAppContext();
         app.setContextPath("/hawtio");
         app.setWar(war.toString());
-        app.setTempDirectory(Files.createTempDirectory("interchange-hawtio").toFile());
+        Path work = TempDirs.create("interchange-hawtio");
+        app.setTempDirectory(work.toFile());
         app.setThrowUnavailableOnStartupException(true);
         server.setHandler(app);
+        HawtioConsole console = new HawtioConsole(server, connector, previous, work);
         try {
             server.start();
         } catch (Exception e) {
-            server.stop();
+            console.close();
             throw e;
         }
-        return new HawtioConsole(server, connector.getLocalPort(), previous);
+        return console;
     }
 
     /** The console's base, e.g. {@code http://127.0.0.1:43210/hawtio}. */
     public String url() {
-        return "http://127.0.0.1:" + port + "/hawtio";
+        return "http://127.0.0.1:" + connector.getLocalPort() + "/hawtio";
     }
 
     /** Hawtio's proxy to a Jolokia agent on loopback, as its Connect plugin addresses one. */
@@ -89,6 +93,7 @@ public final class HawtioConsole implements AutoCloseable {
             previous.forEach((k, v) -> {
                 if (v == null) System.clearProperty(k); else System.setProperty(k, v);
             });
+            TempDirs.delete(work);
         }
     }
 }
