@@ -16,10 +16,14 @@ import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.http.base.HttpHeaderFilterStrategy;
 import org.apache.camel.spi.HeaderFilterStrategy;
+import org.apache.camel.Suspendable;
+import org.apache.camel.ShutdownRunningTask;
+import org.apache.camel.spi.ShutdownAware;
 import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.util.CollectionHelper;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Serves {@link NonBlockingHttpEndpoint}'s path: a Vert.x route on the platform-http router (after its body handler,
@@ -35,11 +39,13 @@ import java.util.Map;
  * headers except Camel's, and its body; an exchange that ends with an unhandled exception goes to the router's
  * failure handler (500).
  */
-final class NonBlockingHttpConsumer extends DefaultConsumer {
+final class NonBlockingHttpConsumer extends DefaultConsumer implements Suspendable, ShutdownAware {
 
     private static final HeaderFilterStrategy HEADERS = new HttpHeaderFilterStrategy();
 
     private volatile Route route;
+    /** Requests accepted and waiting for a worker thread: not in the route's in-flight count yet. */
+    private final AtomicInteger pending = new AtomicInteger();
 
     NonBlockingHttpConsumer(NonBlockingHttpEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -72,6 +78,29 @@ final class NonBlockingHttpConsumer extends DefaultConsumer {
     protected void doStop() throws Exception {
         removeRoute();
         super.doStop();
+    }
+
+    /*
+     * A graceful stop. Suspendable: Camel's shutdown suspends this consumer (no new requests: the server answers 503)
+     * and waits for the exchanges under way before it stops the route; a consumer that is not Suspendable is stopped
+     * at once, and DefaultConsumer.doStop stops the route's processors with it, so every exchange still under way
+     * failed with a RejectedExecutionException (a 500). ShutdownAware: the requests accepted but not yet handed to
+     * the route, waiting for a worker, count as pending, so they are processed and answered before the route stops.
+     */
+
+    @Override
+    public boolean deferShutdown(ShutdownRunningTask shutdownRunningTask) {
+        return false;
+    }
+
+    @Override
+    public int getPendingExchangesSize() {
+        return pending.get();
+    }
+
+    @Override
+    public void prepareShutdown(boolean suspendOnly, boolean forced) {
+        // nothing of its own: suspending removes the Vert.x route
     }
 
     private void addRoute() {
@@ -107,12 +136,18 @@ final class NonBlockingHttpConsumer extends DefaultConsumer {
         Context loop = Vertx.currentContext();
         // the route's first steps may block (a signature over a large body, a system's API read while translating):
         // they run on a worker thread, which is free again as soon as the route reaches its first asynchronous step
-        ctx.vertx().executeBlocking(() -> getAsyncProcessor().process(exchange, doneSync ->
-                loop.runOnContext(v -> answer(ctx, exchange))), false)
-                .onFailure(t -> loop.runOnContext(v -> {
-                    exchange.setException(t);
-                    answer(ctx, exchange);
-                }));
+        pending.incrementAndGet();
+        ctx.vertx().executeBlocking(() -> {
+            try {
+                // counted in flight by the route from its first step on
+                return getAsyncProcessor().process(exchange, doneSync -> loop.runOnContext(v -> answer(ctx, exchange)));
+            } finally {
+                pending.decrementAndGet();
+            }
+        }, false).onFailure(t -> loop.runOnContext(v -> {
+            exchange.setException(t);
+            answer(ctx, exchange);
+        }));
     }
 
     private void populate(RoutingContext ctx, Exchange exchange) {

@@ -57,6 +57,8 @@ class NonBlockingHttpEndpointTest {
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
+                // redeliveries, as the webhook routes have: such an error handler refuses to go on once it is stopped
+                errorHandler(defaultErrorHandler().maximumRedeliveries(2).redeliveryDelay(0));
                 from("interchange-http:/hooks/test")
                         .routeId("test-edge")
                         .process(e -> e.getMessage().setHeader("Seen", e.getMessage().getBody(String.class)))
@@ -138,6 +140,35 @@ class NonBlockingHttpEndpointTest {
                 .isEqualTo("s");
         w.callback().done(false);
         assertThat(answer.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(202);
+    }
+
+    @Test
+    void aGracefulStopAnswersEveryRequestUnderWayAndTakesNoNewOne() throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            answers.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hooks/test"))
+                    .POST(HttpRequest.BodyPublishers.ofString("event-" + i)).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        await().atMost(20, TimeUnit.SECONDS).until(() -> waiting.size() == 5);
+        context.getShutdownStrategy().setTimeout(20);
+        Thread stopping = new Thread(context::stop, "test-stop");
+        stopping.start();
+        // the route takes no new request while it waits for those under way
+        await().atMost(10, TimeUnit.SECONDS).until(() -> client.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/hooks/test")).POST(HttpRequest.BodyPublishers.ofString("late"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 404);
+        assertThat(stopping.isAlive()).as("the stop waits for the requests under way").isTrue();
+        for (Waiting w; (w = waiting.poll()) != null; ) w.callback().done(false);
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> answer = answers.get(i).get(20, TimeUnit.SECONDS);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+            assertThat(answer.body()).isEqualTo("{\"seen\":\"event-" + i + "\"}");
+        }
+        stopping.join(20_000);
+        assertThat(stopping.isAlive()).isFalse();
+        assertThat(waiting).as("no late request reached the route").isEmpty();
     }
 
     @Test
