@@ -57,6 +57,11 @@ public final class Reconciliation {
     public static final String COMPARISON = "billing-erp";
     /** Gauge of the last run's differences, tags comparison, entity, kind. */
     public static final String DIFFERENCES_METRIC = "interchange.reconciliation.differences";
+    /**
+     * Gauge of the records the running (or last) run has read so far, tags comparison, side (billing, erp,
+     * confirmations): progress of a long run, set back to 0 when a run starts.
+     */
+    public static final String RECORDS_READ_METRIC = "interchange.reconciliation.records.read";
     /** Counter of runs, tags comparison, outcome (clean, differences, failed). */
     public static final String RUNS_METRIC = "interchange.reconciliation.runs";
     /** The API version objects are read in when none is configured: the newest the runtime knows. */
@@ -173,11 +178,14 @@ public final class Reconciliation {
         ZoneId zone = entity.timeZone();
         long[] counts = new long[4]; // billing, erp, ours, unreadable
         try (ReconciliationRuns.Spool spool = runs.spool(runId)) {
+            for (String side : SIDES) readGauge(side).set(0);
+            Progress billingProgress = progress(runId, "billing");
             BillingDocuments.Counts b = billing.read(legalEntity, zone, readFrom, readTo, from, to, spool::add,
-                    progress(runId, "billing"));
+                    billingProgress);
+            billingProgress.done();
             counts[0] = b.kept;
             counts[3] = b.unreadable;
-            Runnable erpProgress = progress(runId, "ERP ledger");
+            Progress erpProgress = progress(runId, "erp");
             // the entity's ledger is at the legacy ERP before its cut-over date, at S/4HANA from it
             LocalDate cutover = entity.s4CutoverDate();
             if (cutover == null || readFrom.isBefore(cutover)) {
@@ -190,7 +198,8 @@ public final class Reconciliation {
                 counts[1] += erp.read(template, LegalEntity.S4HANA, entity.companyCode(), start, readTo, from, to,
                         spool::add, erpProgress);
             }
-            Runnable oursProgress = progress(runId, "confirmations");
+            erpProgress.done();
+            Progress oursProgress = progress(runId, "confirmations");
             Instant windowFrom = readFrom.atStartOfDay(zone).toInstant();
             Instant windowTo = readTo.atStartOfDay(zone).toInstant();
             // the confirmations recorded in the period and its margin (for those without a posting) ...
@@ -213,6 +222,7 @@ public final class Reconciliation {
                 }
                 after = documents.get(documents.size() - 1);
             }
+            oursProgress.done();
         } catch (RuntimeException e) {
             runs.finish(runId, ReconciliationRuns.FAILED, counts[0], counts[1], counts[2], counts[3], 0, 0,
                     "failed: " + e.getMessage());
@@ -221,7 +231,10 @@ public final class Reconciliation {
             finished(failed, "failed");
             throw e;
         }
+        long comparing = System.nanoTime();
         ReconciliationRuns.Outcome outcome = runs.compare(runId);
+        LOG.info("Reconciliation run #{}: compared in {} ms: matched {}, differences {}", runId,
+                (System.nanoTime() - comparing) / 1_000_000, outcome.matched(), outcome.total());
         if (outcome.total() > 0) {
             try {
                 int links = runs.linkDeadLetters(runId);
@@ -345,13 +358,56 @@ public final class Reconciliation {
         }
     }
 
-    private Runnable progress(long runId, String side) {
-        long[] n = {0};
-        return () -> {
-            if (++n[0] % progressEvery == 0) {
-                LOG.info("Reconciliation run #{}: {} records read from {}", runId, n[0], side);
+    /** The sides as the progress log and {@link #RECORDS_READ_METRIC} name them. */
+    private static final List<String> SIDES = List.of("billing", "erp", "confirmations");
+
+    /** Counts one side's records as they are read: a log line every {@code progressEvery}, the gauge as it goes. */
+    private final class Progress implements Runnable {
+        private final long runId;
+        private final String side;
+        private final AtomicLong gauge;
+        private final long started = System.nanoTime();
+        private long n;
+
+        Progress(long runId, String side) {
+            this.runId = runId;
+            this.side = side;
+            this.gauge = readGauge(side);
+        }
+
+        @Override
+        public void run() {
+            gauge.set(++n);
+            if (n % progressEvery == 0) {
+                LOG.info("Reconciliation run #{}: {} records read from {} ({} s)", runId, n, side, seconds());
             }
-        };
+        }
+
+        void done() {
+            LOG.info("Reconciliation run #{}: {} read, {} records in {} s", runId, side, n, seconds());
+        }
+
+        private long seconds() {
+            return (System.nanoTime() - started) / 1_000_000_000L;
+        }
+    }
+
+    private Progress progress(long runId, String side) {
+        return new Progress(runId, side);
+    }
+
+    /** The progress gauge of a side, registered with the metrics once they are bound (a plain counter before). */
+    private AtomicLong readGauge(String side) {
+        return gauges.computeIfAbsent("read|" + side, k -> {
+            AtomicLong value = new AtomicLong();
+            MeterRegistry registry = meters;
+            if (registry != null) {
+                Gauge.builder(RECORDS_READ_METRIC, value, AtomicLong::doubleValue)
+                        .description("Records the running (or last) reconciliation run has read so far from a side")
+                        .tags("comparison", COMPARISON, "side", side).register(registry);
+            }
+            return value;
+        });
     }
 
     /** Metrics and the event of a finished run. */
