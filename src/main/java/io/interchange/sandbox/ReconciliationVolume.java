@@ -58,6 +58,7 @@ public final class ReconciliationVolume {
     public ReconciliationVolume(JsonNode invoice, String entity, String companyCode, String currency, ZoneId zone,
                                 LocalDate day, int count, String s4User, Differences differences) {
         this.template = (ObjectNode) invoice.deepCopy();
+        inCurrency(template, currency.toLowerCase(Locale.ROOT));
         this.entity = entity;
         this.companyCode = companyCode;
         this.currency = currency;
@@ -70,6 +71,12 @@ public final class ReconciliationVolume {
         this.dayStart = day.atStartOfDay(zone).toEpochSecond();
         this.tag = day.format(java.time.format.DateTimeFormatter.ofPattern("yyMMdd"));
         if (total <= 0) throw new IllegalArgumentException("the invoice to stamp has no positive total");
+    }
+
+    /** Every {@code currency} of the object and its parts (lines, amounts) set to {@code currency}. */
+    private static void inCurrency(JsonNode node, String currency) {
+        if (node instanceof ObjectNode o && o.has("currency")) o.put("currency", currency);
+        for (JsonNode child : node) inCurrency(child, currency);
     }
 
     public int count() {
@@ -94,10 +101,9 @@ public final class ReconciliationVolume {
     public ObjectNode invoice(int i) {
         ObjectNode o = template.deepCopy();
         long t = created(i);
-        o.put("id", id(i)).put("number", number(i)).put("created", t).put("effective_at", t)
-                .put("currency", currency.toLowerCase(Locale.ROOT));
+        o.put("id", id(i)).put("number", number(i)).put("created", t).put("effective_at", t);
         if (o.path("status_transitions").isObject()) ((ObjectNode) o.path("status_transitions")).put("finalized_at", t);
-        o.with("metadata").put("legal_entity", entity).put("global_customer_id", "gc-vol-" + i);
+        o.withObjectProperty("metadata").put("legal_entity", entity).put("global_customer_id", "gc-vol-" + i);
         return o;
     }
 

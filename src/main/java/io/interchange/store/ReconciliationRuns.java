@@ -214,7 +214,10 @@ public class ReconciliationRuns {
 
     private volatile Boolean copies;
 
-    /** Writes a run's records in batches, each numbered within the run. */
+    /**
+     * Writes a run's records in batches, each numbered in the order this spool got them. Records are keyed by side,
+     * key and that number: sides read at once write through a spool each (one spool per side).
+     */
     public final class Spool implements AutoCloseable {
         private final long runId;
         private final List<Record> pending = new ArrayList<>(SPOOL_BATCH);

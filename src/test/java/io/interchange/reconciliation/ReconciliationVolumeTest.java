@@ -39,6 +39,8 @@ class ReconciliationVolumeTest {
         try (StripeApiPeer api = new StripeApiPeer(0, ReconciliationTest.KEY).start();
              RuntimeKit kit = RuntimeKit.start(backend, Map.of("interchange.billing.api-url", api.url(),
                      "interchange.billing.api-key", ReconciliationTest.KEY,
+                     // the platform's rate limit (20 requests a second by default) is not what this test is about
+                     "interchange.billing.api-max-rate", "1000",
                      "interchange.reconciliation.daily", "false",
                      "interchange.reconciliation.billing-page-size", "100",
                      "interchange.reconciliation.erp-page-size", "1000",
@@ -64,17 +66,20 @@ class ReconciliationVolumeTest {
                         .as(side).isEqualTo(COUNT);
             }
 
+            // another entity (its own company code and confirmations), so that neither day lies in the other's margin
             LocalDate differing = LocalDate.of(2026, 11, 3);
-            ReconciliationVolume other = new ReconciliationVolume(invoice, "DE01", "1010", "EUR", BERLIN, differing,
+            ReconciliationVolume other = new ReconciliationVolume(invoice, "US01", "1710", "USD",
+                    ZoneId.of("America/Los_Angeles"), differing,
                     COUNT, RuntimeKit.ERP_USER, new ReconciliationVolume.Differences(Set.of(7, COUNT - 1), Set.of(100),
                     Set.of(5_000), 2));
             load(kit, api, other);
 
-            Reconciliation.Summary d = kit.runtime.reconciliation().run("DE01", differing, differing.plusDays(1));
+            Reconciliation.Summary d = kit.runtime.reconciliation().run("US01", differing, differing.plusDays(1));
 
             assertThat(d.run().status()).as(d.text()).isEqualTo(ReconciliationRuns.COMPLETED);
             assertThat(d.run().billingRecords()).as(d.text()).isEqualTo(COUNT);
-            assertThat(d.run().erpRecords()).as(d.text()).isEqualTo(COUNT - 2 + 2);
+            assertThat(d.run().erpRecords()).as(d.text()).isEqualTo(COUNT - 2 + 2); // 2 not posted, 2 not billed
+            assertThat(d.run().confirmationRecords()).as(d.text()).isEqualTo(COUNT - 1); // and 1 not confirmed
             assertThat(d.run().matched()).as(d.text()).isEqualTo(COUNT - 3);
             ReconciliationRuns runs = kit.runtime.store().reconciliationRuns();
             List<Difference> found = runs.differences(d.runId(), null, 0, 100);
