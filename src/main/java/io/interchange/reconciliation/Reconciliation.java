@@ -132,7 +132,8 @@ public final class Reconciliation {
                     + version + " is not in mappings/stripe/api-versions.csv");
         }
         this.billingApi = api;
-        this.billing = new BillingDocuments(api, translator, version, config.getInt(Settings.RECONCILIATION_BILLING_PAGE));
+        this.billing = new BillingDocuments(api, translator, translator.references(), version,
+                config.getInt(Settings.RECONCILIATION_BILLING_PAGE));
         this.erp = new ErpLedger(access, config.getInt(Settings.RECONCILIATION_ERP_PAGE));
         this.clock = clock;
         this.margin = config.getDuration(Settings.RECONCILIATION_MARGIN);

@@ -78,7 +78,8 @@ public final class ReconciliationScale {
         JsonNode invoice = JSON.readTree(invoiceFile.toFile()).path("data").path("object");
         Path work = Files.createTempDirectory("recon-scale");
         List<String> report = new ArrayList<>();
-        report.add("reconciliation at scale: " + count + " invoices a side (billing, S/4HANA ledger, confirmations), "
+        String label = opts.getOrDefault("label", "");
+        report.add("reconciliation at scale" + (label.isEmpty() ? "" : " (" + label + ")") + ": " + count + " invoices a side (billing, S/4HANA ledger, confirmations), "
                 + "runtime JVM -Xmx" + heap + ", load average before " + Files.readString(Path.of("/proc/loadavg")).strip());
 
         try (Infra infra = new Infra(work);
@@ -95,7 +96,7 @@ public final class ReconciliationScale {
                 volume.postTo(s4);
                 System.out.printf("S/4HANA peer holds %d entries (%.1f s)%n", s4.postings().size(), secs(t));
 
-                String jdbcUrl = infra.postgres.getJdbcUrl("postgres", "postgres");
+                String jdbcUrl = infra.newDatabase("reconciliation");
                 int jmxPort = Infra.freePort();
                 int managementPort = Infra.freePort();
                 Map<String, String> env = new HashMap<>();
@@ -108,8 +109,13 @@ public final class ReconciliationScale {
                 env.put("INTERCHANGE_JMX_PASSWORD", JMX_PASSWORD);
                 env.put("INTERCHANGE_DATA_DIR", work.resolve("data").toString());
                 env.put("INTERCHANGE_FLOWS", "billing-ledger");
+                // the progress lines are what an operator watches (the harness itself logs at WARN)
+                env.put("INTERCHANGE_LOG_LEVEL", "INFO");
                 env.put("INTERCHANGE_BILLING_API_URL", api.url());
                 env.put("INTERCHANGE_BILLING_API_KEY", KEY);
+                // the client's rate limit (20 requests a second by default, as Stripe allows) alone makes 1,000,000
+                // objects in pages of 100 take 500 s: it is reported as arithmetic, lifted to measure the runtime
+                env.put("INTERCHANGE_BILLING_API_MAX_RATE", opts.getOrDefault("billing-rate", "100000"));
                 env.put("INTERCHANGE_ERP_S4_URL", s4.endpointUrl());
                 env.put("INTERCHANGE_ERP_S4_USER", ERP_USER);
                 env.put("INTERCHANGE_ERP_S4_PASSWORD", ERP_PASSWORD);
@@ -124,11 +130,12 @@ public final class ReconciliationScale {
                 env.put("INTERCHANGE_RECONCILIATION_REPORT_DIR", work.resolve("reports").toString());
                 Path gcLog = work.resolve("gc.log");
                 try (ServerProcess runtime = ServerProcess.launch("recon-runtime", List.of("-Xms" + heap, "-Xmx" + heap,
-                        "-Xlog:gc:file=" + gcLog, "-jar", jar), env, out.resolve("reconciliation-runtime.log"))
+                        "-Xlog:gc:file=" + gcLog, "-jar", jar), env, out.resolve("reconciliation-runtime" + (label.isEmpty() ? "" : "-" + label) + ".log"))
                         .awaitReady(ServerProcess.httpOk("http://127.0.0.1:" + managementPort + "/observe/health"),
                                 Duration.ofSeconds(120))) {
                     t = System.nanoTime();
                     try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "")) {
+                        c.setSchema("interchange"); // the runtime's tables (interchange.store.schema)
                         volume.confirm(c);
                     }
                     System.out.printf("store holds %d confirmations (%.1f s)%n", count, secs(t));
@@ -173,7 +180,9 @@ public final class ReconciliationScale {
                         long poolPeaks = 0;
                         for (MemoryPoolMXBean pool : pools) poolPeaks += pool.getPeakUsage().getUsed();
                         System.out.println(answer);
-                        report.add("runtime answer: " + answer.replace("\n", " | "));
+                        // the report files' places are of this run's temporary directory only
+                        report.add("runtime answer: " + answer.replaceAll("\n(report|csv): [^\n]*", "")
+                                .replace("\n", " | "));
                         report.add(String.format("reconciliation run: %.1f s wall, %.1f s CPU of the runtime, %.0f "
                                         + "records/s (3 sides), heap used at most %.0f MiB sampled every 100 ms, sum of "
                                         + "the heap pools' peaks %.0f MiB (an upper bound), max heap %s", wall, cpu / 1e6,
@@ -183,7 +192,8 @@ public final class ReconciliationScale {
                         }
                     }
                 }
-                Files.copy(gcLog, out.resolve("reconciliation-gc.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(gcLog, out.resolve("reconciliation-gc" + (label.isEmpty() ? "" : "-" + label) + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                report.add(gcSummary(gcLog));
 
                 // baseline 1: both sides' pages read over HTTP and parsed, nothing done with them
                 t = System.nanoTime();
@@ -202,11 +212,38 @@ public final class ReconciliationScale {
                 legacy.close();
             }
         }
+        try (var files = Files.walk(work)) { // the database, broker and runtime data of the run
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
         Files.createDirectories(out);
-        Path file = out.resolve("reconciliation-" + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-') + ".txt");
+        Path file = out.resolve("reconciliation-" + (label.isEmpty() ? "" : label + "-") + java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-') + ".txt");
         Files.write(file, report);
         report.forEach(System.out::println);
         System.out.println("written to " + file);
+    }
+
+    /**
+     * From the runtime's GC log (-Xlog:gc): the collections (young and full), the most heap in use before one (what
+     * the heap had to hold, garbage included) and after one (what survived it: an old generation a young collection
+     * leaves alone counts whole), and any full collection.
+     */
+    static String gcSummary(Path gcLog) throws java.io.IOException {
+        java.util.regex.Pattern sizes = java.util.regex.Pattern.compile("(\\d+)M->(\\d+)M\\((\\d+)M\\)");
+        long collections = 0;
+        long full = 0;
+        long before = 0;
+        long after = 0;
+        for (String line : Files.readAllLines(gcLog)) {
+            java.util.regex.Matcher m = sizes.matcher(line);
+            // remark and cleanup pauses collect nothing: their sizes say nothing of what is live
+            if (!(line.contains("Pause Young") || line.contains("Pause Full")) || !m.find()) continue;
+            collections++;
+            if (line.contains("Pause Full")) full++;
+            before = Math.max(before, Long.parseLong(m.group(1)));
+            after = Math.max(after, Long.parseLong(m.group(2)));
+        }
+        return String.format("GC log of the runtime (start-up included): %d collections, %d full; heap in use at most "
+                + "%d MiB before a collection, %d MiB after one", collections, full, before, after);
     }
 
     static double secs(long t0) {
@@ -270,19 +307,24 @@ public final class ReconciliationScale {
                     }
                 }
             }
+            s.execute("ANALYZE bench_side");
             double copied = secs(t);
             t = System.nanoTime();
             long matched;
-            try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM (SELECT match_key, amount_minor FROM bench_side "
-                    + "WHERE side = 'BILLING') b FULL OUTER JOIN (SELECT match_key, amount_minor FROM bench_side "
-                    + "WHERE side = 'ERP') e ON b.match_key = e.match_key WHERE b.amount_minor = e.amount_minor")) {
+            long differing;
+            try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FILTER (WHERE b.amount_minor = e.amount_minor), "
+                    + "COUNT(*) FILTER (WHERE b.match_key IS NULL OR e.match_key IS NULL OR b.amount_minor <> e.amount_minor) "
+                    + "FROM (SELECT match_key, amount_minor FROM bench_side WHERE side = 'BILLING') b FULL OUTER JOIN "
+                    + "(SELECT match_key, amount_minor FROM bench_side WHERE side = 'ERP') e ON b.match_key = e.match_key")) {
                 rs.next();
                 matched = rs.getLong(1);
+                differing = rs.getLong(2);
             }
             double joined = secs(t);
             s.execute("DROP TABLE bench_side");
-            return String.format("baseline, plain JDBC: COPY of %d rows in %.1f s, FULL OUTER JOIN matching %d in %.1f s, "
-                    + "together %.1f s", 2L * count, copied, matched, joined, copied + joined);
+            return String.format("baseline, plain JDBC: COPY of %d rows (and ANALYZE) in %.1f s, FULL OUTER JOIN matching "
+                    + "%d (differing %d) in %.1f s, together %.1f s", 2L * count, copied, matched, differing, joined,
+                    copied + joined);
         }
     }
 }
