@@ -6,6 +6,14 @@ bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 main="$(dirname "$bench")"
 main_build_dir="${MAIN_BUILD_DIR:-/tmp/build-bench-main}"
 
+warn_if_busy() { # figures taken while something else uses the CPUs are noisy: say so before the run
+  local load
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  if awk -v l="$load" 'BEGIN { exit !(l > 0.7) }'; then
+    echo "WARNING: load average $load before the run: something else is using the CPUs; figures will be noisy" >&2
+  fi
+}
+
 mvn_build() { # offline first; online once if a dependency (JMH, camel-sql) is not in the local repository yet
   mvn -B -q -o "$@" || { echo "offline build failed; retrying online" >&2; mvn -B -q "$@"; }
 }

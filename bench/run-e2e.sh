@@ -27,10 +27,7 @@ set -euo pipefail
 # shellcheck source=build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/build.sh"
 
-load="$(cut -d' ' -f1 /proc/loadavg)"
-if awk -v l="$load" 'BEGIN { exit !(l > 0.7) }'; then
-  echo "WARNING: load average $load before the run: something else is using the CPUs; figures will be noisy" >&2
-fi
+warn_if_busy
 cd "$bench"
 # WARN keeps the harness's own broker and database chatter out of the table; the systems under test log as shipped
 INTERCHANGE_LOG_LEVEL=WARN java -Xmx4g -Dinterchange.jar="$main_build_dir/interchange.jar" \

@@ -8,14 +8,20 @@ import io.interchange.model.Invoice;
 import io.interchange.model.Payment;
 import io.interchange.model.Refund;
 import io.interchange.reliability.TransientFailure;
+import io.interchange.store.BillingReferences;
 import io.interchange.store.ReconciliationRuns;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The billing side of a run, read from the billing platform itself (Stripe's list APIs, by {@code created}, page by
@@ -41,12 +47,15 @@ final class BillingDocuments {
     }
 
     private final StripeApi api;
+    private final BillingReferences references;
     private final BillingEventTranslator translator;
     private final String apiVersion;
     private final int pageSize;
 
-    BillingDocuments(StripeApi api, BillingEventTranslator translator, String apiVersion, int pageSize) {
+    BillingDocuments(StripeApi api, BillingEventTranslator translator, BillingReferences references, String apiVersion,
+                     int pageSize) {
         this.api = api;
+        this.references = references;
         this.translator = translator;
         this.apiVersion = apiVersion;
         this.pageSize = pageSize;
@@ -62,34 +71,80 @@ final class BillingDocuments {
         long lt = readTo.atStartOfDay(zone).toEpochSecond();
         boolean basil = "basil".equals(translator.shape(apiVersion));
         Counts counts = new Counts();
-        api.listCreated("/v1/invoices", gte, lt, apiVersion, pageSize, invoice -> {
-            if (!FINALIZED.contains(invoice.path("status").asText())) return;
-            take(invoice, "invoice.finalized", entity, from, to, sink, counts, progress);
-            if (!basil && "paid".equals(invoice.path("status").asText())) {
-                take(invoice, "invoice.paid", entity, from, to, sink, counts, progress);
+        api.listCreatedPages("/v1/invoices", gte, lt, apiVersion, pageSize, page -> {
+            References refs = references(page);
+            for (JsonNode invoice : page) {
+                if (!FINALIZED.contains(invoice.path("status").asText())) continue;
+                take(invoice, "invoice.finalized", entity, from, to, sink, counts, progress, refs);
+                if (!basil && "paid".equals(invoice.path("status").asText())) {
+                    take(invoice, "invoice.paid", entity, from, to, sink, counts, progress, refs);
+                }
             }
         });
         if (basil) {
-            api.listCreated("/v1/invoice_payments", gte, lt, apiVersion, pageSize, payment -> {
-                if ("paid".equals(payment.path("status").asText())) {
-                    take(payment, "invoice_payment.paid", entity, from, to, sink, counts, progress);
+            api.listCreatedPages("/v1/invoice_payments", gte, lt, apiVersion, pageSize, page -> {
+                References refs = references(page);
+                for (JsonNode payment : page) {
+                    if ("paid".equals(payment.path("status").asText())) {
+                        take(payment, "invoice_payment.paid", entity, from, to, sink, counts, progress, refs);
+                    }
                 }
             });
         }
-        api.listCreated("/v1/refunds", gte, lt, apiVersion, pageSize,
-                refund -> take(refund, "refund.created", entity, from, to, sink, counts, progress));
-        api.listCreated("/v1/credit_notes", gte, lt, apiVersion, pageSize,
-                note -> take(note, "credit_note.created", entity, from, to, sink, counts, progress));
+        api.listCreatedPages("/v1/refunds", gte, lt, apiVersion, pageSize, page -> {
+            References refs = references(page);
+            for (JsonNode refund : page) take(refund, "refund.created", entity, from, to, sink, counts, progress, refs);
+        });
+        api.listCreatedPages("/v1/credit_notes", gte, lt, apiVersion, pageSize, page -> {
+            References refs = references(page);
+            for (JsonNode note : page) take(note, "credit_note.created", entity, from, to, sink, counts, progress, refs);
+        });
         return counts;
     }
 
+    /**
+     * What the billing edge recorded of a page's objects and the objects they belong to (the ids a listed object names:
+     * its own, its invoice, its charge, its PaymentIntent), fetched in one query for the page: the translation looks
+     * each object's record up, and a million objects one query each would be most of a run.
+     */
+    private References references(List<JsonNode> page) {
+        Set<String> ids = new HashSet<>();
+        for (JsonNode object : page) {
+            for (String field : RELATED_IDS) {
+                JsonNode id = object.path(field);
+                if (id.isTextual()) ids.add(id.asText());
+            }
+        }
+        return new References(ids, references == null ? Map.of() : references.findAll(ids));
+    }
+
+    /** The fields of a listed object that name an object whose record the translation may look up. */
+    private static final List<String> RELATED_IDS = List.of("id", "invoice", "charge", "payment_intent");
+
+    /** Records fetched for a page; an id not asked for (a field named otherwise) is looked up in the store. */
+    private final class References implements Function<String, Optional<BillingReferences.Reference>> {
+        private final Set<String> asked;
+        private final Map<String, BillingReferences.Reference> found;
+
+        References(Set<String> asked, Map<String, BillingReferences.Reference> found) {
+            this.asked = asked;
+            this.found = found;
+        }
+
+        @Override
+        public Optional<BillingReferences.Reference> apply(String id) {
+            if (asked.contains(id) || references == null) return Optional.ofNullable(found.get(id));
+            return references.find(id);
+        }
+    }
+
     private void take(JsonNode object, String type, String entity, LocalDate from, LocalDate to,
-                      Consumer<ReconciliationRuns.Record> sink, Counts counts, Runnable progress) {
+                      Consumer<ReconciliationRuns.Record> sink, Counts counts, Runnable progress, References refs) {
         counts.read++;
         progress.run();
         BillingEventTranslator.Translated t;
         try {
-            t = translator.translateListed(object, type, apiVersion);
+            t = translator.translateListed(object, type, apiVersion, refs);
         } catch (TransientFailure e) {
             throw e;
         } catch (RuntimeException e) {

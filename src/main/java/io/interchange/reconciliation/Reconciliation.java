@@ -41,6 +41,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -57,6 +61,11 @@ public final class Reconciliation {
     public static final String COMPARISON = "billing-erp";
     /** Gauge of the last run's differences, tags comparison, entity, kind. */
     public static final String DIFFERENCES_METRIC = "interchange.reconciliation.differences";
+    /**
+     * Gauge of the records the running (or last) run has read so far, tags comparison, side (billing, erp,
+     * confirmations): progress of a long run, set back to 0 when a run starts.
+     */
+    public static final String RECORDS_READ_METRIC = "interchange.reconciliation.records.read";
     /** Counter of runs, tags comparison, outcome (clean, differences, failed). */
     public static final String RUNS_METRIC = "interchange.reconciliation.runs";
     /** The API version objects are read in when none is configured: the newest the runtime knows. */
@@ -123,7 +132,8 @@ public final class Reconciliation {
                     + version + " is not in mappings/stripe/api-versions.csv");
         }
         this.billingApi = api;
-        this.billing = new BillingDocuments(api, translator, version, config.getInt(Settings.RECONCILIATION_BILLING_PAGE));
+        this.billing = new BillingDocuments(api, translator, translator.references(), version,
+                config.getInt(Settings.RECONCILIATION_BILLING_PAGE));
         this.erp = new ErpLedger(access, config.getInt(Settings.RECONCILIATION_ERP_PAGE));
         this.clock = clock;
         this.margin = config.getDuration(Settings.RECONCILIATION_MARGIN);
@@ -172,56 +182,60 @@ public final class Reconciliation {
         LocalDate readTo = to.plusDays(days);
         ZoneId zone = entity.timeZone();
         long[] counts = new long[4]; // billing, erp, ours, unreadable
-        try (ReconciliationRuns.Spool spool = runs.spool(runId)) {
-            BillingDocuments.Counts b = billing.read(legalEntity, zone, readFrom, readTo, from, to, spool::add,
-                    progress(runId, "billing"));
-            counts[0] = b.kept;
-            counts[3] = b.unreadable;
-            Runnable erpProgress = progress(runId, "ERP ledger");
-            // the entity's ledger is at the legacy ERP before its cut-over date, at S/4HANA from it
-            LocalDate cutover = entity.s4CutoverDate();
-            if (cutover == null || readFrom.isBefore(cutover)) {
-                LocalDate end = cutover == null || readTo.isBefore(cutover) ? readTo : cutover;
-                counts[1] += erp.read(template, LegalEntity.LEGACY, entity.legacyCompany(), readFrom, end, from, to,
-                        spool::add, erpProgress);
-            }
-            if (cutover != null && readTo.isAfter(cutover)) {
-                LocalDate start = readFrom.isBefore(cutover) ? cutover : readFrom;
-                counts[1] += erp.read(template, LegalEntity.S4HANA, entity.companyCode(), start, readTo, from, to,
-                        spool::add, erpProgress);
-            }
-            Runnable oursProgress = progress(runId, "confirmations");
-            Instant windowFrom = readFrom.atStartOfDay(zone).toInstant();
-            Instant windowTo = readTo.atStartOfDay(zone).toInstant();
-            // the confirmations recorded in the period and its margin (for those without a posting) ...
-            counts[2] = confirmations.eachRecorded(legalEntity, windowFrom, windowTo, c -> {
-                oursProgress.run();
-                spool.add(confirmation(c, zone, from, to));
-            });
-            // ... and those of the ERP documents read, whenever recorded (a day's postings are confirmed when the
-            // ledger flow gets to them, which after an outage or a replay may be days later)
-            spool.flush();
-            String after = null;
-            while (true) {
-                List<String> documents = runs.erpDocuments(runId, after, CONFIRMATION_LOOKUP);
-                if (documents.isEmpty()) break;
-                for (ErpConfirmations.Confirmation c : confirmations.findByDocuments(documents)) {
-                    if (!c.createdAt().isBefore(windowFrom) && c.createdAt().isBefore(windowTo)) continue; // read above
-                    oursProgress.run();
-                    spool.add(confirmation(c, zone, from, to));
-                    counts[2]++;
+        for (String side : SIDES) readGauge(side).set(0);
+        // billing and the ERP ledger are read at once, each into its own spool: two remote systems, each read page by
+        // page, so a run takes as long as the slower of them rather than both together
+        ExecutorService ledgerReader = Executors.newSingleThreadExecutor(r -> new Thread(r, "reconciliation-" + runId
+                + "-erp"));
+        Future<Long> ledger = null;
+        try {
+            ledger = ledgerReader.submit(() -> {
+                Progress erpProgress = progress(runId, "erp");
+                long n = 0;
+                try (ReconciliationRuns.Spool spool = runs.spool(runId)) {
+                    // the entity's ledger is at the legacy ERP before its cut-over date, at S/4HANA from it
+                    LocalDate cutover = entity.s4CutoverDate();
+                    if (cutover == null || readFrom.isBefore(cutover)) {
+                        LocalDate end = cutover == null || readTo.isBefore(cutover) ? readTo : cutover;
+                        n += erp.read(template, LegalEntity.LEGACY, entity.legacyCompany(), readFrom, end, from, to,
+                                spool::add, erpProgress);
+                    }
+                    if (cutover != null && readTo.isAfter(cutover)) {
+                        LocalDate start = readFrom.isBefore(cutover) ? cutover : readFrom;
+                        n += erp.read(template, LegalEntity.S4HANA, entity.companyCode(), start, readTo, from, to,
+                                spool::add, erpProgress);
+                    }
                 }
-                after = documents.get(documents.size() - 1);
+                erpProgress.done();
+                return n;
+            });
+            try (ReconciliationRuns.Spool spool = runs.spool(runId)) {
+                Progress billingProgress = progress(runId, "billing");
+                BillingDocuments.Counts b = billing.read(legalEntity, zone, readFrom, readTo, from, to, spool::add,
+                        billingProgress);
+                billingProgress.done();
+                counts[0] = b.kept;
+                counts[3] = b.unreadable;
+            }
+            counts[1] = result(ledger);
+            try (ReconciliationRuns.Spool spool = runs.spool(runId)) {
+                counts[2] = readConfirmations(runId, legalEntity, zone, readFrom, readTo, from, to, spool);
             }
         } catch (RuntimeException e) {
+            if (ledger != null) ledger.cancel(true);
             runs.finish(runId, ReconciliationRuns.FAILED, counts[0], counts[1], counts[2], counts[3], 0, 0,
                     "failed: " + e.getMessage());
             Summary failed = summary(runId);
             LOG.error("Reconciliation run #{} of {} failed: {}", runId, legalEntity, e.getMessage());
             finished(failed, "failed");
             throw e;
+        } finally {
+            ledgerReader.shutdownNow();
         }
+        long comparing = System.nanoTime();
         ReconciliationRuns.Outcome outcome = runs.compare(runId);
+        LOG.info("Reconciliation run #{}: compared in {} ms: matched {}, differences {}", runId,
+                (System.nanoTime() - comparing) / 1_000_000, outcome.matched(), outcome.total());
         if (outcome.total() > 0) {
             try {
                 int links = runs.linkDeadLetters(runId);
@@ -240,6 +254,49 @@ public final class Reconciliation {
                 outcome.matched(), outcome.total(), outcome.differences());
         finished(summary, outcome.total() == 0 ? "clean" : "differences");
         return summary;
+    }
+
+    /** What the ledger's reader answered, or its failure as it was thrown there. */
+    private static long result(Future<Long> read) {
+        try {
+            return read.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException("ERP ledger not read: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the ERP ledger was read", e);
+        }
+    }
+
+    /**
+     * Our side: the confirmations recorded in the period and its margin (for those without a posting), and those of the
+     * ERP documents read, whenever recorded (a day's postings are confirmed when the ledger flow gets to them, which
+     * after an outage or a replay may be days later). The number read.
+     */
+    private long readConfirmations(long runId, String legalEntity, ZoneId zone, LocalDate readFrom, LocalDate readTo,
+                                   LocalDate from, LocalDate to, ReconciliationRuns.Spool spool) {
+        Progress oursProgress = progress(runId, "confirmations");
+        Instant windowFrom = readFrom.atStartOfDay(zone).toInstant();
+        Instant windowTo = readTo.atStartOfDay(zone).toInstant();
+        long n = confirmations.eachRecorded(legalEntity, windowFrom, windowTo, c -> {
+            oursProgress.run();
+            spool.add(confirmation(c, zone, from, to));
+        });
+        String after = null;
+        while (true) {
+            List<String> documents = runs.erpDocuments(runId, after, CONFIRMATION_LOOKUP);
+            if (documents.isEmpty()) break;
+            for (ErpConfirmations.Confirmation c : confirmations.findByDocuments(documents)) {
+                if (!c.createdAt().isBefore(windowFrom) && c.createdAt().isBefore(windowTo)) continue; // read above
+                oursProgress.run();
+                spool.add(confirmation(c, zone, from, to));
+                n++;
+            }
+            after = documents.get(documents.size() - 1);
+        }
+        oursProgress.done();
+        return n;
     }
 
     /** A confirmation as a record of our side, keyed by the ERP document it names; in period when recorded in it. */
@@ -345,13 +402,56 @@ public final class Reconciliation {
         }
     }
 
-    private Runnable progress(long runId, String side) {
-        long[] n = {0};
-        return () -> {
-            if (++n[0] % progressEvery == 0) {
-                LOG.info("Reconciliation run #{}: {} records read from {}", runId, n[0], side);
+    /** The sides as the progress log and {@link #RECORDS_READ_METRIC} name them. */
+    private static final List<String> SIDES = List.of("billing", "erp", "confirmations");
+
+    /** Counts one side's records as they are read: a log line every {@code progressEvery}, the gauge as it goes. */
+    private final class Progress implements Runnable {
+        private final long runId;
+        private final String side;
+        private final AtomicLong gauge;
+        private final long started = System.nanoTime();
+        private long n;
+
+        Progress(long runId, String side) {
+            this.runId = runId;
+            this.side = side;
+            this.gauge = readGauge(side);
+        }
+
+        @Override
+        public void run() {
+            gauge.set(++n);
+            if (n % progressEvery == 0) {
+                LOG.info("Reconciliation run #{}: {} records read from {} ({} s)", runId, n, side, seconds());
             }
-        };
+        }
+
+        void done() {
+            LOG.info("Reconciliation run #{}: {} read, {} records in {} s", runId, side, n, seconds());
+        }
+
+        private long seconds() {
+            return (System.nanoTime() - started) / 1_000_000_000L;
+        }
+    }
+
+    private Progress progress(long runId, String side) {
+        return new Progress(runId, side);
+    }
+
+    /** The progress gauge of a side, registered with the metrics once they are bound (a plain counter before). */
+    private AtomicLong readGauge(String side) {
+        return gauges.computeIfAbsent("read|" + side, k -> {
+            AtomicLong value = new AtomicLong();
+            MeterRegistry registry = meters;
+            if (registry != null) {
+                Gauge.builder(RECORDS_READ_METRIC, value, AtomicLong::doubleValue)
+                        .description("Records the running (or last) reconciliation run has read so far from a side")
+                        .tags("comparison", COMPARISON, "side", side).register(registry);
+            }
+            return value;
+        });
     }
 
     /** Metrics and the event of a finished run. */

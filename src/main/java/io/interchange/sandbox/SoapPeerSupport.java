@@ -62,6 +62,11 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     private final Map<String, String> companyCurrency;
 
     private final List<P> postings = new ArrayList<>();
+    // guarded by postings: counts every change, so that a sorted copy knows when it is stale
+    private long postingsVersion;
+    private List<P> sorted;
+    private long sortedVersion;
+    private java.util.Comparator<? super P> sortedOrder;
     private final List<String> rejections = new ArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
     private volatile boolean recordArrivals;
@@ -416,6 +421,31 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
         }
     }
 
+    /**
+     * The postings sorted by {@code order}, computed again only when a posting came or went since the last call with
+     * the same order (a reader paging through a million postings would otherwise sort them for every page).
+     */
+    final List<P> postingsSorted(java.util.Comparator<? super P> order) {
+        synchronized (postings) {
+            if (sorted == null || sortedVersion != postingsVersion || sortedOrder != order) {
+                List<P> copy = new ArrayList<>(postings);
+                copy.sort(order);
+                sorted = java.util.Collections.unmodifiableList(copy);
+                sortedVersion = postingsVersion;
+                sortedOrder = order;
+            }
+            return sorted;
+        }
+    }
+
+    /** Postings as if accepted by the ledger (for volume tests and benchmarks), without a request each. */
+    final void recordAll(java.util.Collection<? extends P> accepted) {
+        synchronized (postings) {
+            postings.addAll(accepted);
+            postingsVersion++;
+        }
+    }
+
     public List<String> rejections() {
         synchronized (rejections) {
             return List.copyOf(rejections);
@@ -436,6 +466,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     public void reset() {
         synchronized (postings) {
             postings.clear();
+            postingsVersion++;
         }
         synchronized (rejections) {
             rejections.clear();
@@ -467,6 +498,7 @@ public abstract class SoapPeerSupport<P> implements AutoCloseable {
     final void record(P posting) {
         synchronized (postings) {
             postings.add(posting);
+            postingsVersion++;
         }
         Answering request = answering.get();
         if (request != null) request.posted.add(posting);

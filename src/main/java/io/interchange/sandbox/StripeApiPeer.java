@@ -67,6 +67,7 @@ public final class StripeApiPeer extends RestPeerSupport {
         String path = LIST_PATHS.get(object.path("object").asText());
         if (path == null) throw new IllegalArgumentException("no list endpoint serves " + object.path("object").asText());
         listed.computeIfAbsent(path, p -> new ConcurrentHashMap<>()).put(object.path("id").asText(), object);
+        versions.merge(path, 1L, Long::sum);
     }
 
     /** Whether a list endpoint serves objects of this kind ({@code object}: invoice, invoice_payment, ...). */
@@ -77,7 +78,7 @@ public final class StripeApiPeer extends RestPeerSupport {
     /** Takes an object off its list endpoint. */
     public void removeObject(String kind, String id) {
         Map<String, JsonNode> objects = listed.get(LIST_PATHS.get(kind));
-        if (objects != null) objects.remove(id);
+        if (objects != null && objects.remove(id) != null) versions.merge(LIST_PATHS.get(kind), 1L, Long::sum);
     }
 
     private static final Map<String, String> LIST_PATHS = Map.of("invoice", "/v1/invoices",
@@ -186,15 +187,8 @@ public final class StripeApiPeer extends RestPeerSupport {
      * names (404 naming {@code kind} when the list has none such), {@code has_more} and the list's {@code url}.
      */
     private Answer page(List<JsonNode> all, Map<String, String> params, String url, String kind) {
-        int limit;
-        try {
-            limit = Integer.parseInt(params.getOrDefault("limit", "10"));
-        } catch (NumberFormatException e) {
-            limit = -1;
-        }
-        if (limit < 1 || limit > 100) {
-            return stripeError(400, "invalid_request_error", "parameter_invalid_integer", "Invalid integer: limit must be 1 to 100");
-        }
+        int limit = limit(params);
+        if (limit < 0) return badLimit();
         int from = 0;
         String after = params.get("starting_after");
         if (after != null) {
@@ -230,14 +224,95 @@ public final class StripeApiPeer extends RestPeerSupport {
         } catch (NumberFormatException e) {
             return stripeError(400, "invalid_request_error", "parameter_invalid_integer", "Invalid integer: created");
         }
-        long from = gte;
-        long to = lte;
-        List<JsonNode> all = listed.getOrDefault(path, Map.of()).values().stream()
-                .filter(o -> o.path("created").asLong() >= from && o.path("created").asLong() <= to)
-                .sorted(java.util.Comparator.comparingLong((JsonNode o) -> o.path("created").asLong())
-                        .thenComparing(o -> o.path("id").asText()).reversed())
-                .toList();
-        return page(all, params, path, path.substring(4, path.length() - 1));
+        int limit = limit(params);
+        if (limit < 0) return badLimit();
+        String kind = path.substring(4, path.length() - 1);
+        Listing listing = listings.get(path);
+        if (listing == null) listing = this::stored;
+        List<JsonNode> found = listing.page(path, gte, lte, params.get("starting_after"), limit + 1);
+        if (found == null) return missing(kind, params.get("starting_after"));
+        ObjectNode list = JSON.createObjectNode();
+        list.put("object", "list");
+        ArrayNode data = list.putArray("data");
+        found.subList(0, Math.min(limit, found.size())).forEach(data::add);
+        list.put("has_more", found.size() > limit);
+        list.put("url", path);
+        return withRequestId(Answer.json(200, list));
+    }
+
+    /**
+     * What a list endpoint serves: objects newest first (by {@code created}, then id) with {@code created} in
+     * {@code [gte, lte]}, after the object {@code startingAfter} names (null: from the newest), at most {@code max};
+     * null when the list has no object {@code startingAfter}.
+     */
+    @FunctionalInterface
+    public interface Listing {
+        List<JsonNode> page(String path, long gte, long lte, String startingAfter, int max);
+    }
+
+    private final Map<String, Listing> listings = new ConcurrentHashMap<>();
+
+    /**
+     * Serves a list endpoint ({@code /v1/invoices}, ...) from {@code listing} instead of the objects put (a volume of
+     * objects made as they are asked for, which would not fit in memory as objects).
+     */
+    public void serveList(String path, Listing listing) {
+        if (!LIST_PATHS.containsValue(path)) throw new IllegalArgumentException("no list endpoint " + path);
+        listings.put(path, listing);
+    }
+
+    private static final java.util.Comparator<JsonNode> NEWEST_FIRST = java.util.Comparator
+            .comparingLong((JsonNode o) -> o.path("created").asLong()).thenComparing(o -> o.path("id").asText()).reversed();
+
+    /** The objects put, in list order (sorted once per change of the list, not once per page). */
+    private List<JsonNode> stored(String path, long gte, long lte, String startingAfter, int max) {
+        Sorted all;
+        synchronized (sortedLists) {
+            Map<String, JsonNode> objects = listed.getOrDefault(path, Map.of());
+            Sorted cached = sortedLists.get(path);
+            if (cached == null || cached.objects() != objects || cached.version() != versions.getOrDefault(path, 0L)) {
+                List<JsonNode> copy = new java.util.ArrayList<>(objects.values());
+                copy.sort(NEWEST_FIRST);
+                Map<String, Integer> positions = new java.util.HashMap<>();
+                for (int i = 0; i < copy.size(); i++) positions.put(copy.get(i).path("id").asText(), i);
+                cached = new Sorted(objects, versions.getOrDefault(path, 0L), copy, positions);
+                sortedLists.put(path, cached);
+            }
+            all = cached;
+        }
+        int from = 0;
+        if (startingAfter != null) {
+            Integer at = all.positions().get(startingAfter);
+            if (at == null) return null;
+            from = at + 1;
+        }
+        List<JsonNode> out = new java.util.ArrayList<>(max);
+        for (int i = from; i < all.list().size() && out.size() < max; i++) {
+            JsonNode o = all.list().get(i);
+            long created = o.path("created").asLong();
+            if (created >= gte && created <= lte) out.add(o);
+        }
+        return out;
+    }
+
+    private record Sorted(Map<String, JsonNode> objects, long version, List<JsonNode> list, Map<String, Integer> positions) {
+    }
+
+    private final Map<String, Sorted> sortedLists = new java.util.HashMap<>();
+    private final Map<String, Long> versions = new ConcurrentHashMap<>();
+
+    /** The {@code limit} asked for (default 10), or -1 when it is not 1 to 100. */
+    private static int limit(Map<String, String> params) {
+        try {
+            int limit = Integer.parseInt(params.getOrDefault("limit", "10"));
+            return limit < 1 || limit > 100 ? -1 : limit;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static Answer badLimit() {
+        return stripeError(400, "invalid_request_error", "parameter_invalid_integer", "Invalid integer: limit must be 1 to 100");
     }
 
     private Answer missing(String object, String id) {

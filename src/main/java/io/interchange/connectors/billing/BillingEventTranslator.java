@@ -287,7 +287,7 @@ public final class BillingEventTranslator {
      * entity is not refused here: it is a routing decision, dead-lettered by the ledger.
      */
     public Translated translate(JsonNode event, String correlationId) {
-        return translate(event, correlationId, true);
+        return translate(event, correlationId, true, null);
     }
 
     /**
@@ -297,6 +297,21 @@ public final class BillingEventTranslator {
      * map is thrown as for a webhook's event.
      */
     public Translated translateListed(JsonNode object, String type, String apiVersion) {
+        return translateListed(object, type, apiVersion, null);
+    }
+
+    /** Where this translator looks up and keeps what was recorded of objects (null: nowhere). */
+    public BillingReferences references() {
+        return references;
+    }
+
+    /**
+     * As {@link #translateListed(JsonNode, String, String)}, with what was recorded of objects looked up by
+     * {@code references} (e.g. fetched for a whole page at once with {@link BillingReferences#findAll}; null: in the
+     * store, one query per object).
+     */
+    public Translated translateListed(JsonNode object, String type, String apiVersion,
+            java.util.function.Function<String, java.util.Optional<BillingReferences.Reference>> references) {
         ObjectNode event = JSON.createObjectNode();
         event.put("id", "listed_" + object.path("id").asText());
         event.put("object", "event");
@@ -305,10 +320,11 @@ public final class BillingEventTranslator {
         event.set("created", object.path("created"));
         event.put("livemode", object.path("livemode").asBoolean(true));
         event.putObject("data").set("object", object);
-        return translate(event, null, false);
+        return translate(event, null, false, references);
     }
 
-    private Translated translate(JsonNode event, String correlationId, boolean record) {
+    private Translated translate(JsonNode event, String correlationId, boolean record,
+            java.util.function.Function<String, java.util.Optional<BillingReferences.Reference>> lookup) {
         String id = event.path("id").asText();
         String type = event.path("type").asText();
         StripeApiVersions.Version version = versions.require(id, event.path("api_version").asText(null));
@@ -335,7 +351,7 @@ public final class BillingEventTranslator {
                     + " events only (interchange.billing.livemode)");
         }
         JsonNode intermediate = map(mappings.get(version.normaliser()), event, id);
-        LegalEntityChain.Resolution entity = entityChain.resolve(id, intermediate, version.apiVersion());
+        LegalEntityChain.Resolution entity = entityChain.resolve(id, intermediate, version.apiVersion(), lookup);
         ObjectNode input = JSON.createObjectNode();
         input.set("event", intermediate);
         input.put("legalEntity", entity.legalEntity());

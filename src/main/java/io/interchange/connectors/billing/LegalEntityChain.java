@@ -59,8 +59,17 @@ final class LegalEntityChain {
      * {@code apiVersion} is the version the billing API renders objects in when a rule reads it.
      */
     Resolution resolve(String eventId, JsonNode event, String apiVersion) {
+        return resolve(eventId, event, apiVersion, null);
+    }
+
+    /**
+     * As {@link #resolve(String, JsonNode, String)}, with the records of objects looked up by {@code lookup} (null: in
+     * the store, one query each) instead.
+     */
+    Resolution resolve(String eventId, JsonNode event, String apiVersion,
+                       java.util.function.Function<String, java.util.Optional<BillingReferences.Reference>> lookup) {
         JsonNode object = event.path("object");
-        BillingReferences.Reference related = related(object);
+        BillingReferences.Reference related = related(object, lookup);
         JsonNode customer = null;
         for (Rule rule : rules) {
             String entity = switch (rule.source) {
@@ -97,7 +106,8 @@ final class LegalEntityChain {
      * InvoicePayment pays or a credit note credits, the payment (charge, then PaymentIntent) a refund returns or a
      * dispute contests.
      */
-    private BillingReferences.Reference related(JsonNode object) {
+    private BillingReferences.Reference related(JsonNode object,
+            java.util.function.Function<String, java.util.Optional<BillingReferences.Reference>> lookup) {
         if (references == null) return null;
         String[] ids = switch (object.path("kind").asText()) {
             case "invoice" -> new String[]{object.path("id").asText(null)};
@@ -106,7 +116,7 @@ final class LegalEntityChain {
             default -> new String[0];
         };
         for (String id : ids) {
-            var found = references.find(id);
+            var found = lookup == null ? references.find(id) : lookup.apply(id);
             if (found.isPresent()) return found.get();
         }
         return null;

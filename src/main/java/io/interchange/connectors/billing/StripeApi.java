@@ -109,6 +109,12 @@ public final class StripeApi {
      */
     public long listCreated(String path, long createdGte, long createdLt, String apiVersion, int pageSize,
                             java.util.function.Consumer<JsonNode> each) {
+        return listCreatedPages(path, createdGte, createdLt, apiVersion, pageSize, page -> page.forEach(each));
+    }
+
+    /** As {@link #listCreated}, each page handed on whole (its objects in list order). */
+    public long listCreatedPages(String path, long createdGte, long createdLt, String apiVersion, int pageSize,
+                                 java.util.function.Consumer<List<JsonNode>> each) {
         if (pageSize < 1 || pageSize > PAGE) throw new IllegalArgumentException("a Stripe list page holds 1 to 100 objects");
         long read = 0;
         String after = null;
@@ -123,10 +129,10 @@ public final class StripeApi {
             if (!"list".equals(list.path("object").asText()) || !data.isArray()) {
                 throw new PermanentFailure("Stripe API " + path + " answered something that is not a list");
             }
-            for (JsonNode object : data) {
-                each.accept(object);
-                read++;
-            }
+            List<JsonNode> page = new ArrayList<>(data.size());
+            data.forEach(page::add);
+            each.accept(page);
+            read += page.size();
             if (!list.path("has_more").asBoolean(false) || data.isEmpty()) return read;
             after = data.get(data.size() - 1).path("id").asText();
         }
