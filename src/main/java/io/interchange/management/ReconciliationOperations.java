@@ -15,6 +15,8 @@ import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -37,6 +39,12 @@ public class ReconciliationOperations {
     private final Reconciliation reconciliation;
     private final ReconciliationRuns runs;
     private final AuditTrail audit;
+    /** Runs started with {@link #start}: one at a time, on a thread that does not keep the JVM alive. */
+    private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "reconciliation-operator");
+        t.setDaemon(true);
+        return t;
+    });
 
     public ReconciliationOperations(Reconciliation reconciliation, ReconciliationRuns runs, AuditTrail audit) {
         this.reconciliation = reconciliation;
@@ -46,31 +54,73 @@ public class ReconciliationOperations {
 
     @ManagedOperation(description = "Reconciles a legal entity (e.g. DE01) from a date up to, not including, another "
             + "(yyyy-MM-dd, the entity's calendar): reads billing, the ERP ledger and our confirmations, stores the "
-            + "differences and writes the report; answers the run id and its summary")
+            + "differences and writes the report; answers the run id and its summary once the run is done")
     public String run(String legalEntity, String from, String to) {
-        LocalDate start;
-        LocalDate end;
-        try {
-            start = LocalDate.parse(from.strip());
-            end = LocalDate.parse(to.strip());
-        } catch (DateTimeParseException | NullPointerException e) {
-            return "refused: from and to must be dates in yyyy-MM-dd format, not '" + from + "' and '" + to + "'";
-        }
-        String entity = legalEntity == null ? "" : legalEntity.strip();
+        Period period = Period.of(legalEntity, from, to);
+        if (period.refusal() != null) return period.refusal();
         String actor = DeadLetterOperations.actor();
         try {
-            Reconciliation.Summary s = reconciliation.run(entity, start, end);
-            audit.record(actor, "reconciliation-run", "reconciliation:" + s.runId(), entity + " " + start + " to " + end
-                    + ": " + s.run().status() + ", differences " + s.run().differences());
-            LOG.info("Operator {} ran reconciliation #{} of {} from {} to {}", actor, s.runId(), entity, start, end);
+            Reconciliation.Summary s = reconciliation.run(period.entity(), period.from(), period.to());
+            audit.record(actor, "reconciliation-run", "reconciliation:" + s.runId(), period + ": " + s.run().status()
+                    + ", differences " + s.run().differences());
+            LOG.info("Operator {} ran reconciliation #{} of {}", actor, s.runId(), period);
             Path[] files = reconciliation.reportFiles(s.runId());
             return "run id " + s.runId() + "\n" + s.text() + "\nreport: " + files[0] + "\ncsv: " + files[1];
         } catch (IllegalArgumentException e) {
             return "refused: " + e.getMessage();
         } catch (RuntimeException e) {
-            audit.record(actor, "reconciliation-run", "reconciliation:" + entity, start + " to " + end + ": failed: "
+            audit.record(actor, "reconciliation-run", "reconciliation:" + period.entity(), period + ": failed: "
                     + e.getMessage());
             return "failed: " + e.getMessage();
+        }
+    }
+
+    @ManagedOperation(description = "Starts the same run as run(entity, from, to) in the background and answers at once "
+            + "with its run id (a long period takes minutes, longer than a JMX client waits); follow it with "
+            + "report(runId) or runs(limit): RUNNING until it completes or fails. One background run at a time; "
+            + "the others wait their turn")
+    public String start(String legalEntity, String from, String to) {
+        Period period = Period.of(legalEntity, from, to);
+        if (period.refusal() != null) return period.refusal();
+        String actor = DeadLetterOperations.actor();
+        Reconciliation.Begun begun;
+        try {
+            begun = reconciliation.begin(period.entity(), period.from(), period.to());
+        } catch (IllegalArgumentException e) {
+            return "refused: " + e.getMessage();
+        }
+        audit.record(actor, "reconciliation-start", "reconciliation:" + begun.runId(), period.toString());
+        LOG.info("Operator {} started reconciliation #{} of {} in the background", actor, begun.runId(), period);
+        background.execute(() -> {
+            try {
+                Reconciliation.Summary s = reconciliation.carryOut(begun);
+                audit.record(actor, "reconciliation-run", "reconciliation:" + s.runId(), period + ": "
+                        + s.run().status() + ", differences " + s.run().differences());
+            } catch (RuntimeException e) {
+                // recorded as FAILED with its reason by the run itself; the audit says who asked for it
+                audit.record(actor, "reconciliation-run", "reconciliation:" + begun.runId(), period + ": failed: "
+                        + e.getMessage());
+            }
+        });
+        return "started run id " + begun.runId() + ": RUNNING; follow it with report(" + begun.runId()
+                + ") or runs(5)";
+    }
+
+    /** What an operator asked to reconcile, or why it is refused (dates not yyyy-MM-dd). */
+    private record Period(String entity, LocalDate from, LocalDate to, String refusal) {
+        static Period of(String legalEntity, String from, String to) {
+            String entity = legalEntity == null ? "" : legalEntity.strip();
+            try {
+                return new Period(entity, LocalDate.parse(from.strip()), LocalDate.parse(to.strip()), null);
+            } catch (DateTimeParseException | NullPointerException e) {
+                return new Period(entity, null, null, "refused: from and to must be dates in yyyy-MM-dd format, not '"
+                        + from + "' and '" + to + "'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return entity + " " + from + " to " + to;
         }
     }
 

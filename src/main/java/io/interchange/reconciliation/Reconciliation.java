@@ -168,6 +168,19 @@ public final class Reconciliation {
      * (recorded as FAILED with the reason, counted, published) and is thrown.
      */
     public Summary run(String legalEntity, LocalDate from, LocalDate to) {
+        return carryOut(begin(legalEntity, from, to));
+    }
+
+    /** A run recorded as RUNNING and not carried out yet ({@link #carryOut}). */
+    public record Begun(long runId, LegalEntity entity, LocalDate from, LocalDate to) {
+    }
+
+    /**
+     * Checks what a run is asked for and records it as RUNNING, so that its id is known before it is carried out (an
+     * operator's run in the background answers with it at once). A wrong entity or period is an
+     * {@link IllegalArgumentException} naming it, and nothing is recorded.
+     */
+    public Begun begin(String legalEntity, LocalDate from, LocalDate to) {
         LegalEntity entity = entities.find(legalEntity).orElseThrow(() -> new IllegalArgumentException(
                 "unknown legal entity '" + legalEntity + "': not in mappings/legal-entities.csv"));
         if (!from.isBefore(to)) throw new IllegalArgumentException("the period's start " + from + " is not before its end " + to);
@@ -177,6 +190,16 @@ public final class Reconciliation {
         long runId = runs.start(COMPARISON, legalEntity, from, to);
         LOG.info("Reconciliation run #{} of {} for {} from {} to {} (exclusive) started", runId, COMPARISON, legalEntity,
                 from, to);
+        return new Begun(runId, entity, from, to);
+    }
+
+    /** Carries out a run {@link #begin begun}: everything {@link #run} does after recording it. */
+    public Summary carryOut(Begun begun) {
+        long runId = begun.runId();
+        LegalEntity entity = begun.entity();
+        String legalEntity = entity.id();
+        LocalDate from = begun.from();
+        LocalDate to = begun.to();
         long days = Math.max(0, margin.toDays());
         LocalDate readFrom = from.minusDays(days);
         LocalDate readTo = to.plusDays(days);

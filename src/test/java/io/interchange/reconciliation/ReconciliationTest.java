@@ -359,6 +359,18 @@ class ReconciliationTest {
             String ran = (String) c.invoke(name, "run", new Object[]{"GB01", "2026-10-21", "2026-10-22"}, three);
             assertThat(ran).startsWith("run id ").contains("COMPLETED", "MISSING_IN_ERP 1", "matched 3");
             long runId = Long.parseLong(ran.substring("run id ".length(), ran.indexOf('\n')));
+            // the same run in the background: its id at once, RUNNING until it completes
+            assertThat((String) c.invoke(name, "start", new Object[]{"ZZ99", "2026-10-21", "2026-10-22"}, three))
+                    .startsWith("refused: unknown legal entity 'ZZ99'");
+            String started = (String) c.invoke(name, "start", new Object[]{"GB01", "2026-10-21", "2026-10-22"}, three);
+            assertThat(started).startsWith("started run id ");
+            long background = Long.parseLong(started.substring("started run id ".length(), started.indexOf(':')));
+            assertThat(background).isGreaterThan(runId);
+            String[] oneLong = {"long"};
+            await().atMost(Duration.ofSeconds(30)).until(() -> !((String) c.invoke(name, "report",
+                    new Object[]{background}, oneLong)).contains("RUNNING"));
+            assertThat((String) c.invoke(name, "report", new Object[]{background}, oneLong))
+                    .contains("COMPLETED", "MISSING_IN_ERP 1", "matched 3");
 
             String differences = (String) c.invoke(name, "differences", new Object[]{runId, "missing_in_erp", 10, 0L},
                     new String[]{"long", String.class.getName(), "int", "long"});
