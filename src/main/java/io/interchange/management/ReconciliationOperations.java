@@ -61,16 +61,15 @@ public class ReconciliationOperations {
         String actor = DeadLetterOperations.actor();
         try {
             Reconciliation.Summary s = reconciliation.run(period.entity(), period.from(), period.to());
-            audit.record(actor, "reconciliation-run", "reconciliation:" + s.runId(), period + ": " + s.run().status()
-                    + ", differences " + s.run().differences());
+            audited(actor, "reconciliation:" + s.runId(), period, s.run().status() + ", differences "
+                    + s.run().differences());
             LOG.info("Operator {} ran reconciliation #{} of {}", actor, s.runId(), period);
             Path[] files = reconciliation.reportFiles(s.runId());
             return "run id " + s.runId() + "\n" + s.text() + "\nreport: " + files[0] + "\ncsv: " + files[1];
         } catch (IllegalArgumentException e) {
             return "refused: " + e.getMessage();
         } catch (RuntimeException e) {
-            audit.record(actor, "reconciliation-run", "reconciliation:" + period.entity(), period + ": failed: "
-                    + e.getMessage());
+            audited(actor, "reconciliation:" + period.entity(), period, "failed: " + e.getMessage());
             return "failed: " + e.getMessage();
         }
     }
@@ -94,16 +93,20 @@ public class ReconciliationOperations {
         background.execute(() -> {
             try {
                 Reconciliation.Summary s = reconciliation.carryOut(begun);
-                audit.record(actor, "reconciliation-run", "reconciliation:" + s.runId(), period + ": "
-                        + s.run().status() + ", differences " + s.run().differences());
+                audited(actor, "reconciliation:" + s.runId(), period, s.run().status() + ", differences "
+                        + s.run().differences());
             } catch (RuntimeException e) {
                 // recorded as FAILED with its reason by the run itself; the audit says who asked for it
-                audit.record(actor, "reconciliation-run", "reconciliation:" + begun.runId(), period + ": failed: "
-                        + e.getMessage());
+                audited(actor, "reconciliation:" + begun.runId(), period, "failed: " + e.getMessage());
             }
         });
         return "started run id " + begun.runId() + ": RUNNING; follow it with report(" + begun.runId()
                 + ") or runs(5)";
+    }
+
+    /** A run's outcome in the audit trail, with who asked for it. */
+    private void audited(String actor, String target, Period period, String outcome) {
+        audit.record(actor, "reconciliation-run", target, period + ": " + outcome);
     }
 
     /** What an operator asked to reconcile, or why it is refused (dates not yyyy-MM-dd). */
