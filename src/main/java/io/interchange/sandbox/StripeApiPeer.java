@@ -7,6 +7,9 @@ import io.interchange.sandbox.rest.RestPeerSupport;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -198,12 +201,16 @@ public final class StripeApiPeer extends RestPeerSupport {
             }
             if (from < 0) return missing(kind, after);
         }
-        int to = Math.min(all.size(), from + limit);
+        return list(all.subList(from, Math.min(all.size(), from + limit + 1)), limit, url);
+    }
+
+    /** A list object: the first {@code limit} of {@code found}, {@code has_more} when there are more. */
+    private Answer list(List<JsonNode> found, int limit, String url) {
         ObjectNode list = JSON.createObjectNode();
         list.put("object", "list");
         ArrayNode data = list.putArray("data");
-        all.subList(from, to).forEach(data::add);
-        list.put("has_more", to < all.size());
+        found.subList(0, Math.min(limit, found.size())).forEach(data::add);
+        list.put("has_more", found.size() > limit);
         list.put("url", url);
         return withRequestId(Answer.json(200, list));
     }
@@ -231,13 +238,7 @@ public final class StripeApiPeer extends RestPeerSupport {
         if (listing == null) listing = this::stored;
         List<JsonNode> found = listing.page(path, gte, lte, params.get("starting_after"), limit + 1);
         if (found == null) return missing(kind, params.get("starting_after"));
-        ObjectNode list = JSON.createObjectNode();
-        list.put("object", "list");
-        ArrayNode data = list.putArray("data");
-        found.subList(0, Math.min(limit, found.size())).forEach(data::add);
-        list.put("has_more", found.size() > limit);
-        list.put("url", path);
-        return withRequestId(Answer.json(200, list));
+        return list(found, limit, path);
     }
 
     /**
@@ -261,7 +262,7 @@ public final class StripeApiPeer extends RestPeerSupport {
         listings.put(path, listing);
     }
 
-    private static final java.util.Comparator<JsonNode> NEWEST_FIRST = java.util.Comparator
+    private static final Comparator<JsonNode> NEWEST_FIRST = Comparator
             .comparingLong((JsonNode o) -> o.path("created").asLong()).thenComparing(o -> o.path("id").asText()).reversed();
 
     /** The objects put, in list order (sorted once per change of the list, not once per page). */
@@ -271,9 +272,9 @@ public final class StripeApiPeer extends RestPeerSupport {
             Map<String, JsonNode> objects = listed.getOrDefault(path, Map.of());
             Sorted cached = sortedLists.get(path);
             if (cached == null || cached.objects() != objects || cached.version() != versions.getOrDefault(path, 0L)) {
-                List<JsonNode> copy = new java.util.ArrayList<>(objects.values());
+                List<JsonNode> copy = new ArrayList<>(objects.values());
                 copy.sort(NEWEST_FIRST);
-                Map<String, Integer> positions = new java.util.HashMap<>();
+                Map<String, Integer> positions = new HashMap<>();
                 for (int i = 0; i < copy.size(); i++) positions.put(copy.get(i).path("id").asText(), i);
                 cached = new Sorted(objects, versions.getOrDefault(path, 0L), copy, positions);
                 sortedLists.put(path, cached);
@@ -286,7 +287,7 @@ public final class StripeApiPeer extends RestPeerSupport {
             if (at == null) return null;
             from = at + 1;
         }
-        List<JsonNode> out = new java.util.ArrayList<>(max);
+        List<JsonNode> out = new ArrayList<>(max);
         for (int i = from; i < all.list().size() && out.size() < max; i++) {
             JsonNode o = all.list().get(i);
             long created = o.path("created").asLong();
@@ -298,7 +299,7 @@ public final class StripeApiPeer extends RestPeerSupport {
     private record Sorted(Map<String, JsonNode> objects, long version, List<JsonNode> list, Map<String, Integer> positions) {
     }
 
-    private final Map<String, Sorted> sortedLists = new java.util.HashMap<>();
+    private final Map<String, Sorted> sortedLists = new HashMap<>();
     private final Map<String, Long> versions = new ConcurrentHashMap<>();
 
     /** The {@code limit} asked for (default 10), or -1 when it is not 1 to 100. */

@@ -4,7 +4,9 @@ import javax.sql.DataSource;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,13 +78,13 @@ public class BillingReferences {
      * reconciliation run, a million of them) asks once per page instead of once per object. Objects without a record
      * are absent from the answer.
      */
-    public java.util.Map<String, Reference> findAll(java.util.Collection<String> objectIds) {
-        java.util.Map<String, Reference> found = new java.util.HashMap<>();
+    public Map<String, Reference> findAll(Collection<String> objectIds) {
+        Map<String, Reference> found = new HashMap<>();
         List<String> ids = objectIds.stream().filter(id -> id != null && !id.isBlank()).distinct().toList();
         for (int from = 0; from < ids.size(); from += FIND_ALL_CHUNK) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + FIND_ALL_CHUNK));
             jdbc.query("SELECT * FROM billing_reference WHERE object_id IN ("
-                    + String.join(", ", java.util.Collections.nCopies(chunk.size(), "?")) + ")", ps -> {
+                    + String.join(", ", Collections.nCopies(chunk.size(), "?")) + ")", ps -> {
                 for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
             }, BillingReferences::read).forEach(r -> found.put(r.objectId(), r));
         }

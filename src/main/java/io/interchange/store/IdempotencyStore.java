@@ -67,7 +67,7 @@ public class IdempotencyStore extends ServiceSupport implements IdempotentReposi
         this.clock = clock;
         this.ttl = ttl;
         this.lease = lease;
-        this.postgres = "PostgreSQL".equals(jdbc.product());
+        this.postgres = jdbc.isPostgres();
         this.claimStatement = new GroupCommit.Statement("INSERT INTO idempotency_key (key_value, state, created_at, "
                 + "updated_at, expires_at) VALUES (?, 'PENDING', ?, ?, ?) ON CONFLICT DO NOTHING", (ps, key, now) -> {
                     ps.setString(1, key);

@@ -38,13 +38,24 @@ final class Jdbc {
     }
 
     /** The database's name as its driver gives it: {@code PostgreSQL}, {@code H2}. */
-    String product() {
-        try (Connection c = ds.getConnection()) {
-            return c.getMetaData().getDatabaseProductName();
-        } catch (SQLException e) {
-            throw new StoreException("Store unreachable: " + e.getMessage(), e);
+    /**
+     * Whether the store is PostgreSQL rather than H2, for the few statements whose best form differs (a take-over's
+     * writable CTE, a spool's {@code COPY}); asked of the driver once.
+     */
+    boolean isPostgres() {
+        Boolean known = postgres;
+        if (known == null) {
+            try (Connection c = ds.getConnection()) {
+                known = "PostgreSQL".equals(c.getMetaData().getDatabaseProductName());
+            } catch (SQLException e) {
+                throw new StoreException("Store unreachable: " + e.getMessage(), e);
+            }
+            postgres = known;
         }
+        return known;
     }
+
+    private volatile Boolean postgres;
 
     int update(String sql, Binder binder) {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {

@@ -198,22 +198,6 @@ public class ReconciliationRuns {
     private static final String RECORD_COLUMNS = "run_id, side, match_key, seq, kind, record_id, erp_document, "
             + "correlation_id, currency, amount_minor, occurred_on, in_period, detail";
 
-    /** Whether the store is PostgreSQL (asked once): its records are then spooled with {@code COPY}. */
-    private boolean copies() {
-        Boolean known = copies;
-        if (known == null) {
-            try (Connection c = ds.getConnection()) {
-                known = c.isWrapperFor(org.postgresql.PGConnection.class);
-            } catch (SQLException e) {
-                throw new StoreException("Store connection failed: " + e.getMessage(), e);
-            }
-            copies = known;
-        }
-        return known;
-    }
-
-    private volatile Boolean copies;
-
     /**
      * Writes a run's records in batches, each numbered in the order this spool got them. Records are keyed by side,
      * key and that number: sides read at once write through a spool each (one spool per side).
@@ -228,7 +212,7 @@ public class ReconciliationRuns {
 
         private Spool(long runId) {
             this.runId = runId;
-            this.copy = copies();
+            this.copy = jdbc.isPostgres();
             this.inserts = new Batch<>("INSERT INTO reconciliation_record (" + RECORD_COLUMNS + ") "
                     + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", SPOOL_BATCH, (ps, r) -> {
                 ps.setLong(1, runId);

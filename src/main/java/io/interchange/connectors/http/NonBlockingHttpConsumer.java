@@ -23,6 +23,7 @@ import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.util.CollectionHelper;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -137,7 +138,9 @@ final class NonBlockingHttpConsumer extends DefaultConsumer implements Suspendab
         // the route's first steps may block (a signature over a large body, a system's API read while translating):
         // they run on a worker thread, which is free again as soon as the route reaches its first asynchronous step
         pending.incrementAndGet();
+        AtomicBoolean handedOver = new AtomicBoolean();
         ctx.vertx().executeBlocking(() -> {
+            handedOver.set(true);
             try {
                 // counted in flight by the route from its first step on
                 return getAsyncProcessor().process(exchange, doneSync -> loop.runOnContext(v -> answer(ctx, exchange)));
@@ -145,6 +148,8 @@ final class NonBlockingHttpConsumer extends DefaultConsumer implements Suspendab
                 pending.decrementAndGet();
             }
         }, false).onFailure(t -> loop.runOnContext(v -> {
+            // a task Vert.x refused (it is closing) never ran: the request is no longer pending either
+            if (handedOver.compareAndSet(false, true)) pending.decrementAndGet();
             exchange.setException(t);
             answer(ctx, exchange);
         }));
