@@ -185,12 +185,28 @@ public final class HeadlessChromium implements AutoCloseable {
         }
     }
 
-    /** Waits until the expression is true in the page. */
+    /**
+     * Waits until the expression is true in the page. A page that navigates meanwhile (a single-page application
+     * redirecting itself) is asked again once the next document is there.
+     */
     public void await(String expression) {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!evaluate(expression).asBoolean()) {
+        while (!trueInPage(expression)) {
             if (System.nanoTime() > deadline) throw new IllegalStateException("never true in the page: " + expression);
             sleep();
+        }
+    }
+
+    private boolean trueInPage(String expression) {
+        try {
+            return evaluate(expression).asBoolean();
+        } catch (IllegalStateException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("navigated or closed") || m.contains("Execution context was destroyed")
+                    || m.contains("Cannot find context")) {
+                return false;
+            }
+            throw e;
         }
     }
 
