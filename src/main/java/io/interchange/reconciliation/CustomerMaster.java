@@ -106,8 +106,8 @@ public final class CustomerMaster {
      * The differences of one key's records, given the sides read for the entity ({@code sides}: CRM, BILLING, ERP, as
      * {@link #side} names a system's): an unlinked record is UNLINKED and nothing else; otherwise DUPLICATE per system
      * holding more than one record, MISSING_IN_&lt;side&gt; per side read holding none, and DATA_DIFFERENCE per field
-     * and record whose value differs from the reference's (the owner's record, else the first of the CRM side, else
-     * the first record).
+     * and record whose value differs from the reference's (per field, the owner's record if it keeps the field,
+     * else the first keeping it of the CRM, billing, the ERP).
      */
     public static List<Found> compare(String key, List<Record> records, List<String> sides) {
         List<Found> out = new ArrayList<>();
@@ -134,22 +134,28 @@ public final class CustomerMaster {
                         ? "at the ERP" : "in billing") + "; it has: " + String.join(", ", bySystem.keySet())));
             }
         }
-        Record reference = bySystem.containsKey(OWNER) ? bySystem.get(OWNER).get(0)
-                : records.stream().filter(r -> side(r.system()).equals("CRM")).findFirst().orElse(records.get(0));
+        // per field, the reference is the owner's record if it keeps the field, else the first that keeps it of the
+        // CRM, then billing, then the ERP
+        List<Record> ordered = new ArrayList<>(records);
+        ordered.sort(java.util.Comparator.comparingInt(r -> r.system().equals(OWNER) ? 0 : 1 + SIDES.indexOf(side(r.system()))));
         for (String field : FIELDS) {
+            Record reference = ordered.stream().filter(r -> r.fields().containsKey(field)).findFirst().orElse(null);
+            if (reference == null) continue;
             String mine = reference.fields().get(field);
-            if (mine == null) continue;
-            for (Record r : records) {
+            for (Record r : ordered) {
                 if (r.system().equals(reference.system())) continue;
                 String theirs = r.fields().get(field);
                 if (theirs == null || mine.equals(theirs)) continue;
                 out.add(new Found("DATA_DIFFERENCE", r.system(), key, field, reference.system(), mine, theirs,
-                        List.of(reference, r), field + " differs: " + reference.system() + " (the reference) '" + mine
+                        List.of(reference, r), field + " differs: " + reference.system() + " " + reference.recordId()
+                        + " (the reference" + (reference.system().equals(OWNER) ? ", the owner" : "") + ") '" + mine
                         + "', " + r.system() + " " + r.recordId() + " '" + theirs + "'"));
             }
         }
         return out;
     }
+
+    private static final List<String> SIDES = List.of("CRM", "BILLING", "ERP");
 
     /** The side a system's records are read on: the CRM, billing, or the ERP. */
     public static String side(String system) {

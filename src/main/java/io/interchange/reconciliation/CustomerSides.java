@@ -79,6 +79,49 @@ final class CustomerSides {
         return n;
     }
 
+    /** HubSpot's contact properties read, and its company properties (legal_entity is this portal's property). */
+    static final List<String> HUBSPOT_CONTACT = List.of("email", "firstname", "lastname", "legal_entity");
+    static final List<String> HUBSPOT_COMPANY = List.of("name", "legal_entity");
+    static final String HUBSPOT = "hubspot";
+
+    /**
+     * The entity's HubSpot contacts and companies ({@code legal_entity}, the property the customer mapping reads)
+     * created before {@code before}, by CRM v3's list (HubSpot's list cannot filter: the entity is picked here); a
+     * contact's name and e-mail, a company's name. The number read.
+     */
+    long hubSpot(io.interchange.connectors.crm.HubSpotCrm crm, LegalEntity entity, Instant before,
+                 Consumer<CustomerMaster.Record> sink) {
+        long[] n = {0};
+        for (String type : List.of("contacts", "companies")) {
+            boolean contact = type.equals("contacts");
+            crm.listPages(type, contact ? HUBSPOT_CONTACT : HUBSPOT_COMPANY, PAGE, page -> {
+                List<JsonNode> mine = page.stream().filter(r -> entity.id().equals(text(r.path("properties"), "legal_entity")))
+                        .filter(r -> created(r) == null || created(r).isBefore(before)).toList();
+                Map<String, String> linked = crossReferences.resolveAll(HUBSPOT, mine.stream().map(r -> r.path("id").asText()).toList());
+                for (JsonNode r : mine) {
+                    JsonNode p = r.path("properties");
+                    String name = contact ? String.join(" ", java.util.stream.Stream.of(text(p, "firstname"),
+                            text(p, "lastname")).filter(java.util.Objects::nonNull).toList()) : text(p, "name");
+                    Instant created = created(r);
+                    n[0]++;
+                    sink.accept(new CustomerMaster.Record(HUBSPOT, r.path("id").asText(), linked.get(r.path("id").asText()),
+                            created == null ? null : created.atZone(ZoneOffset.UTC).toLocalDate(),
+                            CustomerMaster.normalised(name, text(p, "email"), null,
+                                    contact ? Set.of("name", "email") : Set.of("name"))));
+                }
+            });
+        }
+        return n[0];
+    }
+
+    private static Instant created(JsonNode record) {
+        try {
+            return record.hasNonNull("createdAt") ? Instant.parse(record.path("createdAt").asText()) : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Billing customers of the entity created before {@code before}; the number read, and those of no entity. */
     long[] billing(StripeApi api, String apiVersion, LegalEntity entity, Instant before,
                    Consumer<CustomerMaster.Record> sink) {
