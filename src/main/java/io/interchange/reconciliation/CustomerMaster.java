@@ -79,10 +79,15 @@ public final class CustomerMaster {
         return out;
     }
 
-    /** Unicode NFKC, blanks collapsed, trimmed, case folded: "ACME  GmbH " = "Acme GmbH". */
+    /**
+     * Unicode NFKC, case folded, commas dropped, its words in sorted order: "ACME  GmbH " = "Acme GmbH", and the legacy
+     * ERP's "Doe, Jane" = "Jane Doe" (it writes a person family name first; it keeps no kind to tell a person by).
+     */
     static String name(String s) {
         if (s == null) return "";
-        return Normalizer.normalize(s, Normalizer.Form.NFKC).strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
+        String folded = Normalizer.normalize(s, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT).replace(",", " ").strip();
+        if (folded.isEmpty()) return "";
+        return String.join(" ", java.util.Arrays.stream(folded.split("\\s+")).sorted().toList());
     }
 
     /** As the identity rules normalise an e-mail: NFKC, trimmed, lower-cased. */

@@ -35,7 +35,8 @@ import java.util.function.Consumer;
  *   global customer (the CRM's {@code legalEntity}, which a billing customer does not carry). Name, e-mail, address
  *   country. A customer naming no entity and linked to none belongs to no entity's run (counted, not compared).</li>
  *   <li>ERP: S/4HANA's business partners ({@code API_BUSINESS_PARTNER}, through the ERP's throttle) that are customers
- *   of the entity's company code. Name, e-mail and country of the default address.</li>
+ *   of the entity's company code (name, e-mail and country of the default address), or the legacy ERP's customers of
+ *   its legacy company ({@code ListCustomers} of its customer service).</li>
  * </ul>
  */
 final class CustomerSides {
@@ -152,22 +153,27 @@ final class CustomerSides {
         return counts;
     }
 
-    /** S/4HANA's business partners of the entity's company code created before {@code before}; the number read. */
-    long s4(ErpAccess access, ProducerTemplate template, LegalEntity entity, LocalDate before,
-            Consumer<CustomerMaster.Record> sink) {
+    /**
+     * The ERP's customers of the entity created before {@code before}: S/4HANA's business partners of the entity's
+     * company code ({@code target} S4HANA), or the legacy ERP's customers of its legacy company; the number read.
+     */
+    long erp(ErpAccess access, ProducerTemplate template, String target, LegalEntity entity, LocalDate before,
+             Consumer<CustomerMaster.Record> sink) {
+        boolean s4 = LegalEntity.S4HANA.equals(target);
+        String company = s4 ? entity.companyCode() : entity.legacyCompany();
+        String system = s4 ? ErpPartners.S4_SYSTEM : ErpPartners.LEGACY_SYSTEM;
         long n = 0;
         String cursor = null;
         do {
-            ErpConnector.PartnerPage page = access.readPartnerPage(template, LegalEntity.S4HANA, before, cursor, PAGE);
+            ErpConnector.PartnerPage page = access.readPartnerPage(template, target, company, before, cursor, PAGE);
             List<ErpConnector.Partner> mine = page.partners().stream()
-                    .filter(p -> p.companyCodes().contains(entity.companyCode())).toList();
-            Map<String, String> linked = crossReferences.resolveAll(ErpPartners.S4_SYSTEM,
+                    .filter(p -> p.companyCodes().contains(company)).toList();
+            Map<String, String> linked = crossReferences.resolveAll(system,
                     mine.stream().map(ErpConnector.Partner::number).toList());
             for (ErpConnector.Partner p : mine) {
                 n++;
-                sink.accept(new CustomerMaster.Record(ErpPartners.S4_SYSTEM, p.number(), linked.get(p.number()),
-                        p.createdOn(), CustomerMaster.normalised(p.name(), p.email(), p.country(),
-                        Set.of("name", "email", "country"))));
+                sink.accept(new CustomerMaster.Record(system, p.number(), linked.get(p.number()), p.createdOn(),
+                        CustomerMaster.normalised(p.name(), p.email(), p.country(), Set.of("name", "email", "country"))));
             }
             cursor = page.next();
         } while (cursor != null);

@@ -39,9 +39,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * period's start does not bound it: a customer made before it is still a customer of the entity in it. A record whose
  * system gives no creation date counts as in the period.
  *
- * <p>The ERP side is S/4HANA's partners for an entity cut over by the period's end; the legacy ERP has no customer
- * read API in its connector yet, so an entity still at the legacy ERP is compared CRM against billing only, and its
- * report says so.
+ * <p>The ERP side is the ERP that keeps the entity's customers on the period's last day (the legal-entity table's
+ * cut-over date decides, as for the sync): S/4HANA's business partners, or the legacy ERP's customers.
  */
 public final class CustomersComparison implements Comparison {
 
@@ -142,17 +141,18 @@ public final class CustomersComparison implements Comparison {
         } else {
             notes.add("billing not read: its API is not configured");
         }
-        if (erp != null && LegalEntity.S4HANA.equals(entity.erpTargetOn(end.minusDays(1)))) {
+        if (erp != null) {
+            // the ERP that keeps the entity's customers on the period's last day (its cut-over date decides)
+            String target = entity.erpTargetOn(end.minusDays(1));
             try (ReconciliationRuns.Spool spool = reading.spool()) {
                 Progress progress = reading.progress("erp");
-                counts[2] = sides.s4(erp, reading.template(), entity, reading.readTo(),
+                counts[2] = sides.erp(erp, reading.template(), target, entity, reading.readTo(),
                         r -> add(spool, ReconciliationRuns.ERP, r, end, progress));
                 progress.done();
                 sidesRead.add("ERP");
             }
         } else {
-            notes.add("ERP partners not compared: " + entity.id() + " is at the legacy ERP on " + end.minusDays(1)
-                    + ", whose customers have no read API in the connector yet");
+            notes.add("ERP not read: no ERP is configured");
         }
         read.put(reading.runId(), List.copyOf(sidesRead));
         return new Counts(counts, 0, notes.isEmpty() ? null : String.join("; ", notes));

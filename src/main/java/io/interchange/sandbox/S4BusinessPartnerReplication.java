@@ -53,7 +53,10 @@ public final class S4BusinessPartnerReplication implements AutoCloseable {
     private static final long NUMBER_RANGE_START = 1_000_000L;
     private static final int CONFIRMATION_ATTEMPTS = 20;
 
-    /** One partner as the ERP holds it; {@code createdOn} its CreationDate (UTC). */
+    /**
+     * One partner as the ERP holds it: {@code name} its full name (an organisation's name, a person's first and last
+     * name), {@code createdOn} its CreationDate (UTC).
+     */
     public record Partner(String number, String receiverUuid, String senderSystem, String senderUuid, String category,
                    String name, String email, String country, Set<String> companyCodes, int saves,
                    java.time.LocalDate createdOn) {
@@ -147,6 +150,11 @@ public final class S4BusinessPartnerReplication implements AutoCloseable {
         } else {
             return new Outcome(messageId, messageUuid, senderUuid, null, 3,
                     "Business partner category " + category + " is not defined");
+        }
+        if ("1".equals(category) && name != null && !name.isBlank()) {
+            // BusinessPartnerFullName, as the read API gives it: a person's first and last name
+            String given = text(child(child(common, null, "Person"), null, "Name"), null, "GivenName");
+            if (given != null && !given.isBlank()) name = given.strip() + " " + name.strip();
         }
         if (name == null || name.isBlank()) {
             return new Outcome(messageId, messageUuid, senderUuid, null, 3, "1".equals(category)

@@ -114,6 +114,50 @@ class CustomersReconciliationTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("io.interchange.testkit.Databases#backends")
+    void anEntityAtTheLegacyErpIsComparedWithTheLegacyErpsCustomers(Databases.Backend backend) throws Exception {
+        try (CustomerPeers peers = new CustomerPeers()) {
+            Map<String, String> settings = new LinkedHashMap<>(peers.settings());
+            settings.put("interchange.flows", "customer-sync");
+            settings.put("interchange.reconciliation.daily", "false");
+            try (RuntimeKit kit = RuntimeKit.start(backend, settings)) {
+                CrossReferences xref = kit.runtime.store().crossReferences();
+                LocalDate today = LocalDate.now(ZoneOffset.UTC);
+                // FR01 has no cut-over date: its customers are at the legacy ERP, company FR-01
+                String globalId = xref.mint();
+                String account = account(peers, "Etoile SARL", "FR01");
+                xref.link(globalId, "salesforce", "00Dtestorg/company", account);
+                ObjectNode billing = stripeCustomer("cus_etoile00001", "Etoile SARL", "contact@etoile.example");
+                billing.with("metadata").put("legal_entity", "FR01");
+                billing.with("address").put("country", "FR");
+                peers.stripe.putCustomer(billing);
+                xref.link(globalId, "billing", "", "cus_etoile00001");
+                kit.legacy.putCustomer(new io.interchange.sandbox.LegacyErpPeer.Customer("FR-01", globalId, "C7000001",
+                        "SARL Etoile", "contact@etoile.example", "FR", null, 1, today));
+                xref.link(globalId, "erp-legacy", "FR01", "C7000001");
+                // a customer made by hand at the legacy ERP, and one of another company
+                kit.legacy.putCustomer(new io.interchange.sandbox.LegacyErpPeer.Customer("FR-01", "by-hand", "C7000002",
+                        "Doe, Jane", "jane@doe.example", "FR", null, 1, today));
+                kit.legacy.putCustomer(new io.interchange.sandbox.LegacyErpPeer.Customer("GB-01", "other", "C7000003",
+                        "Other Ltd", null, "GB", null, 1, today));
+
+                Reconciliation.Summary s = kit.runtime.reconciliation().run(CustomersComparison.NAME, "FR01",
+                        today.minusDays(7), today.plusDays(1));
+
+                assertThat(s.run().status()).as(s.text()).isEqualTo(ReconciliationRuns.COMPLETED);
+                assertThat(s.read()).isEqualTo("CRM 1, billing 1, ERP partners 2");
+                assertThat(s.run().matched()).as(s.text()).isEqualTo(1);
+                assertThat(s.differences()).as(s.text()).containsOnly(Map.entry(Kind.UNLINKED, 1L));
+                assertThat(kit.runtime.store().reconciliationRuns().differences(s.runId(), null, 0, 10))
+                        .singleElement().satisfies(d -> {
+                            assertThat(d.key()).isEqualTo("UNLINKED|erp-legacy|C7000002");
+                            assertThat(d.side()).isEqualTo("erp-legacy");
+                        });
+            }
+        }
+    }
+
     private static ReconciliationRuns.Difference only(List<ReconciliationRuns.Difference> all, Kind kind) {
         List<ReconciliationRuns.Difference> of = all.stream().filter(d -> d.kind() == kind).toList();
         assertThat(of).as(kind + " in " + all).hasSize(1);

@@ -193,15 +193,16 @@ public final class ErpAccess {
     }
 
     /**
-     * One page of the target's customers created before {@code createdBefore} ({@link ErpConnector#partnerRequest}),
+     * One page of the target's customers of {@code company} created before {@code createdBefore}
+     * ({@link ErpConnector#partnerRequest}),
      * through the target's throttle, outside its breaker, as {@link #readLedgerPage} for the same reason. Failures as
      * for {@link #sendPartners}.
      */
-    public ErpConnector.PartnerPage readPartnerPage(ProducerTemplate template, String target,
+    public ErpConnector.PartnerPage readPartnerPage(ProducerTemplate template, String target, String company,
                                                     java.time.LocalDate createdBefore, String cursor, int pageSize) {
         ErpConnector erp = connector(target);
         if (erp.partnerReadUri() == null) throw new PermanentFailure(target + " has no customer read API");
-        ErpConnector.ReadRequest request = erp.partnerRequest(createdBefore, cursor, pageSize);
+        ErpConnector.ReadRequest request = erp.partnerRequest(company, createdBefore, cursor, pageSize);
         Exchange done = template.send(callEndpoint(target), exchange -> {
             exchange.setProperty(CALL, PARTNERS_CALL);
             Message m = exchange.getMessage();

@@ -158,11 +158,12 @@ public interface ErpConnector {
     }
 
     /**
-     * The request for one page of the ERP's customers created before {@code createdBefore} (sent to
-     * {@link #partnerReadUri}): the first page when {@code cursor} is null, else the page the previous one's
-     * {@link PartnerPage#next} names.
+     * The request for one page of the ERP's customers of {@code company} (the legacy company; S/4HANA, whose read API
+     * cannot filter by company code, answers every partner with its company codes) created before
+     * {@code createdBefore} (sent to {@link #partnerReadUri}): the first page when {@code cursor} is null, else the
+     * page the previous one's {@link PartnerPage#next} names.
      */
-    default ReadRequest partnerRequest(LocalDate createdBefore, String cursor, int pageSize) {
+    default ReadRequest partnerRequest(String company, LocalDate createdBefore, String cursor, int pageSize) {
         throw new UnsupportedOperationException(target() + " has no customer read API");
     }
 

@@ -204,7 +204,7 @@ public final class S4HanaConnector implements ErpConnector {
     }
 
     @Override
-    public ReadRequest partnerRequest(java.time.LocalDate createdBefore, String cursor, int pageSize) {
+    public ReadRequest partnerRequest(String company, java.time.LocalDate createdBefore, String cursor, int pageSize) {
         return S4PartnerReads.request(createdBefore, cursor, pageSize);
     }
 
