@@ -70,13 +70,24 @@ public final class CustomerMaster {
         return out;
     }
 
-    /** The fields of a record, each normalised; a null value kept as "" (the system keeps the field, empty). */
+    /**
+     * The fields of a record, each normalised; a null value kept as "" (the system keeps the field, empty). Each is
+     * clipped (a name to {@value #NAME_CHARS} characters, an e-mail to {@value #EMAIL_CHARS}, the longest address
+     * SMTP allows) so that the master data fits the run record's detail (500 characters) as JSON.
+     */
     public static Map<String, String> normalised(String name, String email, String country, Set<String> kept) {
         Map<String, String> out = new LinkedHashMap<>();
-        if (kept.contains("name")) out.put("name", name(name));
-        if (kept.contains("email")) out.put("email", email(email));
-        if (kept.contains("country")) out.put("country", country(country));
+        if (kept.contains("name")) out.put("name", clip(name(name), NAME_CHARS));
+        if (kept.contains("email")) out.put("email", clip(email(email), EMAIL_CHARS));
+        if (kept.contains("country")) out.put("country", clip(country(country), 3));
         return out;
+    }
+
+    static final int NAME_CHARS = 120;
+    static final int EMAIL_CHARS = 254;
+
+    private static String clip(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
     }
 
     /**

@@ -134,8 +134,8 @@ public final class CustomersComparison implements Comparison {
                         r -> add(spool, ReconciliationRuns.BILLING, r, end, progress));
                 progress.done();
                 counts[1] = b[0];
-                if (b[1] > 0) notes.add(b[1] + " billing customer(s) name no legal entity and are linked to no customer: "
-                        + "in no entity's run");
+                if (b[1] > 0) notes.add(b[1] + " billing customer(s) of no legal entity (none in their metadata, none "
+                        + "recorded for their customer): in no entity's run");
                 sidesRead.add("BILLING");
             }
         } else {
