@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The customer master reconciled end to end: a whole runtime (store on H2 and PostgreSQL) reads the entity's
- * Salesforce Accounts through camel-salesforce from the Salesforce peer, the billing customers from the Stripe API
+ * Salesforce Accounts through camel-salesforce from the Salesforce peer, its HubSpot contacts from the HubSpot peer,
+ * the billing customers from the Stripe API
  * peer and the business partners from the S/4HANA peer's API_BUSINESS_PARTNER, every list paged, each record keyed
  * by the cross-reference. Clean data reports nothing; an unlinked customer, a customer missing at the ERP, a customer
  * twice in the CRM and a mismatched e-mail are each found with the right records.
@@ -56,13 +57,26 @@ class CustomersReconciliationTest {
                 String b = customer(kit, peers, xref, "Beta AG", "hello@beta.example", true);
                 String c = customer(kit, peers, xref, "Gamma KG", "kontakt@gamma.example", true);
                 account(peers, "Other Ltd", "US01");
+                // a person made in HubSpot, in billing and S/4HANA as "Jane Doe"
+                String h = xref.mint();
+                String contact = peers.hubSpot.create("contacts", Map.of("firstname", "Jane", "lastname", "Doe",
+                        "email", "Jane.Doe@example.com", "legal_entity", ENTITY));
+                peers.hubSpot.create("contacts", Map.of("firstname", "John", "lastname", "Roe", "email",
+                        "john@roe.example", "legal_entity", "US01"));
+                xref.link(h, "hubspot", "portal/contact", contact);
+                peers.stripe.putCustomer(stripeCustomer("cus_janedoe00001", "Jane Doe", "jane.doe@example.com"));
+                xref.link(h, "billing", "", "cus_janedoe00001");
+                kit.s4.businessPartners().putPartner(new S4BusinessPartnerReplication.Partner("2999999", "r-" + h,
+                        "INTERCHANGE", "s-" + h, "1", "Jane Doe", "jane.doe@example.com", "DE", Set.of(COMPANY), 1,
+                        LocalDate.now(ZoneOffset.UTC)));
+                xref.link(h, "erp-s4hana", "", "2999999");
 
                 Reconciliation.Summary clean = reconciliation.run(CustomersComparison.NAME, ENTITY, from, to);
 
                 assertThat(clean.run().status()).as(clean.text()).isEqualTo(ReconciliationRuns.COMPLETED);
-                assertThat(clean.read()).isEqualTo("CRM 3, billing 3, ERP partners 3");
+                assertThat(clean.read()).isEqualTo("CRM 4, billing 4, ERP partners 4");
                 assertThat(clean.run().differences()).as(clean.text()).isZero();
-                assertThat(clean.run().matched()).isEqualTo(3);
+                assertThat(clean.run().matched()).isEqualTo(4);
                 assertThat(peers.salesforce.requests()).anySatisfy(r -> assertThat(r).contains("/query/"));
 
                 // an unlinked billing customer; b missing at the ERP; c twice in Salesforce; a's e-mail at the ERP
