@@ -230,7 +230,8 @@ public class ReconciliationOperations {
         if (recent.isEmpty()) return "no reconciliation runs";
         return recent.stream().map(r -> "#" + r.id() + " " + r.comparison() + " " + r.legalEntity() + " " + r.from()
                 + " to " + r.to() + " " + r.status() + " matched " + r.matched() + " differences " + r.differences()
-                + " started " + r.startedAt()).collect(Collectors.joining("\n"));
+                + " started " + r.startedAt() + (ReconciliationRuns.RUNNING.equals(r.status()) && r.instanceId() != null
+                ? " on " + r.instanceId() + ", last heartbeat " + r.heartbeatAt() : "")).collect(Collectors.joining("\n"));
     }
 
     @ManagedOperation(description = "A run's report as a self-contained HTML page")

@@ -370,7 +370,7 @@ public final class InterchangeRuntime implements AutoCloseable {
         context.getManagementStrategy().getManagementAgent()
                 .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
         if (reconciliation != null) {
-            reconciliation.start(context, meters, ReconciliationRoute.PUBLISH);
+            reconciliation.start(context, meters, ReconciliationRoute.PUBLISH, instanceId());
             context.getManagementStrategy().getManagementAgent().register(new ReconciliationOperations(reconciliation,
                     store.reconciliationRuns(), store.audit()), new ObjectName(ReconciliationOperations.OBJECT_NAME));
         }
