@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * is written as an HTML page and a CSV file, published as a canonical {@code reconciliation.completed} event and
  * counted in metrics; the daily job reconciles each entity's last closed day in every comparison that can run.
  */
-public final class Reconciliation {
+public final class Reconciliation implements AutoCloseable {
 
     /** The comparison {@link #run(String, LocalDate, LocalDate)} and {@link #begin(String, LocalDate, LocalDate)} mean. */
     public static final String COMPARISON = BillingErpComparison.NAME;
@@ -119,6 +119,7 @@ public final class Reconciliation {
     private volatile MeterRegistry meters;
     private volatile String publishUri;
     private volatile String instance;
+    private volatile java.util.concurrent.ScheduledFuture<?> gaugeRefresh;
 
     /** How often a run in progress says so in the store ({@link ReconciliationRuns#beat}). */
     static final Duration HEARTBEAT = Duration.ofSeconds(30);
@@ -194,6 +195,43 @@ public final class Reconciliation {
         this.publishUri = publishUri;
         this.instance = instance;
         abandonStale();
+        if (meters != null) {
+            // every instance shows the newest run's differences, whichever instance made it (the daily job runs on one)
+            gaugeRefresh = HEARTBEATS.scheduleWithFixedDelay(this::refreshDifferences, 0, HEARTBEAT.toMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Sets the differences gauges from the newest completed run of each comparison and entity in the store. */
+    void refreshDifferences() {
+        MeterRegistry registry = meters;
+        if (registry == null) return;
+        try {
+            Map<String, Map<Kind, Long>> latest = new LinkedHashMap<>();
+            for (ReconciliationRuns.LatestCount c : runs.latestDifferenceCounts()) {
+                Map<Kind, Long> counts = latest.computeIfAbsent(c.comparison() + "|" + c.legalEntity(),
+                        k -> new EnumMap<>(Kind.class));
+                if (c.kind() != null) counts.put(c.kind(), c.count());
+            }
+            latest.forEach((key, counts) -> {
+                String[] parts = key.split("\\|", 2);
+                Comparison comparison = comparisons.get(parts[0]);
+                if (comparison == null) return; // a comparison this instance does not make
+                for (Kind kind : comparison.kinds()) {
+                    gauge(registry, parts[0], parts[1], kind).set(counts.getOrDefault(kind, 0L));
+                }
+            });
+        } catch (RuntimeException e) {
+            // the gauges keep their last values; the store's health check says why it cannot be read
+            LOG.debug("Reconciliation differences not read for the metrics: {}", e.getMessage());
+        }
+    }
+
+    /** Stops refreshing the metrics. */
+    @Override
+    public void close() {
+        java.util.concurrent.ScheduledFuture<?> refresh = gaugeRefresh;
+        if (refresh != null) refresh.cancel(false);
     }
 
     /** Marks FAILED the runs whose instance stopped carrying them out, saying so in the log. */
@@ -533,7 +571,8 @@ public final class Reconciliation {
         return gauges.computeIfAbsent("differences|" + comparison + "|" + entity + "|" + kind, k -> {
             AtomicLong value = new AtomicLong();
             Gauge.builder(DIFFERENCES_METRIC, value, AtomicLong::doubleValue)
-                    .description("Differences found by the last reconciliation run of the entity, per kind")
+                    .description("Differences found by the newest completed reconciliation run of the comparison and "
+                            + "entity, per kind (the store's, the same on every instance)")
                     .tags("comparison", comparison, "entity", entity, "kind", kind.name().toLowerCase(java.util.Locale.ROOT))
                     .register(registry);
             return value;

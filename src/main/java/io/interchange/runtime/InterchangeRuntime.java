@@ -371,6 +371,7 @@ public final class InterchangeRuntime implements AutoCloseable {
                 .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
         if (reconciliation != null) {
             reconciliation.start(context, meters, ReconciliationRoute.PUBLISH, instanceId());
+            resources.add(reconciliation);
             context.getManagementStrategy().getManagementAgent().register(new ReconciliationOperations(reconciliation,
                     store.reconciliationRuns(), store.audit()), new ObjectName(ReconciliationOperations.OBJECT_NAME));
         }

@@ -207,6 +207,23 @@ public class ReconciliationRuns {
         }, rs -> rs.getLong(1)).isEmpty();
     }
 
+    /** The differences of the newest completed run of a comparison and entity, per kind (kind null: a clean run). */
+    public record LatestCount(String comparison, String legalEntity, long runId, Kind kind, long count) {
+    }
+
+    /**
+     * For each comparison and entity, the newest completed run's differences per kind, in one query: what the
+     * differences gauge shows on every instance, whichever ran it.
+     */
+    public List<LatestCount> latestDifferenceCounts() {
+        return jdbc.query("SELECT r.comparison, r.legal_entity, r.id, d.kind, COUNT(d.id) AS n FROM reconciliation_run r "
+                + "LEFT JOIN reconciliation_difference d ON d.run_id = r.id WHERE r.id IN (SELECT MAX(id) FROM "
+                + "reconciliation_run WHERE status = ? GROUP BY comparison, legal_entity) "
+                + "GROUP BY r.comparison, r.legal_entity, r.id, d.kind", ps -> ps.setString(1, COMPLETED),
+                rs -> new LatestCount(rs.getString(1), rs.getString(2), rs.getLong(3),
+                        rs.getString(4) == null ? null : Kind.valueOf(rs.getString(4)), rs.getLong(5)));
+    }
+
     /** The newest runs first, at most {@code limit}. */
     public List<Run> recent(int limit) {
         return jdbc.query("SELECT * FROM reconciliation_run ORDER BY id DESC LIMIT ?", ps -> ps.setInt(1, limit),

@@ -151,6 +151,21 @@ class ComparisonKitTest {
             assertThat(store.reconciliationRuns().records(s.runId(), amount)).extracting(ReconciliationRuns.Record::recordId)
                     .containsExactlyInAnyOrder("LOYALTY:T2", "ERP:T2");
 
+            // another instance, which made no run, shows the newest run's differences in its metrics
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+            try (Reconciliation other = new Reconciliation(config, store.reconciliationRuns(),
+                    LegalEntityTable.load(MappingSource.bundled()), Clock.systemUTC())) {
+                other.register(new Lists(store.reconciliationRuns()));
+                other.start(camel, meters, null, "another-instance");
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(meters.find(Reconciliation.DIFFERENCES_METRIC).tags("comparison", "left-right",
+                                "entity", "DE01", "kind", "amount_difference").gauge()).isNotNull()
+                                .extracting(g -> g.value()).isEqualTo(1.0));
+                assertThat(meters.get(Reconciliation.DIFFERENCES_METRIC).tags("comparison", "left-right", "entity",
+                        "DE01", "kind", "duplicate").gauge().value()).isZero();
+            }
+
             StringWriter html = new StringWriter();
             reconciliation.html(s.runId(), html);
             assertThat(html.toString()).contains("left-right: the left system against the right ledger")
