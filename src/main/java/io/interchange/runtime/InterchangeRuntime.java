@@ -372,8 +372,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (reconciliation != null) {
             reconciliation.start(context, meters, ReconciliationRoute.PUBLISH, instanceId());
             resources.add(reconciliation);
-            context.getManagementStrategy().getManagementAgent().register(new ReconciliationOperations(reconciliation,
-                    store.reconciliationRuns(), store.audit()), new ObjectName(ReconciliationOperations.OBJECT_NAME));
+            ReconciliationOperations reconciliationOperations = new ReconciliationOperations(reconciliation,
+                    store.reconciliationRuns(), store.audit());
+            resources.add(reconciliationOperations);
+            context.getManagementStrategy().getManagementAgent().register(reconciliationOperations,
+                    new ObjectName(ReconciliationOperations.OBJECT_NAME));
         }
 
         if (jmxPort > 0) {

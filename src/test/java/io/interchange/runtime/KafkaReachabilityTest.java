@@ -1,5 +1,6 @@
 package io.interchange.runtime;
 
+import io.interchange.testkit.TempDirs;
 import io.interchange.testkit.TestClock;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.testkit.Ports;
@@ -7,7 +8,6 @@ import io.interchange.testkit.RuntimeKit;
 import org.apache.camel.health.HealthCheck;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -40,7 +40,7 @@ class KafkaReachabilityTest {
     @Test
     void aBrokerIsUpUntilItsAnswerGrowsStale() throws Exception {
         TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
-        try (EmbeddedKafka broker = EmbeddedKafka.start(Files.createTempDirectory("kafka-reachability"), 0);
+        try (EmbeddedKafka broker = EmbeddedKafka.start(TempDirs.untilExit("kafka-reachability"), 0);
              KafkaReachability kafka = new KafkaReachability(broker.bootstrapServers(), PERIOD, TIMEOUT, clock)) {
             kafka.start();
             HealthCheck.Result up = kafka.call();
