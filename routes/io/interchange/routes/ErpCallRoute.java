@@ -38,6 +38,10 @@ public class ErpCallRoute extends RouteBuilder {
                         .choice()
                             .when(exchangeProperty(ErpAccess.CALL).isEqualTo(ErpAccess.READ_CALL))
                                 .to(erp.readUri()).id(id + ".ledger-read");
+            if (erp.partnerReadUri() != null) {
+                choice.when(exchangeProperty(ErpAccess.CALL).isEqualTo(ErpAccess.PARTNERS_CALL))
+                        .to(erp.partnerReadUri()).id(id + ".partner-read");
+            }
             if (customerUri != null) {
                 choice.when(exchangeProperty(ErpAccess.CALL).isEqualTo(ErpAccess.CUSTOMER_CALL))
                         .to(customerUri).id(id + ".customer-call");

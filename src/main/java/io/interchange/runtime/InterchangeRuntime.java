@@ -41,6 +41,7 @@ import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.ReconciliationRoute;
 import io.interchange.reconciliation.DeadLetterDocuments;
 import io.interchange.reconciliation.BillingErpComparison;
+import io.interchange.reconciliation.CustomersComparison;
 import io.interchange.reconciliation.Reconciliation;
 import io.interchange.management.ReconciliationOperations;
 import io.interchange.routes.BillingWebhookRoute;
@@ -527,6 +528,9 @@ public final class InterchangeRuntime implements AutoCloseable {
         resources.add(confirmations);
         main.configure().addRoutesBuilder(new CustomerPartnerLinkRoute(links, confirmations, store.idempotency(),
                 policies, config.get(Settings.CUSTOMER_TOPIC), group, batch));
+        // the customer master the sync keeps, reconciled: each CRM, billing and the ERP read back and compared
+        comparisons.add(new CustomersComparison(config, store.reconciliationRuns(), xref, store.customerFields(),
+                stripeApi, salesforceBound, hubSpot, erpAccess));
     }
 
     // ------------------------------------------------------------------------------------- consent

@@ -17,7 +17,8 @@ import org.w3c.dom.Element;
  * journals over a range of posting dates, page by page, {@code ListJournals} (SOAPAction {@value #LIST_ACTION}); and
  * its customer service
  * {@code UpsertCustomer} at {@value #CUSTOMERS_PATH} (SOAPAction {@value #CUSTOMER_ACTION}), keyed per company by the
- * caller's external key.
+ * caller's external key, with the read of a company's customers page by page, {@code ListCustomers} (SOAPAction
+ * {@value #LIST_CUSTOMERS_ACTION}).
  *
  * <p>The ledger keeps references unique. A second journal under one is refused with a
  * {@code Client.DuplicateReference} fault that names the document it holds, or, with
@@ -33,10 +34,14 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     public static final String CUSTOMERS_PATH = "/legacy/customers";
     public static final String CUSTOMERS_NS = "urn:interchange:legacy-erp:customers:v1";
     public static final String CUSTOMER_ACTION = "\"urn:UpsertCustomer\"";
+    public static final String LIST_CUSTOMERS_ACTION = "\"urn:ListCustomers\"";
 
-    /** One customer of a company, under the caller's external key; {@code saves} counts creations and changes. */
+    /**
+     * One customer of a company, under the caller's external key; {@code saves} counts creations and changes,
+     * {@code createdOn} the day it was created.
+     */
     public record Customer(String company, String externalKey, String number, String name, String email,
-                           String country, String taxId, int saves) {
+                           String country, String taxId, int saves, LocalDate createdOn) {
     }
 
     /** One accepted journal; {@code rawXml} is the request as received. */
@@ -63,7 +68,8 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
 
     public LegacyErpPeer(int port, String user, String password, Map<String, String> companyCurrency) {
         super(port, PATH, "soap", user, password, companyCurrency);
-        serveSoap(CUSTOMERS_PATH, this::upsertCustomer);
+        serveSoap(CUSTOMERS_PATH, (request, raw) -> "ListCustomers".equals(request.getLocalName())
+                ? listCustomers(request) : upsertCustomer(request, raw));
     }
 
     /**
@@ -114,10 +120,61 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
             String number = old != null ? old.number() : String.format("C%07d", customerSequence.incrementAndGet());
             created[0] = old == null;
             return new Customer(company, key, number, name, text(request, CUSTOMERS_NS, "Email"), country,
-                    text(request, CUSTOMERS_NS, "TaxId"), old == null ? 1 : old.saves() + 1);
+                    text(request, CUSTOMERS_NS, "TaxId"), old == null ? 1 : old.saves() + 1,
+                    old == null ? LocalDate.now(java.time.ZoneOffset.UTC) : old.createdOn());
         });
         return "<c:UpsertCustomerResponse xmlns:c=\"" + CUSTOMERS_NS + "\">" + el("c:CustomerNumber", saved.number())
                 + el("c:Created", String.valueOf(created[0])) + "</c:UpsertCustomerResponse>";
+    }
+
+    /**
+     * A customer as if someone had made it in the legacy ERP by hand, or changed it there when its company holds its
+     * number already: for tests of what reads it.
+     */
+    public void putCustomer(Customer customer) {
+        String key = customersByKey.entrySet().stream().filter(e -> e.getValue().number().equals(customer.number()))
+                .map(Map.Entry::getKey).findFirst().orElse(customer.company() + "|" + customer.externalKey());
+        customersByKey.put(key, customer);
+    }
+
+    /**
+     * {@code ListCustomers} (SOAPAction {@value #LIST_CUSTOMERS_ACTION}): a company's customers created before
+     * {@code CreatedBefore} (optional), by number, after the number {@code After} (optional), at most
+     * {@code MaxCustomers} (1 to 1000), with {@code More} saying whether others follow; as {@code ListJournals}.
+     */
+    private String listCustomers(Element request) throws SoapFault {
+        String company = text(request, CUSTOMERS_NS, "Company");
+        String beforeText = text(request, CUSTOMERS_NS, "CreatedBefore");
+        String after = text(request, CUSTOMERS_NS, "After");
+        List<String> problems = new ArrayList<>();
+        if (company == null) problems.add(missing(request, CUSTOMERS_NS, "Company"));
+        LocalDate before = beforeText == null ? null : date(beforeText);
+        if (beforeText != null && before == null) problems.add("CreatedBefore must be a date in yyyy-MM-dd format");
+        int max;
+        try {
+            max = Integer.parseInt(String.valueOf(text(request, CUSTOMERS_NS, "MaxCustomers")));
+        } catch (NumberFormatException e) {
+            max = -1;
+        }
+        if (max < 1 || max > 1000) problems.add("MaxCustomers must be 1 to 1000");
+        if (!problems.isEmpty()) throw SoapFault.client(String.join("; ", problems));
+        List<Customer> matching = new ArrayList<>();
+        for (Customer c : customersByKey.values()) {
+            if (c.company().equals(company) && (before == null || c.createdOn().isBefore(before))
+                    && (after == null || c.number().compareTo(after) > 0)) {
+                matching.add(c);
+            }
+        }
+        matching.sort(java.util.Comparator.comparing(Customer::number));
+        StringBuilder out = new StringBuilder("<c:ListCustomersResponse xmlns:c=\"" + CUSTOMERS_NS + "\">");
+        for (Customer c : matching.subList(0, Math.min(max, matching.size()))) {
+            out.append("<c:Customer>").append(el("c:CustomerNumber", c.number())).append(el("c:Company", c.company()))
+                    .append(el("c:ExternalKey", c.externalKey())).append(el("c:Name", c.name()));
+            if (c.email() != null) out.append(el("c:Email", c.email()));
+            if (c.country() != null) out.append(el("c:Country", c.country()));
+            out.append(el("c:Created", c.createdOn().toString())).append("</c:Customer>");
+        }
+        return out.append(el("c:More", String.valueOf(matching.size() > max))).append("</c:ListCustomersResponse>").toString();
     }
 
     /** Whether a duplicate-reference fault names the document the ledger holds (on by default). */
@@ -142,9 +199,9 @@ public final class LegacyErpPeer extends SoapPeerSupport<LegacyErpPeer.Posting> 
     void checkHeaders(Headers headers) throws SoapFault {
         String action = headers.getFirst("SOAPAction");
         if (!SOAP_ACTION.equals(action) && !FIND_ACTION.equals(action) && !LIST_ACTION.equals(action)
-                && !CUSTOMER_ACTION.equals(action)) {
+                && !CUSTOMER_ACTION.equals(action) && !LIST_CUSTOMERS_ACTION.equals(action)) {
             throw new SoapFault(400, "Client", "SOAPAction must be " + SOAP_ACTION + ", " + FIND_ACTION + ", "
-                    + LIST_ACTION + " or " + CUSTOMER_ACTION + ", got " + action);
+                    + LIST_ACTION + ", " + CUSTOMER_ACTION + " or " + LIST_CUSTOMERS_ACTION + ", got " + action);
         }
     }
 

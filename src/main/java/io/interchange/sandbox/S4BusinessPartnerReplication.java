@@ -53,9 +53,13 @@ public final class S4BusinessPartnerReplication implements AutoCloseable {
     private static final long NUMBER_RANGE_START = 1_000_000L;
     private static final int CONFIRMATION_ATTEMPTS = 20;
 
-    /** One partner as the ERP holds it. */
+    /**
+     * One partner as the ERP holds it: {@code name} its full name (an organisation's name, a person's first and last
+     * name), {@code createdOn} its CreationDate (UTC).
+     */
     public record Partner(String number, String receiverUuid, String senderSystem, String senderUuid, String category,
-                   String name, String email, String country, Set<String> companyCodes, int saves) {
+                   String name, String email, String country, Set<String> companyCodes, int saves,
+                   java.time.LocalDate createdOn) {
     }
 
     /** One partner of a request, with the outcome its confirmation reports. */
@@ -147,6 +151,11 @@ public final class S4BusinessPartnerReplication implements AutoCloseable {
             return new Outcome(messageId, messageUuid, senderUuid, null, 3,
                     "Business partner category " + category + " is not defined");
         }
+        if ("1".equals(category) && name != null && !name.isBlank()) {
+            // BusinessPartnerFullName, as the read API gives it: a person's first and last name
+            String given = text(child(child(common, null, "Person"), null, "Name"), null, "GivenName");
+            if (given != null && !given.isBlank()) name = given.strip() + " " + name.strip();
+        }
         if (name == null || name.isBlank()) {
             return new Outcome(messageId, messageUuid, senderUuid, null, 3, "1".equals(category)
                     ? "Enter a last name for the person" : "Enter the name of the organization");
@@ -182,9 +191,10 @@ public final class S4BusinessPartnerReplication implements AutoCloseable {
             codes.addAll(companies); // the list is sent incomplete: company codes are added, never removed here
             return old == null
                     ? new Partner(String.valueOf(numbers.incrementAndGet()), UUID.randomUUID().toString(), senderSystem,
-                    senderUuid, category, finalName, finalEmail, finalCountry, Set.copyOf(codes), 1)
+                    senderUuid, category, finalName, finalEmail, finalCountry, Set.copyOf(codes), 1,
+                    java.time.LocalDate.now(java.time.ZoneOffset.UTC))
                     : new Partner(old.number(), old.receiverUuid(), senderSystem, senderUuid, category, finalName,
-                    finalEmail, finalCountry, Set.copyOf(codes), old.saves() + 1);
+                    finalEmail, finalCountry, Set.copyOf(codes), old.saves() + 1, old.createdOn());
         });
         return new Outcome(messageId, messageUuid, senderUuid, saved, 1,
                 "Business partner " + saved.number() + (saved.saves() == 1 ? " created" : " changed"));
@@ -260,6 +270,17 @@ public final class S4BusinessPartnerReplication implements AutoCloseable {
 
     public List<Partner> partners() {
         return List.copyOf(byKey.values());
+    }
+
+    /**
+     * A partner as if someone had made it in the ERP (a tester, a data migration, a second replication from another
+     * sender system), or changed it there when its number is held already: for tests of what reads it.
+     */
+    public void putPartner(Partner partner) {
+        String key = byKey.entrySet().stream().filter(e -> e.getValue().number().equals(partner.number()))
+                .map(java.util.Map.Entry::getKey).findFirst()
+                .orElse(partner.senderSystem() + "|" + String.valueOf(partner.senderUuid()).toLowerCase());
+        byKey.put(key, partner);
     }
 
     public int requests() {

@@ -37,6 +37,9 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     /** The OData V2 read service's path; its entity set is {@value #ITEM_CUBE}. */
     public static final String READ_SERVICE = "/sap/opu/odata/sap/API_OPLACCTGDOCITEMCUBE_SRV";
     public static final String ITEM_CUBE = "A_OperationalAcctgDocItemCube";
+    /** The business partner read API (OData V2); its entity set is {@value #PARTNER_SET}. */
+    public static final String PARTNER_SERVICE = "/sap/opu/odata/sap/API_BUSINESS_PARTNER";
+    public static final String PARTNER_SET = "A_BusinessPartner";
 
     private static final String NO_DOCUMENT = "0000000000";
     private static final long NUMBER_RANGE_START = 100_000_000L;
@@ -97,6 +100,7 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
     public S4HanaPeer(int port, String user, String password, Map<String, String> companyCodeCurrency) {
         super(port, PATH, "soap-env", user, password, companyCodeCurrency);
         serveReads(READ_SERVICE, this::read);
+        serveReads(PARTNER_SERVICE, this::readPartners);
         serveAsync(S4BusinessPartnerReplication.PATH, businessPartners::accept);
     }
 
@@ -583,6 +587,137 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
                 + jsonField("AccountingDocumentHeaderText", p.headerText() == null ? "" : p.headerText()) + ","
                 + jsonField("AccountingDocCreatedByUser", p.createdByUser() == null ? "" : p.createdByUser()) + ","
                 + "\"PostingDate\":\"\\/Date(" + ms + ")\\/\"}";
+    }
+
+    /**
+     * {@code GET …/API_BUSINESS_PARTNER/A_BusinessPartner}: the partners replicated (or {@link
+     * S4BusinessPartnerReplication#putPartner put}), by number ({@code $orderby=BusinessPartner}, the only order
+     * served), filtered by {@code CreationDate lt|le|ge datetime'…'} (joined by {@code and}; other filters refused with
+     * 400 as a service refuses what it cannot parse), {@code $top}/{@code $skip}, beyond {@link #setMaxPageSize} the
+     * rest linked with {@code d.__next}; as OData V2 JSON, the navigations {@code to_BusinessPartnerAddress} (with
+     * {@code to_EmailAddress}) and {@code to_Customer} (with {@code to_CustomerCompany}) inline where {@code $expand}
+     * names them, {@code __deferred} otherwise.
+     */
+    private ReadAnswer readPartners(String path, Map<String, String> query) {
+        if (!path.equals(PARTNER_SERVICE + "/" + PARTNER_SET)) {
+            return ReadAnswer.odataError(404, "Resource not found for segment '" + path.substring(path.lastIndexOf('/') + 1) + "'");
+        }
+        LocalDate before = null;
+        LocalDate from = null;
+        String filter = query.getOrDefault("$filter", "").trim();
+        if (!filter.isEmpty()) {
+            for (String part : filter.split("\\s+and\\s+")) {
+                java.util.regex.Matcher m = CREATED.matcher(part.trim());
+                if (!m.matches()) return ReadAnswer.odataError(400, "Invalid filter expression: '" + part.trim() + "'");
+                LocalDate date = LocalDate.parse(m.group(2));
+                switch (m.group(1)) {
+                    case "lt" -> before = date;
+                    case "le" -> before = date.plusDays(1);
+                    default -> from = date;
+                }
+            }
+        }
+        String order = query.get("$orderby");
+        if (order != null && !order.trim().equals("BusinessPartner") && !order.trim().equals("BusinessPartner asc")) {
+            return ReadAnswer.odataError(400, "Invalid $orderby: '" + order + "'");
+        }
+        String expand = query.getOrDefault("$expand", "");
+        boolean addresses = expand.contains("to_BusinessPartnerAddress");
+        boolean emails = expand.contains("to_BusinessPartnerAddress/to_EmailAddress");
+        boolean companies = expand.contains("to_Customer/to_CustomerCompany");
+        int skip = intParam(query.get("$skip"), 0);
+        int top = intParam(query.get("$top"), Integer.MAX_VALUE);
+        int page = Math.min(top, maxPageSize);
+        List<S4BusinessPartnerReplication.Partner> all = new ArrayList<>(businessPartners.partners());
+        all.sort(java.util.Comparator.comparing(S4BusinessPartnerReplication.Partner::number));
+        StringBuilder results = new StringBuilder();
+        int index = 0;
+        int written = 0;
+        boolean more = false;
+        for (S4BusinessPartnerReplication.Partner p : all) {
+            if (before != null && !p.createdOn().isBefore(before)) continue;
+            if (from != null && p.createdOn().isBefore(from)) continue;
+            if (index++ < skip) continue;
+            if (written >= page) {
+                more = true;
+                break;
+            }
+            if (written++ > 0) results.append(',');
+            results.append(partnerJson(p, addresses, emails, companies));
+        }
+        String next = "";
+        if (more && page < top) {
+            Map<String, String> nextQuery = new java.util.LinkedHashMap<>(query);
+            nextQuery.put("$skip", String.valueOf(skip + written));
+            if (top != Integer.MAX_VALUE) nextQuery.put("$top", String.valueOf(top - written));
+            StringBuilder link = new StringBuilder();
+            nextQuery.forEach((k, v) -> link.append(link.length() == 0 ? "?" : "&").append(k).append('=')
+                    .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")));
+            next = ",\"__next\":\"" + baseUrl() + PARTNER_SERVICE + "/" + PARTNER_SET + link + "\"";
+        }
+        return ReadAnswer.json(200, "{\"d\":{\"results\":[" + results + "]" + next + "}}");
+    }
+
+    private static final java.util.regex.Pattern CREATED =
+            java.util.regex.Pattern.compile("CreationDate (lt|le|ge) datetime'(\\d{4}-\\d{2}-\\d{2})T00:00:00'");
+
+    /** One partner as OData V2 JSON, its navigations inline or deferred. */
+    private String partnerJson(S4BusinessPartnerReplication.Partner p, boolean addresses, boolean emails,
+                               boolean companies) {
+        String self = baseUrl() + PARTNER_SERVICE + "/" + PARTNER_SET + "('" + p.number() + "')";
+        long ms = p.createdOn().atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli();
+        StringBuilder json = new StringBuilder("{\"__metadata\":{").append(jsonField("id", self)).append(',')
+                .append(jsonField("uri", self)).append(',').append(jsonField("type", "API_BUSINESS_PARTNER.A_BusinessPartnerType"))
+                .append("},").append(jsonField("BusinessPartner", p.number())).append(',')
+                .append(jsonField("BusinessPartnerFullName", p.name() == null ? "" : p.name())).append(',')
+                .append(jsonField("BusinessPartnerUUID", p.receiverUuid())).append(',')
+                .append(jsonField("BusinessPartnerCategory", p.category() == null ? "" : p.category())).append(',')
+                .append("\"CreationDate\":\"\\/Date(").append(ms).append(")\\/\",");
+        if (addresses) {
+            json.append("\"to_BusinessPartnerAddress\":{\"results\":[");
+            if (p.country() != null || p.email() != null) {
+                json.append('{').append(jsonField("BusinessPartner", p.number())).append(',')
+                        .append(jsonField("AddressID", "1")).append(',')
+                        .append(jsonField("Country", p.country() == null ? "" : p.country())).append(',');
+                if (emails) {
+                    json.append("\"to_EmailAddress\":{\"results\":[");
+                    if (p.email() != null) {
+                        json.append('{').append(jsonField("AddressID", "1")).append(',').append(jsonField("Person", ""))
+                                .append(',').append(jsonField("OrdinalNumber", "1")).append(",\"IsDefaultEmailAddress\":true,")
+                                .append(jsonField("EmailAddress", p.email())).append('}');
+                    }
+                    json.append("]}");
+                } else {
+                    json.append(deferred("to_EmailAddress", self));
+                }
+                json.append('}');
+            }
+            json.append("]},");
+        } else {
+            json.append(deferred("to_BusinessPartnerAddress", self)).append(',');
+        }
+        if (companies) {
+            json.append("\"to_Customer\":{").append(jsonField("Customer", p.number())).append(",\"to_CustomerCompany\":{\"results\":[");
+            int i = 0;
+            for (String code : new TreeSet<>(p.companyCodes())) {
+                if (i++ > 0) json.append(',');
+                json.append('{').append(jsonField("Customer", p.number())).append(',').append(jsonField("CompanyCode", code))
+                        .append('}');
+            }
+            json.append("]}}");
+        } else {
+            json.append(deferred("to_Customer", self));
+        }
+        return json.append('}').toString();
+    }
+
+    private static String deferred(String navigation, String self) {
+        return "\"" + navigation + "\":{\"__deferred\":{" + jsonField("uri", self + "/" + navigation) + "}}";
+    }
+
+    /** The business partner read API's URL (the OData service root). */
+    public String partnerReadUrl() {
+        return baseUrl() + PARTNER_SERVICE;
     }
 
     private static String upper(String s) {

@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * (a list object: {@code limit} 1..100, default 10, {@code starting_after}, {@code has_more}, {@code url}), the lists
  * {@code GET /v1/invoices}, {@code /v1/invoice_payments}, {@code /v1/refunds} and {@code /v1/credit_notes} (the same
  * paging, newest first, filtered by {@code created[gte|gt|lt|lte]}, of the objects {@link #putObject put}),
- * {@code GET /v1/customers/{id}}, and {@code POST /v1/customers} and {@code /v1/customers/{id}} (form-encoded, nested
+ * {@code GET /v1/customers/{id}}, the list {@code GET /v1/customers} (the same paging and filters, of the customers
+ * created through the API or put), and {@code POST /v1/customers} and {@code /v1/customers/{id}} (form-encoded, nested
  * {@code metadata[...]} keys, metadata merged key by key, an empty value unsetting one) under Stripe's idempotency: a
  * request with an {@code Idempotency-Key} seen before with the same parameters is answered as the first time
  * ({@code Idempotent-Replayed: true}), with other parameters 400 {@code idempotency_error}. Bearer-key authentication
@@ -67,6 +68,10 @@ public final class StripeApiPeer extends RestPeerSupport {
      * put: in the shape of the API version the caller asks for. Put again under its id, it replaces the earlier one.
      */
     public void putObject(JsonNode object) {
+        if ("customer".equals(object.path("object").asText())) {
+            putCustomer(object);
+            return;
+        }
         String path = LIST_PATHS.get(object.path("object").asText());
         if (path == null) throw new IllegalArgumentException("no list endpoint serves " + object.path("object").asText());
         listed.computeIfAbsent(path, p -> new ConcurrentHashMap<>()).put(object.path("id").asText(), object);
@@ -82,13 +87,19 @@ public final class StripeApiPeer extends RestPeerSupport {
     public void removeObject(String kind, String id) {
         Map<String, JsonNode> objects = listed.get(LIST_PATHS.get(kind));
         if (objects != null && objects.remove(id) != null) versions.merge(LIST_PATHS.get(kind), 1L, Long::sum);
+        if ("customer".equals(kind)) customers.remove(id);
     }
 
     private static final Map<String, String> LIST_PATHS = Map.of("invoice", "/v1/invoices",
-            "invoice_payment", "/v1/invoice_payments", "refund", "/v1/refunds", "credit_note", "/v1/credit_notes");
+            "invoice_payment", "/v1/invoice_payments", "refund", "/v1/refunds", "credit_note", "/v1/credit_notes",
+            "customer", "/v1/customers");
 
+    /** A customer, served by {@code GET /v1/customers/{id}} and listed by {@code GET /v1/customers}. */
     public void putCustomer(JsonNode customer) {
-        customers.put(customer.path("id").asText(), customer);
+        String id = customer.path("id").asText();
+        customers.put(id, customer);
+        listed.computeIfAbsent("/v1/customers", p -> new ConcurrentHashMap<>()).put(id, customer);
+        versions.merge("/v1/customers", 1L, Long::sum);
     }
 
     /** The next {@code n} requests are answered 429 with {@code Stripe-Should-Retry} saying whether to retry. */
@@ -175,7 +186,7 @@ public final class StripeApiPeer extends RestPeerSupport {
                 customer.set(f.getKey(), f.getValue());
             }
         });
-        customers.put(customer.path("id").asText(), customer);
+        putCustomer(customer);
         return withRequestId(Answer.json(200, customer));
     }
 

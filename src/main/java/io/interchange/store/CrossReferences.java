@@ -107,6 +107,25 @@ public class CrossReferences {
         }, rs -> rs.getString(1)).stream().findFirst();
     }
 
+    /**
+     * The global ids these records of a system are linked to, in any scope, by record id (one query per 500 ids): a
+     * reconciliation keys a page of records read from the system at once. A record not linked is absent.
+     */
+    public java.util.Map<String, String> resolveAll(String system, java.util.Collection<String> externalIds) {
+        java.util.Map<String, String> out = new java.util.HashMap<>();
+        List<String> ids = List.copyOf(new java.util.LinkedHashSet<>(externalIds));
+        for (int from = 0; from < ids.size(); from += 500) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 500));
+            String marks = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
+            jdbc.query("SELECT external_id, global_id FROM customer_link WHERE system = ? AND state = 'LINKED' "
+                    + "AND external_id IN (" + marks + ")", ps -> {
+                ps.setString(1, system(system));
+                for (int i = 0; i < chunk.size(); i++) ps.setString(i + 2, chunk.get(i));
+            }, rs -> out.put(rs.getString(1), rs.getString(2)));
+        }
+        return out;
+    }
+
     /** The customer's linked records, by system and scope (pending creations are not links yet). */
     public List<Link> linksOf(String globalId) {
         return jdbc.query("SELECT * FROM customer_link WHERE global_id = ? AND state = 'LINKED' ORDER BY system, scope",

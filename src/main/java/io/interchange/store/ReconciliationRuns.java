@@ -42,13 +42,16 @@ public class ReconciliationRuns {
 
     /** The kinds of difference, in the order a report lists them. */
     public enum Kind {
-        MISSING_IN_ERP("in billing, not in the ERP ledger"),
-        MISSING_IN_BILLING("in the ERP ledger, not in billing"),
+        MISSING_IN_ERP("held by the other side (billing; a customer's other systems), not by the ERP"),
+        MISSING_IN_BILLING("held by the other side (the ERP ledger; a customer's other systems), not by billing"),
         AMOUNT_DIFFERENCE("amounts differ"),
         CURRENCY_DIFFERENCE("currencies differ"),
         DUPLICATE("the same document more than once in one system"),
         CONFIRMATION_MISSING("posted on the ERP ledger, no confirmation recorded here"),
-        CONFIRMATION_WITHOUT_POSTING("confirmation recorded here, no posting on the ERP ledger");
+        CONFIRMATION_WITHOUT_POSTING("confirmation recorded here, no posting on the ERP ledger"),
+        UNLINKED("a customer record the cross-reference links to no global customer"),
+        MISSING_IN_CRM("a global customer held by billing or the ERP, with no record in the CRM"),
+        DATA_DIFFERENCE("a synchronised field differs between systems (the owning system's value the reference)");
 
         private final String meaning;
 
@@ -624,6 +627,47 @@ public class ReconciliationRuns {
         @Override
         public void close() {
             batch.flush();
+        }
+    }
+
+    /**
+     * Every record of the run's {@code sides}, streamed in key order (then side, then as spooled), a page of
+     * {@value #BATCH} at a time by keyset: a comparison that looks at all of one key's records together (customers,
+     * whose differences are per field) holds one key's records, never a side.
+     */
+    public void eachRecordByKey(long runId, java.util.Collection<String> sides, Consumer<Record> each) {
+        String in = String.join(", ", sides.stream().map(x -> "'" + x.replace("'", "") + "'").toList());
+        String key = "";
+        String side = "";
+        long seq = -1;
+        while (true) {
+            String k = key;
+            String sd = side;
+            long sq = seq;
+            List<Record> page = new ArrayList<>();
+            List<Object[]> positions = new ArrayList<>();
+            jdbc.query("SELECT * FROM reconciliation_record WHERE run_id = ? AND side IN (" + in + ") AND (match_key > ? "
+                    + "OR match_key = ? AND (side > ? OR side = ? AND seq > ?)) ORDER BY match_key, side, seq LIMIT ?", ps -> {
+                ps.setLong(1, runId);
+                ps.setString(2, k);
+                ps.setString(3, k);
+                ps.setString(4, sd);
+                ps.setString(5, sd);
+                ps.setLong(6, sq);
+                ps.setInt(7, BATCH);
+            }, rs -> {
+                positions.add(new Object[]{rs.getString("match_key"), rs.getString("side"), rs.getLong("seq")});
+                return page.add(new Record(rs.getString("side"), rs.getString("match_key"), rs.getString("kind"),
+                        rs.getString("record_id"), rs.getString("erp_document"), rs.getString("correlation_id"),
+                        rs.getString("currency"), longOrNull(rs, "amount_minor"), rs.getObject("occurred_on", LocalDate.class),
+                        rs.getBoolean("in_period"), rs.getString("detail")));
+            });
+            page.forEach(each);
+            if (page.size() < BATCH) return;
+            Object[] last = positions.get(positions.size() - 1);
+            key = (String) last[0];
+            side = (String) last[1];
+            seq = (Long) last[2];
         }
     }
 

@@ -82,6 +82,32 @@ class HubSpotBatchUpsertContractTest extends OutboundRestContract {
     }
 
     @Test
+    void theCrmV3ListIsReadPageByPageWithItsAfterCursorUntilNoNextPageIsNamed() {
+        String seed = seed();
+        List<HubSpotCrm.Input> inputs = new ArrayList<>();
+        for (int i = 0; i < 5; i++) inputs.add(contact(seed + "-" + i, "Ada " + i));
+        crm.batchUpsert("contacts", inputs);
+        int before = peer.requestLog().size();
+
+        List<String> emails = new ArrayList<>();
+        List<Integer> pageSizes = new ArrayList<>();
+        long read = crm.listPages("contacts", List.of("email", "firstname"), 2, page -> {
+            pageSizes.add(page.size());
+            page.forEach(r -> emails.add(r.path("properties").path("email").asText()));
+        });
+
+        assertThat(read).isEqualTo(peer.records("contacts").size());
+        assertThat(emails).doesNotHaveDuplicates()
+                .containsAll(inputs.stream().map(HubSpotCrm.Input::id).toList());
+        assertThat(pageSizes.subList(0, pageSizes.size() - 1)).allSatisfy(n -> assertThat(n).isEqualTo(2));
+        List<RestPeerSupport.Request> asked = peer.requestLog().subList(before, peer.requestLog().size());
+        assertThat(asked.get(0).path()).isEqualTo("/crm/v3/objects/contacts");
+        assertThat(asked.get(0).queryParams()).containsEntry("limit", "2").containsEntry("properties", "email,firstname")
+                .doesNotContainKey("after");
+        assertThat(asked.get(1).queryParams()).containsKey("after");
+    }
+
+    @Test
     void aRecordWrittenAgainIsUpdatedNeverCreatedTwice() {
         String seed = seed();
         List<HubSpotCrm.Result> first = crm.batchUpsert("contacts", List.of(contact(seed, "Ada")));

@@ -139,6 +139,16 @@ public final class StripeApi {
     }
 
     /**
+     * Every customer created before {@code createdLt} (Unix seconds; deleted customers are not listed), rendered in
+     * {@code apiVersion}, page by page ({@code GET /v1/customers}, {@code limit} 1 to 100, {@code starting_after}), as
+     * {@link #listCreatedPages}; the number read.
+     */
+    public long listCustomerPages(long createdLt, String apiVersion, int pageSize,
+                                  java.util.function.Consumer<List<JsonNode>> each) {
+        return listCreatedPages("/v1/customers", 0, createdLt, apiVersion, pageSize, each);
+    }
+
+    /**
      * Creates a customer ({@code POST /v1/customers}, form-encoded: {@code email}, {@code name},
      * {@code metadata[global_customer_id]} and whatever else {@code params} holds, nested maps as Stripe's bracketed
      * keys) under {@code idempotencyKey}: asked again with the same key and parameters, Stripe answers the customer it

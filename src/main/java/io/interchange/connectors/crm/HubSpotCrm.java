@@ -148,6 +148,30 @@ public final class HubSpotCrm {
         return failed;
     }
     /**
+     * Every record of the type ({@code GET /crm/v3/objects/<type>}, CRM v3's list: {@code limit} up to 100, the next
+     * page {@code after} the cursor {@code paging.next.after} names) with these properties, not archived, page by page
+     * into {@code each}; the number read.
+     */
+    public long listPages(String objectType, List<String> properties, int pageSize,
+                          java.util.function.Consumer<List<JsonNode>> each) {
+        if (pageSize < 1 || pageSize > 100) throw new IllegalArgumentException("a HubSpot list page holds 1 to 100 records");
+        long read = 0;
+        String after = null;
+        while (true) {
+            JsonNode answer = client.call(RestRequest.get("/crm/v3/objects/" + objectType + "?limit=" + pageSize
+                    + "&archived=false&properties=" + encode(String.join(",", properties))
+                    + (after == null ? "" : "&after=" + encode(after)))).json();
+            List<JsonNode> page = new java.util.ArrayList<>();
+            answer.path("results").forEach(page::add);
+            each.accept(page);
+            read += page.size();
+            JsonNode next = answer.path("paging").path("next").path("after");
+            if (!next.isTextual() || next.asText().isEmpty() || page.isEmpty()) return read;
+            after = next.asText();
+        }
+    }
+
+    /**
      * One record's properties ({@code GET /crm/v3/objects/<type>/<id>?properties=...}): the owner of a contact
      * ({@code hubspot_owner_id}) before a task is made for it. A record HubSpot does not hold is a permanent failure.
      */

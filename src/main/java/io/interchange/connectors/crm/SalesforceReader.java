@@ -83,6 +83,18 @@ public final class SalesforceReader {
                 + " ORDER BY SystemModstamp ASC", sink);
     }
 
+    /**
+     * Every record of the entity created before {@code before} (to the whole second) whose {@code field} is
+     * {@code value} (deleted ones included, {@code IsDeleted} true), by id, page by page into {@code sink}: a
+     * reconciliation's read of one legal entity's records. {@code field} must be a field name, {@code value} is quoted.
+     */
+    public void createdBefore(String entity, Instant before, String field, String value, Consumer<JsonNode> sink) {
+        if (!field.matches("[A-Za-z][A-Za-z0-9_]*")) throw new IllegalArgumentException("not a field name: " + field);
+        String quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        queryAll(select(entity) + " WHERE " + field + " = " + quoted + " AND CreatedDate < "
+                + SOQL_TIME.format(before.truncatedTo(ChronoUnit.SECONDS)) + " ORDER BY Id ASC", sink);
+    }
+
     private String select(String entity) {
         List<String> f = fields.get(entity);
         if (f == null) throw new IllegalArgumentException("no fields configured for " + entity);

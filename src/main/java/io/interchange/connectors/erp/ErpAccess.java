@@ -47,6 +47,8 @@ public final class ErpAccess {
     public static final String POST_CALL = "post";
     /** The customer service ({@link ErpConnector#customerUri}). */
     public static final String CUSTOMER_CALL = "customer";
+    /** The read API of the ERP's customers ({@link ErpConnector#partnerReadUri}). */
+    public static final String PARTNERS_CALL = "partners";
     /** Exchange property the customer route sets to what {@link #readCustomerAnswer} read from the ERP's answer. */
     public static final String CUSTOMER_ANSWER = "InterchangeErpCustomerAnswer";
 
@@ -187,6 +189,38 @@ public final class ErpAccess {
             throw e;
         } catch (RuntimeException e) {
             throw new PermanentFailure(target + " ledger read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One page of the target's customers of {@code company} created before {@code createdBefore}
+     * ({@link ErpConnector#partnerRequest}),
+     * through the target's throttle, outside its breaker, as {@link #readLedgerPage} for the same reason. Failures as
+     * for {@link #sendPartners}.
+     */
+    public ErpConnector.PartnerPage readPartnerPage(ProducerTemplate template, String target, String company,
+                                                    java.time.LocalDate createdBefore, String cursor, int pageSize) {
+        ErpConnector erp = connector(target);
+        if (erp.partnerReadUri() == null) throw new PermanentFailure(target + " has no customer read API");
+        ErpConnector.ReadRequest request = erp.partnerRequest(company, createdBefore, cursor, pageSize);
+        Exchange done = template.send(callEndpoint(target), exchange -> {
+            exchange.setProperty(CALL, PARTNERS_CALL);
+            Message m = exchange.getMessage();
+            m.getHeaders().clear();
+            String[] headers = request.headers();
+            for (int i = 0; i + 1 < headers.length; i += 2) m.setHeader(headers[i], headers[i + 1]);
+            if (request.query() != null) m.setHeader(Exchange.HTTP_QUERY, request.query());
+            if (request.body() != null) m.setHeader(Exchange.CONTENT_TYPE, SoapSupport.CONTENT_TYPE);
+            m.setBody(request.body());
+        });
+        if (done.getException() != null) throw classified(target + " customer read", done.getException());
+        try {
+            return erp.readPartners(done.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class),
+                    done.getMessage().getBody(byte[].class), cursor, pageSize);
+        } catch (TransientFailure | PermanentFailure e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new PermanentFailure(target + " customer read: " + e.getMessage(), e);
         }
     }
 

@@ -104,7 +104,8 @@ public final class ErpCallMetrics extends EventNotifierSupport {
         Map<String, String> calls = new HashMap<>();
         Map<String, String> waits = new HashMap<>();
         for (ErpConnector erp : erps) {
-            for (String uri : new String[]{erp.endpointUri(), erp.readUri(), erp.customerUri()}) {
+            for (String uri : new String[]{erp.endpointUri(), erp.readUri(), erp.customerUri(),
+                    erp.partnerReadUri()}) {
                 if (uri != null) calls.put(normalised(context, uri), erp.target());
             }
             waits.put(normalised(context, ErpAccess.callEndpoint(erp.target())), erp.target());

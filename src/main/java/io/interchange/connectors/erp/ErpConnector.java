@@ -149,6 +149,47 @@ public interface ErpConnector {
         }
     }
 
+    /**
+     * The Camel endpoint URI of the ERP's read API of its customers (business partners), or null when it has none yet:
+     * a reconciliation reads the ERP's side of the customer master through it.
+     */
+    default String partnerReadUri() {
+        return null;
+    }
+
+    /**
+     * The request for one page of the ERP's customers of {@code company} (the legacy company; S/4HANA, whose read API
+     * cannot filter by company code, answers every partner with its company codes) created before
+     * {@code createdBefore} (sent to {@link #partnerReadUri}): the first page when {@code cursor} is null, else the
+     * page the previous one's {@link PartnerPage#next} names.
+     */
+    default ReadRequest partnerRequest(String company, LocalDate createdBefore, String cursor, int pageSize) {
+        throw new UnsupportedOperationException(target() + " has no customer read API");
+    }
+
+    /** Reads the answer to {@link #partnerRequest}; a failure to answer is thrown, classified like a posting's. */
+    default PartnerPage readPartners(int httpStatus, byte[] body, String cursor, int pageSize) {
+        throw new UnsupportedOperationException(target() + " has no customer read API");
+    }
+
+    /**
+     * One customer as the ERP's read API gives it: its number, name, e-mail and country (null where it holds none),
+     * the company codes it is a customer of, and the date it was created (null where the ERP does not say).
+     */
+    record Partner(String number, String name, String email, String country, java.util.Set<String> companyCodes,
+                   LocalDate createdOn) {
+        public Partner {
+            companyCodes = java.util.Set.copyOf(companyCodes);
+        }
+    }
+
+    /** One page of customers, and where the next page starts (null: none). */
+    record PartnerPage(List<Partner> partners, String next) {
+        public PartnerPage {
+            partners = List.copyOf(partners);
+        }
+    }
+
     default HealthCheck healthCheck() {
         return endpoint().healthCheck();
     }

@@ -28,6 +28,8 @@ public final class LegacyErpConnector implements ErpConnector {
     public static final String SOAP_ACTION = "\"urn:PostJournal\"";
     public static final String FIND_ACTION = "\"urn:FindJournal\"";
     public static final String LIST_ACTION = "\"urn:ListJournals\"";
+    /** The customer service's read of a company's customers, page by page. */
+    public static final String LIST_CUSTOMERS_ACTION = "\"urn:ListCustomers\"";
     private static final String NS = "urn:interchange:legacy-erp:ledger:v1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -51,6 +53,55 @@ public final class LegacyErpConnector implements ErpConnector {
     @Override
     public String customerUri() {
         return endpoint.camelUri(customerUrl, "POST");
+    }
+
+    /** The customer service again: it answers {@code ListCustomers} beside {@code UpsertCustomer}. */
+    @Override
+    public String partnerReadUri() {
+        return customerUri();
+    }
+
+    /**
+     * {@code ListCustomers}: the company's customers created before {@code CreatedBefore}, by customer number, at most
+     * {@code MaxCustomers}, after the number {@code After} (the cursor: the last customer of the page before), in the
+     * manner of {@code ListJournals}.
+     */
+    @Override
+    public ReadRequest partnerRequest(String company, java.time.LocalDate createdBefore, String cursor, int pageSize) {
+        String body = "<c:ListCustomers xmlns:c=\"" + LegacyCustomers.NS + "\"><c:Company>" + xml(company) + "</c:Company>"
+                + "<c:CreatedBefore>" + createdBefore + "</c:CreatedBefore>"
+                + (cursor == null ? "" : "<c:After>" + xml(cursor) + "</c:After>")
+                + "<c:MaxCustomers>" + pageSize + "</c:MaxCustomers></c:ListCustomers>";
+        return new ReadRequest(null, new String[]{"SOAPAction", LIST_CUSTOMERS_ACTION}, SoapSupport.envelope(body));
+    }
+
+    /** The customers of a ListCustomers answer; the next page starts after the last, when More says so. */
+    @Override
+    public PartnerPage readPartners(int httpStatus, byte[] body, String cursor, int pageSize) {
+        Element root = SoapSupport.successBody("legacy ERP customer service", httpStatus, body);
+        if (!"ListCustomersResponse".equals(root.getLocalName())) {
+            throw new PermanentFailure("legacy ERP answered " + root.getLocalName() + " instead of ListCustomersResponse");
+        }
+        List<Partner> partners = new ArrayList<>();
+        NodeList customers = root.getElementsByTagNameNS("*", "Customer");
+        String last = null;
+        for (int i = 0; i < customers.getLength(); i++) {
+            Element c = (Element) customers.item(i);
+            String number = SoapSupport.text(c, "CustomerNumber");
+            java.time.LocalDate created;
+            try {
+                String text = SoapSupport.text(c, "Created");
+                created = text == null ? null : java.time.LocalDate.parse(text);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new PermanentFailure("legacy ERP gave customer " + number + " a creation date that is not a date");
+            }
+            String company = SoapSupport.text(c, "Company");
+            partners.add(new Partner(number, SoapSupport.text(c, "Name"), SoapSupport.text(c, "Email"),
+                    SoapSupport.text(c, "Country"), company == null ? java.util.Set.of() : java.util.Set.of(company), created));
+            last = number;
+        }
+        boolean more = "true".equals(SoapSupport.text(root, "More"));
+        return new PartnerPage(partners, more && last != null ? last : null);
     }
 
     @Override

@@ -69,6 +69,7 @@ public final class S4HanaConnector implements ErpConnector {
     private final int maxBulk;
     private final String readUrl;
     private final String partnerUrl;
+    private final String partnerReadUrl;
 
     public S4HanaConnector(Config config, MappingEngine mappings, Clock clock) {
         this.endpoint = new ErpEndpoint("s4hana", config.get(Settings.S4_URL), config.getDuration(Settings.S4_TIMEOUT),
@@ -91,6 +92,9 @@ public final class S4HanaConnector implements ErpConnector {
             partners = post.getScheme() + "://" + post.getRawAuthority() + S4BusinessPartners.SERVICE_PATH;
         }
         this.partnerUrl = partners;
+        URI post = endpoint.url();
+        this.partnerReadUrl = post.getScheme() + "://" + post.getRawAuthority() + S4PartnerReads.SERVICE + "/"
+                + S4PartnerReads.ENTITY_SET;
         if (maxBulk < 1 || maxBulk > 500) {
             throw new IllegalArgumentException(Settings.S4_BULK_SIZE.key() + " must be between 1 and 500, not " + maxBulk);
         }
@@ -191,6 +195,22 @@ public final class S4HanaConnector implements ErpConnector {
     @Override
     public String customerUri() {
         return endpoint.camelUri(partnerUrl, "POST");
+    }
+
+    /** {@code API_BUSINESS_PARTNER} on the host of the posting service ({@link S4PartnerReads}). */
+    @Override
+    public String partnerReadUri() {
+        return endpoint.camelUri(partnerReadUrl, "GET");
+    }
+
+    @Override
+    public ReadRequest partnerRequest(String company, java.time.LocalDate createdBefore, String cursor, int pageSize) {
+        return S4PartnerReads.request(createdBefore, cursor, pageSize);
+    }
+
+    @Override
+    public PartnerPage readPartners(int httpStatus, byte[] body, String cursor, int pageSize) {
+        return S4PartnerReads.read(httpStatus, body, cursor, pageSize);
     }
 
     @Override
@@ -314,7 +334,7 @@ public final class S4HanaConnector implements ErpConnector {
     }
 
     /** A number parameter of a query string ({@code ?a=1&b=2}), or {@code fallback} when it has none. */
-    private static long queryNumber(String query, String name, long fallback) {
+    static long queryNumber(String query, String name, long fallback) {
         for (String pair : query.substring(1).split("&")) {
             int eq = pair.indexOf('=');
             if (eq < 0) continue;

@@ -45,6 +45,7 @@ public final class HubSpotPeer extends RestPeerSupport {
     private static final String UPDATE = "/crm/v3/objects/([a-z_0-9]+)/batch/update";
     private static final String READ = "/crm/v3/objects/([a-z_0-9]+)/([0-9]+)";
     private static final String SEARCH = "/crm/v3/objects/([a-z_0-9]+)/search";
+    private static final String LIST = "/crm/v3/objects/([a-z_0-9]+)";
     private static final String PREFERENCES = "/communication-preferences/v3/";
     private static final String STATUS = PREFERENCES + "status/email/(.+)";
     /** HubSpot's "Unsubscribed from all email", set by HubSpot and the contact only. */
@@ -115,6 +116,7 @@ public final class HubSpotPeer extends RestPeerSupport {
         if ("POST".equals(request.method()) && request.path().equals(PREFERENCES + "subscribe")) return preference(request, true);
         if ("POST".equals(request.method()) && request.path().equals(PREFERENCES + "unsubscribe")) return preference(request, false);
         if ("GET".equals(request.method()) && request.path().matches(READ)) return read(request);
+        if ("GET".equals(request.method()) && request.path().matches(LIST)) return list(request);
         if ("POST".equals(request.method()) && request.path().matches(SEARCH)) return search(request);
         if ("POST".equals(request.method()) && request.path().equals("/crm/v3/objects/tasks")) return createTask(request);
         boolean update = request.path().matches(UPDATE);
@@ -233,6 +235,57 @@ public final class HubSpotPeer extends RestPeerSupport {
         }
         answer.put("createdAt", record.path("createdAt").asText()).put("updatedAt", record.path("updatedAt")
                 .asText(record.path("createdAt").asText())).put("archived", false);
+        return Answer.json(200, answer);
+    }
+
+    /**
+     * {@code GET /crm/v3/objects/<type>?limit=&after=&properties=a,b&archived=false}, CRM v3's list: records in id
+     * order, {@code limit} 1 to 100 (default 10; more is HubSpot's 400), each with {@code id}, the asked properties it
+     * has (and {@code hs_object_id}), {@code createdAt}, {@code updatedAt}, {@code archived}; while more follow,
+     * {@code paging.next.after} (the cursor to send as {@code after}) and {@code paging.next.link}.
+     */
+    private Answer list(Request request) {
+        String type = request.path().replaceAll(LIST, "$1");
+        Map<String, String> q = request.queryParams();
+        int limit;
+        try {
+            limit = Integer.parseInt(q.getOrDefault("limit", "10"));
+        } catch (NumberFormatException e) {
+            limit = -1;
+        }
+        if (limit < 1 || limit > 100) {
+            return error(400, "VALIDATION_ERROR", "limit must be between 1 and 100, not " + q.get("limit"));
+        }
+        long after;
+        try {
+            after = Long.parseLong(q.getOrDefault("after", "0"));
+        } catch (NumberFormatException e) {
+            return error(400, "VALIDATION_ERROR", "after is not a valid paging cursor: " + q.get("after"));
+        }
+        List<ObjectNode> all;
+        synchronized (objects) {
+            all = objects.getOrDefault(type, Map.of()).values().stream()
+                    .filter(r -> Long.parseLong(r.path("id").asText()) > after)
+                    .sorted(java.util.Comparator.comparingLong(r -> Long.parseLong(r.path("id").asText())))
+                    .limit(limit + 1L).map(ObjectNode::deepCopy).toList();
+        }
+        ObjectNode answer = JSON.createObjectNode();
+        ArrayNode results = answer.putArray("results");
+        String[] wanted = q.getOrDefault("properties", "").split(",");
+        for (ObjectNode r : all.subList(0, Math.min(limit, all.size()))) {
+            ObjectNode out = results.addObject().put("id", r.path("id").asText());
+            ObjectNode properties = out.putObject("properties").put("hs_object_id", r.path("id").asText());
+            for (String p : wanted) {
+                if (!p.isBlank() && r.path("properties").has(p.strip())) properties.set(p.strip(), r.path("properties").get(p.strip()));
+            }
+            out.put("createdAt", r.path("createdAt").asText()).put("updatedAt", r.path("updatedAt")
+                    .asText(r.path("createdAt").asText())).put("archived", false);
+        }
+        if (all.size() > limit) {
+            String next = results.get(results.size() - 1).path("id").asText();
+            answer.putObject("paging").putObject("next").put("after", next)
+                    .put("link", url() + "/crm/v3/objects/" + type + "?limit=" + limit + "&after=" + next);
+        }
         return Answer.json(200, answer);
     }
 

@@ -1,0 +1,82 @@
+package io.interchange.reconciliation;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The differences of one customer's records, as a customer reconciliation records them. */
+class CustomerMasterTest {
+
+    private static final List<String> SIDES = List.of("CRM", "BILLING", "ERP");
+    private static final Set<String> ALL = Set.of("name", "email", "country");
+
+    @Test
+    void recordsAgreeingOnEverySideAfterNormalisationDifferInNothing() {
+        List<CustomerMaster.Record> records = List.of(
+                record("salesforce", "001A", "g1", "ACME  GmbH ", null, "de", Set.of("name", "country")),
+                record("billing", "cus_1", "g1", "Acme GmbH", "Info@Acme.example", "DE", ALL),
+                record("erp-s4hana", "1000001", "g1", "acme gmbh", "info@acme.example ", "DE", ALL));
+
+        assertThat(CustomerMaster.compare("g1", records, SIDES)).isEmpty();
+    }
+
+    @Test
+    void aRecordLinkedToNoCustomerIsUnlinkedAndNothingElse() {
+        CustomerMaster.Record r = record("billing", "cus_9", null, "X", "x@example.com", "FR", ALL);
+
+        assertThat(r.key()).isEqualTo("UNLINKED|billing|cus_9");
+        assertThat(CustomerMaster.compare(r.key(), List.of(r), SIDES)).singleElement()
+                .satisfies(f -> {
+                    assertThat(f.kind()).isEqualTo("UNLINKED");
+                    assertThat(f.system()).isEqualTo("billing");
+                    assertThat(f.records()).containsExactly(r);
+                });
+    }
+
+    @Test
+    void aMissingSideADuplicateAndAFieldThatDiffersAreEachNamed() {
+        List<CustomerMaster.Record> records = List.of(
+                record("salesforce", "001A", "g1", "Acme", null, "DE", Set.of("name", "country")),
+                record("salesforce", "001B", "g1", "Acme", null, "DE", Set.of("name", "country")),
+                record("billing", "cus_1", "g1", "Acme", "a@acme.example", "AT", ALL));
+
+        List<CustomerMaster.Found> found = CustomerMaster.compare("g1", records, SIDES);
+
+        assertThat(found).extracting(CustomerMaster.Found::kind)
+                .containsExactly("DUPLICATE", "MISSING_IN_ERP", "DATA_DIFFERENCE");
+        assertThat(found.get(0).system()).isEqualTo("salesforce");
+        assertThat(found.get(0).detail()).contains("001A").contains("001B");
+        CustomerMaster.Found data = found.get(2);
+        assertThat(data.field()).isEqualTo("country");
+        assertThat(data.reference()).isEqualTo("salesforce");
+        assertThat(data.referenceValue()).isEqualTo("DE");
+        assertThat(data.otherValue()).isEqualTo("AT");
+        assertThat(data.system()).isEqualTo("billing");
+    }
+
+    @Test
+    void withoutTheOwnersRecordTheCrmSideIsTheReferenceAndAFieldNoSystemKeepsIsNotCompared() {
+        List<CustomerMaster.Record> records = List.of(
+                record("billing", "cus_1", "g1", "Acme", "old@acme.example", "DE", ALL),
+                record("erp-s4hana", "1000001", "g1", "Acme", "new@acme.example", "DE", ALL));
+
+        List<CustomerMaster.Found> found = CustomerMaster.compare("g1", records, List.of("BILLING", "ERP"));
+
+        assertThat(found).singleElement().satisfies(f -> {
+            assertThat(f.kind()).isEqualTo("DATA_DIFFERENCE");
+            assertThat(f.field()).isEqualTo("email");
+            assertThat(f.reference()).isEqualTo("billing");
+            assertThat(f.system()).isEqualTo("erp-s4hana");
+        });
+    }
+
+    private static CustomerMaster.Record record(String system, String id, String globalId, String name, String email,
+                                                String country, Set<String> kept) {
+        return new CustomerMaster.Record(system, id, globalId, LocalDate.of(2026, 11, 1),
+                CustomerMaster.normalised(name, email, country, kept));
+    }
+}
