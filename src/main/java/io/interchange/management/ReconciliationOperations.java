@@ -175,6 +175,7 @@ public class ReconciliationOperations implements AutoCloseable {
             + "for all), at most limit; after: 0 for the first page, else the last difference id of the page before")
     public String differences(long runId, String kind, int limit, long after) {
         if (runs.find(runId).isEmpty()) return "refused: no reconciliation run #" + runId;
+        boolean reveal = DeadLetterOperations.reveal();
         String k = kind == null || kind.isBlank() || kind.strip().equals("*") ? null : kind.strip().toUpperCase(Locale.ROOT);
         if (k != null) {
             try {
@@ -190,7 +191,7 @@ public class ReconciliationOperations implements AutoCloseable {
         // the page's dead letters in one query
         Map<Long, List<Long>> deadLetters = runs.deadLetters(runId, Math.max(0, after), page.get(page.size() - 1).id());
         String lines = page.stream().map(d -> "#" + d.id() + " " + d.kind() + (d.side() == null ? "" : " " + d.side())
-                + " " + d.key() + (d.erpDocument() == null ? "" : " erp " + d.erpDocument()) + ": " + d.detail()
+                + " " + d.key() + (d.erpDocument() == null ? "" : " erp " + d.erpDocument()) + ": " + shown(d.detail(), reveal)
                 + "; records: " + runs.records(runId, d).stream().map(r -> r.side() + " " + r.recordId()
                 + (r.correlationId() == null ? "" : " (" + r.correlationId() + ")")).collect(Collectors.joining(", "))
                 + (deadLetters.containsKey(d.id()) ? "; open dead letters: " + deadLetters.get(d.id()).stream()
@@ -245,24 +246,31 @@ public class ReconciliationOperations implements AutoCloseable {
                 ? " on " + r.instanceId() + ", last heartbeat " + r.heartbeatAt() : "")).collect(Collectors.joining("\n"));
     }
 
-    @ManagedOperation(description = "A run's report as a self-contained HTML page")
+    /** A difference's detail as an operator sees it: a customer's name and e-mail masked unless the role may see them. */
+    private static String shown(String detail, boolean reveal) {
+        return reveal ? detail : PersonalData.mask(detail);
+    }
+
+    @ManagedOperation(description = "A run's report as a self-contained HTML page (a customer's name and e-mail masked "
+            + "unless the JMX user may see personal data, as in the report files, which are always masked)")
     public String html(long runId) {
         if (runs.find(runId).isEmpty()) return "refused: no reconciliation run #" + runId;
         StringWriter out = new StringWriter();
         try {
-            reconciliation.html(runId, out);
+            reconciliation.html(runId, out, DeadLetterOperations.reveal());
         } catch (IOException e) {
             return "failed: " + e.getMessage();
         }
         return out.toString();
     }
 
-    @ManagedOperation(description = "A run's differences as CSV (RFC 4180), with each difference's records")
+    @ManagedOperation(description = "A run's differences as CSV (RFC 4180), with each difference's records (personal "
+            + "data masked as in html)")
     public String csv(long runId) {
         if (runs.find(runId).isEmpty()) return "refused: no reconciliation run #" + runId;
         StringWriter out = new StringWriter();
         try {
-            reconciliation.csv(runId, out);
+            reconciliation.csv(runId, out, DeadLetterOperations.reveal());
         } catch (IOException e) {
             return "failed: " + e.getMessage();
         }

@@ -164,11 +164,19 @@ public final class CustomerMaster {
                 if (theirs == null || mine.equals(theirs)) continue;
                 out.add(new Found("DATA_DIFFERENCE", r.system(), key, field, reference.system(), mine, theirs,
                         List.of(reference, r), field + " differs: " + reference.system() + " " + reference.recordId()
-                        + " (the reference" + (reference.system().equals(OWNER) ? ", the owner" : "") + ") '" + mine
-                        + "', " + r.system() + " " + r.recordId() + " '" + theirs + "'"));
+                        + " (the reference" + (reference.system().equals(OWNER) ? ", the owner" : "") + ") "
+                        + quoted(field, mine) + ", " + r.system() + " " + r.recordId() + " " + quoted(field, theirs)));
             }
         }
         return out;
+    }
+
+    /**
+     * A value as a JSON member, {@code "email":"info@acme.example"}: the form in which the operators' views mask a
+     * person's name and e-mail ({@link io.interchange.management.PersonalData}) unless the operator may see them.
+     */
+    static String quoted(String field, String value) {
+        return "\"" + field + "\":\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     private static final List<String> SIDES = List.of("CRM", "BILLING", "ERP");

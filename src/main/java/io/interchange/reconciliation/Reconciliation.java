@@ -440,16 +440,26 @@ public final class Reconciliation implements AutoCloseable {
         return comparisons.get(run.comparison());
     }
 
-    /** The run's report as a self-contained HTML page. */
+    /** The run's report as a self-contained HTML page, personal data masked (as its file is written). */
     public void html(long runId, Writer out) throws IOException {
-        Summary s = summary(runId);
-        new ReconciliationReport(runs, comparisonOf(s.run())).html(s, out);
+        html(runId, out, false);
     }
 
-    /** The run's differences as CSV (RFC 4180). */
-    public void csv(long runId, Writer out) throws IOException {
+    /** The run's report as a self-contained HTML page; personal data masked unless {@code reveal}. */
+    public void html(long runId, Writer out, boolean reveal) throws IOException {
         Summary s = summary(runId);
-        new ReconciliationReport(runs, comparisonOf(s.run())).csv(s, out);
+        new ReconciliationReport(runs, comparisonOf(s.run()), reveal).html(s, out);
+    }
+
+    /** The run's differences as CSV (RFC 4180), personal data masked (as its file is written). */
+    public void csv(long runId, Writer out) throws IOException {
+        csv(runId, out, false);
+    }
+
+    /** The run's differences as CSV (RFC 4180); personal data masked unless {@code reveal}. */
+    public void csv(long runId, Writer out, boolean reveal) throws IOException {
+        Summary s = summary(runId);
+        new ReconciliationReport(runs, comparisonOf(s.run()), reveal).csv(s, out);
     }
 
     /** The report files of a run: HTML and CSV, under {@link #reportDir}. */

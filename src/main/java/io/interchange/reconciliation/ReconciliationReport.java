@@ -1,5 +1,6 @@
 package io.interchange.reconciliation;
 
+import io.interchange.management.PersonalData;
 import io.interchange.store.ReconciliationRuns;
 import io.interchange.store.ReconciliationRuns.Difference;
 import io.interchange.store.ReconciliationRuns.Kind;
@@ -14,7 +15,7 @@ import java.util.Map;
 /**
  * A run's report: a self-contained HTML page (the run, totals per entity and currency on each side, the differences
  * table, and for each difference an anchor with its records on every side, their ids and correlation ids; every value
- * escaped) and a CSV file of the differences (RFC 4180: fields quoted where they hold a comma, quote or line break,
+ * escaped; a customer's name and e-mail masked unless the reader may see personal data) and a CSV file of the differences (RFC 4180: fields quoted where they hold a comma, quote or line break,
  * quotes doubled, lines ended by CRLF). Both are streamed from the store, difference by difference.
  */
 final class ReconciliationReport {
@@ -25,10 +26,17 @@ final class ReconciliationReport {
     private final Comparison.Side first;
     private final Comparison.Side second;
 
-    /** The report of runs of {@code comparison} (null: one this instance no longer runs, named by its sides' ids). */
-    ReconciliationReport(ReconciliationRuns runs, Comparison comparison) {
+    private final boolean reveal;
+
+    /**
+     * The report of runs of {@code comparison} (null: one this instance no longer runs, named by its sides' ids);
+     * personal data in the differences' and records' details (a customer's name and e-mail) masked unless
+     * {@code reveal}.
+     */
+    ReconciliationReport(ReconciliationRuns runs, Comparison comparison, boolean reveal) {
         this.runs = runs;
         this.comparison = comparison;
+        this.reveal = reveal;
         List<Comparison.Side> sides = comparison == null ? List.of() : comparison.sides();
         this.first = sides.size() > 0 ? sides.get(0) : new Comparison.Side(ReconciliationRuns.BILLING, "first side");
         this.second = sides.size() > 1 ? sides.get(1) : new Comparison.Side(ReconciliationRuns.ERP, "second side");
@@ -59,19 +67,28 @@ final class ReconciliationReport {
         if (r.detail() != null) row(out, "Note", r.detail());
         out.write("</table>\n");
 
-        out.write("<h2>Totals in the period</h2>\n<table id=\"totals\"><tr><th>Entity</th><th>Currency</th>"
-                + "<th>" + esc(capital(first.label())) + " records</th><th>" + esc(capital(first.label())) + " amount</th>"
-                + "<th>" + esc(capital(second.label())) + " records</th><th>" + esc(capital(second.label())) + " amount</th>"
-                + "<th>Difference</th></tr>\n");
         List<ReconciliationRuns.Total> totals = runs.totals(r.id());
-        for (String currency : totals.stream().map(ReconciliationRuns.Total::currency).distinct().toList()) {
-            ReconciliationRuns.Total b = total(totals, first.id(), currency);
-            ReconciliationRuns.Total e = total(totals, second.id(), currency);
-            out.write("<tr><td>" + esc(r.legalEntity()) + "</td><td>" + esc(currency) + "</td><td class=\"num\">"
-                    + b.count() + "</td><td class=\"num\">" + esc(Money.format(b.amountMinor(), currency))
-                    + "</td><td class=\"num\">" + e.count() + "</td><td class=\"num\">"
-                    + esc(Money.format(e.amountMinor(), currency)) + "</td><td class=\"num\">"
-                    + esc(Money.format(b.amountMinor() - e.amountMinor(), currency)) + "</td></tr>\n");
+        if (totals.stream().allMatch(t -> t.currency() == null)) {
+            // a comparison of records without amounts (customers): how many each side held in the period
+            out.write("<h2>Records in the period</h2>\n<table id=\"totals\"><tr><th>Entity</th>");
+            for (ReconciliationRuns.Total t : totals) out.write("<th>" + esc(sideLabel(t.side())) + " records</th>");
+            out.write("</tr>\n<tr><td>" + esc(r.legalEntity()) + "</td>");
+            for (ReconciliationRuns.Total t : totals) out.write("<td class=\"num\">" + t.count() + "</td>");
+            out.write("</tr>\n");
+        } else {
+            out.write("<h2>Totals in the period</h2>\n<table id=\"totals\"><tr><th>Entity</th><th>Currency</th>"
+                    + "<th>" + esc(capital(first.label())) + " records</th><th>" + esc(capital(first.label())) + " amount</th>"
+                    + "<th>" + esc(capital(second.label())) + " records</th><th>" + esc(capital(second.label())) + " amount</th>"
+                    + "<th>Difference</th></tr>\n");
+            for (String currency : totals.stream().map(ReconciliationRuns.Total::currency).distinct().toList()) {
+                ReconciliationRuns.Total b = total(totals, first.id(), currency);
+                ReconciliationRuns.Total e = total(totals, second.id(), currency);
+                out.write("<tr><td>" + esc(r.legalEntity()) + "</td><td>" + esc(currency) + "</td><td class=\"num\">"
+                        + b.count() + "</td><td class=\"num\">" + esc(Money.format(b.amountMinor(), currency))
+                        + "</td><td class=\"num\">" + e.count() + "</td><td class=\"num\">"
+                        + esc(Money.format(e.amountMinor(), currency)) + "</td><td class=\"num\">"
+                        + esc(Money.format(b.amountMinor() - e.amountMinor(), currency)) + "</td></tr>\n");
+            }
         }
         out.write("</table>\n<h2>Differences by kind</h2>\n<table id=\"kinds\"><tr><th>Kind</th><th>Meaning</th>"
                 + "<th>Count</th></tr>\n");
@@ -97,7 +114,7 @@ final class ReconciliationReport {
                         + esc(d.key()) + "</td><td>" + esc(d.erpDocument()) + "</td><td>" + esc(d.currency())
                         + "</td><td class=\"num\">" + esc(Money.format(d.billingAmountMinor(), d.currency()))
                         + "</td><td class=\"num\">" + esc(Money.format(d.erpAmountMinor(), d.currency())) + "</td><td>"
-                        + esc(d.detail()) + "</td><td class=\"dead-letters\">" + esc(deadLetterIds(deadLetters.get(d.id())))
+                        + esc(shown(d.detail())) + "</td><td class=\"dead-letters\">" + esc(deadLetterIds(deadLetters.get(d.id())))
                         + "</td><td class=\"acknowledgement\">" + esc(acknowledgement(d)) + "</td></tr>\n"));
                 out.write("</table>\n<h2>Records of each difference</h2>\n");
                 runs.eachDifference(r.id(), d -> {
@@ -120,7 +137,7 @@ final class ReconciliationReport {
                                 + esc(rec.erpDocument()) + "</td><td>" + esc(String.valueOf(rec.occurredOn()))
                                 + "</td><td>" + (rec.inPeriod() ? "yes" : "no") + "</td><td>" + esc(rec.currency())
                                 + "</td><td class=\"num\">" + esc(Money.format(rec.amountMinor(), rec.currency()))
-                                + "</td><td>" + esc(rec.detail()) + "</td></tr>\n");
+                                + "</td><td>" + esc(shown(rec.detail())) + "</td></tr>\n");
                     }
                     write(out, "</table><p><a href=\"#differences\">back to the differences</a></p></section>\n");
                 });
@@ -158,7 +175,7 @@ final class ReconciliationReport {
                         field(d.kind().name()), field(d.side()), field(d.key()), field(d.erpDocument()),
                         field(d.currency()), field(Money.format(d.billingAmountMinor(), d.currency())),
                         field(Money.format(d.erpAmountMinor(), d.currency())), field(String.valueOf(d.billingCount())),
-                        field(String.valueOf(d.erpCount())), field(d.detail()), field(records.toString()),
+                        field(String.valueOf(d.erpCount())), field(shown(d.detail())), field(records.toString()),
                         field(deadLetterIds(deadLetters.get(d.id()))),
                         field(d.acknowledgement() == null ? null : d.acknowledgement().by()),
                         field(d.acknowledgement() == null ? null : String.valueOf(d.acknowledgement().at())),
@@ -186,6 +203,19 @@ final class ReconciliationReport {
     private static ReconciliationRuns.Total total(List<ReconciliationRuns.Total> totals, String side, String currency) {
         return totals.stream().filter(t -> t.side().equals(side) && java.util.Objects.equals(t.currency(), currency))
                 .findFirst().orElse(new ReconciliationRuns.Total(side, currency, 0, 0));
+    }
+
+    /** A side's label in this comparison ("billing"), capitalised, or its id where the comparison does not name it. */
+    private String sideLabel(String side) {
+        if (comparison != null) {
+            for (Comparison.Side sd : comparison.sides()) if (sd.id().equals(side)) return capital(sd.label());
+        }
+        return side;
+    }
+
+    /** A detail as this report shows it: personal data masked unless the reader may see it. */
+    private String shown(String detail) {
+        return reveal ? detail : PersonalData.mask(detail);
     }
 
     private static String capital(String s) {

@@ -122,8 +122,21 @@ class CustomersReconciliationTest {
                 ReconciliationRuns.Difference e = only(differences, Kind.DATA_DIFFERENCE);
                 assertThat(e.key()).isEqualTo(a);
                 assertThat(e.side()).isEqualTo("erp-s4hana");
-                assertThat(e.detail()).startsWith("email differs").contains("'info@acme.example'")
-                        .contains("'old@acme.example'").contains("billing");
+                assertThat(e.detail()).startsWith("email differs").contains("\"email\":\"info@acme.example\"")
+                        .contains("\"email\":\"old@acme.example\"").contains("billing");
+
+                // the report files and an operator without the privileged role see no name or e-mail; the
+                // privileged user sees them
+                String file = java.nio.file.Files.readString(reconciliation.reportFiles(found.runId())[0]);
+                assertThat(file).contains("email differs").contains("&quot;email&quot;:&quot;***&quot;")
+                        .doesNotContain("info@acme.example").doesNotContain("old@acme.example");
+                // records without amounts are counted per side, with no money table
+                assertThat(file).contains("<h2>Records in the period</h2>").doesNotContain("Totals in the period");
+                assertThat(java.nio.file.Files.readString(reconciliation.reportFiles(found.runId())[1]))
+                        .contains("email differs").doesNotContain("info@acme.example");
+                java.io.StringWriter revealed = new java.io.StringWriter();
+                reconciliation.html(found.runId(), revealed, true);
+                assertThat(revealed.toString()).contains("info@acme.example").contains("old@acme.example");
             }
         }
     }
