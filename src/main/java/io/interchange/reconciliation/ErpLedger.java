@@ -6,6 +6,7 @@ import io.interchange.store.ReconciliationRuns;
 import org.apache.camel.ProducerTemplate;
 
 import java.time.LocalDate;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -39,6 +40,26 @@ final class ErpLedger {
                     d.currency()), d.postingDate(), inPeriod, target + " " + (d.headerText() == null ? "" : d.headerText()
                     + ", ") + d.lines() + " lines"));
         });
+        read(template, target, companyCode, readFrom, readTo, grouper);
+        return documents[0];
+    }
+
+    /**
+     * Reads the documents of {@code companyCode} at {@code target} posted from {@code readFrom} up to {@code readTo},
+     * handing each on whole, as its lines ({@code each}); the number of documents.
+     */
+    long readDocuments(ProducerTemplate template, String target, String companyCode, LocalDate readFrom,
+                       LocalDate readTo, Consumer<List<ErpConnector.LedgerItem>> each) {
+        long[] documents = {0};
+        read(template, target, companyCode, readFrom, readTo, LedgerDocuments.Grouper.ofLines(lines -> {
+            documents[0]++;
+            each.accept(lines);
+        }));
+        return documents[0];
+    }
+
+    private void read(ProducerTemplate template, String target, String companyCode, LocalDate readFrom,
+                      LocalDate readTo, LedgerDocuments.Grouper grouper) {
         String cursor = null;
         do {
             ErpConnector.LedgerPage page = access.readLedgerPage(template, target, companyCode, readFrom, readTo, cursor,
@@ -47,6 +68,5 @@ final class ErpLedger {
             cursor = page.next();
         } while (cursor != null);
         grouper.finish();
-        return documents[0];
     }
 }
