@@ -2,6 +2,7 @@ package io.interchange.reconciliation;
 
 import io.interchange.connectors.erp.ErpAccess;
 import io.interchange.connectors.erp.ErpConnector;
+import io.interchange.mapping.LegalEntity;
 import io.interchange.store.ReconciliationRuns;
 import org.apache.camel.ProducerTemplate;
 
@@ -56,6 +57,28 @@ final class ErpLedger {
             each.accept(lines);
         }));
         return documents[0];
+    }
+
+    /** Where one stretch of an entity's ledger is read: the ERP, the company there, and the posting dates. */
+    record Stretch(String target, String companyCode, LocalDate from, LocalDate to) {
+    }
+
+    /**
+     * Where {@code entity}'s ledger from {@code readFrom} up to {@code readTo} is: at the legacy ERP before its
+     * cut-over date, at S/4HANA from it (one stretch or two).
+     */
+    static List<Stretch> stretches(LegalEntity entity, LocalDate readFrom, LocalDate readTo) {
+        List<Stretch> out = new java.util.ArrayList<>();
+        LocalDate cutover = entity.s4CutoverDate();
+        if (cutover == null || readFrom.isBefore(cutover)) {
+            LocalDate end = cutover == null || readTo.isBefore(cutover) ? readTo : cutover;
+            out.add(new Stretch(LegalEntity.LEGACY, entity.legacyCompany(), readFrom, end));
+        }
+        if (cutover != null && readTo.isAfter(cutover)) {
+            LocalDate start = readFrom.isBefore(cutover) ? cutover : readFrom;
+            out.add(new Stretch(LegalEntity.S4HANA, entity.companyCode(), start, readTo));
+        }
+        return out;
     }
 
     private void read(ProducerTemplate template, String target, String companyCode, LocalDate readFrom,
