@@ -21,15 +21,17 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Reconciliation on demand, registered as {@code io.interchange:type=Reconciliation}: run a legal entity over a period,
- * read a run's summary, differences and report, and acknowledge a difference with a reason (the privileged JMX user
+ * Reconciliation on demand, registered as {@code io.interchange:type=Reconciliation}: run a legal entity over a period
+ * in one of the instance's comparisons ({@code run}/{@code start} mean billing against the ERP ledger), read a run's
+ * summary, differences and report, and acknowledge a difference with a reason (the privileged JMX user
  * only, {@link OperatorRole#PRIVILEGED}). Refusals (an unknown entity, a date that is not one, an unknown run or
  * difference, a blank reason, a second acknowledgement) are answered starting with {@code refused:}, like the
  * dead-letter console's, and change nothing. Every run asked for and every acknowledgement is written to the audit
  * trail with the JMX user.
  */
-@ManagedResource(description = "Reconciliation: run billing against the ERP ledger and our confirmations for a legal entity "
-        + "and period, and read the runs' summaries, differences and reports")
+@ManagedResource(description = "Reconciliation: run a comparison (billing against the ERP ledger and our confirmations, "
+        + "and the others comparisons() lists) for a legal entity and period, and read the runs' summaries, differences "
+        + "and reports")
 public class ReconciliationOperations {
 
     public static final String OBJECT_NAME = "io.interchange:type=Reconciliation";
@@ -56,11 +58,26 @@ public class ReconciliationOperations {
             + "(yyyy-MM-dd, the entity's calendar): reads billing, the ERP ledger and our confirmations, stores the "
             + "differences and writes the report; answers the run id and its summary once the run is done")
     public String run(String legalEntity, String from, String to) {
-        Period period = Period.of(legalEntity, from, to);
+        return runComparison(Reconciliation.COMPARISON, legalEntity, from, to);
+    }
+
+    @ManagedOperation(description = "The comparisons this instance can run (for runComparison and startComparison), one "
+            + "line each: its name, what it compares, and why it cannot run now if it cannot")
+    public String comparisons() {
+        return reconciliation.comparisons().values().stream().map(c -> c.name() + ": " + c.description()
+                + (c.unavailable() == null ? "" : " (cannot run now: " + c.unavailable() + ")"))
+                .collect(Collectors.joining("\n"));
+    }
+
+    @ManagedOperation(description = "Reconciles a legal entity in one comparison (see comparisons(), e.g. billing-erp) "
+            + "from a date up to, not including, another (yyyy-MM-dd, the entity's calendar): reads each side from its "
+            + "system, stores the differences and writes the report; answers the run id and its summary once done")
+    public String runComparison(String comparison, String legalEntity, String from, String to) {
+        Period period = Period.of(comparison, legalEntity, from, to);
         if (period.refusal() != null) return period.refusal();
         String actor = DeadLetterOperations.actor();
         try {
-            Reconciliation.Summary s = reconciliation.run(period.entity(), period.from(), period.to());
+            Reconciliation.Summary s = reconciliation.run(period.comparison(), period.entity(), period.from(), period.to());
             audited(actor, "reconciliation:" + s.runId(), period, s.run().status() + ", differences "
                     + s.run().differences());
             LOG.info("Operator {} ran reconciliation #{} of {}", actor, s.runId(), period);
@@ -79,12 +96,18 @@ public class ReconciliationOperations {
             + "report(runId) or runs(limit): RUNNING until it completes or fails. One background run at a time; "
             + "the others wait their turn")
     public String start(String legalEntity, String from, String to) {
-        Period period = Period.of(legalEntity, from, to);
+        return startComparison(Reconciliation.COMPARISON, legalEntity, from, to);
+    }
+
+    @ManagedOperation(description = "Starts the same run as runComparison(comparison, entity, from, to) in the background "
+            + "and answers at once with its run id; follow it with report(runId) or runs(limit)")
+    public String startComparison(String comparison, String legalEntity, String from, String to) {
+        Period period = Period.of(comparison, legalEntity, from, to);
         if (period.refusal() != null) return period.refusal();
         String actor = DeadLetterOperations.actor();
         Reconciliation.Begun begun;
         try {
-            begun = reconciliation.begin(period.entity(), period.from(), period.to());
+            begun = reconciliation.begin(period.comparison(), period.entity(), period.from(), period.to());
         } catch (IllegalArgumentException e) {
             return "refused: " + e.getMessage();
         }
@@ -110,20 +133,22 @@ public class ReconciliationOperations {
     }
 
     /** What an operator asked to reconcile, or why it is refused (dates not yyyy-MM-dd). */
-    private record Period(String entity, LocalDate from, LocalDate to, String refusal) {
-        static Period of(String legalEntity, String from, String to) {
+    private record Period(String comparison, String entity, LocalDate from, LocalDate to, String refusal) {
+        static Period of(String comparison, String legalEntity, String from, String to) {
+            String c = comparison == null ? "" : comparison.strip();
             String entity = legalEntity == null ? "" : legalEntity.strip();
             try {
-                return new Period(entity, LocalDate.parse(from.strip()), LocalDate.parse(to.strip()), null);
+                return new Period(c, entity, LocalDate.parse(from.strip()), LocalDate.parse(to.strip()), null);
             } catch (DateTimeParseException | NullPointerException e) {
-                return new Period(entity, null, null, "refused: from and to must be dates in yyyy-MM-dd format, not '"
+                return new Period(c, entity, null, null, "refused: from and to must be dates in yyyy-MM-dd format, not '"
                         + from + "' and '" + to + "'");
             }
         }
 
         @Override
         public String toString() {
-            return entity + " " + from + " to " + to;
+            // the first comparison's audit lines keep the shape they had before there were others
+            return (Reconciliation.COMPARISON.equals(comparison) ? "" : comparison + " ") + entity + " " + from + " to " + to;
         }
     }
 

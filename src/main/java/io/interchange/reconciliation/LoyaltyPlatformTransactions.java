@@ -36,7 +36,6 @@ import java.util.function.Consumer;
  */
 final class LoyaltyPlatformTransactions {
 
-    static final String SIDE = "LOYALTY";
     static final String KEY_PREFIX = "LOYALTY|";
     private static final Logger LOG = LoggerFactory.getLogger(LoyaltyPlatformTransactions.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -128,7 +127,7 @@ final class LoyaltyPlatformTransactions {
             total[0] += tx.points();
             total[1] += tx.amountMinor();
         }
-        sink.accept(new ReconciliationRuns.Record(SIDE, key(tx.transactionId()), tx.movement(), tx.transactionId(), null,
+        sink.accept(new ReconciliationRuns.Record(ReconciliationRuns.LOYALTY, key(tx.transactionId()), tx.movement(), tx.transactionId(), null,
                 tx.memberId(), tx.currency(), tx.amountMinor(), on, inPeriod, tx.type() + " " + tx.points() + " points at "
                 + tx.pointValue() + " minor units, member " + tx.memberId() + ", customer " + tx.customer().globalId()));
     }

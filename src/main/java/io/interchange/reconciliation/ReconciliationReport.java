@@ -20,9 +20,18 @@ import java.util.Map;
 final class ReconciliationReport {
 
     private final ReconciliationRuns runs;
+    private final Comparison comparison;
+    /** The two sides whose amounts a difference holds, and their labels. */
+    private final Comparison.Side first;
+    private final Comparison.Side second;
 
-    ReconciliationReport(ReconciliationRuns runs) {
+    /** The report of runs of {@code comparison} (null: one this instance no longer runs, named by its sides' ids). */
+    ReconciliationReport(ReconciliationRuns runs, Comparison comparison) {
         this.runs = runs;
+        this.comparison = comparison;
+        List<Comparison.Side> sides = comparison == null ? List.of() : comparison.sides();
+        this.first = sides.size() > 0 ? sides.get(0) : new Comparison.Side(ReconciliationRuns.BILLING, "first side");
+        this.second = sides.size() > 1 ? sides.get(1) : new Comparison.Side(ReconciliationRuns.ERP, "second side");
     }
 
     void html(Reconciliation.Summary s, Writer out) throws IOException {
@@ -37,15 +46,13 @@ final class ReconciliationReport {
                 + "</style></head><body>\n");
         out.write("<h1>" + esc(title) + "</h1>\n<table id=\"run\">");
         row(out, "Run", "#" + r.id());
-        row(out, "Comparison", r.comparison() + ": billing against the ERP ledger and our confirmations");
+        row(out, "Comparison", r.comparison() + (comparison == null ? "" : ": " + comparison.description()));
         row(out, "Legal entity", r.legalEntity());
         row(out, "Period", r.from() + " up to, not including, " + r.to());
         row(out, "Status", r.status());
         row(out, "Started", String.valueOf(r.startedAt()));
         row(out, "Finished", String.valueOf(r.finishedAt()));
-        row(out, "Read", "billing " + r.billingRecords() + ", ERP ledger " + r.erpRecords() + ", confirmations "
-                + r.confirmationRecords() + (r.unreadableRecords() > 0 ? ", billing objects not compared "
-                + r.unreadableRecords() : ""));
+        row(out, "Read", s.read() + (r.unreadableRecords() > 0 ? ", records not compared " + r.unreadableRecords() : ""));
         row(out, "Matched", String.valueOf(r.matched()));
         long acknowledged = runs.acknowledgedCount(r.id());
         row(out, "Differences", r.differences() + (acknowledged > 0 ? " (" + acknowledged + " acknowledged)" : ""));
@@ -53,12 +60,13 @@ final class ReconciliationReport {
         out.write("</table>\n");
 
         out.write("<h2>Totals in the period</h2>\n<table id=\"totals\"><tr><th>Entity</th><th>Currency</th>"
-                + "<th>Billing documents</th><th>Billing amount</th><th>ERP documents</th><th>ERP amount</th>"
+                + "<th>" + esc(capital(first.label())) + " records</th><th>" + esc(capital(first.label())) + " amount</th>"
+                + "<th>" + esc(capital(second.label())) + " records</th><th>" + esc(capital(second.label())) + " amount</th>"
                 + "<th>Difference</th></tr>\n");
         List<ReconciliationRuns.Total> totals = runs.totals(r.id());
         for (String currency : totals.stream().map(ReconciliationRuns.Total::currency).distinct().toList()) {
-            ReconciliationRuns.Total b = total(totals, ReconciliationRuns.BILLING, currency);
-            ReconciliationRuns.Total e = total(totals, ReconciliationRuns.ERP, currency);
+            ReconciliationRuns.Total b = total(totals, first.id(), currency);
+            ReconciliationRuns.Total e = total(totals, second.id(), currency);
             out.write("<tr><td>" + esc(r.legalEntity()) + "</td><td>" + esc(currency) + "</td><td class=\"num\">"
                     + b.count() + "</td><td class=\"num\">" + esc(Money.format(b.amountMinor(), currency))
                     + "</td><td class=\"num\">" + e.count() + "</td><td class=\"num\">"
@@ -67,7 +75,7 @@ final class ReconciliationReport {
         }
         out.write("</table>\n<h2>Differences by kind</h2>\n<table id=\"kinds\"><tr><th>Kind</th><th>Meaning</th>"
                 + "<th>Count</th></tr>\n");
-        for (Map.Entry<Kind, Long> k : Reconciliation.allKinds(s.differences()).entrySet()) {
+        for (Map.Entry<Kind, Long> k : Reconciliation.allKinds(comparison, s.differences()).entrySet()) {
             out.write("<tr><td>" + esc(k.getKey().name()) + "</td><td>" + esc(k.getKey().meaning())
                     + "</td><td class=\"num\">" + k.getValue() + "</td></tr>\n");
         }
@@ -77,7 +85,8 @@ final class ReconciliationReport {
             out.write("<p class=\"clean\">No differences: every document in the period agrees on every side.</p>\n");
         } else {
             out.write("<h2>Differences</h2>\n<table id=\"differences\"><tr><th>#</th><th>Kind</th><th>Side</th>"
-                    + "<th>Document</th><th>ERP document</th><th>Currency</th><th>Billing</th><th>ERP</th>"
+                    + "<th>Document</th><th>ERP document</th><th>Currency</th><th>" + esc(capital(first.label()))
+                    + "</th><th>" + esc(capital(second.label())) + "</th>"
                     + "<th>Detail</th><th>Open dead letters</th><th>Acknowledged</th></tr>\n");
             // the links of the whole run in one query; a run's links are few beside its records
             Map<Long, List<Long>> deadLetters = runs.deadLetters(r.id(), 0, Long.MAX_VALUE);
@@ -125,9 +134,12 @@ final class ReconciliationReport {
     /** The header line, then one line per difference with its records flattened into the last field. */
     void csv(Reconciliation.Summary s, Writer out) throws IOException {
         ReconciliationRuns.Run r = s.run();
+        // the amounts and counts are named after the comparison's first two sides: billing_amount, erp_amount, ...
+        String a = first.id().toLowerCase(java.util.Locale.ROOT);
+        String b = second.id().toLowerCase(java.util.Locale.ROOT);
         out.write("run,legal_entity,period_from,period_to,difference,kind,side,document,erp_document,currency,"
-                + "billing_amount,erp_amount,billing_count,erp_count,detail,records,dead_letters,acknowledged_by,"
-                + "acknowledged_at,acknowledged_reason\r\n");
+                + a + "_amount," + b + "_amount," + a + "_count," + b + "_count,detail,records,dead_letters,"
+                + "acknowledged_by,acknowledged_at,acknowledged_reason\r\n");
         Map<Long, List<Long>> deadLetters = runs.deadLetters(r.id(), 0, Long.MAX_VALUE);
         try {
             runs.eachDifference(r.id(), d -> {
@@ -174,6 +186,10 @@ final class ReconciliationReport {
     private static ReconciliationRuns.Total total(List<ReconciliationRuns.Total> totals, String side, String currency) {
         return totals.stream().filter(t -> t.side().equals(side) && java.util.Objects.equals(t.currency(), currency))
                 .findFirst().orElse(new ReconciliationRuns.Total(side, currency, 0, 0));
+    }
+
+    private static String capital(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 
     private static void row(Writer out, String name, String value) throws IOException {

@@ -40,6 +40,7 @@ import io.interchange.reliability.RoutePolicies;
 import io.interchange.routes.BillingEventStreamRoute;
 import io.interchange.routes.ReconciliationRoute;
 import io.interchange.reconciliation.DeadLetterDocuments;
+import io.interchange.reconciliation.BillingErpComparison;
 import io.interchange.reconciliation.Reconciliation;
 import io.interchange.management.ReconciliationOperations;
 import io.interchange.routes.BillingWebhookRoute;
@@ -308,13 +309,10 @@ public final class InterchangeRuntime implements AutoCloseable {
                         instanceId()));
                 LOG.info("Loyalty transactions of {} are filed daily", String.join(", ", loyaltyFiledDaily));
             }
-            reconciliation = new Reconciliation(config, store.reconciliationRuns(), store.confirmations(), entities,
-                    stripeApi, translator, erpAccess, clock);
-            boolean daily = config.getBoolean(Settings.RECONCILIATION_DAILY);
-            if (daily) bindClusterService();
-            main.configure().addRoutesBuilder(new ReconciliationRoute(reconciliation,
-                    config.get(Settings.RECONCILIATION_TOPIC), daily,
-                    config.getDuration(Settings.RECONCILIATION_CHECK).toMillis(), instanceId()));
+            comparisons.add(new BillingErpComparison(config, store.reconciliationRuns(), store.confirmations(),
+                    stripeApi, translator, erpAccess));
+            // the loyalty platform's transactions are posted here too when its webhooks are taken
+            if (flows.contains(FLOW_LOYALTY)) comparisons.add(loyaltyComparison(mappings, source, entities, erpAccess));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
             bindSalesforce(FLOW_SALESFORCE);
@@ -333,6 +331,16 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LOYALTY_CRM)) loyaltyCrm(mappings, policies);
         if (flows.contains(FLOW_CONSENT)) consent(policies);
         if (flows.contains(FLOW_ARCHIVE)) archive();
+        if (!comparisons.isEmpty()) {
+            // one reconciliation for every comparison the flows of this instance can make: one daily job, one JMX bean
+            reconciliation = new Reconciliation(config, store.reconciliationRuns(), entities, clock);
+            comparisons.forEach(reconciliation::register);
+            boolean daily = config.getBoolean(Settings.RECONCILIATION_DAILY);
+            if (daily) bindClusterService();
+            main.configure().addRoutesBuilder(new ReconciliationRoute(reconciliation,
+                    config.get(Settings.RECONCILIATION_TOPIC), daily,
+                    config.getDuration(Settings.RECONCILIATION_CHECK).toMillis(), instanceId()));
+        }
         main.configure().addRoutesBuilder(new StoreMaintenanceRoute(store.idempotency(), store.echoLedger()));
         long camelFrom = System.nanoTime();
         try {
@@ -788,6 +796,26 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     private HubSpotCrm hubSpotCrm;
 
+    /**
+     * The points liability against the ERP ledger: the loyalty platform read through the same REST target as the
+     * customer sync and the earning flow (one route, one rate limit), its transactions valued as the webhook edge values
+     * them. Without the platform's keys it is registered all the same and says why it cannot run.
+     */
+    private io.interchange.reconciliation.LoyaltyErpComparison loyaltyComparison(MappingEngine mappings,
+                                                                                  MappingSource source,
+                                                                                  LegalEntityTable entities,
+                                                                                  ErpAccess erpAccess) {
+        RestClient client = LoyaltyMembers.from(config).client();
+        if (client.enabled()) {
+            restTarget(client);
+            String name = client.target().name();
+            client = restClients.stream().filter(c -> c.target().name().equals(name)).findFirst().orElseThrow();
+        }
+        return new io.interchange.reconciliation.LoyaltyErpComparison(config, store.reconciliationRuns(), erpAccess,
+                new LoyaltyPoints(client), new io.interchange.connectors.loyalty.LoyaltyValuation(mappings, source,
+                entities, store.customerFields(), config.get(Settings.LOYALTY_DEFAULT_ENTITY)), mappings);
+    }
+
     private void restTarget(RestClient client) {
         if (restClients.stream().anyMatch(c -> c.target().name().equals(client.target().name()))) return;
         restClients.add(client);
@@ -810,6 +838,11 @@ public final class InterchangeRuntime implements AutoCloseable {
     static final String FLOW_LOYALTY = "loyalty-webhook";
     private boolean clusterBound;
     private Reconciliation reconciliation;
+    /**
+     * The reconciliation comparisons the configured flows make ({@link io.interchange.reconciliation.Comparison}): a
+     * flow that reads the systems a comparison compares adds it while it is configured.
+     */
+    private final List<io.interchange.reconciliation.Comparison> comparisons = new ArrayList<>();
     static final String FLOW_LOYALTY_EARNING = "loyalty-earning";
     static final String FLOW_LOYALTY_CRM = "loyalty-crm";
     static final String FLOW_CONSENT = "consent";

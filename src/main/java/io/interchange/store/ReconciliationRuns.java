@@ -26,6 +26,13 @@ public class ReconciliationRuns {
     public static final String BILLING = "BILLING";
     public static final String ERP = "ERP";
     public static final String OURS = "OURS";
+    /** The loyalty platform's points transactions. */
+    public static final String LOYALTY = "LOYALTY";
+    /** The CRM's customers. */
+    public static final String CRM = "CRM";
+    /** Every side a record may have, as the lookups of a difference's records name them (so they use the key index). */
+    private static final String ALL_SIDES = "'" + BILLING + "', '" + ERP + "', '" + OURS + "', '" + LOYALTY + "', '"
+            + CRM + "'";
     /** Kind of an ERP document that is not a billing document (loyalty, disputes, reversals): confirmation check only. */
     public static final String OTHER = "OTHER";
 
@@ -41,7 +48,8 @@ public class ReconciliationRuns {
         CURRENCY_DIFFERENCE("currencies differ"),
         DUPLICATE("the same document more than once in one system"),
         CONFIRMATION_MISSING("posted on the ERP ledger, no confirmation recorded here"),
-        CONFIRMATION_WITHOUT_POSTING("confirmation recorded here, no posting on the ERP ledger");
+        CONFIRMATION_WITHOUT_POSTING("confirmation recorded here, no posting on the ERP ledger"),
+        MISSING_IN_LOYALTY("in the ERP ledger, not on the loyalty platform");
 
         private final String meaning;
 
@@ -319,14 +327,26 @@ public class ReconciliationRuns {
     }
 
     /**
-     * Billing against the ERP by billing document: both sides' records grouped by key in one pass, each side's count,
-     * sum, currencies and period membership taken apart by its side (a full outer join of the two sides' groups,
-     * written as one GROUP BY, which H2 and PostgreSQL both run).
+     * Two sides compared by key ({@link #compareByKey}): side {@code a} and side {@code b} as the store's records name
+     * them and as a difference's detail names them ({@code "billing"}, {@code "the ERP ledger"}), and the kind of a key
+     * found on the other side only. Amounts of side {@code a} are kept as a difference's first amount
+     * ({@code billing_amount_minor}), those of {@code b} as its second.
      */
-    private static final String BY_KEY = "SELECT match_key AS k, "
-            + side("BILLING", "b") + ", " + side("ERP", "e") + ", MIN(CASE WHEN side = 'ERP' THEN erp_document END) AS edoc "
-            + "FROM reconciliation_record WHERE run_id = ? AND side IN ('" + BILLING + "', '" + ERP + "') "
-            + "AND kind <> '" + OTHER + "' GROUP BY match_key";
+    public record Pair(String a, String aLabel, Kind missingInA, String b, String bLabel, Kind missingInB) {
+    }
+
+    /**
+     * Side {@code a} against side {@code b} by key: both sides' records grouped by key in one pass, each side's count,
+     * sum, currencies and period membership taken apart by its side (a full outer join of the two sides' groups,
+     * written as one GROUP BY, which H2 and PostgreSQL both run). Records of kind {@link #OTHER} are left out.
+     */
+    private static String byKey(Pair p) {
+        return "SELECT match_key AS k, " + side(p.a(), "b") + ", " + side(p.b(), "e")
+                + ", MIN(CASE WHEN side = '" + p.b() + "' THEN erp_document END) AS edoc "
+                + "FROM reconciliation_record WHERE run_id = ? AND side IN ('" + p.a() + "', '" + p.b() + "') "
+                + "AND kind <> '" + OTHER + "' GROUP BY match_key";
+    }
+
     /** The ERP ledger against our confirmations by ERP document, the same way. */
     private static final String BY_DOCUMENT = "SELECT erp_document AS d, "
             + "SUM(CASE WHEN side = 'ERP' THEN 1 ELSE 0 END) AS en, "
@@ -348,33 +368,35 @@ public class ReconciliationRuns {
     }
 
     /**
-     * Compares the run's sides in the database and records every difference: billing against the ERP ledger by billing
-     * document (counts, currency, amount to the minor unit), then the ERP ledger against our confirmations by ERP
-     * document. A key counts only where a record of it lies in the period itself (the margin read around the period
-     * only finds partners for records at its edges). Nothing is held in memory but a batch of differences.
+     * Compares two of the run's sides in the database by key and records every difference (counts, currency, amount
+     * to the minor unit); then, when asked, the ERP ledger against our confirmations by ERP document. A key counts only
+     * where a record of it lies in the period itself (the margin read around the period only finds partners for
+     * records at its edges). Nothing is held in memory but a batch of differences.
      */
-    public Outcome compare(long runId) {
+    public Outcome compareByKey(long runId, Pair pair, boolean confirmations) {
         java.util.EnumMap<Kind, Long> counts = new java.util.EnumMap<>(Kind.class);
         long[] matched = {0};
         try (Connection read = ds.getConnection(); DifferenceWriter out = new DifferenceWriter(runId, counts)) {
             // PostgreSQL streams a result set with a fetch size only inside a transaction
             read.setAutoCommit(false);
             try {
-                try (PreparedStatement ps = read.prepareStatement(BY_KEY)) {
+                try (PreparedStatement ps = read.prepareStatement(byKey(pair))) {
                     ps.setFetchSize(BATCH);
                     ps.setLong(1, runId);
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            if (billingDifference(rs, out)) continue;
+                            if (keyDifference(pair, rs, out)) continue;
                             matched[0]++;
                         }
                     }
                 }
-                try (PreparedStatement ps = read.prepareStatement(BY_DOCUMENT)) {
-                    ps.setFetchSize(BATCH);
-                    ps.setLong(1, runId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) confirmationDifference(rs, out);
+                if (confirmations) {
+                    try (PreparedStatement ps = read.prepareStatement(BY_DOCUMENT)) {
+                        ps.setFetchSize(BATCH);
+                        ps.setLong(1, runId);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            while (rs.next()) confirmationDifference(rs, out);
+                        }
                     }
                 }
             } finally {
@@ -385,6 +407,41 @@ public class ReconciliationRuns {
             throw new StoreException("Reconciliation comparison failed: " + e.getMessage(), e);
         }
         return new Outcome(matched[0], counts);
+    }
+
+    /**
+     * A writer of differences a comparison finds itself (one that compares otherwise than {@link #compareByKey}),
+     * in batches, counted per kind; close it to write the rest.
+     */
+    public Differences differences(long runId) {
+        return new Differences(new DifferenceWriter(runId, new java.util.EnumMap<>(Kind.class)));
+    }
+
+    /** Differences recorded by a comparison of its own, and their counts per kind. */
+    public static final class Differences implements AutoCloseable {
+        private final DifferenceWriter out;
+
+        private Differences(DifferenceWriter out) {
+            this.out = out;
+        }
+
+        /**
+         * One difference: {@code side} the system holding a duplicate (or null), {@code key} the match key its records
+         * have, the amounts of the first and second side with their counts.
+         */
+        public void add(Kind kind, String side, String key, String erpDocument, String currency, Long firstAmount,
+                        Long secondAmount, int firstCount, int secondCount, String detail) {
+            out.add(kind, side, key, erpDocument, currency, firstAmount, secondAmount, firstCount, secondCount, detail);
+        }
+
+        public java.util.Map<Kind, Long> counts() {
+            return out.counts;
+        }
+
+        @Override
+        public void close() {
+            out.close();
+        }
     }
 
     /** One page of the ERP documents of a run after {@code afterDocument} (null: from the first), in their order. */
@@ -398,52 +455,56 @@ public class ReconciliationRuns {
         }, rs -> rs.getString(1));
     }
 
-    /** Records the difference of a billing document between billing and the ERP, if any; true if there was one. */
-    private static boolean billingDifference(ResultSet rs, DifferenceWriter out) throws SQLException {
-        boolean billingInPeriod = rs.getInt("bi") == 1;
-        boolean erpInPeriod = rs.getInt("ei") == 1;
-        if (!billingInPeriod && !erpInPeriod) return true; // both only in the margin: another period's business
+    /** Records the difference of a key between the pair's two sides, if any; true if there was one. */
+    private static boolean keyDifference(Pair p, ResultSet rs, DifferenceWriter out) throws SQLException {
+        boolean aInPeriod = rs.getInt("bi") == 1;
+        boolean bInPeriod = rs.getInt("ei") == 1;
+        if (!aInPeriod && !bInPeriod) return true; // both only in the margin: another period's business
         String key = rs.getString("k");
-        int bn = rs.getInt("bn");
-        int en = rs.getInt("en");
+        int an = rs.getInt("bn");
+        int bn = rs.getInt("en");
         String doc = rs.getString("edoc");
-        Long ba = bn == 0 ? null : longOrNull(rs, "ba");
-        Long ea = en == 0 ? null : longOrNull(rs, "ea");
-        String bc = rs.getString("bc1");
-        String ec = rs.getString("ec1");
-        if (bn == 0) {
-            out.add(Kind.MISSING_IN_BILLING, null, key, doc, ec, null, ea, 0, en,
-                    "the ERP ledger holds " + en + " document(s) of it; billing has no such document in the period "
-                            + "or its margin");
+        Long aa = an == 0 ? null : longOrNull(rs, "ba");
+        Long ba = bn == 0 ? null : longOrNull(rs, "ea");
+        String ac = rs.getString("bc1");
+        String bc = rs.getString("ec1");
+        if (an == 0) {
+            out.add(p.missingInA(), null, key, doc, bc, null, ba, 0, bn, capital(p.bLabel()) + " holds " + bn
+                    + " record(s) of it; " + p.aLabel() + " has no such record in the period or its margin");
             return true;
         }
-        if (en == 0) {
-            out.add(Kind.MISSING_IN_ERP, null, key, null, bc, ba, null, bn, 0,
-                    "billing holds it; the ERP ledger has no document of it in the period or its margin");
+        if (bn == 0) {
+            out.add(p.missingInB(), null, key, null, ac, aa, null, an, 0, capital(p.aLabel()) + " holds it; "
+                    + p.bLabel() + " has no record of it in the period or its margin");
             return true;
         }
         boolean found = false;
+        if (an > 1) {
+            out.add(Kind.DUPLICATE, p.a(), key, doc, ac, aa, ba, an, bn, capital(p.aLabel()) + " holds " + an
+                    + " records of it");
+            found = true;
+        }
         if (bn > 1) {
-            out.add(Kind.DUPLICATE, BILLING, key, doc, bc, ba, ea, bn, en, "billing holds " + bn + " documents of it");
+            out.add(Kind.DUPLICATE, p.b(), key, doc, bc, aa, ba, an, bn, capital(p.bLabel()) + " holds " + bn
+                    + " records of it" + (ERP.equals(p.b()) ? ", posted " + bn + " times" : ""));
             found = true;
         }
-        if (en > 1) {
-            out.add(Kind.DUPLICATE, ERP, key, doc, ec, ba, ea, bn, en, "the ERP ledger holds " + en
-                    + " documents of it, posted " + en + " times");
-            found = true;
-        }
-        if (!Objects.equals(bc, rs.getString("bc2")) || !Objects.equals(ec, rs.getString("ec2")) || !Objects.equals(bc, ec)) {
-            out.add(Kind.CURRENCY_DIFFERENCE, null, key, doc, bc, ba, ea, bn, en,
-                    "billing in " + bc + ", the ERP ledger in " + ec);
+        if (!Objects.equals(ac, rs.getString("bc2")) || !Objects.equals(bc, rs.getString("ec2")) || !Objects.equals(ac, bc)) {
+            out.add(Kind.CURRENCY_DIFFERENCE, null, key, doc, ac, aa, ba, an, bn,
+                    p.aLabel() + " in " + ac + ", " + p.bLabel() + " in " + bc);
             return true;
         }
         if (found) return true; // the sums of a duplicate differ by its copies: the duplicate says it
-        if (!Objects.equals(ba, ea)) {
-            out.add(Kind.AMOUNT_DIFFERENCE, null, key, doc, bc, ba, ea, bn, en,
-                    "billing " + ba + ", the ERP ledger " + ea + " (minor units of " + bc + ")");
+        if (!Objects.equals(aa, ba)) {
+            out.add(Kind.AMOUNT_DIFFERENCE, null, key, doc, ac, aa, ba, an, bn,
+                    p.aLabel() + " " + aa + ", " + p.bLabel() + " " + ba + " (minor units of " + ac + ")");
             return true;
         }
         return false;
+    }
+
+    private static String capital(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 
     /** Records the difference of an ERP document between the ERP ledger and our confirmations, if any. */
@@ -584,7 +645,7 @@ public class ReconciliationRuns {
         // reconciliation_record (its key with the sides named, and its ERP document index), not one OR over the run
         String records = "SELECT d.id AS difference_id, r.match_key, r.record_id, r.correlation_id "
                 + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
-                + "AND r.side IN ('" + BILLING + "', '" + ERP + "', '" + OURS + "') AND r.match_key = d.match_key "
+                + "AND r.side IN (" + ALL_SIDES + ") AND r.match_key = d.match_key "
                 + "WHERE d.run_id = ? "
                 + "UNION ALL SELECT d.id, r.match_key, r.record_id, r.correlation_id "
                 + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
@@ -622,8 +683,8 @@ public class ReconciliationRuns {
      * one OR over the run without the side reads all the run's records, millions at scale, for each difference.
      */
     public List<Record> records(long runId, Difference d) {
-        return jdbc.query("SELECT * FROM reconciliation_record WHERE run_id = ? AND side IN ('" + BILLING + "', '" + ERP
-                + "', '" + OURS + "') AND match_key = ? UNION SELECT * FROM reconciliation_record WHERE run_id = ? "
+        return jdbc.query("SELECT * FROM reconciliation_record WHERE run_id = ? AND side IN (" + ALL_SIDES
+                + ") AND match_key = ? UNION SELECT * FROM reconciliation_record WHERE run_id = ? "
                 + "AND side IN ('" + ERP + "', '" + OURS + "') AND erp_document = ? ORDER BY side, seq", ps -> {
             ps.setLong(1, runId);
             ps.setString(2, d.key());
