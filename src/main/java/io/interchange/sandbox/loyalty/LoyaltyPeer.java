@@ -186,6 +186,18 @@ public final class LoyaltyPeer extends RestPeerSupport {
         return this;
     }
 
+    /**
+     * Stops sending the project's webhooks ({@code false}) or sends them again ({@code true}), as when Voucherify
+     * disables a webhook whose deliveries kept failing until someone enables it again: the transactions made
+     * meanwhile are never announced.
+     */
+    public LoyaltyPeer webhooksEnabled(boolean enabled) {
+        synchronized (lock) {
+            ledger.webhooks(enabled ? webhooks : null, appId);
+        }
+        return this;
+    }
+
     /** The webhook sender, or null while webhooks are off. */
     public LoyaltyWebhookSender webhooks() {
         return webhooks;
