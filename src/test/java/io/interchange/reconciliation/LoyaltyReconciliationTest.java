@@ -269,6 +269,28 @@ class LoyaltyReconciliationTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    @Order(3)
+    void theDailyJobRunsTheLoyaltyComparisonForEachEntitysLastClosedDayOnce() throws Exception {
+        Setup s = setup(Databases.Backend.H2);
+        Reconciliation reconciliation = s.kit.runtime.reconciliation();
+        assertThat(reconciliation.comparisons()).containsKey(LoyaltyErpComparison.NAME);
+        assertThat(reconciliation.comparisons().get(LoyaltyErpComparison.NAME).unavailable()).isNull();
+
+        List<Reconciliation.Summary> first = reconciliation.runClosedDays();
+        List<Reconciliation.Summary> second = reconciliation.runClosedDays();
+
+        // billing's comparison cannot run here (no billing API key); the loyalty comparison runs for every entity
+        // whose last closed day has no completed run (DE01's and FR01's yesterday ran above)
+        assertThat(first).isNotEmpty().allSatisfy(x -> {
+            assertThat(x.run().comparison()).isEqualTo(LoyaltyErpComparison.NAME);
+            assertThat(x.run().status()).isEqualTo(ReconciliationRuns.COMPLETED);
+            assertThat(x.run().to()).isEqualTo(x.run().from().plusDays(1));
+        });
+        assertThat(first).extracting(x -> x.run().legalEntity()).contains("GB01", "US01");
+        assertThat(second).as("a day with a completed run is not run again").isEmpty();
+    }
+
     // ----------------------------------------------------------------------------------------------- helpers
 
     static Reconciliation.Summary run(Setup s, String entity) {
