@@ -311,8 +311,6 @@ public final class InterchangeRuntime implements AutoCloseable {
             }
             comparisons.add(new BillingErpComparison(config, store.reconciliationRuns(), store.confirmations(),
                     stripeApi, translator, erpAccess));
-            // the loyalty platform's transactions are posted here too when its webhooks are taken
-            if (flows.contains(FLOW_LOYALTY)) comparisons.add(loyaltyComparison(mappings, source, entities, erpAccess));
         }
         if (flows.contains(FLOW_SALESFORCE)) {
             bindSalesforce(FLOW_SALESFORCE);
@@ -331,6 +329,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LOYALTY_CRM)) loyaltyCrm(mappings, policies);
         if (flows.contains(FLOW_CONSENT)) consent(policies);
         if (flows.contains(FLOW_ARCHIVE)) archive();
+        // the loyalty platform's transactions are posted by the ledger flow when its webhooks are taken; after the other
+        // flows, whose loyalty client (the customer sync's) it then shares
+        if (flows.contains(FLOW_LEDGER) && flows.contains(FLOW_LOYALTY)) {
+            comparisons.add(loyaltyComparison(mappings, source, entities, erpAccess));
+        }
         if (!comparisons.isEmpty()) {
             // one reconciliation for every comparison the flows of this instance can make: one daily job, one JMX bean
             reconciliation = new Reconciliation(config, store.reconciliationRuns(), entities, clock);
@@ -798,8 +801,9 @@ public final class InterchangeRuntime implements AutoCloseable {
 
     /**
      * The points liability against the ERP ledger: the loyalty platform read through the same REST target as the
-     * customer sync and the earning flow (one route, one rate limit), its transactions valued as the webhook edge values
-     * them. Without the platform's keys it is registered all the same and says why it cannot run.
+     * customer sync and the earning flow (one route, one rate limit; made after them, since the customer sync writes
+     * through the client it registered), its transactions valued as the webhook edge values them. Without the
+     * platform's keys it is registered all the same and says why it cannot run.
      */
     private io.interchange.reconciliation.LoyaltyErpComparison loyaltyComparison(MappingEngine mappings,
                                                                                   MappingSource source,
