@@ -42,7 +42,7 @@ public class ReconciliationRuns {
 
     /** The kinds of difference, in the order a report lists them. */
     public enum Kind {
-        MISSING_IN_ERP("in billing, not in the ERP ledger"),
+        MISSING_IN_ERP("in the system compared (billing, the loyalty platform), not in the ERP ledger"),
         MISSING_IN_BILLING("in the ERP ledger, not in billing"),
         AMOUNT_DIFFERENCE("amounts differ"),
         CURRENCY_DIFFERENCE("currencies differ"),
