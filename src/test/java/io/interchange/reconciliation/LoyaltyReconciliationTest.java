@@ -263,6 +263,10 @@ class LoyaltyReconciliationTest {
 
             // the clean day's other transactions, in the same period, are matched, not reported
             assertThat(summary.run().matched()).as(summary.text()).isEqualTo(3);
+            java.io.StringWriter html = new java.io.StringWriter();
+            s.kit.runtime.reconciliation().html(summary.runId(), html);
+            assertThat(html.toString()).contains("loyalty platform", "ERP ledger", "MISSING_IN_LOYALTY",
+                    "in the ERP ledger, not on the loyalty platform", "LOYALTY|" + entity[3], "EUR liability: ");
             assertThat(summary.differences()).containsEntry(Kind.MISSING_IN_ERP, 1L)
                     .containsEntry(Kind.MISSING_IN_LOYALTY, 1L).containsEntry(Kind.AMOUNT_DIFFERENCE, 1L)
                     .containsEntry(Kind.DUPLICATE, 1L);
