@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
 @ManagedResource(description = "Reconciliation: run a comparison (billing against the ERP ledger and our confirmations, "
         + "and the others comparisons() lists) for a legal entity and period, and read the runs' summaries, differences "
         + "and reports")
-public class ReconciliationOperations {
+public class ReconciliationOperations implements AutoCloseable {
 
     public static final String OBJECT_NAME = "io.interchange:type=Reconciliation";
     private static final Logger LOG = LoggerFactory.getLogger(ReconciliationOperations.class);
@@ -125,6 +125,17 @@ public class ReconciliationOperations {
         });
         return "started run id " + begun.runId() + ": RUNNING; follow it with report(" + begun.runId()
                 + ") or runs(5)";
+    }
+
+    /**
+     * Stops the background runs with the runtime: a run under way is interrupted, fails and is recorded FAILED with the
+     * reason (rather than cut off without a word when the JVM exits); those waiting their turn are not begun.
+     */
+    @Override
+    public void close() {
+        List<Runnable> waiting = background.shutdownNow();
+        if (!waiting.isEmpty()) LOG.warn("{} background reconciliation run(s) waiting their turn not carried out: the "
+                + "runtime stops; they stay RUNNING until marked cut off", waiting.size());
     }
 
     /** A run's outcome in the audit trail, with who asked for it. */
@@ -230,7 +241,8 @@ public class ReconciliationOperations {
         if (recent.isEmpty()) return "no reconciliation runs";
         return recent.stream().map(r -> "#" + r.id() + " " + r.comparison() + " " + r.legalEntity() + " " + r.from()
                 + " to " + r.to() + " " + r.status() + " matched " + r.matched() + " differences " + r.differences()
-                + " started " + r.startedAt()).collect(Collectors.joining("\n"));
+                + " started " + r.startedAt() + (ReconciliationRuns.RUNNING.equals(r.status()) && r.instanceId() != null
+                ? " on " + r.instanceId() + ", last heartbeat " + r.heartbeatAt() : "")).collect(Collectors.joining("\n"));
     }
 
     @ManagedOperation(description = "A run's report as a self-contained HTML page")

@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * is written as an HTML page and a CSV file, published as a canonical {@code reconciliation.completed} event and
  * counted in metrics; the daily job reconciles each entity's last closed day in every comparison that can run.
  */
-public final class Reconciliation {
+public final class Reconciliation implements AutoCloseable {
 
     /** The comparison {@link #run(String, LocalDate, LocalDate)} and {@link #begin(String, LocalDate, LocalDate)} mean. */
     public static final String COMPARISON = BillingErpComparison.NAME;
@@ -118,6 +118,23 @@ public final class Reconciliation {
     private volatile ProducerTemplate template;
     private volatile MeterRegistry meters;
     private volatile String publishUri;
+    private volatile String instance;
+    private volatile java.util.concurrent.ScheduledFuture<?> gaugeRefresh;
+
+    /** How often a run in progress says so in the store ({@link ReconciliationRuns#beat}). */
+    static final Duration HEARTBEAT = Duration.ofSeconds(30);
+    /**
+     * A run RUNNING without a heartbeat this long was cut off (its instance stopped or died): marked FAILED when a run
+     * begins or the runtime starts. Twenty heartbeats: a long pause of the store or the JVM is not a death.
+     */
+    static final Duration STALE_AFTER = HEARTBEAT.multipliedBy(20);
+    /** Beats for the runs in progress in this JVM: one daemon thread, idle between beats. */
+    private static final java.util.concurrent.ScheduledExecutorService HEARTBEATS =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "reconciliation-heartbeat");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** A reconciliation with no comparison yet: {@link #register} each. */
     public Reconciliation(Config config, ReconciliationRuns runs, LegalEntityTable entities, Clock clock) {
@@ -165,9 +182,70 @@ public final class Reconciliation {
      * (or none), and publishes each finished run's event through {@code publishUri} (or nowhere, when null).
      */
     public void start(CamelContext context, MeterRegistry meters, String publishUri) {
+        start(context, meters, publishUri, null);
+    }
+
+    /**
+     * As {@link #start(CamelContext, MeterRegistry, String)}, on the named instance (kept with each run it carries
+     * out); marks FAILED the runs an instance was cut off from (no heartbeat for {@link #STALE_AFTER}).
+     */
+    public void start(CamelContext context, MeterRegistry meters, String publishUri, String instance) {
         this.template = context.createProducerTemplate();
         this.meters = meters;
         this.publishUri = publishUri;
+        this.instance = instance;
+        abandonStale();
+        if (meters != null) {
+            // every instance shows the newest run's differences, whichever instance made it (the daily job runs on one)
+            gaugeRefresh = HEARTBEATS.scheduleWithFixedDelay(this::refreshDifferences, 0, HEARTBEAT.toMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Sets the differences gauges from the newest completed run of each comparison and entity in the store. */
+    void refreshDifferences() {
+        MeterRegistry registry = meters;
+        if (registry == null) return;
+        try {
+            Map<String, Map<Kind, Long>> latest = new LinkedHashMap<>();
+            for (ReconciliationRuns.LatestCount c : runs.latestDifferenceCounts()) {
+                Map<Kind, Long> counts = latest.computeIfAbsent(c.comparison() + "|" + c.legalEntity(),
+                        k -> new EnumMap<>(Kind.class));
+                if (c.kind() != null) counts.put(c.kind(), c.count());
+            }
+            latest.forEach((key, counts) -> {
+                String[] parts = key.split("\\|", 2);
+                Comparison comparison = comparisons.get(parts[0]);
+                if (comparison == null) return; // a comparison this instance does not make
+                for (Kind kind : comparison.kinds()) {
+                    gauge(registry, parts[0], parts[1], kind).set(counts.getOrDefault(kind, 0L));
+                }
+            });
+        } catch (RuntimeException e) {
+            // the gauges keep their last values; the store's health check says why it cannot be read
+            LOG.debug("Reconciliation differences not read for the metrics: {}", e.getMessage());
+        }
+    }
+
+    /** Stops refreshing the metrics. */
+    @Override
+    public void close() {
+        java.util.concurrent.ScheduledFuture<?> refresh = gaugeRefresh;
+        if (refresh != null) refresh.cancel(false);
+    }
+
+    /** Marks FAILED the runs whose instance stopped carrying them out, saying so in the log. */
+    private void abandonStale() {
+        try {
+            List<Long> cut = runs.abandonStale(clock.instant().minus(STALE_AFTER));
+            if (!cut.isEmpty()) {
+                LOG.warn("Reconciliation run(s) {} marked FAILED: RUNNING without a heartbeat for {}, their instance "
+                        + "stopped or died while carrying them out; run them again", cut, STALE_AFTER);
+            }
+        } catch (RuntimeException e) {
+            // the runs stay RUNNING until the next look; nothing else depends on them
+            LOG.warn("Reconciliation: runs cut off by a stopped instance not looked for: {}", e.getMessage());
+        }
     }
 
     /** Where run reports are written. */
@@ -213,7 +291,8 @@ public final class Reconciliation {
         if (template == null) throw new IllegalStateException("reconciliation not started");
         int deleted = runs.deleteBefore(clock.instant().minus(retention));
         if (deleted > 0) LOG.info("Reconciliation: {} run(s) older than {} deleted", deleted, retention);
-        long runId = runs.start(c.name(), legalEntity, from, to);
+        abandonStale();
+        long runId = runs.start(c.name(), legalEntity, from, to, instance);
         LOG.info("Reconciliation run #{} of {} for {} from {} to {} (exclusive) started", runId, c.name(), legalEntity,
                 from, to);
         return new Begun(runId, c.name(), entity, from, to);
@@ -235,6 +314,23 @@ public final class Reconciliation {
         Comparison comparison = comparison(begun.comparison());
         String legalEntity = begun.entity().id();
         resetReadGauges(comparison.name());
+        java.util.concurrent.ScheduledFuture<?> beating = HEARTBEATS.scheduleAtFixedRate(() -> {
+            try {
+                runs.beat(runId);
+            } catch (RuntimeException e) {
+                // a beat missed is made up by the next; twenty missed in a row and the run counts as cut off
+                LOG.debug("Reconciliation run #{}: heartbeat not recorded: {}", runId, e.getMessage());
+            }
+        }, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            return carryOut(begun, comparison, legalEntity);
+        } finally {
+            beating.cancel(false);
+        }
+    }
+
+    private Summary carryOut(Begun begun, Comparison comparison, String legalEntity) {
+        long runId = begun.runId();
         Comparison.Counts read;
         try {
             read = comparison.read(reading(begun));
@@ -475,7 +571,8 @@ public final class Reconciliation {
         return gauges.computeIfAbsent("differences|" + comparison + "|" + entity + "|" + kind, k -> {
             AtomicLong value = new AtomicLong();
             Gauge.builder(DIFFERENCES_METRIC, value, AtomicLong::doubleValue)
-                    .description("Differences found by the last reconciliation run of the entity, per kind")
+                    .description("Differences found by the newest completed reconciliation run of the comparison and "
+                            + "entity, per kind (the store's, the same on every instance)")
                     .tags("comparison", comparison, "entity", entity, "kind", kind.name().toLowerCase(java.util.Locale.ROOT))
                     .register(registry);
             return value;

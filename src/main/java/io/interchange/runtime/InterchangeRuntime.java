@@ -375,9 +375,13 @@ public final class InterchangeRuntime implements AutoCloseable {
         context.getManagementStrategy().getManagementAgent()
                 .register(operations, new ObjectName(DeadLetterOperations.OBJECT_NAME));
         if (reconciliation != null) {
-            reconciliation.start(context, meters, ReconciliationRoute.PUBLISH);
-            context.getManagementStrategy().getManagementAgent().register(new ReconciliationOperations(reconciliation,
-                    store.reconciliationRuns(), store.audit()), new ObjectName(ReconciliationOperations.OBJECT_NAME));
+            reconciliation.start(context, meters, ReconciliationRoute.PUBLISH, instanceId());
+            resources.add(reconciliation);
+            ReconciliationOperations reconciliationOperations = new ReconciliationOperations(reconciliation,
+                    store.reconciliationRuns(), store.audit());
+            resources.add(reconciliationOperations);
+            context.getManagementStrategy().getManagementAgent().register(reconciliationOperations,
+                    new ObjectName(ReconciliationOperations.OBJECT_NAME));
         }
 
         if (jmxPort > 0) {

@@ -65,7 +65,8 @@ public class ReconciliationRuns {
     /** One run: what was compared, when, and what was found. */
     public record Run(long id, String comparison, String legalEntity, LocalDate from, LocalDate to, String status,
                       Instant startedAt, Instant finishedAt, long billingRecords, long erpRecords,
-                      long confirmationRecords, long unreadableRecords, long matched, long differences, String detail) {
+                      long confirmationRecords, long unreadableRecords, long matched, long differences, String detail,
+                      String instanceId, Instant heartbeatAt) {
     }
 
     /**
@@ -113,18 +114,63 @@ public class ReconciliationRuns {
         this.clock = clock;
     }
 
-    /** Starts a run; its id. */
-    public long start(String comparison, String legalEntity, LocalDate from, LocalDate to) {
+    /** Starts a run on an instance ({@code instanceId}, kept with it); its id. */
+    public long start(String comparison, String legalEntity, LocalDate from, LocalDate to, String instanceId) {
         return jdbc.insertReturningId("INSERT INTO reconciliation_run (comparison, legal_entity, period_from, period_to, "
                 + "status, started_at, billing_records, erp_records, confirmation_records, unreadable_records, matched, "
-                + "differences) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)", ps -> {
+                + "differences, instance_id, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, ?, ?)", ps -> {
             ps.setString(1, comparison);
             ps.setString(2, legalEntity);
             ps.setObject(3, from);
             ps.setObject(4, to);
             ps.setString(5, RUNNING);
             ps.setObject(6, Jdbc.ts(clock.instant()));
+            ps.setString(7, clip(instanceId, 200));
+            ps.setObject(8, Jdbc.ts(clock.instant()));
         });
+    }
+
+    /** Starts a run on an unnamed instance. */
+    public long start(String comparison, String legalEntity, LocalDate from, LocalDate to) {
+        return start(comparison, legalEntity, from, to, null);
+    }
+
+    /** Says a run is still being carried out: its heartbeat, now. */
+    public void beat(long runId) {
+        jdbc.update("UPDATE reconciliation_run SET heartbeat_at = ? WHERE id = ? AND status = ?", ps -> {
+            ps.setObject(1, Jdbc.ts(clock.instant()));
+            ps.setLong(2, runId);
+            ps.setString(3, RUNNING);
+        });
+    }
+
+    /**
+     * Marks FAILED every run still RUNNING whose heartbeat (or, for a run of a version before heartbeats, its start) is
+     * before {@code before}: its instance stopped or died while carrying it out. The detail names the instance and its
+     * last heartbeat. The runs so marked, by id.
+     */
+    public List<Long> abandonStale(Instant before) {
+        List<Long> stale = jdbc.query("SELECT id FROM reconciliation_run WHERE status = ? "
+                + "AND COALESCE(heartbeat_at, started_at) < ?", ps -> {
+            ps.setString(1, RUNNING);
+            ps.setObject(2, Jdbc.ts(before));
+        }, rs -> rs.getLong(1));
+        List<Long> marked = new ArrayList<>();
+        for (long id : stale) {
+            // one conditional update per run: a run that beat or finished meanwhile is left as it is
+            int updated = jdbc.update("UPDATE reconciliation_run SET status = ?, finished_at = ?, detail = "
+                    + "'cut off: instance ' || COALESCE(instance_id, '(not recorded)') || ' stopped carrying it out; "
+                    + "last heartbeat ' || CAST(COALESCE(heartbeat_at, started_at) AS VARCHAR(40)) || '; run it again' "
+                    + "WHERE id = ? AND status = ? AND COALESCE(heartbeat_at, started_at) < ?", ps -> {
+                ps.setString(1, FAILED);
+                ps.setObject(2, Jdbc.ts(clock.instant()));
+                ps.setLong(3, id);
+                ps.setString(4, RUNNING);
+                ps.setObject(5, Jdbc.ts(before));
+            });
+            if (updated == 1) marked.add(id);
+        }
+        return marked;
     }
 
     /** Ends a run with its counts ({@link #COMPLETED}) or its failure ({@link #FAILED}, {@code detail} the reason). */
@@ -160,6 +206,23 @@ public class ReconciliationRuns {
             ps.setObject(4, to);
             ps.setString(5, COMPLETED);
         }, rs -> rs.getLong(1)).isEmpty();
+    }
+
+    /** The differences of the newest completed run of a comparison and entity, per kind (kind null: a clean run). */
+    public record LatestCount(String comparison, String legalEntity, long runId, Kind kind, long count) {
+    }
+
+    /**
+     * For each comparison and entity, the newest completed run's differences per kind, in one query: what the
+     * differences gauge shows on every instance, whichever ran it.
+     */
+    public List<LatestCount> latestDifferenceCounts() {
+        return jdbc.query("SELECT r.comparison, r.legal_entity, r.id, d.kind, COUNT(d.id) AS n FROM reconciliation_run r "
+                + "LEFT JOIN reconciliation_difference d ON d.run_id = r.id WHERE r.id IN (SELECT MAX(id) FROM "
+                + "reconciliation_run WHERE status = ? GROUP BY comparison, legal_entity) "
+                + "GROUP BY r.comparison, r.legal_entity, r.id, d.kind", ps -> ps.setString(1, COMPLETED),
+                rs -> new LatestCount(rs.getString(1), rs.getString(2), rs.getLong(3),
+                        rs.getString(4) == null ? null : Kind.valueOf(rs.getString(4)), rs.getLong(5)));
     }
 
     /** The newest runs first, at most {@code limit}. */
@@ -701,7 +764,8 @@ public class ReconciliationRuns {
                 rs.getObject("period_from", LocalDate.class), rs.getObject("period_to", LocalDate.class),
                 rs.getString("status"), Jdbc.instant(rs, "started_at"), Jdbc.instant(rs, "finished_at"),
                 rs.getLong("billing_records"), rs.getLong("erp_records"), rs.getLong("confirmation_records"),
-                rs.getLong("unreadable_records"), rs.getLong("matched"), rs.getLong("differences"), rs.getString("detail"));
+                rs.getLong("unreadable_records"), rs.getLong("matched"), rs.getLong("differences"), rs.getString("detail"),
+                rs.getString("instance_id"), Jdbc.instant(rs, "heartbeat_at"));
     }
 
     private static Difference difference(ResultSet rs) throws SQLException {

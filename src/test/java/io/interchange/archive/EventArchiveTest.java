@@ -1,5 +1,6 @@
 package io.interchange.archive;
 
+import io.interchange.testkit.TempDirs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.interchange.routes.EventArchiveRoute;
@@ -83,7 +84,7 @@ class EventArchiveTest {
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("archive-test");
+        dir = TempDirs.untilExit("archive-test");
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(BILLING, 2, (short) 1), new NewTopic(LEDGER, 2, (short) 1)))

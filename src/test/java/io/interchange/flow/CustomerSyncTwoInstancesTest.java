@@ -1,5 +1,6 @@
 package io.interchange.flow;
 
+import io.interchange.testkit.TempDirs;
 import io.interchange.testkit.Ports;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -22,7 +23,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -77,7 +77,7 @@ class CustomerSyncTwoInstancesTest {
                 "interchange.http.port", String.valueOf(secondHttpPort),
                 "interchange.management.port", String.valueOf(Ports.free()),
                 "interchange.jmx.port", String.valueOf(Ports.free()),
-                "interchange.data-dir", Files.createTempDirectory("interchange-second").toString())));
+                "interchange.data-dir", TempDirs.untilExit("interchange-second").toString())));
         peers.confirmTo(kit);
     }
 

@@ -1,5 +1,6 @@
 package io.interchange.management;
 
+import io.interchange.testkit.TempDirs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,7 +32,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -404,7 +404,7 @@ class DeadLetterConsoleOverJmxTest {
 
     @Test
     void aPrivilegedUserThatCouldNeverSignInStopsStartUpNamingTheKeys() throws Exception {
-        Map<String, String> base = Map.of("interchange.data-dir", Files.createTempDirectory("refused").toString(),
+        Map<String, String> base = Map.of("interchange.data-dir", TempDirs.untilExit("refused").toString(),
                 "interchange.jmx.port", String.valueOf(Ports.free()),
                 "interchange.kafka.bootstrap-servers", "127.0.0.1:1",
                 "interchange.jmx.privileged-user", "auditor");

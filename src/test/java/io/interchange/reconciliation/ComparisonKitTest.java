@@ -8,6 +8,7 @@ import io.interchange.store.ReconciliationRuns.Kind;
 import io.interchange.store.Store;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.TempDirs;
+import io.interchange.testkit.TestClock;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,6 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -148,6 +151,21 @@ class ComparisonKitTest {
             assertThat(store.reconciliationRuns().records(s.runId(), amount)).extracting(ReconciliationRuns.Record::recordId)
                     .containsExactlyInAnyOrder("LOYALTY:T2", "ERP:T2");
 
+            // another instance, which made no run, shows the newest run's differences in its metrics
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+            try (Reconciliation other = new Reconciliation(config, store.reconciliationRuns(),
+                    LegalEntityTable.load(MappingSource.bundled()), Clock.systemUTC())) {
+                other.register(new Lists(store.reconciliationRuns()));
+                other.start(camel, meters, null, "another-instance");
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(meters.find(Reconciliation.DIFFERENCES_METRIC).tags("comparison", "left-right",
+                                "entity", "DE01", "kind", "amount_difference").gauge()).isNotNull()
+                                .extracting(g -> g.value()).isEqualTo(1.0));
+                assertThat(meters.get(Reconciliation.DIFFERENCES_METRIC).tags("comparison", "left-right", "entity",
+                        "DE01", "kind", "duplicate").gauge().value()).isZero();
+            }
+
             StringWriter html = new StringWriter();
             reconciliation.html(s.runId(), html);
             assertThat(html.toString()).contains("left-right: the left system against the right ledger")
@@ -180,6 +198,50 @@ class ComparisonKitTest {
             ReconciliationRuns.Run failed = store.reconciliationRuns().recent(1).get(0);
             assertThat(failed.status()).isEqualTo(ReconciliationRuns.FAILED);
             assertThat(failed.detail()).isEqualTo("failed: the right ledger answered 503");
+        } finally {
+            TempDirs.delete(reports);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.interchange.testkit.Databases#backends")
+    void aRunWhoseInstanceStoppedIsMarkedFailedOnceItsHeartbeatIsLongPast(Databases.Backend backend) throws Exception {
+        Path reports = TempDirs.create("comparison-kit");
+        Config config = Databases.config(backend, Map.of("interchange.reconciliation.report-dir", reports.toString()));
+        TestClock clock = new TestClock(Instant.parse("2026-11-04T08:00:00Z"));
+        try (Store store = Store.open(config, clock); CamelContext camel = new DefaultCamelContext()) {
+            camel.start();
+            ReconciliationRuns runs = store.reconciliationRuns();
+            LocalDate day = LocalDate.of(2026, 11, 3);
+            // one instance died while carrying a run out; another's run is alive and beating
+            long dead = runs.start("left-right", "DE01", day, day.plusDays(1), "host-a-4711");
+            long alive = runs.start("left-right", "FR01", day, day.plusDays(1), "host-b-815");
+            clock.advance(Reconciliation.STALE_AFTER.minusSeconds(30));
+            runs.beat(alive);
+            clock.advance(Duration.ofMinutes(1));
+
+            Reconciliation reconciliation = new Reconciliation(config, runs,
+                    LegalEntityTable.load(MappingSource.bundled()), clock);
+            Lists lists = new Lists(runs);
+            reconciliation.register(lists);
+            reconciliation.start(camel, null, null, "host-c-99");
+
+            ReconciliationRuns.Run cut = runs.find(dead).orElseThrow();
+            assertThat(cut.status()).isEqualTo(ReconciliationRuns.FAILED);
+            assertThat(cut.detail()).startsWith("cut off: instance host-a-4711 stopped carrying it out; last heartbeat ")
+                    .endsWith("; run it again");
+            assertThat(cut.finishedAt()).isEqualTo(clock.instant());
+            assertThat(runs.find(alive).orElseThrow().status()).isEqualTo(ReconciliationRuns.RUNNING);
+
+            // a run carried out here is kept with this instance, and finishes as it would
+            Reconciliation.Summary s = reconciliation.run("left-right", "DE01", day, day.plusDays(1));
+            assertThat(s.run().instanceId()).isEqualTo("host-c-99");
+            assertThat(s.run().status()).isEqualTo(ReconciliationRuns.COMPLETED);
+            // the living run stops beating: once its heartbeat is long past, the next run begun marks it
+            clock.advance(Reconciliation.STALE_AFTER);
+            reconciliation.run("left-right", "GB01", day, day.plusDays(1));
+            assertThat(runs.find(alive).orElseThrow().status()).isEqualTo(ReconciliationRuns.FAILED);
+            assertThat(runs.find(s.runId()).orElseThrow().status()).isEqualTo(ReconciliationRuns.COMPLETED);
         } finally {
             TempDirs.delete(reports);
         }

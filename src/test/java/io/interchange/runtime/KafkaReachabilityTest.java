@@ -1,42 +1,20 @@
 package io.interchange.runtime;
 
+import io.interchange.testkit.TempDirs;
+import io.interchange.testkit.TestClock;
 import io.interchange.sandbox.EmbeddedKafka;
 import io.interchange.testkit.Ports;
 import io.interchange.testkit.RuntimeKit;
 import org.apache.camel.health.HealthCheck;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The Kafka check answers from the last background answer, bounded in time, and distrusts an answer grown stale. */
 class KafkaReachabilityTest {
-
-    /** Moves only when the test moves it. */
-    static final class ManualClock extends Clock {
-        volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-    }
 
     // a period of an hour: only the answer start() asks for counts, none from the background thread
     static final Duration PERIOD = Duration.ofHours(1);
@@ -45,7 +23,7 @@ class KafkaReachabilityTest {
     @Test
     void noBrokerIsDownWithinTheTimeoutAndSaysWhere() throws Exception {
         String nobody = "127.0.0.1:" + Ports.free();
-        try (KafkaReachability kafka = new KafkaReachability(nobody, PERIOD, TIMEOUT, new ManualClock())) {
+        try (KafkaReachability kafka = new KafkaReachability(nobody, PERIOD, TIMEOUT, new TestClock(Instant.parse("2026-01-01T00:00:00Z")))) {
             HealthCheck.Result before = kafka.call();
             assertThat(before.getState()).isEqualTo(HealthCheck.State.DOWN);
             assertThat(before.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("not asked yet"));
@@ -61,8 +39,8 @@ class KafkaReachabilityTest {
 
     @Test
     void aBrokerIsUpUntilItsAnswerGrowsStale() throws Exception {
-        ManualClock clock = new ManualClock();
-        try (EmbeddedKafka broker = EmbeddedKafka.start(Files.createTempDirectory("kafka-reachability"), 0);
+        TestClock clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
+        try (EmbeddedKafka broker = EmbeddedKafka.start(TempDirs.untilExit("kafka-reachability"), 0);
              KafkaReachability kafka = new KafkaReachability(broker.bootstrapServers(), PERIOD, TIMEOUT, clock)) {
             kafka.start();
             HealthCheck.Result up = kafka.call();
@@ -71,9 +49,9 @@ class KafkaReachabilityTest {
 
             // a probe reads the last answer and never asks Kafka itself: once that answer is older than maxAge, the
             // check says so (a probe that asked would have a fresh answer and stay UP)
-            clock.now = clock.now.plus(kafka.maxAge());
+            clock.advance(kafka.maxAge());
             assertThat(kafka.call().getState()).isEqualTo(HealthCheck.State.UP);
-            clock.now = clock.now.plusSeconds(1);
+            clock.advance(Duration.ofSeconds(1));
             HealthCheck.Result stale = kafka.call();
             assertThat(stale.getState()).isEqualTo(HealthCheck.State.DOWN);
             assertThat(stale.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("no answer for"));

@@ -1,5 +1,6 @@
 package io.interchange.security;
 
+import io.interchange.testkit.TempDirs;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -66,7 +67,7 @@ class OperatorInterfacesTlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("operator-tls");
+        dir = TempDirs.untilExit("operator-tls");
         keystore = dir.resolve("management.p12");
         keytool("-genkeypair", "-alias", "interchange", "-keyalg", "EC", "-groupname", "secp256r1",
                 "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", KEYSTORE_PASSWORD,

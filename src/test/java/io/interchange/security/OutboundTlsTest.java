@@ -1,5 +1,6 @@
 package io.interchange.security;
 
+import io.interchange.testkit.TempDirs;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.interchange.store.DeadLetter;
@@ -33,7 +34,7 @@ class OutboundTlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path dir = Files.createTempDirectory("tls");
+        Path dir = TempDirs.untilExit("tls");
         Path keystore = dir.resolve("self-signed.p12");
         Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-genkeypair", "-alias", "erp", "-keyalg", "RSA", "-keysize", "2048", "-storetype", "PKCS12",

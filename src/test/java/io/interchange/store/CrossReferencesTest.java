@@ -1,5 +1,6 @@
 package io.interchange.store;
 
+import io.interchange.testkit.TestClock;
 import io.interchange.config.Settings;
 import io.interchange.store.CrossReferences.Claim;
 import io.interchange.store.CrossReferences.Claimed;

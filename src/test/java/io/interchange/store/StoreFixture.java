@@ -1,5 +1,6 @@
 package io.interchange.store;
 
+import io.interchange.testkit.TestClock;
 import io.interchange.config.Settings;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.Databases.Backend;

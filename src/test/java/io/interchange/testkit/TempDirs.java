@@ -25,6 +25,31 @@ public final class TempDirs {
         }
     }
 
+    /** Directories deleted as the test JVM exits ({@link #untilExit}). */
+    private static final java.util.List<Path> AT_EXIT = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path dir : AT_EXIT) {
+                try {
+                    delete(dir);
+                } catch (UncheckedIOException e) {
+                    System.err.println("Temporary directory left behind: " + e.getMessage());
+                }
+            }
+        }, "temp-dirs-at-exit"));
+    }
+
+    /**
+     * A new empty directory deleted with all it holds as the test JVM exits: for a directory a broker, a database or a
+     * runtime holds for the whole test class (or longer), where no test can say when it is free to go.
+     */
+    public static Path untilExit(String prefix) {
+        Path dir = create(prefix);
+        AT_EXIT.add(dir);
+        return dir;
+    }
+
     /**
      * Deletes the directory and everything in it. A file or directory that vanishes meanwhile (one a broker or a
      * database deletes as it stops) counts as deleted, and a directory that is gone already is nothing to do. A file

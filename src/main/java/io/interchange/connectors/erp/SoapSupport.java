@@ -148,10 +148,37 @@ public final class SoapSupport {
         return text.isEmpty() ? null : text;
     }
 
+    /**
+     * Parsers ready for the next answer. Making a secure parser costs about as much as parsing a confirmation of a few
+     * kilobytes (the factory configures a new Xerces parser each time), and every posting parses one answer; a parser
+     * is used by one thread at a time, so each parse takes one from here and gives it back. A queue rather than a
+     * thread-local: callers may be virtual threads, which a thread-local would give a parser each.
+     */
+    private static final java.util.concurrent.ConcurrentLinkedQueue<DocumentBuilder> PARSERS =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Parsers kept at most: as many as answers are parsed at once, at most this. */
+    private static final int MAX_IDLE_PARSERS = 64;
+    private static final java.util.concurrent.atomic.AtomicInteger IDLE_PARSERS = new java.util.concurrent.atomic.AtomicInteger();
+
     static Document parse(byte[] body) throws Exception {
-        DocumentBuilder b = FACTORY.newDocumentBuilder();
+        DocumentBuilder b = PARSERS.poll();
+        if (b == null) {
+            b = FACTORY.newDocumentBuilder();
+        } else {
+            IDLE_PARSERS.decrementAndGet();
+        }
         b.setErrorHandler(SILENT); // the default handler prints every malformed answer to stderr before throwing
-        return b.parse(new ByteArrayInputStream(body));
+        try {
+            return b.parse(new ByteArrayInputStream(body));
+        } finally {
+            // reset() returns the parser to the state the secure factory made it in (its features stay)
+            b.reset();
+            if (IDLE_PARSERS.incrementAndGet() <= MAX_IDLE_PARSERS) {
+                PARSERS.offer(b);
+            } else {
+                IDLE_PARSERS.decrementAndGet();
+            }
+        }
     }
 
     /**

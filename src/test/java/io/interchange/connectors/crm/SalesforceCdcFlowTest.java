@@ -1,5 +1,6 @@
 package io.interchange.connectors.crm;
 
+import io.interchange.testkit.TempDirs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.interchange.config.Config;
@@ -27,7 +28,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +63,7 @@ class SalesforceCdcFlowTest {
 
     @BeforeAll
     static void kafka() throws Exception {
-        kafka = EmbeddedKafka.start(Files.createTempDirectory("sf-kafka"), 0);
+        kafka = EmbeddedKafka.start(TempDirs.untilExit("sf-kafka"), 0);
     }
 
     @AfterAll
@@ -84,7 +84,7 @@ class SalesforceCdcFlowTest {
 
     Config config(String bootstrapServers, Databases.Backend backend) throws Exception {
         topic = "interchange.customer.sf-" + UUID.randomUUID();
-        Path dir = Files.createTempDirectory("sf-runtime");
+        Path dir = TempDirs.untilExit("sf-runtime");
         Map<String, String> values = new HashMap<>();
         values.put("interchange.flows", "crm-salesforce");
         values.put("interchange.data-dir", dir.resolve("data").toString());
@@ -249,7 +249,7 @@ class SalesforceCdcFlowTest {
 
     @Test
     void aFailedEventIsDeliveredAgainAfterKafkaComesBack() throws Exception {
-        Path logs = Files.createTempDirectory("sf-kafka-outage");
+        Path logs = TempDirs.untilExit("sf-kafka-outage");
         EmbeddedKafka own = EmbeddedKafka.start(logs, 0);
         String bootstrap = own.bootstrapServers();
         int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));

@@ -165,9 +165,7 @@ class EdgeAnswersTest {
             stopped.set(true);
             for (Thread t : senders) t.join(Duration.ofSeconds(70).toMillis());
         } finally {
-            own.s4.close();
-            own.legacy.close();
-            own.kafka.close();
+            own.close(); // the runtime again (nothing more to stop), the peers, Kafka, and the kit's directory
         }
         Map<String, Integer> byAnswer = new TreeMap<>();
         answers.forEach(a -> byAnswer.merge(a, 1, Integer::sum));
