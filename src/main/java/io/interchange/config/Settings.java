@@ -292,6 +292,9 @@ public final class Settings {
                     + "midnight, a confirmation recorded just after). Only records within the period itself are reported.");
     public static final Setting RECONCILIATION_BILLING_PAGE = declare("interchange.reconciliation.billing-page-size",
             "100", false, "Objects per page of the billing platform's list APIs (Stripe's limit: 1 to 100).");
+    public static final Setting RECONCILIATION_LOYALTY_PAGE = declare("interchange.reconciliation.loyalty-page-size",
+            "100", false, "Transactions per page of the loyalty platform's list of the program's transactions "
+                    + "(Voucherify's limit: 1 to 100).");
     public static final Setting RECONCILIATION_ERP_PAGE = declare("interchange.reconciliation.erp-page-size", "1000",
             false, "Items (S/4HANA: document lines, $top) or journals (legacy ERP) per page of the ERP ledger's read.");
     public static final Setting RECONCILIATION_API_VERSION = declare("interchange.reconciliation.api-version", "", false,

@@ -100,11 +100,21 @@ final class LedgerDocuments {
 
     /** Collects consecutive lines of one document (pages may split a document) and hands on each document whole. */
     static final class Grouper {
-        private final Consumer<Document> each;
+        private final Consumer<List<LedgerItem>> each;
         private final List<LedgerItem> current = new ArrayList<>();
 
+        /** Each document as the billing document it comes from ({@link #classify}). */
         Grouper(Consumer<Document> each) {
-            this.each = each;
+            this.each = lines -> each.accept(classify(lines));
+        }
+
+        private Grouper(Consumer<List<LedgerItem>> lines, Void asLines) {
+            this.each = lines;
+        }
+
+        /** Each document as its lines, in the ledger's order (a copy the consumer may keep). */
+        static Grouper ofLines(Consumer<List<LedgerItem>> lines) {
+            return new Grouper(lines, (Void) null);
         }
 
         void add(LedgerItem item) {
@@ -114,7 +124,7 @@ final class LedgerDocuments {
 
         void finish() {
             if (current.isEmpty()) return;
-            each.accept(classify(current));
+            each.accept(List.copyOf(current));
             current.clear();
         }
     }

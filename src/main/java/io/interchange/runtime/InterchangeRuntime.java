@@ -42,6 +42,7 @@ import io.interchange.routes.ReconciliationRoute;
 import io.interchange.reconciliation.DeadLetterDocuments;
 import io.interchange.reconciliation.BillingErpComparison;
 import io.interchange.reconciliation.CustomersComparison;
+import io.interchange.reconciliation.LoyaltyErpComparison;
 import io.interchange.reconciliation.Reconciliation;
 import io.interchange.management.ReconciliationOperations;
 import io.interchange.routes.BillingWebhookRoute;
@@ -87,6 +88,7 @@ import io.interchange.ledger.LoyaltyDailyFiling;
 import io.interchange.routes.LoyaltyFilingRoute;
 import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
 import io.interchange.connectors.loyalty.LoyaltyPoints;
+import io.interchange.connectors.loyalty.LoyaltyValuation;
 import io.interchange.loyalty.EarningRules;
 import io.interchange.loyalty.LoyaltyEarning;
 import io.interchange.mapping.IdentityRules;
@@ -330,6 +332,11 @@ public final class InterchangeRuntime implements AutoCloseable {
         if (flows.contains(FLOW_LOYALTY_CRM)) loyaltyCrm(mappings, policies);
         if (flows.contains(FLOW_CONSENT)) consent(policies);
         if (flows.contains(FLOW_ARCHIVE)) archive();
+        // the loyalty platform's transactions are posted by the ledger flow when its webhooks are taken; after the other
+        // flows, whose loyalty client (the customer sync's) it then shares
+        if (flows.contains(FLOW_LEDGER) && flows.contains(FLOW_LOYALTY)) {
+            comparisons.add(loyaltyComparison(mappings, source, entities, erpAccess));
+        }
         if (!comparisons.isEmpty()) {
             // one reconciliation for every comparison the flows of this instance can make: one daily job, one JMX bean
             reconciliation = new Reconciliation(config, store.reconciliationRuns(), entities, clock);
@@ -801,6 +808,25 @@ public final class InterchangeRuntime implements AutoCloseable {
     }
 
     private HubSpotCrm hubSpotCrm;
+
+    /**
+     * The points liability against the ERP ledger: the loyalty platform read through the same REST target as the
+     * customer sync and the earning flow (one route, one rate limit; made after them, since the customer sync writes
+     * through the client it registered), its transactions valued as the webhook edge values them. Without the
+     * platform's keys it is registered all the same and says why it cannot run.
+     */
+    private LoyaltyErpComparison loyaltyComparison(MappingEngine mappings, MappingSource source,
+                                                   LegalEntityTable entities, ErpAccess erpAccess) {
+        RestClient client = LoyaltyMembers.from(config).client();
+        if (client.enabled()) {
+            restTarget(client);
+            String name = client.target().name();
+            client = restClients.stream().filter(c -> c.target().name().equals(name)).findFirst().orElseThrow();
+        }
+        return new LoyaltyErpComparison(config, store.reconciliationRuns(), erpAccess,
+                new LoyaltyPoints(client), new LoyaltyValuation(mappings, source,
+                entities, store.customerFields(), config.get(Settings.LOYALTY_DEFAULT_ENTITY)), mappings);
+    }
 
     private void restTarget(RestClient client) {
         if (restClients.stream().anyMatch(c -> c.target().name().equals(client.target().name()))) return;

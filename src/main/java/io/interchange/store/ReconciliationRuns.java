@@ -42,8 +42,8 @@ public class ReconciliationRuns {
 
     /** The kinds of difference, in the order a report lists them. */
     public enum Kind {
-        MISSING_IN_ERP("held by the other side (billing; a customer's other systems), not by the ERP"),
-        MISSING_IN_BILLING("held by the other side (the ERP ledger; a customer's other systems), not by billing"),
+        MISSING_IN_ERP("in the system compared (billing, the loyalty platform; a customer's other systems), not in the ERP"),
+        MISSING_IN_BILLING("in the system compared (the ERP ledger; a customer's other systems), not in billing"),
         AMOUNT_DIFFERENCE("amounts differ"),
         CURRENCY_DIFFERENCE("currencies differ"),
         DUPLICATE("the same document more than once in one system"),
@@ -51,7 +51,8 @@ public class ReconciliationRuns {
         CONFIRMATION_WITHOUT_POSTING("confirmation recorded here, no posting on the ERP ledger"),
         UNLINKED("a customer record the cross-reference links to no global customer"),
         MISSING_IN_CRM("a global customer held by billing or the ERP, with no record in the CRM"),
-        DATA_DIFFERENCE("a synchronised field differs between systems (the owning system's value the reference)");
+        DATA_DIFFERENCE("a synchronised field differs between systems (the owning system's value the reference)"),
+        MISSING_IN_LOYALTY("in the ERP ledger, not on the loyalty platform");
 
         private final String meaning;
 

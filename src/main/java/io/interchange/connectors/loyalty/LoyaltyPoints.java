@@ -150,25 +150,74 @@ public final class LoyaltyPoints {
 
     /** One page of a member's transactions ({@code order} {@code -id}: newest first, or {@code id}). */
     public Page transactions(String memberId, int limit, String order, String startingAfterId) {
-        Map<String, String> query = new LinkedHashMap<>();
-        query.put("limit", String.valueOf(limit));
-        query.put("order", order);
-        if (startingAfterId != null) query.put("starting_after_id", startingAfterId);
-        String path = "/v1/loyalties/members/" + segment(memberId) + "/transactions";
-        JsonNode list = client.call(RestRequest.get(path).query(query)).json();
-        JsonNode data = list.path(list.path("data_ref").asText("data"));
-        if (!data.isArray()) throw new TransientFailure("Voucherify API GET " + path + " answered a list without data");
+        Listed listed = list("/v1/loyalties/members/" + segment(memberId) + "/transactions", limit, order,
+                startingAfterId);
         List<Transaction> out = new ArrayList<>();
-        for (JsonNode t : data) {
+        for (JsonNode t : listed.data()) {
             JsonNode balance = t.path("details").path("balance");
             out.add(new Transaction(t.path("id").asText(), t.hasNonNull("source_id") ? t.get("source_id").asText() : null,
                     t.path("type").asText(null), balance.path("points").asLong(0), balance.path("balance").asLong(0),
                     t.hasNonNull("reason") ? t.get("reason").asText() : null, instant(t.path("created_at").asText(null))));
         }
+        return new Page(out, listed.hasMore(), listed.moreStartingAfter());
+    }
+
+    /**
+     * One page of a whole loyalty program's transactions, every member's ({@code GET /v1/loyalties/{campaignId}/
+     * transactions}, Voucherify's List Loyalty Campaign Transactions: {@code limit} 1..100, {@code order} {@code id} or
+     * {@code -id}, {@code starting_after_id}), each as the platform gives it ({@code id}, {@code source_id},
+     * {@code voucher_id}, {@code campaign_id}, {@code source}, {@code reason}, {@code type}, {@code details},
+     * {@code related_transaction_id}, {@code created_at}; no holder: that is the card's, {@link #card}).
+     */
+    public Listed campaignTransactions(String campaignId, int limit, String order, String startingAfterId) {
+        return list("/v1/loyalties/" + segment(campaignId) + "/transactions", limit, order, startingAfterId);
+    }
+
+    /** A page of a Voucherify list: its objects as given, whether more follow, and the id to ask the next page after. */
+    public record Listed(List<JsonNode> data, boolean hasMore, String moreStartingAfter) {
+    }
+
+    /**
+     * Voucherify's transaction lists answer {@code {"object":"list","data_ref":"data","data":[...],"has_more":b,
+     * "more_starting_after":id}}; an answer without {@code more_starting_after} but with more goes on after the page's
+     * last id, which is what the cursor means.
+     */
+    private Listed list(String path, int limit, String order, String startingAfterId) {
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("limit", String.valueOf(limit));
+        query.put("order", order);
+        if (startingAfterId != null) query.put("starting_after_id", startingAfterId);
+        JsonNode list = client.call(RestRequest.get(path).query(query)).json();
+        JsonNode data = list.path(list.path("data_ref").asText("data"));
+        if (!data.isArray()) throw new TransientFailure("Voucherify API GET " + path + " answered a list without data");
+        List<JsonNode> out = new ArrayList<>();
+        data.forEach(out::add);
         boolean more = list.path("has_more").asBoolean(false);
         String next = list.hasNonNull("more_starting_after") ? list.get("more_starting_after").asText()
-                : more && !out.isEmpty() ? out.get(out.size() - 1).id() : null;
-        return new Page(out, more, next);
+                : more && !out.isEmpty() ? out.get(out.size() - 1).path("id").asText(null) : null;
+        return new Listed(out, more, next);
+    }
+
+    /**
+     * A loyalty card by its code or its {@code v_...} id ({@code GET /v1/vouchers/{code}}, which takes either) and
+     * its holder ({@code GET /v1/customers/{holder_id}}): the card's code and the holder as a loyalty webhook names it
+     * ({@code id}, {@code source_id}, the global customer id where the runtime linked it). Two requests.
+     */
+    public Card card(String voucherIdOrCode) {
+        String path = "/v1/vouchers/" + segment(voucherIdOrCode);
+        JsonNode voucher = client.call(RestRequest.get(path)).json();
+        String holderId = voucher.hasNonNull("holder_id") ? voucher.get("holder_id").asText() : null;
+        JsonNode holder = null;
+        if (holderId != null && !holderId.isBlank()) {
+            holder = client.call(RestRequest.get("/v1/customers/" + segment(holderId))).json();
+        }
+        return new Card(voucher.path("id").asText(voucherIdOrCode), voucher.path("code").asText(null),
+                voucher.path("campaign_id").asText(null), holderId,
+                holder != null && holder.hasNonNull("source_id") ? holder.get("source_id").asText() : null);
+    }
+
+    /** A card: its {@code v_...} id, code and program, and its holder's id and {@code source_id} (either may be null). */
+    public record Card(String voucherId, String code, String campaignId, String holderId, String holderSourceId) {
     }
 
     /** The card's points and balance now ({@code GET /v1/loyalties/members/{memberId}}). */
@@ -189,7 +238,8 @@ public final class LoyaltyPoints {
         return new Added(t.points(), t.balance(), t.id(), true);
     }
 
-    private static Instant instant(String s) {
+    /** A Voucherify time ({@code created_at}), or null when absent or not ISO-8601. */
+    public static Instant instant(String s) {
         if (s == null) return null;
         try {
             return Instant.parse(s);

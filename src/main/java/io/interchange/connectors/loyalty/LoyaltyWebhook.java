@@ -10,13 +10,11 @@ import io.interchange.connectors.webhook.SignatureVerifier;
 import io.interchange.connectors.webhook.WebhookJson;
 import io.interchange.connectors.webhook.WebhookSource;
 import io.interchange.mapping.CsvTable;
-import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingEngine;
 import io.interchange.mapping.MappingException;
 import io.interchange.mapping.MappingSource;
 import io.interchange.model.CanonicalType;
-import io.interchange.model.CustomerRef;
 import io.interchange.model.Envelope;
 import io.interchange.model.LoyaltyTierChange;
 import io.interchange.model.LoyaltyTransaction;
@@ -26,12 +24,10 @@ import io.interchange.store.DeadLetterStore;
 import io.interchange.store.IdempotencyStore;
 
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The loyalty platform's webhooks (Voucherify's, version v2024-01-01) as a source of the webhook edge:
@@ -66,19 +62,17 @@ public final class LoyaltyWebhook implements WebhookSource {
     public static final String EVENT_ROUTE_ID = "loyalty.event";
     public static final String PATH = "/webhooks/loyalty";
     public static final String SOURCE = "/loyalty/voucherify";
-    public static final String TRANSACTION_MAPPING = "loyalty/transaction";
+    public static final String TRANSACTION_MAPPING = LoyaltyValuation.TRANSACTION_MAPPING;
     public static final String TIER_MAPPING = "loyalty/tier-change";
     public static final String ACKNOWLEDGED_METRIC = "micrometer:counter:interchange.loyalty.events.acknowledged";
     /** The customer-master field that names a customer's legal entity. */
-    public static final String LEGAL_ENTITY_FIELD = "legalEntity";
+    public static final String LEGAL_ENTITY_FIELD = LoyaltyValuation.LEGAL_ENTITY_FIELD;
 
     private final VoucherifySignatureVerifier verifier;
     private final MappingEngine mappings;
-    private final LegalEntityTable entities;
-    private final PointValues pointValues;
+    private final LoyaltyValuation valuation;
     private final CustomerFields customers;
     private final ParkedEvents parkedEvents;
-    private final String defaultEntity;
     /** Where consent changes go (the consent topic), and what the runtime wrote (their echoes); null: not taken. */
     private String consentTopic;
     private io.interchange.store.EchoLedger echoes;
@@ -90,19 +84,12 @@ public final class LoyaltyWebhook implements WebhookSource {
                           IdempotencyStore idempotency, DeadLetterStore deadLetters) {
         this.verifier = verifier;
         this.mappings = mappings;
-        this.entities = entities;
-        this.pointValues = PointValues.load(source);
+        this.valuation = new LoyaltyValuation(mappings, source, entities, customers, defaultEntity);
         this.customers = customers;
-        this.defaultEntity = defaultEntity == null || defaultEntity.isBlank() ? null : defaultEntity.strip();
-        if (this.defaultEntity != null && entities.find(this.defaultEntity).isEmpty()) {
-            throw new IllegalArgumentException("interchange.loyalty.default-legal-entity: unknown legal entity '"
-                    + this.defaultEntity + "': not in mappings/legal-entities.csv");
-        }
         this.parkedEvents = new ParkedEvents(idempotency, deadLetters, EVENT_ROUTE_ID, "Loyalty event",
                 PermanentFailure.class);
         this.types = readTypes(source);
-        mappings.get(TRANSACTION_MAPPING); // fail at start-up on a missing mapping
-        mappings.get(TIER_MAPPING);
+        mappings.get(TIER_MAPPING); // fail at start-up on a missing mapping
     }
 
     /**
@@ -238,49 +225,16 @@ public final class LoyaltyWebhook implements WebhookSource {
     }
 
     private InboundEvent transaction(JsonNode webhook, String project, String type, String correlationId) {
-        JsonNode m = map(TRANSACTION_MAPPING, webhook);
-        String transactionId = m.path("transactionId").asText();
+        LoyaltyValuation.Valued valued = valuation.value(webhook);
+        LoyaltyTransaction t = valued.transaction();
+        String transactionId = t.transactionId();
         String key = ingestKey(project, transactionId);
-        String globalId = m.path("customer").path("globalId").asText(null);
-        if (globalId == null || globalId.isBlank()) {
-            throw new PermanentFailure("transaction " + transactionId + ": its holder (" + m.path("customer")
-                    .path("systemId").asText("unknown") + ") has no source_id, so it is no customer of the master "
-                    + "data: link the loyalty customer to a global customer id, then replay");
-        }
-        String entityId = customers.find(globalId, LEGAL_ENTITY_FIELD).map(CustomerFields.Recorded::value)
-                .filter(v -> !v.isBlank()).or(() -> Optional.ofNullable(defaultEntity))
-                .orElseThrow(() -> new PermanentFailure("transaction " + transactionId + ": customer " + globalId
-                        + " has no legal entity in the customer master yet (and interchange.loyalty.default-legal-entity "
-                        + "names none); replay once the CRM has set it"));
-        LegalEntity entity = entities.find(entityId).orElseThrow(() -> new PermanentFailure("transaction "
-                + transactionId + ": unknown legal entity '" + entityId + "' of customer " + globalId
-                + ": not in mappings/legal-entities.csv"));
-        PointValues.PointValue value = pointValues.of(entityId).orElseThrow(() -> new PermanentFailure("transaction "
-                + transactionId + ": legal entity " + entityId + " has no point value in mappings/loyalty/point-values.csv"));
-        if (!value.currency().equals(entity.currency())) {
-            throw new PermanentFailure("transaction " + transactionId + ": mappings/loyalty/point-values.csv values "
-                    + entityId + "'s points in " + value.currency() + ", its books are in " + entity.currency());
-        }
-        Instant occurredAt;
-        try {
-            occurredAt = Instant.parse(m.path("occurredAt").asText());
-        } catch (DateTimeParseException e) {
-            throw new PermanentFailure("transaction " + transactionId + ": created_at '"
-                    + WebhookJson.printable(m.path("occurredAt").asText()) + "' is not an ISO-8601 time");
-        }
-        long points = m.path("points").asLong();
-        LoyaltyTransaction t = new LoyaltyTransaction(transactionId, m.path("type").asText(),
-                m.path("movement").asText(), new CustomerRef(globalId, "loyalty", textOrNull(m.path("customer"), "systemId")),
-                textOrNull(m, "memberId"), textOrNull(m, "campaignId"), points,
-                m.hasNonNull("balance") ? m.get("balance").asLong() : null, textOrNull(m, "sourceId"),
-                textOrNull(m, "reason"), textOrNull(m, "relatedTransactionId"), textOrNull(m, "orderId"),
-                value.currency(), value.minorUnitsPerPoint().toPlainString(), value.valueMinor(points),
-                m.path("occurredAt").asText(), occurredAt.atZone(entity.timeZone()).toLocalDate().toString());
+        String globalId = t.customer().globalId();
         CanonicalType c = CanonicalType.LOYALTY_TRANSACTION;
         Envelope envelope = new Envelope(eventId(project, transactionId), SOURCE, c.ceType(), globalId, t.occurredAt(),
-                c.dataSchema(), correlationId, entityId);
-        return InboundEvent.publish(transactionId, key, type, envelope, json(t), "(" + t.type() + " " + points
-                + " points, " + t.amountMinor() + " " + t.currency() + " minor units, entity " + entityId + ")");
+                c.dataSchema(), correlationId, valued.legalEntity());
+        return InboundEvent.publish(transactionId, key, type, envelope, json(t), "(" + t.type() + " " + t.points()
+                + " points, " + t.amountMinor() + " " + t.currency() + " minor units, entity " + valued.legalEntity() + ")");
     }
 
     /**

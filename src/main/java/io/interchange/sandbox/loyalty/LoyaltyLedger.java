@@ -46,15 +46,20 @@ final class LoyaltyLedger {
     private final Function<ObjectNode, ObjectNode> campaign;
     private final BiFunction<ObjectNode, Long, ObjectNode> tier;
     private final Supplier<String> ids;
+    private final Supplier<Instant> clock;
     private final Errors errors;
     /** Transactions by card code, oldest first. */
     private final Map<String, List<ObjectNode>> byCard = new HashMap<>();
+    /** Every transaction, oldest first. */
+    private final List<ObjectNode> all = new ArrayList<>();
     private LoyaltyWebhookSender webhooks;
     private String appId;
     private long redemptions;
 
     LoyaltyLedger(Function<ObjectNode, ObjectNode> holder, Function<ObjectNode, ObjectNode> campaign,
-                  BiFunction<ObjectNode, Long, ObjectNode> tier, Supplier<String> ids, Errors errors) {
+                  BiFunction<ObjectNode, Long, ObjectNode> tier, Supplier<String> ids, Supplier<Instant> clock,
+                  Errors errors) {
+        this.clock = clock;
         this.holder = holder;
         this.campaign = campaign;
         this.tier = tier;
@@ -112,6 +117,25 @@ final class LoyaltyLedger {
      * {@code -id} (the default: newest first), {@code starting_after_id} the last id of the previous page.
      */
     Answer list(ObjectNode card, Map<String, String> query) {
+        return page(byCard.getOrDefault(card.path("code").asText(), List.of()), query);
+    }
+
+    /**
+     * {@code GET /v1/loyalties/{campaignId}/transactions} (List Loyalty Campaign Transactions): every transaction of
+     * the program's cards, paged as a card's are.
+     */
+    Answer listProgram(String campaignId, Map<String, String> query) {
+        List<ObjectNode> of = new ArrayList<>();
+        for (ObjectNode tx : all) if (campaignId.equals(tx.path("campaign_id").asText())) of.add(tx);
+        return page(of, query);
+    }
+
+    /**
+     * A page of transactions held oldest first: {@code limit} 1..100 (10), {@code order} {@code id} or {@code -id}
+     * (the default: newest first; ids grow with creation), {@code starting_after_id} the last id of the previous page
+     * (404 when no transaction has it); {@code has_more}, and {@code more_starting_after} when there is more.
+     */
+    private Answer page(List<ObjectNode> held, Map<String, String> query) {
         int limit;
         try {
             limit = Integer.parseInt(query.getOrDefault("limit", "10"));
@@ -125,7 +149,7 @@ final class LoyaltyLedger {
         if (!order.equals("id") && !order.equals("-id")) {
             return errors.error(400, "invalid_query_params", "Invalid query params", "order must be id or -id");
         }
-        List<ObjectNode> all = new ArrayList<>(byCard.getOrDefault(card.path("code").asText(), List.of()));
+        List<ObjectNode> all = new ArrayList<>(held);
         if (order.equals("-id")) Collections.reverse(all);
         int from = 0;
         String after = query.get("starting_after_id");
@@ -203,7 +227,7 @@ final class LoyaltyLedger {
         }
         long after = before + delta;
         loyalty.put("balance", after);
-        String now = Instant.now().toString();
+        String now = clock.get().toString();
         card.put("updated_at", now);
 
         ObjectNode tx = JSON.createObjectNode().put("id", ids.get());
@@ -221,6 +245,7 @@ final class LoyaltyLedger {
         tx.putNull("related_transaction_id");
         tx.put("created_at", now);
         byCard.computeIfAbsent(card.path("code").asText(), k -> new ArrayList<>()).add(tx);
+        all.add(tx);
 
         ObjectNode tierAfter = tier.apply(card, after);
         if (webhooks != null) {

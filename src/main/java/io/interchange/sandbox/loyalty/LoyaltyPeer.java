@@ -37,6 +37,11 @@ import java.util.regex.Pattern;
  * <li>{@code GET /v1/loyalties/members/{memberId}} and {@code /v1/loyalties/{campaignId}/members/{memberId}}: the card
  * by its code; {@code GET /v1/loyalties/members/{memberId}/tiers}: the program's tier whose points range holds the
  * card's balance, if any (the sandbox's programs qualify tiers by the balance);</li>
+ * <li>{@code GET /v1/vouchers/{code}}: a card by its code or its {@code v_...} id; {@code GET /v1/customers/{id}}: a
+ * customer by its id or {@code source_id};</li>
+ * <li>{@code GET /v1/loyalties/{campaignId}/transactions} (List Loyalty Campaign Transactions): every card's
+ * transactions in the program, paged as a member's are ({@code limit} 1..100, {@code order} {@code id} or {@code -id},
+ * {@code starting_after_id}; {@code has_more}, {@code more_starting_after});</li>
  * <li>the member's points ({@link LoyaltyLedger}): {@code POST .../members/{memberId}/balance},
  * {@code GET .../members/{memberId}/transactions}, {@code POST .../members/{memberId}/redemption}, each also under
  * {@code /v1/loyalties/{campaignId}/}; points the platform expires on its own through {@link #expire}; and, once
@@ -57,6 +62,9 @@ public final class LoyaltyPeer extends RestPeerSupport {
     private static final Pattern MEMBER_TRANSACTIONS =
             Pattern.compile("/v1/loyalties/(?:([^/]+)/)?members/([^/]+)/transactions");
     private static final Pattern MEMBER_REDEMPTION = Pattern.compile("/v1/loyalties/(?:([^/]+)/)?members/([^/]+)/redemption");
+    private static final Pattern PROGRAM_TRANSACTIONS = Pattern.compile("/v1/loyalties/([^/]+)/transactions");
+    private static final Pattern VOUCHER = Pattern.compile("/v1/vouchers/([^/]+)");
+    private static final Pattern CUSTOMER = Pattern.compile("/v1/customers/([^/]+)");
     private static final String CODE_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
     private record Program(String id, String name, List<ObjectNode> tiers, String createdAt) {
@@ -72,7 +80,9 @@ public final class LoyaltyPeer extends RestPeerSupport {
     private final Map<String, ObjectNode> cards = new LinkedHashMap<>();
     private final Map<String, Program> programs = new LinkedHashMap<>();
     private final LoyaltyLedger ledger = new LoyaltyLedger(this::holderOf, this::campaignOf, this::tierOf,
-            this::transactionId, this::error);
+            this::transactionId, this::now, this::error);
+    /** The time transactions are made at: the system's, unless a test sets another. */
+    private volatile java.time.Clock clock = java.time.Clock.systemUTC();
     private volatile LoyaltyWebhookSender webhooks;
     /** Transactions made so far, for their ids. */
     private long transactions;
@@ -89,6 +99,20 @@ public final class LoyaltyPeer extends RestPeerSupport {
     public LoyaltyPeer start() {
         super.start();
         return this;
+    }
+
+    /**
+     * The clock the platform stamps transactions with ({@code created_at}), e.g. a fixed day's for a test of a
+     * closed period. Their ids still grow with every transaction, so that ordering by id is ordering by creation: a
+     * test moves the clock forward only, as time goes.
+     */
+    public LoyaltyPeer clock(java.time.Clock clock) {
+        this.clock = clock;
+        return this;
+    }
+
+    private Instant now() {
+        return clock.instant();
     }
 
     /** A loyalty program (campaign) customers may join. */
@@ -158,6 +182,18 @@ public final class LoyaltyPeer extends RestPeerSupport {
             if (webhooks != null) webhooks.close();
             webhooks = new LoyaltyWebhookSender(target, secret, "proj_" + token(8), "wh_" + token(24), retryUnit);
             ledger.webhooks(webhooks, appId);
+        }
+        return this;
+    }
+
+    /**
+     * Stops sending the project's webhooks ({@code false}) or sends them again ({@code true}), as when Voucherify
+     * disables a webhook whose deliveries kept failing until someone enables it again: the transactions made
+     * meanwhile are never announced.
+     */
+    public LoyaltyPeer webhooksEnabled(boolean enabled) {
+        synchronized (lock) {
+            ledger.webhooks(enabled ? webhooks : null, appId);
         }
         return this;
     }
@@ -234,6 +270,25 @@ public final class LoyaltyPeer extends RestPeerSupport {
         synchronized (lock) {
             if ("/v1/customers".equals(path)) {
                 return "POST".equals(method) ? upsertCustomer(request) : notAllowed(request);
+            }
+            if ((m = CUSTOMER.matcher(path)).matches()) {
+                if (!"GET".equals(method)) return notAllowed(request);
+                String id = decode(m.group(1));
+                ObjectNode customer = customers.containsKey(id) ? customers.get(id) : bySourceId(id);
+                return customer == null ? error(404, "not_found", "Resource not found", "Cannot find customer with id "
+                        + id) : Answer.json(200, customer.deepCopy());
+            }
+            if ((m = VOUCHER.matcher(path)).matches()) {
+                if (!"GET".equals(method)) return notAllowed(request);
+                ObjectNode card = byCodeOrId(decode(m.group(1)));
+                return card == null ? voucherNotFound(decode(m.group(1))) : Answer.json(200, card.deepCopy());
+            }
+            if ((m = PROGRAM_TRANSACTIONS.matcher(path)).matches()) {
+                if (!"GET".equals(method)) return notAllowed(request);
+                Program program = programs.get(decode(m.group(1)));
+                if (program == null) return error(404, "not_found", "Resource not found", "Cannot find campaign with id "
+                        + decode(m.group(1)));
+                return ledger.listProgram(program.id(), request.queryParams());
             }
             if ((m = PROGRAM_MEMBERS.matcher(path)).matches()) {
                 Program program = programs.get(decode(m.group(1)));
@@ -394,6 +449,14 @@ public final class LoyaltyPeer extends RestPeerSupport {
         matching.stream().limit(limit).forEach(c -> vouchers.add(c.deepCopy()));
         list.put("total", matching.size());
         return Answer.json(200, list);
+    }
+
+    /** A card by its code or its {@code v_...} id, as {@code GET /v1/vouchers/{code}} takes either; or null. */
+    private ObjectNode byCodeOrId(String codeOrId) {
+        ObjectNode card = cards.get(codeOrId);
+        if (card != null) return card;
+        for (ObjectNode c : cards.values()) if (codeOrId.equals(c.path("id").asText())) return c;
+        return null;
     }
 
     /** The card a member path names ({@code group(1)} the campaign, optional; {@code group(2)} the code), or null. */
