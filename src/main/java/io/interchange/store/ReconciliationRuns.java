@@ -756,8 +756,12 @@ public class ReconciliationRuns {
                 + "WHERE d.run_id = ? "
                 + "UNION ALL SELECT d.id, r.match_key, r.record_id, r.correlation_id "
                 + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
-                + "AND r.side IN ('" + ERP + "', '" + OURS + "') AND r.erp_document = d.erp_document "
-                + "WHERE d.run_id = ? AND d.erp_document IS NOT NULL";
+                + "AND r.side = '" + OURS + "' AND r.erp_document = d.erp_document "
+                + "WHERE d.run_id = ? AND d.erp_document IS NOT NULL "
+                + "UNION ALL SELECT d.id, r.match_key, r.record_id, r.correlation_id "
+                + "FROM reconciliation_difference d JOIN reconciliation_record r ON r.run_id = d.run_id "
+                + "AND r.side = '" + ERP + "' AND r.erp_document = d.erp_document "
+                + "WHERE d.run_id = ? AND d.erp_document IS NOT NULL AND d.match_key = d.erp_document";
         return jdbc.update("INSERT INTO reconciliation_dead_letter (run_id, difference_id, dead_letter_id) "
                 + "SELECT DISTINCT ?, x.difference_id, dl.id FROM (" + records + ") x "
                 + "JOIN dead_letter dl ON dl.status = 'OPEN' AND (dl.document_key = x.match_key "
@@ -766,6 +770,7 @@ public class ReconciliationRuns {
             ps.setLong(1, runId);
             ps.setLong(2, runId);
             ps.setLong(3, runId);
+            ps.setLong(4, runId);
         });
     }
 
@@ -785,18 +790,23 @@ public class ReconciliationRuns {
     }
 
     /**
-     * The records of a difference on every side: those of its key and those naming its ERP document. Written as two
-     * lookups with the sides named, each on an index of the run's records (its primary key; its ERP document index):
-     * one OR over the run without the side reads all the run's records, millions at scale, for each difference.
+     * The records of a difference on every side: those of its key; our confirmations of its ERP document; and, for a
+     * difference keyed by the ERP document itself (one of our confirmations'), the ledger's records of that document.
+     * Only then: a document holding many records of other keys (a loyalty filing, one per transaction) would otherwise
+     * bring them all into each of its differences. Written as lookups with the sides named, each on an index of the
+     * run's records (its primary key; its ERP document index): one OR over the run without the side reads all the
+     * run's records, millions at scale, for each difference.
      */
     public List<Record> records(long runId, Difference d) {
+        String document = d.erpDocument() == null ? "" : d.erpDocument();
+        String documentSides = document.equals(d.key()) ? "'" + ERP + "', '" + OURS + "'" : "'" + OURS + "'";
         return jdbc.query("SELECT * FROM reconciliation_record WHERE run_id = ? AND side IN (" + ALL_SIDES
                 + ") AND match_key = ? UNION SELECT * FROM reconciliation_record WHERE run_id = ? "
-                + "AND side IN ('" + ERP + "', '" + OURS + "') AND erp_document = ? ORDER BY side, seq", ps -> {
+                + "AND side IN (" + documentSides + ") AND erp_document = ? ORDER BY side, seq", ps -> {
             ps.setLong(1, runId);
             ps.setString(2, d.key());
             ps.setLong(3, runId);
-            ps.setString(4, d.erpDocument() == null ? "" : d.erpDocument());
+            ps.setString(4, document);
         }, rs -> new Record(rs.getString("side"), rs.getString("match_key"), rs.getString("kind"),
                 rs.getString("record_id"), rs.getString("erp_document"), rs.getString("correlation_id"),
                 rs.getString("currency"), longOrNull(rs, "amount_minor"),

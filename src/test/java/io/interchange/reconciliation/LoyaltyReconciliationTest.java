@@ -441,12 +441,14 @@ class LoyaltyReconciliationTest {
     }
 
     /**
-     * The records of a difference's transaction: the drill-down also lists the other transactions of its ERP document,
-     * which for a filing are the day's others.
+     * The records of a difference's drill-down: its transaction's alone, not the other transactions of its ERP document
+     * (for a filing, the day's others).
      */
     private static List<ReconciliationRuns.Record> records(ReconciliationRuns runs, Reconciliation.Summary summary,
                                                            Difference d) {
-        return runs.records(summary.runId(), d).stream().filter(r -> r.key().equals(d.key())).toList();
+        List<ReconciliationRuns.Record> all = runs.records(summary.runId(), d);
+        assertThat(all).as("records of %s", d.key()).allSatisfy(r -> assertThat(r.key()).isEqualTo(d.key()));
+        return all;
     }
 
     private static Difference only(List<Difference> found, Kind kind) {
