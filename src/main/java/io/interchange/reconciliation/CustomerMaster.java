@@ -28,6 +28,12 @@ public final class CustomerMaster {
     public static final List<String> FIELDS = List.of("name", "email", "country");
     /** The system owning the compared fields (ownership.csv), the reference of a difference when it holds a record. */
     public static final String OWNER = "salesforce";
+    /**
+     * Marks a record whose name its system may have clipped (the name is as long as the system keeps): the sync writes
+     * a company's name to S/4HANA in 40 characters and to the legacy ERP in 80. Such a name equals a longer one it is
+     * the beginning of ({@link #sameName}).
+     */
+    public static final String NAME_CLIPPED = "nameClipped";
     /** Key prefix of a record no customer is linked to: {@code UNLINKED|<system>|<id>}. */
     public static final String UNLINKED = "UNLINKED";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -101,6 +107,22 @@ public final class CustomerMaster {
         return String.join(" ", java.util.Arrays.stream(folded.split("\\s+")).sorted().toList());
     }
 
+    /**
+     * Whether a clipped name (normalised) is the beginning of a full one (normalised): each of its words is one of the
+     * full name's, but one, which may be the beginning of one (the word the clip cut). The words are sorted, so which
+     * word was last is not known; the clipped name's missing words are those the clip dropped.
+     */
+    static boolean sameName(String clipped, String full) {
+        if (clipped.isEmpty()) return full.isEmpty();
+        List<String> left = new ArrayList<>(List.of(full.split(" ")));
+        List<String> cut = new ArrayList<>();
+        for (String word : clipped.split(" ")) {
+            if (!left.remove(word)) cut.add(word);
+        }
+        if (cut.size() > 1) return false;
+        return cut.isEmpty() || left.stream().anyMatch(w -> w.startsWith(cut.get(0)));
+    }
+
     /** As the identity rules normalise an e-mail: NFKC, trimmed, lower-cased. */
     static String email(String s) {
         if (s == null) return "";
@@ -162,6 +184,10 @@ public final class CustomerMaster {
                 if (r.system().equals(reference.system())) continue;
                 String theirs = r.fields().get(field);
                 if (theirs == null || mine.equals(theirs)) continue;
+                if (field.equals("name") && (r.fields().containsKey(NAME_CLIPPED) && sameName(theirs, mine)
+                        || reference.fields().containsKey(NAME_CLIPPED) && sameName(mine, theirs))) {
+                    continue; // the system keeps the beginning of the name, as the sync wrote it
+                }
                 out.add(new Found("DATA_DIFFERENCE", r.system(), key, field, reference.system(), mine, theirs,
                         List.of(reference, r), field + " differs: " + reference.system() + " " + reference.recordId()
                         + " (the reference" + (reference.system().equals(OWNER) ? ", the owner" : "") + ") "

@@ -172,13 +172,25 @@ final class CustomerSides {
                     mine.stream().map(ErpConnector.Partner::number).toList());
             for (ErpConnector.Partner p : mine) {
                 n++;
-                sink.accept(new CustomerMaster.Record(system, p.number(), linked.get(p.number()), p.createdOn(),
-                        CustomerMaster.normalised(p.name(), p.email(), p.country(), Set.of("name", "email", "country"))));
+                Map<String, String> fields = new java.util.LinkedHashMap<>(CustomerMaster.normalised(p.name(), p.email(),
+                        p.country(), Set.of("name", "email", "country")));
+                // a name as long as the sync writes it there may be the beginning of a longer one
+                if (p.name() != null && p.name().strip().length() >= (s4 ? S4_NAME_CHARS : LEGACY_NAME_CHARS)) {
+                    fields.put(CustomerMaster.NAME_CLIPPED, "true");
+                }
+                sink.accept(new CustomerMaster.Record(system, p.number(), linked.get(p.number()), p.createdOn(), fields));
             }
             cursor = page.next();
         } while (cursor != null);
         return n;
     }
+
+    /**
+     * The longest names the sync writes to each ERP: mappings/sap/business-partner.jslt clips a company's name to 40
+     * characters, mappings/legacy-erp/upsert-customer.jslt to 80.
+     */
+    static final int S4_NAME_CHARS = 40;
+    static final int LEGACY_NAME_CHARS = 80;
 
     private static String text(JsonNode node, String field) {
         JsonNode v = node.path(field);

@@ -25,6 +25,34 @@ class CustomerMasterTest {
     }
 
     @Test
+    void aNameTheErpKeepsClippedMatchesTheFullNameItBeginsAndNoOther() {
+        String full = "Internationale Versicherungsgesellschaft Musterstadt GmbH & Co. KG";
+        String clipped = full.substring(0, 40); // as business-partner.jslt writes it: "... Musterst"
+        CustomerMaster.Record crm = record("salesforce", "001A", "g1", full, null, "DE", Set.of("name", "country"));
+        CustomerMaster.Record billing = record("billing", "cus_1", "g1", full, "a@v.example", "DE", ALL);
+
+        assertThat(CustomerMaster.compare("g1", List.of(crm, billing, clipped("1000001", clipped)), SIDES)).isEmpty();
+        // without the mark, the same name is a difference: only a name as long as the ERP keeps may be clipped
+        assertThat(CustomerMaster.compare("g1", List.of(crm, billing, record("erp-s4hana", "1000001", "g1", clipped,
+                "a@v.example", "DE", ALL)), SIDES)).extracting(CustomerMaster.Found::field).containsExactly("name");
+        // a clipped name that is not the beginning of the full one is a difference all the same
+        String other = "Internationale Rueckversicherung Musterstadt AG Zweign";
+        assertThat(CustomerMaster.compare("g1", List.of(crm, billing, clipped("1000001", other.substring(0, 40))),
+                SIDES)).extracting(CustomerMaster.Found::field).containsExactly("name");
+
+        assertThat(CustomerMaster.sameName(CustomerMaster.name("Acme Hold"), CustomerMaster.name("Acme Holdings"))).isTrue();
+        assertThat(CustomerMaster.sameName(CustomerMaster.name("Acme Gold"), CustomerMaster.name("Acme Holdings"))).isFalse();
+        assertThat(CustomerMaster.sameName(CustomerMaster.name("Ac Ho"), CustomerMaster.name("Acme Holdings"))).isFalse();
+    }
+
+    private static CustomerMaster.Record clipped(String number, String name) {
+        java.util.Map<String, String> fields = new java.util.LinkedHashMap<>(
+                CustomerMaster.normalised(name, "a@v.example", "DE", ALL));
+        fields.put(CustomerMaster.NAME_CLIPPED, "true");
+        return new CustomerMaster.Record("erp-s4hana", number, "g1", LocalDate.of(2026, 12, 1), fields);
+    }
+
+    @Test
     void aRecordLinkedToNoCustomerIsUnlinkedAndNothingElse() {
         CustomerMaster.Record r = record("billing", "cus_9", null, "X", "x@example.com", "FR", ALL);
 
