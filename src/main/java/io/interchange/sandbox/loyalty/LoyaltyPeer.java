@@ -571,7 +571,9 @@ public final class LoyaltyPeer extends RestPeerSupport {
 
     @Override
     protected Map<String, String> windowHeaders(int max, int remaining, Duration interval, Duration resetIn) {
-        long retry = (System.currentTimeMillis() + resetIn.toMillis() + 999) / 1000;
+        // the second the window has ended by: rounded up, with the milliseconds the wall clock and the truncation of
+        // the window's rest drop (a request at that second, as announced, must not meet the window still closed)
+        long retry = (System.currentTimeMillis() + resetIn.toMillis() + 2 + 999) / 1000;
         return Map.of("X-Rate-Limit-Limit", String.valueOf(max), "X-Rate-Limit-Remaining", String.valueOf(remaining),
                 "X-Rate-Limit-Retry", String.valueOf(retry));
     }
