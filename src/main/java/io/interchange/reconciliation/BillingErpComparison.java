@@ -84,6 +84,15 @@ public final class BillingErpComparison implements Comparison {
     }
 
     @Override
+    public String meaning(Kind kind) {
+        return switch (kind) {
+            case MISSING_IN_ERP -> "in billing, not in the ERP ledger";
+            case MISSING_IN_BILLING -> "in the ERP ledger, not in billing";
+            default -> kind.meaning();
+        };
+    }
+
+    @Override
     public String unavailable() {
         return api.enabled() ? null : "the billing platform's API is not configured (interchange.billing.api-key), "
                 + "and billing is read from it";

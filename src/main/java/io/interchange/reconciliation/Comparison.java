@@ -39,6 +39,14 @@ public interface Comparison {
     Set<Kind> kinds();
 
     /**
+     * What a kind of difference means in this comparison, as its report says it ("billing holds the document, the ERP
+     * ledger does not"); by default the kind's own, system-neutral meaning.
+     */
+    default String meaning(Kind kind) {
+        return kind.meaning();
+    }
+
+    /**
      * Why it cannot run now (a system it reads is not configured), or null when it can. The daily job skips it,
      * saying so once in the log; a run asked for over JMX is refused with the reason.
      */

@@ -99,6 +99,16 @@ public final class CustomersComparison implements Comparison {
     }
 
     @Override
+    public String meaning(Kind kind) {
+        return switch (kind) {
+            case MISSING_IN_ERP -> "a customer with records in the CRM or billing, none at the ERP";
+            case MISSING_IN_BILLING -> "a customer with records in the CRM or at the ERP, none in billing";
+            case DUPLICATE -> "one system holds two records of one customer";
+            default -> kind.meaning();
+        };
+    }
+
+    @Override
     public String unavailable() {
         if (!salesforce && hubSpot == null) {
             return "no CRM is configured (Salesforce's connected app or HubSpot's API), and customers are read from it";

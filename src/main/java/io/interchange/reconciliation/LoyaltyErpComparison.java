@@ -81,6 +81,15 @@ public final class LoyaltyErpComparison implements Comparison {
     }
 
     @Override
+    public String meaning(Kind kind) {
+        return switch (kind) {
+            case MISSING_IN_ERP -> "on the loyalty platform, not in the ERP ledger";
+            case DUPLICATE -> "the same transaction more than once on the ERP ledger";
+            default -> kind.meaning();
+        };
+    }
+
+    @Override
     public String unavailable() {
         if (!points.client().enabled()) {
             return "the loyalty platform's API is not configured (interchange.loyalty.app-id, -app-token), and the "

@@ -93,7 +93,7 @@ final class ReconciliationReport {
         out.write("</table>\n<h2>Differences by kind</h2>\n<table id=\"kinds\"><tr><th>Kind</th><th>Meaning</th>"
                 + "<th>Count</th></tr>\n");
         for (Map.Entry<Kind, Long> k : Reconciliation.allKinds(comparison, s.differences()).entrySet()) {
-            out.write("<tr><td>" + esc(k.getKey().name()) + "</td><td>" + esc(k.getKey().meaning())
+            out.write("<tr><td>" + esc(k.getKey().name()) + "</td><td>" + esc(comparison == null ? k.getKey().meaning() : comparison.meaning(k.getKey()))
                     + "</td><td class=\"num\">" + k.getValue() + "</td></tr>\n");
         }
         out.write("</table>\n");

@@ -42,8 +42,8 @@ public class ReconciliationRuns {
 
     /** The kinds of difference, in the order a report lists them. */
     public enum Kind {
-        MISSING_IN_ERP("in the system compared (billing, the loyalty platform; a customer's other systems), not in the ERP"),
-        MISSING_IN_BILLING("in the system compared (the ERP ledger; a customer's other systems), not in billing"),
+        MISSING_IN_ERP("held by the system compared, not by the ERP"),
+        MISSING_IN_BILLING("held by the system compared, not by billing"),
         AMOUNT_DIFFERENCE("amounts differ"),
         CURRENCY_DIFFERENCE("currencies differ"),
         DUPLICATE("the same document more than once in one system"),

@@ -172,7 +172,9 @@ class ComparisonKitTest {
                     .contains("<th>Left system records</th><th>Left system amount</th><th>Right ledger records</th>")
                     .contains("<th>Left system</th><th>Right ledger</th>")
                     // the comparison's kinds are listed, not billing's confirmations
-                    .contains("<td>MISSING_IN_BILLING</td>").doesNotContain("CONFIRMATION_MISSING");
+                    .contains("<td>MISSING_IN_BILLING</td>").doesNotContain("CONFIRMATION_MISSING")
+                    // a comparison that says nothing of its own has the kinds' system-neutral meanings
+                    .contains("<td>MISSING_IN_ERP</td><td>held by the system compared, not by the ERP</td>");
             StringWriter csv = new StringWriter();
             reconciliation.csv(s.runId(), csv);
             assertThat(csv.toString()).startsWith("run,legal_entity,period_from,period_to,difference,kind,side,document,"

@@ -266,7 +266,8 @@ class LoyaltyReconciliationTest {
             java.io.StringWriter html = new java.io.StringWriter();
             s.kit.runtime.reconciliation().html(summary.runId(), html);
             assertThat(html.toString()).contains("loyalty platform", "ERP ledger", "MISSING_IN_LOYALTY",
-                    "in the ERP ledger, not on the loyalty platform", "LOYALTY|" + entity[3], "EUR liability: ");
+                    "in the ERP ledger, not on the loyalty platform", "on the loyalty platform, not in the ERP ledger",
+                    "LOYALTY|" + entity[3], "EUR liability: ");
             assertThat(summary.differences()).containsEntry(Kind.MISSING_IN_ERP, 1L)
                     .containsEntry(Kind.MISSING_IN_LOYALTY, 1L).containsEntry(Kind.AMOUNT_DIFFERENCE, 1L)
                     .containsEntry(Kind.DUPLICATE, 1L);
