@@ -171,25 +171,8 @@ public final class ErpAccess {
                                                   int pageSize) {
         ErpConnector erp = connector(target);
         ErpConnector.ReadRequest request = erp.rangeRequest(companyCode, from, to, cursor, pageSize);
-        Exchange done = template.send(callEndpoint(target), exchange -> {
-            exchange.setProperty(CALL, READ_CALL);
-            Message m = exchange.getMessage();
-            m.getHeaders().clear();
-            String[] headers = request.headers();
-            for (int i = 0; i + 1 < headers.length; i += 2) m.setHeader(headers[i], headers[i + 1]);
-            if (request.query() != null) m.setHeader(Exchange.HTTP_QUERY, request.query());
-            if (request.body() != null) m.setHeader(Exchange.CONTENT_TYPE, SoapSupport.CONTENT_TYPE);
-            m.setBody(request.body());
-        });
-        if (done.getException() != null) throw classified(target + " ledger read", done.getException());
-        try {
-            return erp.readRange(done.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class),
-                    done.getMessage().getBody(byte[].class), cursor, pageSize);
-        } catch (TransientFailure | PermanentFailure e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new PermanentFailure(target + " ledger read: " + e.getMessage(), e);
-        }
+        return read(template, target, READ_CALL, "ledger read", request,
+                (status, body) -> erp.readRange(status, body, cursor, pageSize));
     }
 
     /**
@@ -203,8 +186,23 @@ public final class ErpAccess {
         ErpConnector erp = connector(target);
         if (erp.partnerReadUri() == null) throw new PermanentFailure(target + " has no customer read API");
         ErpConnector.ReadRequest request = erp.partnerRequest(company, createdBefore, cursor, pageSize);
+        return read(template, target, PARTNERS_CALL, "customer read", request,
+                (status, body) -> erp.readPartners(status, body, cursor, pageSize));
+    }
+
+    /** How a read's answer (HTTP status, body) becomes its page. */
+    private interface PageReader<P> {
+        P read(int status, byte[] body);
+    }
+
+    /**
+     * Sends a read request through the target's throttle as the {@code call} kind and reads its answer; a failure
+     * is classified as the ERP call's, an answer that cannot be read is permanent, each named {@code what}.
+     */
+    private <P> P read(ProducerTemplate template, String target, String call, String what,
+                       ErpConnector.ReadRequest request, PageReader<P> reader) {
         Exchange done = template.send(callEndpoint(target), exchange -> {
-            exchange.setProperty(CALL, PARTNERS_CALL);
+            exchange.setProperty(CALL, call);
             Message m = exchange.getMessage();
             m.getHeaders().clear();
             String[] headers = request.headers();
@@ -213,14 +211,14 @@ public final class ErpAccess {
             if (request.body() != null) m.setHeader(Exchange.CONTENT_TYPE, SoapSupport.CONTENT_TYPE);
             m.setBody(request.body());
         });
-        if (done.getException() != null) throw classified(target + " customer read", done.getException());
+        if (done.getException() != null) throw classified(target + " " + what, done.getException());
         try {
-            return erp.readPartners(done.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class),
-                    done.getMessage().getBody(byte[].class), cursor, pageSize);
+            return reader.read(done.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class),
+                    done.getMessage().getBody(byte[].class));
         } catch (TransientFailure | PermanentFailure e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new PermanentFailure(target + " customer read: " + e.getMessage(), e);
+            throw new PermanentFailure(target + " " + what + ": " + e.getMessage(), e);
         }
     }
 
