@@ -129,8 +129,12 @@ public final class ReconciliationScale {
                 env.put("INTERCHANGE_RECONCILIATION_ERP_PAGE_SIZE", "5000");
                 env.put("INTERCHANGE_RECONCILIATION_REPORT_DIR", work.resolve("reports").toString());
                 Path gcLog = work.resolve("gc.log");
-                try (ServerProcess runtime = ServerProcess.launch("recon-runtime", List.of("-Xms" + heap, "-Xmx" + heap,
-                        "-Xlog:gc:file=" + gcLog, "-jar", jar), env, out.resolve("reconciliation-runtime" + (label.isEmpty() ? "" : "-" + label) + ".log"))
+                List<String> command = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap, "-Xlog:gc:file=" + gcLog));
+                // e.g. --runtime-jvm "-XX:StartFlightRecording=filename=recon.jfr,settings=profile" to profile the run
+                String extra = opts.getOrDefault("runtime-jvm", "").strip();
+                if (!extra.isEmpty()) command.addAll(List.of(extra.split("\\s+")));
+                command.addAll(List.of("-jar", jar));
+                try (ServerProcess runtime = ServerProcess.launch("recon-runtime", command, env, out.resolve("reconciliation-runtime" + (label.isEmpty() ? "" : "-" + label) + ".log"))
                         .awaitReady(ServerProcess.httpOk("http://127.0.0.1:" + managementPort + "/observe/health"),
                                 Duration.ofSeconds(120))) {
                     t = System.nanoTime();
