@@ -3,6 +3,10 @@ package io.interchange.connectors.kafka;
 import io.interchange.model.Envelope;
 import org.apache.camel.Message;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+
 /**
  * Maps the envelope to and from CloudEvents 1.0 Kafka binary mode ({@code ce_*} headers, {@code content-type}).
  * Written here because camel-cloudevents is not available for Camel 4.18 in our registry, and binary mode is a
@@ -43,18 +47,38 @@ public final class CloudEventHeaders {
         m.setHeader(CONTENT_TYPE, Envelope.CONTENT_TYPE);
     }
 
-    /** Reads the envelope from headers of a consumed record (Kafka header values arrive as byte[]). */
+    /**
+     * Reads the envelope from headers of a consumed record (Kafka header values arrive as byte[]). One pass over the
+     * headers: Camel keeps them in a case-insensitive tree, and looking each of ten names up in it was a thirtieth of
+     * the ledger consumer's CPU.
+     */
     public static Envelope read(Message m) {
-        String livemode = text(m, LIVEMODE);
-        return new Envelope(text(m, ID), text(m, SOURCE), text(m, TYPE), text(m, SUBJECT), text(m, TIME),
-                text(m, DATA_SCHEMA), text(m, CORRELATION_ID), text(m, LEGAL_ENTITY), text(m, LEGAL_ENTITY_RULE),
+        String id = null, source = null, type = null, subject = null, time = null, dataSchema = null;
+        String correlationId = null, legalEntity = null, legalEntityRule = null, livemode = null;
+        for (Map.Entry<String, Object> h : m.getHeaders().entrySet()) {
+            String name = h.getKey();
+            if (name.length() < 5 || !name.regionMatches(true, 0, "ce_", 0, 3)) continue;
+            switch (name.toLowerCase(Locale.ROOT)) {
+                case ID -> id = text(h.getValue());
+                case SOURCE -> source = text(h.getValue());
+                case TYPE -> type = text(h.getValue());
+                case SUBJECT -> subject = text(h.getValue());
+                case TIME -> time = text(h.getValue());
+                case DATA_SCHEMA -> dataSchema = text(h.getValue());
+                case CORRELATION_ID -> correlationId = text(h.getValue());
+                case LEGAL_ENTITY -> legalEntity = text(h.getValue());
+                case LEGAL_ENTITY_RULE -> legalEntityRule = text(h.getValue());
+                case LIVEMODE -> livemode = text(h.getValue());
+                default -> { } // ce_specversion, and extensions we do not read
+            }
+        }
+        return new Envelope(id, source, type, subject, time, dataSchema, correlationId, legalEntity, legalEntityRule,
                 livemode == null ? null : Boolean.valueOf(livemode));
     }
 
-    private static String text(Message m, String name) {
-        Object v = m.getHeader(name);
+    private static String text(Object v) {
         if (v instanceof byte[] b) {
-            return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+            return new String(b, StandardCharsets.UTF_8);
         }
         return v == null ? null : v.toString();
     }
