@@ -16,10 +16,6 @@ import java.time.ZoneId;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Billing against the ERP ledger and our confirmations: the billing platform's documents (Stripe's list APIs,
@@ -104,13 +100,8 @@ public final class BillingErpComparison implements Comparison {
         LegalEntity entity = reading.entity();
         LocalDate readFrom = reading.readFrom();
         LocalDate readTo = reading.readTo();
-        // billing and the ERP ledger are read at once, each into its own spool: two remote systems, each read page by
-        // page, so a run takes as long as the slower of them rather than both together
-        ExecutorService ledgerReader = Executors.newSingleThreadExecutor(r -> new Thread(r, "reconciliation-" + runId
-                + "-erp"));
-        Future<Long> ledger = null;
-        try {
-            ledger = ledgerReader.submit(() -> erp.readEntity(reading, "erp"));
+        // billing and the ERP ledger are read at once, each into its own spool
+        try (Alongside<Long> ledger = reading.alongside("erp", () -> erp.readEntity(reading, "erp"))) {
             BillingDocuments.Counts b;
             try (ReconciliationRuns.Spool spool = reading.spool()) {
                 Progress billingProgress = reading.progress("billing");
@@ -118,31 +109,13 @@ public final class BillingErpComparison implements Comparison {
                         spool::add, billingProgress);
                 billingProgress.done();
             }
-            long erpRecords = result(ledger);
+            long erpRecords = ledger.result();
             long ours;
             try (ReconciliationRuns.Spool spool = reading.spool()) {
                 ours = readConfirmations(reading, spool);
             }
             return new Counts(new long[]{b.kept, erpRecords, ours}, b.unreadable, b.unreadable > 0
                     ? b.unreadable + " billing object(s) could not be translated (see the log)" : null);
-        } catch (RuntimeException e) {
-            if (ledger != null) ledger.cancel(true);
-            throw e;
-        } finally {
-            ledgerReader.shutdownNow();
-        }
-    }
-
-    /** What the ledger's reader answered, or its failure as it was thrown there. */
-    private static long result(Future<Long> read) {
-        try {
-            return read.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException("ERP ledger not read: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the ERP ledger was read", e);
         }
     }
 

@@ -106,6 +106,14 @@ public interface Comparison {
 
         /** The run's records of one side's documents, for a lookup page by page: the ERP documents read so far. */
         ReconciliationRuns runs();
+
+        /**
+         * Starts reading {@code side} on a thread of its own, while the caller reads another; close it (try with
+         * resources) so that a run failing on the caller's thread stops it too.
+         */
+        default <T> Alongside<T> alongside(String side, java.util.concurrent.Callable<T> read) {
+            return new Alongside<>(runId(), side, read);
+        }
     }
 
     /** Progress of one side: {@link #run} per record read, {@link #done} at the end. */

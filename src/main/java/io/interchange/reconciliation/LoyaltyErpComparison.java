@@ -18,10 +18,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The loyalty points liability against the ERP ledger, per legal entity: every transaction of the loyalty program the
@@ -102,12 +98,9 @@ public final class LoyaltyErpComparison implements Comparison {
     @Override
     public Counts read(Reading reading) {
         // the platform and the ERP ledger are read at once, each into its own spool, as billing's comparison does
-        ExecutorService ledgerReader = Executors.newSingleThreadExecutor(r -> new Thread(r, "reconciliation-"
-                + reading.runId() + "-erp"));
-        Future<Map<String, Map<String, long[]>>> ledger = null;
-        try {
-            long[] erpRecords = {0};
-            ledger = ledgerReader.submit(() -> readErp(reading, erpRecords));
+        long[] erpRecords = {0};
+        try (Alongside<Map<String, Map<String, long[]>>> ledger = reading.alongside("erp",
+                () -> readErp(reading, erpRecords))) {
             LoyaltyPlatformTransactions.Counts loyalty;
             try (ReconciliationRuns.Spool spool = reading.spool()) {
                 Progress progress = reading.progress("loyalty");
@@ -116,7 +109,7 @@ public final class LoyaltyErpComparison implements Comparison {
                         reading.from(), reading.to(), spool::add, progress);
                 progress.done();
             }
-            Map<String, Map<String, long[]>> erpTotals = result(ledger);
+            Map<String, Map<String, long[]>> erpTotals = ledger.result();
             StringBuilder note = new StringBuilder(liabilityNote(loyalty.totals, erpTotals));
             if (loyalty.unreadable > 0) {
                 note.append("; ").append(loyalty.unreadable).append(" loyalty transaction(s) could not be valued (see "
@@ -127,11 +120,6 @@ public final class LoyaltyErpComparison implements Comparison {
                         + "compared");
             }
             return new Counts(new long[]{loyalty.kept, erpRecords[0]}, loyalty.unreadable, note.toString());
-        } catch (RuntimeException e) {
-            if (ledger != null) ledger.cancel(true);
-            throw e;
-        } finally {
-            ledgerReader.shutdownNow();
         }
     }
 
@@ -176,18 +164,6 @@ public final class LoyaltyErpComparison implements Comparison {
         }
         progress.done();
         return totals;
-    }
-
-    private static <T> T result(Future<T> read) {
-        try {
-            return read.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException("ERP ledger not read: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while the ERP ledger was read", e);
-        }
     }
 
     /**
