@@ -497,17 +497,8 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
                 results.append(itemJson(p, item, line));
             }
         }
-        String next = "";
-        if (more && page < top) {
-            Map<String, String> nextQuery = new java.util.LinkedHashMap<>(query);
-            nextQuery.put("$skip", String.valueOf(skip + written));
-            if (top != Integer.MAX_VALUE) nextQuery.put("$top", String.valueOf(top - written));
-            StringBuilder link = new StringBuilder();
-            nextQuery.forEach((k, v) -> link.append(link.length() == 0 ? "?" : "&").append(k).append('=')
-                    .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")));
-            next = ",\"__next\":\"" + baseUrl() + READ_SERVICE + "/" + ITEM_CUBE + link + "\"";
-        }
-        return ReadAnswer.json(200, "{\"d\":{\"results\":[" + results + "]" + next + "}}");
+        return ReadAnswer.json(200, odataPage(results, more && page < top, READ_SERVICE + "/" + ITEM_CUBE, query,
+                skip + written, top == Integer.MAX_VALUE ? -1 : top - written));
     }
 
     private volatile int maxPageSize = 5000;
@@ -531,6 +522,25 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
      */
     public void putPostings(java.util.Collection<Posting> accepted) {
         recordAll(accepted);
+    }
+
+    /**
+     * An OData V2 JSON page: {@code d.results}, and when {@code more}, {@code d.__next} linking the rest (the same query
+     * from {@code skip}, with what is left of {@code $top} when the reader set one, {@code top} &ge; 0).
+     */
+    private String odataPage(CharSequence results, boolean more, String path, Map<String, String> query, int skip,
+                             int top) {
+        String next = "";
+        if (more) {
+            Map<String, String> nextQuery = new java.util.LinkedHashMap<>(query);
+            nextQuery.put("$skip", String.valueOf(skip));
+            if (top >= 0) nextQuery.put("$top", String.valueOf(top));
+            StringBuilder link = new StringBuilder();
+            nextQuery.forEach((k, v) -> link.append(link.length() == 0 ? "?" : "&").append(k).append('=')
+                    .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")));
+            next = ",\"__next\":\"" + baseUrl() + path + link + "\"";
+        }
+        return "{\"d\":{\"results\":[" + results + "]" + next + "}}";
     }
 
     /** The most items one answer of the read service holds; more are linked with {@code __next} (default 5000). */
@@ -645,17 +655,8 @@ public final class S4HanaPeer extends SoapPeerSupport<S4HanaPeer.Posting> {
             if (written++ > 0) results.append(',');
             results.append(partnerJson(p, addresses, emails, companies));
         }
-        String next = "";
-        if (more && page < top) {
-            Map<String, String> nextQuery = new java.util.LinkedHashMap<>(query);
-            nextQuery.put("$skip", String.valueOf(skip + written));
-            if (top != Integer.MAX_VALUE) nextQuery.put("$top", String.valueOf(top - written));
-            StringBuilder link = new StringBuilder();
-            nextQuery.forEach((k, v) -> link.append(link.length() == 0 ? "?" : "&").append(k).append('=')
-                    .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")));
-            next = ",\"__next\":\"" + baseUrl() + PARTNER_SERVICE + "/" + PARTNER_SET + link + "\"";
-        }
-        return ReadAnswer.json(200, "{\"d\":{\"results\":[" + results + "]" + next + "}}");
+        return ReadAnswer.json(200, odataPage(results, more && page < top, PARTNER_SERVICE + "/" + PARTNER_SET, query,
+                skip + written, top == Integer.MAX_VALUE ? -1 : top - written));
     }
 
     private static final java.util.regex.Pattern CREATED =
