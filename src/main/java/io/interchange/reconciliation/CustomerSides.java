@@ -14,9 +14,13 @@ import org.apache.camel.ProducerTemplate;
 
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -62,17 +66,17 @@ final class CustomerSides {
         reader.createdBefore("Account", before, ACCOUNT_ENTITY_FIELD, entity.id(), account -> {
             if (account.path("IsDeleted").asBoolean(false)) return;
             page.add(account);
-            if (page.size() >= PAGE) n[0] += flushAccounts(page, sink);
+            if (page.size() >= PAGE) n[0] += flushAccounts(page, entity.timeZone(), sink);
         });
-        n[0] += flushAccounts(page, sink);
+        n[0] += flushAccounts(page, entity.timeZone(), sink);
         return n[0];
     }
 
-    private long flushAccounts(List<JsonNode> page, Consumer<CustomerMaster.Record> sink) {
+    private long flushAccounts(List<JsonNode> page, ZoneId zone, Consumer<CustomerMaster.Record> sink) {
         Map<String, String> linked = crossReferences.resolveAll(SALESFORCE, page.stream().map(a -> a.path("Id").asText()).toList());
         for (JsonNode a : page) {
             String id = a.path("Id").asText();
-            sink.accept(new CustomerMaster.Record(SALESFORCE, id, linked.get(id), date(a.path("CreatedDate").asText(null)),
+            sink.accept(new CustomerMaster.Record(SALESFORCE, id, linked.get(id), date(a.path("CreatedDate").asText(null), zone),
                     CustomerMaster.normalised(text(a, "Name"), null, text(a, "BillingCountry"), Set.of("name", "country"))));
         }
         int n = page.size();
@@ -106,7 +110,7 @@ final class CustomerSides {
                     Instant created = created(r);
                     n[0]++;
                     sink.accept(new CustomerMaster.Record(HUBSPOT, r.path("id").asText(), linked.get(r.path("id").asText()),
-                            created == null ? null : created.atZone(ZoneOffset.UTC).toLocalDate(),
+                            created == null ? null : created.atZone(entity.timeZone()).toLocalDate(),
                             CustomerMaster.normalised(name, text(p, "email"), null,
                                     contact ? Set.of("name", "email") : Set.of("name"))));
                 }
@@ -130,13 +134,15 @@ final class CustomerSides {
         api.listCustomerPages(before.getEpochSecond(), apiVersion, PAGE, page -> {
             Map<String, String> linked = crossReferences.resolveAll(BillingCustomers.SYSTEM,
                     page.stream().map(c -> c.path("id").asText()).toList());
+            // the entity the customer master records, for the page's customers whose metadata names none
+            Map<String, String> recorded = customerFields.valuesOf("legalEntity", page.stream()
+                    .filter(c -> text(c.path("metadata"), "legal_entity") == null)
+                    .map(c -> linked.get(c.path("id").asText())).filter(java.util.Objects::nonNull).toList());
             for (JsonNode c : page) {
                 String id = c.path("id").asText();
                 String globalId = linked.get(id);
                 String named = text(c.path("metadata"), "legal_entity");
-                if (named == null && globalId != null) {
-                    named = customerFields.find(globalId, "legalEntity").map(CustomerFields.Recorded::value).orElse(null);
-                }
+                if (named == null && globalId != null) named = recorded.get(globalId);
                 if (named == null) {
                     counts[1]++;
                     continue;
@@ -144,8 +150,8 @@ final class CustomerSides {
                 if (!named.equals(entity.id())) continue;
                 counts[0]++;
                 sink.accept(new CustomerMaster.Record(BillingCustomers.SYSTEM, id, globalId,
-                        c.hasNonNull("created") ? Instant.ofEpochSecond(c.path("created").asLong()).atZone(ZoneOffset.UTC)
-                                .toLocalDate() : null,
+                        c.hasNonNull("created") ? Instant.ofEpochSecond(c.path("created").asLong())
+                                .atZone(entity.timeZone()).toLocalDate() : null,
                         CustomerMaster.normalised(text(c, "name"), text(c, "email"), text(c.path("address"), "country"),
                                 Set.of("name", "email", "country"))));
             }
@@ -197,13 +203,17 @@ final class CustomerSides {
         return v.isTextual() && !v.asText().isBlank() ? v.asText() : null;
     }
 
-    /** Salesforce's dateTime ({@code 2026-12-05T10:31:22.000+0000}) as its UTC date, or null. */
-    private static LocalDate date(String text) {
-        if (text == null || text.length() < 10) return null;
+    /** Salesforce's dateTime ({@code 2026-12-05T23:31:22.000+0000}) as its date in {@code zone}, or null. */
+    static LocalDate date(String text, ZoneId zone) {
+        if (text == null) return null;
         try {
-            return LocalDate.parse(text.substring(0, 10));
+            return OffsetDateTime.parse(text, SALESFORCE_DATE_TIME).atZoneSameInstant(zone).toLocalDate();
         } catch (RuntimeException e) {
             return null;
         }
     }
+
+    /** Salesforce's REST API writes dateTime fields with milliseconds and an offset without a colon. */
+    private static final DateTimeFormatter SALESFORCE_DATE_TIME = new DateTimeFormatterBuilder()
+            .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME).appendPattern("[XXX][XX][X]").toFormatter(Locale.ROOT);
 }

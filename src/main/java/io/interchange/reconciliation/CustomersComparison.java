@@ -7,6 +7,7 @@ import io.interchange.connectors.billing.StripeApi;
 import io.interchange.connectors.crm.HubSpotCrm;
 import io.interchange.connectors.crm.SalesforceReader;
 import io.interchange.connectors.erp.ErpAccess;
+import io.interchange.customer.ErpPartners;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.store.CrossReferences;
 import io.interchange.store.CustomerFields;
@@ -15,13 +16,13 @@ import io.interchange.store.ReconciliationRuns.Kind;
 
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * CRM customers against billing customers and ERP business partners, per legal entity: each system's customer records
@@ -40,7 +41,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * system gives no creation date counts as in the period.
  *
  * <p>The ERP side is the ERP that keeps the entity's customers on the period's last day (the legal-entity table's
- * cut-over date decides, as for the sync): S/4HANA's business partners, or the legacy ERP's customers.
+ * cut-over date decides, as for the sync): S/4HANA's business partners, or the legacy ERP's customers. After the
+ * cut-over, the legacy ERP's customers are read too (where it is configured): the sync gives a customer its S/4HANA
+ * partner at its first change after the cut-over, so a customer unchanged since is still only at the legacy ERP, and
+ * is at the ERP; a customer with a partner is compared by the partner, its legacy record left alone.
+ *
+ * <p>Dates are the entity's: the period's end is its midnight, and a record's creation date its calendar date.
  */
 public final class CustomersComparison implements Comparison {
 
@@ -119,7 +125,8 @@ public final class CustomersComparison implements Comparison {
     @Override
     public Counts read(Reading reading) {
         LegalEntity entity = reading.entity();
-        Instant before = reading.readTo().atStartOfDay(ZoneOffset.UTC).toInstant();
+        // the period's days are the entity's, as its documents' are
+        Instant before = reading.readTo().atStartOfDay(entity.timeZone()).toInstant();
         LocalDate end = reading.to();
         List<String> sidesRead = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -152,12 +159,19 @@ public final class CustomersComparison implements Comparison {
             notes.add("billing not read: its API is not configured");
         }
         if (erp != null) {
-            // the ERP that keeps the entity's customers on the period's last day (its cut-over date decides)
+            // the ERP that keeps the entity's customers on the period's last day (its cut-over date decides); after
+            // the cut-over, the legacy ERP's too: the sync gives a customer its S/4HANA partner at its first change
+            // after the cut-over, so those unchanged since are still only at the legacy ERP (see compareKey)
             String target = entity.erpTargetOn(end.minusDays(1));
+            boolean legacyToo = LegalEntity.S4HANA.equals(target) && entity.s4CutoverDate() != null
+                    && erp.serves(LegalEntity.LEGACY);
             try (ReconciliationRuns.Spool spool = reading.spool()) {
                 Progress progress = reading.progress("erp");
-                counts[2] = sides.erp(erp, reading.template(), target, entity, reading.readTo(),
-                        r -> add(spool, ReconciliationRuns.ERP, r, end, progress));
+                Consumer<CustomerMaster.Record> sink = r -> add(spool, ReconciliationRuns.ERP, r, end, progress);
+                counts[2] = sides.erp(erp, reading.template(), target, entity, reading.readTo(), sink);
+                if (legacyToo) {
+                    counts[2] += sides.erp(erp, reading.template(), LegalEntity.LEGACY, entity, reading.readTo(), sink);
+                }
                 progress.done();
                 sidesRead.add("ERP");
             }
@@ -203,6 +217,11 @@ public final class CustomersComparison implements Comparison {
     private static void compareKey(List<ReconciliationRuns.Record> group, List<String> expected,
                                    ReconciliationRuns.Differences out, long[] matched) {
         if (group.stream().noneMatch(ReconciliationRuns.Record::inPeriod)) return;
+        if (group.stream().anyMatch(r -> r.kind().equals(ErpPartners.S4_SYSTEM))) {
+            // a customer with its S/4HANA partner: the legacy ERP's record is the one from before the cut-over, which
+            // the sync no longer writes (its values may be older); the customer's ERP record is the partner
+            group = group.stream().filter(r -> !r.kind().equals(ErpPartners.LEGACY_SYSTEM)).toList();
+        }
         String key = group.get(0).key();
         List<CustomerMaster.Record> records = group.stream().map(r -> new CustomerMaster.Record(r.kind(), r.recordId(),
                 key.startsWith(CustomerMaster.UNLINKED + "|") ? null : key, r.occurredOn(),

@@ -185,6 +185,49 @@ class CustomersReconciliationTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("io.interchange.testkit.Databases#backends")
+    void afterItsCutOverAnEntitysCustomersStillOnlyAtTheLegacyErpAreAtTheErp(Databases.Backend backend) throws Exception {
+        try (CustomerPeers peers = new CustomerPeers()) {
+            Map<String, String> settings = new LinkedHashMap<>(peers.settings());
+            settings.put("interchange.flows", "customer-sync");
+            settings.put("interchange.reconciliation.daily", "false");
+            try (RuntimeKit kit = RuntimeKit.start(backend, settings)) {
+                CrossReferences xref = kit.runtime.store().crossReferences();
+                LocalDate today = LocalDate.now(ZoneOffset.UTC);
+                // DE01 cut over to S/4HANA in 2024. A customer unchanged since is only at the legacy ERP (company
+                // DE-01); one changed since has its S/4HANA partner, and its legacy record keeps an older e-mail
+                String unchanged = customer(kit, peers, xref, "Alt GmbH", "info@alt.example", false);
+                kit.legacy.putCustomer(new io.interchange.sandbox.LegacyErpPeer.Customer("DE-01", unchanged, "C1000001",
+                        "Alt GmbH", "info@alt.example", "DE", null, 1, today.minusYears(3)));
+                xref.link(unchanged, "erp-legacy", ENTITY, "C1000001");
+                String changed = customer(kit, peers, xref, "Neu AG", "hello@neu.example", true);
+                kit.legacy.putCustomer(new io.interchange.sandbox.LegacyErpPeer.Customer("DE-01", changed, "C1000002",
+                        "Neu AG", "old@neu.example", "DE", null, 1, today.minusYears(3)));
+                xref.link(changed, "erp-legacy", ENTITY, "C1000002");
+                // and one at neither ERP, whose billing customer names no entity in its metadata: the customer
+                // master's legalEntity places it
+                String nowhere = customer(kit, peers, xref, "Ohne KG", "ohne@example.com", false);
+                String billingId = "cus_" + nowhere.replace("-", "").substring(0, 14);
+                ObjectNode bare = stripeCustomer(billingId, "OHNE KG", "ohne@example.com");
+                bare.remove("metadata");
+                peers.stripe.putCustomer(bare);
+                kit.runtime.store().customerFields().write(java.util.Optional.empty(), nowhere, "legalEntity", ENTITY,
+                        "salesforce", Instant.now());
+
+                Reconciliation.Summary s = kit.runtime.reconciliation().run(CustomersComparison.NAME, ENTITY,
+                        today.minusDays(7), today.plusDays(1));
+
+                assertThat(s.run().status()).as(s.text()).isEqualTo(ReconciliationRuns.COMPLETED);
+                assertThat(s.read()).isEqualTo("CRM 3, billing 3, ERP partners 3");
+                assertThat(s.run().matched()).as(s.text()).isEqualTo(2);
+                assertThat(s.differences()).as(s.text()).containsOnly(Map.entry(Kind.MISSING_IN_ERP, 1L));
+                assertThat(kit.runtime.store().reconciliationRuns().differences(s.runId(), null, 0, 10))
+                        .singleElement().satisfies(d -> assertThat(d.key()).isEqualTo(nowhere));
+            }
+        }
+    }
+
     private static ReconciliationRuns.Difference only(List<ReconciliationRuns.Difference> all, Kind kind) {
         List<ReconciliationRuns.Difference> of = all.stream().filter(d -> d.kind() == kind).toList();
         assertThat(of).as(kind + " in " + all).hasSize(1);

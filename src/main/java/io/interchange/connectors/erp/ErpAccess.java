@@ -78,6 +78,11 @@ public final class ErpAccess {
         return List.copyOf(connectors.values());
     }
 
+    /** Whether an ERP is configured for the target ({@code S4HANA}, {@code LEGACY}). */
+    public boolean serves(String target) {
+        return connectors.containsKey(target);
+    }
+
     /** The target's ERP. */
     public ErpConnector connector(String target) {
         ErpConnector erp = connectors.get(target);
