@@ -100,8 +100,14 @@ public final class BillingErpComparison implements Comparison {
         LegalEntity entity = reading.entity();
         LocalDate readFrom = reading.readFrom();
         LocalDate readTo = reading.readTo();
-        // billing and the ERP ledger are read at once, each into its own spool
-        try (Alongside<Long> ledger = reading.alongside("erp", () -> erp.readEntity(reading, "erp"))) {
+        // billing on this thread; the ERP ledger at once beside it, then our confirmations (those of the documents the
+        // ledger holds are looked up among its records): each side into its own spool
+        try (Alongside<long[]> ledgerAndOurs = reading.alongside("erp", () -> {
+            long erpRecords = erp.readEntity(reading, "erp");
+            try (ReconciliationRuns.Spool spool = reading.spool()) {
+                return new long[]{erpRecords, readConfirmations(reading, spool)};
+            }
+        })) {
             BillingDocuments.Counts b;
             try (ReconciliationRuns.Spool spool = reading.spool()) {
                 Progress billingProgress = reading.progress("billing");
@@ -109,12 +115,8 @@ public final class BillingErpComparison implements Comparison {
                         spool::add, billingProgress);
                 billingProgress.done();
             }
-            long erpRecords = ledger.result();
-            long ours;
-            try (ReconciliationRuns.Spool spool = reading.spool()) {
-                ours = readConfirmations(reading, spool);
-            }
-            return new Counts(new long[]{b.kept, erpRecords, ours}, b.unreadable, b.unreadable > 0
+            long[] read = ledgerAndOurs.result();
+            return new Counts(new long[]{b.kept, read[0], read[1]}, b.unreadable, b.unreadable > 0
                     ? b.unreadable + " billing object(s) could not be translated (see the log)" : null);
         }
     }
