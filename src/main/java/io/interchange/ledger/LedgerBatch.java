@@ -288,24 +288,34 @@ public final class LedgerBatch {
 
     /**
      * The event and its posting, if it has one; {@link Item#skipped} when it is another target's (known from its legal
-     * entity alone where the entity has no cut-over date, else from its mapped posting). An event that cannot be
-     * mapped is the unroutable owner's, which hands it to the single route to be dead-lettered with the reason.
+     * entity and posting date before mapping it, {@link LedgerPostingService#route}, else from its mapped posting). An
+     * event that cannot be mapped is the unroutable owner's: the target its entity and date name, else the one that
+     * {@code ownsUnroutable}. The owner hands it to the single route to be dead-lettered with the reason.
      */
     private Item map(Exchange record, int index) {
         Envelope envelope = null;
+        LedgerPostingService.Routing routing = null;
         try {
             Message in = record.getMessage();
             envelope = CloudEventHeaders.read(in);
-            String known = service.targetWithoutMapping(envelope);
-            if (known != null && !known.equals(target)) return skipped(record, index, envelope);
-            LedgerPosting posting = service.prepare(envelope, in.getBody(byte[].class)).orElse(null);
+            byte[] data = in.getBody(byte[].class);
+            routing = service.route(envelope, data);
+            if (routing.target() != null && !routing.target().equals(target)) return skipped(record, index, envelope);
+            LedgerPosting posting = service.prepare(envelope, data, routing.canonical()).orElse(null);
             if (posting != null) {
                 service.connectorFor(posting);
-                if (!posting.erpTarget().equals(target)) return skipped(record, index, envelope);
+                if (!posting.erpTarget().equals(target)) {
+                    if (routing.target() == null) return skipped(record, index, envelope);
+                    // the other target's consumers passed it by on its date, so it is this one's: the single route
+                    // gets it with the reason, and posts it where the posting names or dead-letters it
+                    throw new PermanentFailure("posting " + posting.postingId() + " names ERP " + posting.erpTarget()
+                            + ", but its entity and posting date route it to " + routing.target());
+                }
             }
             return new Item(record, index, envelope, posting, false);
         } catch (RuntimeException e) {
-            if (!ownsUnroutable) return skipped(record, index, envelope);
+            boolean owner = routing != null && routing.target() != null ? routing.target().equals(target) : ownsUnroutable;
+            if (!owner) return skipped(record, index, envelope);
             LOG.debug("Event at position {} of the batch not mapped ({}); the single route takes it", index, e.getMessage());
             return new Item(record, index, envelope, null, true);
         }
