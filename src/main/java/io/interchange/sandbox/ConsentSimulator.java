@@ -45,7 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * change nothing.</li>
  * </ul>
  * The customers it acts for are contacts the customer sync linked to a HubSpot contact and the loyalty platform: those
- * made in HubSpot only, and Salesforce contacts with a HubSpot twin. A Salesforce contact without a twin yet is left
+ * made in HubSpot only, and Salesforce contacts with a HubSpot twin; and only once the runtime's identity index holds
+ * the contact's e-mail for that customer alone (a sign-up before that is parked by the runtime until the sync knows
+ * the address: right for a real audience, noise in a demonstration). A Salesforce contact without a twin yet is left
  * out, because the CRM users may still give it one, and a record linked after the consent was set holds the CRM's
  * default until the customer's next consent change (the consent flow writes to the records linked when a change
  * arrives). Each customer acts at most once every {@link #CUSTOMER_GAP}: Mailchimp dates its webhooks to the second,
@@ -94,6 +96,8 @@ public final class ConsentSimulator implements AutoCloseable {
     private final LoyaltyPeer loyalty;
     private final String loyaltyAppId;
     private final CrossReferences crossReferences;
+    /** The customers the runtime's identity index finds for an e-mail address, as the Mailchimp webhook looks it up. */
+    private final java.util.function.Function<String, java.util.Set<String>> customersWithEmail;
     private final Duration every;
     private final Random random;
     /** Signed-up customers by global id, in order of sign-up. */
@@ -109,7 +113,9 @@ public final class ConsentSimulator implements AutoCloseable {
 
     public ConsentSimulator(MailchimpPeer mailchimp, String listId, HubSpotPeer hubSpot, HubSpotWebhookSender hubSpotWebhooks,
                             String hubSpotSubscription, SalesforcePeer salesforce, LoyaltyPeer loyalty, String loyaltyAppId,
-                            CrossReferences crossReferences, long seed, Duration every) {
+                            CrossReferences crossReferences,
+                            java.util.function.Function<String, java.util.Set<String>> customersWithEmail, long seed,
+                            Duration every) {
         this.mailchimp = mailchimp;
         this.listId = listId;
         this.hubSpot = hubSpot;
@@ -120,6 +126,7 @@ public final class ConsentSimulator implements AutoCloseable {
         this.loyalty = loyalty;
         this.loyaltyAppId = loyaltyAppId;
         this.crossReferences = crossReferences;
+        this.customersWithEmail = customersWithEmail;
         this.every = every;
         // a stream of its own, derived from the banner's seed, so it does not shift the other simulators' choices
         this.random = new Random(seed ^ 0x434F4E53454E54L);
@@ -205,7 +212,10 @@ public final class ConsentSimulator implements AutoCloseable {
                 if (l.system().equals("salesforce") && l.scope().endsWith("/contact")) salesforceId = l.externalId();
                 if (l.system().equals("loyalty")) member = true;
             }
-            if (member && loyaltyCustomer(globalId.get()) != null) {
+            // a person signs up with the address the company knows them by: once the identity index holds it for
+            // this customer alone (before that, the runtime rightly parks the sign-up until the sync knows it)
+            if (member && loyaltyCustomer(globalId.get()) != null
+                    && customersWithEmail.apply(email).equals(java.util.Set.of(globalId.get()))) {
                 out.add(new Candidate(globalId.get(), email, id, salesforceId));
             }
         }

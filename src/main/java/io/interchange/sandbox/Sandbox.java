@@ -309,7 +309,8 @@ public final class Sandbox implements AutoCloseable {
             if (customers != null && flows(config).contains(LOYALTY_FLOW)) {
                 sb.consentTraffic = new ConsentSimulator(peers.mailchimp, config.get(Settings.MAILCHIMP_LIST_ID),
                         peers.hubSpot, webhooks, config.get(Settings.HUBSPOT_CONSENT_SUBSCRIPTION_ID), peers.salesforce, peers.loyalty, config.get(Settings.LOYALTY_APP_ID),
-                        runtime.store().crossReferences(), customerSeed, consentEvery(customerEvery));
+                        runtime.store().crossReferences(), customersWithEmail(base, runtime,
+                        config.get(Settings.MAILCHIMP_LIST_ID)), customerSeed, consentEvery(customerEvery));
             }
         }
         sb.banner(config, logFile);
@@ -324,6 +325,18 @@ public final class Sandbox implements AutoCloseable {
      * The consent traffic keeps pace with the customer traffic too: one action every two seconds beside a customer
      * change every second and a half (the defaults), proportionally faster or slower.
      */
+    /**
+     * The customers the runtime's identity index holds an e-mail address for, looked up as its Mailchimp webhook does
+     * (the identity rules of the runtime's mappings): the consent traffic signs up only people it knows.
+     */
+    private static java.util.function.Function<String, java.util.Set<String>> customersWithEmail(Config base,
+            InterchangeRuntime runtime, String listId) {
+        io.interchange.mapping.IdentityRules rules = io.interchange.mapping.IdentityRules.load(
+                base.isSet(Settings.MAPPINGS_DIR) ? MappingSource.directory(base.getPath(Settings.MAPPINGS_DIR))
+                        : MappingSource.bundled());
+        return email -> MailchimpWebhook.customersWithEmail(rules, runtime.store().identityIndex(), listId, email);
+    }
+
     static Duration consentEvery(Duration customerEvery) {
         return Duration.ofMillis(Math.max(1L, ConsentSimulator.DEFAULT_INTERVAL.toMillis()
                 * customerEvery.toMillis() / CustomerSimulator.DEFAULT_INTERVAL.toMillis()));

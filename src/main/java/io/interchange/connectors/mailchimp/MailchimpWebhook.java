@@ -236,10 +236,7 @@ public final class MailchimpWebhook implements WebhookSource {
     private String customerOf(String list, String hash, String email) {
         String linked = crossReferences.resolve(SYSTEM, list, hash).orElse(null);
         if (linked != null) return linked;
-        Set<String> found = new TreeSet<>();
-        for (IdentityRules.Key k : rules.keys(new IdentityRules.Record(SYSTEM, list, hash, Map.of("email", email)))) {
-            if (k.decisive()) found.addAll(index.customersWithKey(k.rule(), k.hash()));
-        }
+        Set<String> found = customersWithEmail(rules, index, list, email);
         if (found.size() != 1) return null;
         String globalId = found.iterator().next();
         try {
@@ -250,6 +247,19 @@ public final class MailchimpWebhook implements WebhookSource {
             LOG.warn("Mailchimp member {} not linked to customer {}: {}", hash, globalId, e.getMessage());
         }
         return globalId;
+    }
+
+    /**
+     * The customers whose decisive e-mail key (the identity rules' for a Mailchimp member) the address is: the one a
+     * member of the audience {@code list} with that address is linked to when there is exactly one.
+     */
+    public static Set<String> customersWithEmail(IdentityRules rules, IdentityIndex index, String list, String email) {
+        Set<String> found = new TreeSet<>();
+        String hash = MailchimpMembers.subscriberHash(email);
+        for (IdentityRules.Key k : rules.keys(new IdentityRules.Record(SYSTEM, list, hash, Map.of("email", email)))) {
+            if (k.decisive()) found.addAll(index.customersWithKey(k.rule(), k.hash()));
+        }
+        return found;
     }
 
     /** The CloudEvents envelope of a consent change. */
