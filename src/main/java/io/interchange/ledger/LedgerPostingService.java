@@ -85,21 +85,8 @@ public final class LedgerPostingService {
      * {@link #route}; null: read here).
      */
     public Optional<LedgerPosting> prepare(Envelope envelope, byte[] data, JsonNode canonical) {
-        if (envelope.id() == null || envelope.type() == null) {
-            throw new PermanentFailure("record has no ce_id or ce_type header: not a canonical event");
-        }
-        Optional<CanonicalType> type = CanonicalType.byCeType(envelope.type());
-        if (type.isEmpty()) {
-            throw new PermanentFailure("unknown canonical event type " + envelope.type());
-        }
-        if (!LEDGER_DATA.contains(type.get().dataClass())) {
-            return Optional.empty(); // a loyalty tier change, on the loyalty topic beside the transactions
-        }
-        if (type.get() == CanonicalType.LOYALTY_TRANSACTION && filedDaily.contains(envelope.legalEntity())) {
-            return Optional.empty(); // posted in its day's filing
-        }
-        LegalEntity entity = entities.find(envelope.legalEntity()).orElseThrow(() -> new PermanentFailure(
-                "unknown legal entity '" + envelope.legalEntity() + "': not in mappings/legal-entities.csv"));
+        LegalEntity entity = ledgerEntity(envelope).orElse(null);
+        if (entity == null) return Optional.empty();
         if (canonical == null) {
             try {
                 canonical = JSON.readTree(data);
@@ -128,6 +115,30 @@ public final class LedgerPostingService {
     }
 
     /**
+     * The legal entity of an event that may reach the ledger, from its headers alone; empty when its type has no
+     * ledger effect here (a loyalty tier change; a loyalty transaction of an entity filed daily, posted in its day's
+     * filing). An event without its CloudEvents id and type, of an unknown type or of an unknown entity is a
+     * permanent failure.
+     */
+    private Optional<LegalEntity> ledgerEntity(Envelope envelope) {
+        if (envelope.id() == null || envelope.type() == null) {
+            throw new PermanentFailure("record has no ce_id or ce_type header: not a canonical event");
+        }
+        Optional<CanonicalType> type = CanonicalType.byCeType(envelope.type());
+        if (type.isEmpty()) {
+            throw new PermanentFailure("unknown canonical event type " + envelope.type());
+        }
+        if (!LEDGER_DATA.contains(type.get().dataClass())) {
+            return Optional.empty(); // a loyalty tier change, on the loyalty topic beside the transactions
+        }
+        if (type.get() == CanonicalType.LOYALTY_TRANSACTION && filedDaily.contains(envelope.legalEntity())) {
+            return Optional.empty(); // posted in its day's filing
+        }
+        return Optional.of(entities.find(envelope.legalEntity()).orElseThrow(() -> new PermanentFailure(
+                "unknown legal entity '" + envelope.legalEntity() + "': not in mappings/legal-entities.csv")));
+    }
+
+    /**
      * Where an event posts, found without the posting rules: {@code target} the ERP ({@link LegalEntity#S4HANA},
      * {@link LegalEntity#LEGACY}) as {@link #prepare} would route it, or null when that cannot be told before mapping
      * it (no ledger effect, an unknown entity or type, data that is not JSON, no posting date: mapping it says why);
@@ -145,13 +156,12 @@ public final class LedgerPostingService {
      * each event to pass it by was a seventh of the posting path's CPU.
      */
     public Routing route(Envelope envelope, byte[] data) {
-        if (envelope.id() == null || envelope.type() == null) return Routing.UNKNOWN;
-        Optional<CanonicalType> type = CanonicalType.byCeType(envelope.type());
-        if (type.isEmpty() || !LEDGER_DATA.contains(type.get().dataClass())) return Routing.UNKNOWN;
-        if (type.get() == CanonicalType.LOYALTY_TRANSACTION && filedDaily.contains(envelope.legalEntity())) {
-            return Routing.UNKNOWN;
+        LegalEntity entity;
+        try {
+            entity = ledgerEntity(envelope).orElse(null);
+        } catch (PermanentFailure e) {
+            return Routing.UNKNOWN; // mapping it says why
         }
-        LegalEntity entity = entities.find(envelope.legalEntity()).orElse(null);
         if (entity == null) return Routing.UNKNOWN;
         if (entity.s4CutoverDate() == null) return new Routing(LegalEntity.LEGACY, null);
         JsonNode canonical;

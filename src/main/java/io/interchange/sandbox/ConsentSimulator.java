@@ -23,8 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The sandbox's consent traffic (flow {@code consent}): people deciding about marketing e-mail in the systems that
@@ -97,7 +99,7 @@ public final class ConsentSimulator implements AutoCloseable {
     private final String loyaltyAppId;
     private final CrossReferences crossReferences;
     /** The customers the runtime's identity index finds for an e-mail address, as the Mailchimp webhook looks it up. */
-    private final java.util.function.Function<String, java.util.Set<String>> customersWithEmail;
+    private final Function<String, Set<String>> customersWithEmail;
     private final Duration every;
     private final Random random;
     /** Signed-up customers by global id, in order of sign-up. */
@@ -114,7 +116,7 @@ public final class ConsentSimulator implements AutoCloseable {
     public ConsentSimulator(MailchimpPeer mailchimp, String listId, HubSpotPeer hubSpot, HubSpotWebhookSender hubSpotWebhooks,
                             String hubSpotSubscription, SalesforcePeer salesforce, LoyaltyPeer loyalty, String loyaltyAppId,
                             CrossReferences crossReferences,
-                            java.util.function.Function<String, java.util.Set<String>> customersWithEmail, long seed,
+                            Function<String, Set<String>> customersWithEmail, long seed,
                             Duration every) {
         this.mailchimp = mailchimp;
         this.listId = listId;
@@ -215,7 +217,7 @@ public final class ConsentSimulator implements AutoCloseable {
             // a person signs up with the address the company knows them by: once the identity index holds it for
             // this customer alone (before that, the runtime rightly parks the sign-up until the sync knows it)
             if (member && loyaltyCustomer(globalId.get()) != null
-                    && customersWithEmail.apply(email).equals(java.util.Set.of(globalId.get()))) {
+                    && customersWithEmail.apply(email).equals(Set.of(globalId.get()))) {
                 out.add(new Candidate(globalId.get(), email, id, salesforceId));
             }
         }

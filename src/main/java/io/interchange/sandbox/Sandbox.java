@@ -3,6 +3,7 @@ package io.interchange.sandbox;
 import io.interchange.config.Config;
 import io.interchange.config.ConfigurationException;
 import io.interchange.config.Settings;
+import io.interchange.mapping.IdentityRules;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.mapping.MappingSource;
@@ -41,6 +42,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 
 /**
  * {@code --sandbox}: the runtime on its embedded defaults with simulated peers (a billing platform sending signed
@@ -167,8 +169,9 @@ public final class Sandbox implements AutoCloseable {
             throw new ConfigurationException(Settings.SANDBOX_STRIPE_API_VERSION.key() + " must be one of "
                     + String.join(", ", StripeEventFactory.API_VERSIONS) + ", not '" + apiVersion + "'");
         }
-        LegalEntityTable entities = LegalEntityTable.load(base.isSet(Settings.MAPPINGS_DIR)
-                ? MappingSource.directory(base.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled());
+        MappingSource mappings = base.isSet(Settings.MAPPINGS_DIR)
+                ? MappingSource.directory(base.getPath(Settings.MAPPINGS_DIR)) : MappingSource.bundled();
+        LegalEntityTable entities = LegalEntityTable.load(mappings);
         // this run's identifiers (the Salesforce org, the HubSpot portal, the ERPs' number ranges), drawn afresh each
         // run, not from the customer seed: the store of a data directory outlives the peers
         Random ids = new SecureRandom();
@@ -309,7 +312,7 @@ public final class Sandbox implements AutoCloseable {
             if (customers != null && flows(config).contains(LOYALTY_FLOW)) {
                 sb.consentTraffic = new ConsentSimulator(peers.mailchimp, config.get(Settings.MAILCHIMP_LIST_ID),
                         peers.hubSpot, webhooks, config.get(Settings.HUBSPOT_CONSENT_SUBSCRIPTION_ID), peers.salesforce, peers.loyalty, config.get(Settings.LOYALTY_APP_ID),
-                        runtime.store().crossReferences(), customersWithEmail(base, runtime,
+                        runtime.store().crossReferences(), customersWithEmail(mappings, runtime,
                         config.get(Settings.MAILCHIMP_LIST_ID)), customerSeed, consentEvery(customerEvery));
             }
         }
@@ -322,21 +325,19 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
-     * The consent traffic keeps pace with the customer traffic too: one action every two seconds beside a customer
-     * change every second and a half (the defaults), proportionally faster or slower.
-     */
-    /**
      * The customers the runtime's identity index holds an e-mail address for, looked up as its Mailchimp webhook does
      * (the identity rules of the runtime's mappings): the consent traffic signs up only people it knows.
      */
-    private static java.util.function.Function<String, java.util.Set<String>> customersWithEmail(Config base,
+    private static Function<String, Set<String>> customersWithEmail(MappingSource mappings,
             InterchangeRuntime runtime, String listId) {
-        io.interchange.mapping.IdentityRules rules = io.interchange.mapping.IdentityRules.load(
-                base.isSet(Settings.MAPPINGS_DIR) ? MappingSource.directory(base.getPath(Settings.MAPPINGS_DIR))
-                        : MappingSource.bundled());
+        IdentityRules rules = IdentityRules.load(mappings);
         return email -> MailchimpWebhook.customersWithEmail(rules, runtime.store().identityIndex(), listId, email);
     }
 
+    /**
+     * The consent traffic keeps pace with the customer traffic too: one action every two seconds beside a customer
+     * change every second and a half (the defaults), proportionally faster or slower.
+     */
     static Duration consentEvery(Duration customerEvery) {
         return Duration.ofMillis(Math.max(1L, ConsentSimulator.DEFAULT_INTERVAL.toMillis()
                 * customerEvery.toMillis() / CustomerSimulator.DEFAULT_INTERVAL.toMillis()));

@@ -80,14 +80,9 @@ public class BillingReferences {
      */
     public Map<String, Reference> findAll(Collection<String> objectIds) {
         Map<String, Reference> found = new HashMap<>();
-        List<String> ids = objectIds.stream().filter(id -> id != null && !id.isBlank()).distinct().toList();
-        for (int from = 0; from < ids.size(); from += FIND_ALL_CHUNK) {
-            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + FIND_ALL_CHUNK));
-            jdbc.query("SELECT * FROM billing_reference WHERE object_id IN ("
-                    + String.join(", ", Collections.nCopies(chunk.size(), "?")) + ")", ps -> {
-                for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
-            }, BillingReferences::read).forEach(r -> found.put(r.objectId(), r));
-        }
+        List<String> ids = objectIds.stream().filter(id -> id != null && !id.isBlank()).toList();
+        jdbc.queryIn("SELECT * FROM billing_reference WHERE object_id IN (%s)", List.of(), ids, FIND_ALL_CHUNK,
+                BillingReferences::read).forEach(r -> found.put(r.objectId(), r));
         return found;
     }
 

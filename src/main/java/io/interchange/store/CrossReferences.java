@@ -113,16 +113,9 @@ public class CrossReferences {
      */
     public java.util.Map<String, String> resolveAll(String system, java.util.Collection<String> externalIds) {
         java.util.Map<String, String> out = new java.util.HashMap<>();
-        List<String> ids = List.copyOf(new java.util.LinkedHashSet<>(externalIds));
-        for (int from = 0; from < ids.size(); from += 500) {
-            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 500));
-            String marks = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
-            jdbc.query("SELECT external_id, global_id FROM customer_link WHERE system = ? AND state = 'LINKED' "
-                    + "AND external_id IN (" + marks + ")", ps -> {
-                ps.setString(1, system(system));
-                for (int i = 0; i < chunk.size(); i++) ps.setString(i + 2, chunk.get(i));
-            }, rs -> out.put(rs.getString(1), rs.getString(2)));
-        }
+        jdbc.queryIn("SELECT external_id, global_id FROM customer_link WHERE system = ? AND state = 'LINKED' "
+                + "AND external_id IN (%s)", List.of(system(system)), externalIds, 500,
+                rs -> new String[]{rs.getString(1), rs.getString(2)}).forEach(row -> out.put(row[0], row[1]));
         return out;
     }
 

@@ -6,9 +6,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,16 +43,9 @@ public class CustomerFields {
      */
     public Map<String, String> valuesOf(String field, Collection<String> globalIds) {
         Map<String, String> out = new HashMap<>();
-        List<String> ids = List.copyOf(new LinkedHashSet<>(globalIds));
-        for (int from = 0; from < ids.size(); from += 500) {
-            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 500));
-            String marks = String.join(", ", Collections.nCopies(chunk.size(), "?"));
-            jdbc.query("SELECT global_id, field_value FROM customer_field WHERE field = ? AND global_id IN (" + marks
-                    + ")", ps -> {
-                ps.setString(1, field);
-                for (int i = 0; i < chunk.size(); i++) ps.setString(i + 2, chunk.get(i));
-            }, rs -> out.put(rs.getString(1), rs.getString(2)));
-        }
+        jdbc.queryIn("SELECT global_id, field_value FROM customer_field WHERE field = ? AND global_id IN (%s)",
+                List.of(field), globalIds, 500, rs -> new String[]{rs.getString(1), rs.getString(2)})
+                .forEach(row -> out.put(row[0], row[1]));
         return out;
     }
 

@@ -74,15 +74,8 @@ public class ErpConfirmations {
     /** The confirmations recorded for any of these posting keys, by key. */
     public Map<String, Confirmation> findAll(Collection<String> postingKeys) {
         Map<String, Confirmation> found = new HashMap<>();
-        List<String> keys = List.copyOf(postingKeys);
-        for (int from = 0; from < keys.size(); from += FIND_CHUNK) {
-            List<String> chunk = keys.subList(from, Math.min(keys.size(), from + FIND_CHUNK));
-            String sql = "SELECT * FROM erp_confirmation WHERE posting_key IN ("
-                    + String.join(", ", Collections.nCopies(chunk.size(), "?")) + ")";
-            jdbc.query(sql, ps -> {
-                for (int i = 0; i < chunk.size(); i++) ps.setString(i + 1, chunk.get(i));
-            }, ErpConfirmations::read).forEach(c -> found.put(c.postingKey(), c));
-        }
+        jdbc.queryIn("SELECT * FROM erp_confirmation WHERE posting_key IN (%s)", List.of(), postingKeys, FIND_CHUNK,
+                ErpConfirmations::read).forEach(c -> found.put(c.postingKey(), c));
         return found;
     }
 
