@@ -2,6 +2,7 @@ package io.interchange.connectors.kafka;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommit;
@@ -178,10 +179,15 @@ public final class KafkaBatches {
      * not yet processed (CAMEL-23994).
      */
     public static void commitOffsets(List<?> records) {
-        Map<Integer, Exchange> lastPerPartition = new LinkedHashMap<>();
+        // by topic and partition: a consumer of several topics (the ledger's: billing and loyalty) has a partition 0
+        // in each, and keyed by the number alone one topic's commit took the other's place
+        Map<TopicPartition, Exchange> lastPerPartition = new LinkedHashMap<>();
         for (Object o : records) {
             Exchange e = (Exchange) o;
-            lastPerPartition.put(e.getMessage().getHeader(KafkaConstants.PARTITION, Integer.class), e);
+            Message m = e.getMessage();
+            lastPerPartition.put(m.getHeader(KafkaConstants.MANUAL_COMMIT) instanceof DefaultKafkaManualCommit c
+                    ? c.getPartition() : new TopicPartition(m.getHeader(KafkaConstants.TOPIC, String.class),
+                    m.getHeader(KafkaConstants.PARTITION, Integer.class)), e);
         }
         for (Exchange last : lastPerPartition.values()) {
             KafkaManualCommit commit = last.getMessage().getHeader(KafkaConstants.MANUAL_COMMIT, KafkaManualCommit.class);

@@ -82,9 +82,28 @@ class KafkaBatchesTest {
         assertThat(KafkaBatches.stillOwned(batch)).containsExactlyElementsOf(batch);
     }
 
+    @Test
+    void aBatchOfTwoTopicsCommitsEachTopicsPartitionsNotOneInTheOthersPlace() {
+        // the ledger's consumers read billing and loyalty: each has a partition 0
+        TopicPartition loyalty = new TopicPartition("loyalty", 0);
+        MockConsumer<String, byte[]> consumer = new MockConsumer<>(OffsetResetStrategy.EARLIEST);
+        consumer.assign(List.of(KEPT, loyalty));
+        List<Exchange> batch = List.of(record(consumer, KEPT, 4), record(consumer, loyalty, 11),
+                record(consumer, KEPT, 5), record(consumer, loyalty, 12));
+
+        KafkaBatches.commitOffsets(batch);
+
+        assertThat(consumer.committed(Set.of(KEPT, loyalty)))
+                .containsEntry(KEPT, new OffsetAndMetadata(6)).containsEntry(loyalty, new OffsetAndMetadata(13));
+        // and neither topic's commit hides the other's next records
+        List<Exchange> next = List.of(record(consumer, KEPT, 6), record(consumer, loyalty, 13));
+        assertThat(KafkaBatches.stillOwned(next)).containsExactlyElementsOf(next);
+    }
+
     /** A record exchange as Camel's batching consumer builds it, with a manual commit that commits synchronously. */
     private Exchange record(MockConsumer<String, byte[]> consumer, TopicPartition tp, long offset) {
         Exchange e = new DefaultExchange(camel);
+        e.getMessage().setHeader(KafkaConstants.TOPIC, tp.topic());
         e.getMessage().setHeader(KafkaConstants.PARTITION, tp.partition());
         e.getMessage().setHeader(KafkaConstants.OFFSET, offset);
         e.getMessage().setHeader(KafkaConstants.MANUAL_COMMIT, new DefaultKafkaManualSyncCommit(
