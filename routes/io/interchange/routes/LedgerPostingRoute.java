@@ -7,6 +7,7 @@ import io.interchange.ledger.ErpBreakers;
 import io.interchange.ledger.LedgerBatch;
 import io.interchange.ledger.LedgerPostingService;
 import io.interchange.ledger.LedgerSettlement;
+import io.interchange.ledger.LoyaltyDailyFiling;
 import io.interchange.model.Envelope;
 import io.interchange.model.LedgerPosting;
 import io.interchange.reliability.ExchangeKeys;
@@ -29,7 +30,9 @@ import java.util.Locale;
  *
  * <p>Each ERP target has its own consumer ({@link #consumerId}) in its own consumer group ({@link #consumerGroup}) on
  * the whole billing topic, posting only its target's events and skipping the others, so one ERP's outage, slowness or
- * rate limit never delays postings to the other, while a customer's events stay in order within a target. Each takes
+ * rate limit never delays postings to the other, while a customer's events stay in order within a target. A loyalty
+ * transaction of an entity filed daily is recorded for its day's filing by its target's consumer, not posted
+ * ({@link LoyaltyFilingRoute} files the day). Each takes
  * a poll's batch at a time ({@link LedgerBatch}: bulk requests where the ERP takes them); what the batch cannot settle,
  * and every replay, goes through the single-posting route {@link #ROUTE_ID}, with its redelivery and dead-letter
  * policy. Both reach an ERP through its own route ({@code erp.<target>.post-journal}), and its ledger reads through
@@ -57,17 +60,20 @@ public class LedgerPostingRoute extends RouteBuilder {
     private final String consumerGroup;
     private final List<LedgerBatch> batches;
     private final ErpBreakers breakers;
+    private final LoyaltyDailyFiling filing;
     private final int batchSize;
     private final int consumers;
 
     /**
      * {@code erps}: the ERPs' access (their call routes are {@link ErpCallRoute}'s, added beside this one);
-     * {@code batches}: one per ERP target, each read by its own consumer group.
+     * {@code batches}: one per ERP target, each read by its own consumer group; {@code filing}: the daily filing, whose
+     * transactions the consumers record instead of posting them.
      */
     public LedgerPostingRoute(LedgerPostingService service, ErpAccess erps, IdempotencyStore idempotency,
                               RoutePolicies policies, String billingTopic, String ledgerTopic, String consumerGroup,
-                              List<LedgerBatch> batches, int batchSize, int consumers) {
+                              List<LedgerBatch> batches, LoyaltyDailyFiling filing, int batchSize, int consumers) {
         this.batches = batches;
+        this.filing = filing;
         this.breakers = erps.breakers();
         this.batchSize = batchSize;
         this.consumers = consumers;
@@ -223,6 +229,13 @@ public class LedgerPostingRoute extends RouteBuilder {
         exchange.setProperty(ENVELOPE, envelope);
         if (envelope.id() != null) {
             exchange.setProperty(ExchangeKeys.IDEMPOTENCY_KEY, LedgerPostingService.postingKey(envelope.id()));
+        }
+        if (filing.files(envelope)) {
+            // a transaction for the daily filing the batch could not record (not readable: this fails with the reason
+            // and dead-letters it), or its replay: recorded, nothing posted
+            filing.record(List.of(filing.item(envelope, in.getBody(byte[].class))));
+            log.info("Event {} recorded for the daily filing of {}", envelope.id(), envelope.legalEntity());
+            return;
         }
         service.prepare(envelope, in.getBody(byte[].class)).ifPresentOrElse(
                 p -> {

@@ -159,7 +159,7 @@ public final class Settings {
             "Consumer threads of the billing-ledger flow per ERP target (each target has its own consumer group "
                     + "reading the whole billing topic, so an instance runs twice this many): up to one per partition of "
                     + "the billing topic this instance reads. A customer's events stay on one partition, so they are "
-                    + "posted in order either way. The daily loyalty filing's recorder runs as many.");
+                    + "posted in order either way.");
     public static final Setting LEDGER_REQUESTS_IN_FLIGHT = declare("interchange.ledger.requests-in-flight", "4", false,
             "Most requests one consumer thread of the billing-ledger flow keeps in flight to its ERP target at once: a "
                     + "poll's events are split by customer into up to this many lanes (one per full request, so a poll "
@@ -263,7 +263,8 @@ public final class Settings {
     public static final Setting LOYALTY_FILING_CHECK = declare("interchange.loyalty.filing-check", "PT5M", false,
             "How often the daily loyalty filing looks for closed days (entities whose mappings/loyalty/point-values.csv "
                     + "row says daily): a day is filed at the first check after it has closed in the entity's time "
-                    + "zone plus interchange.loyalty.filing-grace. Runs on one instance at a time (the cluster lock).");
+                    + "zone plus interchange.loyalty.filing-grace, once the ledger's consumers have read everything "
+                    + "published to the loyalty topic before then. Runs on one instance at a time (the cluster lock).");
     public static final Setting LOYALTY_FILING_GRACE = declare("interchange.loyalty.filing-grace", "PT1H", false,
             "How long after midnight (in the entity's time zone) a day's loyalty transactions may still arrive before "
                     + "the day is filed; one arriving later is filed with the next day's filing (its own date stays "

@@ -11,6 +11,7 @@ import io.interchange.reliability.FailureClassifier;
 import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.ErpConfirmations;
 import io.interchange.store.IdempotencyStore;
+import io.interchange.store.LoyaltyFilings;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -79,6 +80,8 @@ public final class LedgerBatch {
     private final boolean ownsUnroutable;
     private final ErpBreakers breakers;
     private final LedgerHold hold;
+    /** The daily filing: this consumer records the transactions it owns of the entities filed daily. */
+    private final LoyaltyDailyFiling filing;
     /** Most requests a batch keeps in flight to the target at once, one per lane of customers. */
     private final int requestsInFlight;
     /** Consumer threads sharing this batch consumer, each with lanes of its own. */
@@ -93,7 +96,7 @@ public final class LedgerBatch {
      * {@code requestsInFlight} requests in flight to the target (1: one after another).
      */
     public LedgerBatch(LedgerPostingService service, IdempotencyStore idempotency, String target, boolean ownsUnroutable,
-                       ErpBreakers breakers, int requestsInFlight, int consumers) {
+                       ErpBreakers breakers, LoyaltyDailyFiling filing, int requestsInFlight, int consumers) {
         if (requestsInFlight < 1) {
             throw new IllegalArgumentException(Settings.LEDGER_REQUESTS_IN_FLIGHT.key() + " must be at least 1, not "
                     + requestsInFlight);
@@ -103,6 +106,7 @@ public final class LedgerBatch {
         this.target = target;
         this.ownsUnroutable = ownsUnroutable;
         this.breakers = breakers;
+        this.filing = filing;
         this.hold = new LedgerHold(target);
         this.requestsInFlight = requestsInFlight;
         this.consumers = Math.max(1, consumers);
@@ -138,6 +142,8 @@ public final class LedgerBatch {
         final boolean refused;
         /** Another target's event: its own consumer posts it. */
         boolean skipped;
+        /** A loyalty transaction of an entity filed daily, to be recorded for its day's filing. */
+        LoyaltyFilings.Item filed;
         final String correlationId;
         String key;
         ErpConnector.ErpAnswer answer;
@@ -203,6 +209,7 @@ public final class LedgerBatch {
         int noEffect;
         int otherTarget;
         int held;
+        int recorded;
 
         /** A request a lane sent, and how many of its entries the ERP posted. */
         synchronized void sent(int postedEntries) {
@@ -221,7 +228,8 @@ public final class LedgerBatch {
         records = LedgerHold.notReadAgainYet(records);
         if (records.isEmpty()) return;
         if (!breakers.permits(target)) {
-            // the target's breaker is open: the whole batch waits, read again once probes may go through
+            // the target's breaker is open: the whole batch waits, read again once probes may go through (its
+            // transactions for the daily filing too: the filing job closes no day before they are recorded)
             hold.hold(LedgerHold.firstOffsets(records));
             return;
         }
@@ -230,12 +238,15 @@ public final class LedgerBatch {
         Tally tally = new Tally();
         OneByOne oneByOne = new OneByOne();
         List<Item> bulk = new ArrayList<>();
+        List<LoyaltyFilings.Item> toFile = new ArrayList<>();
         var held = new java.util.IdentityHashMap<org.apache.kafka.clients.consumer.Consumer<?, ?>,
                 Map<org.apache.kafka.common.TopicPartition, Long>>();
         for (int i = 0; i < records.size(); i++) {
             Item item = map(records.get(i), i);
             if (item.skipped) {
                 tally.otherTarget++;
+            } else if (item.filed != null) {
+                toFile.add(item.filed);
             } else if (item.refused || (item.posting != null && oneByOne.follows(item))) {
                 // the single route maps it again and dead-letters it with the reason, or posts it in order
                 oneByOne.add(item, null);
@@ -246,6 +257,9 @@ public final class LedgerBatch {
                 bulk.add(item);
             }
         }
+        // recorded before anything is posted: should the store fail, the batch is read again as a whole
+        filing.record(toFile);
+        tally.recorded = toFile.size();
         List<Item> claimed = claim(bulk, oneByOne, tally);
         try {
             post(claimed, context, producer, oneByOne, tally);
@@ -274,13 +288,14 @@ public final class LedgerBatch {
             }
         }
         // a progress line for backlogs; single events at a low rate have their own lines, and a batch this target
-        // only read past (the other ERP's events, loyalty transactions filed daily) says nothing worth a line
+        // only read past (the other ERP's events, events without ledger effect) says nothing worth a line
         boolean passedOnly = tally.noEffect + tally.otherTarget == records.size();
         if ((records.size() >= PROGRESS_BATCH && !passedOnly) || !oneByOne.records.isEmpty() || tally.held > 0) {
             LOG.info("Ledger batch of {} event(s) for {}: {} posted in {} request(s), {} confirmed earlier, {} already "
-                            + "posted, {} without ledger effect, {} one by one, {} for the other ERP, {} held",
+                            + "posted, {} recorded for the daily filing, {} without ledger effect, {} one by one, {} for "
+                            + "the other ERP, {} held",
                     records.size(), target, tally.posted, tally.requests, tally.reused, tally.alreadyDone,
-                    tally.noEffect, oneByOne.records.size(), tally.otherTarget, tally.held);
+                    tally.recorded, tally.noEffect, oneByOne.records.size(), tally.otherTarget, tally.held);
         }
         if (!settled.isEmpty()) KafkaBatches.commitOffsets(settled);
         if (!held.isEmpty()) hold.hold(held);
@@ -301,6 +316,14 @@ public final class LedgerBatch {
             byte[] data = in.getBody(byte[].class);
             routing = service.route(envelope, data);
             if (routing.target() != null && !routing.target().equals(target)) return skipped(record, index, envelope);
+            if (filing.files(envelope)) {
+                // recorded by the target its entity and date name; where none can be told (an entity not in the
+                // routing table), by the unroutable owner, for the filing job to report
+                if (routing.target() == null && !ownsUnroutable) return skipped(record, index, envelope);
+                Item item = new Item(record, index, envelope, null, false);
+                item.filed = filing.item(envelope, data);
+                return item;
+            }
             LedgerPosting posting = service.prepare(envelope, data, routing.canonical()).orElse(null);
             if (posting != null) {
                 service.connectorFor(posting);

@@ -121,6 +121,14 @@ public final class LedgerPostingService {
      * permanent failure.
      */
     private Optional<LegalEntity> ledgerEntity(Envelope envelope) {
+        return entityOf(envelope, false);
+    }
+
+    /**
+     * As {@link #ledgerEntity}; {@code withFiledDaily}: a loyalty transaction of an entity filed daily has its entity
+     * too (it is routed, to be recorded by its target's consumers).
+     */
+    private Optional<LegalEntity> entityOf(Envelope envelope, boolean withFiledDaily) {
         if (envelope.id() == null || envelope.type() == null) {
             throw new PermanentFailure("record has no ce_id or ce_type header: not a canonical event");
         }
@@ -131,7 +139,8 @@ public final class LedgerPostingService {
         if (!LEDGER_DATA.contains(type.get().dataClass())) {
             return Optional.empty(); // a loyalty tier change, on the loyalty topic beside the transactions
         }
-        if (type.get() == CanonicalType.LOYALTY_TRANSACTION && filedDaily.contains(envelope.legalEntity())) {
+        if (!withFiledDaily && type.get() == CanonicalType.LOYALTY_TRANSACTION
+                && filedDaily.contains(envelope.legalEntity())) {
             return Optional.empty(); // posted in its day's filing
         }
         return Optional.of(entities.find(envelope.legalEntity()).orElseThrow(() -> new PermanentFailure(
@@ -153,12 +162,13 @@ public final class LedgerPostingService {
      * date posts to the legacy ERP; one with a cut-over date by the posting date (the document's date of issue, or the
      * event's day for what happens to a document later), which needs the event's data read but not the posting rules
      * applied. Each target's consumers read every event: this is how one passes the other's events by, where mapping
-     * each event to pass it by was a seventh of the posting path's CPU.
+     * each event to pass it by was a seventh of the posting path's CPU. A loyalty transaction of an entity filed daily
+     * is routed the same way, to the target whose consumers record it for its day's filing.
      */
     public Routing route(Envelope envelope, byte[] data) {
         LegalEntity entity;
         try {
-            entity = ledgerEntity(envelope).orElse(null);
+            entity = entityOf(envelope, true).orElse(null);
         } catch (PermanentFailure e) {
             return Routing.UNKNOWN; // mapping it says why
         }

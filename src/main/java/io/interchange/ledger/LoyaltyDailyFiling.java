@@ -4,18 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.interchange.connectors.kafka.CloudEventHeaders;
-import io.interchange.connectors.kafka.KafkaBatches;
 import io.interchange.mapping.LegalEntity;
 import io.interchange.mapping.LegalEntityTable;
 import io.interchange.model.CanonicalType;
 import io.interchange.model.Envelope;
 import io.interchange.model.LoyaltyFiling;
 import io.interchange.model.LoyaltyTransaction;
+import io.interchange.reliability.PermanentFailure;
 import io.interchange.store.LoyaltyFilings;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,19 +24,23 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZonedDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.ToLongBiFunction;
 
 /**
  * The daily filing of loyalty points transactions for the legal entities that choose it
  * ({@code mappings/loyalty/point-values.csv}, column {@code filing}): instead of one journal entry per transaction as it
  * arrives, one per entity and day.
  * <ol>
- * <li>{@link #record}: the loyalty topic's transactions of those entities are recorded in the store as they arrive (on
- * the recorder's own consumer group; the ledger's consumers take them for no posting of their own);</li>
+ * <li>{@link #record}: the loyalty topic's transactions of those entities are recorded in the store as they arrive,
+ * by the ledger consumer of the ERP target the transaction's entity and date name ({@link LedgerBatch}), in place of
+ * posting them;</li>
  * <li>{@link #fileClosedDays}: once a day has closed in an entity's time zone (plus
  * {@code interchange.loyalty.filing-grace} for late deliveries), its unfiled transactions are assigned to that day's
  * filing in one store transaction, and the filing is published as one canonical {@code loyalty.filing.closed} event on
@@ -75,42 +80,77 @@ public final class LoyaltyDailyFiling {
         return daily;
     }
 
-    /** Records a poll's transactions of the entities filed daily, then commits the poll's offsets. */
-    public void record(Exchange batch) {
-        List<?> polled = batch.getMessage().getBody(List.class);
-        if (polled == null || polled.isEmpty()) return;
-        List<Exchange> records = KafkaBatches.stillOwned(polled);
+    /**
+     * Whether an event is a points transaction of an entity filed daily: recorded for its day's filing by the ledger
+     * consumer that owns it ({@link LedgerBatch}), never posted on its own.
+     */
+    public boolean files(Envelope envelope) {
+        return !daily.isEmpty() && CanonicalType.LOYALTY_TRANSACTION.ceType().equals(envelope.type())
+                && daily.contains(envelope.legalEntity());
+    }
+
+    /**
+     * A transaction to record for filing, from its canonical event; one that is not a readable transaction with its
+     * date is a permanent failure, with the reason (the ledger dead-letters it: the edge wrote something else).
+     */
+    public LoyaltyFilings.Item item(Envelope envelope, byte[] body) {
+        LoyaltyTransaction t;
+        try {
+            t = JSON.readValue(body, LoyaltyTransaction.class);
+        } catch (IOException e) {
+            throw new PermanentFailure("loyalty transaction " + envelope.id() + " is not readable, not filed: "
+                    + e.getMessage());
+        }
+        if (t.transactionId() == null || t.currency() == null || t.occurredOn() == null) {
+            throw new PermanentFailure("loyalty transaction " + envelope.id() + " has no transactionId, currency or "
+                    + "occurredOn, not filed");
+        }
+        LocalDate on;
+        try {
+            on = LocalDate.parse(t.occurredOn());
+        } catch (DateTimeParseException e) {
+            throw new PermanentFailure("loyalty transaction " + envelope.id() + " has no date ('" + t.occurredOn()
+                    + "'), not filed");
+        }
+        return new LoyaltyFilings.Item(envelope.id(), t.transactionId(), envelope.legalEntity(), on, t.amountMinor(),
+                t.currency(), body);
+    }
+
+    /** Records transactions for their days' filings, in one commit; one recorded before is left as it is. */
+    public void record(List<LoyaltyFilings.Item> items) {
+        if (items.isEmpty()) return;
+        int added = filings.record(items);
+        LOG.debug("Recorded {} loyalty transaction(s) for daily filing ({} recorded before)", added, items.size() - added);
+    }
+
+    /**
+     * Records the transactions among records read straight from the loyalty topic (the retired recorder group's
+     * hand-over, {@link FilingRecorders#handOver}); one not readable is named in a warning, as the recorder did.
+     */
+    public int recordRead(List<ConsumerRecord<byte[], byte[]>> read) {
         List<LoyaltyFilings.Item> items = new ArrayList<>();
-        for (Exchange r : records) {
-            Message m = r.getMessage();
-            Envelope envelope = CloudEventHeaders.read(m);
-            if (!CanonicalType.LOYALTY_TRANSACTION.ceType().equals(envelope.type())) continue;
-            if (!daily.contains(envelope.legalEntity())) continue;
-            byte[] body = m.getBody(byte[].class);
-            LoyaltyTransaction t;
+        for (ConsumerRecord<byte[], byte[]> r : read) {
+            Envelope envelope = CloudEventHeaders.read(r.headers());
+            if (!files(envelope)) continue;
             try {
-                t = JSON.readValue(body, LoyaltyTransaction.class);
-            } catch (IOException e) {
-                // the edge wrote it; a record that is not one is no transaction to file (the ledger dead-letters it)
-                LOG.warn("Loyalty transaction {} is not readable, not filed: {}", envelope.id(), e.getMessage());
-                continue;
+                items.add(item(envelope, r.value()));
+            } catch (PermanentFailure e) {
+                LOG.warn("{} (offset {} of {}-{})", e.getMessage(), r.offset(), r.topic(), r.partition());
             }
-            items.add(new LoyaltyFilings.Item(envelope.id(), t.transactionId(), envelope.legalEntity(),
-                    LocalDate.parse(t.occurredOn()), t.amountMinor(), t.currency(), body));
         }
-        if (!items.isEmpty()) {
-            int added = filings.record(items);
-            LOG.debug("Recorded {} loyalty transaction(s) for daily filing ({} recorded before)", added,
-                    items.size() - added);
-        }
-        KafkaBatches.commitOffsets(records);
+        record(items);
+        return items.size();
     }
 
     /**
      * Files every entity's closed days, then publishes every filing not yet published (this run's, and any a crash
-     * left unpublished) through {@code publisher}. Returns the filings published.
+     * left unpublished) through {@code publisher}. Returns the filings published. {@code behind}: how many records
+     * published to the loyalty topic before an instant the ledger's consumers of an ERP target have yet to read
+     * ({@link FilingRecorders#behind}); a day is not closed while its target's consumers have not read everything
+     * published before its close (its end in the entity's zone, plus the grace), it waits for the next check.
      */
-    public List<LoyaltyFilings.Filing> fileClosedDays(ProducerTemplate publisher, String uri) {
+    public List<LoyaltyFilings.Filing> fileClosedDays(ProducerTemplate publisher, String uri,
+                                                      ToLongBiFunction<String, Instant> behind) {
         for (String entityId : daily) {
             LegalEntity entity = entities.find(entityId).orElse(null);
             if (entity == null) {
@@ -120,6 +160,17 @@ public final class LoyaltyDailyFiling {
             }
             ZonedDateTime now = clock.instant().atZone(entity.timeZone());
             LocalDate closed = now.minus(grace).toLocalDate().minusDays(1);
+            // filed before, or nothing to file (a day is closed by its first filing): the topic is not asked
+            if (filings.find(LoyaltyFilings.filingId(entityId, closed, 1)).isPresent()) continue;
+            if (!filings.hasUnfiled(entityId, closed)) continue;
+            Instant closedAt = closed.plusDays(1).atStartOfDay(entity.timeZone()).toInstant().plus(grace);
+            String target = entity.erpTargetOn(closed);
+            long unread = behind.applyAsLong(target, closedAt);
+            if (unread > 0) {
+                LOG.info("Loyalty filing of {} for {} waits: the ledger's {} consumers have {} record(s) published "
+                        + "before {} to read yet", entityId, closed, target, unread, closedAt);
+                continue;
+            }
             List<LoyaltyFilings.Filing> made = filings.close(entityId, closed, maxPerPart);
             for (LoyaltyFilings.Filing f : made) {
                 LOG.info("Loyalty filing {}: {} transaction(s) of {} up to {}, net {} minor units {}", f.filingId(),

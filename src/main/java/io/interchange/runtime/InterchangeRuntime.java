@@ -84,6 +84,7 @@ import io.interchange.customer.LoyaltyMemberTarget;
 import io.interchange.connectors.loyalty.LoyaltyMembers;
 import io.interchange.connectors.loyalty.LoyaltyWebhook;
 import io.interchange.connectors.loyalty.PointValues;
+import io.interchange.ledger.FilingRecorders;
 import io.interchange.ledger.LoyaltyDailyFiling;
 import io.interchange.routes.LoyaltyFilingRoute;
 import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
@@ -284,11 +285,13 @@ public final class InterchangeRuntime implements AutoCloseable {
             List<String> targets = erps.stream().map(ErpConnector::target).toList();
             breakers = erpAccess.breakers();
             List<LedgerBatch> batches = new ArrayList<>();
+            LoyaltyDailyFiling filing = new LoyaltyDailyFiling(store.loyaltyFilings(), entities, loyaltyFiledDaily,
+                    config.getDuration(Settings.LOYALTY_FILING_GRACE), config.getInt(Settings.LOYALTY_FILING_MAX), clock);
             for (String target : targets) {
                 // the legacy consumer also dead-letters the events no target can be found for (unknown entity)
                 LedgerBatch batch = new LedgerBatch(posting, store.idempotency(), target,
-                        target.equals(LegalEntity.LEGACY), breakers, config.getInt(Settings.LEDGER_REQUESTS_IN_FLIGHT),
-                        config.getInt(Settings.LEDGER_CONSUMERS));
+                        target.equals(LegalEntity.LEGACY), breakers, filing,
+                        config.getInt(Settings.LEDGER_REQUESTS_IN_FLIGHT), config.getInt(Settings.LEDGER_CONSUMERS));
                 breakers.heldConsumers(target, t -> batch.hold().heldConsumers());
                 batches.add(batch);
             }
@@ -301,14 +304,18 @@ public final class InterchangeRuntime implements AutoCloseable {
             // the loyalty platform's points transactions are postings too (the points liability), read beside billing's
             main.configure().addRoutesBuilder(new LedgerPostingRoute(posting, erpAccess, store.idempotency(), policies,
                     config.get(Settings.BILLING_TOPIC) + "," + config.get(Settings.LOYALTY_TOPIC),
-                    config.get(Settings.LEDGER_TOPIC), group, batches,
+                    config.get(Settings.LEDGER_TOPIC), group, batches, filing,
                     config.getInt(Settings.LEDGER_BATCH), config.getInt(Settings.LEDGER_CONSUMERS)));
             if (!loyaltyFiledDaily.isEmpty()) {
                 bindClusterService();
-                main.configure().addRoutesBuilder(new LoyaltyFilingRoute(new LoyaltyDailyFiling(store.loyaltyFilings(),
-                        entities, loyaltyFiledDaily, config.getDuration(Settings.LOYALTY_FILING_GRACE),
-                        config.getInt(Settings.LOYALTY_FILING_MAX), clock), config.get(Settings.LOYALTY_TOPIC), group,
-                        config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis(), config.getInt(Settings.LEDGER_CONSUMERS),
+                // the ledger's consumers record the daily entities' transactions; earlier versions' recorder group
+                // is handed over and deleted by the filing job
+                Map<String, String> ledgerGroups = new LinkedHashMap<>();
+                for (String t : targets) ledgerGroups.put(t, LedgerPostingRoute.consumerGroup(group, t));
+                FilingRecorders recorders = new FilingRecorders(bootstrapServers, config.get(Settings.LOYALTY_TOPIC),
+                        FilingRecorders.recorderGroup(group), ledgerGroups, filing);
+                main.configure().addRoutesBuilder(new LoyaltyFilingRoute(filing, recorders,
+                        config.get(Settings.LOYALTY_TOPIC), config.getDuration(Settings.LOYALTY_FILING_CHECK).toMillis(),
                         instanceId()));
                 LOG.info("Loyalty transactions of {} are filed daily", String.join(", ", loyaltyFiledDaily));
             }

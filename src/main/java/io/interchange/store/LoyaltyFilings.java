@@ -170,6 +170,15 @@ public class LoyaltyFilings {
                 rs -> 1).isEmpty();
     }
 
+    /** Whether an entity has transactions recorded and not filed yet of a day or any before it. */
+    public boolean hasUnfiled(String legalEntity, LocalDate upTo) {
+        return !jdbc.query("SELECT 1 FROM loyalty_filing_item WHERE legal_entity = ? AND filing_id IS NULL "
+                + "AND occurred_on <= ? FETCH FIRST 1 ROWS ONLY", ps -> {
+                    ps.setString(1, legalEntity);
+                    ps.setDate(2, Date.valueOf(upTo));
+                }, rs -> 1).isEmpty();
+    }
+
     /** The net amount of an entity's transactions recorded and not filed yet (signed minor units). */
     public long unfiledAmount(String legalEntity) {
         return jdbc.query("SELECT COALESCE(SUM(amount_minor), 0) FROM loyalty_filing_item WHERE legal_entity = ? "

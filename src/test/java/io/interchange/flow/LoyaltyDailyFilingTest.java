@@ -2,11 +2,19 @@ package io.interchange.flow;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.interchange.config.Settings;
+import io.interchange.connectors.kafka.ConsumerGroupSeeding;
 import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
+import io.interchange.ledger.FilingRecorders;
+import io.interchange.routes.LedgerPostingRoute;
 import io.interchange.sandbox.LegacyErpPeer;
 import io.interchange.store.LoyaltyFilings;
 import io.interchange.testkit.Databases;
 import io.interchange.testkit.RuntimeKit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,15 +22,19 @@ import org.junit.jupiter.api.Test;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -143,6 +155,80 @@ class LoyaltyDailyFilingTest {
         ObjectNode w = transaction(customer("GB01"), 50, Instant.now());
         assertThat(send(w)).isEqualTo("accepted");
         await().atMost(Duration.ofSeconds(30)).until(() -> postings("posting:" + eventId(w)).size() == 1);
+    }
+
+    /**
+     * An upgrade from a version whose recorder had a consumer group of its own: the transactions between that group's
+     * offsets and the ledger's (read past by the ledger then, not yet recorded by the recorder) are recorded by the
+     * first filing check, once, and the recorder group is deleted.
+     */
+    @Test
+    void anUpgradeRecordsWhatTheRecorderGroupOfEarlierVersionsHadNotYetRecorded() throws Exception {
+        String a = customer("FR01");
+        List<ObjectNode> gap = List.of(transaction(a, 10, Instant.now()), transaction(a, 20, Instant.now()));
+        for (ObjectNode w : gap) assertThat(send(w)).isEqualTo("accepted");
+        LoyaltyFilings filings = kit.runtime.store().loyaltyFilings();
+        await().atMost(Duration.ofSeconds(30)).until(() -> gap.stream().allMatch(w -> filings.isRecorded(eventId(w))));
+        long before = filings.unfiled("FR01");
+        String topic = kit.runtime.config().get(Settings.LOYALTY_TOPIC);
+        String group = kit.runtime.config().get(Settings.KAFKA_CONSUMER_GROUP);
+        String recorder = FilingRecorders.recorderGroup(group);
+        // where the two transactions are on the topic
+        Map<TopicPartition, Long> first = new HashMap<>();
+        Map<TopicPartition, Long> last = new HashMap<>();
+        List<String> ids = gap.stream().map(LoyaltyDailyFilingTest::eventId).toList();
+        for (ConsumerRecord<String, byte[]> r : kit.readTopic(topic, Duration.ofSeconds(2))) {
+            if (ids.contains(RuntimeKit.header(r, "ce_id"))) {
+                first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+                last.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::max);
+            }
+        }
+        assertThat(first).isNotEmpty();
+        List<String> ledgerGroups = List.of(LedgerPostingRoute.consumerGroup(group, "S4HANA"),
+                LedgerPostingRoute.consumerGroup(group, "LEGACY"));
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kit.kafka.bootstrapServers()))) {
+            // both ledger groups have committed past them: the ledger will not read them again
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (String ledger : ledgerGroups) {
+                    var committed = ConsumerGroupSeeding.committed(admin, ledger, topic);
+                    for (TopicPartition tp : first.keySet()) {
+                        if (committed.get(tp) == null || committed.get(tp).offset() <= last.get(tp)) return false;
+                    }
+                }
+                return true;
+            });
+        }
+        // as the earlier version left them: the ledger read past them, the recorder's group had not got there
+        try (Connection c = kit.runtime.store().dataSource().getConnection();
+             PreparedStatement forget = c.prepareStatement("DELETE FROM loyalty_filing_item WHERE event_id = ?")) {
+            for (String id : ids) {
+                forget.setString(1, id);
+                assertThat(forget.executeUpdate()).isEqualTo(1);
+            }
+        }
+        assertThat(filings.unfiled("FR01")).isEqualTo(before - 2);
+
+        kit.restartRuntime(() -> {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kit.kafka.bootstrapServers()))) {
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (String ledger : ledgerGroups) {
+                    ConsumerGroupSeeding.committed(admin, ledger, topic).forEach((tp, o) -> offsets.merge(tp, o,
+                            (x, y) -> x.offset() >= y.offset() ? x : y));
+                }
+                first.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
+                admin.alterConsumerGroupOffsets(recorder, offsets).all().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        LoyaltyFilings after = kit.runtime.store().loyaltyFilings();
+        await().atMost(Duration.ofSeconds(30)).until(() -> gap.stream().allMatch(w -> after.isRecorded(eventId(w))));
+        assertThat(after.unfiled("FR01")).as("the two, once, and nothing else again").isEqualTo(before);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kit.kafka.bootstrapServers()))) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.listConsumerGroups().all().get().stream()
+                    .noneMatch(g -> g.groupId().equals(recorder)));
+        }
     }
 
     static List<LegacyErpPeer.Posting> postings(String reference) {

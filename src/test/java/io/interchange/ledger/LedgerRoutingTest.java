@@ -115,13 +115,24 @@ class LedgerRoutingTest {
                 "{\"number\":".getBytes(StandardCharsets.UTF_8)).target()).isNull();
         assertThat(service.route(envelope("DE01", CanonicalType.INVOICE_FINALIZED, "not a time"),
                 "{\"number\":\"A-1\"}".getBytes(StandardCharsets.UTF_8)).target()).isNull();
-        // a type without ledger effect, and a loyalty transaction of an entity filed daily
-        LedgerPostingService daily = new LedgerPostingService(MappingEngine.load(MappingSource.bundled()),
-                LegalEntityTable.load(MappingSource.bundled()), Map.of(), null, Set.of("DE01"));
-        assertThat(daily.route(envelope("DE01", CanonicalType.LOYALTY_TRANSACTION, "2026-11-02T10:00:00Z"),
-                "{\"occurredOn\":\"2026-11-02\"}".getBytes(StandardCharsets.UTF_8)).target()).isNull();
+        // a type without ledger effect
         assertThat(service.route(envelope("DE01", CanonicalType.CONSENT_CHANGED, "2026-11-02T10:00:00Z"),
                 "{}".getBytes(StandardCharsets.UTF_8)).target()).isNull();
+    }
+
+    @Test
+    void aLoyaltyTransactionFiledDailyIsRoutedToTheConsumersThatRecordItAndPostsNothingOfItsOwn() {
+        LedgerPostingService daily = new LedgerPostingService(MappingEngine.load(MappingSource.bundled()),
+                LegalEntityTable.load(MappingSource.bundled()), Map.of(), null, Set.of("DE01"));
+        byte[] after = "{\"occurredOn\":\"2026-11-02\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] before = "{\"occurredOn\":\"2023-12-31\"}".getBytes(StandardCharsets.UTF_8);
+        // by its date against DE01's cut-over (2024-01-01), as a posting would go
+        assertThat(daily.route(envelope("DE01", CanonicalType.LOYALTY_TRANSACTION, "2026-11-02T10:00:00Z"), after)
+                .target()).isEqualTo(LegalEntity.S4HANA);
+        assertThat(daily.route(envelope("DE01", CanonicalType.LOYALTY_TRANSACTION, "2023-12-31T10:00:00Z"), before)
+                .target()).isEqualTo(LegalEntity.LEGACY);
+        assertThat(daily.prepare(envelope("DE01", CanonicalType.LOYALTY_TRANSACTION, "2026-11-02T10:00:00Z"), after))
+                .as("posted in its day's filing, not on its own").isEmpty();
     }
 
     /** The posting prepared, or the failure's message. */

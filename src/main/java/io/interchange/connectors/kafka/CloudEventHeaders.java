@@ -2,9 +2,12 @@ package io.interchange.connectors.kafka;
 
 import io.interchange.model.Envelope;
 import org.apache.camel.Message;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -53,9 +56,20 @@ public final class CloudEventHeaders {
      * the ledger consumer's CPU.
      */
     public static Envelope read(Message m) {
+        return read(m.getHeaders());
+    }
+
+    /** Reads the envelope from the headers of a record read with Kafka's own consumer. */
+    public static Envelope read(Headers headers) {
+        Map<String, Object> byName = new LinkedHashMap<>();
+        for (Header h : headers) byName.put(h.key(), h.value());
+        return read(byName);
+    }
+
+    private static Envelope read(Map<String, Object> headers) {
         String id = null, source = null, type = null, subject = null, time = null, dataSchema = null;
         String correlationId = null, legalEntity = null, legalEntityRule = null, livemode = null;
-        for (Map.Entry<String, Object> h : m.getHeaders().entrySet()) {
+        for (Map.Entry<String, Object> h : headers.entrySet()) {
             String name = h.getKey();
             if (name.length() < 5 || !name.regionMatches(true, 0, "ce_", 0, 3)) continue;
             switch (name.toLowerCase(Locale.ROOT)) {

@@ -1,21 +1,13 @@
 package io.interchange.connectors.kafka;
 
-import io.interchange.testkit.TempDirs;
-import io.interchange.sandbox.EmbeddedKafka;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
+import io.interchange.testkit.GroupsBroker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,55 +18,49 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ConsumerGroupSeedingTest {
 
-    static EmbeddedKafka kafka;
-    static Admin admin;
+    static GroupsBroker broker;
     static final String TOPIC = "billing";
 
     @BeforeAll
     static void start() throws Exception {
-        Path dir = TempDirs.untilExit("seeding");
-        kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()));
-        admin.createTopics(List.of(new NewTopic(TOPIC, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        broker = GroupsBroker.start("seeding");
+        broker.createTopic(TOPIC, 3);
     }
 
     @AfterAll
     static void stop() {
-        if (admin != null) admin.close();
-        if (kafka != null) kafka.close();
+        if (broker != null) broker.close();
     }
 
     @Test
     void newGroupsStartWhereTheOldGroupLeftOffAndAreSeededOnlyOnce() throws Exception {
         commit("app", Map.of(0, 5L, 1, 2L));
-        ConsumerGroupSeeding.seed(kafka.bootstrapServers(), TOPIC, "app", List.of("app.s4hana", "app.legacy"));
+        ConsumerGroupSeeding.seed(broker.bootstrapServers(), TOPIC, "app", List.of("app.s4hana", "app.legacy"));
         assertThat(offsets("app.s4hana")).isEqualTo(Map.of(0, 5L, 1, 2L));
         assertThat(offsets("app.legacy")).isEqualTo(Map.of(0, 5L, 1, 2L));
 
         // the new groups move on (their own commits); the old one is no longer read and must not pull them back
         commit("app.s4hana", Map.of(0, 9L, 1, 4L, 2, 1L));
         commit("app", Map.of(0, 6L, 1, 3L));
-        ConsumerGroupSeeding.seed(kafka.bootstrapServers(), TOPIC, "app", List.of("app.s4hana", "app.legacy"));
+        ConsumerGroupSeeding.seed(broker.bootstrapServers(), TOPIC, "app", List.of("app.s4hana", "app.legacy"));
         assertThat(offsets("app.s4hana")).isEqualTo(Map.of(0, 9L, 1, 4L, 2, 1L));
         assertThat(offsets("app.legacy")).isEqualTo(Map.of(0, 5L, 1, 2L));
     }
 
     @Test
     void withoutAnOldGroupTheNewGroupsStartWithoutOffsets() throws Exception {
-        ConsumerGroupSeeding.seed(kafka.bootstrapServers(), TOPIC, "fresh", List.of("fresh.s4hana", "fresh.legacy"));
+        ConsumerGroupSeeding.seed(broker.bootstrapServers(), TOPIC, "fresh", List.of("fresh.s4hana", "fresh.legacy"));
         assertThat(offsets("fresh.s4hana")).isEmpty();
         assertThat(offsets("fresh.legacy")).isEmpty();
     }
 
     private static void commit(String group, Map<Integer, Long> offsets) throws Exception {
-        Map<TopicPartition, OffsetAndMetadata> m = new java.util.HashMap<>();
-        offsets.forEach((p, o) -> m.put(new TopicPartition(TOPIC, p), new OffsetAndMetadata(o)));
-        admin.alterConsumerGroupOffsets(group, m).all().get(30, TimeUnit.SECONDS);
+        broker.commit(TOPIC, group, offsets);
     }
 
     private static Map<Integer, Long> offsets(String group) throws Exception {
         Map<Integer, Long> out = new TreeMap<>();
-        ConsumerGroupSeeding.committed(admin, group, TOPIC).forEach((tp, o) -> out.put(tp.partition(), o.offset()));
+        ConsumerGroupSeeding.committed(broker.admin, group, TOPIC).forEach((tp, o) -> out.put(tp.partition(), o.offset()));
         return out;
     }
 }
