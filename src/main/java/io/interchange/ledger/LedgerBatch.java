@@ -321,7 +321,7 @@ public final class LedgerBatch {
                 // routing table), by the unroutable owner, for the filing job to report
                 if (routing.target() == null && !ownsUnroutable) return skipped(record, index, envelope);
                 Item item = new Item(record, index, envelope, null, false);
-                item.filed = filing.item(envelope, data);
+                item.filed = filing.item(envelope, data, routing.canonical());
                 return item;
             }
             LedgerPosting posting = service.prepare(envelope, data, routing.canonical()).orElse(null);

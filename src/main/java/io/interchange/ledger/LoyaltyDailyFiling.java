@@ -2,6 +2,7 @@ package io.interchange.ledger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.interchange.connectors.kafka.CloudEventHeaders;
 import io.interchange.mapping.LegalEntity;
@@ -94,26 +95,45 @@ public final class LoyaltyDailyFiling {
      * date is a permanent failure, with the reason (the ledger dead-letters it: the edge wrote something else).
      */
     public LoyaltyFilings.Item item(Envelope envelope, byte[] body) {
-        LoyaltyTransaction t;
-        try {
-            t = JSON.readValue(body, LoyaltyTransaction.class);
-        } catch (IOException e) {
-            throw new PermanentFailure("loyalty transaction " + envelope.id() + " is not readable, not filed: "
-                    + e.getMessage());
+        return item(envelope, body, null);
+    }
+
+    /**
+     * As {@link #item(Envelope, byte[])}, with the event's data already read as JSON ({@code canonical}, by the ledger's
+     * routing; null: read here). Only what the store keeps is read of it: the transaction's id, date, amount and
+     * currency.
+     */
+    public LoyaltyFilings.Item item(Envelope envelope, byte[] body, JsonNode canonical) {
+        JsonNode t = canonical;
+        if (t == null) {
+            try {
+                t = JSON.readTree(body);
+            } catch (IOException e) {
+                throw new PermanentFailure("loyalty transaction " + envelope.id() + " is not readable, not filed: "
+                        + e.getMessage());
+            }
         }
-        if (t.transactionId() == null || t.currency() == null || t.occurredOn() == null) {
-            throw new PermanentFailure("loyalty transaction " + envelope.id() + " has no transactionId, currency or "
-                    + "occurredOn, not filed");
+        if (t == null || !t.isObject()) {
+            throw new PermanentFailure("loyalty transaction " + envelope.id() + " is not a JSON object, not filed");
+        }
+        String transactionId = t.path("transactionId").textValue();
+        String currency = t.path("currency").textValue();
+        String occurredOn = t.path("occurredOn").textValue();
+        JsonNode amount = t.path("amountMinor");
+        if (transactionId == null || currency == null || occurredOn == null || !amount.isIntegralNumber()
+                || !amount.canConvertToLong()) {
+            throw new PermanentFailure("loyalty transaction " + envelope.id() + " has no transactionId, currency, "
+                    + "occurredOn or amountMinor, not filed");
         }
         LocalDate on;
         try {
-            on = LocalDate.parse(t.occurredOn());
+            on = LocalDate.parse(occurredOn);
         } catch (DateTimeParseException e) {
-            throw new PermanentFailure("loyalty transaction " + envelope.id() + " has no date ('" + t.occurredOn()
+            throw new PermanentFailure("loyalty transaction " + envelope.id() + " has no date ('" + occurredOn
                     + "'), not filed");
         }
-        return new LoyaltyFilings.Item(envelope.id(), t.transactionId(), envelope.legalEntity(), on, t.amountMinor(),
-                t.currency(), body);
+        return new LoyaltyFilings.Item(envelope.id(), transactionId, envelope.legalEntity(), on, amount.longValue(),
+                currency, body);
     }
 
     /** Records transactions for their days' filings, in one commit; one recorded before is left as it is. */
