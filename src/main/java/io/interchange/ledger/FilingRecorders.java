@@ -1,16 +1,14 @@
 package io.interchange.ledger;
 
 import io.interchange.connectors.kafka.ConsumerGroupRetirement;
-import io.interchange.connectors.kafka.ConsumerGroupSeeding;
+import io.interchange.connectors.kafka.KafkaAdmin;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -24,8 +22,8 @@ import java.util.concurrent.TimeoutException;
  * loyalty topic, one per ERP target, each recording the transactions its entity and date route to it
  * ({@link LedgerBatch}).
  * <ul>
- * <li>{@link #recordedBefore}: whether a target's consumers have read (and so recorded) every record published to the
- * loyalty topic before an instant. The job closes no day before the consumers of its target have read everything
+ * <li>{@link #behind}: how many records published to the loyalty topic before an instant a target's consumers have
+ * yet to read (and so to record). The job closes no day before the consumers of its target have read everything
  * published up to the day's close: a backlog, or an ERP outage that holds the consumers, delays the filing rather than
  * moving the day's transactions to a later day's.</li>
  * <li>{@link #handOver}: the way over from the recorder group of earlier versions (they recorded on a group of their
@@ -35,8 +33,6 @@ import java.util.concurrent.TimeoutException;
  * </ul>
  */
 public final class FilingRecorders {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final String bootstrapServers;
     private final String loyaltyTopic;
@@ -75,11 +71,9 @@ public final class FilingRecorders {
     public long behind(String target, Instant instant) {
         String group = ledgerGroups.get(target);
         if (group == null) throw new IllegalArgumentException("no ledger consumer group for ERP target " + target);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
+        try (Admin admin = KafkaAdmin.open(bootstrapServers)) {
             List<TopicPartitionInfo> partitions = admin.describeTopics(List.of(loyaltyTopic)).allTopicNames()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(loyaltyTopic).partitions();
+                    .get(KafkaAdmin.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(loyaltyTopic).partitions();
             Map<TopicPartition, OffsetSpec> at = new HashMap<>();
             Map<TopicPartition, OffsetSpec> end = new HashMap<>();
             Map<TopicPartition, OffsetSpec> start = new HashMap<>();
@@ -90,12 +84,12 @@ public final class FilingRecorders {
                 start.put(tp, OffsetSpec.earliest());
             }
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> first = admin.listOffsets(at).all()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .get(KafkaAdmin.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> last = admin.listOffsets(end).all()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .get(KafkaAdmin.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> kept = admin.listOffsets(start).all()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            Map<TopicPartition, OffsetAndMetadata> committed = ConsumerGroupSeeding.committed(admin, group, loyaltyTopic);
+                    .get(KafkaAdmin.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            Map<TopicPartition, OffsetAndMetadata> committed = KafkaAdmin.committed(admin, group, loyaltyTopic);
             long behind = 0;
             for (TopicPartition tp : at.keySet()) {
                 long before = first.get(tp).offset() >= 0 ? first.get(tp).offset() : last.get(tp).offset();
@@ -107,7 +101,9 @@ public final class FilingRecorders {
             return behind;
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("what the ledger's " + target + " consumers have read of " + loyaltyTopic
-                    + " could not be asked: " + (e.getCause() != null ? e.getCause() : e), e);
+                    + " could not be asked: " + (e.getCause() != null ? e.getCause() : e) + "; no day is filed until "
+                    + "it can be (the broker reachable, Describe allowed on " + group + " and the topic); the next "
+                    + "check asks again", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -139,8 +139,7 @@ public final class LedgerPostingService {
         if (!LEDGER_DATA.contains(type.get().dataClass())) {
             return Optional.empty(); // a loyalty tier change, on the loyalty topic beside the transactions
         }
-        if (!withFiledDaily && type.get() == CanonicalType.LOYALTY_TRANSACTION
-                && filedDaily.contains(envelope.legalEntity())) {
+        if (!withFiledDaily && LoyaltyDailyFiling.filedDaily(filedDaily, envelope)) {
             return Optional.empty(); // posted in its day's filing
         }
         return Optional.of(entities.find(envelope.legalEntity()).orElseThrow(() -> new PermanentFailure(

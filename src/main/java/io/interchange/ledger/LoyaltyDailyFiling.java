@@ -86,6 +86,14 @@ public final class LoyaltyDailyFiling {
      * consumer that owns it ({@link LedgerBatch}), never posted on its own.
      */
     public boolean files(Envelope envelope) {
+        return filedDaily(daily, envelope);
+    }
+
+    /**
+     * The rule both the filing and the ledger's posting go by ({@link LedgerPostingService}): a points transaction of one
+     * of {@code daily}'s entities is filed with its day, not posted on its own.
+     */
+    static boolean filedDaily(Set<String> daily, Envelope envelope) {
         return !daily.isEmpty() && CanonicalType.LOYALTY_TRANSACTION.ceType().equals(envelope.type())
                 && daily.contains(envelope.legalEntity());
     }

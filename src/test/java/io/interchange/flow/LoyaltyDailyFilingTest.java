@@ -3,7 +3,7 @@ package io.interchange.flow;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.interchange.config.Settings;
-import io.interchange.connectors.kafka.ConsumerGroupSeeding;
+import io.interchange.connectors.kafka.KafkaAdmin;
 import io.interchange.connectors.loyalty.VoucherifySignatureVerifier;
 import io.interchange.ledger.FilingRecorders;
 import io.interchange.routes.LedgerPostingRoute;
@@ -190,7 +190,7 @@ class LoyaltyDailyFilingTest {
             // both ledger groups have committed past them: the ledger will not read them again
             await().atMost(Duration.ofSeconds(30)).until(() -> {
                 for (String ledger : ledgerGroups) {
-                    var committed = ConsumerGroupSeeding.committed(admin, ledger, topic);
+                    var committed = KafkaAdmin.committed(admin, ledger, topic);
                     for (TopicPartition tp : first.keySet()) {
                         if (committed.get(tp) == null || committed.get(tp).offset() <= last.get(tp)) return false;
                     }
@@ -212,7 +212,7 @@ class LoyaltyDailyFilingTest {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kit.kafka.bootstrapServers()))) {
                 Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
                 for (String ledger : ledgerGroups) {
-                    ConsumerGroupSeeding.committed(admin, ledger, topic).forEach((tp, o) -> offsets.merge(tp, o,
+                    KafkaAdmin.committed(admin, ledger, topic).forEach((tp, o) -> offsets.merge(tp, o,
                             (x, y) -> x.offset() >= y.offset() ? x : y));
                 }
                 first.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));

@@ -1,7 +1,6 @@
 package io.interchange.connectors.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,7 +38,6 @@ import java.util.concurrent.TimeoutException;
 public final class ConsumerGroupRetirement {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerGroupRetirement.class);
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** How long the catch-up may read without getting closer to its end before it gives up (to be run again). */
     private static final Duration STALL = Duration.ofSeconds(60);
 
@@ -57,10 +55,8 @@ public final class ConsumerGroupRetirement {
      * when the group is gone (or never was), false when it still has members and must be retired again later.
      */
     public static boolean retire(String bootstrapServers, String topic, String retired, List<String> successors, Work work) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
-            Map<TopicPartition, OffsetAndMetadata> from = ConsumerGroupSeeding.committed(admin, retired, topic);
+        try (Admin admin = KafkaAdmin.open(bootstrapServers)) {
+            Map<TopicPartition, OffsetAndMetadata> from = KafkaAdmin.committed(admin, retired, topic);
             Map<TopicPartition, Long> caughtUp = new HashMap<>();
             from.forEach((tp, o) -> caughtUp.put(tp, o.offset()));
             long read = catchUp(bootstrapServers, admin, topic, successors, caughtUp, work);
@@ -77,7 +73,8 @@ public final class ConsumerGroupRetirement {
             return deleted;
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("consumer group " + retired + " could not be retired on " + topic + ": "
-                    + (e.getCause() != null ? e.getCause() : e), e);
+                    + (e.getCause() != null ? e.getCause() : e) + "; it is kept, to be retired again once the broker "
+                    + "answers and lets this principal Describe and Delete the group and Read the topic", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while retiring consumer group " + retired, e);
@@ -93,7 +90,7 @@ public final class ConsumerGroupRetirement {
             throws ExecutionException, InterruptedException, TimeoutException {
         Map<TopicPartition, Long> end = new HashMap<>();
         for (String group : successors) {
-            ConsumerGroupSeeding.committed(admin, group, topic).forEach((tp, o) -> end.merge(tp, o.offset(), Math::max));
+            KafkaAdmin.committed(admin, group, topic).forEach((tp, o) -> end.merge(tp, o.offset(), Math::max));
         }
         // a partition the retired group never committed on it would have read from the start
         if (!caughtUp.isEmpty()) end.keySet().forEach(tp -> caughtUp.putIfAbsent(tp, 0L));
@@ -129,7 +126,7 @@ public final class ConsumerGroupRetirement {
                     lastProgress = System.nanoTime();
                 }
                 for (TopicPartition tp : new ArrayList<>(open.keySet())) {
-                    long position = consumer.position(tp, TIMEOUT);
+                    long position = consumer.position(tp, KafkaAdmin.TIMEOUT);
                     caughtUp.put(tp, Math.min(position, open.get(tp)));
                     if (position >= open.get(tp)) {
                         open.remove(tp);
@@ -148,7 +145,7 @@ public final class ConsumerGroupRetirement {
     private static boolean delete(Admin admin, String group)
             throws ExecutionException, InterruptedException, TimeoutException {
         try {
-            admin.deleteConsumerGroups(List.of(group)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            admin.deleteConsumerGroups(List.of(group)).all().get(KafkaAdmin.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             return true;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof GroupIdNotFoundException) return true;

@@ -1,16 +1,13 @@
 package io.interchange.connectors.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,28 +22,25 @@ import java.util.concurrent.TimeoutException;
 public final class ConsumerGroupSeeding {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerGroupSeeding.class);
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private ConsumerGroupSeeding() {
     }
 
     /** Seeds each of {@code newGroups} from {@code oldGroup}'s committed offsets on {@code topic}, where it has none. */
     public static void seed(String bootstrapServers, String topic, String oldGroup, List<String> newGroups) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
-            Map<TopicPartition, OffsetAndMetadata> old = committed(admin, oldGroup, topic);
+        try (Admin admin = KafkaAdmin.open(bootstrapServers)) {
+            Map<TopicPartition, OffsetAndMetadata> old = KafkaAdmin.committed(admin, oldGroup, topic);
             if (old.isEmpty()) {
                 LOG.debug("Consumer group {} has no offsets on {}: {} start as it did", oldGroup, topic, newGroups);
                 return;
             }
             for (String group : newGroups) {
-                if (!committed(admin, group, topic).isEmpty()) continue;
+                if (!KafkaAdmin.committed(admin, group, topic).isEmpty()) continue;
                 try {
-                    admin.alterConsumerGroupOffsets(group, old).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    admin.alterConsumerGroupOffsets(group, old).all().get(KafkaAdmin.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (ExecutionException e) {
                     // another instance seeded it (or its consumers joined) meanwhile: fine as long as it has offsets now
-                    if (committed(admin, group, topic).isEmpty()) throw e;
+                    if (KafkaAdmin.committed(admin, group, topic).isEmpty()) throw e;
                     continue;
                 }
                 LOG.info("Consumer group {} starts where {} left off on {}: offsets {}", group, oldGroup, topic,
@@ -59,18 +53,6 @@ public final class ConsumerGroupSeeding {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while seeding consumer groups " + newGroups, e);
         }
-    }
-
-    /** The group's committed offsets on the topic (partitions without one left out). */
-    public static Map<TopicPartition, OffsetAndMetadata> committed(Admin admin, String group, String topic)
-            throws ExecutionException, InterruptedException, TimeoutException {
-        Map<TopicPartition, OffsetAndMetadata> all = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
-                .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        Map<TopicPartition, OffsetAndMetadata> out = new TreeMap<>((a, b) -> Integer.compare(a.partition(), b.partition()));
-        all.forEach((tp, o) -> {
-            if (o != null && tp.topic().equals(topic)) out.put(tp, o);
-        });
-        return out;
     }
 
     private static String describe(Map<TopicPartition, OffsetAndMetadata> offsets) {

@@ -60,7 +60,7 @@ class ConsumerGroupSeedingTest {
 
     private static Map<Integer, Long> offsets(String group) throws Exception {
         Map<Integer, Long> out = new TreeMap<>();
-        ConsumerGroupSeeding.committed(broker.admin, group, TOPIC).forEach((tp, o) -> out.put(tp.partition(), o.offset()));
+        KafkaAdmin.committed(broker.admin, group, TOPIC).forEach((tp, o) -> out.put(tp.partition(), o.offset()));
         return out;
     }
 }
