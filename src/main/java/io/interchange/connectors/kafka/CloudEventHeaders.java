@@ -71,7 +71,10 @@ public final class CloudEventHeaders {
         String correlationId = null, legalEntity = null, legalEntityRule = null, livemode = null;
         for (Map.Entry<String, Object> h : headers.entrySet()) {
             String name = h.getKey();
-            if (name.length() < 5 || !name.regionMatches(true, 0, "ce_", 0, 3)) continue;
+            // "ce_" in any case, by its chars: most names are Kafka's and Camel's, and String.regionMatches ignoring
+            // case was a third of this method's CPU in the ledger consumers' profile (each record has about twenty)
+            if (name.length() < 5 || name.charAt(2) != '_' || (name.charAt(0) | 0x20) != 'c'
+                    || (name.charAt(1) | 0x20) != 'e') continue;
             switch (name.toLowerCase(Locale.ROOT)) {
                 case ID -> id = text(h.getValue());
                 case SOURCE -> source = text(h.getValue());

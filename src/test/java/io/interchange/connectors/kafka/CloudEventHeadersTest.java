@@ -41,6 +41,11 @@ class CloudEventHeadersTest {
         m.setHeader("ce_time", bytes("2026-12-06T09:00:00Z"));
         m.setHeader("ce_unknownextension", bytes("ignored"));
         m.setHeader("content-type", bytes("application/json"));
+        // near misses of the prefix are not CloudEvents attributes of the Kafka binding (ce-id is the HTTP binding's)
+        m.setHeader("ce-id", bytes("evt_http"));
+        m.setHeader("ceXsubject", bytes("gc-other"));
+        m.setHeader("de_source", bytes("/other"));
+        m.setHeader("c\u00c5_time", bytes("1999-01-01T00:00:00Z"));
         Envelope e = CloudEventHeaders.read(m);
         assertThat(e).isEqualTo(new Envelope("evt_2", "/stripe", "io.interchange.billing.payment.succeeded.v1", "gc-2",
                 "2026-12-06T09:00:00Z", null, null, null, null, null));
