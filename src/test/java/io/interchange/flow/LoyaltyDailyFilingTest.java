@@ -69,8 +69,13 @@ class LoyaltyDailyFilingTest {
     }
 
     static String customer(String entity) {
-        String globalId = kit.runtime.store().crossReferences().mint();
-        kit.runtime.store().customerFields().write(Optional.empty(), globalId, "legalEntity", entity, "salesforce",
+        return customer(kit, entity);
+    }
+
+    /** A customer of this legal entity, known to the runtime of {@code k}. */
+    static String customer(RuntimeKit k, String entity) {
+        String globalId = k.runtime.store().crossReferences().mint();
+        k.runtime.store().customerFields().write(Optional.empty(), globalId, "legalEntity", entity, "salesforce",
                 Instant.now());
         return globalId;
     }
@@ -90,8 +95,13 @@ class LoyaltyDailyFilingTest {
     }
 
     static String send(ObjectNode webhook) throws Exception {
+        return send(kit, webhook);
+    }
+
+    /** Delivers the webhook, signed with {@link #SECRET}, to the runtime of {@code k}; returns the status it answered. */
+    static String send(RuntimeKit k, ObjectNode webhook) throws Exception {
         byte[] body = JSON.writeValueAsBytes(webhook);
-        HttpResponse<String> answer = kit.post("/webhooks/loyalty", body, Map.of("Content-Type", "application/json",
+        HttpResponse<String> answer = k.post("/webhooks/loyalty", body, Map.of("Content-Type", "application/json",
                 VoucherifySignatureVerifier.HEADER, VoucherifySignatureVerifier.sign(body, SECRET)));
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         return JSON.readTree(answer.body()).path("status").asText();
@@ -232,6 +242,10 @@ class LoyaltyDailyFilingTest {
     }
 
     static List<LegacyErpPeer.Posting> postings(String reference) {
-        return kit.legacy.postings().stream().filter(p -> reference.equals(p.reference())).toList();
+        return postings(kit, reference);
+    }
+
+    static List<LegacyErpPeer.Posting> postings(RuntimeKit k, String reference) {
+        return k.legacy.postings().stream().filter(p -> reference.equals(p.reference())).toList();
     }
 }
