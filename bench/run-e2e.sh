@@ -30,5 +30,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/build.sh"
 warn_if_busy
 cd "$bench"
 # WARN keeps the harness's own broker and database chatter out of the table; the systems under test log as shipped
+# (ServerProcess does not pass this level on to them)
 INTERCHANGE_LOG_LEVEL=WARN java -Xmx4g -Dinterchange.jar="$main_build_dir/interchange.jar" \
   -cp target/benchmarks.jar io.interchange.bench.e2e.EndToEnd --out results "$@"

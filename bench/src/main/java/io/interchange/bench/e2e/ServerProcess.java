@@ -44,6 +44,10 @@ final class ServerProcess implements AutoCloseable {
         if (extra != null) cmd.addAll(List.of(extra.split(" ")));
         cmd.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        // the systems under test log as shipped, whatever level the harness runs at: run-e2e.sh starts the harness with
+        // INTERCHANGE_LOG_LEVEL=WARN, which a child inherited, so the runtime ran without its INFO lines (one per
+        // confirmed posting among them) in every result up to bench/results/e2e-2026-12-06_140137.txt
+        if (!env.containsKey("INTERCHANGE_LOG_LEVEL")) pb.environment().remove("INTERCHANGE_LOG_LEVEL");
         pb.environment().putAll(env);
         long t0 = System.nanoTime();
         return new ServerProcess(name, pb.start(), log, t0);
