@@ -2,6 +2,7 @@ package io.interchange;
 
 import io.interchange.config.Config;
 import io.interchange.config.ConfigurationException;
+import io.interchange.runtime.ConsoleLogging;
 import io.interchange.runtime.InterchangeRuntime;
 import io.interchange.sandbox.Sandbox;
 
@@ -62,7 +63,7 @@ public final class Interchange {
             if (sandbox) {
                 java.nio.file.Path logs = config.getPath(io.interchange.config.Settings.DATA_DIR).resolve("logs");
                 java.nio.file.Files.createDirectories(logs);
-                java.nio.file.Path logFile = io.interchange.runtime.ConsoleLogging.toFile(logs.resolve("interchange.log"));
+                java.nio.file.Path logFile = ConsoleLogging.toFile(logs.resolve("interchange.log"));
                 Sandbox.start(config, 5.0, System.out, logFile).runUntilStopped();
                 return;
             }
@@ -76,6 +77,7 @@ public final class Interchange {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();
+            ConsoleLogging.stop();
             stopped.countDown();
         }, "interchange-shutdown"));
         stopped.await();

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.filter.ThresholdFilter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.AsyncAppenderBase;
 import ch.qos.logback.core.FileAppender;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +16,8 @@ import java.nio.file.Path;
 /**
  * For an interactive run (the sandbox): the full log goes to a file, the console keeps warnings and errors only, so
  * the live summary is not scrolled away by every event's lines. Done in code rather than in logback.xml because only
- * the sandbox's command line wants it; a service's console (a container's stdout) keeps the full log.
+ * the sandbox's command line wants it; a service's console (a container's stdout) keeps the full log. Also where a
+ * process's shutdown ends its logging ({@link #stop}).
  */
 public final class ConsoleLogging {
 
@@ -24,7 +26,10 @@ public final class ConsoleLogging {
 
     /** Sends the full log to {@code file} (appended) and lets only WARN and above reach the console; returns the file. */
     public static Path toFile(Path file) {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        return toFile((LoggerContext) LoggerFactory.getILoggerFactory(), file);
+    }
+
+    static Path toFile(LoggerContext context, Path file) {
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
 
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
@@ -40,7 +45,7 @@ public final class ConsoleLogging {
         appender.start();
         root.addAppender(appender);
 
-        Appender<ILoggingEvent> console = root.getAppender("CONSOLE");
+        Appender<ILoggingEvent> console = consoleFeed(root);
         if (console != null) {
             ThresholdFilter warnings = new ThresholdFilter();
             warnings.setContext(context);
@@ -50,4 +55,29 @@ public final class ConsoleLogging {
         }
         return file.toAbsolutePath();
     }
+
+    /**
+     * The root's appender that lines reach the console through: the console appender itself, or the queue in front of
+     * it (logback.xml's ASYNC; filtered there, a line below WARN is not even queued).
+     */
+    static Appender<ILoggingEvent> consoleFeed(Logger root) {
+        for (var it = root.iteratorForAppenders(); it.hasNext(); ) {
+            Appender<ILoggingEvent> a = it.next();
+            if (CONSOLE.equals(a.getName())) return a;
+            if (a instanceof AsyncAppenderBase<ILoggingEvent> queue && queue.getAppender(CONSOLE) != null) return a;
+        }
+        return null;
+    }
+
+    /**
+     * Writes out the lines still queued for the console (logback.xml queues them to one writer thread, a daemon) and
+     * stops logging: the last step of the process's shutdown, once everything that logs has stopped. Not a logback
+     * shutdown hook: that runs beside the process's own, and stopped logging while the runtime was still logging its
+     * stop.
+     */
+    public static void stop() {
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+    }
+
+    private static final String CONSOLE = "CONSOLE";
 }

@@ -14,6 +14,7 @@ import io.interchange.connectors.loyalty.LoyaltyWebhook;
 import io.interchange.connectors.mailchimp.MailchimpWebhook;
 import io.interchange.customer.CustomerSync;
 import io.interchange.customer.FieldOwnership;
+import io.interchange.runtime.ConsoleLogging;
 import io.interchange.sandbox.hubspot.HubSpotPeer;
 import io.interchange.sandbox.hubspot.HubSpotWebhookSender;
 import io.interchange.sandbox.loyalty.LoyaltyPeer;
@@ -393,6 +394,7 @@ public final class Sandbox implements AutoCloseable {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             close();
+            ConsoleLogging.stop();
             stopped.countDown();
         }, "sandbox-shutdown"));
         long ticks = 0;
